@@ -1,0 +1,87 @@
+"""What a run leaves behind: the ground truth that every metric is a pure function of."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    SERVED = "served"
+    TURNED_AWAY = "turned_away"
+    GAVE_UP = "gave_up"
+    ON_SITE = "on_site"  # still waiting or charging when the run ended
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """One record per arrival, whatever became of it. Times in seconds of virtual time."""
+
+    arrival_s: float
+    vehicle: str
+    brand: str
+    driver: int
+    outcome: Outcome
+    reason: str  # why turned away or stopped: no_access, queue_full, balked, Local, PowerLoss...
+    network: str = ""
+    site: str = ""
+    port: str = ""
+    partner: bool = False
+    """The brand has a deal or membership with the network it charged at."""
+    wait_s: float = 0.0
+    start_s: float = 0.0
+    charge_end_s: float = 0.0
+    depart_s: float = 0.0
+    soc_start: float = 0.0
+    soc_end: float = 0.0
+    energy_kwh: float = 0.0
+    energy_cost: float = 0.0
+    """What the driver paid for energy."""
+    idle_fee: float = 0.0
+    roaming_fee: float = 0.0
+    settlement: float = 0.0
+    """What the perk's payer (the automaker) paid the network for this session."""
+    paid_by: str = ""
+    perk_value: float = 0.0
+    """List price of the energy minus what the driver paid for it."""
+    free: bool = False
+
+    @property
+    def price_paid(self) -> float:
+        return self.energy_cost + self.idle_fee + self.roaming_fee
+
+
+class PortState(StrEnum):
+    AVAILABLE = "available"
+    CHARGING = "charging"
+    OCCUPIED = "occupied"  # a car on the port, not drawing power (preparing, idle, finishing)
+    DOWN = "down"
+
+
+@dataclass(frozen=True, slots=True)
+class PortInterval:
+    port: str
+    state: PortState
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class PowerSegment:
+    """Power drawn on one port, monotone between the two ends (one linear piece of a curve)."""
+
+    port: str
+    start_s: float
+    end_s: float
+    energy_kwh: float
+    start_kw: float
+    end_kw: float
+
+
+@dataclass(frozen=True, slots=True)
+class Records:
+    horizon_s: float
+    warmup_s: float
+    sessions: tuple[SessionRecord, ...]
+    intervals: tuple[PortInterval, ...]
+    segments: tuple[PowerSegment, ...]

@@ -1,0 +1,102 @@
+"""Protocol-neutral requests from a model charge point to the central system, and replies.
+
+The model never speaks OCPP. A charge point creates one of these and yields a SimPy event that
+the runtime resolves with the reply: at once in the fast engine, after a real OCPP round trip in
+the OCPP engine. Requests the physics does not wait on (status, meter values) are notifications:
+they still travel, in order, but nothing yields on them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class PortStatus(StrEnum):
+    AVAILABLE = "Available"
+    PREPARING = "Preparing"
+    CHARGING = "Charging"
+    SUSPENDED_EV = "SuspendedEV"
+    FINISHING = "Finishing"
+    FAULTED = "Faulted"
+    UNAVAILABLE = "Unavailable"
+
+
+class AuthStatus(StrEnum):
+    ACCEPTED = "Accepted"
+    BLOCKED = "Blocked"
+    EXPIRED = "Expired"
+    INVALID = "Invalid"
+
+
+class StopReason(StrEnum):
+    LOCAL = "Local"  # the driver reached the target and unplugged
+    EV_DISCONNECTED = "EVDisconnected"
+    REMOTE = "Remote"
+    POWER_LOSS = "PowerLoss"  # the port failed under the car
+    OTHER = "Other"  # a time cap (complimentary session) or the end of the run
+    DE_AUTHORIZED = "DeAuthorized"
+    HARD_RESET = "HardReset"
+    SOFT_RESET = "SoftReset"
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    status: PortStatus
+    connector_id: int
+    at_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Authorize:
+    id_tag: str
+    at_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class StartTransaction:
+    connector_id: int
+    id_tag: str
+    meter_start_wh: int
+    at_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class MeterSample:
+    """One sampled reading of the port's meter (OCPP measurands)."""
+
+    connector_id: int
+    transaction_ref: int
+    """The model's own handle of the session; the wire maps it to the CSMS's transaction id."""
+    at_s: float
+    energy_wh: int
+    power_kw: float
+    soc: float | None
+    voltage_v: float
+    context: str  # Sample.Periodic, Transaction.Begin, Transaction.End
+
+
+@dataclass(frozen=True, slots=True)
+class StopTransaction:
+    transaction_ref: int
+    id_tag: str
+    meter_stop_wh: int
+    at_s: float
+    reason: StopReason
+
+
+Request = StatusChange | Authorize | StartTransaction | MeterSample | StopTransaction
+
+
+@dataclass(frozen=True, slots=True)
+class AuthReply:
+    status: AuthStatus
+
+
+@dataclass(frozen=True, slots=True)
+class StartReply:
+    status: AuthStatus
+    transaction_id: int
+
+
+Reply = AuthReply | StartReply | None

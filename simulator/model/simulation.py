@@ -1,0 +1,779 @@
+"""The engine: drivers arrive, choose a site, queue, charge along their curve, pay and leave.
+
+Everything happens in SimPy virtual time with no I/O. Each port is a model `ChargePoint` that
+asks the central system through protocol-neutral requests (simulator.model.requests). Requests
+made during one instant collect in an outbox; a flush event at the lowest priority fires once
+every other event of that instant has run, and hands the batch to `on_flush`. The fast engine
+answers the batch at once; the OCPP driver sends it over the wire and resolves the replies in
+the order they were issued. Both paths run the same events in the same order, so the wire
+cannot change the physics.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import deque
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any
+
+import simpy
+from simpy.events import Event
+
+from simulator.model import partnership
+from simulator.model.arrivals import arrival_times
+from simulator.model.curve import Profile, profile
+from simulator.model.records import (
+    Outcome,
+    PortInterval,
+    PortState,
+    PowerSegment,
+    Records,
+    SessionRecord,
+)
+from simulator.model.requests import (
+    AuthReply,
+    Authorize,
+    AuthStatus,
+    MeterSample,
+    PortStatus,
+    Request,
+    StartReply,
+    StartTransaction,
+    StatusChange,
+    StopReason,
+    StopTransaction,
+)
+from simulator.model.streams import Streams
+from simulator.model.world import Port, Site, VehicleModel, World, low_discrepancy, ring_distance
+
+# SimPy sorts events by (time, priority, id); URGENT is 0 and NORMAL 1. The flush runs after
+# every other event due at the same instant.
+FLUSH_PRIORITY = 2
+PRIOR_OCCUPANCY_S = 1800.0  # what drivers assume of a site's sessions before seeing any
+NOMINAL_VOLTAGE_V = 400.0
+ADAPTER_SALT = 0.6180339887498949
+ENROLMENT_SALT = 0.7548776662466927
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A request on its way to the central system; `reply` is None for notifications."""
+
+    port: int
+    request: Request
+    reply: Event | None
+
+
+class Car:
+    """A driver and their car during one visit (mutable, short-lived)."""
+
+    __slots__ = (
+        "arrival_s",
+        "connectors",
+        "driver",
+        "free",
+        "free_behaviour",
+        "grant",
+        "id_tag",
+        "idle_s",
+        "key",
+        "location",
+        "patience_s",
+        "port",
+        "port_id",
+        "process",
+        "site",
+        "soc_now",
+        "soc_start",
+        "soc_target",
+        "terms",
+        "u_choice",
+        "vehicle",
+        "wait_s",
+        "energy_kwh",
+    )
+
+    def __init__(self) -> None:
+        self.port: PortRuntime | None = None
+        self.port_id = ""
+        self.free = False
+        self.grant: Event | None = None
+        self.process: simpy.Process | None = None
+        self.energy_kwh = 0.0
+        self.wait_s = 0.0
+
+
+class PortRuntime:
+    __slots__ = (
+        "charge_start_s",
+        "car",
+        "charging",
+        "connector_ids",
+        "down",
+        "meter_wh",
+        "port",
+        "profile_cache",
+        "site",
+        "state",
+        "state_since_s",
+        "transaction",
+    )
+
+    def __init__(self, port: Port, site: SiteRuntime) -> None:
+        self.port = port
+        self.site = site
+        self.car: Car | None = None
+        self.charging = False
+        self.down = False
+        self.state = PortState.AVAILABLE
+        self.state_since_s = 0.0
+        self.meter_wh = 0.0
+        self.charge_start_s = 0.0
+        self.transaction = 0
+        self.connector_ids = {c: i + 1 for i, c in enumerate(port.connectors)}
+
+
+class SiteRuntime:
+    __slots__ = ("free", "occupancy_n", "occupancy_total_s", "on_site", "ports", "queue", "site")
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        self.ports: list[PortRuntime] = []
+        self.free: list[PortRuntime] = []
+        self.queue: deque[Car] = deque()
+        self.on_site = 0
+        self.occupancy_total_s = PRIOR_OCCUPANCY_S
+        self.occupancy_n = 1
+
+
+class Simulation:
+    """One run of a world. Drive it with `run()` (fast) or step its `env` (OCPP driver)."""
+
+    def __init__(
+        self,
+        world: World,
+        *,
+        on_flush: Callable[[list[Outgoing]], None] | None = None,
+        meter_interval_s: float | None = None,
+    ) -> None:
+        self.world = world
+        self.env = simpy.Environment()
+        self.streams = Streams(world.seed)
+        self.meter_interval_s = meter_interval_s
+        self.on_flush = on_flush or resolve_at_once
+        self.outbox: list[Outgoing] = []
+        self.sessions: list[SessionRecord] = []
+        self.intervals: list[PortInterval] = []
+        self.segments: list[PowerSegment] = []
+        self.allowance_used_kwh: dict[tuple[int, int, str], float] = {}
+        self.sites = [SiteRuntime(s) for s in world.sites]
+        self.ports: list[PortRuntime] = []
+        for runtime in self.sites:
+            for port in runtime.site.ports:
+                p = PortRuntime(port, runtime)
+                runtime.ports.append(p)
+                runtime.free.append(p)
+                self.ports.append(p)
+        self.port_by_id = {p.port.id: p for p in self.ports}
+        self.networks = {n.id: n for n in world.networks}
+        self._options = {
+            (v.index, adapter): self._site_options(v, adapter)
+            for v in world.vehicles
+            for adapter in (False, True)
+        }
+        self._terms: dict[tuple[str, str, bool], partnership.Terms] = {}
+        self._vehicle_cdf = _cumulative([v.share for v in world.vehicles])
+        self._next_transaction = 0
+        self._active: dict[int, Car] = {}  # cars on site by id(car), for the end of the run
+        self._finished = False
+        self.env.process(self._arrivals())
+        if world.failures is not None:
+            for p in self.ports:
+                self.env.process(self._failures(p))
+
+    # --- running ------------------------------------------------------------------------
+
+    def run(self) -> Records:
+        self.env.run(until=self.world.horizon_s)
+        return self.finish()
+
+    def finish(self) -> Records:
+        """Close the books at the horizon: cars still on site, open intervals."""
+        if not self._finished:
+            self._finished = True
+            now = self.world.horizon_s
+            for car in list(self._active.values()):
+                self._record_on_site(car, now)
+            for p in self.ports:
+                self._close_interval(p, now)
+        return Records(
+            horizon_s=self.world.horizon_s,
+            warmup_s=self.world.warmup_s,
+            sessions=tuple(sorted(self.sessions, key=lambda r: r.arrival_s)),
+            intervals=tuple(self.intervals),
+            segments=tuple(self.segments),
+        )
+
+    # --- the seam -----------------------------------------------------------------------
+
+    def _send(self, port: PortRuntime, request: Request, wait: bool) -> Event | None:
+        reply = Event(self.env) if wait else None
+        if not self.outbox:
+            flush = Event(self.env)
+            flush._ok = True
+            flush._value = None
+            flush.callbacks.append(self._flush)  # type: ignore[union-attr]
+            self.env.schedule(flush, FLUSH_PRIORITY)
+        self.outbox.append(Outgoing(port.port.index, request, reply))
+        return reply
+
+    def _flush(self, _: Event) -> None:
+        batch, self.outbox = self.outbox, []
+        self.on_flush(batch)
+
+    def _status(self, port: PortRuntime, status: PortStatus, connector_id: int = 0) -> None:
+        self._send(port, StatusChange(status, connector_id, self.env.now), wait=False)
+
+    # --- arrivals and choice ------------------------------------------------------------
+
+    def _arrivals(self) -> Generator[Event, Any, None]:
+        world = self.world
+        drivers = world.drivers
+        s = self.streams
+        times = arrival_times(world.arrivals, s["arrivals"], world.start.weekday())
+        r_vehicle, r_driver, r_soc, r_energy = s["vehicle"], s["driver"], s["soc"], s["energy"]
+        r_idle, r_patience, r_choice = s["idle"], s["patience"], s["choice"]
+        vehicles = world.vehicles
+        env = self.env
+        for t in times:
+            if t >= world.horizon_s:
+                return
+            yield env.timeout(t - env.now)
+            car = Car()
+            car.arrival_s = t
+            vehicle = vehicles[bisect.bisect_right(self._vehicle_cdf, r_vehicle.random())]
+            car.vehicle = vehicle
+            car.driver = int(r_driver.random() * drivers.population)
+            car.id_tag = f"D{vehicle.index:02d}{car.driver:07d}"
+            has_adapter = low_discrepancy(car.driver, ADAPTER_SALT) < vehicle.adapter_share
+            car.key = (vehicle.index, has_adapter)
+            car.connectors = vehicle.connectors | (
+                vehicle.adapter_connectors if has_adapter else frozenset()
+            )
+            # Fixed draws per purpose and arrival keep common random numbers aligned.
+            soc_start = drivers.arrival_soc.sample(r_soc)
+            target = drivers.target_soc.sample(r_soc)
+            free_target = _draw(drivers.free_target_soc, r_soc)
+            energy = _draw(drivers.energy_kwh, r_energy)
+            idle_min = drivers.idle_min.sample(r_idle)
+            free_idle_min = _draw(drivers.free_idle_min, r_idle)
+            patience = _draw(drivers.patience_min, r_patience)
+            car.location = r_choice.random()
+            car.u_choice = r_choice.random()
+            car.soc_start = soc_start
+            if energy is not None:
+                car.soc_target = soc_start + energy / vehicle.battery_kwh
+            else:
+                car.soc_target = max(target, soc_start)
+            car.idle_s = idle_min * 60.0
+            car.patience_s = math.inf if patience is None else patience * 60.0
+            # the behaviour under a free session is settled once the site is known
+            car.free_behaviour = (free_target, free_idle_min)
+            self._visit(car)
+
+    def _site_options(
+        self, vehicle: VehicleModel, adapter: bool
+    ) -> list[tuple[SiteRuntime, int, float]]:
+        """(site, compatible ports, best usable kW) for every site this car can plug into."""
+        plugs = vehicle.connectors | (vehicle.adapter_connectors if adapter else frozenset())
+        out = []
+        for site in self.sites:
+            compatible = [p for p in site.site.ports if plugs & set(p.connectors)]
+            if compatible:
+                best = max(min(p.power_kw, vehicle.peak_kw) for p in compatible)
+                out.append((site, len(compatible), best))
+        return out
+
+    def _terms_for(self, car: Car, network_id: str) -> partnership.Terms:
+        brand = car.vehicle.brand
+        deal = self.world.deal(brand, network_id)
+        enrolled = deal is not None and (
+            low_discrepancy(car.driver, ENROLMENT_SALT) < deal.eligible_share
+        )
+        key = (brand, network_id, enrolled)
+        t = self._terms.get(key)
+        if t is None:
+            t = partnership.terms(self.networks[network_id], brand, deal if enrolled else None)
+            self._terms[key] = t
+        return t
+
+    def _allowance_left(self, car: Car, t: partnership.Terms) -> float:
+        deal = t.deal
+        if deal is None or deal.allowance_kwh is None:
+            return 0.0
+        used = self.allowance_used_kwh.get((car.vehicle.index, car.driver, deal.network), 0.0)
+        return max(0.0, deal.allowance_kwh - used)
+
+    def _choose(self, car: Car) -> tuple[SiteRuntime, partnership.Terms] | None:
+        options = self._options[car.key]
+        now = self.env.now
+        allowed = []
+        for site, n_ports, best_kw in options:
+            t = self._terms_for(car, site.site.network)
+            if partnership.may_use(self.networks[site.site.network], t, now):
+                allowed.append((site, n_ports, best_kw, t))
+        if not allowed:
+            return None
+        choice = self.world.drivers.choice
+        n_sites = len(self.sites)
+        here = int(car.location * n_sites)
+        if choice.candidates is not None and choice.candidates < len(allowed):
+            allowed.sort(key=lambda o: (ring_distance(o[0].site.position, here, n_sites), o[0].site.index))
+            allowed = allowed[: choice.candidates]
+        if choice.rule == "first" or len(allowed) == 1:
+            site, _, _, t = allowed[0]
+            return site, t
+        demand_kwh = max(0.0, car.soc_target - car.soc_start) * car.vehicle.battery_kwh
+        utilities = []
+        for site, n_ports, best_kw, t in allowed:
+            price = partnership.energy_price_per_kwh(t, self._allowance_left(car, t))
+            detour_km = ring_distance(site.site.position, here, n_sites) * choice.site_spacing_km
+            u = (
+                choice.price_weight * price * demand_kwh
+                + choice.wait_weight * self._predicted_wait_s(site, car) / 60.0
+                + choice.power_weight * best_kw
+                + choice.perk_weight * (1.0 if t.perk else 0.0)
+                + choice.size_weight * math.log(n_ports)
+                + choice.detour_weight * detour_km
+            )
+            utilities.append(u)
+        top = max(utilities)
+        weights = [math.exp(u - top) for u in utilities]
+        pick = car.u_choice * sum(weights)
+        for (site, _, _, t), w in zip(allowed, weights, strict=True):
+            pick -= w
+            if pick <= 0:
+                return site, t
+        site, _, _, t = allowed[-1]
+        return site, t
+
+    def _predicted_wait_s(self, site: SiteRuntime, car: Car) -> float:
+        if self._free_port(site, car) is not None:
+            return 0.0
+        mean_occupancy_s = site.occupancy_total_s / site.occupancy_n
+        return (len(site.queue) + 1) * mean_occupancy_s / len(site.ports)
+
+    def _free_port(self, site: SiteRuntime, car: Car) -> PortRuntime | None:
+        best = None
+        best_kw = -1.0
+        peak = car.vehicle.peak_kw
+        for p in site.free:
+            if car.connectors.isdisjoint(p.port.connectors):
+                continue
+            kw = min(p.port.power_kw, peak)
+            if kw > best_kw:
+                best, best_kw = p, kw
+        return best
+
+    # --- a visit ------------------------------------------------------------------------
+
+    def _visit(self, car: Car) -> None:
+        chosen = self._choose(car)
+        if chosen is None:
+            self._record_turned_away(car, "no_access")
+            return
+        site, t = chosen
+        car.site = site
+        car.terms = t
+        drivers = self.world.drivers
+        free_target, free_idle_min = car.free_behaviour
+        car.free = partnership.is_free(t, self._allowance_left(car, t))
+        if car.free:
+            if free_target is not None and drivers.energy_kwh is None:
+                car.soc_target = max(free_target, car.soc_start)
+            if free_idle_min is not None:
+                car.idle_s = free_idle_min * 60.0
+        limit = site.site.queue_limit
+        if limit is not None and site.on_site >= limit:
+            self._record_turned_away(car, "queue_full")
+            return
+        port = self._free_port(site, car)
+        if port is None:
+            if (
+                drivers.balk_queue_length is not None
+                and len(site.queue) >= drivers.balk_queue_length
+            ) or (
+                drivers.balk_wait_min is not None
+                and self._predicted_wait_s(site, car) > drivers.balk_wait_min * 60.0
+            ):
+                self._record_turned_away(car, "balked")
+                return
+        site.on_site += 1
+        self._active[id(car)] = car
+        car.process = self.env.process(self._session(car, port))
+
+    def _session(self, car: Car, port: PortRuntime | None) -> Generator[Event, Any, None]:
+        env = self.env
+        site: SiteRuntime = car.site
+        if port is None:
+            car.grant = Event(env)
+            site.queue.append(car)
+            if car.patience_s < math.inf:
+                env.timeout(car.patience_s).callbacks.append(  # type: ignore[union-attr]
+                    lambda _, car=car: self._renege(car)
+                )
+            port = yield car.grant
+            if port is None:
+                return  # gave up; recorded by _renege
+        else:
+            self._take(port, car)
+        car.wait_s = env.now - car.arrival_s
+        yield from self._charge(car, port)
+
+    def _take(self, port: PortRuntime, car: Car) -> None:
+        port.site.free.remove(port)
+        port.car = car
+        car.port = port
+        car.port_id = port.port.id
+        self._set_state(port, PortState.OCCUPIED)
+
+    def _renege(self, car: Car) -> None:
+        if car.port is not None or car.grant is None or car.grant.triggered:
+            return
+        site: SiteRuntime = car.site
+        site.queue.remove(car)
+        site.on_site -= 1
+        del self._active[id(car)]
+        now = self.env.now
+        self._record(car, Outcome.GAVE_UP, "reneged", wait_s=now - car.arrival_s, depart_s=now)
+        car.grant.succeed(None)
+
+    def _charge(self, car: Car, port: PortRuntime) -> Generator[Event, Any, None]:
+        env = self.env
+        vehicle = car.vehicle
+        connector = min(port.connector_ids[c] for c in car.connectors if c in port.connector_ids)
+        self._status(port, PortStatus.PREPARING, connector)
+        auth = yield self._send(port, Authorize(car.id_tag, env.now), wait=True)
+        status = auth.status if isinstance(auth, AuthReply) else AuthStatus.INVALID
+        if status is AuthStatus.ACCEPTED:
+            self._next_transaction += 1
+            port.transaction = self._next_transaction
+            start = yield self._send(
+                port,
+                StartTransaction(connector, car.id_tag, int(port.meter_wh), env.now),
+                wait=True,
+            )
+            if isinstance(start, StartReply):
+                status = start.status
+            if status is not AuthStatus.ACCEPTED:
+                self._send(
+                    port,
+                    StopTransaction(
+                        port.transaction, car.id_tag, int(port.meter_wh), env.now,
+                        StopReason.DE_AUTHORIZED,
+                    ),
+                    wait=False,
+                )
+        if status is not AuthStatus.ACCEPTED:
+            self._status(port, PortStatus.FINISHING, connector)
+            self._leave(car, port, connector)
+            self._record(car, Outcome.TURNED_AWAY, f"authorization_{status.value.lower()}",
+                         depart_s=env.now)
+            return
+        prof = profile(vehicle.curve, vehicle.battery_kwh, vehicle.peak_kw, port.port.power_kw)
+        target = min(car.soc_target, vehicle.curve.max_soc)
+        duration_s = prof.hours_between(car.soc_start, target) * 3600.0
+        reason = StopReason.LOCAL
+        deal = car.terms.deal
+        if (
+            car.free
+            and deal is not None
+            and deal.session_cap_s is not None
+            and deal.session_cap_s < duration_s
+        ):
+            duration_s = deal.session_cap_s
+            reason = StopReason.OTHER
+        port.charging = True
+        port.charge_start_s = env.now
+        car.soc_now = car.soc_start
+        self._set_state(port, PortState.CHARGING)
+        self._status(port, PortStatus.CHARGING, connector)
+        if self.meter_interval_s is not None:
+            self._sample(port, car, prof, connector, "Transaction.Begin")
+            env.process(self._meter(port, car, prof, connector))
+        try:
+            yield env.timeout(duration_s)
+            soc_end = target if reason is StopReason.LOCAL else prof.soc_after(
+                car.soc_start, duration_s / 3600.0
+            )
+        except simpy.Interrupt as stop:
+            reason = stop.cause
+            soc_end = prof.soc_after(car.soc_start, (env.now - port.charge_start_s) / 3600.0)
+        self._end_charge(port, car, prof, soc_end)
+        if self.meter_interval_s is not None:
+            self._sample(port, car, prof, connector, "Transaction.End")
+        self._send(
+            port,
+            StopTransaction(port.transaction, car.id_tag, int(port.meter_wh), env.now, reason),
+            wait=False,
+        )
+        self._status(port, PortStatus.FINISHING, connector)
+        idle_s = car.idle_s if reason in (StopReason.LOCAL, StopReason.OTHER) else 0.0
+        charge_end_s = env.now
+        if idle_s > 0:
+            yield env.timeout(idle_s)
+        self._leave(car, port, connector)
+        b = partnership.bill(
+            self.networks[port.port.network],
+            car.terms,
+            car.energy_kwh,
+            idle_s / 60.0,
+            self._allowance_left(car, car.terms),
+        )
+        if b.allowance_used_kwh > 0 and car.terms.deal is not None:
+            key = (car.vehicle.index, car.driver, car.terms.deal.network)
+            self.allowance_used_kwh[key] = self.allowance_used_kwh.get(key, 0.0) + (
+                b.allowance_used_kwh
+            )
+        self._record(
+            car,
+            Outcome.SERVED,
+            reason.value,
+            wait_s=car.wait_s,
+            start_s=car.arrival_s + car.wait_s,
+            charge_end_s=charge_end_s,
+            depart_s=env.now,
+            soc_end=car.soc_now,
+            bill=b,
+        )
+
+    def _end_charge(self, port: PortRuntime, car: Car, prof: Profile, soc_end: float) -> None:
+        """Book the energy and power of the charge that just ended (or stopped at the horizon)."""
+        t = port.charge_start_s
+        pid = port.port.id
+        for hours, energy_kwh, kw0, kw1 in prof.segments(car.soc_start, soc_end):
+            end = t + hours * 3600.0
+            self.segments.append(PowerSegment(pid, t, end, energy_kwh, kw0, kw1))
+            t = end
+        energy = max(0.0, soc_end - car.soc_start) * car.vehicle.battery_kwh
+        car.energy_kwh = energy
+        car.soc_now = soc_end
+        port.meter_wh += energy * 1000.0
+        port.charging = False
+        self._set_state(port, PortState.OCCUPIED)
+
+    def _leave(self, car: Car, port: PortRuntime, connector: int) -> None:
+        site = port.site
+        site.on_site -= 1
+        del self._active[id(car)]
+        now = self.env.now
+        site.occupancy_total_s += now - car.arrival_s - car.wait_s
+        site.occupancy_n += 1
+        port.car = None
+        car.port = None
+        self._release(port)
+
+    def _release(self, port: PortRuntime) -> None:
+        """A port with no car: give it to the first compatible car waiting, or free it."""
+        if port.down:
+            self._set_state(port, PortState.DOWN)
+            self._status(port, PortStatus.FAULTED)
+            return
+        self._status(port, PortStatus.AVAILABLE)
+        site = port.site
+        for car in site.queue:
+            if not car.connectors.isdisjoint(port.port.connectors):
+                site.queue.remove(car)
+                site.free.append(port)
+                self._take(port, car)
+                assert car.grant is not None
+                car.grant.succeed(port)
+                return
+        site.free.append(port)
+        self._set_state(port, PortState.AVAILABLE)
+
+    # --- meter values (OCPP engine only: they travel, the physics does not wait) -------
+
+    def _meter(
+        self, port: PortRuntime, car: Car, prof: Profile, connector: int
+    ) -> Generator[Event, Any, None]:
+        interval = self.meter_interval_s
+        assert interval is not None
+        while True:
+            yield self.env.timeout(interval)
+            if port.car is not car or not port.charging:
+                return
+            self._sample(port, car, prof, connector, "Sample.Periodic")
+
+    def _sample(
+        self, port: PortRuntime, car: Car, prof: Profile, connector: int, context: str
+    ) -> None:
+        now = self.env.now
+        if port.charging:
+            soc = prof.soc_after(car.soc_start, (now - port.charge_start_s) / 3600.0)
+            power_kw = prof.power_kw(soc)
+            energy_wh = port.meter_wh + (soc - car.soc_start) * car.vehicle.battery_kwh * 1000
+        else:
+            soc, power_kw, energy_wh = car.soc_now, 0.0, port.meter_wh
+        sample = MeterSample(
+            connector_id=connector,
+            transaction_ref=port.transaction,
+            at_s=now,
+            energy_wh=int(energy_wh),
+            power_kw=power_kw,
+            soc=None if math.isinf(soc) else min(soc, 1.0),
+            voltage_v=NOMINAL_VOLTAGE_V,
+            context=context,
+        )
+        self._send(port, sample, wait=False)
+
+    # --- failures -----------------------------------------------------------------------
+
+    def _failures(self, port: PortRuntime) -> Generator[Event, Any, None]:
+        assert self.world.failures is not None
+        rng = self.streams[f"failures:{port.port.id}"]
+        mtbf_s, mttr_s = self.world.failures.mtbf_s, self.world.failures.mttr_s
+        while True:
+            yield self.env.timeout(rng.expovariate(1.0 / mtbf_s))
+            self.take_down(port)
+            yield self.env.timeout(rng.expovariate(1.0 / mttr_s))
+            self.bring_up(port)
+
+    def take_down(self, port: PortRuntime, cause: StopReason = StopReason.POWER_LOSS) -> None:
+        if port.down:
+            return
+        port.down = True
+        if port.car is None:
+            port.site.free.remove(port)
+            self._status(port, PortStatus.FAULTED)
+        elif port.charging:
+            assert port.car.process is not None
+            port.car.process.interrupt(cause)
+        self._set_state(port, PortState.DOWN)
+
+    def bring_up(self, port: PortRuntime) -> None:
+        if not port.down:
+            return
+        port.down = False
+        if port.car is None:
+            self._release(port)
+        else:
+            self._set_state(port, PortState.OCCUPIED)
+
+    # --- records ------------------------------------------------------------------------
+
+    def _set_state(self, port: PortRuntime, state: PortState) -> None:
+        if port.down:
+            state = PortState.DOWN
+        if state is port.state:
+            return
+        self._close_interval(port, self.env.now)
+        port.state = state
+
+    def _close_interval(self, port: PortRuntime, now: float) -> None:
+        if now > port.state_since_s:
+            self.intervals.append(PortInterval(port.port.id, port.state, port.state_since_s, now))
+        port.state_since_s = now
+
+    def _record_turned_away(self, car: Car, reason: str) -> None:
+        self._record(car, Outcome.TURNED_AWAY, reason, depart_s=car.arrival_s)
+
+    def _record_on_site(self, car: Car, now: float) -> None:
+        port = car.port
+        if port is None:
+            self._record(car, Outcome.ON_SITE, "waiting", wait_s=now - car.arrival_s, depart_s=now)
+            return
+        if port.charging:
+            vehicle = car.vehicle
+            prof = profile(vehicle.curve, vehicle.battery_kwh, vehicle.peak_kw, port.port.power_kw)
+            soc = prof.soc_after(car.soc_start, (now - port.charge_start_s) / 3600.0)
+            self._end_charge(port, car, prof, soc)
+            reason = "charging"
+        else:
+            reason = "plugged_in"
+        self._record(
+            car,
+            Outcome.ON_SITE,
+            reason,
+            wait_s=car.wait_s,
+            start_s=car.arrival_s + car.wait_s,
+            depart_s=now,
+            soc_end=car.soc_now if car.energy_kwh else car.soc_start,
+        )
+
+    def _record(
+        self,
+        car: Car,
+        outcome: Outcome,
+        reason: str,
+        *,
+        wait_s: float = 0.0,
+        start_s: float = 0.0,
+        charge_end_s: float = 0.0,
+        depart_s: float = 0.0,
+        soc_end: float | None = None,
+        bill: partnership.Bill | None = None,
+    ) -> None:
+        s: SiteRuntime | None = getattr(car, "site", None)
+        terms: partnership.Terms | None = getattr(car, "terms", None)
+        record = SessionRecord(
+            arrival_s=car.arrival_s,
+            vehicle=car.vehicle.id,
+            brand=car.vehicle.brand,
+            driver=car.driver,
+            outcome=outcome,
+            reason=reason,
+            network=s.site.network if s is not None else "",
+            site=s.site.id if s is not None else "",
+            port=car.port_id,
+            partner=terms.partner if terms is not None else False,
+            wait_s=wait_s,
+            start_s=start_s,
+            charge_end_s=charge_end_s,
+            depart_s=depart_s,
+            soc_start=car.soc_start,
+            soc_end=car.soc_start if soc_end is None else soc_end,
+            energy_kwh=car.energy_kwh,
+            energy_cost=bill.energy_cost if bill else 0.0,
+            idle_fee=bill.idle_fee if bill else 0.0,
+            roaming_fee=bill.roaming_fee if bill else 0.0,
+            settlement=bill.settlement if bill else 0.0,
+            paid_by=bill.paid_by if bill else "",
+            perk_value=bill.perk_value if bill else 0.0,
+            free=car.free,
+        )
+        self.sessions.append(record)
+
+
+def resolve_at_once(batch: list[Outgoing]) -> None:
+    """The fast engine's central system: accept every tag, number the transactions."""
+    for out in batch:
+        if out.reply is None:
+            continue
+        request = out.request
+        if isinstance(request, Authorize):
+            out.reply.succeed(AuthReply(AuthStatus.ACCEPTED))
+        elif isinstance(request, StartTransaction):
+            out.reply.succeed(StartReply(AuthStatus.ACCEPTED, 0))
+        else:
+            out.reply.succeed(None)
+
+
+def _draw(dist: Any, rng: Any) -> float | None:
+    if dist is None:
+        rng.random()  # keep the stream aligned with scenarios that do use it
+        return None
+    value: float = dist.sample(rng)
+    return value
+
+
+def _cumulative(shares: list[float]) -> list[float]:
+    total = sum(shares)
+    out, acc = [], 0.0
+    for s in shares[:-1]:
+        acc += s / total
+        out.append(acc)
+    return out
+

@@ -1,0 +1,472 @@
+"""The scenario file format: TOML validated by pydantic, unknown keys rejected.
+
+This is the boundary where untrusted input enters; `simulator.model.build` turns a validated
+`Scenario` into the frozen dataclasses the engine runs on. docs/scenarios.md documents every key.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+Connector = Literal["NACS", "CCS1", "CHAdeMO"]
+SHARE_TOLERANCE = 1e-6
+
+
+class ScenarioError(Exception):
+    """A user's mistake in a scenario file: one line naming the key path and the value."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- distributions ------------------------------------------------------------------------
+
+
+class Fixed(Strict):
+    dist: Literal["fixed"]
+    value: float = Field(ge=0)
+
+
+class Uniform(Strict):
+    dist: Literal["uniform"]
+    low: float = Field(ge=0)
+    high: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if self.high < self.low:
+            raise ValueError(f"high {self.high} is below low {self.low}")
+        return self
+
+
+class Exponential(Strict):
+    dist: Literal["exponential"]
+    mean: float = Field(gt=0)
+
+
+class Normal(Strict):
+    """A normal distribution truncated to [low, high] by resampling."""
+
+    dist: Literal["normal"]
+    mean: float
+    sd: float = Field(ge=0)
+    low: float = 0.0
+    high: float = math.inf
+
+
+class Lognormal(Strict):
+    """Parametrised by the mean and standard deviation of the variable itself."""
+
+    dist: Literal["lognormal"]
+    mean: float = Field(gt=0)
+    sd: float = Field(gt=0)
+
+
+Distribution = Annotated[
+    Fixed | Uniform | Exponential | Normal | Lognormal, Field(discriminator="dist")
+]
+
+
+# --- charging curves ----------------------------------------------------------------------
+
+
+class FlatCurve(Strict):
+    """Full peak power at any state of charge (the degenerate case theory can check)."""
+
+    kind: Literal["flat"]
+
+
+class TwoStageCurve(Strict):
+    """Full power up to knee_soc, then linear down to zero at 100 % (ACN-Sim, EV2Gym)."""
+
+    kind: Literal["two_stage"]
+    knee_soc: float = Field(default=0.8, gt=0, lt=1)
+
+
+class TableCurve(Strict):
+    """Power as a fraction of peak at given SoC points, linear between, flat beyond the ends."""
+
+    kind: Literal["table"]
+    soc: list[float] = Field(min_length=1)
+    fraction: list[float] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TableCurve:
+        if len(self.soc) != len(self.fraction):
+            raise ValueError(f"soc has {len(self.soc)} points but fraction has {len(self.fraction)}")
+        if any(not 0 <= s <= 1 for s in self.soc):
+            raise ValueError(f"soc points must lie in [0, 1], got {self.soc}")
+        if any(b <= a for a, b in zip(self.soc, self.soc[1:], strict=False)):
+            raise ValueError(f"soc points must increase, got {self.soc}")
+        if any(not 0 < f <= 1 for f in self.fraction):
+            raise ValueError(f"fractions must lie in (0, 1], got {self.fraction}")
+        return self
+
+
+Curve = Annotated[FlatCurve | TwoStageCurve | TableCurve, Field(discriminator="kind")]
+
+
+# --- the network --------------------------------------------------------------------------
+
+
+class PortSpec(Strict):
+    power_kw: float = Field(gt=0)
+    connectors: list[Connector] = Field(min_length=1)
+    count: int = Field(default=1, ge=1)
+
+
+class SiteSpec(Strict):
+    """A site, or a template repeated `count` times (ids get a -1, -2, ... suffix)."""
+
+    id: str = Field(min_length=1)
+    count: int = Field(default=1, ge=1)
+    ports: list[PortSpec] = Field(min_length=1)
+    queue_limit: int | None = Field(default=None, ge=1)
+    """At most this many cars on site, charging or waiting; the next is turned away."""
+
+    @model_validator(mode="after")
+    def _queue_holds_ports(self) -> SiteSpec:
+        ports = sum(p.count for p in self.ports)
+        if self.queue_limit is not None and self.queue_limit < ports:
+            raise ValueError(f"queue_limit {self.queue_limit} is below the {ports} ports")
+        return self
+
+
+class NetworkSpec(Strict):
+    id: str = Field(min_length=1)
+    name: str = ""
+    access: Literal["open", "members_only"] = "open"
+    members: list[str] = []
+    """Brands whose drivers are members (native customers) of this network."""
+    open_from_day: float | None = Field(default=None, ge=0)
+    """A members-only network opens to every brand from this day (Tesla's NACS opening)."""
+    price_per_kwh: float = Field(default=0.0, ge=0)
+    """What members pay."""
+    non_member_price_per_kwh: float | None = Field(default=None, ge=0)
+    """What everybody else pays; defaults to price_per_kwh."""
+    idle_fee_per_min: float = Field(default=0.0, ge=0)
+    idle_grace_min: float = Field(default=0.0, ge=0)
+    roaming_fee_per_kwh: float = Field(default=0.0, ge=0)
+    """Mark-up a non-member pays to a roaming hub (OCPI, Hubject) on top of the price."""
+    roaming_fee_per_session: float = Field(default=0.0, ge=0)
+    sites: list[SiteSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _opening_needs_members_only(self) -> NetworkSpec:
+        if self.open_from_day is not None and self.access != "members_only":
+            raise ValueError("open_from_day only applies to a members_only network")
+        return self
+
+
+class VehicleSpec(Strict):
+    id: str = Field(min_length=1)
+    brand: str = Field(min_length=1)
+    share: float = Field(ge=0, le=1)
+    battery_kwh: float = Field(gt=0)
+    peak_kw: float = Field(gt=0)
+    connectors: list[Connector] = Field(min_length=1)
+    adapter_share: float = Field(default=0.0, ge=0, le=1)
+    """Share of this model's drivers who carry an adapter."""
+    adapter_connectors: list[Connector] = []
+    curve: Curve = Field(default_factory=lambda: TwoStageCurve(kind="two_stage"))
+
+    @model_validator(mode="after")
+    def _adapter_has_connectors(self) -> VehicleSpec:
+        if self.adapter_share > 0 and not self.adapter_connectors:
+            raise ValueError("adapter_share > 0 needs adapter_connectors")
+        return self
+
+
+# --- drivers ------------------------------------------------------------------------------
+
+
+class FreeSessionBehaviour(Strict):
+    """How drivers behave when the session costs them nothing (DOE: 1.9x longer sessions)."""
+
+    target_soc: Distribution | None = None
+    idle_min: Distribution | None = None
+
+
+class ChoiceSpec(Strict):
+    """Logit choice among the sites a driver may use; see docs/scenarios.md for the utility."""
+
+    rule: Literal["logit", "first"] = "logit"
+    candidates: int | None = Field(default=None, ge=1)
+    """How many of the nearest sites on the corridor a driver considers (default: all)."""
+    site_spacing_km: float = Field(default=10.0, gt=0)
+    price_weight: float = -0.05
+    """Utility per dollar of expected energy cost."""
+    wait_weight: float = -0.1
+    """Utility per minute of predicted wait."""
+    power_weight: float = 0.01
+    """Utility per kW of usable power."""
+    perk_weight: float = 1.0
+    """Utility of a partner perk (free session, member price, allowance) at the site's network."""
+    size_weight: float = 0.5
+    """Utility per ln(compatible ports)."""
+    detour_weight: float = -0.05
+    """Utility per km of detour."""
+
+
+class DriverSpec(Strict):
+    population: int = Field(default=10_000, ge=1)
+    """Distinct drivers per vehicle model; allowances and adapters belong to a driver."""
+    arrival_soc: Distribution = Field(
+        default_factory=lambda: Uniform(dist="uniform", low=0.1, high=0.4)
+    )
+    target_soc: Distribution = Field(
+        default_factory=lambda: Uniform(dist="uniform", low=0.8, high=0.95)
+    )
+    energy_kwh: Distribution | None = None
+    """Draw the energy demand directly instead of a target SoC (degenerate validation cases)."""
+    idle_min: Distribution = Field(default_factory=lambda: Fixed(dist="fixed", value=0.0))
+    patience_min: Distribution | None = None
+    """Renege after this long waiting for a port; none means unlimited patience."""
+    balk_wait_min: float | None = Field(default=None, ge=0)
+    """Leave at once when the predicted wait exceeds this."""
+    balk_queue_length: int | None = Field(default=None, ge=0)
+    """Leave at once when this many cars already wait."""
+    free_sessions: FreeSessionBehaviour = FreeSessionBehaviour()
+    choice: ChoiceSpec = ChoiceSpec()
+
+
+# --- partnerships -------------------------------------------------------------------------
+
+
+class DealSpec(Strict):
+    """An automaker's deal with a network: a perk for the brand's drivers, paid by someone."""
+
+    brand: str = Field(min_length=1)
+    network: str = Field(min_length=1)
+    perk: Literal["complimentary", "member_price", "allowance", "membership"]
+    eligible_share: float = Field(default=1.0, ge=0, le=1)
+    """Share of the brand's drivers enrolled (e.g. only new buyers)."""
+    session_cap_min: float | None = Field(default=None, gt=0)
+    """Complimentary sessions stop after this long (Nissan + EVgo: 30 min)."""
+    price_per_kwh: float | None = Field(default=None, ge=0)
+    """Member price, and the price beyond an allowance."""
+    allowance_kwh: float | None = Field(default=None, gt=0)
+    """Free kWh per driver over the run (Volkswagen + Electrify America: 500 kWh)."""
+    paid_by: str = ""
+    """Who pays the network for the perk (usually the automaker)."""
+    settlement: Literal["none", "list_price", "per_kwh", "per_session"] = "list_price"
+    settlement_per_kwh: float = Field(default=0.0, ge=0)
+    settlement_per_session: float = Field(default=0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _perk_fields(self) -> DealSpec:
+        if self.perk == "member_price" and self.price_per_kwh is None:
+            raise ValueError("a member_price deal needs price_per_kwh")
+        if self.perk == "allowance" and self.allowance_kwh is None:
+            raise ValueError("an allowance deal needs allowance_kwh")
+        return self
+
+
+# --- demand, failures, the run ------------------------------------------------------------
+
+
+class ConstantArrivals(Strict):
+    kind: Literal["constant"]
+    rate_per_h: float = Field(gt=0)
+    multiplier: float = Field(default=1.0, gt=0)
+
+
+class ProfileArrivals(Strict):
+    """Sessions per day spread over the hours by weights (weekday and weekend)."""
+
+    kind: Literal["profile"]
+    sessions_per_day: float = Field(gt=0)
+    weekday: list[float] = Field(min_length=24, max_length=24)
+    weekend: list[float] | None = Field(default=None, min_length=24, max_length=24)
+    weekend_factor: float = Field(default=1.0, gt=0)
+    """Weekend days see this many times the weekday sessions."""
+    multiplier: float = Field(default=1.0, gt=0)
+
+    @field_validator("weekday", "weekend")
+    @classmethod
+    def _weights(cls, weights: list[float] | None) -> list[float] | None:
+        if weights is not None and (any(w < 0 for w in weights) or sum(weights) <= 0):
+            raise ValueError("hourly weights must be non-negative with a positive sum")
+        return weights
+
+
+class SinusoidArrivals(Strict):
+    """rate(t) = base + amplitude * sin(2 pi t / period): the M_t/M/inf validation case."""
+
+    kind: Literal["sinusoid"]
+    base_per_h: float = Field(gt=0)
+    amplitude_per_h: float = Field(ge=0)
+    period_h: float = Field(default=24.0, gt=0)
+    multiplier: float = Field(default=1.0, gt=0)
+
+    @model_validator(mode="after")
+    def _non_negative(self) -> SinusoidArrivals:
+        if self.amplitude_per_h > self.base_per_h:
+            raise ValueError("amplitude_per_h above base_per_h would make the rate negative")
+        return self
+
+
+Arrivals = Annotated[
+    ConstantArrivals | ProfileArrivals | SinusoidArrivals, Field(discriminator="kind")
+]
+
+
+class FailureSpec(Strict):
+    mtbf_days: float = Field(gt=0)
+    mttr_days: float = Field(gt=0)
+
+
+class SimulationSpec(Strict):
+    days: float = Field(default=7.0, gt=0)
+    seed: int = 1
+    start: str = "2025-01-06T00:00:00Z"
+    """Virtual time zero (a Monday by default), an ISO 8601 UTC timestamp."""
+    warmup_days: float = Field(default=0.0, ge=0)
+    """Metrics ignore what happens before this (records are kept)."""
+    meter_interval_s: float = Field(default=60.0, gt=0)
+    """MeterValues sample interval on the OCPP engine."""
+
+
+class Scenario(Strict):
+    name: str = Field(min_length=1)
+    description: str = ""
+    simulation: SimulationSpec = SimulationSpec()
+    networks: list[NetworkSpec] = Field(min_length=1)
+    vehicles: list[VehicleSpec] = Field(min_length=1)
+    drivers: DriverSpec = DriverSpec()
+    deals: list[DealSpec] = []
+    arrivals: Arrivals
+    failures: FailureSpec | None = None
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Scenario:
+        total = sum(v.share for v in self.vehicles)
+        if abs(total - 1.0) > SHARE_TOLERANCE:
+            raise ValueError(f"vehicle shares sum to {total:g}, not 1")
+        _unique("networks", [n.id for n in self.networks])
+        _unique("sites", [s.id for n in self.networks for s in n.sites])
+        _unique("vehicles", [v.id for v in self.vehicles])
+        networks = {n.id for n in self.networks}
+        brands = {v.brand for v in self.vehicles}
+        for deal in self.deals:
+            if deal.network not in networks:
+                raise ValueError(f"deal names unknown network {deal.network!r}")
+            if deal.brand not in brands:
+                raise ValueError(f"deal names unknown brand {deal.brand!r}")
+        for vehicle in self.vehicles:
+            if vehicle.share > 0 and not _usable_anywhere(self, vehicle):
+                raise ValueError(f"vehicle {vehicle.id!r} can use no site")
+        return self
+
+
+def _unique(what: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for i in ids:
+        if i in seen:
+            raise ValueError(f"{what} id {i!r} appears twice")
+        seen.add(i)
+
+
+def _usable_anywhere(scenario: Scenario, vehicle: VehicleSpec) -> bool:
+    plugs = set(vehicle.connectors) | (
+        set(vehicle.adapter_connectors) if vehicle.adapter_share > 0 else set()
+    )
+    for network in scenario.networks:
+        member = vehicle.brand in network.members or any(
+            d.brand == vehicle.brand and d.network == network.id and d.perk == "membership"
+            for d in scenario.deals
+        )
+        allowed = network.access == "open" or member or network.open_from_day is not None
+        if allowed and any(
+            plugs & set(p.connectors) for site in network.sites for p in site.ports
+        ):
+            return True
+    return False
+
+
+# --- loading ------------------------------------------------------------------------------
+
+
+def load(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; every defect becomes a one-line ScenarioError."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such file") from None
+    except OSError as e:
+        raise ScenarioError(f"{path}: cannot read ({e.strerror})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ScenarioError(f"{path}: not valid TOML: {e}") from None
+    return parse(data, source=str(path))
+
+
+def parse(data: dict[str, object], source: str = "scenario") -> Scenario:
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as e:
+        raise ScenarioError(f"{source}: {describe(e, data)}") from None
+
+
+def describe(error: ValidationError, data: object) -> str:
+    """The first defect as `key.path = value: what is wrong`."""
+    first = error.errors()[0]
+    loc = [part for part in first["loc"] if not _is_union_tag(part, data, first["loc"])]
+    path = _dotted(loc, data)
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        return f"{path}: unknown key"
+    if first["type"] == "missing":
+        return f"{path}: required key is missing"
+    if not loc:
+        return message
+    return f"{path} = {_short(first.get('input'))}: {message}"
+
+
+def _is_union_tag(part: int | str, data: object, loc: tuple[int | str, ...]) -> bool:
+    # pydantic inserts the discriminator's value (e.g. 'uniform') into the location
+    return isinstance(part, str) and part in {
+        "fixed", "uniform", "exponential", "normal", "lognormal",
+        "flat", "two_stage", "table", "constant", "profile", "sinusoid",
+    } and not _is_key(part, data, loc)
+
+
+def _is_key(part: str, data: object, loc: tuple[int | str, ...]) -> bool:
+    node = data
+    for p in loc:
+        if p == part:
+            return isinstance(node, dict) and part in node
+        if isinstance(node, dict) and isinstance(p, str):
+            node = node.get(p)
+        elif isinstance(node, list) and isinstance(p, int) and p < len(node):
+            node = node[p]
+        else:
+            return False
+    return False
+
+
+def _dotted(loc: list[int | str], data: object) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
