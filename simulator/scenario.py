@@ -106,7 +106,9 @@ class TableCurve(Strict):
     @model_validator(mode="after")
     def _consistent(self) -> TableCurve:
         if len(self.soc) != len(self.fraction):
-            raise ValueError(f"soc has {len(self.soc)} points but fraction has {len(self.fraction)}")
+            raise ValueError(
+                f"soc has {len(self.soc)} points but fraction has {len(self.fraction)}"
+            )
         if any(not 0 <= s <= 1 for s in self.soc):
             raise ValueError(f"soc points must lie in [0, 1], got {self.soc}")
         if any(b <= a for a, b in zip(self.soc, self.soc[1:], strict=False)):
@@ -390,9 +392,7 @@ def _usable_anywhere(scenario: Scenario, vehicle: VehicleSpec) -> bool:
             for d in scenario.deals
         )
         allowed = network.access == "open" or member or network.open_from_day is not None
-        if allowed and any(
-            plugs & set(p.connectors) for site in network.sites for p in site.ports
-        ):
+        if allowed and any(plugs & set(p.connectors) for site in network.sites for p in site.ports):
             return True
     return False
 
@@ -440,10 +440,24 @@ def describe(error: ValidationError, data: object) -> str:
 
 def _is_union_tag(part: int | str, data: object, loc: tuple[int | str, ...]) -> bool:
     # pydantic inserts the discriminator's value (e.g. 'uniform') into the location
-    return isinstance(part, str) and part in {
-        "fixed", "uniform", "exponential", "normal", "lognormal",
-        "flat", "two_stage", "table", "constant", "profile", "sinusoid",
-    } and not _is_key(part, data, loc)
+    return (
+        isinstance(part, str)
+        and part
+        in {
+            "fixed",
+            "uniform",
+            "exponential",
+            "normal",
+            "lognormal",
+            "flat",
+            "two_stage",
+            "table",
+            "constant",
+            "profile",
+            "sinusoid",
+        }
+        and not _is_key(part, data, loc)
+    )
 
 
 def _is_key(part: str, data: object, loc: tuple[int | str, ...]) -> bool:

@@ -33,8 +33,8 @@ from simulator.model.records import (
     SessionRecord,
 )
 from simulator.model.requests import (
-    AuthReply,
     Authorize,
+    AuthReply,
     AuthStatus,
     MeterSample,
     PortStatus,
@@ -73,6 +73,7 @@ class Car:
         "arrival_s",
         "connectors",
         "driver",
+        "energy_kwh",
         "free",
         "free_behaviour",
         "grant",
@@ -92,7 +93,6 @@ class Car:
         "u_choice",
         "vehicle",
         "wait_s",
-        "energy_kwh",
     )
 
     def __init__(self) -> None:
@@ -107,11 +107,12 @@ class Car:
 
 class PortRuntime:
     __slots__ = (
-        "charge_start_s",
         "car",
+        "charge_start_s",
         "charging",
         "connector_ids",
         "down",
+        "down_status",
         "meter_wh",
         "port",
         "profile_cache",
@@ -119,6 +120,7 @@ class PortRuntime:
         "state",
         "state_since_s",
         "transaction",
+        "unavailable_after_car",
     )
 
     def __init__(self, port: Port, site: SiteRuntime) -> None:
@@ -127,6 +129,8 @@ class PortRuntime:
         self.car: Car | None = None
         self.charging = False
         self.down = False
+        self.down_status = PortStatus.FAULTED
+        self.unavailable_after_car = False
         self.state = PortState.AVAILABLE
         self.state_since_s = 0.0
         self.meter_wh = 0.0
@@ -330,7 +334,9 @@ class Simulation:
         n_sites = len(self.sites)
         here = int(car.location * n_sites)
         if choice.candidates is not None and choice.candidates < len(allowed):
-            allowed.sort(key=lambda o: (ring_distance(o[0].site.position, here, n_sites), o[0].site.index))
+            allowed.sort(
+                key=lambda o: (ring_distance(o[0].site.position, here, n_sites), o[0].site.index)
+            )
             allowed = allowed[: choice.candidates]
         if choice.rule == "first" or len(allowed) == 1:
             site, _, _, t = allowed[0]
@@ -471,7 +477,10 @@ class Simulation:
                 self._send(
                     port,
                     StopTransaction(
-                        port.transaction, car.id_tag, int(port.meter_wh), env.now,
+                        port.transaction,
+                        car.id_tag,
+                        int(port.meter_wh),
+                        env.now,
                         StopReason.DE_AUTHORIZED,
                     ),
                     wait=False,
@@ -479,8 +488,9 @@ class Simulation:
         if status is not AuthStatus.ACCEPTED:
             self._status(port, PortStatus.FINISHING, connector)
             self._leave(car, port, connector)
-            self._record(car, Outcome.TURNED_AWAY, f"authorization_{status.value.lower()}",
-                         depart_s=env.now)
+            self._record(
+                car, Outcome.TURNED_AWAY, f"authorization_{status.value.lower()}", depart_s=env.now
+            )
             return
         prof = profile(vehicle.curve, vehicle.battery_kwh, vehicle.peak_kw, port.port.power_kw)
         target = min(car.soc_target, vehicle.curve.max_soc)
@@ -505,8 +515,10 @@ class Simulation:
             env.process(self._meter(port, car, prof, connector))
         try:
             yield env.timeout(duration_s)
-            soc_end = target if reason is StopReason.LOCAL else prof.soc_after(
-                car.soc_start, duration_s / 3600.0
+            soc_end = (
+                target
+                if reason is StopReason.LOCAL
+                else prof.soc_after(car.soc_start, duration_s / 3600.0)
             )
         except simpy.Interrupt as stop:
             reason = stop.cause
@@ -520,6 +532,7 @@ class Simulation:
             wait=False,
         )
         self._status(port, PortStatus.FINISHING, connector)
+        # a driver who reached the target or the cap lingers; any other stop sends them away
         idle_s = car.idle_s if reason in (StopReason.LOCAL, StopReason.OTHER) else 0.0
         charge_end_s = env.now
         if idle_s > 0:
@@ -577,9 +590,13 @@ class Simulation:
 
     def _release(self, port: PortRuntime) -> None:
         """A port with no car: give it to the first compatible car waiting, or free it."""
+        if port.unavailable_after_car:
+            port.unavailable_after_car = False
+            port.down = True
+            port.down_status = PortStatus.UNAVAILABLE
         if port.down:
             self._set_state(port, PortState.DOWN)
-            self._status(port, PortStatus.FAULTED)
+            self._status(port, port.down_status)
             return
         self._status(port, PortStatus.AVAILABLE)
         site = port.site
@@ -641,13 +658,20 @@ class Simulation:
             yield self.env.timeout(rng.expovariate(1.0 / mttr_s))
             self.bring_up(port)
 
-    def take_down(self, port: PortRuntime, cause: StopReason = StopReason.POWER_LOSS) -> None:
+    def take_down(
+        self,
+        port: PortRuntime,
+        cause: StopReason = StopReason.POWER_LOSS,
+        status: PortStatus = PortStatus.FAULTED,
+    ) -> None:
+        """The port stops serving: a failure (Faulted) or an operator's order (Unavailable)."""
         if port.down:
             return
         port.down = True
+        port.down_status = status
         if port.car is None:
             port.site.free.remove(port)
-            self._status(port, PortStatus.FAULTED)
+            self._status(port, status)
         elif port.charging:
             assert port.car.process is not None
             port.car.process.interrupt(cause)
@@ -661,6 +685,77 @@ class Simulation:
             self._release(port)
         else:
             self._set_state(port, PortState.OCCUPIED)
+
+    # --- what a central system may ask of a charge point (OCPP engine) -----------------
+
+    def remote_start(self, port_id: str, id_tag: str) -> bool:
+        """An app-started session: a driver already at the port plugs in now."""
+        port = self.port_by_id.get(port_id)
+        if port is None or port.down or port.car is not None:
+            return False
+        usable = [
+            v for v in self.world.vehicles if not v.connectors.isdisjoint(port.port.connectors)
+        ]
+        if not usable:
+            return False
+        rng = self.streams["operator"]
+        drivers = self.world.drivers
+        car = Car()
+        car.arrival_s = self.env.now
+        car.vehicle = usable[0]
+        car.driver = -1
+        car.id_tag = id_tag
+        car.key = (car.vehicle.index, False)
+        car.connectors = car.vehicle.connectors
+        car.soc_start = drivers.arrival_soc.sample(rng)
+        car.soc_target = max(drivers.target_soc.sample(rng), car.soc_start)
+        car.idle_s = 0.0
+        car.patience_s = math.inf
+        car.site = port.site
+        car.terms = self._terms_for(car, port.port.network)
+        car.free = partnership.is_free(car.terms, 0.0)
+        port.site.on_site += 1
+        self._active[id(car)] = car
+        car.process = self.env.process(self._session(car, port))
+        return True
+
+    def remote_stop(self, transaction_ref: int) -> bool:
+        for port in self.ports:
+            if port.charging and port.transaction == transaction_ref:
+                return self.stop_charging(port, StopReason.REMOTE)
+        return False
+
+    def stop_charging(self, port: PortRuntime, cause: StopReason) -> bool:
+        """End the charge on a port now (remote stop, reset, unlock); the car then leaves."""
+        if not port.charging or port.car is None or port.car.process is None:
+            return False
+        port.car.process.interrupt(cause)
+        return True
+
+    def change_availability(self, port_id: str, operative: bool) -> str:
+        """Accepted, or Scheduled when a car is charging (applied as it leaves), or Rejected."""
+        port = self.port_by_id.get(port_id)
+        if port is None:
+            return "Rejected"
+        if operative:
+            if port.down and port.down_status is PortStatus.UNAVAILABLE:
+                self.bring_up(port)
+            return "Accepted"
+        if port.down:
+            return "Accepted"
+        if port.car is not None:
+            port.unavailable_after_car = True
+            return "Scheduled"
+        self.take_down(port, StopReason.OTHER, PortStatus.UNAVAILABLE)
+        return "Accepted"
+
+    def reset(self, port_id: str, hard: bool) -> bool:
+        """A reset ends a running charge; the wire reboots the connection."""
+        port = self.port_by_id.get(port_id)
+        if port is None:
+            return False
+        self.stop_charging(port, StopReason.HARD_RESET if hard else StopReason.SOFT_RESET)
+        return True
 
     # --- records ------------------------------------------------------------------------
 
@@ -776,4 +871,3 @@ def _cumulative(shares: list[float]) -> list[float]:
         acc += s / total
         out.append(acc)
     return out
-

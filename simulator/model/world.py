@@ -169,7 +169,8 @@ def build(scenario: sc.Scenario, *, days: float | None = None, seed: int | None 
             open_from_s=None if n.open_from_day is None else n.open_from_day * DAY_S,
             price_per_kwh=n.price_per_kwh,
             non_member_price_per_kwh=(
-                n.price_per_kwh if n.non_member_price_per_kwh is None
+                n.price_per_kwh
+                if n.non_member_price_per_kwh is None
                 else n.non_member_price_per_kwh
             ),
             idle_fee_per_min=n.idle_fee_per_min,
@@ -223,7 +224,8 @@ def build(scenario: sc.Scenario, *, days: float | None = None, seed: int | None 
         ),
         arrivals=_arrivals(scenario.arrivals),
         failures=(
-            None if scenario.failures is None
+            None
+            if scenario.failures is None
             else Failures(scenario.failures.mtbf_days * DAY_S, scenario.failures.mttr_days * DAY_S)
         ),
     )
@@ -330,9 +332,7 @@ def _arrivals(a: sc.Arrivals) -> Arrivals:
     return Arrivals(
         "profile",
         hourly_weekday_per_h=tuple(per_day * w / weekday_total for w in a.weekday),
-        hourly_weekend_per_h=tuple(
-            per_day * a.weekend_factor * w / weekend_total for w in weekend
-        ),
+        hourly_weekend_per_h=tuple(per_day * a.weekend_factor * w / weekend_total for w in weekend),
     )
 
 

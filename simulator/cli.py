@@ -1,0 +1,69 @@
+"""The `chargenet` command: parse, call, render, map errors to exit codes.
+
+Each sub-command is a module in simulator/commands with `add_parser(sub)` and
+`main(args, console) -> int`; they are found by name, so adding one touches nothing here.
+A user's mistake ends in one line naming the cause and exit code 2; nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from rich.console import Console
+
+from simulator import commands
+from simulator.errors import EXIT_USAGE, UserError
+from simulator.scenario import ScenarioError
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        print(f"chargenet: {message} (see chargenet --help)", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def _modules() -> dict[str, object]:
+    found = {}
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
+        if not info.name.startswith("_"):
+            found[info.name] = importlib.import_module(f"simulator.commands.{info.name}")
+    return found
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
+    parser = Parser(prog="chargenet", description="OCPP charging network simulator.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    modules = _modules()
+    for module in modules.values():
+        module.add_parser(sub)  # type: ignore[attr-defined]
+    return parser, modules
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["csms"]:
+        # the central system's own command line, in its own process
+        import subprocess
+
+        return subprocess.call([sys.executable, "-m", "central_system", *argv[1:]])
+    parser, modules = build_parser()
+    args = parser.parse_args(argv)
+    console = Console()
+    try:
+        code: int = modules[args.command.replace("-", "_")].main(args, console)  # type: ignore[attr-defined]
+        return code
+    except (ScenarioError, UserError) as e:
+        print(f"chargenet: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("chargenet: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

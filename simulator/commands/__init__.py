@@ -1,0 +1,1 @@
+"""One module per `chargenet` sub-command (see simulator/cli.py)."""

@@ -1,0 +1,22 @@
+"""`chargenet validate FILE`: check a scenario file."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from simulator import scenario as sc
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("validate", help="check a scenario file")
+    p.add_argument("scenario", type=Path)
+
+
+def main(args: argparse.Namespace, console: Console) -> int:
+    scenario = sc.load(args.scenario)
+    console.print(f"{args.scenario}: valid scenario {scenario.name!r}", highlight=False)
+    return 0

@@ -1,0 +1,189 @@
+"""Metrics: pure functions of records (sessions, port-state intervals, power segments).
+
+Nothing here knows where the records came from: the engine's ground truth and what a central
+system stored go through the same functions. Only the measurement window [warm-up, horizon]
+counts: sessions by their arrival, intervals and power clipped to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.model.records import (
+    Outcome,
+    PortInterval,
+    PortState,
+    PowerSegment,
+    Records,
+    SessionRecord,
+)
+
+DAY_S = 86_400.0
+PEAK_WINDOW_S = 60.0  # peak power is the highest mean over one minute
+
+
+@dataclass(frozen=True, slots=True)
+class PortInfo:
+    id: str
+    site: str
+    network: str
+    power_kw: float
+
+
+def session_metrics(sessions: Sequence[SessionRecord]) -> dict[str, float]:
+    """What drivers experienced: outcomes, waits, energy and money, over these arrivals."""
+    arrivals = len(sessions)
+    served = [s for s in sessions if s.outcome is Outcome.SERVED]
+    turned_away = sum(1 for s in sessions if s.outcome is Outcome.TURNED_AWAY)
+    gave_up = sum(1 for s in sessions if s.outcome is Outcome.GAVE_UP)
+    on_site = sum(1 for s in sessions if s.outcome is Outcome.ON_SITE)
+    # the wait of everyone who joined a site: served, gave up, or still there
+    joined = [s for s in sessions if s.outcome is not Outcome.TURNED_AWAY]
+    waits_min = np.array([s.wait_s for s in joined], dtype=float) / 60.0
+    charge_min = [(s.charge_end_s - s.start_s) / 60.0 for s in served]
+    energy = sum(s.energy_kwh for s in sessions)
+    revenue = sum(s.energy_cost + s.idle_fee + s.settlement for s in sessions)
+    return {
+        "arrivals": arrivals,
+        "served": len(served),
+        "turned_away": turned_away,
+        "gave_up": gave_up,
+        "on_site_at_end": on_site,
+        "turned_away_share": _share(turned_away, arrivals),
+        "gave_up_share": _share(gave_up, arrivals),
+        "p_wait": float(np.mean(waits_min > 0)) if len(joined) else 0.0,
+        "mean_wait_min": float(waits_min.mean()) if len(joined) else 0.0,
+        "p95_wait_min": float(np.percentile(waits_min, 95)) if len(joined) else 0.0,
+        "mean_charge_min": float(np.mean(charge_min)) if served else 0.0,
+        "mean_energy_per_session_kwh": (
+            sum(s.energy_kwh for s in served) / len(served) if served else 0.0
+        ),
+        "energy_kwh": energy,
+        "driver_spend": sum(s.price_paid for s in sessions),
+        "energy_revenue": sum(s.energy_cost for s in sessions),
+        "idle_fees": sum(s.idle_fee for s in sessions),
+        "roaming_fees": sum(s.roaming_fee for s in sessions),
+        "settlements": sum(s.settlement for s in sessions),
+        "revenue": revenue,
+        "perks_given": sum(s.perk_value for s in sessions),
+        "free_sessions": sum(1 for s in served if s.free),
+    }
+
+
+def port_metrics(
+    ports: Sequence[PortInfo],
+    intervals: Iterable[PortInterval],
+    segments: Iterable[PowerSegment],
+    served_starts: int,
+    window: tuple[float, float],
+) -> dict[str, float]:
+    """How the ports were used over the window: utilization, uptime, energy and peak power."""
+    start, end = window
+    span_s = end - start
+    n = len(ports)
+    ids = {p.id for p in ports}
+    time_in = {state: 0.0 for state in PortState}
+    for i in intervals:
+        if i.port in ids:
+            time_in[i.state] += _overlap(i.start_s, i.end_s, start, end)
+    segs = [s for s in segments if s.port in ids]
+    energy = sum(_clipped_energy(s, start, end) for s in segs)
+    capacity_kwh = sum(p.power_kw for p in ports) * span_s / 3600.0
+    port_s = n * span_s
+    days = span_s / DAY_S
+    return {
+        "ports": n,
+        "occupancy_utilization": (time_in[PortState.CHARGING] + time_in[PortState.OCCUPIED])
+        / port_s,
+        "dispensing_utilization": time_in[PortState.CHARGING] / port_s,
+        "energy_utilization": energy / capacity_kwh if capacity_kwh else 0.0,
+        "uptime_pct": (port_s - time_in[PortState.DOWN]) / port_s * 100.0,
+        "sessions_per_port_per_day": served_starts / n / days,
+        "kwh_per_port_per_day": energy / n / days,
+        "dispensed_kwh": energy,
+        "peak_kw": peak_kw(segs, window),
+    }
+
+
+def peak_kw(segments: Sequence[PowerSegment], window: tuple[float, float]) -> float:
+    """The highest one-minute mean of the summed power (how demand is metered)."""
+    if not segments:
+        return 0.0
+    start, end = window
+    edges = np.arange(start, end + PEAK_WINDOW_S, PEAK_WINDOW_S)
+    s = np.array([x.start_s for x in segments])
+    e = np.array([x.end_s for x in segments])
+    rate = np.array([x.energy_kwh for x in segments]) / np.maximum(e - s, 1e-9)
+    energy_kwh = np.diff(_integral(s, e, rate, edges))
+    return float(energy_kwh.max() * 3600.0 / PEAK_WINDOW_S)
+
+
+def hourly_occupancy(
+    ports: Sequence[PortInfo], intervals: Iterable[PortInterval], window: tuple[float, float]
+) -> list[float]:
+    """Mean share of ports occupied in each hour of the day (0-23), over the window."""
+    ids = {p.id for p in ports}
+    busy = [
+        i
+        for i in intervals
+        if i.port in ids and i.state in (PortState.CHARGING, PortState.OCCUPIED)
+    ]
+    start, end = window
+    edges = np.arange(start - start % 3600.0, end + 3600.0, 3600.0)
+    if not busy or not ports:
+        return [0.0] * 24
+    s = np.array([i.start_s for i in busy])
+    e = np.array([i.end_s for i in busy])
+    per_hour_s = np.diff(_integral(s, e, np.ones_like(s), edges))
+    lo = np.maximum(edges[:-1], start)
+    hi = np.minimum(edges[1:], end)
+    exposure_s = np.maximum(hi - lo, 0.0) * len(ports)
+    hours = ((edges[:-1] % DAY_S) // 3600).astype(int)
+    out = []
+    for h in range(24):
+        mask = hours == h
+        denom = exposure_s[mask].sum()
+        out.append(float(per_hour_s[mask].sum() / denom) if denom else 0.0)
+    return out
+
+
+def _integral(
+    starts: np.ndarray, ends: np.ndarray, rate: np.ndarray, grid: np.ndarray
+) -> np.ndarray:
+    """Cumulative integral up to each grid point of the sum of rate_i on [start_i, end_i).
+
+    sum_i rate_i * (max(g - s_i, 0) - max(g - e_i, 0)), each term by sorting and prefix sums.
+    """
+    return _ramp(starts, rate, grid) - _ramp(ends, rate, grid)
+
+
+def _ramp(points: np.ndarray, rate: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    order = np.argsort(points, kind="stable")
+    p = points[order]
+    r = rate[order]
+    cum_r = np.concatenate(([0.0], np.cumsum(r)))
+    cum_rp = np.concatenate(([0.0], np.cumsum(r * p)))
+    k = np.searchsorted(p, grid, side="right")
+    return np.asarray(grid * cum_r[k] - cum_rp[k])
+
+
+def _overlap(a: float, b: float, lo: float, hi: float) -> float:
+    return max(0.0, min(b, hi) - max(a, lo))
+
+
+def _clipped_energy(s: PowerSegment, lo: float, hi: float) -> float:
+    if s.start_s >= lo and s.end_s <= hi:
+        return s.energy_kwh
+    span = s.end_s - s.start_s
+    return s.energy_kwh * _overlap(s.start_s, s.end_s, lo, hi) / span if span > 0 else 0.0
+
+
+def _share(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+def in_window(records: Records) -> list[SessionRecord]:
+    return [s for s in records.sessions if s.arrival_s >= records.warmup_s]

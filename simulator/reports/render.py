@@ -1,0 +1,91 @@
+"""Tables for the terminal: they draw the summary and compute nothing."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from simulator.reports.summary import Metrics, Summary
+
+
+def _pct(x: float | None) -> str:
+    return "" if x is None else f"{100 * x:.1f} %"
+
+
+def _num(x: float | None, digits: int = 1) -> str:
+    return "" if x is None else f"{x:,.{digits}f}"
+
+
+def networks_table(summary: Summary) -> Table:
+    table = Table(title=f"{summary.scenario}: {summary.days:g} days, seed {summary.seed}")
+    for col in (
+        "network",
+        "ports",
+        "occupancy",
+        "dispensing",
+        "sessions/port/day",
+        "kWh/port/day",
+        "P(wait)",
+        "mean wait min",
+        "p95 wait min",
+        "turned away",
+        "gave up",
+        "revenue $",
+        "perks $",
+        "uptime",
+    ):
+        table.add_column(col, justify="left" if col == "network" else "right")
+    rows: list[tuple[str, Metrics]] = list(summary.networks.items())
+    rows.append(("all", summary.totals))
+    for name, g in rows:
+        table.add_row(
+            name,
+            str(g.ports),
+            _pct(g.occupancy_utilization),
+            _pct(g.dispensing_utilization),
+            _num(g.sessions_per_port_per_day),
+            _num(g.kwh_per_port_per_day),
+            _pct(g.p_wait),
+            _num(g.mean_wait_min),
+            _num(g.p95_wait_min),
+            _pct(g.turned_away_share),
+            _pct(g.gave_up_share),
+            _num(g.revenue, 0),
+            _num(g.perks_given, 0),
+            f"{g.uptime_pct:.2f} %" if g.uptime_pct is not None else "",
+        )
+    return table
+
+
+def brands_table(summary: Summary) -> Table:
+    table = Table(title="by brand")
+    for col in (
+        "brand",
+        "arrivals",
+        "served",
+        "turned away",
+        "gave up",
+        "mean wait min",
+        "kWh/session",
+        "spend $",
+        "perks $",
+    ):
+        table.add_column(col, justify="left" if col == "brand" else "right")
+    for name, g in summary.brands.items():
+        table.add_row(
+            name,
+            str(g.arrivals),
+            str(g.served),
+            _pct(g.turned_away_share),
+            _pct(g.gave_up_share),
+            _num(g.mean_wait_min),
+            _num(g.mean_energy_per_session_kwh),
+            _num(g.driver_spend, 0),
+            _num(g.perks_given, 0),
+        )
+    return table
+
+
+def print_summary(summary: Summary, console: Console) -> None:
+    console.print(networks_table(summary))
+    console.print(brands_table(summary))

@@ -1,0 +1,218 @@
+"""The summary document (summary.json): every metric per network, site, brand, port and in total.
+
+The pydantic models are the document's schema: they name and document every key, and refuse
+a metric that the models do not know. Floats are rounded so that the same scenario and seed
+give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from simulator.model.records import Outcome, Records, SessionRecord
+from simulator.reports import metrics as m
+from simulator.reports.metrics import PortInfo
+
+DIGITS = 6
+
+
+class Metrics(BaseModel):
+    """What drivers experienced (all groups) and how ports were used (groups of ports)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    arrivals: int
+    served: int
+    turned_away: int
+    gave_up: int
+    on_site_at_end: int
+    turned_away_share: float
+    gave_up_share: float
+    p_wait: float
+    mean_wait_min: float
+    p95_wait_min: float
+    mean_charge_min: float
+    mean_energy_per_session_kwh: float
+    energy_kwh: float
+    driver_spend: float
+    energy_revenue: float
+    idle_fees: float
+    roaming_fees: float
+    settlements: float
+    revenue: float
+    perks_given: float
+    free_sessions: int
+    # groups of ports only
+    ports: int | None = None
+    occupancy_utilization: float | None = None
+    dispensing_utilization: float | None = None
+    energy_utilization: float | None = None
+    uptime_pct: float | None = None
+    sessions_per_port_per_day: float | None = None
+    kwh_per_port_per_day: float | None = None
+    dispensed_kwh: float | None = None
+    peak_kw: float | None = None
+    hourly_occupancy: list[float] | None = None
+    network: str | None = None
+    partner: Metrics | None = None
+    non_partner: Metrics | None = None
+
+
+class Summary(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    scenario: str
+    seed: int
+    days: float
+    warmup_days: float
+    totals: Metrics
+    networks: dict[str, Metrics]
+    sites: dict[str, Metrics]
+    brands: dict[str, Metrics]
+    ports: dict[str, Metrics]
+
+
+def summarize(records: Records, ports: Sequence[PortInfo], *, scenario: str, seed: int) -> Summary:
+    window = (records.warmup_s, records.horizon_s)
+    sessions = m.in_window(records)
+    by_network: dict[str, list[SessionRecord]] = defaultdict(list)
+    by_site: dict[str, list[SessionRecord]] = defaultdict(list)
+    by_brand: dict[str, list[SessionRecord]] = defaultdict(list)
+    by_port: dict[str, list[SessionRecord]] = defaultdict(list)
+    for s in sessions:
+        by_brand[s.brand].append(s)
+        if s.network:
+            by_network[s.network].append(s)
+            by_site[s.site].append(s)
+        if s.port:
+            by_port[s.port].append(s)
+    # index intervals and segments by port once
+    intervals = defaultdict(list)
+    for i in records.intervals:
+        intervals[i.port].append(i)
+    segments = defaultdict(list)
+    for seg in records.segments:
+        segments[seg.port].append(seg)
+
+    def of_ports(group: Sequence[PortInfo], group_sessions: Sequence[SessionRecord]) -> Metrics:
+        ids = [p.id for p in group]
+        served = sum(1 for pid in ids for s in by_port.get(pid, ()) if s.outcome is Outcome.SERVED)
+        values: dict[str, Any] = m.session_metrics(group_sessions)
+        values |= m.port_metrics(
+            group,
+            (i for pid in ids for i in intervals.get(pid, ())),
+            [seg for pid in ids for seg in segments.get(pid, ())],
+            served,
+            window,
+        )
+        values["hourly_occupancy"] = m.hourly_occupancy(
+            group, (i for pid in ids for i in intervals.get(pid, ())), window
+        )
+        return Metrics(**values)
+
+    def with_partners(metrics: Metrics, group_sessions: Sequence[SessionRecord]) -> Metrics:
+        metrics.partner = Metrics(**m.session_metrics([s for s in group_sessions if s.partner]))
+        metrics.non_partner = Metrics(
+            **m.session_metrics([s for s in group_sessions if not s.partner])
+        )
+        return metrics
+
+    network_ids = sorted({p.network for p in ports}, key=[p.network for p in ports].index)
+    site_ids = sorted({p.site for p in ports}, key=[p.site for p in ports].index)
+    networks = {
+        n: with_partners(
+            of_ports([p for p in ports if p.network == n], by_network[n]), by_network[n]
+        )
+        for n in network_ids
+    }
+    sites = {}
+    for site_id in site_ids:
+        group = [p for p in ports if p.site == site_id]
+        metrics = of_ports(group, by_site[site_id])
+        metrics.network = group[0].network
+        sites[site_id] = metrics
+    summary = Summary(
+        scenario=scenario,
+        seed=seed,
+        days=(records.horizon_s - records.warmup_s) / m.DAY_S,
+        warmup_days=records.warmup_s / m.DAY_S,
+        totals=with_partners(of_ports(ports, sessions), sessions),
+        networks=networks,
+        sites=sites,
+        brands={b: Metrics(**m.session_metrics(by_brand[b])) for b in sorted(by_brand)},
+        ports={p.id: of_ports([p], by_port[p.id]) for p in ports},
+    )
+    return summary
+
+
+def to_json(summary: Summary) -> str:
+    """The byte-stable text of summary.json."""
+    data = _round(summary.model_dump(exclude_none=True))
+    return json.dumps(data, indent=2) + "\n"
+
+
+def sessions_csv(records: Records) -> str:
+    fields = [
+        "arrival_s",
+        "vehicle",
+        "brand",
+        "driver",
+        "outcome",
+        "reason",
+        "network",
+        "site",
+        "port",
+        "partner",
+        "free",
+        "wait_s",
+        "start_s",
+        "charge_end_s",
+        "depart_s",
+        "soc_start",
+        "soc_end",
+        "energy_kwh",
+        "energy_cost",
+        "idle_fee",
+        "roaming_fee",
+        "settlement",
+        "paid_by",
+        "perk_value",
+        "price_paid",
+    ]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(fields)
+    for s in records.sessions:
+        writer.writerow([_cell(getattr(s, f)) for f in fields])
+    return out.getvalue()
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, float):
+        return round(value, DIGITS)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _round(value: Any) -> Any:
+    if isinstance(value, float):
+        r = round(value, DIGITS)
+        return 0.0 if r == 0 else r
+    if isinstance(value, dict):
+        return {k: _round(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_round(v) for v in value]
+    return value
+
+
+def port_infos(world: Any) -> list[PortInfo]:
+    """The ports of a built world, as the metrics see them."""
+    return [PortInfo(p.id, p.site, p.network, p.power_kw) for p in world.ports]
