@@ -1,0 +1,74 @@
+"""ocppj: the OCPP-J wire helpers shared by chargenet's charge points and central system.
+
+Both ends import this package; neither imports the other. Versions are the websocket
+subprotocol names, "ocpp1.6" and "ocpp2.0.1" (`OCPP16`, `OCPP201`).
+
+Validation (`ocppj.validation`), against the `ocpp` package's own JSON schemas compiled once
+with fastjsonschema (about 2x-10x faster per message than the stock Draft4 validator):
+
+    validate_request(version, action, payload)   # CALL payload, camelCase as on the wire
+    validate_response(version, action, payload)  # CALLRESULT payload for a CALL of `action`
+    is_known_action(version, action) -> bool
+
+Both raise an `ocpp.exceptions.OCPPError` subclass naming the defect: NotImplemented (action
+unknown to the version), TypeConstraintViolation (wrong type, too long, bad date-time),
+OccurenceConstraintViolation (required field missing, list too short/long),
+PropertyConstraintViolation (extra property, value not allowed). Send it back with
+`call.create_call_error(error).to_json()`.
+
+Framing (`ocppj.frames`):
+
+    parse_frame(version, raw, max_frame_bytes=None) -> Call | CallResult | CallError | Rejected
+
+returns the `ocpp.messages` type for a well-formed frame, or `Rejected(error, message_id,
+answerable)` whose `.reply` is the exact CALLERROR to send (`.reply.to_json()`), with the
+frame's message id, or "-1" when it cannot be read; `.reply` is None when the defective frame
+was a CALLRESULT/CALLERROR (responses are never answered). Frame defects in 1.6: invalid JSON,
+not an array, unknown MessageTypeId, unreadable id, extra elements, wrong element type or
+oversized -> FormationViolation; too few elements -> ProtocolError. In 2.0.1: RpcFrameworkError,
+MessageTypeNotSupported, FormatViolation (`ocppj.errors` holds the whole table).
+
+Errors (`ocppj.errors`): `Defect`, `error_for(version, defect, description)`, and the 2.0.1
+codes the `ocpp` package lacks (`RpcFrameworkError`, `MessageTypeNotSupportedError`).
+
+Endpoint mixin (`ocppj.endpoint`): `class Session(FastValidation, ocpp.v16.ChargePoint)` turns
+off stock validation through the package's skip hooks and validates with the above instead, on
+both directions; answers every defective frame; ignores replies with unknown ids; adds
+`await session.call_payload(action, payload_dict, timeout_s=...)` for wire-format CALLs
+(raises the reply's OCPPError, or TimeoutError). `exception_for(call_error)` maps any received
+CALLERROR to an OCPPError.
+"""
+
+from ocppj.endpoint import FastValidation, exception_for
+from ocppj.errors import (
+    UNREADABLE_MESSAGE_ID,
+    Defect,
+    MessageTypeNotSupportedError,
+    RpcFrameworkError,
+    error_for,
+)
+from ocppj.frames import Frame, Rejected, parse_frame
+from ocppj.validation import is_known_action, validate_request, validate_response, warm_up
+from ocppj.versions import OCPP16, OCPP201, SUPPORTED_VERSIONS, Version, check_version
+
+__all__ = [
+    "OCPP16",
+    "OCPP201",
+    "SUPPORTED_VERSIONS",
+    "UNREADABLE_MESSAGE_ID",
+    "Defect",
+    "FastValidation",
+    "Frame",
+    "MessageTypeNotSupportedError",
+    "Rejected",
+    "RpcFrameworkError",
+    "Version",
+    "check_version",
+    "error_for",
+    "exception_for",
+    "is_known_action",
+    "parse_frame",
+    "validate_request",
+    "validate_response",
+    "warm_up",
+]
