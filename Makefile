@@ -1,0 +1,39 @@
+# The two Quick start commands: `make run` and `make test`. Both set everything up first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SCENARIO ?= scenarios/quickstart.toml
+
+.PHONY: setup setup-dev run test lint bench clean
+
+$(BIN)/chargenet: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev: $(BIN)/chargenet
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(BIN)/chargenet
+
+setup-dev: $(VENV)/.dev
+	@bash scripts/ensure-chromium
+
+run: setup
+	$(BIN)/chargenet run $(SCENARIO)
+
+test: setup-dev
+	$(BIN)/python -m pytest -n 2 -q
+
+lint: setup-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: setup
+	$(BIN)/python benchmarks/engine.py
+
+clean:
+	rm -rf $(VENV) out

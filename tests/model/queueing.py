@@ -1,0 +1,88 @@
+"""Degenerate one-site scenarios that queueing theory solves exactly (validation.md)."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable
+from typing import Any
+
+from simulator import runner
+from simulator.scenario import parse
+from simulator.reports.summary import Metrics
+
+PORT_KW = 100.0
+
+
+def one_site(
+    *,
+    rate_per_h: float,
+    ports: int,
+    mean_charge_min: float = 30.0,
+    service: str = "exponential",
+    queue_limit: int | None = None,
+    patience_min: float | None = None,
+    warmup_days: float = 1.0,
+    arrivals: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One site of identical ports, a flat curve, and energy drawn so that the charging time
+    is exponential (or fixed) with the given mean: an M/M/c (or M/D/c) queue."""
+    energy_kwh = PORT_KW * mean_charge_min / 60.0
+    energy = (
+        {"dist": "exponential", "mean": energy_kwh}
+        if service == "exponential"
+        else {"dist": "fixed", "value": energy_kwh}
+    )
+    site: dict[str, Any] = {
+        "id": "site",
+        "ports": [{"power_kw": PORT_KW, "connectors": ["CCS1"], "count": ports}],
+    }
+    if queue_limit is not None:
+        site["queue_limit"] = queue_limit
+    drivers: dict[str, Any] = {"energy_kwh": energy}
+    if patience_min is not None:
+        drivers["patience_min"] = {"dist": "exponential", "mean": patience_min}
+    return {
+        "name": "queue",
+        "simulation": {"warmup_days": warmup_days},
+        "networks": [{"id": "net", "sites": [site]}],
+        "vehicles": [
+            {
+                "id": "car",
+                "brand": "Any",
+                "share": 1.0,
+                "battery_kwh": 10_000.0,
+                "peak_kw": PORT_KW,
+                "connectors": ["CCS1"],
+                "curve": {"kind": "flat"},
+            }
+        ],
+        "drivers": drivers,
+        "arrivals": arrivals or {"kind": "constant", "rate_per_h": rate_per_h},
+    }
+
+
+def replicate(
+    data: dict[str, Any], *, days: float, replications: int, metric: Callable[[Metrics], float]
+) -> tuple[float, float]:
+    """Mean and standard error of a metric over independent replications (seeds 1..R)."""
+    scenario = parse(data)
+    values = [
+        metric(runner.run(scenario, days=days, seed=seed).summary.totals)
+        for seed in range(1, replications + 1)
+    ]
+    return statistics.fmean(values), statistics.stdev(values) / math.sqrt(len(values))
+
+
+def replicate_many(
+    data: dict[str, Any], *, days: float, replications: int
+) -> list[Metrics]:
+    scenario = parse(data)
+    return [
+        runner.run(scenario, days=days, seed=seed).summary.totals
+        for seed in range(1, replications + 1)
+    ]
+
+
+def mean_se(values: list[float]) -> tuple[float, float]:
+    return statistics.fmean(values), statistics.stdev(values) / math.sqrt(len(values))

@@ -1,0 +1,87 @@
+"""The engine reproduces closed-form queueing results (../shared/reference/validation.md).
+
+Each case runs independent replications and asserts |mean - exact| < 3 standard errors,
+on the fast-converging quantities where the tolerance is tight.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from tests.model.queueing import mean_se, one_site, replicate_many
+
+Z = 3.0
+
+
+def assert_close(values: list[float], exact: float) -> None:
+    mean, se = mean_se(values)
+    assert abs(mean - exact) < Z * se, f"mean {mean:.5f} ± {se:.5f} vs exact {exact}"
+
+
+def test_erlang_c_wait_probability_mean_wait_and_utilization() -> None:
+    runs = replicate_many(one_site(rate_per_h=6, ports=4), days=60, replications=8)
+    assert_close([r.p_wait for r in runs], 0.5094)
+    assert_close([r.mean_wait_min for r in runs], 15.28)
+    assert_close([r.occupancy_utilization or 0 for r in runs], 0.75)
+
+
+def test_light_load_rarely_waits() -> None:
+    runs = replicate_many(one_site(rate_per_h=2, ports=4), days=60, replications=8)
+    assert_close([r.p_wait for r in runs], 0.0204)
+    assert_close([r.mean_wait_min for r in runs], 0.20)
+
+
+@pytest.mark.parametrize("service", ["fixed", "exponential"])
+def test_erlang_b_blocking_does_not_depend_on_the_service_distribution(service: str) -> None:
+    data = one_site(rate_per_h=6, ports=4, queue_limit=4, service=service)
+    runs = replicate_many(data, days=40, replications=8)
+    assert_close([r.turned_away_share for r in runs], 0.2061)
+    assert all(r.p_wait == 0 for r in runs)
+
+
+def test_finite_queue_turns_away_and_waits_as_mmck() -> None:
+    runs = replicate_many(one_site(rate_per_h=6, ports=4, queue_limit=8), days=60, replications=8)
+    assert_close([r.turned_away_share for r in runs], 0.0458)
+    assert_close([r.mean_wait_min for r in runs], 6.69)
+    assert_close([r.occupancy_utilization or 0 for r in runs], 0.7156)
+
+
+def test_erlang_a_drivers_give_up_at_the_exact_rate() -> None:
+    data = one_site(rate_per_h=8, ports=4, patience_min=10)
+    runs = replicate_many(data, days=40, replications=8)
+    assert_close([r.gave_up_share for r in runs], 0.2432)
+    assert_close([r.mean_wait_min for r in runs], 2.43)
+    assert_close([r.occupancy_utilization or 0 for r in runs], 0.7568)
+
+
+def test_time_varying_arrivals_give_the_infinite_server_occupancy_curve() -> None:
+    ports = 60  # never all busy: an M_t/M/inf system
+    data = one_site(
+        rate_per_h=0,
+        ports=ports,
+        warmup_days=2,
+        arrivals={"kind": "sinusoid", "base_per_h": 10, "amplitude_per_h": 6, "period_h": 24},
+    )
+    runs = replicate_many(data, days=30, replications=6)
+    omega = 2 * math.pi / 24
+
+    def m(t: float) -> float:
+        return 5 + 6 * (2 * math.sin(omega * t) - omega * math.cos(omega * t)) / (4 + omega**2)
+
+    for hour in range(0, 24, 3):
+        exact = sum(m(hour + (k + 0.5) / 60) for k in range(60)) / 60  # the hour's mean
+        values = [(r.hourly_occupancy or [])[hour] * ports for r in runs]
+        mean, se = mean_se(values)
+        assert abs(mean - exact) < Z * se + 0.05, f"hour {hour}: {mean:.3f} ± {se:.3f} vs {exact:.3f}"
+
+
+def test_infinite_patience_reproduces_erlang_c_and_a_queue_limit_of_c_reproduces_erlang_b() -> None:
+    patient = replicate_many(one_site(rate_per_h=6, ports=4, patience_min=1e9), days=40,
+                             replications=6)
+    assert_close([r.p_wait for r in patient], 0.5094)
+    assert all(r.gave_up == 0 for r in patient)
+    blocking = replicate_many(one_site(rate_per_h=6, ports=4, queue_limit=4), days=40,
+                              replications=6)
+    assert_close([r.turned_away_share for r in blocking], 0.2061)
