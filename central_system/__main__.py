@@ -1,0 +1,5 @@
+import sys
+
+from central_system.cli import main
+
+sys.exit(main())

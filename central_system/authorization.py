@@ -1,0 +1,18 @@
+"""The authorize policy: a pure function of the provisioned tag and the time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from central_system.records import Authorization, IdTag, IdTagStatus
+
+
+def authorize(tag: IdTag | None, now: datetime, *, accept_unknown: bool) -> Authorization:
+    """IdTagInfo for a tag: its provisioned status, Expired once past its expiry date;
+    unknown tags are Invalid unless `accept_unknown`."""
+    if tag is None:
+        return Authorization(IdTagStatus.ACCEPTED if accept_unknown else IdTagStatus.INVALID)
+    status = tag.status
+    if status is IdTagStatus.ACCEPTED and tag.expiry_date is not None and tag.expiry_date <= now:
+        status = IdTagStatus.EXPIRED
+    return Authorization(status, tag.expiry_date, tag.parent_id_tag)

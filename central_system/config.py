@@ -1,0 +1,45 @@
+"""The central system's settings (the `serve` command line builds one)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+from central_system.handshake import Credentials
+from central_system.records import IdTag
+from central_system.registration import BootPolicy
+from ocppj import OCPP16, Version
+
+DEFAULT_PORT: Final = 9000
+DEFAULT_API_PORT: Final = 9001
+DEFAULT_MAX_FRAME_BYTES: Final = 65536
+
+
+@dataclass(frozen=True, slots=True)
+class CentralSystemConfig:
+    db_path: Path
+    host: str = "127.0.0.1"
+    #: 0 picks a free port.
+    port: int = DEFAULT_PORT
+    #: The operator HTTP API (always on the same host); None: no API. 0 picks a free port.
+    api_port: int | None = DEFAULT_API_PORT
+    subprotocols: tuple[Version, ...] = (OCPP16,)
+    boot_policy: BootPolicy = field(default_factory=BootPolicy)
+    id_tags: tuple[IdTag, ...] = ()
+    accept_unknown_tags: bool = False
+    #: Charge point ids allowed to connect; None: any id.
+    allowed_ids: frozenset[str] | None = None
+    credentials: Credentials = field(default_factory=Credentials)
+    #: Frames longer than this are answered with FormationViolation, not parsed.
+    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
+    #: How long an operator call waits for the charge point's reply by default.
+    call_timeout_s: float = 30.0
+    #: websockets' own close handshake timeout (a replaced half-open socket waits this long).
+    close_timeout_s: float = 5.0
+
+    @property
+    def websocket_max_size(self) -> int:
+        # Well above max_frame_bytes: an oversized frame must reach us to be answered, not
+        # make websockets close the connection (1009).
+        return max(16 * self.max_frame_bytes, 2**20)

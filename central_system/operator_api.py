@@ -1,0 +1,191 @@
+"""The operator's HTTP API (aiohttp) for central-system-initiated calls and a look at who is on.
+
+GET  /health                                     {"status": "ok", "connected": N}
+GET  /charge-points                              connected charge points, last status
+POST /charge-points/{id}/calls/{Action}[?timeout_s=S]
+     body: the OCPP payload, camelCase exactly as on the wire (empty body = {})
+     200 the charge point's reply payload (camelCase)
+     400 {"error"}: body not a JSON object, bad query, payload fails the action's schema,
+         or the action is not one the central system sends
+     404 {"error"}: charge point not connected
+     502 {"error", "call_error": {"code", "description", "details"}}: the charge point
+         answered with a CALLERROR (or with a reply that fails its schema)
+     504 {"error"}: no reply within timeout_s (default: --call-timeout-s)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Final
+
+from aiohttp import web
+from ocpp.exceptions import OCPPError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from websockets.exceptions import ConnectionClosed
+
+from central_system.config import CentralSystemConfig
+from central_system.registry import SessionRegistry
+from central_system.session import ChargePointSession
+from central_system.timestamps import format_timestamp
+from ocppj import validate_request
+
+#: OCPP 1.6 actions a central system initiates (core, smart charging, reservation, local list,
+#: firmware, remote trigger and the security extension).
+CENTRAL_SYSTEM_ACTIONS_16: Final = frozenset(
+    {
+        "CancelReservation",
+        "CertificateSigned",
+        "ChangeAvailability",
+        "ChangeConfiguration",
+        "ClearCache",
+        "ClearChargingProfile",
+        "DataTransfer",
+        "DeleteCertificate",
+        "ExtendedTriggerMessage",
+        "GetCompositeSchedule",
+        "GetConfiguration",
+        "GetDiagnostics",
+        "GetInstalledCertificateIds",
+        "GetLocalListVersion",
+        "GetLog",
+        "InstallCertificate",
+        "RemoteStartTransaction",
+        "RemoteStopTransaction",
+        "ReserveNow",
+        "Reset",
+        "SendLocalList",
+        "SetChargingProfile",
+        "SignedUpdateFirmware",
+        "TriggerMessage",
+        "UnlockConnector",
+        "UpdateFirmware",
+    }
+)
+
+_REGISTRY: Final[web.AppKey[SessionRegistry]] = web.AppKey("registry", SessionRegistry)
+_CONFIG: Final = web.AppKey("config", CentralSystemConfig)
+
+
+class CallOptions(BaseModel):
+    """Query parameters of an operator call."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timeout_s: float = Field(gt=0, le=600)
+
+
+def _error(status: int, message: str, **extra: Any) -> web.Response:
+    return web.json_response({"error": message, **extra}, status=status)
+
+
+def _session_view(session: ChargePointSession) -> dict[str, Any]:
+    return {
+        "id": session.id,
+        "subprotocol": session.wire_version,
+        "connected_at": format_timestamp(session.connected_at),
+        "last_status": {
+            str(connector_id): {
+                "status": report.status,
+                "error_code": report.error_code,
+                "timestamp": None
+                if report.timestamp is None
+                else format_timestamp(report.timestamp),
+            }
+            for connector_id, report in sorted(session.last_status.items())
+        },
+    }
+
+
+async def _health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok", "connected": len(request.app[_REGISTRY])})
+
+
+async def _charge_points(request: web.Request) -> web.Response:
+    registry = request.app[_REGISTRY]
+    sessions = sorted(registry, key=lambda session: session.id)
+    return web.json_response({"charge_points": [_session_view(session) for session in sessions]})
+
+
+async def _read_payload(request: web.Request) -> dict[str, Any]:
+    body = await request.read()
+    if not body.strip():
+        return {}
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"body is not valid JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise ValueError("body must be a JSON object (the OCPP payload)")
+    return payload
+
+
+async def _call(request: web.Request) -> web.Response:
+    charge_point_id = request.match_info["charge_point_id"]
+    action = request.match_info["action"]
+    config = request.app[_CONFIG]
+    try:
+        options = CallOptions.model_validate({"timeout_s": config.call_timeout_s, **request.query})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        return _error(400, f"query {'.'.join(map(str, first['loc']))}: {first['msg']}")
+    if action not in CENTRAL_SYSTEM_ACTIONS_16:
+        return _error(400, f"{action} is not an action the central system sends")
+    try:
+        payload = await _read_payload(request)
+    except ValueError as exc:
+        return _error(400, str(exc))
+    session = request.app[_REGISTRY].get(charge_point_id)
+    if session is None:
+        return _error(404, f"charge point {charge_point_id} is not connected")
+    try:
+        validate_request(session.wire_version, action, payload)
+    except OCPPError as exc:
+        return _error(400, f"{exc.code}: {exc.description}")
+    try:
+        reply = await session.call_payload(action, payload, timeout_s=options.timeout_s)
+    except TimeoutError:
+        return _error(
+            504,
+            f"charge point {charge_point_id} did not answer {action} "
+            f"within {options.timeout_s:g} s",
+        )
+    except ConnectionClosed:
+        return _error(404, f"charge point {charge_point_id} disconnected")
+    except OCPPError as exc:
+        call_error = {"code": exc.code, "description": exc.description, "details": exc.details}
+        return _error(
+            502,
+            f"charge point {charge_point_id} answered {action} with {exc.code}: {exc.description}",
+            call_error=call_error,
+        )
+    return web.json_response(reply)
+
+
+def create_app(registry: SessionRegistry, config: CentralSystemConfig) -> web.Application:
+    app = web.Application()
+    app[_REGISTRY] = registry
+    app[_CONFIG] = config
+    app.router.add_get("/health", _health)
+    app.router.add_get("/charge-points", _charge_points)
+    app.router.add_post("/charge-points/{charge_point_id}/calls/{action}", _call)
+    return app
+
+
+@asynccontextmanager
+async def start_operator_api(
+    registry: SessionRegistry, config: CentralSystemConfig, port: int
+) -> AsyncIterator[str]:
+    """Serve the API on config.host:port (0: a free port); yields its base URL."""
+    host = config.host
+    runner = web.AppRunner(create_app(registry, config), access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound_port = runner.addresses[0][1]
+        url_host = f"[{host}]" if ":" in host else host
+        yield f"http://{url_host}:{bound_port}"
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,481 @@
+"""The central system's SQLite store.
+
+Every handler writes and commits before its reply is sent, so a crash never loses an answered
+message. WAL with synchronous=NORMAL: a commit survives the process being killed (not a power
+cut), at no fsync per message. One connection, used from the event loop's thread only; SQL
+statements are constants, so sqlite3's statement cache keeps them prepared.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Final
+
+from central_system.records import (
+    Boot,
+    IdTag,
+    IdTagStatus,
+    MeterSample,
+    RegistrationStatus,
+    StatusReport,
+    StopOutcome,
+    Transaction,
+    TransactionStart,
+    TransactionStop,
+)
+from central_system.timestamps import format_timestamp, parse_timestamp
+
+SCHEMA_VERSION: Final = 1
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS charge_points (
+    id TEXT PRIMARY KEY,
+    vendor TEXT,
+    model TEXT,
+    charge_point_serial_number TEXT,
+    charge_box_serial_number TEXT,
+    firmware_version TEXT,
+    iccid TEXT,
+    imsi TEXT,
+    meter_type TEXT,
+    meter_serial_number TEXT,
+    registration_status TEXT,
+    boot_count INTEGER NOT NULL DEFAULT 0,
+    first_seen_at TEXT NOT NULL,
+    last_connected_at TEXT,
+    last_boot_at TEXT,
+    last_heartbeat_at TEXT
+);
+CREATE TABLE IF NOT EXISTS status_notifications (
+    id INTEGER PRIMARY KEY,
+    charge_point_id TEXT NOT NULL,
+    connector_id INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    error_code TEXT NOT NULL,
+    info TEXT,
+    vendor_id TEXT,
+    vendor_error_code TEXT,
+    timestamp TEXT,
+    received_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS status_notifications_by_connector
+    ON status_notifications (charge_point_id, connector_id, id);
+CREATE TABLE IF NOT EXISTS id_tags (
+    id_tag TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    expiry_date TEXT,
+    parent_id_tag TEXT
+);
+CREATE TABLE IF NOT EXISTS transactions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    charge_point_id TEXT NOT NULL,
+    connector_id INTEGER NOT NULL,
+    id_tag TEXT NOT NULL,
+    id_tag_status TEXT NOT NULL,
+    meter_start_wh INTEGER NOT NULL,
+    started_at TEXT NOT NULL,
+    reservation_id INTEGER,
+    start_received_at TEXT NOT NULL,
+    meter_stop_wh INTEGER,
+    stopped_at TEXT,
+    stop_id_tag TEXT,
+    stop_reason TEXT,
+    stop_received_at TEXT,
+    UNIQUE (charge_point_id, connector_id, id_tag, meter_start_wh, started_at)
+);
+CREATE TABLE IF NOT EXISTS unmatched_stops (
+    id INTEGER PRIMARY KEY,
+    charge_point_id TEXT NOT NULL,
+    transaction_id INTEGER NOT NULL,
+    id_tag TEXT,
+    meter_stop_wh INTEGER NOT NULL,
+    stopped_at TEXT NOT NULL,
+    reason TEXT,
+    received_at TEXT NOT NULL,
+    UNIQUE (charge_point_id, transaction_id, meter_stop_wh, stopped_at)
+);
+CREATE TABLE IF NOT EXISTS meter_values (
+    id INTEGER PRIMARY KEY,
+    charge_point_id TEXT NOT NULL,
+    connector_id INTEGER NOT NULL,
+    transaction_id INTEGER,
+    timestamp TEXT NOT NULL,
+    value TEXT NOT NULL,
+    measurand TEXT NOT NULL,
+    phase TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    context TEXT NOT NULL,
+    location TEXT NOT NULL,
+    format TEXT NOT NULL,
+    source TEXT NOT NULL,
+    received_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS meter_values_once ON meter_values (
+    charge_point_id, connector_id, IFNULL(transaction_id, 0), timestamp, measurand, phase,
+    location, context, source
+);
+CREATE TABLE IF NOT EXISTS data_transfers (
+    id INTEGER PRIMARY KEY,
+    charge_point_id TEXT NOT NULL,
+    vendor_id TEXT NOT NULL,
+    message_id TEXT,
+    data TEXT,
+    status TEXT NOT NULL,
+    received_at TEXT NOT NULL
+);
+"""
+
+_CONNECT: Final = """
+INSERT INTO charge_points (id, first_seen_at, last_connected_at) VALUES (?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET last_connected_at = excluded.last_connected_at
+"""
+_BOOT: Final = """
+INSERT INTO charge_points (
+    id, vendor, model, charge_point_serial_number, charge_box_serial_number, firmware_version,
+    iccid, imsi, meter_type, meter_serial_number, registration_status, boot_count,
+    first_seen_at, last_boot_at
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
+ON CONFLICT (id) DO UPDATE SET
+    vendor = excluded.vendor, model = excluded.model,
+    charge_point_serial_number = excluded.charge_point_serial_number,
+    charge_box_serial_number = excluded.charge_box_serial_number,
+    firmware_version = excluded.firmware_version, iccid = excluded.iccid,
+    imsi = excluded.imsi, meter_type = excluded.meter_type,
+    meter_serial_number = excluded.meter_serial_number,
+    registration_status = excluded.registration_status,
+    boot_count = boot_count + 1, last_boot_at = excluded.last_boot_at
+"""
+_HEARTBEAT: Final = """
+INSERT INTO charge_points (id, first_seen_at, last_heartbeat_at) VALUES (?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET last_heartbeat_at = excluded.last_heartbeat_at
+"""
+_STATUS: Final = """
+INSERT INTO status_notifications (
+    charge_point_id, connector_id, status, error_code, info, vendor_id, vendor_error_code,
+    timestamp, received_at
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+_UPSERT_ID_TAG: Final = """
+INSERT INTO id_tags (id_tag, status, expiry_date, parent_id_tag) VALUES (?, ?, ?, ?)
+ON CONFLICT (id_tag) DO UPDATE SET
+    status = excluded.status, expiry_date = excluded.expiry_date,
+    parent_id_tag = excluded.parent_id_tag
+"""
+_FIND_ID_TAG: Final = "SELECT status, expiry_date, parent_id_tag FROM id_tags WHERE id_tag = ?"
+_START: Final = """
+INSERT INTO transactions (
+    charge_point_id, connector_id, id_tag, id_tag_status, meter_start_wh, started_at,
+    reservation_id, start_received_at
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (charge_point_id, connector_id, id_tag, meter_start_wh, started_at) DO NOTHING
+"""
+_FIND_START: Final = """
+SELECT id FROM transactions WHERE charge_point_id = ? AND connector_id = ? AND id_tag = ?
+    AND meter_start_wh = ? AND started_at = ?
+"""
+_STOP: Final = """
+UPDATE transactions SET meter_stop_wh = ?, stopped_at = ?, stop_id_tag = ?, stop_reason = ?,
+    stop_received_at = ?
+WHERE id = ? AND charge_point_id = ? AND stopped_at IS NULL
+"""
+_FIND_TRANSACTION: Final = """
+SELECT connector_id, stopped_at FROM transactions WHERE id = ? AND charge_point_id = ?
+"""
+_UNMATCHED_STOP: Final = """
+INSERT INTO unmatched_stops (
+    charge_point_id, transaction_id, id_tag, meter_stop_wh, stopped_at, reason, received_at
+) VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT DO NOTHING
+"""
+_METER_VALUE: Final = """
+INSERT INTO meter_values (
+    charge_point_id, connector_id, transaction_id, timestamp, value, measurand, phase, unit,
+    context, location, format, source, received_at
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT DO NOTHING
+"""
+_DATA_TRANSFER: Final = """
+INSERT INTO data_transfers (charge_point_id, vendor_id, message_id, data, status, received_at)
+VALUES (?, ?, ?, ?, ?, ?)
+"""
+_TRANSACTIONS: Final = """
+SELECT id, charge_point_id, connector_id, id_tag, id_tag_status, meter_start_wh, started_at,
+    meter_stop_wh, stopped_at, stop_reason
+FROM transactions ORDER BY id
+"""
+
+
+def _text(moment: datetime | None) -> str | None:
+    return None if moment is None else format_timestamp(moment)
+
+
+def _moment(text: str | None) -> datetime | None:
+    return None if text is None else parse_timestamp(text)
+
+
+class Store:
+    """The durable state. Each write method is one SQLite transaction, committed on return."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        # isolation_level=None: no implicit transactions; each write opens and commits its own.
+        self._db = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, cached_statements=64
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version not in (0, SCHEMA_VERSION):
+            raise RuntimeError(f"{self.path}: store schema version {version} is not supported")
+        self._db.executescript(_SCHEMA)
+        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _write(self, sql: str, params: Sequence[object]) -> None:
+        with _transaction(self._db):
+            self._db.execute(sql, params)
+
+    # Charge points.
+
+    def record_connection(self, charge_point_id: str, at: datetime) -> None:
+        text = format_timestamp(at)
+        self._write(_CONNECT, (charge_point_id, text, text))
+
+    def record_boot(self, boot: Boot, status: RegistrationStatus, at: datetime) -> None:
+        text = format_timestamp(at)
+        self._write(
+            _BOOT,
+            (
+                boot.charge_point_id,
+                boot.vendor,
+                boot.model,
+                boot.charge_point_serial_number,
+                boot.charge_box_serial_number,
+                boot.firmware_version,
+                boot.iccid,
+                boot.imsi,
+                boot.meter_type,
+                boot.meter_serial_number,
+                status.value,
+                text,
+                text,
+            ),
+        )
+
+    def record_heartbeat(self, charge_point_id: str, at: datetime) -> None:
+        text = format_timestamp(at)
+        self._write(_HEARTBEAT, (charge_point_id, text, text))
+
+    def record_status(self, report: StatusReport, received_at: datetime) -> None:
+        self._write(
+            _STATUS,
+            (
+                report.charge_point_id,
+                report.connector_id,
+                report.status,
+                report.error_code,
+                report.info,
+                report.vendor_id,
+                report.vendor_error_code,
+                _text(report.timestamp),
+                format_timestamp(received_at),
+            ),
+        )
+
+    # Id tags.
+
+    def provision_id_tags(self, tags: Iterable[IdTag]) -> int:
+        rows = [
+            (tag.id_tag, tag.status.value, _text(tag.expiry_date), tag.parent_id_tag)
+            for tag in tags
+        ]
+        with _transaction(self._db):
+            self._db.executemany(_UPSERT_ID_TAG, rows)
+        return len(rows)
+
+    def find_id_tag(self, id_tag: str) -> IdTag | None:
+        row = self._db.execute(_FIND_ID_TAG, (id_tag,)).fetchone()
+        if row is None:
+            return None
+        return IdTag(id_tag, IdTagStatus(row[0]), _moment(row[1]), row[2])
+
+    # Transactions and meter values.
+
+    def start_transaction(
+        self, start: TransactionStart, id_tag_status: IdTagStatus, received_at: datetime
+    ) -> tuple[int, bool]:
+        """Store a start; return (transaction id, created). A retransmitted start (same charge
+        point, connector, tag, meter start and timestamp) returns the stored id, not a new one."""
+        started_at = format_timestamp(start.started_at)
+        key = (start.charge_point_id, start.connector_id, start.id_tag, start.meter_start_wh)
+        db = self._db
+        with _transaction(db):
+            cursor = db.execute(
+                _START,
+                (
+                    *key[:3],
+                    id_tag_status.value,
+                    start.meter_start_wh,
+                    started_at,
+                    start.reservation_id,
+                    format_timestamp(received_at),
+                ),
+            )
+            if cursor.rowcount == 1 and cursor.lastrowid is not None:
+                return cursor.lastrowid, True
+            existing: int = db.execute(_FIND_START, (*key, started_at)).fetchone()[0]
+            return existing, False
+
+    def stop_transaction(
+        self, stop: TransactionStop, samples: Sequence[MeterSample], received_at: datetime
+    ) -> StopOutcome:
+        received = format_timestamp(received_at)
+        stopped_at = format_timestamp(stop.stopped_at)
+        db = self._db
+        with _transaction(db):
+            found = db.execute(_FIND_TRANSACTION, (stop.transaction_id, stop.charge_point_id))
+            row = found.fetchone()
+            if row is None:
+                outcome, connector_id = StopOutcome.UNKNOWN, 0
+                db.execute(
+                    _UNMATCHED_STOP,
+                    (
+                        stop.charge_point_id,
+                        stop.transaction_id,
+                        stop.id_tag,
+                        stop.meter_stop_wh,
+                        stopped_at,
+                        stop.reason,
+                        received,
+                    ),
+                )
+            elif row[1] is not None:
+                outcome, connector_id = StopOutcome.ALREADY_STOPPED, row[0]
+            else:
+                outcome, connector_id = StopOutcome.STOPPED, row[0]
+                db.execute(
+                    _STOP,
+                    (
+                        stop.meter_stop_wh,
+                        stopped_at,
+                        stop.id_tag,
+                        stop.reason,
+                        received,
+                        stop.transaction_id,
+                        stop.charge_point_id,
+                    ),
+                )
+            if samples:
+                db.executemany(
+                    _METER_VALUE,
+                    _meter_rows(
+                        stop.charge_point_id,
+                        connector_id,
+                        stop.transaction_id,
+                        samples,
+                        "StopTransaction",
+                        received,
+                    ),
+                )
+        return outcome
+
+    def record_meter_values(
+        self,
+        charge_point_id: str,
+        connector_id: int,
+        transaction_id: int | None,
+        samples: Sequence[MeterSample],
+        received_at: datetime,
+    ) -> None:
+        rows = _meter_rows(
+            charge_point_id,
+            connector_id,
+            transaction_id,
+            samples,
+            "MeterValues",
+            format_timestamp(received_at),
+        )
+        with _transaction(self._db):
+            self._db.executemany(_METER_VALUE, rows)
+
+    def record_data_transfer(
+        self,
+        charge_point_id: str,
+        vendor_id: str,
+        message_id: str | None,
+        data: str | None,
+        status: str,
+        received_at: datetime,
+    ) -> None:
+        self._write(
+            _DATA_TRANSFER,
+            (charge_point_id, vendor_id, message_id, data, status, format_timestamp(received_at)),
+        )
+
+    # Reads (operator views and tests).
+
+    def transactions(self) -> list[Transaction]:
+        return [
+            Transaction(
+                transaction_id=row[0],
+                charge_point_id=row[1],
+                connector_id=row[2],
+                id_tag=row[3],
+                id_tag_status=IdTagStatus(row[4]),
+                meter_start_wh=row[5],
+                started_at=parse_timestamp(row[6]),
+                meter_stop_wh=row[7],
+                stopped_at=_moment(row[8]),
+                stop_reason=row[9],
+            )
+            for row in self._db.execute(_TRANSACTIONS)
+        ]
+
+
+class _transaction:
+    """BEGIN ... COMMIT, or ROLLBACK on any exception."""
+
+    __slots__ = ("_db",)
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+
+
+def _meter_rows(
+    charge_point_id: str,
+    connector_id: int,
+    transaction_id: int | None,
+    samples: Sequence[MeterSample],
+    source: str,
+    received_at: str,
+) -> list[tuple[object, ...]]:
+    return [
+        (
+            charge_point_id,
+            connector_id,
+            transaction_id,
+            format_timestamp(sample.timestamp),
+            sample.value,
+            sample.measurand,
+            sample.phase,
+            sample.unit,
+            sample.context,
+            sample.location,
+            sample.format,
+            source,
+            received_at,
+        )
+        for sample in samples
+    ]
