@@ -69,6 +69,8 @@ class Profile:
 
     def hours_between(self, soc_from: float, soc_to: float) -> float:
         """Charging time from one SoC to a higher one."""
+        if len(self.pieces) == 1 and self.pieces[0].slope_kw == 0:  # flat: the common case
+            return self.battery_kwh * (soc_to - soc_from) / self.pieces[0].kw_from
         hours = 0.0
         for piece in self.pieces:
             lo = max(soc_from, piece.soc_from)
@@ -92,6 +94,10 @@ class Profile:
 
     def segments(self, soc_from: float, soc_to: float) -> list[tuple[float, float, float, float]]:
         """(hours, energy_kwh, kw_start, kw_end) for each linear piece crossed, in order."""
+        if len(self.pieces) == 1 and self.pieces[0].slope_kw == 0:
+            kw = self.pieces[0].kw_from
+            energy = self.battery_kwh * (soc_to - soc_from)
+            return [(energy / kw, energy, kw, kw)] if soc_to > soc_from else []
         out = []
         for piece in self.pieces:
             lo = max(soc_from, piece.soc_from)

@@ -10,6 +10,7 @@ import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from statistics import NormalDist
 
 Sampler = Callable[[random.Random], float]
 
@@ -44,6 +45,24 @@ class Dist:
             return self.a + self.b * _probit(lo + (hi - lo) * u)
         raise ValueError(f"unknown distribution {kind!r}")
 
+    def sampler(self) -> Sampler:
+        """A function drawing from this distribution: specialised, for the hot path."""
+        a, b = self.a, self.b
+        if self.kind == "fixed":
+
+            def fixed(rng: random.Random) -> float:
+                rng.random()
+                return a
+
+            return fixed
+        if self.kind == "uniform":
+            span = b - a
+            return lambda rng: a + span * rng.random()
+        if self.kind == "exponential":
+            log = math.log
+            return lambda rng: -a * log(1.0 - rng.random())
+        return self.sample
+
     @property
     def mean(self) -> float:
         if self.kind in ("fixed", "exponential", "lognormal"):
@@ -57,10 +76,21 @@ def _phi(x: float) -> float:
     return 0.5 * math.erfc(-x / math.sqrt(2.0))
 
 
+_STANDARD_NORMAL = NormalDist()
+
+
 def _probit(p: float) -> float:
-    p = min(max(p, 1e-12), 1 - 1e-12)
-    # Newton on erfc from a logistic start: exact enough for sampling, one uniform per draw
-    x = math.log(p / (1 - p)) * 0.6266570686577501
-    for _ in range(6):
-        x -= (_phi(x) - p) / (math.exp(-x * x / 2) / math.sqrt(2 * math.pi))
-    return x
+    return _STANDARD_NORMAL.inv_cdf(min(max(p, 1e-12), 1 - 1e-12))
+
+
+def sampler_or_none(dist: Dist | None) -> Callable[[random.Random], float | None]:
+    """Like Dist.sampler, but an absent distribution still draws once (and gives None), so that
+    streams stay aligned with scenarios that do use it."""
+    if dist is not None:
+        return dist.sampler()
+
+    def absent(rng: random.Random) -> None:
+        rng.random()
+        return None
+
+    return absent

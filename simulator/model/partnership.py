@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from simulator.model.world import Deal, Network
 
@@ -28,8 +29,7 @@ class Terms:
         return self.deal is not None and self.deal.perk in PRICED_PERKS
 
 
-@dataclass(frozen=True, slots=True)
-class Bill:
+class Bill(NamedTuple):
     energy_cost: float
     idle_fee: float
     roaming_fee: float

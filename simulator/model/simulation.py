@@ -1,12 +1,19 @@
 """The engine: drivers arrive, choose a site, queue, charge along their curve, pay and leave.
 
-Everything happens in SimPy virtual time with no I/O. Each port is a model `ChargePoint` that
-asks the central system through protocol-neutral requests (simulator.model.requests). Requests
-made during one instant collect in an outbox; a flush event at the lowest priority fires once
-every other event of that instant has run, and hands the batch to `on_flush`. The fast engine
-answers the batch at once; the OCPP driver sends it over the wire and resolves the replies in
-the order they were issued. Both paths run the same events in the same order, so the wire
-cannot change the physics.
+Everything happens in SimPy virtual time with no I/O. Each port is a model charge point that
+asks the central system through protocol-neutral requests (simulator.model.requests) and
+yields an event that the runtime resolves with the reply.
+
+- The fast engine (no `on_flush`) answers at once: the event it returns is already processed,
+  so the process goes on without a scheduling round, and notifications nobody carries are
+  dropped.
+- The OCPP engine passes `on_flush`: requests made during one instant collect in an outbox;
+  a flush event at the lowest priority fires once every other event of that instant has run
+  and hands the batch to the driver, which sends it and resolves the replies in issue order.
+
+Both give the same physics: a reply arrives at the same virtual instant either way, every
+decision (port assignment, queueing, choice) happens synchronously when its cause occurs, and
+random numbers are drawn only at arrivals and failures, from streams of their own.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from simpy.events import Event
 from simulator.model import partnership
 from simulator.model.arrivals import arrival_times
 from simulator.model.curve import Profile, profile
+from simulator.model.distribution import sampler_or_none
 from simulator.model.records import (
     Outcome,
     PortInterval,
@@ -74,17 +82,19 @@ class Car:
         "connectors",
         "driver",
         "energy_kwh",
+        "charge_timer",
+        "connector",
+        "done",
         "free",
         "free_behaviour",
-        "grant",
-        "id_tag",
+        "tag",
         "idle_s",
         "key",
         "location",
         "patience_s",
         "port",
         "port_id",
-        "process",
+        "profile",
         "site",
         "soc_now",
         "soc_start",
@@ -96,13 +106,23 @@ class Car:
     )
 
     def __init__(self) -> None:
+        self.tag = ""
+        self.site: SiteRuntime | None = None
+        self.terms: partnership.Terms | None = None
         self.port: PortRuntime | None = None
         self.port_id = ""
         self.free = False
-        self.grant: Event | None = None
-        self.process: simpy.Process | None = None
+        self.done = False
+        self.connector = 1
+        self.profile: Profile | None = None
+        self.charge_timer: Event | None = None
         self.energy_kwh = 0.0
         self.wait_s = 0.0
+
+    @property
+    def id_tag(self) -> str:
+        """The driver's RFID tag (OCPP idTag, at most 20 characters)."""
+        return self.tag or f"D{self.vehicle.index:02d}{self.driver:07d}"
 
 
 class PortRuntime:
@@ -166,7 +186,8 @@ class Simulation:
         self.env = simpy.Environment()
         self.streams = Streams(world.seed)
         self.meter_interval_s = meter_interval_s
-        self.on_flush = on_flush or resolve_at_once
+        self.on_flush = on_flush
+        self._sync = on_flush is None
         self.outbox: list[Outgoing] = []
         self.sessions: list[SessionRecord] = []
         self.intervals: list[PortInterval] = []
@@ -188,6 +209,9 @@ class Simulation:
             for adapter in (False, True)
         }
         self._terms: dict[tuple[str, str, bool], partnership.Terms] = {}
+        self._deals = {(d.brand, d.network): d for d in world.deals}
+        self._profiles: dict[tuple[int, int], Profile] = {}
+        self._connectors: dict[tuple[tuple[int, bool], int], int] = {}
         self._vehicle_cdf = _cumulative([v.share for v in world.vehicles])
         self._next_transaction = 0
         self._active: dict[int, Car] = {}  # cars on site by id(car), for the end of the run
@@ -235,9 +259,12 @@ class Simulation:
 
     def _flush(self, _: Event) -> None:
         batch, self.outbox = self.outbox, []
+        assert self.on_flush is not None
         self.on_flush(batch)
 
     def _status(self, port: PortRuntime, status: PortStatus, connector_id: int = 0) -> None:
+        if self._sync:
+            return
         self._send(port, StatusChange(status, connector_id, self.env.now), wait=False)
 
     # --- arrivals and choice ------------------------------------------------------------
@@ -251,36 +278,49 @@ class Simulation:
         r_idle, r_patience, r_choice = s["idle"], s["patience"], s["choice"]
         vehicles = world.vehicles
         env = self.env
+        cdf = self._vehicle_cdf
+        population = drivers.population
+        draw_soc = drivers.arrival_soc.sampler()
+        draw_target = drivers.target_soc.sampler()
+        draw_free_target = sampler_or_none(drivers.free_target_soc)
+        draw_energy = sampler_or_none(drivers.energy_kwh)
+        draw_idle = drivers.idle_min.sampler()
+        draw_free_idle = sampler_or_none(drivers.free_idle_min)
+        draw_patience = sampler_or_none(drivers.patience_min)
+        plugs: dict[tuple[int, bool], frozenset[str]] = {}
+        horizon_s = world.horizon_s
         for t in times:
-            if t >= world.horizon_s:
+            if t >= horizon_s:
                 return
             yield env.timeout(t - env.now)
             car = Car()
             car.arrival_s = t
-            vehicle = vehicles[bisect.bisect_right(self._vehicle_cdf, r_vehicle.random())]
+            vehicle = vehicles[bisect.bisect_right(cdf, r_vehicle.random())]
             car.vehicle = vehicle
-            car.driver = int(r_driver.random() * drivers.population)
-            car.id_tag = f"D{vehicle.index:02d}{car.driver:07d}"
-            has_adapter = low_discrepancy(car.driver, ADAPTER_SALT) < vehicle.adapter_share
-            car.key = (vehicle.index, has_adapter)
-            car.connectors = vehicle.connectors | (
-                vehicle.adapter_connectors if has_adapter else frozenset()
+            driver = car.driver = int(r_driver.random() * population)
+            key = car.key = (
+                vehicle.index,
+                low_discrepancy(driver, ADAPTER_SALT) < vehicle.adapter_share,
             )
+            connectors = plugs.get(key)
+            if connectors is None:
+                connectors = vehicle.connectors | (vehicle.adapter_connectors if key[1] else set())
+                plugs[key] = connectors
+            car.connectors = connectors
             # Fixed draws per purpose and arrival keep common random numbers aligned.
-            soc_start = drivers.arrival_soc.sample(r_soc)
-            target = drivers.target_soc.sample(r_soc)
-            free_target = _draw(drivers.free_target_soc, r_soc)
-            energy = _draw(drivers.energy_kwh, r_energy)
-            idle_min = drivers.idle_min.sample(r_idle)
-            free_idle_min = _draw(drivers.free_idle_min, r_idle)
-            patience = _draw(drivers.patience_min, r_patience)
+            soc_start = car.soc_start = draw_soc(r_soc)
+            target = draw_target(r_soc)
+            free_target = draw_free_target(r_soc)
+            energy = draw_energy(r_energy)
+            idle_min = draw_idle(r_idle)
+            free_idle_min = draw_free_idle(r_idle)
+            patience = draw_patience(r_patience)
             car.location = r_choice.random()
             car.u_choice = r_choice.random()
-            car.soc_start = soc_start
             if energy is not None:
                 car.soc_target = soc_start + energy / vehicle.battery_kwh
             else:
-                car.soc_target = max(target, soc_start)
+                car.soc_target = target if target > soc_start else soc_start
             car.idle_s = idle_min * 60.0
             car.patience_s = math.inf if patience is None else patience * 60.0
             # the behaviour under a free session is settled once the site is known
@@ -302,7 +342,7 @@ class Simulation:
 
     def _terms_for(self, car: Car, network_id: str) -> partnership.Terms:
         brand = car.vehicle.brand
-        deal = self.world.deal(brand, network_id)
+        deal = self._deals.get((brand, network_id))
         enrolled = deal is not None and (
             low_discrepancy(car.driver, ENROLMENT_SALT) < deal.eligible_share
         )
@@ -323,6 +363,12 @@ class Simulation:
     def _choose(self, car: Car) -> tuple[SiteRuntime, partnership.Terms] | None:
         options = self._options[car.key]
         now = self.env.now
+        if len(options) == 1:
+            site = options[0][0]
+            t = self._terms_for(car, site.site.network)
+            return (
+                (site, t) if partnership.may_use(self.networks[site.site.network], t, now) else None
+            )
         allowed = []
         for site, n_ports, best_kw in options:
             t = self._terms_for(car, site.site.network)
@@ -418,25 +464,18 @@ class Simulation:
                 return
         site.on_site += 1
         self._active[id(car)] = car
-        car.process = self.env.process(self._session(car, port))
-
-    def _session(self, car: Car, port: PortRuntime | None) -> Generator[Event, Any, None]:
-        env = self.env
-        site: SiteRuntime = car.site
         if port is None:
-            car.grant = Event(env)
             site.queue.append(car)
             if car.patience_s < math.inf:
-                env.timeout(car.patience_s).callbacks.append(  # type: ignore[union-attr]
-                    lambda _, car=car: self._renege(car)
-                )
-            port = yield car.grant
-            if port is None:
-                return  # gave up; recorded by _renege
+                timer = self.env.timeout(car.patience_s)
+                timer.callbacks.append(lambda _, car=car: self._renege(car))  # type: ignore[union-attr]
         else:
             self._take(port, car)
-        car.wait_s = env.now - car.arrival_s
-        yield from self._charge(car, port)
+            self._plug_in(car, port)
+
+    # A visit is a chain of event callbacks rather than a generator process: the same SimPy
+    # events at the same instants, without a process's start and end events per car, which
+    # is a third of the engine's time on a busy site.
 
     def _take(self, port: PortRuntime, car: Car) -> None:
         port.site.free.remove(port)
@@ -446,57 +485,68 @@ class Simulation:
         self._set_state(port, PortState.OCCUPIED)
 
     def _renege(self, car: Car) -> None:
-        if car.port is not None or car.grant is None or car.grant.triggered:
+        if car.port is not None or car.done:
             return
-        site: SiteRuntime = car.site
+        site = car.site
+        assert site is not None
         site.queue.remove(car)
         site.on_site -= 1
         del self._active[id(car)]
         now = self.env.now
         self._record(car, Outcome.GAVE_UP, "reneged", wait_s=now - car.arrival_s, depart_s=now)
-        car.grant.succeed(None)
+        car.done = True
 
-    def _charge(self, car: Car, port: PortRuntime) -> Generator[Event, Any, None]:
+    def _plug_in(self, car: Car, port: PortRuntime) -> None:
+        car.wait_s = self.env.now - car.arrival_s
+        car.connector = self._connector(car, port)
+        self._next_transaction += 1
+        port.transaction = self._next_transaction
+        if self._sync:  # the fast engine's central system accepts every tag, at once
+            self._start_charging(car, port)
+            return
+        self._status(port, PortStatus.PREPARING, car.connector)
+        reply = self._send(port, Authorize(car.id_tag, self.env.now), wait=True)
+        assert reply is not None
+        reply.callbacks.append(lambda ev: self._authorized(car, port, ev.value))  # type: ignore[union-attr]
+
+    def _authorized(self, car: Car, port: PortRuntime, auth: object) -> None:
+        if not isinstance(auth, AuthReply) or auth.status is not AuthStatus.ACCEPTED:
+            self._refused(car, port, auth.status if isinstance(auth, AuthReply) else None)
+            return
+        start = StartTransaction(car.connector, car.id_tag, int(port.meter_wh), self.env.now)
+        reply = self._send(port, start, wait=True)
+        assert reply is not None
+        reply.callbacks.append(lambda ev: self._started(car, port, ev.value))  # type: ignore[union-attr]
+
+    def _started(self, car: Car, port: PortRuntime, start: object) -> None:
+        if not isinstance(start, StartReply) or start.status is not AuthStatus.ACCEPTED:
+            stop = StopTransaction(
+                port.transaction,
+                car.id_tag,
+                int(port.meter_wh),
+                self.env.now,
+                StopReason.DE_AUTHORIZED,
+            )
+            self._send(port, stop, wait=False)
+            self._refused(car, port, start.status if isinstance(start, StartReply) else None)
+            return
+        self._start_charging(car, port)
+
+    def _refused(self, car: Car, port: PortRuntime, status: AuthStatus | None) -> None:
+        self._status(port, PortStatus.FINISHING, car.connector)
+        self._leave(car, port)
+        reason = f"authorization_{(status or AuthStatus.INVALID).value.lower()}"
+        self._record(car, Outcome.TURNED_AWAY, reason, depart_s=self.env.now)
+
+    def _start_charging(self, car: Car, port: PortRuntime) -> None:
         env = self.env
         vehicle = car.vehicle
-        connector = min(port.connector_ids[c] for c in car.connectors if c in port.connector_ids)
-        self._status(port, PortStatus.PREPARING, connector)
-        auth = yield self._send(port, Authorize(car.id_tag, env.now), wait=True)
-        status = auth.status if isinstance(auth, AuthReply) else AuthStatus.INVALID
-        if status is AuthStatus.ACCEPTED:
-            self._next_transaction += 1
-            port.transaction = self._next_transaction
-            start = yield self._send(
-                port,
-                StartTransaction(connector, car.id_tag, int(port.meter_wh), env.now),
-                wait=True,
-            )
-            if isinstance(start, StartReply):
-                status = start.status
-            if status is not AuthStatus.ACCEPTED:
-                self._send(
-                    port,
-                    StopTransaction(
-                        port.transaction,
-                        car.id_tag,
-                        int(port.meter_wh),
-                        env.now,
-                        StopReason.DE_AUTHORIZED,
-                    ),
-                    wait=False,
-                )
-        if status is not AuthStatus.ACCEPTED:
-            self._status(port, PortStatus.FINISHING, connector)
-            self._leave(car, port, connector)
-            self._record(
-                car, Outcome.TURNED_AWAY, f"authorization_{status.value.lower()}", depart_s=env.now
-            )
-            return
-        prof = profile(vehicle.curve, vehicle.battery_kwh, vehicle.peak_kw, port.port.power_kw)
+        prof = self._profile(vehicle, port)
+        car.profile = prof
         target = min(car.soc_target, vehicle.curve.max_soc)
         duration_s = prof.hours_between(car.soc_start, target) * 3600.0
         reason = StopReason.LOCAL
-        deal = car.terms.deal
+        deal = car.terms.deal if car.terms is not None else None
         if (
             car.free
             and deal is not None
@@ -505,50 +555,78 @@ class Simulation:
         ):
             duration_s = deal.session_cap_s
             reason = StopReason.OTHER
+            target = prof.soc_after(car.soc_start, duration_s / 3600.0)
         port.charging = True
         port.charge_start_s = env.now
         car.soc_now = car.soc_start
         self._set_state(port, PortState.CHARGING)
-        self._status(port, PortStatus.CHARGING, connector)
-        if self.meter_interval_s is not None:
-            self._sample(port, car, prof, connector, "Transaction.Begin")
-            env.process(self._meter(port, car, prof, connector))
-        try:
-            yield env.timeout(duration_s)
-            soc_end = (
-                target
-                if reason is StopReason.LOCAL
-                else prof.soc_after(car.soc_start, duration_s / 3600.0)
-            )
-        except simpy.Interrupt as stop:
-            reason = stop.cause
-            soc_end = prof.soc_after(car.soc_start, (env.now - port.charge_start_s) / 3600.0)
-        self._end_charge(port, car, prof, soc_end)
-        if self.meter_interval_s is not None:
-            self._sample(port, car, prof, connector, "Transaction.End")
-        self._send(
-            port,
-            StopTransaction(port.transaction, car.id_tag, int(port.meter_wh), env.now, reason),
-            wait=False,
+        if not self._sync:
+            self._status(port, PortStatus.CHARGING, car.connector)
+            if self.meter_interval_s is not None:
+                self._sample(port, car, "Transaction.Begin")
+                env.process(self._meter(port, car))
+        timer = env.timeout(duration_s)
+        car.charge_timer = timer
+        timer.callbacks.append(  # type: ignore[union-attr]
+            lambda ev: self._charge_timer(car, port, ev, reason, target)
         )
-        self._status(port, PortStatus.FINISHING, connector)
+
+    def _charge_timer(
+        self, car: Car, port: PortRuntime, timer: Event, reason: StopReason, soc_end: float
+    ) -> None:
+        if car.charge_timer is timer:  # not overtaken by a stop
+            self._stop_charging(car, port, reason, soc_end)
+
+    def stop_charging(self, port: PortRuntime, cause: StopReason) -> bool:
+        """End the charge on a port now (failure, remote stop, reset, unlock); the car leaves."""
+        car = port.car
+        if not port.charging or car is None or car.profile is None:
+            return False
+        elapsed_h = (self.env.now - port.charge_start_s) / 3600.0
+        self._stop_charging(car, port, cause, car.profile.soc_after(car.soc_start, elapsed_h))
+        return True
+
+    def _stop_charging(
+        self, car: Car, port: PortRuntime, reason: StopReason, soc_end: float
+    ) -> None:
+        car.charge_timer = None
+        self._end_charge(port, car, soc_end)
+        if not self._sync:
+            if self.meter_interval_s is not None:
+                self._sample(port, car, "Transaction.End")
+            stop = StopTransaction(
+                port.transaction, car.id_tag, int(port.meter_wh), self.env.now, reason
+            )
+            self._send(port, stop, wait=False)
+            self._status(port, PortStatus.FINISHING, car.connector)
         # a driver who reached the target or the cap lingers; any other stop sends them away
         idle_s = car.idle_s if reason in (StopReason.LOCAL, StopReason.OTHER) else 0.0
-        charge_end_s = env.now
+        charge_end_s = self.env.now
         if idle_s > 0:
-            yield env.timeout(idle_s)
-        self._leave(car, port, connector)
+            timer = self.env.timeout(idle_s)
+            timer.callbacks.append(  # type: ignore[union-attr]
+                lambda _: self._depart(car, port, reason, idle_s, charge_end_s)
+            )
+        else:
+            self._depart(car, port, reason, idle_s, charge_end_s)
+
+    def _depart(
+        self, car: Car, port: PortRuntime, reason: StopReason, idle_s: float, charge_end_s: float
+    ) -> None:
+        self._leave(car, port)
+        terms = car.terms
+        assert terms is not None
         b = partnership.bill(
             self.networks[port.port.network],
-            car.terms,
+            terms,
             car.energy_kwh,
             idle_s / 60.0,
-            self._allowance_left(car, car.terms),
+            self._allowance_left(car, terms),
         )
-        if b.allowance_used_kwh > 0 and car.terms.deal is not None:
-            key = (car.vehicle.index, car.driver, car.terms.deal.network)
-            self.allowance_used_kwh[key] = self.allowance_used_kwh.get(key, 0.0) + (
-                b.allowance_used_kwh
+        if b.allowance_used_kwh > 0 and terms.deal is not None:
+            key = (car.vehicle.index, car.driver, terms.deal.network)
+            self.allowance_used_kwh[key] = (
+                self.allowance_used_kwh.get(key, 0.0) + b.allowance_used_kwh
             )
         self._record(
             car,
@@ -557,18 +635,38 @@ class Simulation:
             wait_s=car.wait_s,
             start_s=car.arrival_s + car.wait_s,
             charge_end_s=charge_end_s,
-            depart_s=env.now,
+            depart_s=self.env.now,
             soc_end=car.soc_now,
             bill=b,
         )
 
-    def _end_charge(self, port: PortRuntime, car: Car, prof: Profile, soc_end: float) -> None:
+    def _profile(self, vehicle: VehicleModel, port: PortRuntime) -> Profile:
+        key = (vehicle.index, port.port.index)
+        prof = self._profiles.get(key)
+        if prof is None:
+            prof = profile(vehicle.curve, vehicle.battery_kwh, vehicle.peak_kw, port.port.power_kw)
+            self._profiles[key] = prof
+        return prof
+
+    def _connector(self, car: Car, port: PortRuntime) -> int:
+        """The connector the car plugs into: the first of the port's that fits."""
+        key = (car.key, port.port.index)
+        connector = self._connectors.get(key)
+        if connector is None:
+            ids = port.connector_ids
+            connector = min(ids[c] for c in car.connectors if c in ids)
+            self._connectors[key] = connector
+        return connector
+
+    def _end_charge(self, port: PortRuntime, car: Car, soc_end: float) -> None:
         """Book the energy and power of the charge that just ended (or stopped at the horizon)."""
+        assert car.profile is not None
         t = port.charge_start_s
         pid = port.port.id
-        for hours, energy_kwh, kw0, kw1 in prof.segments(car.soc_start, soc_end):
+        append = self.segments.append
+        for hours, energy_kwh, kw0, kw1 in car.profile.segments(car.soc_start, soc_end):
             end = t + hours * 3600.0
-            self.segments.append(PowerSegment(pid, t, end, energy_kwh, kw0, kw1))
+            append(PowerSegment(pid, t, end, energy_kwh, kw0, kw1))
             t = end
         energy = max(0.0, soc_end - car.soc_start) * car.vehicle.battery_kwh
         car.energy_kwh = energy
@@ -577,12 +675,12 @@ class Simulation:
         port.charging = False
         self._set_state(port, PortState.OCCUPIED)
 
-    def _leave(self, car: Car, port: PortRuntime, connector: int) -> None:
+    def _leave(self, car: Car, port: PortRuntime) -> None:
         site = port.site
         site.on_site -= 1
         del self._active[id(car)]
-        now = self.env.now
-        site.occupancy_total_s += now - car.arrival_s - car.wait_s
+        car.done = True
+        site.occupancy_total_s += self.env.now - car.arrival_s - car.wait_s
         site.occupancy_n += 1
         port.car = None
         car.port = None
@@ -600,42 +698,37 @@ class Simulation:
             return
         self._status(port, PortStatus.AVAILABLE)
         site = port.site
+        site.free.append(port)
         for car in site.queue:
             if not car.connectors.isdisjoint(port.port.connectors):
                 site.queue.remove(car)
-                site.free.append(port)
                 self._take(port, car)
-                assert car.grant is not None
-                car.grant.succeed(port)
+                self._plug_in(car, port)
                 return
-        site.free.append(port)
         self._set_state(port, PortState.AVAILABLE)
 
     # --- meter values (OCPP engine only: they travel, the physics does not wait) -------
 
-    def _meter(
-        self, port: PortRuntime, car: Car, prof: Profile, connector: int
-    ) -> Generator[Event, Any, None]:
+    def _meter(self, port: PortRuntime, car: Car) -> Generator[Event, Any, None]:
         interval = self.meter_interval_s
         assert interval is not None
         while True:
             yield self.env.timeout(interval)
             if port.car is not car or not port.charging:
                 return
-            self._sample(port, car, prof, connector, "Sample.Periodic")
+            self._sample(port, car, "Sample.Periodic")
 
-    def _sample(
-        self, port: PortRuntime, car: Car, prof: Profile, connector: int, context: str
-    ) -> None:
+    def _sample(self, port: PortRuntime, car: Car, context: str) -> None:
         now = self.env.now
-        if port.charging:
+        prof = car.profile
+        if port.charging and prof is not None:
             soc = prof.soc_after(car.soc_start, (now - port.charge_start_s) / 3600.0)
             power_kw = prof.power_kw(soc)
             energy_wh = port.meter_wh + (soc - car.soc_start) * car.vehicle.battery_kwh * 1000
         else:
             soc, power_kw, energy_wh = car.soc_now, 0.0, port.meter_wh
         sample = MeterSample(
-            connector_id=connector,
+            connector_id=car.connector,
             transaction_ref=port.transaction,
             at_s=now,
             energy_wh=int(energy_wh),
@@ -673,8 +766,7 @@ class Simulation:
             port.site.free.remove(port)
             self._status(port, status)
         elif port.charging:
-            assert port.car.process is not None
-            port.car.process.interrupt(cause)
+            self.stop_charging(port, cause)
         self._set_state(port, PortState.DOWN)
 
     def bring_up(self, port: PortRuntime) -> None:
@@ -704,7 +796,7 @@ class Simulation:
         car.arrival_s = self.env.now
         car.vehicle = usable[0]
         car.driver = -1
-        car.id_tag = id_tag
+        car.tag = id_tag
         car.key = (car.vehicle.index, False)
         car.connectors = car.vehicle.connectors
         car.soc_start = drivers.arrival_soc.sample(rng)
@@ -716,7 +808,8 @@ class Simulation:
         car.free = partnership.is_free(car.terms, 0.0)
         port.site.on_site += 1
         self._active[id(car)] = car
-        car.process = self.env.process(self._session(car, port))
+        self._take(port, car)
+        self._plug_in(car, port)
         return True
 
     def remote_stop(self, transaction_ref: int) -> bool:
@@ -724,13 +817,6 @@ class Simulation:
             if port.charging and port.transaction == transaction_ref:
                 return self.stop_charging(port, StopReason.REMOTE)
         return False
-
-    def stop_charging(self, port: PortRuntime, cause: StopReason) -> bool:
-        """End the charge on a port now (remote stop, reset, unlock); the car then leaves."""
-        if not port.charging or port.car is None or port.car.process is None:
-            return False
-        port.car.process.interrupt(cause)
-        return True
 
     def change_availability(self, port_id: str, operative: bool) -> str:
         """Accepted, or Scheduled when a car is charging (applied as it leaves), or Rejected."""
@@ -764,7 +850,10 @@ class Simulation:
             state = PortState.DOWN
         if state is port.state:
             return
-        self._close_interval(port, self.env.now)
+        now = self.env.now
+        if now > port.state_since_s:
+            self.intervals.append(PortInterval(port.port.id, port.state, port.state_since_s, now))
+        port.state_since_s = now
         port.state = state
 
     def _close_interval(self, port: PortRuntime, now: float) -> None:
@@ -780,11 +869,9 @@ class Simulation:
         if port is None:
             self._record(car, Outcome.ON_SITE, "waiting", wait_s=now - car.arrival_s, depart_s=now)
             return
-        if port.charging:
-            vehicle = car.vehicle
-            prof = profile(vehicle.curve, vehicle.battery_kwh, vehicle.peak_kw, port.port.power_kw)
-            soc = prof.soc_after(car.soc_start, (now - port.charge_start_s) / 3600.0)
-            self._end_charge(port, car, prof, soc)
+        if port.charging and car.profile is not None:
+            soc = car.profile.soc_after(car.soc_start, (now - port.charge_start_s) / 3600.0)
+            self._end_charge(port, car, soc)
             reason = "charging"
         else:
             reason = "plugged_in"
@@ -811,8 +898,8 @@ class Simulation:
         soc_end: float | None = None,
         bill: partnership.Bill | None = None,
     ) -> None:
-        s: SiteRuntime | None = getattr(car, "site", None)
-        terms: partnership.Terms | None = getattr(car, "terms", None)
+        s = car.site
+        terms = car.terms
         record = SessionRecord(
             arrival_s=car.arrival_s,
             vehicle=car.vehicle.id,
@@ -840,28 +927,6 @@ class Simulation:
             free=car.free,
         )
         self.sessions.append(record)
-
-
-def resolve_at_once(batch: list[Outgoing]) -> None:
-    """The fast engine's central system: accept every tag, number the transactions."""
-    for out in batch:
-        if out.reply is None:
-            continue
-        request = out.request
-        if isinstance(request, Authorize):
-            out.reply.succeed(AuthReply(AuthStatus.ACCEPTED))
-        elif isinstance(request, StartTransaction):
-            out.reply.succeed(StartReply(AuthStatus.ACCEPTED, 0))
-        else:
-            out.reply.succeed(None)
-
-
-def _draw(dist: Any, rng: Any) -> float | None:
-    if dist is None:
-        rng.random()  # keep the stream aligned with scenarios that do use it
-        return None
-    value: float = dist.sample(rng)
-    return value
 
 
 def _cumulative(shares: list[float]) -> list[float]:

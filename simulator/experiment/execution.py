@@ -1,0 +1,149 @@
+"""Running an experiment's tasks on Dask: a local cluster by default, or an existing scheduler.
+
+The local cluster is processes (one thread each, at most one per core), bound to 127.0.0.1,
+with no dashboard and its logging turned down to errors; nothing needs to be started by hand.
+`--scheduler ADDRESS` sends the same tasks to a running cluster instead; its workers need
+chargenet installed (checked before anything is submitted).
+
+Tasks run independently: a task that fails is reported as a `Run` with its error, and every
+other task still finishes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+
+from simulator.errors import UserError
+from simulator.experiment.replications import Run, Task, simulate, summary_of
+
+CONNECT_TIMEOUT_S = 10
+WORKERS_TIMEOUT_S = 30
+_NOISY_LOGGERS = ("distributed", "tornado", "asyncio")
+
+
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def default_workers(tasks: int) -> int:
+    """One worker per core, and never more workers than tasks."""
+    return max(1, min(cores(), tasks))
+
+
+@contextlib.contextmanager
+def quiet_dask() -> Iterator[None]:
+    """Keep Dask's informational logging (and its shutdown chatter) off the terminal."""
+    loggers = [logging.getLogger(name) for name in _NOISY_LOGGERS]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+@contextlib.contextmanager
+def connect(scheduler: str | None = None, workers: int | None = None) -> Iterator[object]:
+    """A `distributed.Client` on a fresh local cluster of `workers` processes (default: one per
+    core), or on the scheduler at `scheduler`. User mistakes become a one-line UserError."""
+    from dask.distributed import Client, LocalCluster
+
+    with quiet_dask(), contextlib.ExitStack() as stack:
+        if scheduler:
+            if workers is not None:
+                raise UserError("--workers sizes the local cluster; it cannot go with --scheduler")
+            try:
+                client = Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+            except (OSError, TimeoutError, ValueError) as e:
+                raise UserError(f"--scheduler {scheduler}: cannot connect ({_line(e)})") from None
+            stack.callback(client.close)
+            try:
+                client.wait_for_workers(1, timeout=WORKERS_TIMEOUT_S)
+            except TimeoutError:
+                raise UserError(
+                    f"--scheduler {scheduler}: no worker joined within {WORKERS_TIMEOUT_S} s"
+                ) from None
+        else:
+            cluster = LocalCluster(
+                n_workers=workers or cores(),
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                silence_logs=logging.CRITICAL,
+            )
+            stack.callback(cluster.close)
+            client = Client(cluster, set_as_default=False)
+            stack.callback(client.close)
+        _check_workers(client, scheduler)
+        yield client
+
+
+def _check_workers(client: object, scheduler: str | None) -> None:
+    try:
+        client.run(_worker_probe)  # type: ignore[attr-defined]
+    except Exception as e:
+        where = f"--scheduler {scheduler}" if scheduler else "local cluster"
+        raise UserError(f"{where}: workers cannot run chargenet ({_line(e)})") from None
+
+
+def _worker_probe() -> bool:
+    import simulator.experiment.replications  # noqa: F401  (fails on a worker without chargenet)
+
+    return True
+
+
+def execute(
+    client: object, tasks: Sequence[Task], on_run: Callable[[Run], None] | None = None
+) -> list[Run]:
+    """Run every task; call `on_run` as each finishes (in completion order); return the runs in
+    task order. A failing task becomes a Run with its error; the others carry on."""
+    from dask.distributed import as_completed
+
+    token = uuid.uuid4().hex[:8]
+    futures = {
+        client.submit(  # type: ignore[attr-defined]
+            simulate,
+            dict(task.scenario),
+            task.days,
+            task.seed,
+            key=f"chargenet-{token}-{i}-{task.label}-r{task.replication}",
+            pure=False,
+        ): i
+        for i, task in enumerate(tasks)
+    }
+    runs: dict[int, Run] = {}
+    for future in as_completed(list(futures), loop=client.loop):  # type: ignore[attr-defined]
+        i = futures[future]
+        run = _collect(tasks[i], future)
+        future.release()
+        runs[i] = run
+        if on_run is not None:
+            on_run(run)
+    return [runs[i] for i in range(len(tasks))]
+
+
+def _collect(task: Task, future: object) -> Run:
+    if future.status != "finished":  # type: ignore[attr-defined]
+        return Run(task, None, _line(future.exception()))  # type: ignore[attr-defined]
+    try:
+        return Run(task, summary_of(future.result()))  # type: ignore[attr-defined]
+    except Exception as e:
+        return Run(task, None, f"unreadable result ({_line(e)})")
+
+
+def _line(error: BaseException | None) -> str:
+    if error is None:
+        return "unknown error"
+    text = str(error).strip().splitlines()
+    name = type(error).__name__
+    return f"{name}: {text[0]}" if text else name

@@ -1,0 +1,57 @@
+"""A summary document flattened to one number per (scope, group, segment, metric).
+
+scope is one of totals, networks, sites, brands (the summary's own keys; ports are left out of
+experiments); group is the network, site or brand id (`all` for totals); segment is `all`, or
+`partner` / `non_partner` for the partner split that networks and totals carry. The hourly
+occupancy profile becomes 24 metrics, hourly_occupancy_h00 to hourly_occupancy_h23.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+SCOPES = ("totals", "networks", "sites", "brands")
+SEGMENTS = ("all", "partner", "non_partner")
+TOTAL_GROUP = "all"
+_NESTED = {"partner", "non_partner"}
+_TEXT = {"network"}
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    scope: str
+    group: str
+    segment: str
+    metric: str
+
+
+def observations(summary: Mapping[str, Any]) -> dict[Key, float]:
+    """Every number of a summary (as plain data) under its key, in the summary's order."""
+    out: dict[Key, float] = {}
+    for scope in SCOPES:
+        groups = {TOTAL_GROUP: summary["totals"]} if scope == "totals" else summary[scope]
+        for group, metrics in groups.items():
+            _flatten(out, scope, group, "all", metrics)
+            for segment in ("partner", "non_partner"):
+                if metrics.get(segment) is not None:
+                    _flatten(out, scope, group, segment, metrics[segment])
+    return out
+
+
+def _flatten(
+    out: dict[Key, float], scope: str, group: str, segment: str, metrics: Mapping[str, Any]
+) -> None:
+    for name, value in metrics.items():
+        if name in _NESTED or name in _TEXT or value is None:
+            continue
+        if name == "hourly_occupancy":
+            for hour, share in enumerate(value):
+                out[Key(scope, group, segment, hourly_metric(hour))] = float(share)
+        else:
+            out[Key(scope, group, segment, name)] = float(value)
+
+
+def hourly_metric(hour: int) -> str:
+    return f"hourly_occupancy_h{hour:02d}"
