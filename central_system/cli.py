@@ -16,24 +16,13 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from central_system.config import (
-    DEFAULT_API_PORT,
-    DEFAULT_MAX_FRAME_BYTES,
-    DEFAULT_PORT,
-    CentralSystemConfig,
-)
-from central_system.handshake import Credentials
+from central_system.defaults import DEFAULT_API_PORT, DEFAULT_MAX_FRAME_BYTES, DEFAULT_PORT
 from central_system.operator_client import CallFailed, call_charge_point
-from central_system.provisioning_files import (
-    ProvisioningError,
-    load_id_list,
-    load_id_tags,
-    load_passwords,
-)
-from central_system.registration import BootPolicy
-from central_system.server import running
+
+if TYPE_CHECKING:
+    from central_system.config import CentralSystemConfig
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -213,6 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def config_from_arguments(args: argparse.Namespace) -> CentralSystemConfig:
     """Raises ProvisioningError for an unusable file."""
+    from central_system.config import CentralSystemConfig
+    from central_system.handshake import Credentials
+    from central_system.provisioning_files import load_id_list, load_id_tags, load_passwords
+    from central_system.registration import BootPolicy
+
     passwords = load_passwords(args.passwords) if args.passwords else {}
     return CentralSystemConfig(
         db_path=args.db,
@@ -235,6 +229,8 @@ def config_from_arguments(args: argparse.Namespace) -> CentralSystemConfig:
 
 
 async def _serve_until_stopped(config: CentralSystemConfig) -> None:
+    from central_system.server import running
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGTERM, signal.SIGINT):
@@ -253,6 +249,9 @@ def _fail(message: str, code: int) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
+    # Imported here so that `call` starts fast: it needs none of the server.
+    from central_system.provisioning_files import ProvisioningError
+
     logging.basicConfig(
         level=args.log_level,
         stream=sys.stderr,

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
 
+from central_system.defaults import DEFAULT_API_PORT, DEFAULT_MAX_FRAME_BYTES, DEFAULT_PORT
 from central_system.handshake import Credentials
 from central_system.records import IdTag
 from central_system.registration import BootPolicy
 from ocppj import OCPP16, Version
-
-DEFAULT_PORT: Final = 9000
-DEFAULT_API_PORT: Final = 9001
-DEFAULT_MAX_FRAME_BYTES: Final = 65536
 
 
 @dataclass(frozen=True, slots=True)
