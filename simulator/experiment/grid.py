@@ -47,6 +47,7 @@ ALIASES: dict[str, str] = {
 }
 """Alias -> key path; `[]` takes one selector, substituted for `{}`."""
 
+PORT_COUNTS = ".ports[*].count"
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -163,7 +164,9 @@ def grid(base: sc.Scenario, varies: Sequence[Vary]) -> list[Point]:
     data = base.model_dump()
     for vary in varies:
         try:
-            _resolve(copy.deepcopy(data), vary.path)
+            _resolve(data, vary.path)
+            if vary.path.endswith(PORT_COUNTS):
+                _one_kind_of_port(data, vary.path.removesuffix(PORT_COUNTS))
         except LookupError as e:
             raise UserError(f"--vary {vary.key}: {e.args[0]}") from None
     points = []
@@ -183,6 +186,17 @@ def grid(base: sc.Scenario, varies: Sequence[Vary]) -> list[Point]:
     return points
 
 
+def _one_kind_of_port(data: dict[str, Any], sites_path: str) -> None:
+    """`ports[SITE]` sets the count of every port spec: only unambiguous with one spec."""
+    for holder, key in _resolve(data, sites_path):
+        site = holder[key]
+        if len(site["ports"]) > 1:
+            raise LookupError(
+                f"site {site['id']} has {len(site['ports'])} kinds of port; "
+                f"vary sites[{site['id']}].ports[N].count instead"
+            )
+
+
 # --- resolving a path to the places it names ---------------------------------------------
 
 
@@ -196,7 +210,7 @@ def _resolve(data: dict[str, Any], path: str) -> list[tuple[Any, Any]]:
             # a site by id, whichever network holds it
             if not selectors:
                 raise LookupError("sites needs a selector, such as sites[ID]")
-            every = [(net["sites"], i) for net in data["networks"] for i in range(len(net["sites"]))]
+            every = [(n["sites"], i) for n in data["networks"] for i in range(len(n["sites"]))]
             slots = _select(every, selectors[0], "sites")
             where, selectors = f"sites[{selectors[0]}]", selectors[1:]
         else:
