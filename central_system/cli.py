@@ -261,8 +261,12 @@ def serve(args: argparse.Namespace) -> int:
         config = config_from_arguments(args)
     except ProvisioningError as exc:
         return _fail(str(exc), EXIT_BAD_INPUT)
+    from central_system.store import StoreError
+
     try:
         asyncio.run(_serve_until_stopped(config))
+    except StoreError as exc:
+        return _fail(str(exc), EXIT_FAILED)
     except OSError as exc:
         return _fail(
             f"cannot serve on {config.host}:{config.port}: {exc.strerror or exc}", EXIT_FAILED

@@ -216,21 +216,38 @@ def _moment(text: str | None) -> datetime | None:
     return None if text is None else parse_timestamp(text)
 
 
+class StoreError(Exception):
+    """The store cannot be opened; the message is one line."""
+
+
 class Store:
     """The durable state. Each write method is one SQLite transaction, committed on return."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         # isolation_level=None: no implicit transactions; each write opens and commits its own.
-        self._db = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, cached_statements=64
-        )
+        try:
+            self._db = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, cached_statements=64
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the store {self.path}: {exc}") from None
+        try:
+            self._prepare()
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise StoreError(f"cannot open the store {self.path}: {exc}") from None
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _prepare(self) -> None:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version not in (0, SCHEMA_VERSION):
-            raise RuntimeError(f"{self.path}: store schema version {version} is not supported")
+            raise StoreError(f"{self.path}: store schema version {version} is not supported")
         self._db.executescript(_SCHEMA)
         self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
