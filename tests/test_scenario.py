@@ -1,0 +1,375 @@
+"""The scenario format: a user's mistake ends in one line naming the key path and the value,
+exit code 2, no traceback, nothing written; and the schema's defaults and site templates."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from simulator import cli
+from simulator import scenario as sc
+from simulator.model.world import DAY_S, build
+
+EXIT_USAGE = 2
+
+# A small, complete, valid scenario; each bad case below changes one thing in it.
+GOOD = """\
+name = "two sites"
+
+[simulation]
+days = 1
+
+[[networks]]
+id = "tesla"
+access = "members_only"
+members = ["Tesla"]
+price_per_kwh = 0.42
+
+[[networks.sites]]
+id = "tesla-site"
+ports = [{ power_kw = 250, connectors = ["NACS"], count = 4 }]
+
+[[networks]]
+id = "ea"
+price_per_kwh = 0.56
+
+[[networks.sites]]
+id = "ea-site"
+ports = [
+  { power_kw = 350, connectors = ["CCS1"], count = 2 },
+  { power_kw = 150, connectors = ["CCS1", "CHAdeMO"] },
+]
+
+[[vehicles]]
+id = "model_y"
+brand = "Tesla"
+share = 0.6
+battery_kwh = 75
+peak_kw = 250
+connectors = ["NACS"]
+
+[[vehicles]]
+id = "id4"
+brand = "Volkswagen"
+share = 0.4
+battery_kwh = 77
+peak_kw = 135
+connectors = ["CCS1"]
+
+[drivers]
+idle_min = { dist = "exponential", mean = 5 }
+
+[arrivals]
+kind = "constant"
+rate_per_h = 4
+"""
+
+
+def edited(old: str, new: str) -> str:
+    assert GOOD.count(old) == 1, f"{old!r} must occur once in GOOD"
+    return GOOD.replace(old, new)
+
+
+def write(tmp_path: Path, text: str, name: str = "scenario.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        code = cli.main(args)
+    except SystemExit as e:  # argparse's errors
+        code = int(e.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# --- bad files through the real command line ---------------------------------------------
+
+BAD_FILES = {
+    "an unknown key": (
+        edited("days = 1", "days = 1\nsede = 2"),
+        "simulation.sede: unknown key",
+    ),
+    "a wrong type": (
+        edited("rate_per_h = 4", 'rate_per_h = "four"'),
+        "arrivals.rate_per_h = 'four': Input should be a valid number, "
+        "unable to parse string as a number",
+    ),
+    "shares that do not sum to 1": (
+        edited("share = 0.4", "share = 0.5"),
+        "vehicle shares sum to 1.1, not 1",
+    ),
+    "a negative power": (
+        edited("{ power_kw = 350,", "{ power_kw = -350,"),
+        "networks[1].sites[0].ports[0].power_kw = -350: Input should be greater than 0",
+    ),
+    "a vehicle that can use no site": (
+        edited(
+            'peak_kw = 135\nconnectors = ["CCS1"]',
+            'peak_kw = 135\nconnectors = ["NACS"]',
+        ),
+        "vehicle 'id4' can use no site",
+    ),
+    "an unknown distribution": (
+        edited('{ dist = "exponential", mean = 5 }', '{ dist = "weibull", mean = 5 }'),
+        "drivers.idle_min = {'dist': 'weibull', 'mean': 5}: Input tag 'weibull' found using "
+        "'dist' does not match any of the expected tags: 'fixed', 'uniform', 'exponential', "
+        "'normal', 'lognormal'",
+    ),
+    "a missing required key": (
+        GOOD.split("[arrivals]")[0],
+        "arrivals: required key is missing",
+    ),
+    "invalid TOML": (
+        edited("days = 1", "days = = 1"),
+        "not valid TOML: Invalid value (at line 4, column 8)",
+    ),
+    "a uniform whose high is below its low": (
+        edited(
+            "[drivers]\n",
+            '[drivers]\narrival_soc = { dist = "uniform", low = 0.5, high = 0.4 }\n',
+        ),
+        "drivers.arrival_soc = {'dist': 'uniform', 'low': 0.5, 'high': 0.4}: "
+        "high 0.4 is below low 0.5",
+    ),
+    "a queue limit below the site's ports": (
+        edited('id = "ea-site"', 'id = "ea-site"\nqueue_limit = 2'),
+        "networks[1].sites[0] = {'id': 'ea-site', 'queue_limit': 2, 'ports': [{'power_kw'...: "
+        "queue_limit 2 is below the 3 ports",
+    ),
+    "a deal with an unknown network": (
+        GOOD + '\n[[deals]]\nbrand = "Volkswagen"\nnetwork = "evgo"\nperk = "complimentary"\n',
+        "deal names unknown network 'evgo'",
+    ),
+    "a member-price deal without a price": (
+        GOOD + '\n[[deals]]\nbrand = "Volkswagen"\nnetwork = "ea"\nperk = "member_price"\n',
+        "deals[0] = {'brand': 'Volkswagen', 'network': 'ea', 'perk': 'member_...: "
+        "a member_price deal needs price_per_kwh",
+    ),
+}
+
+
+@pytest.mark.parametrize("command", ["validate", "run"])
+@pytest.mark.parametrize("case", list(BAD_FILES), ids=lambda c: c.replace(" ", "-"))
+def test_a_bad_scenario_file_ends_in_its_exact_one_line_message_with_exit_code_2(
+    case: str, command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text, message = BAD_FILES[case]
+    path = write(tmp_path, text)
+    out_dir = tmp_path / "out"
+    args = [command, str(path)] + (["--out", str(out_dir)] if command == "run" else [])
+    code, out, err = run_cli(args, capsys)
+    assert code == EXIT_USAGE
+    assert err == f"chargenet: {path}: {message}\n"
+    assert out == ""
+    assert not out_dir.exists(), "a bad scenario must write nothing"
+
+
+def test_a_missing_file_is_named_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "nowhere.toml"
+    code, out, err = run_cli(["run", str(path), "--out", str(tmp_path / "out")], capsys)
+    assert (code, out, err) == (EXIT_USAGE, "", f"chargenet: {path}: no such file\n")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_bad_file_in_a_real_process_prints_one_line_and_no_traceback(tmp_path: Path) -> None:
+    path = write(tmp_path, edited("{ power_kw = 350,", "{ power_kw = -350,"))
+    out_dir = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "simulator", "run", str(path), "--out", str(out_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == EXIT_USAGE
+    assert done.stdout == ""
+    assert done.stderr.splitlines() == [
+        f"chargenet: {path}: networks[1].sites[0].ports[0].power_kw = -350: "
+        "Input should be greater than 0"
+    ]
+    assert not out_dir.exists()
+
+
+# The issue asks every bad input to name the key path and the value. These cross-field checks
+# live in Scenario's model validator, whose errors carry no location, so `describe` prints the
+# bare message. Strict xfail: the day the schema names the path, this flips and must be kept.
+@pytest.mark.xfail(strict=True, reason="cross-field errors carry no key path (scenario.py)")
+@pytest.mark.parametrize(
+    ("case", "path"),
+    [
+        ("shares that do not sum to 1", "vehicles"),
+        ("a vehicle that can use no site", "vehicles[1]"),
+        ("a deal with an unknown network", "deals[0].network"),
+    ],
+)
+def test_a_cross_field_mistake_names_its_key_path(case: str, path: str, tmp_path: Path) -> None:
+    with pytest.raises(sc.ScenarioError) as e:
+        sc.load(write(tmp_path, BAD_FILES[case][0]))
+    assert f": {path}" in str(e.value)
+
+
+@pytest.mark.xfail(strict=True, reason="describe() reports the first error, not the typo")
+def test_a_misspelt_key_is_reported_as_unknown_rather_than_its_twin_as_missing(
+    tmp_path: Path,
+) -> None:
+    text = edited("{ power_kw = 250, connectors", "{ power_kw = 250, conectors")
+    with pytest.raises(sc.ScenarioError) as e:
+        sc.load(write(tmp_path, text))
+    assert str(e.value).endswith("networks[0].sites[0].ports[0].conectors: unknown key")
+
+
+# --- the schema -----------------------------------------------------------------------------
+
+
+def test_the_good_example_is_valid() -> None:
+    scenario = sc.parse(tomllib.loads(GOOD))
+    assert scenario.name == "two sites"
+    assert [n.id for n in scenario.networks] == ["tesla", "ea"]
+
+
+def test_defaults_fill_every_optional_key() -> None:
+    minimal = {
+        "name": "minimal",
+        "networks": [
+            {"id": "n", "sites": [{"id": "s", "ports": [{"power_kw": 50, "connectors": ["CCS1"]}]}]}
+        ],
+        "vehicles": [
+            {
+                "id": "v",
+                "brand": "b",
+                "share": 1.0,
+                "battery_kwh": 60,
+                "peak_kw": 100,
+                "connectors": ["CCS1"],
+            }
+        ],
+        "arrivals": {"kind": "constant", "rate_per_h": 1},
+    }
+    s = sc.parse(minimal)
+    assert (s.simulation.days, s.simulation.seed, s.simulation.warmup_days) == (7.0, 1, 0.0)
+    assert s.simulation.start == "2025-01-06T00:00:00Z"
+    network = s.networks[0]
+    assert (network.access, network.members, network.open_from_day) == ("open", [], None)
+    assert network.price_per_kwh == 0.0 and network.non_member_price_per_kwh is None
+    port = network.sites[0].ports[0]
+    assert port.count == 1 and network.sites[0].count == 1 and network.sites[0].queue_limit is None
+    vehicle = s.vehicles[0]
+    assert vehicle.adapter_share == 0.0 and vehicle.adapter_connectors == []
+    assert vehicle.curve == sc.TwoStageCurve(kind="two_stage", knee_soc=0.8)
+    d = s.drivers
+    assert d.population == 10_000
+    assert d.arrival_soc == sc.Uniform(dist="uniform", low=0.1, high=0.4)
+    assert d.target_soc == sc.Uniform(dist="uniform", low=0.8, high=0.95)
+    assert d.idle_min == sc.Fixed(dist="fixed", value=0.0)
+    assert d.energy_kwh is None and d.patience_min is None
+    assert d.balk_wait_min is None and d.balk_queue_length is None
+    c = d.choice
+    assert (c.rule, c.candidates, c.site_spacing_km) == ("logit", None, 10.0)
+    assert (c.price_weight, c.wait_weight, c.power_weight) == (-0.05, -0.1, 0.01)
+    assert (c.perk_weight, c.size_weight, c.detour_weight) == (1.0, 0.5, -0.05)
+    assert s.deals == [] and s.failures is None
+
+
+def test_a_deal_defaults_to_every_driver_settled_at_the_list_price() -> None:
+    deal = sc.DealSpec(brand="Nissan", network="evgo", perk="complimentary")
+    assert deal.eligible_share == 1.0
+    assert deal.settlement == "list_price"
+    assert deal.session_cap_min is None and deal.paid_by == ""
+
+
+def test_a_site_template_expands_into_numbered_sites_placed_round_robin_by_network() -> None:
+    s = sc.parse(tomllib.loads(edited('id = "tesla-site"', 'id = "tesla"\ncount = 3')))
+    world = build(s)
+    assert [site.id for site in world.sites] == ["tesla-1", "ea-site", "tesla-2", "tesla-3"]
+    assert [site.network for site in world.sites] == ["tesla", "ea", "tesla", "tesla"]
+    assert [site.position for site in world.sites] == [0, 1, 2, 3]
+    assert [p.id for p in world.sites[2].ports] == [f"tesla-2-0{i}" for i in range(1, 5)]
+    assert len(world.ports) == 3 * 4 + 3
+    assert world.network("tesla").sites == ("tesla-1", "tesla-2", "tesla-3")
+    combined = world.sites[1].ports[2]
+    assert combined.connectors == ("CCS1", "CHAdeMO") and combined.power_kw == 150
+
+
+def test_flags_override_the_files_days_and_seed() -> None:
+    s = sc.parse(tomllib.loads(GOOD))
+    assert build(s).horizon_s == 1 * DAY_S and build(s).seed == 1
+    world = build(s, days=3.5, seed=9)
+    assert (world.horizon_s, world.seed) == (3.5 * DAY_S, 9)
+
+
+def test_profile_arrivals_spread_sessions_per_day_over_the_hours_by_weight() -> None:
+    weights = [0.0] * 24
+    weights[8], weights[18] = 1.0, 3.0
+    text = edited(
+        'kind = "constant"\nrate_per_h = 4',
+        f'kind = "profile"\nsessions_per_day = 100\nweekday = {weights}\nweekend_factor = 0.5',
+    )
+    world = build(sc.parse(tomllib.loads(text)))
+    assert world.arrivals.hourly_weekday_per_h[8] == pytest.approx(25)
+    assert world.arrivals.hourly_weekday_per_h[18] == pytest.approx(75)
+    assert sum(world.arrivals.hourly_weekend_per_h) == pytest.approx(50)
+
+
+def test_a_flat_curve_charges_at_full_power_with_no_battery_bound() -> None:
+    text = edited(
+        'connectors = ["CCS1"]\n\n[drivers]',
+        'connectors = ["CCS1"]\ncurve = { kind = "flat" }\n\n[drivers]',
+    )
+    vehicle = build(sc.parse(tomllib.loads(text))).vehicles[1]
+    assert vehicle.curve.is_flat and math.isinf(vehicle.curve.max_soc)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("simulation.days", 0),
+        ("arrivals.rate_per_h", -1),
+        ("drivers.balk_wait_min", -5),
+        ("vehicles[0].adapter_share", 1.5),
+    ],
+)
+def test_out_of_range_numbers_are_refused_with_their_path(key: str, value: float) -> None:
+    data = tomllib.loads(GOOD)
+    node: object = data
+    parts = key.replace("[", ".").replace("]", "").split(".")
+    for part in parts[:-1]:
+        node = node[int(part)] if part.isdigit() else node.setdefault(part, {})  # type: ignore[index]
+    node[parts[-1]] = value  # type: ignore[index]
+    with pytest.raises(sc.ScenarioError) as e:
+        sc.parse(data)
+    assert str(e.value).startswith(f"scenario: {key} = {value}: ")
+
+
+def test_an_adapter_share_without_adapter_connectors_is_refused() -> None:
+    text = edited(
+        'connectors = ["CCS1"]\n\n[drivers]',
+        'connectors = ["CCS1"]\nadapter_share = 0.3\n\n[drivers]',
+    )
+    with pytest.raises(sc.ScenarioError, match="adapter_share > 0 needs adapter_connectors"):
+        sc.parse(tomllib.loads(text))
+
+
+def test_an_opening_day_on_an_open_network_is_refused() -> None:
+    text = edited('id = "ea"\n', 'id = "ea"\nopen_from_day = 3\n')
+    with pytest.raises(sc.ScenarioError, match="open_from_day only applies to a members_only"):
+        sc.parse(tomllib.loads(text))
+
+
+def test_an_adapter_lets_a_car_that_fits_no_socket_use_a_site() -> None:
+    text = edited(
+        'peak_kw = 135\nconnectors = ["CCS1"]',
+        'peak_kw = 135\nconnectors = ["CHAdeMO"]\n'
+        'adapter_share = 0.1\nadapter_connectors = ["CCS1"]',
+    )
+    text = text.replace('connectors = ["CCS1", "CHAdeMO"]', 'connectors = ["CCS1"]')
+    assert sc.parse(tomllib.loads(text)).vehicles[1].adapter_share == 0.1
