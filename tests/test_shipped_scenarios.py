@@ -1,0 +1,259 @@
+"""Every shipped scenario validates, runs as a short golden test, and runs the same twice.
+
+Each scenario under scenarios/ (any depth) runs for a couple of simulated days through the real
+command line; its summary.json must equal tests/golden/<path>.json byte for byte. When the
+engine or a scenario changes on purpose, regenerate the golden files and review the diff:
+
+    CHARGENET_UPDATE_GOLDEN=1 pytest tests/test_shipped_scenarios.py
+    git diff tests/golden/
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tomllib
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from simulator import cli
+from simulator import scenario as sc
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+UPDATE = os.environ.get("CHARGENET_UPDATE_GOLDEN") == "1"
+GOLDEN_DAYS = 2.0  # past the shipped scenarios' one warm-up day; a second or less each
+
+SHIPPED = sorted(p.relative_to(SCENARIOS).as_posix() for p in SCENARIOS.rglob("*.toml"))
+REGION = [
+    "walled_gardens.toml",
+    "nacs_opening.toml",
+    "nissan_evgo.toml",
+    "vw_ea_free.toml",
+    "vw_ea_allowance.toml",
+    "interoperability.toml",
+]
+# What may differ between the shared-region scenarios: the partnership rules.
+NETWORK_RULES = {
+    "access",
+    "members",
+    "open_from_day",
+    "price_per_kwh",
+    "non_member_price_per_kwh",
+    "idle_fee_per_min",
+    "idle_grace_min",
+    "roaming_fee_per_kwh",
+    "roaming_fee_per_session",
+}
+
+
+def golden_path(name: str) -> Path:
+    return GOLDEN / (name.removesuffix(".toml").replace("/", "__") + ".json")
+
+
+def days_for(name: str) -> float:
+    scenario = sc.load(SCENARIOS / name)
+    return max(GOLDEN_DAYS, scenario.simulation.warmup_days + 1)
+
+
+def run(name: str, out: Path) -> Path:
+    code = cli.main(
+        ["run", str(SCENARIOS / name), "--days", str(days_for(name)), "--out", str(out), "--quiet"]
+    )
+    assert code == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each scenario's short run, made once per test module and shared by the tests below."""
+
+    class Lazy(dict[str, Path]):
+        def __missing__(self, name: str) -> Path:
+            self[name] = run(name, tmp_path_factory.mktemp(name.replace("/", "_")))
+            return self[name]
+
+    return Lazy()
+
+
+def served_by(out: Path) -> Counter[tuple[str, str]]:
+    with (out / "sessions.csv").open(encoding="utf-8") as f:
+        return Counter(
+            (r["brand"], r["network"]) for r in csv.DictReader(f) if r["outcome"] == "served"
+        )
+
+
+def sessions(out: Path) -> list[dict[str, str]]:
+    with (out / "sessions.csv").open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_scenarios_are_shipped() -> None:
+    assert "quickstart.toml" in SHIPPED
+    assert set(REGION) <= set(SHIPPED)
+    assert any(name.startswith("validation/") for name in SHIPPED)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_a_shipped_scenario_validates(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["validate", str(SCENARIOS / name)]) == 0
+    assert "valid scenario" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_a_shipped_scenario_matches_its_golden_summary(name: str, outputs: dict[str, Path]) -> None:
+    text = (outputs[name] / "summary.json").read_text(encoding="utf-8")
+    golden = golden_path(name)
+    if UPDATE:
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(text, encoding="utf-8")
+    assert golden.exists(), (
+        f"no golden file {golden.relative_to(ROOT)}: "
+        "run CHARGENET_UPDATE_GOLDEN=1 pytest tests/test_shipped_scenarios.py"
+    )
+    assert text == golden.read_text(encoding="utf-8"), (
+        f"{name} no longer gives {golden.relative_to(ROOT)}; if the change is intended, "
+        "run CHARGENET_UPDATE_GOLDEN=1 pytest tests/test_shipped_scenarios.py and review the diff"
+    )
+
+
+def test_every_golden_file_belongs_to_a_shipped_scenario() -> None:
+    expected = {golden_path(name).name for name in SHIPPED}
+    assert {p.name for p in GOLDEN.glob("*.json")} <= expected
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_a_shipped_scenario_gives_byte_identical_summaries_twice(
+    name: str, outputs: dict[str, Path], tmp_path: Path
+) -> None:
+    again = run(name, tmp_path / "again")
+    for file in ("summary.json", "sessions.csv"):
+        assert (again / file).read_bytes() == (outputs[name] / file).read_bytes(), file
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_a_shipped_scenario_cites_its_sources_in_comments(name: str) -> None:
+    comments = "\n".join(
+        line for line in (SCENARIOS / name).read_text(encoding="utf-8").splitlines() if "#" in line
+    )
+    if name.startswith("validation/"):
+        assert "validation.md" in comments and "Exact" in comments
+    else:
+        assert "*assumption*" in comments
+        assert any(
+            source in comments
+            for source in ("parameters.md", "SimBEV", "NEVI", "23 CFR 680", "Paren", "DOE")
+        )
+
+
+# --- the shared region: one region, only the partnership rules differ --------------------
+
+
+def _without_rules(data: dict[str, Any]) -> dict[str, Any]:
+    data = dict(data)
+    for key in ("name", "description", "deals"):
+        data.pop(key, None)
+    data["networks"] = [
+        {k: v for k, v in network.items() if k not in NETWORK_RULES and k != "name"}
+        for network in data["networks"]
+    ]
+    return data
+
+
+def _load(name: str) -> dict[str, Any]:
+    return sc.load(SCENARIOS / name).model_dump()
+
+
+@pytest.mark.parametrize("name", REGION[1:])
+def test_a_region_scenario_differs_from_walled_gardens_only_in_partnership_rules(
+    name: str,
+) -> None:
+    base = _load("walled_gardens.toml")
+    other = _load(name)
+    assert _without_rules(other) == _without_rules(base)
+    assert (other["networks"], other["deals"]) != (base["networks"], base["deals"])
+
+
+def test_the_shared_region_has_121_ports_and_the_documented_fleet() -> None:
+    with (SCENARIOS / "walled_gardens.toml").open("rb") as f:
+        scenario = sc.parse(tomllib.load(f))
+    ports = {
+        n.id: sum(site.count * sum(p.count for p in site.ports) for site in n.sites)
+        for n in scenario.networks
+    }
+    assert ports == {"tesla": 72, "ea": 25, "evgo": 24}
+    shares: Counter[str] = Counter()
+    for v in scenario.vehicles:
+        shares[v.id.split("_")[0] if v.brand != "Nissan" else v.id] += v.share
+    assert shares == pytest.approx(
+        {
+            "tesla": 0.55,
+            "vw": 0.10,
+            "nissan_leaf_40": 0.05,
+            "nissan_leaf_e_plus": 0.03,
+            "nissan_ariya": 0.04,
+            "other": 0.23,
+        }
+    )
+    assert scenario.arrivals.kind == "profile" and scenario.arrivals.sessions_per_day == 730
+    assert scenario.failures is not None
+    assert (scenario.failures.mtbf_days, scenario.failures.mttr_days) == (30, 0.93)
+
+
+def test_walled_gardens_keeps_every_other_brand_off_the_tesla_network(
+    outputs: dict[str, Path],
+) -> None:
+    served = served_by(outputs["walled_gardens.toml"])
+    assert served[("Tesla", "tesla")] > 0
+    assert all(brand == "Tesla" for brand, network in served if network == "tesla")
+
+
+def test_the_nacs_opening_lets_adapter_carrying_brands_charge_at_tesla_but_not_the_leaf(
+    outputs: dict[str, Path],
+) -> None:
+    rows = sessions(outputs["nacs_opening.toml"])
+    at_tesla = [r for r in rows if r["network"] == "tesla" and r["brand"] != "Tesla"]
+    assert at_tesla, "nobody but Tesla charged at Tesla after the opening"
+    assert all(float(r["arrival_s"]) >= 86_400 for r in at_tesla), "open only from day 1"
+    assert not any(r["vehicle"].startswith("nissan_leaf") for r in at_tesla)
+
+
+def test_nissan_drivers_charge_free_at_evgo_and_nissan_pays(outputs: dict[str, Path]) -> None:
+    rows = [r for r in sessions(outputs["nissan_evgo.toml"]) if r["outcome"] == "served"]
+    free = [r for r in rows if r["free"] == "1"]
+    assert free
+    assert all(
+        (r["brand"], r["network"], r["paid_by"]) == ("Nissan", "evgo", "Nissan") for r in free
+    )
+    assert all(float(r["energy_cost"]) == 0 and float(r["settlement"]) > 0 for r in free)
+    cap_s = 30 * 60
+    assert all(float(r["charge_end_s"]) - float(r["start_s"]) <= cap_s + 1e-6 for r in free)
+
+
+@pytest.mark.parametrize("name", ["vw_ea_free.toml", "vw_ea_allowance.toml"])
+def test_id4_drivers_charge_free_at_electrify_america_and_volkswagen_pays(
+    name: str, outputs: dict[str, Path]
+) -> None:
+    rows = [r for r in sessions(outputs[name]) if r["outcome"] == "served"]
+    free = [r for r in rows if r["free"] == "1"]
+    assert free
+    assert all(
+        (r["brand"], r["network"], r["paid_by"]) == ("Volkswagen", "ea", "Volkswagen") for r in free
+    )
+    base = served_by(outputs["walled_gardens.toml"])
+    now = served_by(outputs[name])
+    assert now[("Volkswagen", "ea")] > base[("Volkswagen", "ea")]
+
+
+def test_interoperability_opens_every_network_and_charges_roaming_fees(
+    outputs: dict[str, Path],
+) -> None:
+    rows = [r for r in sessions(outputs["interoperability.toml"]) if r["outcome"] == "served"]
+    assert any(r["network"] == "tesla" and r["brand"] != "Tesla" for r in rows)
+    roaming = [r for r in rows if float(r["roaming_fee"]) > 0]
+    assert roaming and all(r["partner"] == "0" for r in roaming)
+    assert not any(float(r["roaming_fee"]) > 0 for r in rows if r["partner"] == "1")
