@@ -64,6 +64,13 @@ class Profile:
     battery_kwh: float
     pieces: tuple[Piece, ...]
 
+    @property
+    def flat_kw(self) -> float | None:
+        """The constant power of a flat profile; None when power varies with SoC."""
+        if len(self.pieces) == 1 and self.pieces[0].slope_kw == 0:
+            return self.pieces[0].kw_from
+        return None
+
     def power_kw(self, soc: float) -> float:
         return self._piece(soc).kw(soc)
 

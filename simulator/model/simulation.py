@@ -208,15 +208,32 @@ class Simulation:
             for v in world.vehicles
             for adapter in (False, True)
         }
+        self._option_at = {
+            key: {option[0].site.position: option for option in options}
+            for key, options in self._options.items()
+        }
         self._terms: dict[tuple[str, str, bool], partnership.Terms] = {}
         self._deals = {(d.brand, d.network): d for d in world.deals}
+        self._plain_terms = {
+            (v.brand, n.id): partnership.terms(n, v.brand, None)
+            for v in world.vehicles
+            for n in world.networks
+        }
+        # the corridor: from each position, the sites nearest first (ties by position)
+        n_sites = len(self.sites)
+        self._ring = [
+            [ring_distance(i, here, n_sites) for i in range(n_sites)] for here in range(n_sites)
+        ]
+        self._nearest = [
+            sorted(range(n_sites), key=lambda i, row=row: (row[i], i)) for row in self._ring
+        ]
         self._profiles: dict[tuple[int, int], Profile] = {}
         self._connectors: dict[tuple[tuple[int, bool], int], int] = {}
         self._vehicle_cdf = _cumulative([v.share for v in world.vehicles])
         self._next_transaction = 0
         self._active: dict[int, Car] = {}  # cars on site by id(car), for the end of the run
         self._finished = False
-        self.env.process(self._arrivals())
+        self._start_arrivals()
         if world.failures is not None:
             for p in self.ports:
                 self.env.process(self._failures(p))
@@ -269,7 +286,8 @@ class Simulation:
 
     # --- arrivals and choice ------------------------------------------------------------
 
-    def _arrivals(self) -> Generator[Event, Any, None]:
+    def _start_arrivals(self) -> None:
+        """Arrivals as a chain of timeouts, each drawing one driver and visit."""
         world = self.world
         drivers = world.drivers
         s = self.streams
@@ -289,18 +307,23 @@ class Simulation:
         draw_patience = sampler_or_none(drivers.patience_min)
         plugs: dict[tuple[int, bool], frozenset[str]] = {}
         horizon_s = world.horizon_s
-        for t in times:
-            if t >= horizon_s:
-                return
-            yield env.timeout(t - env.now)
+
+        def schedule_next() -> None:
+            t = next(times)
+            if t < horizon_s:
+                env.timeout(t - env.now).callbacks.append(arrive)  # type: ignore[union-attr]
+
+        def arrive(_: Event) -> None:
+            t = env.now
             car = Car()
             car.arrival_s = t
             vehicle = vehicles[bisect.bisect_right(cdf, r_vehicle.random())]
             car.vehicle = vehicle
             driver = car.driver = int(r_driver.random() * population)
+            share = vehicle.adapter_share
             key = car.key = (
                 vehicle.index,
-                low_discrepancy(driver, ADAPTER_SALT) < vehicle.adapter_share,
+                share > 0 and low_discrepancy(driver, ADAPTER_SALT) < share,
             )
             connectors = plugs.get(key)
             if connectors is None:
@@ -326,6 +349,9 @@ class Simulation:
             # the behaviour under a free session is settled once the site is known
             car.free_behaviour = (free_target, free_idle_min)
             self._visit(car)
+            schedule_next()
+
+        schedule_next()
 
     def _site_options(
         self, vehicle: VehicleModel, adapter: bool
@@ -343,9 +369,9 @@ class Simulation:
     def _terms_for(self, car: Car, network_id: str) -> partnership.Terms:
         brand = car.vehicle.brand
         deal = self._deals.get((brand, network_id))
-        enrolled = deal is not None and (
-            low_discrepancy(car.driver, ENROLMENT_SALT) < deal.eligible_share
-        )
+        if deal is None:
+            return self._plain_terms[(brand, network_id)]
+        enrolled = low_discrepancy(car.driver, ENROLMENT_SALT) < deal.eligible_share
         key = (brand, network_id, enrolled)
         t = self._terms.get(key)
         if t is None:
@@ -369,29 +395,35 @@ class Simulation:
             return (
                 (site, t) if partnership.may_use(self.networks[site.site.network], t, now) else None
             )
+        choice = self.world.drivers.choice
+        here = int(car.location * len(self.sites))
+        networks = self.networks
         allowed = []
-        for site, n_ports, best_kw in options:
-            t = self._terms_for(car, site.site.network)
-            if partnership.may_use(self.networks[site.site.network], t, now):
+        if choice.candidates is None:
+            considered = options
+            limit = len(options)
+        else:  # the nearest sites along the corridor, nearest first
+            at = self._option_at[car.key]
+            considered = [at[i] for i in self._nearest[here] if i in at]
+            limit = choice.candidates
+        for site, n_ports, best_kw in considered:
+            network_id = site.site.network
+            t = self._terms_for(car, network_id)
+            if partnership.may_use(networks[network_id], t, now):
                 allowed.append((site, n_ports, best_kw, t))
+                if len(allowed) == limit:
+                    break
         if not allowed:
             return None
-        choice = self.world.drivers.choice
-        n_sites = len(self.sites)
-        here = int(car.location * n_sites)
-        if choice.candidates is not None and choice.candidates < len(allowed):
-            allowed.sort(
-                key=lambda o: (ring_distance(o[0].site.position, here, n_sites), o[0].site.index)
-            )
-            allowed = allowed[: choice.candidates]
         if choice.rule == "first" or len(allowed) == 1:
             site, _, _, t = allowed[0]
             return site, t
         demand_kwh = max(0.0, car.soc_target - car.soc_start) * car.vehicle.battery_kwh
+        ring = self._ring[here]
         utilities = []
         for site, n_ports, best_kw, t in allowed:
             price = partnership.energy_price_per_kwh(t, self._allowance_left(car, t))
-            detour_km = ring_distance(site.site.position, here, n_sites) * choice.site_spacing_km
+            detour_km = ring[site.site.position] * choice.site_spacing_km
             u = (
                 choice.price_weight * price * demand_kwh
                 + choice.wait_weight * self._predicted_wait_s(site, car) / 60.0
@@ -482,7 +514,8 @@ class Simulation:
         port.car = car
         car.port = port
         car.port_id = port.port.id
-        self._set_state(port, PortState.OCCUPIED)
+        if not self._sync:  # on the fast engine charging starts at this same instant
+            self._set_state(port, PortState.OCCUPIED)
 
     def _renege(self, car: Car) -> None:
         if car.port is not None or car.done:
@@ -663,12 +696,17 @@ class Simulation:
         assert car.profile is not None
         t = port.charge_start_s
         pid = port.port.id
-        append = self.segments.append
-        for hours, energy_kwh, kw0, kw1 in car.profile.segments(car.soc_start, soc_end):
-            end = t + hours * 3600.0
-            append(PowerSegment(pid, t, end, energy_kwh, kw0, kw1))
-            t = end
         energy = max(0.0, soc_end - car.soc_start) * car.vehicle.battery_kwh
+        if car.profile.flat_kw is not None:
+            if energy > 0:
+                kw = car.profile.flat_kw
+                self.segments.append(PowerSegment(pid, t, self.env.now, energy, kw, kw))
+        else:
+            append = self.segments.append
+            for hours, energy_kwh, kw0, kw1 in car.profile.segments(car.soc_start, soc_end):
+                end = t + hours * 3600.0
+                append(PowerSegment(pid, t, end, energy_kwh, kw0, kw1))
+                t = end
         car.energy_kwh = energy
         car.soc_now = soc_end
         port.meter_wh += energy * 1000.0
@@ -900,33 +938,33 @@ class Simulation:
     ) -> None:
         s = car.site
         terms = car.terms
+        vehicle = car.vehicle
+        # positional, in field order: the hottest allocation of a run
         record = SessionRecord(
-            arrival_s=car.arrival_s,
-            vehicle=car.vehicle.id,
-            brand=car.vehicle.brand,
-            driver=car.driver,
-            outcome=outcome,
-            reason=reason,
-            network=s.site.network if s is not None else "",
-            site=s.site.id if s is not None else "",
-            port=car.port_id,
-            partner=terms.partner if terms is not None else False,
-            wait_s=wait_s,
-            start_s=start_s,
-            charge_end_s=charge_end_s,
-            depart_s=depart_s,
-            soc_start=car.soc_start,
-            soc_end=car.soc_start if soc_end is None else soc_end,
-            energy_kwh=car.energy_kwh,
-            energy_cost=bill.energy_cost if bill else 0.0,
-            idle_fee=bill.idle_fee if bill else 0.0,
-            roaming_fee=bill.roaming_fee if bill else 0.0,
-            settlement=bill.settlement if bill else 0.0,
-            paid_by=bill.paid_by if bill else "",
-            perk_value=bill.perk_value if bill else 0.0,
-            free=car.free,
+            car.arrival_s,
+            vehicle.id,
+            vehicle.brand,
+            car.driver,
+            outcome,
+            reason,
+            s.site.network if s is not None else "",
+            s.site.id if s is not None else "",
+            car.port_id,
+            terms.partner if terms is not None else False,
+            wait_s,
+            start_s,
+            charge_end_s,
+            depart_s,
+            car.soc_start,
+            car.soc_start if soc_end is None else soc_end,
+            car.energy_kwh,
+            *(bill[:6] if bill is not None else _NO_BILL),
+            car.free,
         )
         self.sessions.append(record)
+
+
+_NO_BILL = (0.0, 0.0, 0.0, 0.0, "", 0.0)
 
 
 def _cumulative(shares: list[float]) -> list[float]:

@@ -1,0 +1,478 @@
+"""`OcppClient`: the wire side of one simulated charge point, whatever the OCPP version.
+
+It owns one websocket at a time for the whole run and keeps the offline queue:
+
+- Every message the charge point sends goes through one FIFO. One CALL is outstanding per
+  connection (OCPP-J); the head leaves the queue only when its CALLRESULT or CALLERROR
+  arrives. On a lost connection the head is resent after the reconnect with the same message
+  id, so a central system that stored it before it died can recognise the retransmission:
+  nothing is lost, and nothing is applied twice by a backend that deduplicates.
+- A CALLERROR on a transaction message is retried (TransactionMessageAttempts, ...Interval)
+  under a new message id; other refused messages are dropped with a warning.
+- BootNotification is sent at power-up and after a Reset (not after a plain reconnect, as
+  OCPP 1.6 asks); while the answer is Pending or Rejected nothing else is sent, and the boot
+  is repeated at the interval the central system gave.
+- Timeouts, boot retries and transaction retries are driven by `tick(now)`, called by the
+  run's watchdog, so a charge point needs one task only (its connection loop).
+
+Outgoing hot-path frames are built as wire dicts by the version module and validated with
+ocppj's compiled schemas; the ocpp package's `call()` is bypassed there (its camelCase
+conversion, uuid and wait_for cost more than the rest of a message). Calls the central system
+makes go through the package's routing to the version module's `@on` handlers, validated by
+ocppj's `FastValidation`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from collections import deque
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from ocpp.exceptions import OCPPError
+from ocpp.messages import CallError, CallResult
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
+
+from ocppj import FastValidation, Rejected, parse_frame, validate_request, validate_response
+from simulator.model.requests import Reply, Request
+from simulator.model.world import Port
+from simulator.ocpp.clock import VirtualClock
+from simulator.ocpp.configuration import Configuration
+from simulator.ocpp.message_log import RECV, SEND, MessageLog
+from simulator.ocpp.transport import Backoff, BackendError, TransportConfig, open_connection
+
+LOGGER = logging.getLogger("simulator.ocpp")
+_JITTER = random.Random()  # wall-clock jitter only: nothing simulated depends on it
+BOOT_RETRY_MIN_S = 1.0
+BOOT_ERROR_RETRY_S = 5.0
+
+
+class Station(Protocol):
+    """What the wire side of a charge point may ask of the simulation (the driver)."""
+
+    def now_s(self) -> float:
+        """The current virtual time."""
+        ...
+
+    def remote_start(self, index: int, id_tag: str) -> bool: ...
+
+    def remote_stop(self, index: int, transaction_ref: int) -> bool: ...
+
+    def change_availability(self, index: int, operative: bool) -> str: ...
+
+    def reset(self, index: int, hard: bool) -> bool: ...
+
+    def unlock(self, index: int, connector_id: int) -> bool: ...
+
+    def heartbeat_changed(self, index: int) -> None: ...
+
+    def answered(self, index: int) -> None:
+        """A queued message got its reply (or was given up)."""
+        ...
+
+    def ready(self, index: int) -> None:
+        """Booted for the first time and the initial status notifications are answered."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A CALL on its way: in the queue, or the boot."""
+
+    message_id: str
+    action: str
+    frame: str
+    payload: dict[str, Any]
+    request: Request | None
+    """The model request it carries; None for the wire's own messages."""
+    waiter: asyncio.Future[Reply] | None
+    transactional: bool = False
+    attempt: int = 1
+    not_before: float = 0.0
+    """Loop time before which a retry is not sent."""
+
+
+class OcppClient(FastValidation):
+    """One charge point's connection, offline queue and boot; a version module subclasses it
+    with the mapping and the handlers."""
+
+    def __init__(
+        self,
+        index: int,
+        port: Port,
+        station: Station,
+        transport: TransportConfig,
+        clock: VirtualClock,
+        *,
+        message_log: MessageLog | None = None,
+        id_prefix: str = "",
+    ) -> None:
+        super().__init__(
+            port.id, None, response_timeout=transport.response_timeout_s, logger=LOGGER
+        )
+        self.index = index
+        self.port = port
+        self.station = station
+        self.transport = transport
+        self.clock = clock
+        self.config = Configuration(len(port.connectors))
+        self.log = message_log
+        self._id_prefix = id_prefix
+        self._next_id = 0
+        self._queue: deque[Pending] = deque()
+        self._inflight: Pending | None = None
+        self._sent_at = 0.0
+        self._boot_at: float | None = None
+        self._ws: ClientConnection | None = None
+        self._online = False
+        self._needs_boot = True
+        self._rebooting = False
+        self._reboot_requested = False
+        self._closing = False
+        self._ready = False
+        self._backoff: Backoff | None = None
+        self.connections = 0
+        self.boots = 0
+
+    # --- what a version module provides -------------------------------------------------
+
+    def boot_payload(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def wire_messages(self, request: Request) -> list[tuple[str, dict[str, Any], bool]]:
+        """(action, payload, transactional) for a model request: none, one or several."""
+        raise NotImplementedError
+
+    def reply_for(self, pending: Pending, payload: dict[str, Any]) -> Reply:
+        """The model's reply to a CALLRESULT (and what the wire learns from it)."""
+        raise NotImplementedError
+
+    def refused_reply(self, request: Request) -> Reply:
+        """The model's reply when the central system refused the request for good."""
+        raise NotImplementedError
+
+    def boot_answer(self, payload: dict[str, Any]) -> tuple[bool, int]:
+        """(accepted, interval_s) from a boot reply."""
+        raise NotImplementedError
+
+    def after_boot(self) -> None:
+        """Queue what follows an accepted boot (status of every connector)."""
+        raise NotImplementedError
+
+    def heartbeat(self) -> None:
+        raise NotImplementedError
+
+    # --- the queue ----------------------------------------------------------------------
+
+    @property
+    def heartbeat_interval_s(self) -> int:
+        return self.config.int_value("HeartbeatInterval")
+
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
+
+    @property
+    def online(self) -> bool:
+        return self._online
+
+    def submit(self, request: Request, waiter: asyncio.Future[Reply] | None) -> int:
+        """Queue the messages a model request stands for; returns how many. A waited
+        request always yields exactly one message, which resolves the waiter."""
+        messages = self.wire_messages(request)
+        for action, payload, transactional in messages:
+            self.enqueue(action, payload, request, waiter, transactional)
+        if waiter is not None and not messages:
+            waiter.set_result(None)
+        return len(messages)
+
+    def enqueue(
+        self,
+        action: str,
+        payload: dict[str, Any],
+        request: Request | None = None,
+        waiter: asyncio.Future[Reply] | None = None,
+        transactional: bool = False,
+    ) -> None:
+        validate_request(self.wire_version, action, payload)
+        self._queue.append(self._pending(action, payload, request, waiter, transactional))
+
+    def _pending(
+        self,
+        action: str,
+        payload: dict[str, Any],
+        request: Request | None,
+        waiter: asyncio.Future[Reply] | None,
+        transactional: bool,
+    ) -> Pending:
+        self._next_id += 1
+        message_id = f"{self._id_prefix}{self._next_id}"
+        frame = json.dumps([2, message_id, action, payload], separators=(",", ":"))
+        return Pending(message_id, action, frame, payload, request, waiter, transactional)
+
+    async def pump(self) -> None:
+        """Send the head of the queue if nothing is outstanding."""
+        if self._inflight is not None or not self._online or not self._queue:
+            return
+        head = self._queue[0]
+        loop = asyncio.get_running_loop()
+        if head.not_before and head.not_before > loop.time():
+            return
+        self._inflight = head
+        self._sent_at = loop.time()
+        await self._send_frame(head.frame)
+
+    async def _send_frame(self, frame: str) -> None:
+        ws = self._ws
+        if ws is None:
+            return
+        if self.log is not None:
+            self.log.write(SEND, self.id, frame)
+        try:
+            await ws.send(frame)
+        except ConnectionClosed:
+            pass  # the connection loop sees the close; the head is resent after reconnect
+
+    async def _send(self, message: str) -> None:
+        # the ocpp package's replies to the central system's CALLs go out here
+        await self._send_frame(message)
+
+    # --- replies ------------------------------------------------------------------------
+
+    async def route_message(self, raw_msg: str | bytes) -> None:
+        if self.log is not None:
+            self.log.write(RECV, self.id, raw_msg)
+        frame = parse_frame(self.wire_version, raw_msg)
+        inflight = self._inflight
+        if inflight is not None:
+            if isinstance(frame, CallResult | CallError) and frame.unique_id == inflight.message_id:
+                self._inflight = None
+                self._complete(inflight, frame)
+                await self._after_reply()
+                return
+            if (
+                isinstance(frame, Rejected)
+                and not frame.answerable
+                and frame.message_id == inflight.message_id
+            ):
+                self._inflight = None
+                error = frame.error
+                self._complete(
+                    inflight,
+                    CallError(frame.message_id, error.code, error.description, error.details),
+                )
+                await self._after_reply()
+                return
+        await super().route_message(raw_msg)
+        await self._after_reply()
+
+    async def _after_reply(self) -> None:
+        if self._reboot_requested:
+            self._reboot_requested = False
+            await self._reboot()
+            return
+        await self.pump()
+
+    def _complete(self, pending: Pending, frame: CallResult | CallError) -> None:
+        if isinstance(frame, CallResult):
+            try:
+                validate_response(self.wire_version, pending.action, frame.payload)
+            except OCPPError as error:
+                frame = CallError(frame.unique_id, error.code, error.description, error.details)
+        if pending.action == "BootNotification" and not self._online:
+            self._boot_replied(frame)
+            return
+        queue = self._queue
+        if not queue or queue[0] is not pending:
+            return
+        if isinstance(frame, CallResult):
+            queue.popleft()
+            reply = self.reply_for(pending, frame.payload)
+            if pending.waiter is not None and not pending.waiter.done():
+                pending.waiter.set_result(reply)
+            self.station.answered(self.index)
+        else:
+            self._refused(pending, frame)
+        if not self._ready and self._online and not queue:
+            self._ready = True
+            self.station.ready(self.index)
+
+    def _refused(self, pending: Pending, error: CallError) -> None:
+        attempts = self.config.int_value("TransactionMessageAttempts")
+        if pending.transactional and pending.attempt < attempts:
+            LOGGER.info(
+                "%s: %s refused (%s), retrying", self.id, pending.action, error.error_code
+            )
+            retry = self._pending(
+                pending.action, pending.payload, pending.request, pending.waiter, True
+            )
+            interval_s = self.config.int_value("TransactionMessageRetryInterval")
+            self._queue[0] = replace(
+                retry,
+                attempt=pending.attempt + 1,
+                not_before=asyncio.get_running_loop().time() + interval_s * pending.attempt,
+            )
+            return
+        LOGGER.warning(
+            "%s: the central system refused %s: %s %s",
+            self.id,
+            pending.action,
+            error.error_code,
+            error.error_description,
+        )
+        self._queue.popleft()
+        if pending.waiter is not None and not pending.waiter.done():
+            assert pending.request is not None
+            pending.waiter.set_result(self.refused_reply(pending.request))
+        self.station.answered(self.index)
+
+    # --- boot ---------------------------------------------------------------------------
+
+    async def _send_boot(self) -> None:
+        self._boot_at = None
+        payload = self.boot_payload()
+        validate_request(self.wire_version, "BootNotification", payload)
+        pending = self._pending("BootNotification", payload, None, None, False)
+        self._inflight = pending
+        self._sent_at = asyncio.get_running_loop().time()
+        self.boots += 1
+        await self._send_frame(pending.frame)
+
+    def _boot_replied(self, frame: CallResult | CallError) -> None:
+        loop = asyncio.get_running_loop()
+        if isinstance(frame, CallError):
+            LOGGER.warning("%s: boot refused: %s", self.id, frame.error_code)
+            self._boot_at = loop.time() + BOOT_ERROR_RETRY_S
+            return
+        accepted, interval_s = self.boot_answer(frame.payload)
+        if not accepted:
+            self._boot_at = loop.time() + max(float(interval_s), BOOT_RETRY_MIN_S)
+            return
+        self._needs_boot = False
+        self._online = True
+        if interval_s > 0:
+            self.config.set("HeartbeatInterval", str(interval_s))
+            self.station.heartbeat_changed(self.index)
+        self.after_boot()
+        if not self._ready and not self._queue:
+            self._ready = True
+            self.station.ready(self.index)
+
+    def trigger_boot(self) -> None:
+        """A central system asked for a BootNotification (TriggerMessage)."""
+        if self._online:
+            self.enqueue("BootNotification", self.boot_payload())
+
+    # --- the connection -----------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Connect, boot and serve until `close()`; reconnect with back-off when the
+        connection drops. The first connection's failure ends the run (the user gave a bad
+        URL or credentials); later ones only when they last longer than offline_limit_s."""
+        loop = asyncio.get_running_loop()
+        offline_since: float | None = None
+        while not self._closing:
+            try:
+                ws = await open_connection(self.id, self.transport)
+            except BackendError as error:
+                if self.connections == 0:
+                    raise
+                now = loop.time()
+                if offline_since is None:
+                    offline_since = now
+                if now - offline_since > self.transport.offline_limit_s:
+                    raise BackendError(
+                        f"charge point {self.id} could not reconnect for "
+                        f"{self.transport.offline_limit_s:g} s: {error}"
+                    ) from None
+                await asyncio.sleep(self._next_backoff_s())
+                continue
+            offline_since = None
+            if self._closing:
+                await ws.close()
+                return
+            self.connections += 1
+            await self._serve(ws)
+            if self._closing:
+                return
+            if self._rebooting:
+                self._rebooting = False
+                continue
+            offline_since = loop.time()
+            LOGGER.info("%s: connection lost; reconnecting", self.id)
+            await asyncio.sleep(self._next_backoff_s())
+
+    def _next_backoff_s(self) -> float:
+        if self._backoff is None:
+            t = self.transport
+            self._backoff = Backoff(t.backoff_initial_s, t.backoff_max_s, _JITTER)
+        return self._backoff.next_delay_s()
+
+    async def _serve(self, ws: ClientConnection) -> None:
+        self._ws = ws
+        self._connection = ws
+        self._inflight = None
+        try:
+            if self._needs_boot:
+                await self._send_boot()
+            else:
+                self._online = True
+                if self._backoff is not None:
+                    self._backoff.reset()
+                await self.pump()
+            async for raw in ws:
+                await self.route_message(raw)
+        except ConnectionClosed:
+            pass
+        finally:
+            self._ws = None
+            self._online = False
+            self._inflight = None  # the head stays queued and is resent on the next connection
+            self._boot_at = None
+
+    async def _reboot(self) -> None:
+        """After a Reset: close, reconnect at once and boot again (the model already stopped
+        the charge; its StopTransaction waits in the queue)."""
+        self._needs_boot = True
+        self._rebooting = True
+        ws = self._ws
+        if ws is not None:
+            await ws.close()
+
+    def request_reboot(self) -> None:
+        """Reboot once the reply to the current CALL from the central system is sent."""
+        self._reboot_requested = True
+
+    async def tick(self, now: float) -> None:
+        """The watchdog: drop a connection whose CALL went unanswered too long (the CALL is
+        resent after the reconnect), repeat a due boot, send a due retry."""
+        ws = self._ws
+        if ws is None:
+            return
+        if self._inflight is not None:
+            if now - self._sent_at > self.transport.response_timeout_s:
+                LOGGER.warning(
+                    "%s: no reply to %s within %g s; reconnecting",
+                    self.id,
+                    self._inflight.action,
+                    self.transport.response_timeout_s,
+                )
+                ws.transport.abort()
+            return
+        if self._boot_at is not None:
+            if now >= self._boot_at:
+                await self._send_boot()
+            return
+        await self.pump()
+
+    async def close(self) -> None:
+        """End the run for this charge point: close the websocket (open transactions stay
+        open; the run's end is not an event on the wire)."""
+        self._closing = True
+        ws = self._ws
+        if ws is not None:
+            await ws.close()

@@ -1,0 +1,133 @@
+"""A charge point's configuration keys (OCPP 1.6 GetConfiguration / ChangeConfiguration).
+
+The keys and their defaults are shared; a charge point stores only the values a central system
+changed, so thousands of charge points cost nothing until one is configured. The keys that
+matter to the wire take effect at once: HeartbeatInterval (the virtual-time heartbeat),
+MeterValueSampleInterval (periodic samples are thinned to it; the model samples at the
+scenario's interval, which is the finest available) and MeterValuesSampledData (which
+measurands a sample carries).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+MEASURANDS: Final = (
+    "Energy.Active.Import.Register",
+    "Power.Active.Import",
+    "Current.Import",
+    "Voltage",
+    "SoC",
+)
+MAX_KEYS: Final = 50
+
+
+class ChangeStatus(StrEnum):
+    ACCEPTED = "Accepted"
+    REJECTED = "Rejected"
+    REBOOT_REQUIRED = "RebootRequired"
+    NOT_SUPPORTED = "NotSupported"
+
+
+def _non_negative_int(value: str) -> bool:
+    return value.isdigit() and len(value) <= 9
+
+
+def _positive_int(value: str) -> bool:
+    return _non_negative_int(value) and int(value) > 0
+
+
+def _boolean(value: str) -> bool:
+    return value.lower() in ("true", "false")
+
+
+def _measurands(value: str) -> bool:
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    return all(v in MEASURANDS for v in items)
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    name: str
+    default: str
+    readonly: bool = False
+    valid: Callable[[str], bool] = _non_negative_int
+
+
+KEYS: Final = {
+    k.name: k
+    for k in (
+        Key("HeartbeatInterval", "300", valid=_positive_int),
+        Key("MeterValueSampleInterval", "60"),
+        Key("MeterValuesSampledData", ",".join(MEASURANDS), valid=_measurands),
+        Key("StopTxnSampledData", "Energy.Active.Import.Register", valid=_measurands),
+        Key("ClockAlignedDataInterval", "0"),
+        Key("MeterValuesAlignedData", "Energy.Active.Import.Register", valid=_measurands),
+        Key("ConnectionTimeOut", "60", valid=_positive_int),
+        Key("AuthorizeRemoteTxRequests", "true", valid=_boolean),
+        Key("LocalAuthorizeOffline", "false", valid=_boolean),
+        Key("LocalPreAuthorize", "false", valid=_boolean),
+        Key("StopTransactionOnEVSideDisconnect", "true", valid=_boolean),
+        Key("StopTransactionOnInvalidId", "true", valid=_boolean),
+        Key("UnlockConnectorOnEVSideDisconnect", "true", valid=_boolean),
+        Key("TransactionMessageAttempts", "3", valid=_positive_int),
+        Key("TransactionMessageRetryInterval", "1", valid=_positive_int),
+        Key("ResetRetries", "1"),
+        Key("WebSocketPingInterval", "0"),
+        Key("NumberOfConnectors", "1", readonly=True),
+        Key("SupportedFeatureProfiles", "Core,RemoteTrigger", readonly=True),
+        Key("GetConfigurationMaxKeys", str(MAX_KEYS), readonly=True),
+    )
+}
+
+
+class Configuration:
+    """One charge point's keys: shared defaults, its own changes."""
+
+    __slots__ = ("_changed", "_number_of_connectors")
+
+    def __init__(self, number_of_connectors: int) -> None:
+        self._number_of_connectors = number_of_connectors
+        self._changed: dict[str, str] | None = None
+
+    def value(self, name: str) -> str:
+        if name == "NumberOfConnectors":
+            return str(self._number_of_connectors)
+        if self._changed is not None and name in self._changed:
+            return self._changed[name]
+        return KEYS[name].default
+
+    def int_value(self, name: str) -> int:
+        return int(self.value(name))
+
+    def get(self, names: Iterable[str] | None) -> tuple[list[tuple[str, bool, str]], list[str]]:
+        """(key, readonly, value) for each known key asked for (all when None), and the
+        unknown ones."""
+        wanted = list(KEYS) if names is None else list(names)
+        known = [(n, KEYS[n].readonly, self.value(n)) for n in wanted if n in KEYS]
+        unknown = [n for n in wanted if n not in KEYS]
+        return known, unknown
+
+    def change(self, name: str, value: str) -> ChangeStatus:
+        key = KEYS.get(name)
+        if key is None:
+            return ChangeStatus.NOT_SUPPORTED
+        if key.readonly or not key.valid(value):
+            return ChangeStatus.REJECTED
+        self.set(name, value)
+        return ChangeStatus.ACCEPTED
+
+    def set(self, name: str, value: str) -> None:
+        """Set a key without the checks (the charge point's own updates, e.g. from a boot)."""
+        if self._changed is None:
+            self._changed = {}
+        if value == KEYS[name].default:
+            self._changed.pop(name, None)
+        else:
+            self._changed[name] = value
+
+    def measurands(self) -> frozenset[str]:
+        return frozenset(v.strip() for v in self.value("MeterValuesSampledData").split(","))

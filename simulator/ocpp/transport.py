@@ -1,0 +1,135 @@
+"""The websocket under one simulated charge point: URL, subprotocol, basic auth, TLS, back-off.
+
+A charge point connects to `<csms url>/<charge point id>` offering one OCPP subprotocol.
+Security profile 1 is HTTP basic auth with the charge point id as the username; profile 2 is
+`wss://` with the server certificate verified against the given CA (or the system's). A
+failure the user can fix becomes a `BackendError` whose message names the cause in one line.
+
+Buffers are kept small on purpose: thousands of connections share one process, OCPP frames are
+a few hundred bytes and one CALL is outstanding per connection.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+import ssl
+from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.typing import Subprotocol
+
+from ocppj import OCPP16
+from simulator.errors import UserError
+
+
+class BackendError(UserError):
+    """The central system cannot be used: unreachable, refused the handshake or the
+    credentials, speaks no common subprotocol, or stayed away longer than allowed."""
+
+
+@dataclass(frozen=True, slots=True)
+class TransportConfig:
+    url: str
+    """The central system's websocket URL; a charge point connects to `<url>/<id>`."""
+    subprotocol: str = OCPP16
+    password: str | None = None
+    """Security profile 1: HTTP basic auth, username = charge point id."""
+    ssl_context: ssl.SSLContext | None = None
+    """For wss:// URLs; None verifies against the system's CAs."""
+    open_timeout_s: float = 10.0
+    response_timeout_s: float = 30.0
+    """A CALL without a reply for this long: the connection is dropped and the CALL resent."""
+    close_timeout_s: float = 2.0
+    backoff_initial_s: float = 0.25
+    backoff_max_s: float = 30.0
+    offline_limit_s: float = 120.0
+    """Give up on the run when a charge point cannot reconnect for this long."""
+    ping_interval_s: float | None = None
+    """websockets keepalive pings (None: rely on OCPP heartbeats, and save a task per CP)."""
+    max_queue_frames: int = 8
+    write_limit_bytes: int = 16 * 1024
+    max_frame_bytes: int = 1024 * 1024
+
+    def url_for(self, charge_point_id: str) -> str:
+        return self.url.rstrip("/") + "/" + quote(charge_point_id, safe="")
+
+
+def _basic_auth(username: str, password: str) -> str:
+    token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+    return f"Basic {token}"
+
+
+async def open_connection(charge_point_id: str, config: TransportConfig) -> ClientConnection:
+    """Open the websocket of one charge point; raise BackendError naming the cause."""
+    url = config.url_for(charge_point_id)
+    where = f"the central system at {config.url}"
+    headers = {}
+    if config.password is not None:
+        headers["Authorization"] = _basic_auth(charge_point_id, config.password)
+    secure = urlsplit(config.url).scheme == "wss"
+    try:
+        ws = await connect(
+            url,
+            subprotocols=[Subprotocol(config.subprotocol)],
+            additional_headers=headers,
+            ssl=(config.ssl_context or True) if secure else None,
+            open_timeout=config.open_timeout_s,
+            ping_interval=config.ping_interval_s,
+            close_timeout=config.close_timeout_s,
+            compression=None,  # OCPP frames are small: deflate costs more than it saves
+            max_queue=config.max_queue_frames,
+            write_limit=config.write_limit_bytes,
+            max_size=config.max_frame_bytes,
+            proxy=None,
+            user_agent_header=None,
+        )
+    except InvalidURI:
+        raise BackendError(f"{config.url} is not a ws:// or wss:// URL") from None
+    except InvalidStatus as e:
+        status = e.response.status_code
+        if status == 401:
+            raise BackendError(
+                f"{where} refused the credentials of charge point {charge_point_id} (HTTP 401)"
+            ) from None
+        raise BackendError(
+            f"{where} refused the handshake of charge point {charge_point_id} "
+            f"(HTTP {status} {e.response.reason_phrase})"
+        ) from None
+    except ssl.SSLError as e:
+        raise BackendError(f"TLS with {where} failed: {e.reason or e}") from None
+    except TimeoutError:
+        raise BackendError(
+            f"{where} did not complete the handshake within {config.open_timeout_s:g} s"
+        ) from None
+    except OSError as e:
+        raise BackendError(f"cannot reach {where}: {e.strerror or e}") from None
+    except InvalidHandshake as e:
+        raise BackendError(f"{where} refused the websocket handshake: {e}") from None
+    if ws.subprotocol != config.subprotocol:
+        await ws.close()
+        raise BackendError(f"{where} did not accept the subprotocol {config.subprotocol}")
+    return ws
+
+
+class Backoff:
+    """Exponential back-off with equal jitter: the n-th delay is uniform in [d/2, d] with
+    d = min(max, initial * 2^n), so a fleet that lost its backend does not return at once."""
+
+    __slots__ = ("_attempt", "_initial_s", "_max_s", "_rng")
+
+    def __init__(self, initial_s: float, max_s: float, rng: random.Random) -> None:
+        self._initial_s = initial_s
+        self._max_s = max_s
+        self._rng = rng
+        self._attempt = 0
+
+    def next_delay_s(self) -> float:
+        d = min(self._max_s, self._initial_s * 2.0**self._attempt)
+        self._attempt = min(self._attempt + 1, 32)
+        return d / 2.0 + self._rng.random() * d / 2.0
+
+    def reset(self) -> None:
+        self._attempt = 0

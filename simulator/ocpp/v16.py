@@ -1,0 +1,394 @@
+"""OCPP 1.6J for a simulated charge point: model requests <-> wire payloads, and the handlers.
+
+Everything version-specific lives here (a 2.0.1 module would subclass `OcppClient` the same
+way). Outgoing payloads are built as wire dicts (camelCase) from the model's requests with the
+`ocpp.v16.enums` values and validated by `OcppClient.enqueue` with ocppj's compiled schemas.
+Calls from the central system arrive through the ocpp package's routing at the `@on` handlers,
+which answer with `ocpp.v16.call_result` types and enter the model through the `Station`.
+
+Mapping rules:
+- A model status change for connector 0 (the whole port: Available, Faulted, Unavailable)
+  becomes a StatusNotification for connector 0 and for every connector whose status differs;
+  a connector's own change (Preparing, Charging, Finishing) for that connector. Repeats are
+  not sent.
+- The model's transaction handle (`transaction_ref`) is bound to the transactionId of the
+  port's last StartTransaction reply when the first sample or stop names it: the model's
+  StartTransaction is always followed on its port by that transaction's samples and stop.
+- MeterValues carry Energy.Active.Import.Register (Wh), Power.Active.Import (W),
+  Current.Import (A = P/V), Voltage (V) and SoC (%), as MeterValuesSampledData allows;
+  periodic samples are thinned to MeterValueSampleInterval (0: none).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint, call_result
+from ocpp.v16.enums import (
+    Action,
+    AuthorizationStatus,
+    AvailabilityStatus,
+    AvailabilityType,
+    ChargePointErrorCode,
+    ChargePointStatus,
+    ClearCacheStatus,
+    ConfigurationStatus,
+    DataTransferStatus,
+    Measurand,
+    MessageTrigger,
+    ReadingContext,
+    Reason,
+    RegistrationStatus,
+    RemoteStartStopStatus,
+    ResetStatus,
+    ResetType,
+    TriggerMessageStatus,
+    UnitOfMeasure,
+    UnlockStatus,
+)
+
+from simulator.model.requests import (
+    Authorize,
+    AuthReply,
+    AuthStatus,
+    MeterSample,
+    Reply,
+    Request,
+    StartReply,
+    StartTransaction,
+    StatusChange,
+    StopTransaction,
+)
+from simulator.ocpp.client import OcppClient, Pending
+from simulator.ocpp.configuration import ChangeStatus
+
+VENDOR: Final = "chargenet"
+FIRMWARE: Final = "chargenet-0.1"
+SAMPLE_EPSILON_S: Final = 1e-6
+_AUTH: Final = {
+    AuthorizationStatus.accepted: AuthStatus.ACCEPTED,
+    AuthorizationStatus.blocked: AuthStatus.BLOCKED,
+    AuthorizationStatus.expired: AuthStatus.EXPIRED,
+    AuthorizationStatus.invalid: AuthStatus.INVALID,
+    # the model knows no ConcurrentTx: the driver is turned away as with an invalid tag
+    AuthorizationStatus.concurrent_tx: AuthStatus.INVALID,
+}
+_ERROR_CODE: Final = {
+    ChargePointStatus.faulted: ChargePointErrorCode.internal_error,
+}
+_ENERGY: Final = Measurand.energy_active_import_register.value
+_POWER: Final = Measurand.power_active_import.value
+_CURRENT: Final = Measurand.current_import.value
+_VOLTAGE: Final = Measurand.voltage.value
+_SOC: Final = Measurand.soc.value
+_PERIODIC: Final = ReadingContext.sample_periodic.value
+
+
+def _auth_status(payload: dict[str, Any]) -> AuthStatus:
+    return _AUTH.get(AuthorizationStatus(payload["idTagInfo"]["status"]), AuthStatus.INVALID)
+
+
+class ChargePointV16(OcppClient, ChargePoint):
+    """A simulated OCPP 1.6J charge point: one model port, connectors numbered from 1."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        n = len(self.port.connectors)
+        self._status = [ChargePointStatus.available.value] * (n + 1)
+        self._tx_ids: dict[int, int] = {}  # model transaction ref -> transactionId
+        self._unbound: int | None = None  # transactionId of a start no sample named yet
+        self._active: dict[int, int] = {}  # connector -> transactionId
+        self._meter_wh = 0
+        self._last_periodic_s = -1e18
+        self._measurands = self.config.measurands()
+
+    # --- model -> wire ------------------------------------------------------------------
+
+    def boot_payload(self) -> dict[str, Any]:
+        port = self.port
+        model = f"{port.power_kw:g}kW {'+'.join(port.connectors)}"
+        return {
+            "chargePointVendor": VENDOR,
+            "chargePointModel": model[:20],
+            "chargePointSerialNumber": port.id[:25],
+            "firmwareVersion": FIRMWARE,
+        }
+
+    def wire_messages(self, request: Request) -> list[tuple[str, dict[str, Any], bool]]:
+        if isinstance(request, MeterSample):
+            return self._meter_values(request)
+        if isinstance(request, StatusChange):
+            return self._status_changes(request)
+        if isinstance(request, Authorize):
+            return [(Action.authorize.value, {"idTag": request.id_tag}, False)]
+        if isinstance(request, StartTransaction):
+            self._meter_wh = request.meter_start_wh
+            payload = {
+                "connectorId": request.connector_id,
+                "idTag": request.id_tag,
+                "meterStart": request.meter_start_wh,
+                "timestamp": self.clock.iso(request.at_s),
+            }
+            return [(Action.start_transaction.value, payload, True)]
+        return self._stop(request)
+
+    def _bind(self, ref: int) -> int | None:
+        transaction_id = self._tx_ids.get(ref)
+        if transaction_id is None and self._unbound is not None:
+            transaction_id = self._unbound
+            self._tx_ids[ref] = transaction_id
+            self._unbound = None
+        return transaction_id
+
+    def _status_changes(self, change: StatusChange) -> list[tuple[str, dict[str, Any], bool]]:
+        status = change.status.value
+        connectors = range(len(self._status)) if change.connector_id == 0 else (change.connector_id,)
+        out = []
+        at = self.clock.iso(change.at_s)
+        for c in connectors:
+            if self._status[c] != status:
+                self._status[c] = status
+                out.append(
+                    (Action.status_notification.value, self._status_payload(c, at), False)
+                )
+        return out
+
+    def _status_payload(self, connector_id: int, at: str) -> dict[str, Any]:
+        status = ChargePointStatus(self._status[connector_id])
+        error = _ERROR_CODE.get(status, ChargePointErrorCode.no_error)
+        return {
+            "connectorId": connector_id,
+            "errorCode": error.value,
+            "status": status.value,
+            "timestamp": at,
+        }
+
+    def _meter_values(self, sample: MeterSample) -> list[tuple[str, dict[str, Any], bool]]:
+        self._meter_wh = sample.energy_wh
+        if sample.context == _PERIODIC:
+            interval_s = self.config.int_value("MeterValueSampleInterval")
+            if interval_s == 0 or sample.at_s - self._last_periodic_s < interval_s - SAMPLE_EPSILON_S:
+                return []
+            self._last_periodic_s = sample.at_s
+        transaction_id = self._bind(sample.transaction_ref)
+        payload: dict[str, Any] = {
+            "connectorId": sample.connector_id,
+            "meterValue": [
+                {
+                    "timestamp": self.clock.iso(sample.at_s),
+                    "sampledValue": self._sampled_values(sample),
+                }
+            ],
+        }
+        if transaction_id is not None:
+            payload["transactionId"] = transaction_id
+        return [(Action.meter_values.value, payload, transaction_id is not None)]
+
+    def _sampled_values(self, sample: MeterSample) -> list[dict[str, str]]:
+        wanted = self._measurands
+        context = sample.context
+        power_w = sample.power_kw * 1000.0
+        out = []
+        if _ENERGY in wanted:
+            out.append(
+                {"value": str(sample.energy_wh), "context": context, "measurand": _ENERGY,
+                 "unit": UnitOfMeasure.wh.value}
+            )
+        if _POWER in wanted:
+            out.append(
+                {"value": f"{power_w:.0f}", "context": context, "measurand": _POWER,
+                 "unit": UnitOfMeasure.w.value}
+            )
+        if _CURRENT in wanted and sample.voltage_v > 0:
+            out.append(
+                {"value": f"{power_w / sample.voltage_v:.1f}", "context": context,
+                 "measurand": _CURRENT, "unit": UnitOfMeasure.a.value}
+            )
+        if _VOLTAGE in wanted:
+            out.append(
+                {"value": f"{sample.voltage_v:.0f}", "context": context, "measurand": _VOLTAGE,
+                 "unit": UnitOfMeasure.v.value}
+            )
+        if _SOC in wanted and sample.soc is not None:
+            out.append(
+                {"value": f"{sample.soc * 100.0:.1f}", "context": context, "measurand": _SOC,
+                 "location": "EV", "unit": UnitOfMeasure.percent.value}
+            )
+        return out
+
+    def _stop(self, stop: StopTransaction) -> list[tuple[str, dict[str, Any], bool]]:
+        self._meter_wh = stop.meter_stop_wh
+        transaction_id = self._bind(stop.transaction_ref)
+        if transaction_id is None:
+            self.logger.warning("%s: stop of a transaction the central system never numbered", self.id)
+            return []
+        del self._tx_ids[stop.transaction_ref]
+        for connector, active in list(self._active.items()):
+            if active == transaction_id:
+                del self._active[connector]
+        payload = {
+            "transactionId": transaction_id,
+            "idTag": stop.id_tag,
+            "meterStop": stop.meter_stop_wh,
+            "timestamp": self.clock.iso(stop.at_s),
+            "reason": Reason(stop.reason.value).value,
+        }
+        return [(Action.stop_transaction.value, payload, True)]
+
+    # --- wire -> model ------------------------------------------------------------------
+
+    def reply_for(self, pending: Pending, payload: dict[str, Any]) -> Reply:
+        request = pending.request
+        if isinstance(request, Authorize):
+            return AuthReply(_auth_status(payload))
+        if isinstance(request, StartTransaction):
+            transaction_id = int(payload["transactionId"])
+            self._unbound = transaction_id
+            self._active[request.connector_id] = transaction_id
+            return StartReply(_auth_status(payload), transaction_id)
+        return None
+
+    def refused_reply(self, request: Request) -> Reply:
+        if isinstance(request, StartTransaction):
+            return StartReply(AuthStatus.INVALID, 0)
+        return AuthReply(AuthStatus.INVALID)
+
+    def boot_answer(self, payload: dict[str, Any]) -> tuple[bool, int]:
+        accepted = payload["status"] == RegistrationStatus.accepted.value
+        return accepted, int(payload["interval"])
+
+    def after_boot(self) -> None:
+        at = self.clock.iso(self.station.now_s())
+        for c in range(len(self._status)):
+            self.enqueue(Action.status_notification.value, self._status_payload(c, at))
+
+    def heartbeat(self) -> None:
+        self.enqueue(Action.heartbeat.value, {})
+
+    # --- calls from the central system --------------------------------------------------
+
+    @on(Action.remote_start_transaction)
+    def on_remote_start_transaction(
+        self, id_tag: str, connector_id: int | None = None, **_: Any
+    ) -> call_result.RemoteStartTransaction:
+        valid = connector_id is None or 1 <= connector_id < len(self._status)
+        accepted = valid and self.station.remote_start(self.index, id_tag)
+        return call_result.RemoteStartTransaction(
+            status=RemoteStartStopStatus.accepted if accepted else RemoteStartStopStatus.rejected
+        )
+
+    @on(Action.remote_stop_transaction)
+    def on_remote_stop_transaction(
+        self, transaction_id: int
+    ) -> call_result.RemoteStopTransaction:
+        accepted = False
+        if transaction_id in self._active.values():
+            refs = [r for r, t in self._tx_ids.items() if t == transaction_id]
+            # a start whose first sample is still to come: the port's current transaction
+            accepted = self.station.remote_stop(self.index, refs[0] if refs else -1)
+        return call_result.RemoteStopTransaction(
+            status=RemoteStartStopStatus.accepted if accepted else RemoteStartStopStatus.rejected
+        )
+
+    @on(Action.reset)
+    def on_reset(self, type: str) -> call_result.Reset:
+        accepted = self.station.reset(self.index, type == ResetType.hard.value)
+        if accepted:
+            self.request_reboot()
+        return call_result.Reset(status=ResetStatus.accepted if accepted else ResetStatus.rejected)
+
+    @on(Action.change_availability)
+    def on_change_availability(
+        self, connector_id: int, type: str
+    ) -> call_result.ChangeAvailability:
+        if not 0 <= connector_id < len(self._status):
+            return call_result.ChangeAvailability(status=AvailabilityStatus.rejected)
+        status = self.station.change_availability(
+            self.index, type == AvailabilityType.operative.value
+        )
+        return call_result.ChangeAvailability(status=AvailabilityStatus(status))
+
+    @on(Action.get_configuration)
+    def on_get_configuration(self, key: list[str] | None = None) -> call_result.GetConfiguration:
+        known, unknown = self.config.get(key)
+        return call_result.GetConfiguration(
+            configuration_key=[{"key": k, "readonly": ro, "value": v} for k, ro, v in known],
+            unknown_key=unknown or None,
+        )
+
+    @on(Action.change_configuration)
+    def on_change_configuration(self, key: str, value: str) -> call_result.ChangeConfiguration:
+        status = self.config.change(key, value)
+        if status is ChangeStatus.ACCEPTED:
+            if key == "HeartbeatInterval":
+                self.station.heartbeat_changed(self.index)
+            elif key == "MeterValuesSampledData":
+                self._measurands = self.config.measurands()
+        return call_result.ChangeConfiguration(status=ConfigurationStatus(status.value))
+
+    @on(Action.trigger_message)
+    def on_trigger_message(
+        self, requested_message: str, connector_id: int | None = None
+    ) -> call_result.TriggerMessage:
+        if connector_id is not None and not 0 <= connector_id < len(self._status):
+            return call_result.TriggerMessage(status=TriggerMessageStatus.rejected)
+        at = self.clock.iso(self.station.now_s())
+        connectors = range(len(self._status)) if connector_id is None else (connector_id,)
+        if requested_message == MessageTrigger.boot_notification.value:
+            self.trigger_boot()
+        elif requested_message == MessageTrigger.heartbeat.value:
+            self.heartbeat()
+        elif requested_message == MessageTrigger.status_notification.value:
+            for c in connectors:
+                self.enqueue(Action.status_notification.value, self._status_payload(c, at))
+        elif requested_message == MessageTrigger.meter_values.value:
+            for c in connectors:
+                self.enqueue(Action.meter_values.value, self._triggered_meter_values(c, at))
+        elif requested_message == MessageTrigger.diagnostics_status_notification.value:
+            self.enqueue(Action.diagnostics_status_notification.value, {"status": "Idle"})
+        elif requested_message == MessageTrigger.firmware_status_notification.value:
+            self.enqueue(Action.firmware_status_notification.value, {"status": "Idle"})
+        else:
+            return call_result.TriggerMessage(status=TriggerMessageStatus.not_implemented)
+        return call_result.TriggerMessage(status=TriggerMessageStatus.accepted)
+
+    def _triggered_meter_values(self, connector_id: int, at: str) -> dict[str, Any]:
+        # the register as of the last reading the model made (up to one sample interval old)
+        payload: dict[str, Any] = {
+            "connectorId": connector_id,
+            "meterValue": [
+                {
+                    "timestamp": at,
+                    "sampledValue": [
+                        {
+                            "value": str(self._meter_wh),
+                            "context": ReadingContext.trigger.value,
+                            "measurand": _ENERGY,
+                            "unit": UnitOfMeasure.wh.value,
+                        }
+                    ],
+                }
+            ],
+        }
+        transaction_id = self._active.get(connector_id)
+        if transaction_id is not None:
+            payload["transactionId"] = transaction_id
+        return payload
+
+    @on(Action.unlock_connector)
+    def on_unlock_connector(self, connector_id: int) -> call_result.UnlockConnector:
+        if not 1 <= connector_id < len(self._status):
+            return call_result.UnlockConnector(status=UnlockStatus.not_supported)
+        self.station.unlock(self.index, connector_id)
+        return call_result.UnlockConnector(status=UnlockStatus.unlocked)
+
+    @on(Action.clear_cache)
+    def on_clear_cache(self) -> call_result.ClearCache:
+        return call_result.ClearCache(status=ClearCacheStatus.accepted)
+
+    @on(Action.data_transfer)
+    def on_data_transfer(
+        self, vendor_id: str, message_id: str | None = None, data: str | None = None
+    ) -> call_result.DataTransfer:
+        return call_result.DataTransfer(status=DataTransferStatus.unknown_vendor_id)

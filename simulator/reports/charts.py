@@ -1,0 +1,240 @@
+"""Charts drawn as inline SVG with matplotlib: they draw the numbers they are given and compute
+nothing (intervals arrive as half-widths, shares as 0..1 and are shown in %).
+
+A chart is a frozen description (Bars, Lines, Forest); `svg(chart, prefix)` draws it. The SVG
+is self-contained (text kept as text, no external references) and its element ids carry the
+prefix, so that many charts can live in one HTML page.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import matplotlib
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+PALETTE = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
+WIDTH_IN = 7.2
+HEIGHT_IN = 3.0
+RC = {
+    "svg.hashsalt": "chargenet",
+    "svg.fonttype": "none",
+    "font.size": 9,
+    "font.family": "sans-serif",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "legend.frameon": False,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    name: str
+    values: tuple[float, ...]
+    half_widths: tuple[float, ...] | None = None
+    """Half-width of each value's confidence interval (NaN where there is none)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Bars:
+    """Grouped bars: one group per category, one bar per series."""
+
+    title: str
+    categories: tuple[str, ...]
+    series: tuple[Series, ...]
+    axis: str
+    """The value axis label, with its unit."""
+    share: bool = False
+    horizontal: bool = False
+    category_axis: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Lines:
+    """Lines over a numeric or categorical x; intervals as bands (many points) or error bars."""
+
+    title: str
+    x: tuple[float, ...] | tuple[str, ...]
+    x_axis: str
+    series: tuple[Series, ...]
+    axis: str
+    share: bool = False
+    bands: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Forest:
+    """Differences with their intervals, one row each, around a line at zero."""
+
+    title: str
+    rows: tuple[str, ...]
+    means: tuple[float, ...]
+    half_widths: tuple[float, ...]
+    axis: str
+    share: bool = False
+
+
+Chart = Bars | Lines | Forest
+
+
+def svg(chart: Chart, prefix: str = "c") -> str:
+    """The chart as an <svg> element (no XML prolog), ids prefixed with `prefix`."""
+    with matplotlib.rc_context(RC):
+        if isinstance(chart, Bars):
+            fig = _bars(chart)
+        elif isinstance(chart, Lines):
+            fig = _lines(chart)
+        else:
+            fig = _forest(chart)
+        fig.suptitle(chart.title, x=0.01, ha="left", fontsize=10, fontweight="bold")
+        out = io.StringIO()
+        fig.savefig(out, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    text = out.getvalue()
+    text = text[text.index("<svg") :]
+    return _prefix_ids(text, prefix)
+
+
+def _figure(height_in: float = HEIGHT_IN) -> tuple[Figure, Axes]:
+    fig = Figure(figsize=(WIDTH_IN, height_in))
+    ax = fig.add_subplot()
+    return fig, ax
+
+
+def _bars(chart: Bars) -> Figure:
+    n_cat, n_ser = len(chart.categories), max(1, len(chart.series))
+    if chart.horizontal:
+        height = max(HEIGHT_IN, 0.9 + 0.16 * n_cat * max(1, n_ser * 0.6))
+        fig, ax = _figure(height)
+    else:
+        fig, ax = _figure()
+    width = 0.8 / n_ser
+    for j, series in enumerate(chart.series):
+        pos = [i - 0.4 + width * (j + 0.5) for i in range(n_cat)]
+        err = _errors(series)
+        color = PALETTE[j % len(PALETTE)]
+        if chart.horizontal:
+            ax.barh(pos, series.values, height=width, xerr=err, color=color, label=series.name,
+                    error_kw={"capsize": 2, "elinewidth": 0.8})
+        else:
+            ax.bar(pos, series.values, width=width, yerr=err, color=color, label=series.name,
+                   error_kw={"capsize": 2, "elinewidth": 0.8})
+    ticks = list(range(n_cat))
+    value_axis = ax.xaxis if chart.horizontal else ax.yaxis
+    if chart.horizontal:
+        ax.set_yticks(ticks, chart.categories)
+        ax.invert_yaxis()
+        ax.set_xlabel(chart.axis)
+        ax.grid(axis="y", visible=False)
+        if chart.category_axis:
+            ax.set_ylabel(chart.category_axis)
+    else:
+        rotate = n_cat > 6 or max((len(c) for c in chart.categories), default=0) > 12
+        ax.set_xticks(ticks, chart.categories, rotation=30 if rotate else 0,
+                      ha="right" if rotate else "center")
+        ax.set_ylabel(chart.axis)
+        ax.grid(axis="x", visible=False)
+        if chart.category_axis:
+            ax.set_xlabel(chart.category_axis)
+    _format_values(value_axis, chart.share)
+    if len(chart.series) > 1:
+        ax.legend(fontsize=8, loc="best")
+    return fig
+
+
+def _lines(chart: Lines) -> Figure:
+    fig, ax = _figure()
+    categorical = any(isinstance(x, str) for x in chart.x)
+    xs: Sequence[float] = (
+        list(range(len(chart.x))) if categorical else [float(x) for x in chart.x]
+    )
+    for j, series in enumerate(chart.series):
+        color = PALETTE[j % len(PALETTE)]
+        hw = series.half_widths
+        if hw is not None and chart.bands:
+            low = [v - h if not math.isnan(h) else v for v, h in zip(series.values, hw, strict=True)]
+            high = [v + h if not math.isnan(h) else v for v, h in zip(series.values, hw, strict=True)]
+            ax.fill_between(xs, low, high, color=color, alpha=0.18, linewidth=0)
+            ax.plot(xs, series.values, color=color, label=series.name, linewidth=1.4)
+        else:
+            ax.errorbar(xs, series.values, yerr=_errors(series), color=color, label=series.name,
+                        marker="o", markersize=3.5, capsize=3, linewidth=1.4)
+    if categorical:
+        ax.set_xticks(list(xs), [str(x) for x in chart.x])
+    ax.set_xlabel(chart.x_axis)
+    ax.set_ylabel(chart.axis)
+    _format_values(ax.yaxis, chart.share)
+    if len(chart.series) > 1:
+        ax.legend(fontsize=8, loc="best")
+    return fig
+
+
+def _forest(chart: Forest) -> Figure:
+    fig, ax = _figure(max(1.6, 0.7 + 0.32 * len(chart.rows)))
+    ys = list(range(len(chart.rows)))
+    err = [0.0 if math.isnan(h) else h for h in chart.half_widths]
+    colors = [
+        PALETTE[3] if not math.isnan(h) and (m - h > 0 or m + h < 0) else PALETTE[7]
+        for m, h in zip(chart.means, chart.half_widths, strict=True)
+    ]
+    ax.axvline(0.0, color="#333333", linewidth=0.8)
+    for y, m, e, c in zip(ys, chart.means, err, colors, strict=True):
+        ax.errorbar([m], [y], xerr=[e], fmt="o", color=c, capsize=3, markersize=4)
+    ax.set_yticks(ys, chart.rows)
+    ax.invert_yaxis()
+    ax.set_ylim(len(ys) - 0.5, -0.5)
+    ax.set_xlabel(chart.axis)
+    ax.grid(axis="y", visible=False)
+    _format_values(ax.xaxis, chart.share, points=True)
+    return fig
+
+
+def _errors(series: Series) -> list[float] | None:
+    if series.half_widths is None:
+        return None
+    return [0.0 if math.isnan(h) else h for h in series.half_widths]
+
+
+def _format_values(axis: object, share: bool, points: bool = False) -> None:
+    if share and points:
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:+.1f} pp"))  # type: ignore[attr-defined]
+    elif share:
+        axis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))  # type: ignore[attr-defined]
+    else:
+        axis.set_major_formatter(FuncFormatter(_plain))  # type: ignore[attr-defined]
+
+
+def _plain(value: float, _pos: object) -> str:
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:g}"
+
+
+_ID = re.compile(r'\bid="([^"]+)"')
+
+
+def _prefix_ids(text: str, prefix: str) -> str:
+    ids = set(_ID.findall(text))
+    text = _ID.sub(lambda m: f'id="{prefix}-{m.group(1)}"', text)
+    for old in sorted(ids, key=len, reverse=True):
+        text = text.replace(f"url(#{old})", f"url(#{prefix}-{old})")
+        text = text.replace(f'href="#{old}"', f'href="#{prefix}-{old}"')
+    return text

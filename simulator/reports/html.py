@@ -1,0 +1,157 @@
+"""Self-contained HTML reports: one file, inline CSS and inline SVG charts, no script and no
+external reference, so that it opens anywhere without a network.
+
+`render(page)` draws a Page (simulator.reports.page); the `write_*_report` functions are what
+the commands call.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+from simulator.experiment.comparison import Comparison, ScenarioDoc
+from simulator.experiment.replications import Run
+from simulator.experiment.sweep import SweepResult
+from simulator.model.records import Records
+from simulator.reports import views
+from simulator.reports.charts import svg
+from simulator.reports.page import Cell, Page, Section, Table
+from simulator.reports.summary import Summary
+
+CSS = """
+:root { color-scheme: light; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0;
+       color: #1d2330; background: #f6f7f9; }
+header { background: #1d2330; color: #fff; padding: 18px 28px; }
+header h1 { margin: 0 0 6px; font-size: 22px; }
+header dl { display: flex; flex-wrap: wrap; gap: 4px 22px; margin: 0; font-size: 13px; }
+header dt { opacity: 0.7; } header dd { margin: 0 0 0 4px; }
+header dl div { display: flex; }
+nav { padding: 10px 28px; background: #e9ecf1; font-size: 13px; }
+nav a { margin-right: 14px; color: #1f4f8f; text-decoration: none; }
+main { padding: 8px 28px 40px; max-width: 1180px; }
+section { background: #fff; border-radius: 6px; padding: 6px 20px 16px; margin: 18px 0;
+          box-shadow: 0 1px 2px rgba(0,0,0,0.08); }
+h2 { font-size: 18px; margin: 14px 0 6px; }
+.intro { color: #4a5160; margin: 0 0 8px; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); gap: 12px; }
+figure { margin: 0; }
+figure svg { width: 100%; height: auto; display: block; }
+table { border-collapse: collapse; margin: 12px 0 4px; font-size: 12.5px;
+        font-variant-numeric: tabular-nums; }
+caption { text-align: left; font-weight: 600; padding: 4px 0; }
+th, td { padding: 3px 9px; border-bottom: 1px solid #e3e6eb; text-align: right;
+         white-space: nowrap; }
+th:first-child, td:first-child { text-align: left; }
+th { background: #f0f2f5; font-weight: 600; }
+td.strong { font-weight: 700; color: #a3261b; }
+.table-wrap { overflow-x: auto; }
+.note { color: #5b6270; font-size: 12px; margin: 2px 0 8px; }
+.warnings { background: #fff4e5; border: 1px solid #f0b45a; border-radius: 6px;
+            padding: 8px 14px; margin: 16px 0; }
+"""
+
+
+def render(page: Page) -> str:
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(page.title)}</title>",
+        f"<style>{CSS}</style>",
+        "</head>",
+        f'<body data-report="{_e(page.kind)}">',
+        "<header>",
+        f"<h1>{_e(page.title)}</h1>",
+        "<dl>",
+        *(f"<div><dt>{_e(k)}</dt><dd>{_e(v)}</dd></div>" for k, v in page.facts),
+        "</dl>",
+        "</header>",
+        "<nav>",
+        *(f'<a href="#s{i}">{_e(s.title)}</a>' for i, s in enumerate(page.sections)),
+        "</nav>",
+        "<main>",
+    ]
+    if page.warnings:
+        parts.append('<div class="warnings" role="alert"><ul>')
+        parts += [f"<li>{_e(w)}</li>" for w in page.warnings]
+        parts.append("</ul></div>")
+    chart_no = 0
+    for i, section in enumerate(page.sections):
+        parts.append(f'<section id="s{i}">')
+        parts.append(f"<h2>{_e(section.title)}</h2>")
+        if section.intro:
+            parts.append(f'<p class="intro">{_e(section.intro)}</p>')
+        if section.charts:
+            parts.append('<div class="charts">')
+            for chart in section.charts:
+                chart_no += 1
+                parts.append(
+                    f'<figure class="chart" data-chart="{chart_no}" '
+                    f'aria-label="{_e(chart.title)}">{svg(chart, f"f{chart_no}")}</figure>'
+                )
+            parts.append("</div>")
+        parts += [_table(t) for t in section.tables]
+        parts.append("</section>")
+    parts += ["</main>", "</body>", "</html>", ""]
+    return "\n".join(parts)
+
+
+def _table(table: Table) -> str:
+    head = "".join(f"<th>{_e(c)}</th>" for c in table.columns)
+    rows = "".join("<tr>" + "".join(_cell(c) for c in row) + "</tr>" for row in table.rows)
+    note = f'<p class="note">{_e(table.note)}</p>' if table.note else ""
+    return (
+        f'<div class="table-wrap"><table><caption>{_e(table.title)}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>{note}"
+    )
+
+
+def _cell(cell: Cell) -> str:
+    attrs = ""
+    if cell.value is not None and not math.isnan(cell.value):
+        attrs += f' data-value="{cell.value!r}"'
+    if cell.strong:
+        attrs += ' class="strong"'
+    return f"<td{attrs}>{_e(cell.text)}</td>"
+
+
+def _e(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def write(page: Page, path: Path) -> None:
+    path = Path(path)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(render(page), encoding="utf-8")
+    tmp.replace(path)
+
+
+# --- the reports the commands write -------------------------------------------------------
+
+
+def write_run_report(summary: Summary, records: Records, path: Path) -> None:
+    """The report of one run (`chargenet run`): its tables hold summary.json's numbers."""
+    write(views.run_page(summary, records), path)
+
+
+def write_compare_report(
+    comparison: Comparison,
+    scenarios: Sequence[ScenarioDoc],
+    runs: Sequence[Run],
+    path: Path,
+) -> None:
+    write(views.compare_page(comparison, scenarios, runs), path)
+
+
+def write_sweep_report(result: SweepResult, path: Path) -> None:
+    write(views.sweep_page(result), path)
+
+
+def sections_of(page: Page) -> Sequence[Section]:
+    return page.sections
