@@ -1,0 +1,253 @@
+"""`chargenet run` and `chargenet validate` through the real command line."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from simulator import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+QUICKSTART = ROOT / "scenarios" / "quickstart.toml"
+EXIT_USAGE = 2
+
+SUMMARY_KEYS = {"scenario", "seed", "days", "warmup_days", "totals", "networks", "sites", "brands"}
+PORT_GROUP_METRICS = {
+    "ports",
+    "occupancy_utilization",
+    "dispensing_utilization",
+    "energy_utilization",
+    "uptime_pct",
+    "sessions_per_port_per_day",
+    "kwh_per_port_per_day",
+    "dispensed_kwh",
+    "peak_kw",
+    "hourly_occupancy",
+}
+SESSION_METRICS = {
+    "arrivals",
+    "served",
+    "turned_away",
+    "gave_up",
+    "on_site_at_end",
+    "turned_away_share",
+    "gave_up_share",
+    "p_wait",
+    "mean_wait_min",
+    "p95_wait_min",
+    "mean_charge_min",
+    "mean_energy_per_session_kwh",
+    "energy_kwh",
+    "driver_spend",
+    "energy_revenue",
+    "idle_fees",
+    "roaming_fees",
+    "settlements",
+    "revenue",
+    "perks_given",
+    "free_sessions",
+}
+SESSION_COLUMNS = [
+    "arrival_s",
+    "vehicle",
+    "brand",
+    "driver",
+    "outcome",
+    "reason",
+    "network",
+    "site",
+    "port",
+    "partner",
+    "free",
+    "wait_s",
+    "start_s",
+    "charge_end_s",
+    "depart_s",
+    "soc_start",
+    "soc_end",
+    "energy_kwh",
+    "energy_cost",
+    "idle_fee",
+    "roaming_fee",
+    "settlement",
+    "paid_by",
+    "perk_value",
+    "price_paid",
+]
+
+
+def chargenet(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        code = cli.main(args)
+    except SystemExit as e:  # argparse's errors
+        code = int(e.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def quickstart_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("quickstart") / "nested" / "out"
+    assert cli.main(["run", str(QUICKSTART), "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+def summary(out: Path) -> dict:
+    return json.loads((out / "summary.json").read_text(encoding="utf-8"))
+
+
+def test_run_writes_summary_json_with_the_documented_keys(quickstart_run: Path) -> None:
+    s = summary(quickstart_run)
+    assert set(s) >= SUMMARY_KEYS
+    assert s["scenario"] == "quickstart" and s["seed"] == 1 and s["days"] == 2
+    assert set(s["networks"]) == {"tesla", "ea"}
+    assert set(s["sites"]) == {"tesla-downtown", "ea-highway"}
+    assert set(s["brands"]) == {"Tesla", "Volkswagen"}
+    for group in (s["totals"], *s["networks"].values(), *s["sites"].values()):
+        assert set(group) >= SESSION_METRICS | PORT_GROUP_METRICS
+        assert len(group["hourly_occupancy"]) == 24
+    for group in (s["totals"], *s["networks"].values()):
+        assert (
+            set(group["partner"]) >= SESSION_METRICS
+            and set(group["non_partner"]) >= SESSION_METRICS
+        )
+    for brand in s["brands"].values():
+        assert set(brand) >= SESSION_METRICS
+    assert s["sites"]["ea-highway"]["network"] == "ea"
+    assert s["totals"]["ports"] == 12
+
+
+def test_the_summary_adds_up_across_networks_and_outcomes(quickstart_run: Path) -> None:
+    s = summary(quickstart_run)
+    t = s["totals"]
+    assert t["arrivals"] == t["served"] + t["turned_away"] + t["gave_up"] + t["on_site_at_end"]
+    assert t["arrivals"] == sum(b["arrivals"] for b in s["brands"].values())
+    assert t["served"] == sum(n["served"] for n in s["networks"].values())
+    assert t["ports"] == sum(n["ports"] for n in s["networks"].values())
+    assert 0 < t["occupancy_utilization"] < 1
+
+
+def test_run_writes_one_sessions_csv_row_per_arrival_with_the_documented_columns(
+    quickstart_run: Path,
+) -> None:
+    with (quickstart_run / "sessions.csv").open(encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        rows = list(reader)
+    assert reader.fieldnames == SESSION_COLUMNS
+    assert len(rows) == summary(quickstart_run)["totals"]["arrivals"]
+    assert {r["outcome"] for r in rows} <= {"served", "turned_away", "gave_up", "on_site"}
+    assert {r["brand"] for r in rows} == {"Tesla", "Volkswagen"}
+
+
+def test_run_prints_the_summary_table_and_where_it_wrote(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = chargenet(
+        ["run", str(QUICKSTART), "--days", "0.5", "--out", str(tmp_path)], capsys
+    )
+    assert code == 0 and err == ""
+    assert "quickstart" in out and "by brand" in out and "Tesla" in out
+    assert "summary.json" in out and "sessions.csv" in out
+
+
+def test_quiet_prints_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = chargenet(
+        ["run", str(QUICKSTART), "--days", "0.5", "--out", str(tmp_path), "--quiet"], capsys
+    )
+    assert (code, out, err) == (0, "", "")
+    assert (tmp_path / "summary.json").exists()
+
+
+def test_days_sets_the_simulated_span(tmp_path: Path) -> None:
+    assert (
+        cli.main(["run", str(QUICKSTART), "--days", "0.25", "--out", str(tmp_path), "--quiet"]) == 0
+    )
+    s = summary(tmp_path)
+    assert s["days"] == 0.25
+    with (tmp_path / "sessions.csv").open(encoding="utf-8") as f:
+        assert max(float(r["arrival_s"]) for r in csv.DictReader(f)) < 0.25 * 86_400
+
+
+def test_seed_changes_the_draws_and_the_same_seed_repeats_them(tmp_path: Path) -> None:
+    def once(seed: str, folder: str) -> bytes:
+        out = tmp_path / folder
+        args = ["run", str(QUICKSTART), "--days", "0.5", "--seed", seed, "--out", str(out)]
+        assert cli.main([*args, "--quiet"]) == 0
+        assert summary(out)["seed"] == int(seed)
+        return (out / "sessions.csv").read_bytes()
+
+    assert once("7", "a") == once("7", "b")
+    assert once("7", "a") != once("8", "c")
+
+
+def test_validate_accepts_a_good_file(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = chargenet(["validate", str(QUICKSTART)], capsys)
+    assert code == 0 and err == ""
+    assert out.startswith(f"{QUICKSTART}: valid scenario 'quickstart'")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", str(QUICKSTART), "--days", "0"], "argument --days: must be positive: '0'"),
+        (["run", str(QUICKSTART), "--days", "two"], "argument --days: not a number: 'two'"),
+        (["run", str(QUICKSTART), "--seed", "x"], "argument --seed: invalid int value: 'x'"),
+        (["run", str(QUICKSTART), "--dayz", "1"], "unrecognized arguments: --dayz 1"),
+        (["run"], "the following arguments are required: scenario"),
+        ([], "the following arguments are required: command"),
+        (["simulate", str(QUICKSTART)], "argument command: invalid choice: 'simulate'"),
+    ],
+    ids=[
+        "zero-days",
+        "days-not-a-number",
+        "seed-not-an-int",
+        "unknown-flag",
+        "no-scenario",
+        "no-command",
+        "unknown-command",
+    ],
+)
+def test_a_bad_flag_ends_in_one_line_with_exit_code_2(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = chargenet(args, capsys)
+    assert code == EXIT_USAGE and out == ""
+    assert len(err.splitlines()) == 1
+    assert err.startswith(f"chargenet: {message}")
+
+
+def test_an_out_path_that_is_a_file_ends_in_one_line_and_is_left_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("mine", encoding="utf-8")
+    code, out, err = chargenet(["run", str(QUICKSTART), "--out", str(not_a_folder)], capsys)
+    assert (code, out) == (EXIT_USAGE, "")
+    assert err == f"chargenet: --out {not_a_folder}: exists and is not a folder\n"
+    assert not_a_folder.read_text(encoding="utf-8") == "mine"
+
+
+def test_the_console_script_runs_the_quickstart_in_a_fresh_process(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "simulator",
+            "run",
+            str(QUICKSTART),
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    assert summary(tmp_path)["totals"]["served"] > 0
