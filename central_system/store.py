@@ -255,8 +255,8 @@ class Store:
         self._db.close()
 
     def _write(self, sql: str, params: Sequence[object]) -> None:
-        with _transaction(self._db):
-            self._db.execute(sql, params)
+        # Outside BEGIN a single statement is its own transaction: committed on return.
+        self._db.execute(sql, params)
 
     # Charge points.
 

@@ -19,4 +19,7 @@ def parse_timestamp(text: str) -> datetime:
 
 def format_timestamp(moment: datetime) -> str:
     """The store's and the wire's form: UTC, microseconds, a trailing Z (sorts as text)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    # isoformat is several times faster than strftime, and this runs for every message.
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"

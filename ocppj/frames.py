@@ -57,6 +57,10 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+# One decoder: json.loads builds a new one per call when given any option.
+_DECODER: Final = json.JSONDecoder(parse_constant=_no_constants)
+
+
 def _reject(
     version: Version,
     defect: Defect,
@@ -101,7 +105,7 @@ def parse_frame(version: str, raw: str | bytes, *, max_frame_bytes: int | None =
     if max_frame_bytes is not None and _too_big(text, max_frame_bytes):
         return _oversized(checked, text, max_frame_bytes)
     try:
-        message = json.loads(text, parse_constant=_no_constants)
+        message = _DECODER.decode(text)
     except (ValueError, RecursionError):
         return _reject(checked, Defect.NOT_JSON, None)
     if not isinstance(message, list) or not message:
