@@ -54,6 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser, modules = build_parser()
     args = parser.parse_args(argv)
     console = Console()
+    if not console.is_terminal:  # piped or captured: don't crop the tables at 80 columns
+        console = Console(width=max(console.width, 120))
     try:
         code: int = modules[args.command.replace("-", "_")].main(args, console)  # type: ignore[attr-defined]
         return code

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -9,7 +10,7 @@ from simulator.reports.summary import Metrics, Summary
 
 
 def _pct(x: float | None) -> str:
-    return "" if x is None else f"{100 * x:.1f} %"
+    return "" if x is None else f"{100 * x:.1f}%"
 
 
 def _num(x: float | None, digits: int = 1) -> str:
@@ -17,24 +18,19 @@ def _num(x: float | None, digits: int = 1) -> str:
 
 
 def networks_table(summary: Summary) -> Table:
-    table = Table(title=f"{summary.scenario}: {summary.days:g} days, seed {summary.seed}")
-    for col in (
-        "network",
-        "ports",
-        "occupancy",
-        "dispensing",
-        "sessions/port/day",
-        "kWh/port/day",
-        "P(wait)",
-        "mean wait min",
-        "p95 wait min",
-        "turned away",
-        "gave up",
-        "revenue $",
-        "perks $",
-        "uptime",
-    ):
-        table.add_column(col, justify="left" if col == "network" else "right")
+    """One row per network and one for all: fits an 80-column terminal."""
+    table = Table(
+        title=f"{summary.scenario}: {summary.days:g} days, seed {summary.seed}",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    headers = (
+        ("network", "left"), ("ports", "right"), ("occupied", "right"),
+        ("sess/port/d", "right"), ("P(wait)", "right"), ("wait min", "right"),
+        ("away", "right"), ("gave up", "right"), ("revenue $", "right"),
+    )
+    for name, justify in headers:
+        table.add_column(name, justify=justify, min_width=len(name))  # type: ignore[arg-type]
     rows: list[tuple[str, Metrics]] = list(summary.networks.items())
     rows.append(("all", summary.totals))
     for name, g in rows:
@@ -42,35 +38,25 @@ def networks_table(summary: Summary) -> Table:
             name,
             str(g.ports),
             _pct(g.occupancy_utilization),
-            _pct(g.dispensing_utilization),
             _num(g.sessions_per_port_per_day),
-            _num(g.kwh_per_port_per_day),
             _pct(g.p_wait),
             _num(g.mean_wait_min),
-            _num(g.p95_wait_min),
             _pct(g.turned_away_share),
             _pct(g.gave_up_share),
             _num(g.revenue, 0),
-            _num(g.perks_given, 0),
-            f"{g.uptime_pct:.2f} %" if g.uptime_pct is not None else "",
         )
     return table
 
 
 def brands_table(summary: Summary) -> Table:
-    table = Table(title="by brand")
-    for col in (
-        "brand",
-        "arrivals",
-        "served",
-        "turned away",
-        "gave up",
-        "mean wait min",
-        "kWh/session",
-        "spend $",
-        "perks $",
-    ):
-        table.add_column(col, justify="left" if col == "brand" else "right")
+    table = Table(title="by brand", box=box.SIMPLE_HEAD, pad_edge=False)
+    headers = (
+        ("brand", "left"), ("arrivals", "right"), ("served", "right"), ("away", "right"),
+        ("gave up", "right"), ("wait min", "right"), ("kWh/sess", "right"),
+        ("spend $", "right"), ("perks $", "right"),
+    )
+    for name, justify in headers:
+        table.add_column(name, justify=justify, min_width=len(name))  # type: ignore[arg-type]
     for name, g in summary.brands.items():
         table.add_row(
             name,
