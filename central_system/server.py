@@ -23,7 +23,7 @@ from central_system.operator_api import start_operator_api
 from central_system.registry import SessionRegistry
 from central_system.session import ChargePointSession
 from central_system.store import Store
-from ocppj import warm_up
+from ocppj import OCPP16, warm_up
 
 LOGGER = logging.getLogger("central_system.server")
 
@@ -68,6 +68,10 @@ class _WebsocketEndpoint:
             connection.request.path if connection.request else ""
         )
         assert charge_point_id is not None  # process_request refused the others
+        if connection.subprotocol != OCPP16:
+            # Only 1.6 sessions exist yet: a 2.0.1 one will be picked here by subprotocol.
+            await connection.close(1002, f"unsupported subprotocol {connection.subprotocol}")
+            return
         session = ChargePointSession(
             charge_point_id,
             connection,
