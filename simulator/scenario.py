@@ -28,6 +28,15 @@ class ScenarioError(Exception):
     """A user's mistake in a scenario file: one line naming the key path and the value."""
 
 
+class KeyPathError(ValueError):
+    """A check across several keys, raised with the key path it is about."""
+
+    def __init__(self, path: str, message: str, value: object = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.value = value
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -357,20 +366,20 @@ class Scenario(Strict):
     def _coherent(self) -> Scenario:
         total = sum(v.share for v in self.vehicles)
         if abs(total - 1.0) > SHARE_TOLERANCE:
-            raise ValueError(f"vehicle shares sum to {total:g}, not 1")
+            raise KeyPathError("vehicles", f"vehicle shares sum to {total:g}, not 1")
         _unique("networks", [n.id for n in self.networks])
         _unique("sites", [s.id for n in self.networks for s in n.sites])
         _unique("vehicles", [v.id for v in self.vehicles])
         networks = {n.id for n in self.networks}
         brands = {v.brand for v in self.vehicles}
-        for deal in self.deals:
+        for i, deal in enumerate(self.deals):
             if deal.network not in networks:
-                raise ValueError(f"deal names unknown network {deal.network!r}")
+                raise KeyPathError(f"deals[{i}].network", "no such network", deal.network)
             if deal.brand not in brands:
-                raise ValueError(f"deal names unknown brand {deal.brand!r}")
-        for vehicle in self.vehicles:
+                raise KeyPathError(f"deals[{i}].brand", "no vehicle of this brand", deal.brand)
+        for i, vehicle in enumerate(self.vehicles):
             if vehicle.share > 0 and not _usable_anywhere(self, vehicle):
-                raise ValueError(f"vehicle {vehicle.id!r} can use no site")
+                raise KeyPathError(f"vehicles[{i}]", f"vehicle {vehicle.id!r} can use no site")
         return self
 
 
@@ -378,7 +387,7 @@ def _unique(what: str, ids: list[str]) -> None:
     seen: set[str] = set()
     for i in ids:
         if i in seen:
-            raise ValueError(f"{what} id {i!r} appears twice")
+            raise KeyPathError(what, f"id {i!r} appears twice")
         seen.add(i)
 
 
@@ -424,8 +433,16 @@ def parse(data: dict[str, object], source: str = "scenario") -> Scenario:
 
 
 def describe(error: ValidationError, data: object) -> str:
-    """The first defect as `key.path = value: what is wrong`."""
-    first = error.errors()[0]
+    """The first defect as `key.path = value: what is wrong`.
+
+    An unknown key goes first: a misspelt key also makes its correct twin "missing", and the
+    typo is what the user has to see."""
+    errors = error.errors()
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    cause = first.get("ctx", {}).get("error")
+    if isinstance(cause, KeyPathError):
+        value = "" if cause.value is None else f" = {_short(cause.value)}"
+        return f"{cause.path}{value}: {cause}"
     loc = [part for part in first["loc"] if not _is_union_tag(part, data, first["loc"])]
     path = _dotted(loc, data)
     message = first["msg"].removeprefix("Value error, ")

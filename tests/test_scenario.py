@@ -104,7 +104,7 @@ BAD_FILES = {
     ),
     "shares that do not sum to 1": (
         edited("share = 0.4", "share = 0.5"),
-        "vehicle shares sum to 1.1, not 1",
+        "vehicles: vehicle shares sum to 1.1, not 1",
     ),
     "a negative power": (
         edited("{ power_kw = 350,", "{ power_kw = -350,"),
@@ -115,7 +115,7 @@ BAD_FILES = {
             'peak_kw = 135\nconnectors = ["CCS1"]',
             'peak_kw = 135\nconnectors = ["NACS"]',
         ),
-        "vehicle 'id4' can use no site",
+        "vehicles[1]: vehicle 'id4' can use no site",
     ),
     "an unknown distribution": (
         edited('{ dist = "exponential", mean = 5 }', '{ dist = "weibull", mean = 5 }'),
@@ -146,7 +146,7 @@ BAD_FILES = {
     ),
     "a deal with an unknown network": (
         GOOD + '\n[[deals]]\nbrand = "Volkswagen"\nnetwork = "evgo"\nperk = "complimentary"\n',
-        "deal names unknown network 'evgo'",
+        "deals[0].network = 'evgo': no such network",
     ),
     "a member-price deal without a price": (
         GOOD + '\n[[deals]]\nbrand = "Volkswagen"\nnetwork = "ea"\nperk = "member_price"\n',
@@ -200,10 +200,7 @@ def test_a_bad_file_in_a_real_process_prints_one_line_and_no_traceback(tmp_path:
     assert not out_dir.exists()
 
 
-# The issue asks every bad input to name the key path and the value. These cross-field checks
-# live in Scenario's model validator, whose errors carry no location, so `describe` prints the
-# bare message. Strict xfail: the day the schema names the path, this flips and must be kept.
-@pytest.mark.xfail(strict=True, reason="cross-field errors carry no key path (scenario.py)")
+# The issue asks every bad input to name the key path and the value, cross-field checks too.
 @pytest.mark.parametrize(
     ("case", "path"),
     [
@@ -218,7 +215,6 @@ def test_a_cross_field_mistake_names_its_key_path(case: str, path: str, tmp_path
     assert f": {path}" in str(e.value)
 
 
-@pytest.mark.xfail(strict=True, reason="describe() reports the first error, not the typo")
 def test_a_misspelt_key_is_reported_as_unknown_rather_than_its_twin_as_missing(
     tmp_path: Path,
 ) -> None:
