@@ -52,7 +52,10 @@ def _positive_float(text: str) -> float:
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default %(default)s)"
+        "--host",
+        default="127.0.0.1",
+        help="websocket address to listen on; the operator API stays on 127.0.0.1 "
+        "(default %(default)s)",
     )
     parser.add_argument(
         "--port",
@@ -71,7 +74,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         "--api-port",
         type=_port,
         default=DEFAULT_API_PORT,
-        help="operator HTTP API port on the same host; 0 picks a free one (default %(default)s)",
+        help="operator HTTP API port on 127.0.0.1; 0 picks a free one (default %(default)s)",
     )
     api.add_argument("--no-api", action="store_true", help="do not serve the operator API")
     parser.add_argument(

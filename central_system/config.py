@@ -18,8 +18,10 @@ class CentralSystemConfig:
     host: str = "127.0.0.1"
     #: 0 picks a free port.
     port: int = DEFAULT_PORT
-    #: The operator HTTP API (always on the same host); None: no API. 0 picks a free port.
+    #: The operator HTTP API; None: no API. 0 picks a free port.
     api_port: int | None = DEFAULT_API_PORT
+    #: The API has no authentication: it stays on the loopback whatever `host` is.
+    api_host: str = "127.0.0.1"
     subprotocols: tuple[Version, ...] = (OCPP16,)
     boot_policy: BootPolicy = field(default_factory=BootPolicy)
     id_tags: tuple[IdTag, ...] = ()

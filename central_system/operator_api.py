@@ -177,8 +177,8 @@ def create_app(registry: SessionRegistry, config: CentralSystemConfig) -> web.Ap
 async def start_operator_api(
     registry: SessionRegistry, config: CentralSystemConfig, port: int
 ) -> AsyncIterator[str]:
-    """Serve the API on config.host:port (0: a free port); yields its base URL."""
-    host = config.host
+    """Serve the API on config.api_host:port (0: a free port); yields its base URL."""
+    host = config.api_host
     runner = web.AppRunner(create_app(registry, config), access_log=None)
     await runner.setup()
     try:
