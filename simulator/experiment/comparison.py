@@ -102,8 +102,9 @@ class ScenarioDoc(Strict):
     label: str
     name: str
     source: str
-    days: float | None
-    """Simulated days (null: the scenario file's own)."""
+    days: float
+    """Simulated days, warm-up included."""
+    warmup_days: float
 
 
 class FailureDoc(Strict):

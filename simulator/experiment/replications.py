@@ -44,6 +44,13 @@ class Run:
     def ok(self) -> bool:
         return self.summary is not None
 
+    def failure(self) -> str:
+        """The one line that reports a failed run: which scenario, replication and seed."""
+        return (
+            f"replication {self.task.replication} of {self.task.label!r} "
+            f"(seed {self.task.seed}) failed: {self.error}"
+        )
+
 
 def seed_of(base_seed: int, replication: int) -> int:
     return base_seed + replication

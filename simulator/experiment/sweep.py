@@ -49,8 +49,9 @@ class SweepResult:
         return float(value) if self.numeric(vary) else text
 
 
-def tasks(points: Sequence[Point], *, replications: int, base_seed: int, days: float | None
-          ) -> list[Task]:
+def tasks(
+    points: Sequence[Point], *, replications: int, base_seed: int, days: float | None
+) -> list[Task]:
     return [
         Task(p.label, k, seed_of(base_seed, k), days, p.scenario)
         for k in range(replications)
@@ -147,8 +148,7 @@ def document(result: SweepResult) -> SweepDocument:
         seeds=list(result.seeds),
         vary=[VaryDoc(key=v.key, path=v.path, values=list(v.values)) for v in result.varies],
         points=[
-            PointDoc(index=p.index, label=p.label, settings=dict(p.settings))
-            for p in result.points
+            PointDoc(index=p.index, label=p.label, settings=dict(p.settings)) for p in result.points
         ],
         failed=[failure_doc(r) for r in result.runs if not r.ok],
         estimates={p.label: layout(result.estimates[p.index]) for p in result.points},

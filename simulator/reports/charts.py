@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import matplotlib
 from matplotlib.axes import Axes
@@ -33,7 +34,7 @@ PALETTE = (
 )
 WIDTH_IN = 7.2
 HEIGHT_IN = 3.0
-RC = {
+RC: dict[str, Any] = {
     "svg.hashsalt": "chargenet",
     "svg.fonttype": "none",
     "font.size": 9,
@@ -98,7 +99,7 @@ Chart = Bars | Lines | Forest
 
 def svg(chart: Chart, prefix: str = "c") -> str:
     """The chart as an <svg> element (no XML prolog), ids prefixed with `prefix`."""
-    with matplotlib.rc_context(RC):
+    with matplotlib.rc_context(RC):  # type: ignore[arg-type]
         if isinstance(chart, Bars):
             fig = _bars(chart)
         elif isinstance(chart, Lines):
@@ -132,11 +133,25 @@ def _bars(chart: Bars) -> Figure:
         err = _errors(series)
         color = PALETTE[j % len(PALETTE)]
         if chart.horizontal:
-            ax.barh(pos, series.values, height=width, xerr=err, color=color, label=series.name,
-                    error_kw={"capsize": 2, "elinewidth": 0.8})
+            ax.barh(
+                pos,
+                series.values,
+                height=width,
+                xerr=err,
+                color=color,
+                label=series.name,
+                error_kw={"capsize": 2, "elinewidth": 0.8},
+            )
         else:
-            ax.bar(pos, series.values, width=width, yerr=err, color=color, label=series.name,
-                   error_kw={"capsize": 2, "elinewidth": 0.8})
+            ax.bar(
+                pos,
+                series.values,
+                width=width,
+                yerr=err,
+                color=color,
+                label=series.name,
+                error_kw={"capsize": 2, "elinewidth": 0.8},
+            )
     ticks = list(range(n_cat))
     value_axis = ax.xaxis if chart.horizontal else ax.yaxis
     if chart.horizontal:
@@ -147,64 +162,89 @@ def _bars(chart: Bars) -> Figure:
         if chart.category_axis:
             ax.set_ylabel(chart.category_axis)
     else:
-        rotate = n_cat > 6 or max((len(c) for c in chart.categories), default=0) > 12
-        ax.set_xticks(ticks, chart.categories, rotation=30 if rotate else 0,
-                      ha="right" if rotate else "center")
+        rotate = n_cat > 8 or sum(len(c) + 3 for c in chart.categories) > 70
+        ax.set_xticks(
+            ticks,
+            chart.categories,
+            rotation=30 if rotate else 0,
+            ha="right" if rotate else "center",
+        )
         ax.set_ylabel(chart.axis)
         ax.grid(axis="x", visible=False)
         if chart.category_axis:
             ax.set_xlabel(chart.category_axis)
     _format_values(value_axis, chart.share)
-    if len(chart.series) > 1:
-        ax.legend(fontsize=8, loc="best")
+    _legend(ax, chart.series)
     return fig
 
 
 def _lines(chart: Lines) -> Figure:
     fig, ax = _figure()
     categorical = any(isinstance(x, str) for x in chart.x)
-    xs: Sequence[float] = (
-        list(range(len(chart.x))) if categorical else [float(x) for x in chart.x]
-    )
+    xs: Sequence[float] = list(range(len(chart.x))) if categorical else [float(x) for x in chart.x]
+    # error bars of several series at the same x are set a little apart
+    span = (max(xs) - min(xs)) if len(xs) > 1 else 1.0
+    dodge = 0.0 if chart.bands or len(chart.series) < 2 else 0.012 * span
     for j, series in enumerate(chart.series):
         color = PALETTE[j % len(PALETTE)]
         hw = series.half_widths
+        shifted = [x + dodge * (j - (len(chart.series) - 1) / 2) for x in xs]
         if hw is not None and chart.bands:
-            low = [v - h if not math.isnan(h) else v for v, h in zip(series.values, hw, strict=True)]
-            high = [v + h if not math.isnan(h) else v for v, h in zip(series.values, hw, strict=True)]
+            low = [
+                v - h if not math.isnan(h) else v for v, h in zip(series.values, hw, strict=True)
+            ]
+            high = [
+                v + h if not math.isnan(h) else v for v, h in zip(series.values, hw, strict=True)
+            ]
             ax.fill_between(xs, low, high, color=color, alpha=0.18, linewidth=0)
             ax.plot(xs, series.values, color=color, label=series.name, linewidth=1.4)
         else:
-            ax.errorbar(xs, series.values, yerr=_errors(series), color=color, label=series.name,
-                        marker="o", markersize=3.5, capsize=3, linewidth=1.4)
+            ax.errorbar(
+                shifted,
+                series.values,
+                yerr=_errors(series),
+                color=color,
+                label=series.name,
+                marker="o",
+                markersize=3.5,
+                capsize=3,
+                linewidth=1.4,
+            )
     if categorical:
         ax.set_xticks(list(xs), [str(x) for x in chart.x])
     ax.set_xlabel(chart.x_axis)
     ax.set_ylabel(chart.axis)
     _format_values(ax.yaxis, chart.share)
-    if len(chart.series) > 1:
-        ax.legend(fontsize=8, loc="best")
+    _legend(ax, chart.series)
     return fig
 
 
 def _forest(chart: Forest) -> Figure:
     fig, ax = _figure(max(1.6, 0.7 + 0.32 * len(chart.rows)))
     ys = list(range(len(chart.rows)))
-    err = [0.0 if math.isnan(h) else h for h in chart.half_widths]
+    scale = 100.0 if chart.share else 1.0  # shares: differences in percentage points
+    err = [0.0 if math.isnan(h) else scale * h for h in chart.half_widths]
     colors = [
         PALETTE[3] if not math.isnan(h) and (m - h > 0 or m + h < 0) else PALETTE[7]
         for m, h in zip(chart.means, chart.half_widths, strict=True)
     ]
     ax.axvline(0.0, color="#333333", linewidth=0.8)
     for y, m, e, c in zip(ys, chart.means, err, colors, strict=True):
-        ax.errorbar([m], [y], xerr=[e], fmt="o", color=c, capsize=3, markersize=4)
+        ax.errorbar([scale * m], [y], xerr=[e], fmt="o", color=c, capsize=3, markersize=4)
     ax.set_yticks(ys, chart.rows)
     ax.invert_yaxis()
     ax.set_ylim(len(ys) - 0.5, -0.5)
     ax.set_xlabel(chart.axis)
     ax.grid(axis="y", visible=False)
-    _format_values(ax.xaxis, chart.share, points=True)
+    _format_values(ax.xaxis, share=False)
     return fig
+
+
+def _legend(ax: Axes, series: Sequence[Series]) -> None:
+    if len(series) > 1:
+        longest = max(len(s.name) for s in series)
+        columns = max(1, min(len(series), 90 // (longest + 6)))
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=columns)
 
 
 def _errors(series: Series) -> list[float] | None:
@@ -213,11 +253,9 @@ def _errors(series: Series) -> list[float] | None:
     return [0.0 if math.isnan(h) else h for h in series.half_widths]
 
 
-def _format_values(axis: object, share: bool, points: bool = False) -> None:
-    if share and points:
-        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:+.1f} pp"))  # type: ignore[attr-defined]
-    elif share:
-        axis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))  # type: ignore[attr-defined]
+def _format_values(axis: object, share: bool) -> None:
+    if share:
+        axis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=None))  # type: ignore[attr-defined]
     else:
         axis.set_major_formatter(FuncFormatter(_plain))  # type: ignore[attr-defined]
 

@@ -18,7 +18,7 @@ from simulator.experiment.sweep import SweepResult
 from simulator.model.records import Records
 from simulator.reports import views
 from simulator.reports.charts import svg
-from simulator.reports.page import Cell, Page, Section, Table
+from simulator.reports.page import Cell, Page, Table
 from simulator.reports.summary import Summary
 
 CSS = """
@@ -37,7 +37,8 @@ section { background: #fff; border-radius: 6px; padding: 6px 20px 16px; margin: 
           box-shadow: 0 1px 2px rgba(0,0,0,0.08); }
 h2 { font-size: 18px; margin: 14px 0 6px; }
 .intro { color: #4a5160; margin: 0 0 8px; }
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); gap: 12px; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(480px, 1fr));
+          gap: 12px; }
 figure { margin: 0; }
 figure svg { width: 100%; height: auto; display: block; }
 table { border-collapse: collapse; margin: 12px 0 4px; font-size: 12.5px;
@@ -151,7 +152,3 @@ def write_compare_report(
 
 def write_sweep_report(result: SweepResult, path: Path) -> None:
     write(views.sweep_page(result), path)
-
-
-def sections_of(page: Page) -> Sequence[Section]:
-    return page.sections

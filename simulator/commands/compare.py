@@ -1,0 +1,154 @@
+"""`chargenet compare A.toml B.toml ...`: replications of every scenario with common random
+numbers, every metric's 95 % interval per scenario, and paired differences from the first.
+
+Writes compare.json (estimates and differences in summary.json's layout), compare.csv (the same,
+one row per interval), replications.parquet (every run's every number) and compare.html.
+A failing replication is reported with its scenario, seed and error; the others finish, the
+partial results are written, and the exit code is 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from simulator import scenario as sc
+from simulator.commands._common import positive_float, positive_int, prepare_out, write_atomic
+from simulator.errors import EXIT_FAILURE, UserError
+from simulator.experiment import comparison as cmp
+from simulator.experiment.progress import run_tasks
+from simulator.experiment.replications import plan, scenario_data, seed_of
+from simulator.experiment.tables import csv_text, intervals_frame, parquet_bytes, runs_frame
+from simulator.reports import estimates as tables
+from simulator.reports.html import write_compare_report
+
+DEFAULT_REPLICATIONS = 10
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "compare",
+        help="compare scenarios over replications with common random numbers",
+        description="Run every scenario N times (replication k of each with seed S + k), "
+        "and report every metric with its 95 %% interval and the paired differences from the "
+        "first scenario.",
+    )
+    add_experiment_options(p, DEFAULT_REPLICATIONS)
+    p.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO")
+
+
+def add_experiment_options(p: argparse.ArgumentParser, replications: int) -> None:
+    """Options that compare and sweep share."""
+    p.add_argument(
+        "--replications",
+        type=positive_int,
+        default=replications,
+        metavar="N",
+        help=f"runs per scenario or point (default {replications}, at least 2)",
+    )
+    p.add_argument("--days", type=positive_float, help="simulated days (default: each file's)")
+    p.add_argument(
+        "--seed",
+        type=int,
+        metavar="S",
+        help="replication k runs with seed S + k (default: the (first) file's seed)",
+    )
+    p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out)")
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on this Dask scheduler (e.g. tcp://10.0.0.5:8786) instead of a local cluster",
+    )
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        metavar="N",
+        help="worker processes of the local cluster (default: one per core)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no tables")
+
+
+def check_replications(n: int) -> None:
+    if n < 2:
+        raise UserError(f"--replications {n}: need at least 2 for confidence intervals")
+
+
+def labels_of(paths: list[Path], scenarios: list[sc.Scenario]) -> list[str]:
+    """Scenario names, or file stems where names repeat, made unique."""
+    names = [s.name for s in scenarios]
+    counts = Counter(names)
+    labels = [p.stem if counts[n] > 1 else n for p, n in zip(paths, names, strict=True)]
+    seen: Counter[str] = Counter()
+    out = []
+    for label in labels:
+        seen[label] += 1
+        out.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
+    return out
+
+
+def main(args: argparse.Namespace, console: Console) -> int:
+    check_replications(args.replications)
+    scenarios = [sc.load(p) for p in args.scenarios]
+    out = prepare_out(args.out)
+    labels = labels_of(args.scenarios, scenarios)
+    base_seed = args.seed if args.seed is not None else scenarios[0].simulation.seed
+    seeds = [seed_of(base_seed, k) for k in range(args.replications)]
+    tasks = plan(
+        [(label, scenario_data(s)) for label, s in zip(labels, scenarios, strict=True)],
+        replications=args.replications,
+        base_seed=base_seed,
+        days=args.days,
+    )
+    runs = run_tasks(tasks, scheduler=args.scheduler, workers=args.workers, quiet=args.quiet)
+
+    comparison = cmp.compare(labels, runs)
+    docs = [
+        cmp.ScenarioDoc(
+            label=label,
+            name=s.name,
+            source=str(path),
+            days=args.days if args.days is not None else s.simulation.days,
+            warmup_days=s.simulation.warmup_days,
+        )
+        for label, s, path in zip(labels, scenarios, args.scenarios, strict=True)
+    ]
+    document = cmp.document(
+        comparison, scenarios=docs, replications=args.replications, seeds=seeds, runs=runs
+    )
+    write_atomic(out / "compare.json", document.model_dump_json(indent=2) + "\n")
+    frame = intervals_frame(
+        [
+            ({"kind": "estimate", "scenario": lb, "baseline": ""}, comparison.estimates[lb])
+            for lb in labels
+        ]
+        + [
+            (
+                {"kind": "difference", "scenario": lb, "baseline": comparison.baseline},
+                comparison.differences[lb],
+            )
+            for lb in labels[1:]
+        ]
+    )
+    write_atomic(out / "compare.csv", csv_text(frame))
+    raw = runs_frame(runs, lambda task: {"scenario": task.label})
+    write_atomic(out / "replications.parquet", parquet_bytes(raw))
+    write_compare_report(comparison, docs, runs, out / "compare.html")
+
+    if not args.quiet:
+        tables.print_comparison(comparison, console)
+        console.print(
+            f"wrote {out / 'compare.json'}, compare.csv, replications.parquet and compare.html",
+            highlight=False,
+        )
+    failed = sum(1 for r in runs if not r.ok)
+    if failed:
+        Console(stderr=True, highlight=False).print(
+            f"chargenet: {failed} of {len(runs)} runs failed; the results cover the others",
+            markup=False,
+        )
+        return EXIT_FAILURE
+    return 0

@@ -1,0 +1,94 @@
+"""`chargenet sweep SCENARIO --vary KEY=V1,V2,... [--vary ...]`: a grid over scenario parameters,
+replications at every point with common random numbers, every metric's interval per point.
+
+KEY is a path into the scenario (see simulator/experiment/grid.py and docs/comparing.md):
+`arrivals.multiplier`, `networks[tesla].non_member_price_per_kwh`, `vehicles[ford].adapter_share`,
+or an alias such as `demand`, `price[tesla]`, `ports[tesla]`. Every point is validated before
+anything runs. Writes sweep.csv and sweep.parquet (tidy: one row per point x replication x
+scope, group, segment and metric), sweep_intervals.csv, sweep.json and sweep.html.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from simulator import scenario as sc
+from simulator.commands._common import prepare_out, write_atomic
+from simulator.commands.compare import add_experiment_options, check_replications
+from simulator.errors import EXIT_FAILURE
+from simulator.experiment import sweep as sw
+from simulator.experiment.grid import grid, parse_vary
+from simulator.experiment.progress import run_tasks
+from simulator.experiment.replications import seed_of
+from simulator.experiment.tables import csv_text, parquet_bytes
+from simulator.reports import estimates as tables
+from simulator.reports.html import write_sweep_report
+
+DEFAULT_REPLICATIONS = 5
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "sweep",
+        help="run a grid over scenario parameters, with replications at every point",
+        description="Vary scenario parameters over a grid (every combination of the --vary "
+        "values), with replications at every point (replication k with seed S + k).",
+    )
+    p.add_argument("scenario", type=Path)
+    p.add_argument(
+        "--vary",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,...",
+        help="a scenario key and its values, e.g. demand=0.8,1,1.2 or "
+        "networks[tesla].non_member_price_per_kwh=0.48,0.56 (repeat for a grid)",
+    )
+    add_experiment_options(p, DEFAULT_REPLICATIONS)
+
+
+def main(args: argparse.Namespace, console: Console) -> int:
+    check_replications(args.replications)
+    base = sc.load(args.scenario)
+    varies = [parse_vary(text) for text in args.vary]
+    points = grid(base, varies)
+    out = prepare_out(args.out)
+    base_seed = args.seed if args.seed is not None else base.simulation.seed
+    seeds = [seed_of(base_seed, k) for k in range(args.replications)]
+    tasks = sw.tasks(points, replications=args.replications, base_seed=base_seed, days=args.days)
+    runs = run_tasks(tasks, scheduler=args.scheduler, workers=args.workers, quiet=args.quiet)
+
+    result = sw.summarize(
+        scenario=base.name,
+        source=str(args.scenario),
+        varies=varies,
+        points=points,
+        replications=args.replications,
+        seeds=seeds,
+        runs=runs,
+    )
+    raw = sw.runs_table(result)
+    write_atomic(out / "sweep.csv", csv_text(raw))
+    write_atomic(out / "sweep.parquet", parquet_bytes(raw))
+    write_atomic(out / "sweep_intervals.csv", csv_text(sw.intervals_table(result)))
+    write_atomic(out / "sweep.json", sw.document(result).model_dump_json(indent=2) + "\n")
+    write_sweep_report(result, out / "sweep.html")
+
+    if not args.quiet:
+        tables.print_sweep(result, console)
+        console.print(
+            f"wrote {out / 'sweep.csv'}, sweep.parquet, sweep_intervals.csv, sweep.json "
+            "and sweep.html",
+            highlight=False,
+        )
+    failed = sum(1 for r in runs if not r.ok)
+    if failed:
+        Console(stderr=True, highlight=False).print(
+            f"chargenet: {failed} of {len(runs)} runs failed; the results cover the others",
+            markup=False,
+        )
+        return EXIT_FAILURE
+    return 0

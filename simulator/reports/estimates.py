@@ -1,0 +1,103 @@
+"""Terminal tables of an experiment's estimates: they draw intervals and compute nothing.
+
+compare: one table per scope (all networks, each network, each brand), a column per scenario;
+every cell is mean ± half-width, and under it, for the scenarios after the first, the paired
+difference from the first with its interval (bold where the interval excludes zero).
+sweep: a row per grid point, a column per headline metric.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from simulator.experiment.comparison import Comparison
+from simulator.experiment.observations import TOTAL_GROUP, Key
+from simulator.experiment.sweep import SweepResult
+from simulator.reports.catalogue import BRAND_HEADLINE, HEADLINE, NETWORK_HEADLINE, info
+from simulator.reports.views import difference_cell, interval_cell
+
+
+def comparison_tables(comparison: Comparison) -> list[Table]:
+    level = f"{comparison.level:.0%}"
+    scopes: list[tuple[str, list[Key]]] = [
+        ("all networks", [Key("totals", TOTAL_GROUP, "all", m) for m in HEADLINE])
+    ]
+    base = comparison.estimates.get(comparison.baseline, {})
+    networks = list(dict.fromkeys(k.group for k in base if k.scope == "networks"))
+    brands = list(dict.fromkeys(k.group for k in base if k.scope == "brands"))
+    scopes.append(
+        ("by network", [Key("networks", n, "all", m) for n in networks for m in NETWORK_HEADLINE])
+    )
+    scopes.append(
+        ("by brand", [Key("brands", b, "all", m) for b in brands for m in BRAND_HEADLINE])
+    )
+    tables = []
+    for title, keys in scopes:
+        if not keys:
+            continue
+        table = Table(
+            title=Text(
+                f"{title}: mean ± {level} half-width"
+                + (f"; Δ vs {comparison.baseline} [interval]" if len(comparison.labels) > 1 else "")
+            ),
+            title_justify="left",
+        )
+        table.add_column("metric")
+        for label in comparison.labels:
+            table.add_column(Text(label), justify="right")
+        for key in keys:
+            cells: list[Text] = [Text(_row(key))]
+            for n, label in enumerate(comparison.labels):
+                text = Text(interval_cell(comparison.estimates[label].get(key), key.metric).text)
+                if n > 0:
+                    diff = difference_cell(comparison.differences[label].get(key), key.metric)
+                    if diff.text:
+                        text.append(f"\nΔ {diff.text}", style="bold" if diff.strong else "dim")
+                cells.append(text)
+            table.add_row(*cells)
+        tables.append(table)
+    return tables
+
+
+def sweep_table(result: SweepResult) -> Table:
+    level = f"{result.level:.0%}"
+    table = Table(
+        title=f"{result.scenario}: all networks, mean ± {level} half-width", title_justify="left"
+    )
+    table.add_column("point")
+    metrics = (
+        "occupancy_utilization",
+        "p_wait",
+        "mean_wait_min",
+        "turned_away_share",
+        "gave_up_share",
+        "revenue",
+    )
+    for m in metrics:
+        table.add_column(info(m).axis, justify="right")
+    for p in result.points:
+        est = result.estimates[p.index]
+        table.add_row(
+            p.label,
+            *(
+                interval_cell(est.get(Key("totals", TOTAL_GROUP, "all", m)), m).text
+                for m in metrics
+            ),
+        )
+    return table
+
+
+def _row(key: Key) -> str:
+    where = "" if key.scope == "totals" else f"{key.group}: "
+    return f"{where}{info(key.metric).axis}"
+
+
+def print_comparison(comparison: Comparison, console: Console) -> None:
+    for table in comparison_tables(comparison):
+        console.print(table)
+
+
+def print_sweep(result: SweepResult, console: Console) -> None:
+    console.print(sweep_table(result))
