@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
+import resource
 import signal
 import sys
 from collections.abc import Sequence
@@ -246,6 +248,15 @@ async def _serve_until_stopped(config: CentralSystemConfig) -> None:
         await stop.wait()
 
 
+def _raise_open_file_limit() -> None:
+    """One socket per charge point: lift the soft descriptor limit (often 1024) to the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 65536
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
 def _fail(message: str, code: int) -> int:
     print(f"error: {message}", file=sys.stderr)
     return code
@@ -266,6 +277,7 @@ def serve(args: argparse.Namespace) -> int:
         return _fail(str(exc), EXIT_BAD_INPUT)
     from central_system.store import StoreError
 
+    _raise_open_file_limit()
     try:
         asyncio.run(_serve_until_stopped(config))
     except StoreError as exc:

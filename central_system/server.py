@@ -112,6 +112,8 @@ async def running(config: CentralSystemConfig) -> AsyncIterator[RunningCentralSy
                     # OCPP frames are small: deflate would cost more CPU than it saves.
                     compression=None,
                     close_timeout=config.close_timeout_s,
+                    # Thousands of charge points may dial at the same instant.
+                    backlog=4096,
                 )
             )
             port = server.sockets[0].getsockname()[1]
