@@ -61,14 +61,23 @@ def mmc_scenario(days: float) -> sc.Scenario:
                 {
                     "id": "net",
                     "sites": [
-                        {"id": "site", "ports": [{"power_kw": 100, "connectors": ["CCS1"],
-                                                  "count": PORTS}]}
+                        {
+                            "id": "site",
+                            "ports": [{"power_kw": 100, "connectors": ["CCS1"], "count": PORTS}],
+                        }
                     ],
                 }
             ],
             "vehicles": [
-                {"id": "car", "brand": "Any", "share": 1, "battery_kwh": 10_000, "peak_kw": 100,
-                 "connectors": ["CCS1"], "curve": {"kind": "flat"}}
+                {
+                    "id": "car",
+                    "brand": "Any",
+                    "share": 1,
+                    "battery_kwh": 10_000,
+                    "peak_kw": 100,
+                    "connectors": ["CCS1"],
+                    "curve": {"kind": "flat"},
+                }
             ],
             "drivers": {"energy_kwh": {"dist": "exponential", "mean": 100 * MEAN_SERVICE_H}},
             "arrivals": {"kind": "constant", "rate_per_h": RATE_PER_H},
@@ -91,7 +100,9 @@ def main() -> None:
     parser.add_argument("--days", type=float, default=100.0, help="M/M/c days per timing")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}"
+    )
 
     world = build(mmc_scenario(args.days))
     engine_s, engine_n = best_of(args.repeats, lambda: len(Simulation(world).run().sessions))
@@ -100,17 +111,21 @@ def main() -> None:
     region = ROOT / "scenarios" / "interoperability.toml"
     if region.exists():
         world28 = build(sc.load(region), days=28)
-        region_s, region_n = best_of(
-            args.repeats, lambda: len(Simulation(world28).run().sessions)
+        region_s, region_n = best_of(args.repeats, lambda: len(Simulation(world28).run().sessions))
+        print(
+            f"shared region, 28 days: {region_n} arrivals in {region_s:.2f} s "
+            f"({region_n / region_s:,.0f} arrivals/s)"
         )
-        print(f"shared region, 28 days: {region_n} arrivals in {region_s:.2f} s "
-              f"({region_n / region_s:,.0f} arrivals/s)")
     engine_rate = engine_n / engine_s
     plain_rate = plain_n / plain_s
-    print(f"M/M/c {args.days:g} days: engine {engine_n} sessions in {engine_s:.3f} s, "
-          f"plain SimPy {plain_n} in {plain_s:.3f} s")
-    print(f"engine sessions/s={engine_rate:.0f} plain-simpy sessions/s={plain_rate:.0f} "
-          f"ratio={engine_rate / plain_rate:.2f}")
+    print(
+        f"M/M/c {args.days:g} days: engine {engine_n} sessions in {engine_s:.3f} s, "
+        f"plain SimPy {plain_n} in {plain_s:.3f} s"
+    )
+    print(
+        f"engine sessions/s={engine_rate:.0f} plain-simpy sessions/s={plain_rate:.0f} "
+        f"ratio={engine_rate / plain_rate:.2f}"
+    )
 
 
 if __name__ == "__main__":

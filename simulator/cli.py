@@ -12,7 +12,7 @@ import importlib
 import pkgutil
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from rich.console import Console
 
@@ -27,20 +27,20 @@ class Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def _modules() -> dict[str, object]:
-    found = {}
+def _modules() -> dict[str, Any]:
+    found: dict[str, Any] = {}
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
         if not info.name.startswith("_"):
             found[info.name] = importlib.import_module(f"simulator.commands.{info.name}")
     return found
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     parser = Parser(prog="chargenet", description="OCPP charging network simulator.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     modules = _modules()
     for module in modules.values():
-        module.add_parser(sub)  # type: ignore[attr-defined]
+        module.add_parser(sub)
     return parser, modules
 
 
@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not console.is_terminal:  # piped or captured: don't crop the tables at 80 columns
         console = Console(width=max(console.width, 120))
     try:
-        code: int = modules[args.command.replace("-", "_")].main(args, console)  # type: ignore[attr-defined]
+        code: int = modules[args.command.replace("-", "_")].main(args, console)
         return code
     except (ScenarioError, UserError) as e:
         print(f"chargenet: {e}", file=sys.stderr)

@@ -8,6 +8,7 @@ B/k ln(P(s1)/P(s0)) hours (B/p (s1 - s0) when k = 0), and that inverts in closed
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -156,7 +157,7 @@ def profile(curve: Curve, battery_kwh: float, peak_kw: float, limit_kw: float) -
     if points[-1][0] < 1.0:
         points.append((1.0, points[-1][1]))
     pieces: list[Piece] = []
-    for (s0, p0), (s1, p1) in zip(points, points[1:], strict=False):
+    for (s0, p0), (s1, p1) in itertools.pairwise(points):
         _clip(pieces, s0, p0, s1, p1, limit_kw)
     return Profile(battery_kwh, tuple(pieces))
 

@@ -23,7 +23,7 @@ import math
 from collections import deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import simpy
 from simpy.events import Event
@@ -77,17 +77,30 @@ class Outgoing:
 class Car:
     """A driver and their car during one visit (mutable, short-lived)."""
 
+    arrival_s: float
+    connectors: frozenset[str]
+    driver: int
+    free_behaviour: tuple[float | None, float | None]
+    idle_s: float
+    key: tuple[int, bool]
+    location: float
+    patience_s: float
+    soc_now: float
+    soc_start: float
+    soc_target: float
+    u_choice: float
+    vehicle: VehicleModel
+
     __slots__ = (
         "arrival_s",
-        "connectors",
-        "driver",
-        "energy_kwh",
         "charge_timer",
         "connector",
+        "connectors",
         "done",
+        "driver",
+        "energy_kwh",
         "free",
         "free_behaviour",
-        "tag",
         "idle_s",
         "key",
         "location",
@@ -99,6 +112,7 @@ class Car:
         "soc_now",
         "soc_start",
         "soc_target",
+        "tag",
         "terms",
         "u_choice",
         "vehicle",
@@ -225,7 +239,8 @@ class Simulation:
             [ring_distance(i, here, n_sites) for i in range(n_sites)] for here in range(n_sites)
         ]
         self._nearest = [
-            sorted(range(n_sites), key=lambda i, row=row: (row[i], i)) for row in self._ring
+            sorted(range(n_sites), key=lambda i: (ring_distance(i, here, n_sites), i))
+            for here in range(n_sites)
         ]
         self._profiles: dict[tuple[int, int], Profile] = {}
         self._connectors: dict[tuple[tuple[int, bool], int], int] = {}
@@ -269,8 +284,8 @@ class Simulation:
             flush = Event(self.env)
             flush._ok = True
             flush._value = None
-            flush.callbacks.append(self._flush)  # type: ignore[union-attr]
-            self.env.schedule(flush, FLUSH_PRIORITY)
+            _then(flush, self._flush)
+            self.env.schedule(flush, cast(Any, FLUSH_PRIORITY))
         self.outbox.append(Outgoing(port.port.index, request, reply))
         return reply
 
@@ -311,7 +326,7 @@ class Simulation:
         def schedule_next() -> None:
             t = next(times)
             if t < horizon_s:
-                env.timeout(t - env.now).callbacks.append(arrive)  # type: ignore[union-attr]
+                _then(env.timeout(t - env.now), arrive)
 
         def arrive(_: Event) -> None:
             t = env.now
@@ -443,6 +458,15 @@ class Simulation:
         site, _, _, t = allowed[-1]
         return site, t
 
+    def _balks(self, site: SiteRuntime, car: Car) -> bool:
+        drivers = self.world.drivers
+        if drivers.balk_queue_length is not None and len(site.queue) >= drivers.balk_queue_length:
+            return True
+        return (
+            drivers.balk_wait_min is not None
+            and self._predicted_wait_s(site, car) > drivers.balk_wait_min * 60.0
+        )
+
     def _predicted_wait_s(self, site: SiteRuntime, car: Car) -> float:
         if self._free_port(site, car) is not None:
             return 0.0
@@ -484,23 +508,16 @@ class Simulation:
             self._record_turned_away(car, "queue_full")
             return
         port = self._free_port(site, car)
-        if port is None:
-            if (
-                drivers.balk_queue_length is not None
-                and len(site.queue) >= drivers.balk_queue_length
-            ) or (
-                drivers.balk_wait_min is not None
-                and self._predicted_wait_s(site, car) > drivers.balk_wait_min * 60.0
-            ):
-                self._record_turned_away(car, "balked")
-                return
+        if port is None and self._balks(site, car):
+            self._record_turned_away(car, "balked")
+            return
         site.on_site += 1
         self._active[id(car)] = car
         if port is None:
             site.queue.append(car)
             if car.patience_s < math.inf:
                 timer = self.env.timeout(car.patience_s)
-                timer.callbacks.append(lambda _, car=car: self._renege(car))  # type: ignore[union-attr]
+                _then(timer, lambda _: self._renege(car))
         else:
             self._take(port, car)
             self._plug_in(car, port)
@@ -540,7 +557,7 @@ class Simulation:
         self._status(port, PortStatus.PREPARING, car.connector)
         reply = self._send(port, Authorize(car.id_tag, self.env.now), wait=True)
         assert reply is not None
-        reply.callbacks.append(lambda ev: self._authorized(car, port, ev.value))  # type: ignore[union-attr]
+        _then(reply, lambda ev: self._authorized(car, port, ev.value))
 
     def _authorized(self, car: Car, port: PortRuntime, auth: object) -> None:
         if not isinstance(auth, AuthReply) or auth.status is not AuthStatus.ACCEPTED:
@@ -549,7 +566,7 @@ class Simulation:
         start = StartTransaction(car.connector, car.id_tag, int(port.meter_wh), self.env.now)
         reply = self._send(port, start, wait=True)
         assert reply is not None
-        reply.callbacks.append(lambda ev: self._started(car, port, ev.value))  # type: ignore[union-attr]
+        _then(reply, lambda ev: self._started(car, port, ev.value))
 
     def _started(self, car: Car, port: PortRuntime, start: object) -> None:
         if not isinstance(start, StartReply) or start.status is not AuthStatus.ACCEPTED:
@@ -600,9 +617,7 @@ class Simulation:
                 env.process(self._meter(port, car))
         timer = env.timeout(duration_s)
         car.charge_timer = timer
-        timer.callbacks.append(  # type: ignore[union-attr]
-            lambda ev: self._charge_timer(car, port, ev, reason, target)
-        )
+        _then(timer, lambda ev: self._charge_timer(car, port, ev, reason, target))
 
     def _charge_timer(
         self, car: Car, port: PortRuntime, timer: Event, reason: StopReason, soc_end: float
@@ -637,9 +652,7 @@ class Simulation:
         charge_end_s = self.env.now
         if idle_s > 0:
             timer = self.env.timeout(idle_s)
-            timer.callbacks.append(  # type: ignore[union-attr]
-                lambda _: self._depart(car, port, reason, idle_s, charge_end_s)
-            )
+            _then(timer, lambda _: self._depart(car, port, reason, idle_s, charge_end_s))
         else:
             self._depart(car, port, reason, idle_s, charge_end_s)
 
@@ -965,6 +978,12 @@ class Simulation:
 
 
 _NO_BILL = (0.0, 0.0, 0.0, 0.0, "", 0.0)
+
+
+def _then(event: Event, callback: Callable[[Event], None]) -> None:
+    """Run `callback` when the event is processed (a visit is a chain of these)."""
+    assert event.callbacks is not None
+    event.callbacks.append(callback)
 
 
 def _cumulative(shares: list[float]) -> list[float]:

@@ -258,7 +258,7 @@ def _expand_sites(networks: list[sc.NetworkSpec]) -> tuple[tuple[Site, ...], tup
     sites: list[Site] = []
     ports: list[Port] = []
     for position, (network_id, spec, site_id) in enumerate(order):
-        site_ports = []
+        site_ports: list[Port] = []
         for port_spec in spec.ports:
             for _ in range(port_spec.count):
                 port = Port(

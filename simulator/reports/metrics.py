@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +34,7 @@ class PortInfo:
     power_kw: float
 
 
-def session_metrics(sessions: Sequence[SessionRecord]) -> dict[str, float]:
+def session_metrics(sessions: Sequence[SessionRecord]) -> dict[str, Any]:
     """What drivers experienced: outcomes, waits, energy and money, over these arrivals."""
     arrivals = len(sessions)
     served = [s for s in sessions if s.outcome is Outcome.SERVED]
@@ -79,7 +80,7 @@ def port_metrics(
     segments: Iterable[PowerSegment],
     served_starts: int,
     window: tuple[float, float],
-) -> dict[str, float]:
+) -> dict[str, Any]:
     """How the ports were used over the window: utilization, uptime, energy and peak power."""
     start, end = window
     span_s = end - start

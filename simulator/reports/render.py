@@ -25,9 +25,15 @@ def networks_table(summary: Summary) -> Table:
         pad_edge=False,
     )
     headers = (
-        ("network", "left"), ("ports", "right"), ("occupied", "right"),
-        ("sess/port/d", "right"), ("P(wait)", "right"), ("wait min", "right"),
-        ("away", "right"), ("gave up", "right"), ("revenue $", "right"),
+        ("network", "left"),
+        ("ports", "right"),
+        ("occupied", "right"),
+        ("sess/port/d", "right"),
+        ("P(wait)", "right"),
+        ("wait min", "right"),
+        ("away", "right"),
+        ("gave up", "right"),
+        ("revenue $", "right"),
     )
     for name, justify in headers:
         table.add_column(name, justify=justify, min_width=len(name))  # type: ignore[arg-type]
@@ -51,9 +57,15 @@ def networks_table(summary: Summary) -> Table:
 def brands_table(summary: Summary) -> Table:
     table = Table(title="by brand", box=box.SIMPLE_HEAD, pad_edge=False)
     headers = (
-        ("brand", "left"), ("arrivals", "right"), ("served", "right"), ("away", "right"),
-        ("gave up", "right"), ("wait min", "right"), ("kWh/sess", "right"),
-        ("spend $", "right"), ("perks $", "right"),
+        ("brand", "left"),
+        ("arrivals", "right"),
+        ("served", "right"),
+        ("away", "right"),
+        ("gave up", "right"),
+        ("wait min", "right"),
+        ("kWh/sess", "right"),
+        ("spend $", "right"),
+        ("perks $", "right"),
     )
     for name, justify in headers:
         table.add_column(name, justify=justify, min_width=len(name))  # type: ignore[arg-type]

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 from simulator import runner
-from simulator.scenario import parse
 from simulator.reports.summary import Metrics
+from simulator.scenario import parse
 
 PORT_KW = 100.0
 
@@ -74,9 +74,7 @@ def replicate(
     return statistics.fmean(values), statistics.stdev(values) / math.sqrt(len(values))
 
 
-def replicate_many(
-    data: dict[str, Any], *, days: float, replications: int
-) -> list[Metrics]:
+def replicate_many(data: dict[str, Any], *, days: float, replications: int) -> list[Metrics]:
     scenario = parse(data)
     return [
         runner.run(scenario, days=days, seed=seed).summary.totals

@@ -3,6 +3,7 @@ energy. Checked on every shipped scenario and on a busy scenario with everything
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -31,8 +32,12 @@ def busy_everything() -> sc.Scenario:
                     "idle_fee_per_min": 0.5,
                     "idle_grace_min": 2,
                     "sites": [
-                        {"id": "a", "count": 2, "queue_limit": 6,
-                         "ports": [{"power_kw": 150, "connectors": ["NACS"], "count": 3}]}
+                        {
+                            "id": "a",
+                            "count": 2,
+                            "queue_limit": 6,
+                            "ports": [{"power_kw": 150, "connectors": ["NACS"], "count": 3}],
+                        }
                     ],
                 },
                 {
@@ -40,19 +45,37 @@ def busy_everything() -> sc.Scenario:
                     "price_per_kwh": 0.5,
                     "roaming_fee_per_kwh": 0.05,
                     "sites": [
-                        {"id": "b",
-                         "ports": [{"power_kw": 50, "connectors": ["CCS1", "CHAdeMO"]},
-                                   {"power_kw": 350, "connectors": ["CCS1"], "count": 2}]}
+                        {
+                            "id": "b",
+                            "ports": [
+                                {"power_kw": 50, "connectors": ["CCS1", "CHAdeMO"]},
+                                {"power_kw": 350, "connectors": ["CCS1"], "count": 2},
+                            ],
+                        }
                     ],
                 },
             ],
             "vehicles": [
-                {"id": "x", "brand": "X", "share": 0.6, "battery_kwh": 75, "peak_kw": 250,
-                 "connectors": ["NACS"], "curve": {"kind": "two_stage", "knee_soc": 0.8}},
-                {"id": "y", "brand": "Y", "share": 0.4, "battery_kwh": 62, "peak_kw": 100,
-                 "connectors": ["CCS1"], "adapter_share": 0.5, "adapter_connectors": ["NACS"],
-                 "curve": {"kind": "table", "soc": [0.1, 0.5, 0.9],
-                           "fraction": [1.0, 0.8, 0.3]}},
+                {
+                    "id": "x",
+                    "brand": "X",
+                    "share": 0.6,
+                    "battery_kwh": 75,
+                    "peak_kw": 250,
+                    "connectors": ["NACS"],
+                    "curve": {"kind": "two_stage", "knee_soc": 0.8},
+                },
+                {
+                    "id": "y",
+                    "brand": "Y",
+                    "share": 0.4,
+                    "battery_kwh": 62,
+                    "peak_kw": 100,
+                    "connectors": ["CCS1"],
+                    "adapter_share": 0.5,
+                    "adapter_connectors": ["NACS"],
+                    "curve": {"kind": "table", "soc": [0.1, 0.5, 0.9], "fraction": [1.0, 0.8, 0.3]},
+                },
             ],
             "drivers": {
                 "idle_min": {"dist": "exponential", "mean": 4},
@@ -61,8 +84,14 @@ def busy_everything() -> sc.Scenario:
                 "free_sessions": {"target_soc": {"dist": "uniform", "low": 0.9, "high": 1.0}},
             },
             "deals": [
-                {"brand": "Y", "network": "b", "perk": "complimentary", "session_cap_min": 30,
-                 "settlement": "per_kwh", "settlement_per_kwh": 0.3}
+                {
+                    "brand": "Y",
+                    "network": "b",
+                    "perk": "complimentary",
+                    "session_cap_min": 30,
+                    "settlement": "per_kwh",
+                    "settlement_per_kwh": 0.3,
+                }
             ],
             "arrivals": {"kind": "constant", "rate_per_h": 30},
             "failures": {"mtbf_days": 2, "mttr_days": 0.2},
@@ -85,7 +114,7 @@ def check_invariants(records: Records, n_ports: int) -> None:
     for spans in by_port.values():
         spans.sort()
         assert spans[0][0] == 0.0 and spans[-1][1] == pytest.approx(records.horizon_s)
-        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+        for (_, end), (start, _) in itertools.pairwise(spans):
             assert start == pytest.approx(end)
     # Little's law: occupied port-time = sum over visits of their time on a port
     occupied_s = sum(
@@ -117,8 +146,11 @@ def test_a_busy_scenario_with_everything_switched_on_keeps_every_invariant() -> 
 def test_utilization_agrees_with_littles_law_in_the_summary() -> None:
     result = runner.run(busy_everything(), days=5, seed=3)
     t = result.summary.totals
-    served = [s for s in result.records.sessions if s.outcome in (Outcome.SERVED, Outcome.ON_SITE)
-              and s.port]
+    served = [
+        s
+        for s in result.records.sessions
+        if s.outcome in (Outcome.SERVED, Outcome.ON_SITE) and s.port
+    ]
     hours = result.records.horizon_s / 3600
     mean_on_port_h = sum((s.depart_s - s.start_s) / 3600 for s in served) / len(served)
     little = len(served) / hours * mean_on_port_h / (t.ports or 1)

@@ -10,9 +10,18 @@ from simulator.model.world import Deal, Network
 
 def network(**kw: object) -> Network:
     base: dict[str, object] = dict(
-        id="ea", name="EA", members_only=False, members=frozenset({"VW"}), open_from_s=None,
-        price_per_kwh=0.40, non_member_price_per_kwh=0.56, idle_fee_per_min=0.40,
-        idle_grace_min=10.0, roaming_fee_per_kwh=0.0, roaming_fee_per_session=0.0, sites=("s",),
+        id="ea",
+        name="EA",
+        members_only=False,
+        members=frozenset({"VW"}),
+        open_from_s=None,
+        price_per_kwh=0.40,
+        non_member_price_per_kwh=0.56,
+        idle_fee_per_min=0.40,
+        idle_grace_min=10.0,
+        roaming_fee_per_kwh=0.0,
+        roaming_fee_per_session=0.0,
+        sites=("s",),
     )
     base.update(kw)
     return Network(**base)  # type: ignore[arg-type]
@@ -20,9 +29,17 @@ def network(**kw: object) -> Network:
 
 def deal(perk: str, **kw: object) -> Deal:
     base: dict[str, object] = dict(
-        brand="Nissan", network="ea", perk=perk, eligible_share=1.0, session_cap_s=None,
-        price_per_kwh=None, allowance_kwh=None, paid_by="Nissan", settlement="list_price",
-        settlement_per_kwh=0.0, settlement_per_session=0.0,
+        brand="Nissan",
+        network="ea",
+        perk=perk,
+        eligible_share=1.0,
+        session_cap_s=None,
+        price_per_kwh=None,
+        allowance_kwh=None,
+        paid_by="Nissan",
+        settlement="list_price",
+        settlement_per_kwh=0.0,
+        settlement_per_session=0.0,
     )
     base.update(kw)
     return Deal(**base)  # type: ignore[arg-type]

@@ -74,14 +74,18 @@ def test_time_varying_arrivals_give_the_infinite_server_occupancy_curve() -> Non
         exact = sum(m(hour + (k + 0.5) / 60) for k in range(60)) / 60  # the hour's mean
         values = [(r.hourly_occupancy or [])[hour] * ports for r in runs]
         mean, se = mean_se(values)
-        assert abs(mean - exact) < Z * se + 0.05, f"hour {hour}: {mean:.3f} ± {se:.3f} vs {exact:.3f}"
+        assert abs(mean - exact) < Z * se + 0.05, (
+            f"hour {hour}: {mean:.3f} ± {se:.3f} vs {exact:.3f}"
+        )
 
 
 def test_infinite_patience_reproduces_erlang_c_and_a_queue_limit_of_c_reproduces_erlang_b() -> None:
-    patient = replicate_many(one_site(rate_per_h=6, ports=4, patience_min=1e9), days=40,
-                             replications=6)
+    patient = replicate_many(
+        one_site(rate_per_h=6, ports=4, patience_min=1e9), days=40, replications=6
+    )
     assert_close([r.p_wait for r in patient], 0.5094)
     assert all(r.gave_up == 0 for r in patient)
-    blocking = replicate_many(one_site(rate_per_h=6, ports=4, queue_limit=4), days=40,
-                              replications=6)
+    blocking = replicate_many(
+        one_site(rate_per_h=6, ports=4, queue_limit=4), days=40, replications=6
+    )
     assert_close([r.turned_away_share for r in blocking], 0.2061)
