@@ -143,12 +143,16 @@ class FastValidation(ChargePoint):
             response = handler(**kwargs)
             if inspect.isawaitable(response):
                 response = await response
-        except Exception as error:
+            payload = camel_keys(remove_nones(serialize_as_dict(response)))
+        except OCPPError as error:  # the handler's own answer
+            self.logger.info("%s: %s handler refused: %s", self.id, msg.action, error)
+            await self._send(msg.create_call_error(error).to_json())
+            return None
+        except Exception as error:  # a bug: InternalError, and the connection goes on
             self.logger.exception("%s: %s handler failed", self.id, msg.action)
             await self._send(msg.create_call_error(error).to_json())
             return None
-        reply = call.create_call_result(camel_keys(remove_nones(serialize_as_dict(response))))
-        await self._send(reply.to_json())
+        await self._send(call.create_call_result(payload).to_json())
         return response
 
     async def call(

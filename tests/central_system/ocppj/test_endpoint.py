@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from ocpp.exceptions import NotImplementedError as NotImplementedByUs
 from ocpp.exceptions import OCPPError, PropertyConstraintViolationError
 from ocpp.messages import CallError
 from ocpp.routing import on
@@ -106,3 +107,41 @@ def test_the_oversized_limit_applies_to_received_frames() -> None:
     charge_point.max_frame_bytes = 100
     asyncio.run(charge_point.route_message(json.dumps([2, "m1", "Reset", {"type": "Soft" * 40}])))
     assert sent[0][:3] == [4, "m1", "FormationViolation"]
+
+
+class FaultyChargePoint(FastValidation, ChargePoint):  # type: ignore[misc]
+    @on(Action.reset)
+    def on_reset(self, type: str) -> call_result.Reset:
+        raise NotImplementedByUs(description="not now")
+
+    @on(Action.clear_cache)
+    def on_clear_cache(self) -> dict[str, str]:
+        return {"status": "Accepted"}  # not a dataclass: the stock serializer refuses it
+
+    @on(Action.unlock_connector)
+    def on_unlock(self, connector_id: int, call_unique_id: str) -> call_result.UnlockConnector:
+        self.unique_ids = [call_unique_id]
+        return call_result.UnlockConnector(status="Unlocked")
+
+
+def test_a_handlers_error_is_its_answer_and_a_bug_is_an_internal_error() -> None:
+    sent: list[Any] = []
+
+    class Connection:
+        async def send(self, text: str) -> None:
+            sent.append(json.loads(text))
+
+    charge_point = FaultyChargePoint("CP", Connection())
+
+    async def exchange() -> None:
+        await charge_point.route_message('[2, "a", "Reset", {"type": "Soft"}]')
+        await charge_point.route_message('[2, "b", "ClearCache", {}]')
+        await charge_point.route_message('[2, "c", "UnlockConnector", {"connectorId": 1}]')
+
+    asyncio.run(exchange())
+    assert [frame[:3] for frame in sent] == [
+        [4, "a", "NotImplemented"],
+        [4, "b", "InternalError"],
+        [3, "c", {"status": "Unlocked"}],
+    ]
+    assert charge_point.unique_ids == ["c"]
