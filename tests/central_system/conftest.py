@@ -24,12 +24,14 @@ from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from central_system.config import CentralSystemConfig
 from central_system.records import IdTag, IdTagStatus
 from central_system.server import RunningCentralSystem, running
 
 REPLY_TIMEOUT_S = 5.0
+OCPP16_SUBPROTOCOL = Subprotocol("ocpp1.6")
 
 ID_TAGS = (
     IdTag("ACCEPTED1", IdTagStatus.ACCEPTED),
@@ -109,12 +111,12 @@ class RawClient:
 async def raw_client(
     ws_url: str, charge_point_id: str, **connect_options: Any
 ) -> AsyncIterator[RawClient]:
-    connect_options.setdefault("subprotocols", ["ocpp1.6"])
+    connect_options.setdefault("subprotocols", [OCPP16_SUBPROTOCOL])
     async with connect(f"{ws_url}/{charge_point_id}", **connect_options) as ws:
         yield RawClient(ws)
 
 
-class StockChargePoint(ChargePoint):  # type: ignore[misc]
+class StockChargePoint(ChargePoint):
     """The ocpp package's own charge point, stock validation on: an independent client."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -183,7 +185,7 @@ async def _serve_quietly(charge_point: ChargePoint) -> None:
 @contextlib.asynccontextmanager
 async def stock_charge_point(ws_url: str, charge_point_id: str) -> AsyncIterator[StockChargePoint]:
     """A connected stock charge point, serving the central system's calls in a task group."""
-    async with connect(f"{ws_url}/{charge_point_id}", subprotocols=["ocpp1.6"]) as ws:
+    async with connect(f"{ws_url}/{charge_point_id}", subprotocols=[OCPP16_SUBPROTOCOL]) as ws:
         charge_point = StockChargePoint(charge_point_id, ws, response_timeout=REPLY_TIMEOUT_S)
         async with asyncio.TaskGroup() as tasks:
             serving = tasks.create_task(_serve_quietly(charge_point))

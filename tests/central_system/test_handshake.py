@@ -9,10 +9,16 @@ from pathlib import Path
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.typing import Subprotocol
 
 from central_system.handshake import Credentials, charge_point_id_from_path, is_authorized
 from central_system.server import RunningCentralSystem, running
-from tests.central_system.conftest import make_config, raw_client, wait_until_connected
+from tests.central_system.conftest import (
+    OCPP16_SUBPROTOCOL,
+    make_config,
+    raw_client,
+    wait_until_connected,
+)
 
 
 def _basic(user: str, password: str) -> str:
@@ -48,13 +54,15 @@ def test_basic_auth_needs_the_charge_point_id_as_username_and_its_password() -> 
 
 
 async def test_offering_bogus_and_ocpp16_gets_ocpp16(central_system: RunningCentralSystem) -> None:
-    async with connect(f"{central_system.ws_url}/CP1", subprotocols=["bogus", "ocpp1.6"]) as ws:
+    async with connect(
+        f"{central_system.ws_url}/CP1", subprotocols=[Subprotocol("bogus"), OCPP16_SUBPROTOCOL]
+    ) as ws:
         assert ws.subprotocol == "ocpp1.6"
 
 
-@pytest.mark.parametrize("offered", [["bogus"], None], ids=["only bogus", "none"])
+@pytest.mark.parametrize("offered", [[Subprotocol("bogus")], None], ids=["only bogus", "none"])
 async def test_a_handshake_without_a_supported_subprotocol_is_refused_with_400(
-    central_system: RunningCentralSystem, offered: list[str] | None
+    central_system: RunningCentralSystem, offered: list[Subprotocol] | None
 ) -> None:
     with pytest.raises(InvalidStatus) as refused:
         async with connect(f"{central_system.ws_url}/CP1", subprotocols=offered):
@@ -74,7 +82,7 @@ async def test_a_path_without_an_id_is_refused_with_404(
     central_system: RunningCentralSystem,
 ) -> None:
     with pytest.raises(InvalidStatus) as refused:
-        async with connect(f"{central_system.ws_url}/", subprotocols=["ocpp1.6"]):
+        async with connect(f"{central_system.ws_url}/", subprotocols=[OCPP16_SUBPROTOCOL]):
             pass
     assert refused.value.response.status_code == 404
 

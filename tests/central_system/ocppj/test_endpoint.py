@@ -20,10 +20,14 @@ from websockets.exceptions import ConnectionClosed
 
 from central_system.server import RunningCentralSystem
 from ocppj import FastValidation, exception_for
-from tests.central_system.conftest import REPLY_TIMEOUT_S, wait_until_connected
+from tests.central_system.conftest import (
+    OCPP16_SUBPROTOCOL,
+    REPLY_TIMEOUT_S,
+    wait_until_connected,
+)
 
 
-class FastChargePoint(FastValidation, ChargePoint):  # type: ignore[misc]
+class FastChargePoint(FastValidation, ChargePoint):
     @on(Action.reset)
     def on_reset(self, type: str) -> call_result.Reset:
         return call_result.Reset(status="Accepted")
@@ -40,7 +44,7 @@ async def _serve(charge_point: ChargePoint) -> None:
 
 @contextlib.asynccontextmanager
 async def fast_charge_point(ws_url: str, charge_point_id: str) -> AsyncIterator[FastChargePoint]:
-    async with connect(f"{ws_url}/{charge_point_id}", subprotocols=["ocpp1.6"]) as ws:
+    async with connect(f"{ws_url}/{charge_point_id}", subprotocols=[OCPP16_SUBPROTOCOL]) as ws:
         charge_point = FastChargePoint(charge_point_id, ws, response_timeout=REPLY_TIMEOUT_S)
         async with asyncio.TaskGroup() as tasks:
             serving = tasks.create_task(_serve(charge_point))
@@ -109,7 +113,7 @@ def test_the_oversized_limit_applies_to_received_frames() -> None:
     assert sent[0][:3] == [4, "m1", "FormationViolation"]
 
 
-class FaultyChargePoint(FastValidation, ChargePoint):  # type: ignore[misc]
+class FaultyChargePoint(FastValidation, ChargePoint):
     @on(Action.reset)
     def on_reset(self, type: str) -> call_result.Reset:
         raise NotImplementedByUs(description="not now")
