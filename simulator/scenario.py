@@ -234,7 +234,8 @@ class ChoiceSpec(Strict):
 
 class DriverSpec(Strict):
     population: int = Field(default=10_000, ge=1)
-    """Distinct drivers per vehicle model; allowances and adapters belong to a driver."""
+    """Distinct drivers in the region, split among vehicle models by share; allowances,
+    adapters and deal enrolment belong to a driver."""
     arrival_soc: Distribution = Field(
         default_factory=lambda: Uniform(dist="uniform", low=0.1, high=0.4)
     )
@@ -450,9 +451,16 @@ def describe(error: ValidationError, data: object) -> str:
         return f"{path}: unknown key"
     if first["type"] == "missing":
         return f"{path}: required key is missing"
+    if first["type"] == "union_tag_invalid":
+        ctx = first.get("ctx", {})
+        key = str(ctx.get("discriminator", "")).strip("'")
+        return f"{path}.{key} = {_short(ctx.get('tag'))}: {message}"
     if not loc:
         return message
-    return f"{path} = {_short(first.get('input'))}: {message}"
+    value = first.get("input")
+    if isinstance(value, dict | list):  # a check on a whole table: the table is not the value
+        return f"{path}: {message}"
+    return f"{path} = {_short(value)}: {message}"
 
 
 def _is_union_tag(part: int | str, data: object, loc: tuple[int | str, ...]) -> bool:

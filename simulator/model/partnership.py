@@ -59,6 +59,16 @@ def energy_price_per_kwh(t: Terms, allowance_left_kwh: float) -> float:
     return deal.price_per_kwh if deal.price_per_kwh is not None else t.list_price_per_kwh
 
 
+def expected_cost(
+    network: Network, t: Terms, allowance_left_kwh: float, energy_kwh: float
+) -> float:
+    """What a driver expects to pay for a session's energy at a network, roaming included."""
+    cost = energy_price_per_kwh(t, allowance_left_kwh) * energy_kwh
+    if not t.member:
+        cost += network.roaming_fee_per_kwh * energy_kwh + network.roaming_fee_per_session
+    return cost
+
+
 def is_free(t: Terms, allowance_left_kwh: float) -> bool:
     """Whether the driver expects this session to cost nothing (they then charge longer)."""
     return energy_price_per_kwh(t, allowance_left_kwh) == 0.0

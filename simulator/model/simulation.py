@@ -222,6 +222,17 @@ class Simulation:
             for v in world.vehicles
             for adapter in (False, True)
         }
+        self._usable_ports: dict[tuple[tuple[int, bool], int], int] = {}
+        self._usable_plugs: dict[tuple[tuple[int, bool], int], frozenset[str]] = {}
+        for key, options in self._options.items():
+            vehicle = world.vehicles[key[0]]
+            plugs = vehicle.connectors | (vehicle.adapter_connectors if key[1] else frozenset())
+            for site, n_ports, _ in options:
+                fits = [p for p in site.site.ports if not plugs.isdisjoint(p.connectors)]
+                self._usable_ports[(key, site.site.index)] = n_ports
+                self._usable_plugs[(key, site.site.index)] = frozenset(
+                    c for p in fits for c in p.connectors
+                )
         self._option_at = {
             key: {option[0].site.position: option for option in options}
             for key, options in self._options.items()
@@ -312,7 +323,8 @@ class Simulation:
         vehicles = world.vehicles
         env = self.env
         cdf = self._vehicle_cdf
-        population = drivers.population
+        # the region's drivers split by model share: every driver visits about as often
+        populations = [max(1, round(drivers.population * v.share)) for v in vehicles]
         draw_soc = drivers.arrival_soc.sampler()
         draw_target = drivers.target_soc.sampler()
         draw_free_target = sampler_or_none(drivers.free_target_soc)
@@ -334,7 +346,7 @@ class Simulation:
             car.arrival_s = t
             vehicle = vehicles[bisect.bisect_right(cdf, r_vehicle.random())]
             car.vehicle = vehicle
-            driver = car.driver = int(r_driver.random() * population)
+            driver = car.driver = int(r_driver.random() * populations[vehicle.index])
             share = vehicle.adapter_share
             key = car.key = (
                 vehicle.index,
@@ -414,13 +426,10 @@ class Simulation:
         here = int(car.location * len(self.sites))
         networks = self.networks
         allowed = []
-        if choice.candidates is None:
-            considered = options
-            limit = len(options)
-        else:  # the nearest sites along the corridor, nearest first
-            at = self._option_at[car.key]
-            considered = [at[i] for i in self._nearest[here] if i in at]
-            limit = choice.candidates
+        # the sites along the corridor, nearest first; at most `candidates` of them
+        at = self._option_at[car.key]
+        considered = [at[i] for i in self._nearest[here] if i in at]
+        limit = choice.candidates or len(considered)
         for site, n_ports, best_kw in considered:
             network_id = site.site.network
             t = self._terms_for(car, network_id)
@@ -437,10 +446,12 @@ class Simulation:
         ring = self._ring[here]
         utilities = []
         for site, n_ports, best_kw, t in allowed:
-            price = partnership.energy_price_per_kwh(t, self._allowance_left(car, t))
+            cost = partnership.expected_cost(
+                networks[site.site.network], t, self._allowance_left(car, t), demand_kwh
+            )
             detour_km = ring[site.site.position] * choice.site_spacing_km
             u = (
-                choice.price_weight * price * demand_kwh
+                choice.price_weight * cost
                 + choice.wait_weight * self._predicted_wait_s(site, car) / 60.0
                 + choice.power_weight * best_kw
                 + choice.perk_weight * (1.0 if t.perk else 0.0)
@@ -468,21 +479,27 @@ class Simulation:
         )
 
     def _predicted_wait_s(self, site: SiteRuntime, car: Car) -> float:
+        """What a driver expects to wait: the cars ahead that compete for the same ports,
+        served by those ports at the site's mean occupancy so far."""
         if self._free_port(site, car) is not None:
             return 0.0
+        usable = self._usable_plugs[(car.key, site.site.index)]
+        ahead = sum(1 for c in site.queue if not c.connectors.isdisjoint(usable))
         mean_occupancy_s = site.occupancy_total_s / site.occupancy_n
-        return (len(site.queue) + 1) * mean_occupancy_s / len(site.ports)
+        return (ahead + 1) * mean_occupancy_s / self._usable_ports[(car.key, site.site.index)]
 
     def _free_port(self, site: SiteRuntime, car: Car) -> PortRuntime | None:
+        """The most powerful free port the car fits; among equals the one with the fewest
+        other connectors, so that a CCS car leaves the CCS/CHAdeMO dispenser to a Leaf."""
         best = None
-        best_kw = -1.0
+        best_rank = (-1.0, 0)
         peak = car.vehicle.peak_kw
         for p in site.free:
             if car.connectors.isdisjoint(p.port.connectors):
                 continue
-            kw = min(p.port.power_kw, peak)
-            if kw > best_kw:
-                best, best_kw = p, kw
+            rank = (min(p.port.power_kw, peak), -len(p.port.connectors))
+            if rank > best_rank:
+                best, best_rank = p, rank
         return best
 
     # --- a visit ------------------------------------------------------------------------
