@@ -64,21 +64,16 @@ class Profile:
 
     battery_kwh: float
     pieces: tuple[Piece, ...]
-
-    @property
-    def flat_kw(self) -> float | None:
-        """The constant power of a flat profile; None when power varies with SoC."""
-        if len(self.pieces) == 1 and self.pieces[0].slope_kw == 0:
-            return self.pieces[0].kw_from
-        return None
+    flat_kw: float | None = None
+    """The constant power of a flat profile; None when power varies with SoC."""
 
     def power_kw(self, soc: float) -> float:
         return self._piece(soc).kw(soc)
 
     def hours_between(self, soc_from: float, soc_to: float) -> float:
         """Charging time from one SoC to a higher one."""
-        if len(self.pieces) == 1 and self.pieces[0].slope_kw == 0:  # flat: the common case
-            return self.battery_kwh * (soc_to - soc_from) / self.pieces[0].kw_from
+        if self.flat_kw is not None:  # the common case of the validation scenarios
+            return self.battery_kwh * (soc_to - soc_from) / self.flat_kw
         hours = 0.0
         for piece in self.pieces:
             lo = max(soc_from, piece.soc_from)
@@ -102,8 +97,8 @@ class Profile:
 
     def segments(self, soc_from: float, soc_to: float) -> list[tuple[float, float, float, float]]:
         """(hours, energy_kwh, kw_start, kw_end) for each linear piece crossed, in order."""
-        if len(self.pieces) == 1 and self.pieces[0].slope_kw == 0:
-            kw = self.pieces[0].kw_from
+        if self.flat_kw is not None:
+            kw = self.flat_kw
             energy = self.battery_kwh * (soc_to - soc_from)
             return [(energy / kw, energy, kw, kw)] if soc_to > soc_from else []
         out = []
@@ -150,7 +145,7 @@ def profile(curve: Curve, battery_kwh: float, peak_kw: float, limit_kw: float) -
     """
     if curve.is_flat:
         kw = min(peak_kw, limit_kw)
-        return Profile(battery_kwh, (Piece(0.0, UNBOUNDED_SOC, kw, 0.0),))
+        return Profile(battery_kwh, (Piece(0.0, UNBOUNDED_SOC, kw, 0.0),), flat_kw=kw)
     # breakpoints over [0, 1] of the car's own acceptance
     points = [(0.0, curve.fraction[0] * peak_kw)]
     points += [(s, f * peak_kw) for s, f in zip(curve.soc, curve.fraction, strict=True) if s > 0]

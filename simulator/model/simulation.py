@@ -565,12 +565,12 @@ class Simulation:
 
     def _plug_in(self, car: Car, port: PortRuntime) -> None:
         car.wait_s = self.env.now - car.arrival_s
-        car.connector = self._connector(car, port)
         self._next_transaction += 1
         port.transaction = self._next_transaction
         if self._sync:  # the fast engine's central system accepts every tag, at once
             self._start_charging(car, port)
             return
+        car.connector = self._connector(car, port)
         self._status(port, PortStatus.PREPARING, car.connector)
         reply = self._send(port, Authorize(car.id_tag, self.env.now), wait=True)
         assert reply is not None
