@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 
 from simulator.errors import UserError
-from simulator.experiment.replications import Run, Task, simulate, summary_of
+from simulator.experiment.replications import Run, Task, one_line, run_on_worker, summary_of
 
 CONNECT_TIMEOUT_S = 10
 WORKERS_TIMEOUT_S = 30
@@ -64,7 +64,9 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Iterato
             try:
                 client = Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
             except (OSError, TimeoutError, ValueError) as e:
-                raise UserError(f"--scheduler {scheduler}: cannot connect ({_line(e)})") from None
+                raise UserError(
+                    f"--scheduler {scheduler}: cannot connect ({one_line(e)})"
+                ) from None
             stack.callback(client.close)
             try:
                 client.wait_for_workers(1, timeout=WORKERS_TIMEOUT_S)
@@ -93,7 +95,7 @@ def _check_workers(client: object, scheduler: str | None) -> None:
         client.run(_worker_probe)  # type: ignore[attr-defined]
     except Exception as e:
         where = f"--scheduler {scheduler}" if scheduler else "local cluster"
-        raise UserError(f"{where}: workers cannot run chargenet ({_line(e)})") from None
+        raise UserError(f"{where}: workers cannot run chargenet ({one_line(e)})") from None
 
 
 def _worker_probe() -> bool:
@@ -112,7 +114,7 @@ def execute(
     token = uuid.uuid4().hex[:8]
     futures = {
         client.submit(  # type: ignore[attr-defined]
-            simulate,
+            run_on_worker,
             dict(task.scenario),
             task.days,
             task.seed,
@@ -134,16 +136,12 @@ def execute(
 
 def _collect(task: Task, future: object) -> Run:
     if future.status != "finished":  # type: ignore[attr-defined]
-        return Run(task, None, _line(future.exception()))  # type: ignore[attr-defined]
+        # the worker died, or Dask gave up on the task (KilledWorker)
+        return Run(task, None, one_line(future.exception()))  # type: ignore[attr-defined]
+    answer = future.result()  # type: ignore[attr-defined]
+    if "error" in answer:
+        return Run(task, None, str(answer["error"]))
     try:
-        return Run(task, summary_of(future.result()))  # type: ignore[attr-defined]
+        return Run(task, summary_of(answer["summary"]))
     except Exception as e:
-        return Run(task, None, f"unreadable result ({_line(e)})")
-
-
-def _line(error: BaseException | None) -> str:
-    if error is None:
-        return "unknown error"
-    text = str(error).strip().splitlines()
-    name = type(error).__name__
-    return f"{name}: {text[0]}" if text else name
+        return Run(task, None, f"unreadable result ({one_line(e)})")

@@ -83,6 +83,24 @@ def simulate(scenario: Mapping[str, Any], days: float | None, seed: int) -> dict
     return summary.model_copy(update={"ports": {}}).model_dump(exclude_none=True)
 
 
+def run_on_worker(scenario: Mapping[str, Any], days: float | None, seed: int) -> dict[str, Any]:
+    """The task a worker runs: {"summary": data} or {"error": one line}. Errors are caught on
+    the worker so that only one line, never a traceback, crosses the wire; the worker dying is
+    left to Dask."""
+    try:
+        return {"summary": simulate(scenario, days, seed)}
+    except Exception as e:
+        return {"error": one_line(e)}
+
+
+def one_line(error: BaseException | None) -> str:
+    if error is None:
+        return "unknown error"
+    text = str(error).strip().splitlines()
+    name = type(error).__name__
+    return f"{name}: {text[0]}" if text else name
+
+
 def summary_of(data: Mapping[str, Any]) -> Summary:
     """A worker's answer back as a Summary: a worker running another version fails here."""
     return Summary.model_validate(data)
