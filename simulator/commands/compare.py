@@ -20,7 +20,7 @@ from simulator import scenario as sc
 from simulator.commands._common import positive_float, positive_int, prepare_out, write_atomic
 from simulator.errors import EXIT_FAILURE, UserError
 from simulator.experiment import comparison as cmp
-from simulator.experiment.progress import run_tasks
+from simulator.experiment.progress import cluster, run_tasks
 from simulator.experiment.replications import plan, scenario_data, seed_of
 from simulator.experiment.tables import csv_text, intervals_frame, parquet_bytes, runs_frame
 from simulator.reports import estimates as tables
@@ -93,7 +93,6 @@ def labels_of(paths: list[Path], scenarios: list[sc.Scenario]) -> list[str]:
 def main(args: argparse.Namespace, console: Console) -> int:
     check_replications(args.replications)
     scenarios = [sc.load(p) for p in args.scenarios]
-    out = prepare_out(args.out)
     labels = labels_of(args.scenarios, scenarios)
     base_seed = args.seed if args.seed is not None else scenarios[0].simulation.seed
     seeds = [seed_of(base_seed, k) for k in range(args.replications)]
@@ -103,7 +102,9 @@ def main(args: argparse.Namespace, console: Console) -> int:
         base_seed=base_seed,
         days=args.days,
     )
-    runs = run_tasks(tasks, scheduler=args.scheduler, workers=args.workers, quiet=args.quiet)
+    with cluster(args.scheduler, args.workers, len(tasks)) as client:
+        out = prepare_out(args.out)
+        runs = run_tasks(client, tasks, quiet=args.quiet)
 
     comparison = cmp.compare(labels, runs)
     docs = [
@@ -143,12 +144,14 @@ def main(args: argparse.Namespace, console: Console) -> int:
         console.print(
             f"wrote {out / 'compare.json'}, compare.csv, replications.parquet and compare.html",
             highlight=False,
+            soft_wrap=True,
         )
     failed = sum(1 for r in runs if not r.ok)
     if failed:
         Console(stderr=True, highlight=False).print(
             f"chargenet: {failed} of {len(runs)} runs failed; the results cover the others",
             markup=False,
+            soft_wrap=True,
         )
         return EXIT_FAILURE
     return 0

@@ -22,7 +22,7 @@ from simulator.commands.compare import add_experiment_options, check_replication
 from simulator.errors import EXIT_FAILURE
 from simulator.experiment import sweep as sw
 from simulator.experiment.grid import grid, parse_vary
-from simulator.experiment.progress import run_tasks
+from simulator.experiment.progress import cluster, run_tasks
 from simulator.experiment.replications import seed_of
 from simulator.experiment.tables import csv_text, parquet_bytes
 from simulator.reports import estimates as tables
@@ -55,11 +55,12 @@ def main(args: argparse.Namespace, console: Console) -> int:
     base = sc.load(args.scenario)
     varies = [parse_vary(text) for text in args.vary]
     points = grid(base, varies)
-    out = prepare_out(args.out)
     base_seed = args.seed if args.seed is not None else base.simulation.seed
     seeds = [seed_of(base_seed, k) for k in range(args.replications)]
     tasks = sw.tasks(points, replications=args.replications, base_seed=base_seed, days=args.days)
-    runs = run_tasks(tasks, scheduler=args.scheduler, workers=args.workers, quiet=args.quiet)
+    with cluster(args.scheduler, args.workers, len(tasks)) as client:
+        out = prepare_out(args.out)
+        runs = run_tasks(client, tasks, quiet=args.quiet)
 
     result = sw.summarize(
         scenario=base.name,
@@ -83,12 +84,14 @@ def main(args: argparse.Namespace, console: Console) -> int:
             f"wrote {out / 'sweep.csv'}, sweep.parquet, sweep_intervals.csv, sweep.json "
             "and sweep.html",
             highlight=False,
+            soft_wrap=True,
         )
     failed = sum(1 for r in runs if not r.ok)
     if failed:
         Console(stderr=True, highlight=False).print(
             f"chargenet: {failed} of {len(runs)} runs failed; the results cover the others",
             markup=False,
+            soft_wrap=True,
         )
         return EXIT_FAILURE
     return 0

@@ -1,7 +1,8 @@
 """Running an experiment's tasks on Dask: a local cluster by default, or an existing scheduler.
 
-The local cluster is processes (one thread each, at most one per core), bound to 127.0.0.1,
-with no dashboard and its logging turned down to errors; nothing needs to be started by hand.
+The local cluster is processes (one thread each, at most one per core), bound to 127.0.0.1
+(its HTTP endpoint on a free port), with its logging and warnings kept off the terminal;
+nothing needs to be started by hand.
 `--scheduler ADDRESS` sends the same tasks to a running cluster instead; its workers need
 chargenet installed (checked before anything is submitted).
 
@@ -15,6 +16,7 @@ import contextlib
 import logging
 import os
 import uuid
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 
 from simulator.errors import UserError
@@ -45,7 +47,9 @@ def quiet_dask() -> Iterator[None]:
     for lg in loggers:
         lg.setLevel(logging.CRITICAL)
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", module=r"distributed\.")
+            yield
     finally:
         for lg, level in zip(loggers, levels, strict=True):
             lg.setLevel(level)
@@ -80,7 +84,7 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Iterato
                 threads_per_worker=1,
                 processes=True,
                 host="127.0.0.1",
-                dashboard_address=None,
+                dashboard_address="127.0.0.1:0",  # its HTTP server; never the busy :8787
                 silence_logs=logging.CRITICAL,
             )
             stack.callback(cluster.close)

@@ -3,7 +3,8 @@ a progress bar (stderr), and report each failing run in one line as it happens."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 
 from rich.console import Console
 from rich.progress import (
@@ -19,31 +20,37 @@ from simulator.experiment.execution import connect, default_workers, execute
 from simulator.experiment.replications import Run, Task
 
 
+@contextlib.contextmanager
+def cluster(scheduler: str | None, workers: int | None, tasks: int) -> Iterator[object]:
+    """A Dask client for `tasks` runs: the scheduler given, or a local cluster of `workers`
+    processes (default: one per core, at most one per task)."""
+    if scheduler is None and workers is None:
+        workers = default_workers(tasks)
+    with connect(scheduler, workers) as client:
+        yield client
+
+
 def run_tasks(
+    client: object,
     tasks: Sequence[Task],
     *,
-    scheduler: str | None,
-    workers: int | None,
     quiet: bool = False,
     stderr: Console | None = None,
 ) -> list[Run]:
+    """Run the tasks, counting finished runs on a progress bar and reporting each failing run
+    in one line (stderr) as it happens."""
     err = stderr or Console(stderr=True, highlight=False)
-    if scheduler is None and workers is None:
-        workers = default_workers(len(tasks))
-    with (
-        connect(scheduler, workers) as client,
-        Progress(
-            TextColumn("runs"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[failed]}"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=err,
-            transient=True,
-            disable=quiet,
-        ) as bar,
-    ):
+    with Progress(
+        TextColumn("runs"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[failed]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=quiet or not err.is_terminal,
+    ) as bar:
         progress = bar.add_task("runs", total=len(tasks), failed="")
         failed = 0
 
@@ -51,7 +58,7 @@ def run_tasks(
             nonlocal failed
             if not run.ok:
                 failed += 1
-                err.print(f"chargenet: {run.failure()}", markup=False)
+                err.print(f"chargenet: {run.failure()}", markup=False, soft_wrap=True)
             bar.update(progress, advance=1, failed=f"{failed} failed" if failed else "")
 
         return execute(client, tasks, on_run)

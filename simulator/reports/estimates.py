@@ -64,9 +64,10 @@ def comparison_tables(comparison: Comparison) -> list[Table]:
 def sweep_table(result: SweepResult) -> Table:
     level = f"{result.level:.0%}"
     table = Table(
-        title=f"{result.scenario}: all networks, mean ± {level} half-width", title_justify="left"
+        title=Text(f"{result.scenario}: all networks, mean ± {level} half-width"),
+        title_justify="left",
     )
-    table.add_column("point")
+    table.add_column("point", overflow="fold")
     metrics = (
         "occupancy_utilization",
         "p_wait",
@@ -76,13 +77,13 @@ def sweep_table(result: SweepResult) -> Table:
         "revenue",
     )
     for m in metrics:
-        table.add_column(info(m).axis, justify="right")
+        table.add_column(Text(info(m).axis), justify="right")
     for p in result.points:
         est = result.estimates[p.index]
         table.add_row(
-            p.label,
+            Text(p.label),
             *(
-                interval_cell(est.get(Key("totals", TOTAL_GROUP, "all", m)), m).text
+                Text(interval_cell(est.get(Key("totals", TOTAL_GROUP, "all", m)), m).text)
                 for m in metrics
             ),
         )
