@@ -70,6 +70,10 @@ class Station(Protocol):
 
     def heartbeat_changed(self, index: int) -> None: ...
 
+    def enqueued(self, index: int) -> None:
+        """A message joined the charge point's queue."""
+        ...
+
     def answered(self, index: int) -> None:
         """A queued message got its reply (or was given up)."""
         ...
@@ -137,6 +141,8 @@ class OcppClient(FastValidation):
         self._backoff: Backoff | None = None
         self.connections = 0
         self.boots = 0
+        self.connect_gate: asyncio.Semaphore | None = None
+        """Limits handshakes in flight when a whole fleet connects at once."""
 
     # --- what a version module provides -------------------------------------------------
 
@@ -200,6 +206,7 @@ class OcppClient(FastValidation):
     ) -> None:
         validate_request(self.wire_version, action, payload)
         self._queue.append(self._pending(action, payload, request, waiter, transactional))
+        self.station.enqueued(self.index)
 
     def _pending(
         self,
@@ -304,9 +311,7 @@ class OcppClient(FastValidation):
     def _refused(self, pending: Pending, error: CallError) -> None:
         attempts = self.config.int_value("TransactionMessageAttempts")
         if pending.transactional and pending.attempt < attempts:
-            LOGGER.info(
-                "%s: %s refused (%s), retrying", self.id, pending.action, error.error_code
-            )
+            LOGGER.info("%s: %s refused (%s), retrying", self.id, pending.action, error.error_code)
             retry = self._pending(
                 pending.action, pending.payload, pending.request, pending.waiter, True
             )
@@ -377,7 +382,11 @@ class OcppClient(FastValidation):
         offline_since: float | None = None
         while not self._closing:
             try:
-                ws = await open_connection(self.id, self.transport)
+                if self.connect_gate is None:
+                    ws = await open_connection(self.id, self.transport)
+                else:
+                    async with self.connect_gate:
+                        ws = await open_connection(self.id, self.transport)
             except BackendError as error:
                 if self.connections == 0:
                     raise

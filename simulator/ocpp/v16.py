@@ -143,15 +143,15 @@ class ChargePointV16(OcppClient, ChargePoint):
 
     def _status_changes(self, change: StatusChange) -> list[tuple[str, dict[str, Any], bool]]:
         status = change.status.value
-        connectors = range(len(self._status)) if change.connector_id == 0 else (change.connector_id,)
+        connectors = (
+            range(len(self._status)) if change.connector_id == 0 else (change.connector_id,)
+        )
         out = []
         at = self.clock.iso(change.at_s)
         for c in connectors:
             if self._status[c] != status:
                 self._status[c] = status
-                out.append(
-                    (Action.status_notification.value, self._status_payload(c, at), False)
-                )
+                out.append((Action.status_notification.value, self._status_payload(c, at), False))
         return out
 
     def _status_payload(self, connector_id: int, at: str) -> dict[str, Any]:
@@ -168,7 +168,10 @@ class ChargePointV16(OcppClient, ChargePoint):
         self._meter_wh = sample.energy_wh
         if sample.context == _PERIODIC:
             interval_s = self.config.int_value("MeterValueSampleInterval")
-            if interval_s == 0 or sample.at_s - self._last_periodic_s < interval_s - SAMPLE_EPSILON_S:
+            if (
+                interval_s == 0
+                or sample.at_s - self._last_periodic_s < interval_s - SAMPLE_EPSILON_S
+            ):
                 return []
             self._last_periodic_s = sample.at_s
         transaction_id = self._bind(sample.transaction_ref)
@@ -192,28 +195,49 @@ class ChargePointV16(OcppClient, ChargePoint):
         out = []
         if _ENERGY in wanted:
             out.append(
-                {"value": str(sample.energy_wh), "context": context, "measurand": _ENERGY,
-                 "unit": UnitOfMeasure.wh.value}
+                {
+                    "value": str(sample.energy_wh),
+                    "context": context,
+                    "measurand": _ENERGY,
+                    "unit": UnitOfMeasure.wh.value,
+                }
             )
         if _POWER in wanted:
             out.append(
-                {"value": f"{power_w:.0f}", "context": context, "measurand": _POWER,
-                 "unit": UnitOfMeasure.w.value}
+                {
+                    "value": f"{power_w:.0f}",
+                    "context": context,
+                    "measurand": _POWER,
+                    "unit": UnitOfMeasure.w.value,
+                }
             )
         if _CURRENT in wanted and sample.voltage_v > 0:
             out.append(
-                {"value": f"{power_w / sample.voltage_v:.1f}", "context": context,
-                 "measurand": _CURRENT, "unit": UnitOfMeasure.a.value}
+                {
+                    "value": f"{power_w / sample.voltage_v:.1f}",
+                    "context": context,
+                    "measurand": _CURRENT,
+                    "unit": UnitOfMeasure.a.value,
+                }
             )
         if _VOLTAGE in wanted:
             out.append(
-                {"value": f"{sample.voltage_v:.0f}", "context": context, "measurand": _VOLTAGE,
-                 "unit": UnitOfMeasure.v.value}
+                {
+                    "value": f"{sample.voltage_v:.0f}",
+                    "context": context,
+                    "measurand": _VOLTAGE,
+                    "unit": UnitOfMeasure.v.value,
+                }
             )
         if _SOC in wanted and sample.soc is not None:
             out.append(
-                {"value": f"{sample.soc * 100.0:.1f}", "context": context, "measurand": _SOC,
-                 "location": "EV", "unit": UnitOfMeasure.percent.value}
+                {
+                    "value": f"{sample.soc * 100.0:.1f}",
+                    "context": context,
+                    "measurand": _SOC,
+                    "location": "EV",
+                    "unit": UnitOfMeasure.percent.value,
+                }
             )
         return out
 
@@ -221,7 +245,9 @@ class ChargePointV16(OcppClient, ChargePoint):
         self._meter_wh = stop.meter_stop_wh
         transaction_id = self._bind(stop.transaction_ref)
         if transaction_id is None:
-            self.logger.warning("%s: stop of a transaction the central system never numbered", self.id)
+            self.logger.warning(
+                "%s: stop of a transaction the central system never numbered", self.id
+            )
             return []
         del self._tx_ids[stop.transaction_ref]
         for connector, active in list(self._active.items()):
@@ -279,9 +305,7 @@ class ChargePointV16(OcppClient, ChargePoint):
         )
 
     @on(Action.remote_stop_transaction)
-    def on_remote_stop_transaction(
-        self, transaction_id: int
-    ) -> call_result.RemoteStopTransaction:
+    def on_remote_stop_transaction(self, transaction_id: int) -> call_result.RemoteStopTransaction:
         accepted = False
         if transaction_id in self._active.values():
             refs = [r for r, t in self._tx_ids.items() if t == transaction_id]

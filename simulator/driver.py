@@ -1,0 +1,388 @@
+"""The driver: the one place where virtual time meets the event loop (the OCPP engine).
+
+    connect every charge point (boot, initial StatusNotification)
+    while the next event is before the horizon:
+        send the heartbeats due before it (virtual time, only from idle charge points)
+        run the SimPy event; when the instant's flush hands over a batch:
+            queue every request on its charge point's connection (in issue order)
+            await the replies the model waits on; resolve them in the order they were issued
+    drain the queues, disconnect
+
+Notifications (status, meter values, stop, heartbeats) are not awaited before virtual time
+moves on: the physics never waits on them, and each connection still sends them one CALL at a
+time in issue order. A bounded backlog keeps the run from racing ahead of the wire. Replies the
+model does wait on (Authorize, StartTransaction) arrive at the same virtual instant they were
+asked at, exactly as the fast engine answers them, so a seed gives the same records on both.
+
+Calls the central system initiates run between two SimPy steps and enter the model at the
+current virtual instant (in paced mode: at the virtual time the wall clock has reached).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import logging
+import os
+import resource
+import ssl
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from simpy.core import EmptySchedule
+
+from simulator.model.records import Records
+from simulator.model.requests import Reply, StopReason
+from simulator.model.simulation import Outgoing, Simulation
+from simulator.model.world import DAY_S, World
+from simulator.ocpp.builtin_csms import BuiltinCsms
+from simulator.ocpp.client import OcppClient
+from simulator.ocpp.clock import VirtualClock
+from simulator.ocpp.message_log import MessageLog
+from simulator.ocpp.transport import BackendError, TransportConfig
+from simulator.ocpp.v16 import ChargePointV16
+
+LOGGER = logging.getLogger("simulator.driver")
+
+Progress = Callable[[float, float], None]
+
+BACKLOG_HIGH = 4096  # queued notifications before virtual time waits for the wire
+BACKLOG_LOW = 1024
+YIELD_EVERY_STEPS = 64  # let replies and central-system calls in at least this often
+CONNECT_CONCURRENCY = 64  # handshakes in flight while connecting the fleet
+WATCHDOG_PERIOD_S = 0.25
+FILES_PER_CHARGE_POINT = 1
+
+
+class Driver:
+    """Runs one world over OCPP against a central system at `transport.url`."""
+
+    def __init__(
+        self,
+        world: World,
+        transport: TransportConfig,
+        *,
+        pace: float | None = None,
+        message_log: Path | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.world = world
+        self.transport = transport
+        self.pace = pace
+        self.progress = progress
+        self.clock = VirtualClock(world.start)
+        self.sim = Simulation(
+            world, on_flush=self._on_flush, meter_interval_s=world.meter_interval_s
+        )
+        self._batch: list[Outgoing] = []
+        self._now_s = 0.0
+        self._log = (
+            MessageLog(message_log, self.clock, self.now_s) if message_log is not None else None
+        )
+        prefix = uuid.uuid4().hex[:8] + "-"  # message ids stay unique across runs on one DB
+        self.clients: list[OcppClient] = [
+            ChargePointV16(
+                i, port, self, transport, self.clock, message_log=self._log, id_prefix=prefix
+            )
+            for i, port in enumerate(world.ports)
+        ]
+        self._backlog = 0
+        self._drained = asyncio.Event()
+        self._ready = 0
+        self._all_ready = asyncio.Event()
+        self._heartbeats: list[tuple[float, int, int]] = []  # (due, index, generation)
+        self._heartbeat_generation = [0] * len(self.clients)
+        self._last_sent_s = [0.0] * len(self.clients)
+        self._wake = asyncio.Event()
+        self._sleeping = False
+        self._wall0 = 0.0
+        self._running = False
+        self._finished = False
+        self.messages = 0
+
+    # --- the run ------------------------------------------------------------------------
+
+    async def run(self) -> Records:
+        _raise_file_limit(len(self.clients) * FILES_PER_CHARGE_POINT + 256)
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+                for client in self.clients:
+                    client.connect_gate = gate
+                    tasks.create_task(client.run())
+                watchdog = tasks.create_task(self._watchdog())
+                if self.clients:
+                    await self._all_ready.wait()
+                self._running = True
+                await self._lockstep()
+                self._running = False
+                self._finished = True
+                await self._drain()
+                watchdog.cancel()
+                await asyncio.gather(*(c.close() for c in self.clients))
+        except* BackendError as group:
+            raise group.exceptions[0] from None
+        finally:
+            if self._log is not None:
+                self._log.close()
+        return self.sim.finish()
+
+    async def _lockstep(self) -> None:
+        env = self.sim.env
+        horizon_s = self.world.horizon_s
+        heartbeats = self._heartbeats
+        next_report_s = min(DAY_S, horizon_s)
+        loop = asyncio.get_running_loop()
+        self._wall0 = loop.time()
+        steps = 0
+        while True:
+            t = env.peek()
+            if heartbeats and heartbeats[0][0] <= t and heartbeats[0][0] < horizon_s:
+                await self._heartbeat(heapq.heappop(heartbeats))
+                continue
+            if t >= horizon_s:
+                break
+            if self.pace is not None and await self._pace_until(t):
+                continue  # a central system's call entered the model: look again
+            self._now_s = t
+            try:
+                env.step()
+            except EmptySchedule:
+                break
+            if self._batch:
+                batch, self._batch = self._batch, []
+                await self._dispatch(batch)
+            else:
+                steps += 1
+                if steps % YIELD_EVERY_STEPS == 0:
+                    await asyncio.sleep(0)
+            if self.progress is not None and env.now >= next_report_s:
+                self.progress(min(env.now, horizon_s), horizon_s)
+                next_report_s = min(next_report_s + DAY_S, horizon_s)
+        if env.now < horizon_s:
+            env.run(until=horizon_s)  # nothing left before it: only the clock moves, as on the fast engine
+        self._now_s = horizon_s
+        if self.progress is not None:
+            self.progress(horizon_s, horizon_s)
+
+    def _on_flush(self, batch: list[Outgoing]) -> None:
+        self._batch.extend(batch)
+
+    async def _dispatch(self, batch: list[Outgoing]) -> None:
+        loop = asyncio.get_running_loop()
+        clients = self.clients
+        waiting: list[tuple[Outgoing, asyncio.Future[Reply]]] = []
+        touched: list[OcppClient] = []
+        now = self.sim.env.now
+        for out in batch:
+            client = clients[out.port]
+            waiter: asyncio.Future[Reply] | None = None
+            if out.reply is not None:
+                waiter = loop.create_future()
+                waiting.append((out, waiter))
+            if client.submit(out.request, waiter):
+                self._last_sent_s[out.port] = now
+                touched.append(client)
+        for client in touched:
+            await client.pump()
+        if self._backlog > BACKLOG_HIGH:
+            self._drained.clear()
+            await self._drained.wait()
+        if not waiting:
+            return
+        replies = [await waiter for _, waiter in waiting]
+        for (out, _), reply in zip(waiting, replies, strict=True):
+            assert out.reply is not None
+            out.reply.succeed(reply)
+
+    async def _drain(self) -> None:
+        while self._backlog > 0:
+            self._drained.clear()
+            if self._backlog > 0:
+                await self._drained.wait()
+
+    async def _heartbeat(self, entry: tuple[float, int, int]) -> None:
+        due_s, index, generation = entry
+        if generation != self._heartbeat_generation[index]:
+            return
+        client = self.clients[index]
+        interval_s = float(client.heartbeat_interval_s)
+        after_last_s = self._last_sent_s[index] + interval_s
+        if after_last_s > due_s:
+            # OCPP 1.6 lets a charge point skip the heartbeat after other traffic
+            heapq.heappush(self._heartbeats, (after_last_s, index, generation))
+            return
+        self._now_s = due_s
+        client.heartbeat()
+        self._last_sent_s[index] = due_s
+        heapq.heappush(self._heartbeats, (due_s + interval_s, index, generation))
+        await client.pump()
+
+    async def _pace_until(self, t: float) -> bool:
+        """Sleep until the wall clock reaches virtual time t; True when woken early by a
+        central system's call (the schedule may have changed)."""
+        assert self.pace is not None
+        loop = asyncio.get_running_loop()
+        delay_s = self._wall0 + t / self.pace - loop.time()
+        if delay_s <= 0:
+            return False
+        self._wake.clear()
+        self._sleeping = True
+        try:
+            async with asyncio.timeout(delay_s):
+                await self._wake.wait()
+        except TimeoutError:
+            return False
+        finally:
+            self._sleeping = False
+        return True
+
+    async def _watchdog(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(WATCHDOG_PERIOD_S)
+            now = loop.time()
+            for client in self.clients:
+                await client.tick(now)
+
+    # --- the Station the charge points see ----------------------------------------------
+
+    def now_s(self) -> float:
+        return self._now_s
+
+    def enqueued(self, index: int) -> None:
+        self._backlog += 1
+
+    def answered(self, index: int) -> None:
+        self._backlog -= 1
+        self.messages += 1
+        if self._backlog <= BACKLOG_LOW:
+            self._drained.set()  # also wakes _drain() at every answer below the mark
+
+    def ready(self, index: int) -> None:
+        self._ready += 1
+        if self._ready == len(self.clients):
+            self._all_ready.set()
+
+    def heartbeat_changed(self, index: int) -> None:
+        self._heartbeat_generation[index] += 1
+        interval_s = float(self.clients[index].heartbeat_interval_s)
+        due_s = max(self._now_s, self._last_sent_s[index]) + interval_s
+        heapq.heappush(self._heartbeats, (due_s, index, self._heartbeat_generation[index]))
+
+    def _enter(self) -> bool:
+        """Bring the model to the current virtual instant before a central system's call
+        changes it; False once the run is over."""
+        if self._finished or not self._running:
+            return False
+        env = self.sim.env
+        if self.pace is not None and self._sleeping:
+            loop = asyncio.get_running_loop()
+            t = (loop.time() - self._wall0) * self.pace
+            if env.now < t < env.peek():
+                env.run(until=t)
+                self._now_s = t
+        self._wake.set()
+        return True
+
+    def remote_start(self, index: int, id_tag: str) -> bool:
+        return self._enter() and self.sim.remote_start(self.world.ports[index].id, id_tag)
+
+    def remote_stop(self, index: int, transaction_ref: int) -> bool:
+        if not self._enter():
+            return False
+        port = self.sim.ports[index]
+        if transaction_ref < 0:
+            transaction_ref = port.transaction
+        if port.transaction != transaction_ref:
+            return False
+        return self.sim.remote_stop(transaction_ref)
+
+    def change_availability(self, index: int, operative: bool) -> str:
+        if not self._enter():
+            return "Rejected"
+        return self.sim.change_availability(self.world.ports[index].id, operative)
+
+    def reset(self, index: int, hard: bool) -> bool:
+        if not self._enter():
+            return False
+        return self.sim.reset(self.world.ports[index].id, hard)
+
+    def unlock(self, index: int, connector_id: int) -> bool:
+        if not self._enter():
+            return False
+        port = self.sim.ports[index]
+        # the model has no UnlockCommand stop reason yet: an unlock ends the charge remotely
+        return self.sim.stop_charging(port, StopReason.REMOTE)
+
+
+def _raise_file_limit(wanted: int) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+def ssl_context(ca_file: Path | None) -> ssl.SSLContext | None:
+    """Verify the central system's certificate against `ca_file` (or the system's CAs)."""
+    if ca_file is None:
+        return None
+    context = ssl.create_default_context(cafile=os.fspath(ca_file))
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+async def run_ocpp_async(
+    world: World,
+    *,
+    csms_url: str | None = None,
+    pace: float | None = None,
+    message_log: Path | None = None,
+    progress: Progress | None = None,
+    csms_db: Path | None = None,
+    password: str | None = None,
+    ca_file: Path | None = None,
+    transport: TransportConfig | None = None,
+) -> Records:
+    """Run `world` over OCPP 1.6J. With no `csms_url` the built-in central system runs as
+    its own process for the run (its store at `csms_db`, or a temporary file), with every id
+    tag accepted, as the fast engine does."""
+    if csms_url is None:
+        async with BuiltinCsms(db=csms_db, password=password) as csms:
+            config = transport or TransportConfig(csms.ws_url, password=password)
+            return await Driver(
+                world, config, pace=pace, message_log=message_log, progress=progress
+            ).run()
+    config = transport or TransportConfig(
+        csms_url, password=password, ssl_context=ssl_context(ca_file)
+    )
+    return await Driver(world, config, pace=pace, message_log=message_log, progress=progress).run()
+
+
+def run_ocpp(
+    world: World,
+    *,
+    csms_url: str | None = None,
+    pace: float | None = None,
+    message_log: Path | None = None,
+    progress: Progress | None = None,
+    csms_db: Path | None = None,
+    password: str | None = None,
+    ca_file: Path | None = None,
+) -> Records:
+    """`run_ocpp_async` on a fresh event loop."""
+    return asyncio.run(
+        run_ocpp_async(
+            world,
+            csms_url=csms_url,
+            pace=pace,
+            message_log=message_log,
+            progress=progress,
+            csms_db=csms_db,
+            password=password,
+            ca_file=ca_file,
+        )
+    )
