@@ -111,6 +111,7 @@ def svg(chart: Chart, prefix: str = "c") -> str:
         fig.savefig(out, format="svg", metadata={"Date": None}, bbox_inches="tight")
     text = out.getvalue()
     text = text[text.index("<svg") :]
+    text = _METADATA.sub("", text)  # matplotlib's RDF block: bytes nobody reads
     return _prefix_ids(text, prefix)
 
 
@@ -267,6 +268,7 @@ def _plain(value: float, _pos: object) -> str:
 
 
 _ID = re.compile(r'\bid="([^"]+)"')
+_METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.DOTALL)
 
 
 def _prefix_ids(text: str, prefix: str) -> str:
