@@ -67,7 +67,8 @@ def sweep_table(result: SweepResult) -> Table:
         title=Text(f"{result.scenario}: all networks, mean ± {level} half-width"),
         title_justify="left",
     )
-    table.add_column("point", overflow="fold")
+    longest_word = max((len(w) for p in result.points for w in p.label.split()), default=5)
+    table.add_column("point", min_width=min(longest_word, 40), overflow="fold")
     metrics = (
         "occupancy_utilization",
         "p_wait",
