@@ -50,7 +50,7 @@ Progress = Callable[[float, float], None]
 
 BACKLOG_HIGH = 4096  # queued notifications before virtual time waits for the wire
 BACKLOG_LOW = 1024
-YIELD_EVERY_STEPS = 64  # let replies and central-system calls in at least this often
+YIELD_EVERY_STEPS = 16  # let replies and central-system calls in at least this often
 CONNECT_CONCURRENCY = 64  # handshakes in flight while connecting the fleet
 WATCHDOG_PERIOD_S = 0.25
 FILES_PER_CHARGE_POINT = 1
@@ -154,15 +154,19 @@ class Driver:
             if self._batch:
                 batch, self._batch = self._batch, []
                 await self._dispatch(batch)
+                steps += YIELD_EVERY_STEPS
             else:
                 steps += 1
-                if steps % YIELD_EVERY_STEPS == 0:
-                    await asyncio.sleep(0)
+            if steps >= YIELD_EVERY_STEPS:
+                steps = 0
+                await asyncio.sleep(0)
             if self.progress is not None and env.now >= next_report_s:
                 self.progress(min(env.now, horizon_s), horizon_s)
                 next_report_s = min(next_report_s + DAY_S, horizon_s)
         if env.now < horizon_s:
-            env.run(until=horizon_s)  # nothing left before it: only the clock moves, as on the fast engine
+            env.run(
+                until=horizon_s
+            )  # nothing left before it: only the clock moves, as on the fast engine
         self._now_s = horizon_s
         if self.progress is not None:
             self.progress(horizon_s, horizon_s)

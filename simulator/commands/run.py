@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +14,14 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from simulator import runner
 from simulator import scenario as sc
 from simulator.commands._common import positive_float, prepare_out, write_atomic
+from simulator.errors import UserError
 from simulator.model.world import DAY_S, build
 from simulator.reports import render
 from simulator.reports.summary import sessions_csv, to_json
 
 LONG_RUN_DAYS = 14  # a progress bar from this many simulated days on
+LONG_OCPP_RUN_DAYS = 1  # the OCPP engine takes seconds per simulated day
+OCPP_FLAGS = ("csms", "pace", "message_log", "csms_db", "csms_password", "csms_ca")
 
 
 def add_parser(sub: Any) -> None:
@@ -32,13 +37,66 @@ def add_parser(sub: Any) -> None:
         help="fast: no wire; ocpp: every port speaks OCPP 1.6J to a central system",
     )
     p.add_argument("--quiet", action="store_true", help="print no table")
+    ocpp = p.add_argument_group("OCPP engine")
+    ocpp.add_argument(
+        "--csms",
+        metavar="URL",
+        help="the central system's ws:// or wss:// URL (charge points connect to URL/<port id>;"
+        " default: start the built-in one for the run)",
+    )
+    ocpp.add_argument(
+        "--pace",
+        type=positive_float,
+        metavar="N",
+        help="virtual time runs N times the wall clock (default: as fast as the wire allows)",
+    )
+    ocpp.add_argument(
+        "--message-log", type=Path, metavar="FILE", help="write every OCPP frame as JSON lines"
+    )
+    ocpp.add_argument(
+        "--csms-db",
+        type=Path,
+        metavar="FILE",
+        help="where the built-in central system keeps its SQLite store (see chargenet report)",
+    )
+    ocpp.add_argument(
+        "--csms-password",
+        metavar="PW",
+        help="HTTP basic auth (security profile 1); the username is the charge point id",
+    )
+    ocpp.add_argument(
+        "--csms-ca", type=Path, metavar="FILE", help="CA certificate to verify a wss:// backend"
+    )
+
+
+def _check_ocpp_flags(args: argparse.Namespace) -> None:
+    if args.engine != "ocpp":
+        given = [f for f in OCPP_FLAGS if getattr(args, f) is not None]
+        if given:
+            flag = "--" + given[0].replace("_", "-")
+            raise UserError(f"{flag} needs --engine ocpp")
+        return
+    if args.csms is not None and args.csms_db is not None:
+        raise UserError("--csms-db is the built-in central system's store: drop it with --csms")
+    if args.csms_ca is not None and not args.csms_ca.is_file():
+        raise UserError(f"--csms-ca {args.csms_ca}: no such file")
+    if args.csms_db is not None and args.csms_db.exists():
+        raise UserError(f"--csms-db {args.csms_db} exists: a report would mix two runs")
+    for path in (args.message_log, args.csms_db):
+        if path is not None and not path.parent.is_dir():
+            raise UserError(f"{path}: the folder {path.parent} does not exist")
 
 
 def main(args: argparse.Namespace, console: Console) -> int:
+    _check_ocpp_flags(args)
     scenario = sc.load(args.scenario)
     out = prepare_out(args.out)
     world = build(scenario, days=args.days, seed=args.seed)
     days = world.horizon_s / DAY_S
+    long_run: float = LONG_RUN_DAYS
+    if args.engine == "ocpp":
+        # a failed connection must end in one line, with no bar drawn on a non-terminal
+        long_run = LONG_OCPP_RUN_DAYS if sys.stderr.isatty() else math.inf
     with Progress(
         TextColumn("simulating"),
         BarColumn(),
@@ -46,14 +104,28 @@ def main(args: argparse.Namespace, console: Console) -> int:
         TimeRemainingColumn(),
         console=Console(stderr=True),
         transient=True,
-        disable=args.quiet or days < LONG_RUN_DAYS,
+        disable=args.quiet or days < long_run,
     ) as bar:
         task = bar.add_task("run", total=days)
 
         def progress(done_s: float, _total_s: float) -> None:
             bar.update(task, completed=done_s / DAY_S)
 
-        records = runner.run_fast(world, progress)
+        if args.engine == "ocpp":
+            from simulator.driver import run_ocpp  # asyncio, websockets, ocpp: only when asked
+
+            records = run_ocpp(
+                world,
+                csms_url=args.csms,
+                pace=args.pace,
+                message_log=args.message_log,
+                progress=progress,
+                csms_db=args.csms_db,
+                password=args.csms_password,
+                ca_file=args.csms_ca,
+            )
+        else:
+            records = runner.run_fast(world, progress)
     summary = runner.summarize_world(world, records)
     write_atomic(out / "summary.json", to_json(summary))
     write_atomic(out / "sessions.csv", sessions_csv(records))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import json
 import os
 import signal
@@ -22,6 +23,13 @@ from simulator.ocpp.transport import BackendError
 
 START_TIMEOUT_S: Final = 30.0
 STOP_TIMEOUT_S: Final = 10.0
+PR_SET_PDEATHSIG: Final = 1
+
+
+def _die_with_parent() -> None:
+    # Linux: the central system must not outlive a simulator that was killed mid-run
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class BuiltinCsms:
@@ -64,12 +72,13 @@ class BuiltinCsms:
 
     async def start(self) -> None:
         """Start the process and wait for its URLs (raises BackendError if it fails)."""
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
         self.process = await asyncio.create_subprocess_exec(
             *self._argv(),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=self._stderr,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
         assert self.process.stdout is not None
         try:

@@ -25,6 +25,7 @@ ocppj's `FastValidation`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -43,7 +44,7 @@ from simulator.model.world import Port
 from simulator.ocpp.clock import VirtualClock
 from simulator.ocpp.configuration import Configuration
 from simulator.ocpp.message_log import RECV, SEND, MessageLog
-from simulator.ocpp.transport import Backoff, BackendError, TransportConfig, open_connection
+from simulator.ocpp.transport import BackendError, Backoff, TransportConfig, open_connection
 
 LOGGER = logging.getLogger("simulator.ocpp")
 _JITTER = random.Random()  # wall-clock jitter only: nothing simulated depends on it
@@ -239,10 +240,9 @@ class OcppClient(FastValidation):
             return
         if self.log is not None:
             self.log.write(SEND, self.id, frame)
-        try:
+        # on a closed connection the loop sees the close; the head is resent after reconnect
+        with contextlib.suppress(ConnectionClosed):
             await ws.send(frame)
-        except ConnectionClosed:
-            pass  # the connection loop sees the close; the head is resent after reconnect
 
     async def _send(self, message: str) -> None:
         # the ocpp package's replies to the central system's CALLs go out here

@@ -104,6 +104,8 @@ async def open_connection(charge_point_id: str, config: TransportConfig) -> Clie
         raise BackendError(
             f"{where} did not complete the handshake within {config.open_timeout_s:g} s"
         ) from None
+    except ConnectionRefusedError:
+        raise BackendError(f"cannot reach {where}: connection refused") from None
     except OSError as e:
         raise BackendError(f"cannot reach {where}: {e.strerror or e}") from None
     except InvalidHandshake as e:

@@ -1,0 +1,58 @@
+"""`chargenet report --csms-db FILE --scenario FILE`: the metrics from the central system's view.
+
+The same metrics and summary document as `chargenet run`, computed from what the central
+system stored (transactions, status history, meter values) instead of the simulation's own
+records: an operator's view to hold against the ground truth. See simulator.reports.csms_db
+for what can and cannot be rebuilt.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from simulator import runner
+from simulator import scenario as sc
+from simulator.commands._common import positive_float, prepare_out, write_atomic
+from simulator.model.world import build
+from simulator.reports import render
+from simulator.reports.csms_db import read_records
+from simulator.reports.summary import sessions_csv, to_json
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "report", help="compute the metrics from what a central system stored (operator's view)"
+    )
+    p.add_argument(
+        "--csms-db", type=Path, required=True, metavar="FILE", help="the central system's store"
+    )
+    p.add_argument(
+        "--scenario",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="the scenario that was run (its ports, sites, networks and vehicles)",
+    )
+    p.add_argument("--days", type=positive_float, help="simulated days (default: the file's)")
+    p.add_argument(
+        "--out", type=Path, default=Path("out-csms"), help="output folder (default out-csms)"
+    )
+    p.add_argument("--quiet", action="store_true", help="print no table")
+
+
+def main(args: argparse.Namespace, console: Console) -> int:
+    scenario = sc.load(args.scenario)
+    world = build(scenario, days=args.days)
+    records = read_records(args.csms_db, world)
+    out = prepare_out(args.out)
+    summary = runner.summarize_world(world, records)
+    write_atomic(out / "summary.json", to_json(summary))
+    write_atomic(out / "sessions.csv", sessions_csv(records))
+    if not args.quiet:
+        render.print_summary(summary, console)
+        console.print(f"wrote {out / 'summary.json'} and {out / 'sessions.csv'}", highlight=False)
+    return 0
