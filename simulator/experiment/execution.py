@@ -25,6 +25,11 @@ from simulator.experiment.replications import Run, Task, one_line, run_on_worker
 CONNECT_TIMEOUT_S = 10
 WORKERS_TIMEOUT_S = 30
 _NOISY_LOGGERS = ("distributed", "tornado", "asyncio")
+LOCAL_WORKER_CONFIG = {
+    # a run is seconds of pure Python: no sampling profiler or GIL monitor stealing from it
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.gil.enabled": False,
+}
 
 
 def cores() -> int:
@@ -59,6 +64,7 @@ def quiet_dask() -> Iterator[None]:
 def connect(scheduler: str | None = None, workers: int | None = None) -> Iterator[object]:
     """A `distributed.Client` on a fresh local cluster of `workers` processes (default: one per
     core), or on the scheduler at `scheduler`. User mistakes become a one-line UserError."""
+    import dask
     from dask.distributed import Client, LocalCluster
 
     with quiet_dask(), contextlib.ExitStack() as stack:
@@ -79,6 +85,7 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Iterato
                     f"--scheduler {scheduler}: no worker joined within {WORKERS_TIMEOUT_S} s"
                 ) from None
         else:
+            stack.enter_context(dask.config.set(LOCAL_WORKER_CONFIG))
             cluster = LocalCluster(
                 n_workers=workers or cores(),
                 threads_per_worker=1,
