@@ -140,6 +140,7 @@ class OcppClient(FastValidation):
         self._closing = False
         self._ready = False
         self._backoff: Backoff | None = None
+        self._sleeper: asyncio.Future[None] | None = None
         self.connections = 0
         self.boots = 0
         self.connect_gate: asyncio.Semaphore | None = None
@@ -398,7 +399,7 @@ class OcppClient(FastValidation):
                         f"charge point {self.id} could not reconnect for "
                         f"{self.transport.offline_limit_s:g} s: {error}"
                     ) from None
-                await asyncio.sleep(self._next_backoff_s())
+                await self._sleep(self._next_backoff_s())
                 continue
             offline_since = None
             if self._closing:
@@ -413,7 +414,18 @@ class OcppClient(FastValidation):
                 continue
             offline_since = loop.time()
             LOGGER.info("%s: connection lost; reconnecting", self.id)
-            await asyncio.sleep(self._next_backoff_s())
+            await self._sleep(self._next_backoff_s())
+
+    async def _sleep(self, delay_s: float) -> None:
+        """A back-off wait that `close()` cuts short."""
+        loop = asyncio.get_running_loop()
+        self._sleeper = sleeper = loop.create_future()
+        timer = loop.call_later(delay_s, _wake, sleeper)
+        try:
+            await sleeper
+        finally:
+            timer.cancel()
+            self._sleeper = None
 
     def _next_backoff_s(self) -> float:
         if self._backoff is None:
@@ -482,6 +494,13 @@ class OcppClient(FastValidation):
         """End the run for this charge point: close the websocket (open transactions stay
         open; the run's end is not an event on the wire)."""
         self._closing = True
+        if self._sleeper is not None:
+            _wake(self._sleeper)
         ws = self._ws
         if ws is not None:
             await ws.close()
+
+
+def _wake(sleeper: asyncio.Future[None]) -> None:
+    if not sleeper.done():
+        sleeper.set_result(None)

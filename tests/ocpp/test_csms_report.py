@@ -1,0 +1,100 @@
+"""The operator's view: metrics from the central system's store against the simulation's."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from simulator import cli, runner
+from simulator.driver import run_ocpp_async
+from simulator.model.records import Outcome
+from simulator.model.world import World
+from simulator.reports.csms_db import read_records
+from simulator.reports.summary import Metrics
+from tests.ocpp.helpers import small_world, write_small_scenario
+
+METER_WH = 1e-3  # the energy register counts whole Wh
+
+
+def agree(sim: Metrics, csms: Metrics, sessions: int, tail_kwh: float) -> None:
+    assert csms.served == sim.served
+    assert csms.on_site_at_end == sim.on_site_at_end
+    assert csms.occupancy_utilization == pytest.approx(sim.occupancy_utilization, abs=1e-6)
+    assert csms.dispensing_utilization == pytest.approx(sim.dispensing_utilization, abs=1e-6)
+    assert csms.energy_kwh == pytest.approx(sim.energy_kwh, abs=sessions * METER_WH + tail_kwh)
+    assert csms.dispensed_kwh == pytest.approx(
+        sim.dispensed_kwh, abs=sessions * METER_WH + tail_kwh
+    )
+
+
+def tail_allowance_kwh(world: World) -> float:
+    # a charge running at the horizon is known up to its last sample: its power may change
+    # along the curve within one interval (bounded here by the fastest port)
+    return max(p.power_kw for p in world.ports) * world.meter_interval_s / 3600.0 * 0.05
+
+
+async def test_the_stores_sessions_energy_and_occupancy_agree_with_the_simulation(
+    tmp_path: Path,
+) -> None:
+    world = small_world(tmp_path, days=1.0, meter_interval_s=60.0)
+    db = tmp_path / "csms.sqlite"
+    records = await run_ocpp_async(world, csms_db=db)
+    sim = runner.summarize_world(world, records)
+    csms = runner.summarize_world(world, read_records(db, world))
+    n = len(records.sessions)
+    tail = tail_allowance_kwh(world)
+    agree(sim.totals, csms.totals, n, tail)
+    for port_id, metrics in sim.ports.items():
+        agree(metrics, csms.ports[port_id], n, tail)
+    for site_id, metrics in sim.sites.items():
+        agree(metrics, csms.sites[site_id], n, tail)
+    served = [s for s in records.sessions if s.outcome is Outcome.SERVED]
+    rebuilt = [s for s in read_records(db, world).sessions if s.outcome is Outcome.SERVED]
+    key = lambda s: (s.port, round(s.start_s, 3))  # noqa: E731
+    for a, b in zip(sorted(served, key=key), sorted(rebuilt, key=key), strict=True):
+        assert (a.port, a.reason, a.brand, a.vehicle) == (b.port, b.reason, b.brand, b.vehicle)
+        assert b.start_s == pytest.approx(a.start_s, abs=1e-3)
+        assert b.charge_end_s == pytest.approx(a.charge_end_s, abs=1e-3)
+        assert b.depart_s == pytest.approx(a.depart_s, abs=1e-3)
+        assert b.energy_kwh == pytest.approx(a.energy_kwh, abs=METER_WH)
+        assert b.soc_end == pytest.approx(a.soc_end, abs=1e-3)
+
+
+def test_chargenet_report_writes_the_operators_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = write_small_scenario(tmp_path, days=0.5)
+    db = tmp_path / "csms.sqlite"
+    run = ["run", str(scenario), "--engine", "ocpp", "--csms-db", str(db), "--quiet"]
+    assert cli.main([*run, "--out", str(tmp_path / "sim")]) == 0
+    report = ["report", "--csms-db", str(db), "--scenario", str(scenario), "--quiet"]
+    assert cli.main([*report, "--out", str(tmp_path / "csms")]) == 0
+    capsys.readouterr()
+    sim: dict[str, Any] = json.loads((tmp_path / "sim" / "summary.json").read_text())
+    csms: dict[str, Any] = json.loads((tmp_path / "csms" / "summary.json").read_text())
+    assert csms["totals"]["served"] == sim["totals"]["served"]
+    assert csms["totals"]["occupancy_utilization"] == pytest.approx(
+        sim["totals"]["occupancy_utilization"], abs=1e-6
+    )
+    assert (tmp_path / "csms" / "sessions.csv").exists()
+
+
+@pytest.mark.parametrize("kind", ["missing", "not_sqlite", "other_schema"])
+def test_a_file_that_is_not_a_central_system_store_ends_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
+    scenario = write_small_scenario(tmp_path)
+    db = tmp_path / "store.sqlite"
+    if kind == "not_sqlite":
+        db.write_text("hello, world" * 100)
+    elif kind == "other_schema":
+        with sqlite3.connect(db) as con:
+            con.execute("CREATE TABLE t (x)")
+    code = cli.main(["report", "--csms-db", str(db), "--scenario", str(scenario)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith(f"chargenet: --csms-db {db}: ") and err.count("\n") == 1

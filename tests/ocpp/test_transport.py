@@ -1,0 +1,72 @@
+"""Opening a charge point's websocket: URLs, back-off, and one-line causes of failure."""
+
+from __future__ import annotations
+
+import random
+import socket
+
+import pytest
+from websockets.asyncio.server import serve
+
+from simulator.ocpp.builtin_csms import BuiltinCsms
+from simulator.ocpp.transport import BackendError, Backoff, TransportConfig, open_connection
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+def test_a_charge_point_connects_to_the_url_and_its_quoted_id() -> None:
+    config = TransportConfig("ws://127.0.0.1:9000/ocpp/")
+    assert config.url_for("site 1/02") == "ws://127.0.0.1:9000/ocpp/site%201%2F02"
+
+
+def test_back_off_doubles_with_jitter_up_to_the_cap_and_starts_over_after_a_reset() -> None:
+    backoff = Backoff(0.5, 4.0, random.Random(1))
+    delays = [backoff.next_delay_s() for _ in range(8)]
+    caps = [0.5, 1.0, 2.0, 4.0, 4.0, 4.0, 4.0, 4.0]
+    assert all(cap / 2 <= d <= cap for d, cap in zip(delays, caps, strict=True))
+    backoff.reset()
+    assert backoff.next_delay_s() <= 0.5
+
+
+async def test_an_unreachable_backend_is_named_in_one_line() -> None:
+    url = f"ws://127.0.0.1:{closed_port()}"
+    with pytest.raises(
+        BackendError, match=r"^cannot reach the central system at .*: connection refused$"
+    ):
+        await open_connection("cp-1", TransportConfig(url))
+
+
+async def test_a_url_that_is_not_a_websocket_url_is_refused() -> None:
+    with pytest.raises(BackendError, match="is not a ws:// or wss:// URL"):
+        await open_connection("cp-1", TransportConfig("http://127.0.0.1:1"))
+
+
+async def test_a_backend_without_the_subprotocol_is_refused() -> None:
+    async def handler(ws: object) -> None:
+        return None
+
+    async with serve(handler, "127.0.0.1", 0) as server:
+        url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        with pytest.raises(BackendError, match=r"did not accept the subprotocol ocpp1\.6"):
+            await open_connection("cp-1", TransportConfig(url))
+
+
+async def test_wrong_credentials_and_a_refused_handshake_are_told_apart(tmp_path: object) -> None:
+    async with BuiltinCsms(password="secret") as csms:
+        good = await open_connection("cp-1", TransportConfig(csms.ws_url, password="secret"))
+        await good.close()
+        with pytest.raises(
+            BackendError, match=r"refused the credentials of charge point cp-1 \(HTTP 401\)"
+        ):
+            await open_connection("cp-1", TransportConfig(csms.ws_url, password="guess"))
+        with pytest.raises(BackendError, match="HTTP 401"):
+            await open_connection("cp-1", TransportConfig(csms.ws_url))
+        with pytest.raises(
+            BackendError, match=r"refused the handshake of charge point  \(HTTP 404"
+        ):
+            await open_connection("", TransportConfig(csms.ws_url, password="secret"))
