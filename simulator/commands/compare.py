@@ -34,7 +34,7 @@ def add_parser(sub: Any) -> None:
         "compare",
         help="compare scenarios over replications with common random numbers",
         description="Run every scenario N times (replication k of each with seed S + k), "
-        "and report every metric with its 95 %% interval and the paired differences from the "
+        "and report every metric with its 95 % interval and the paired differences from the "
         "first scenario.",
     )
     add_experiment_options(p, DEFAULT_REPLICATIONS)
