@@ -48,6 +48,7 @@ from simulator.ocpp.transport import BackendError, Backoff, TransportConfig, ope
 
 LOGGER = logging.getLogger("simulator.ocpp")
 _JITTER = random.Random()  # wall-clock jitter only: nothing simulated depends on it
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode  # built once, not per message
 BOOT_RETRY_MIN_S = 1.0
 BOOT_ERROR_RETRY_S = 5.0
 
@@ -220,7 +221,7 @@ class OcppClient(FastValidation):
     ) -> Pending:
         self._next_id += 1
         message_id = f"{self._id_prefix}{self._next_id}"
-        frame = json.dumps([2, message_id, action, payload], separators=(",", ":"))
+        frame = _ENCODE([2, message_id, action, payload])
         return Pending(message_id, action, frame, payload, request, waiter, transactional)
 
     async def pump(self) -> None:
