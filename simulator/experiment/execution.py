@@ -12,9 +12,11 @@ other task still finishes.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
+import socket
 import uuid
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -71,6 +73,7 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Iterato
         if scheduler:
             if workers is not None:
                 raise UserError("--workers sizes the local cluster; it cannot go with --scheduler")
+            _check_reachable(scheduler)
             try:
                 client = Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
             except (OSError, TimeoutError, ValueError) as e:
@@ -99,6 +102,38 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Iterato
             stack.callback(client.close)
         _check_workers(client, scheduler)
         yield client
+
+
+def _check_reachable(scheduler: str) -> None:
+    """A malformed or closed address fails here, fast and in one line, before a Client exists
+    (a Client that failed to connect lingers and complains when it is collected)."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, location = parse_address(scheduler)
+        host, port = parse_host_port(location)
+    except ValueError as e:
+        raise UserError(f"--scheduler {scheduler}: not an address ({e})") from None
+    if scheme not in ("tcp", "tls"):
+        raise UserError(f"--scheduler {scheduler}: expected tcp://HOST:PORT (or tls://)")
+    try:
+        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as e:
+        reason = e.strerror or type(e).__name__
+        raise UserError(f"--scheduler {scheduler}: cannot connect ({reason})") from None
+    try:
+        asyncio.run(_handshake(scheduler))
+    except Exception as e:
+        raise UserError(
+            f"--scheduler {scheduler}: no Dask scheduler answers there ({one_line(e)})"
+        ) from None
+
+
+async def _handshake(address: str) -> None:
+    from distributed.comm import connect as dask_connect
+
+    comm = await dask_connect(address, timeout=CONNECT_TIMEOUT_S)
+    await comm.close()
 
 
 def _check_workers(client: object, scheduler: str | None) -> None:
