@@ -338,7 +338,9 @@ class Simulation:
         def schedule_next() -> None:
             t = next(times)
             if t < horizon_s:
-                _then(env.timeout(t - env.now), arrive)
+                callbacks = env.timeout(t - env.now).callbacks
+                assert callbacks is not None
+                callbacks.append(arrive)
 
         def arrive(_: Event) -> None:
             t = env.now
@@ -634,7 +636,9 @@ class Simulation:
                 env.process(self._meter(port, car))
         timer = env.timeout(duration_s)
         car.charge_timer = timer
-        _then(timer, lambda ev: self._charge_timer(car, port, ev, reason, target))
+        callbacks = timer.callbacks
+        assert callbacks is not None
+        callbacks.append(lambda ev: self._charge_timer(car, port, ev, reason, target))
 
     def _charge_timer(
         self, car: Car, port: PortRuntime, timer: Event, reason: StopReason, soc_end: float
