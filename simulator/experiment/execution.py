@@ -122,7 +122,7 @@ def _check_reachable(scheduler: str) -> None:
         reason = e.strerror or type(e).__name__
         raise UserError(f"--scheduler {scheduler}: cannot connect ({reason})") from None
     try:
-        asyncio.run(_handshake(scheduler))
+        asyncio.run(asyncio.wait_for(_handshake(scheduler), CONNECT_TIMEOUT_S))
     except Exception as e:
         raise UserError(
             f"--scheduler {scheduler}: no Dask scheduler answers there ({one_line(e)})"

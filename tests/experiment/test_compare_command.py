@@ -193,6 +193,14 @@ def test_compare_runs_on_a_local_cluster_by_default(tmp_path: Path) -> None:
             "chargenet: --workers sizes the local cluster; it cannot go with --scheduler",
         ),
         (
+            ["--scheduler", "foo"],
+            "chargenet: --scheduler foo: not an address (missing port number in address 'foo')",
+        ),
+        (
+            ["--scheduler", "http://127.0.0.1:9"],
+            "chargenet: --scheduler http://127.0.0.1:9: expected tcp://HOST:PORT (or tls://)",
+        ),
+        (
             ["--scheduler", "tcp://127.0.0.1:9"],
             "chargenet: --scheduler tcp://127.0.0.1:9: cannot connect (",
         ),

@@ -3,6 +3,9 @@ a failing run is reported with its scenario, seed and error while the others fin
 
 from __future__ import annotations
 
+import socket
+import threading
+
 import pytest
 
 from simulator import scenario as sc
@@ -58,6 +61,29 @@ def test_an_unreachable_scheduler_is_a_one_line_user_error(
     with pytest.raises(UserError) as e, execution.connect("tcp://127.0.0.1:9"):
         pass
     assert str(e.value).startswith("--scheduler tcp://127.0.0.1:9: cannot connect (")
+    assert "\n" not in str(e.value)
+
+
+def test_a_port_where_no_dask_scheduler_answers_is_a_one_line_user_error() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+
+        def answer_like_a_web_server() -> None:
+            while True:
+                try:
+                    conn, _ = server.accept()
+                except OSError:  # the test closed the server
+                    return
+                with conn:
+                    conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok" * 4)
+
+        thread = threading.Thread(target=answer_like_a_web_server, daemon=True)
+        thread.start()
+        with pytest.raises(UserError) as e, execution.connect(f"tcp://127.0.0.1:{port}"):
+            pass
+    assert str(e.value).startswith(
+        f"--scheduler tcp://127.0.0.1:{port}: no Dask scheduler answers there ("
+    )
     assert "\n" not in str(e.value)
 
 
