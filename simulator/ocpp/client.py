@@ -142,6 +142,8 @@ class OcppClient(FastValidation):
         self._ready = False
         self._backoff: Backoff | None = None
         self._sleeper: asyncio.Future[None] | None = None
+        self._boot_refused_since: float | None = None
+        self._boot_status = ""
         self.connections = 0
         self.boots = 0
         self.connect_gate: asyncio.Semaphore | None = None
@@ -358,7 +360,11 @@ class OcppClient(FastValidation):
         accepted, interval_s = self.boot_answer(frame.payload)
         if not accepted:
             self._boot_at = loop.time() + max(float(interval_s), BOOT_RETRY_MIN_S)
+            self._boot_status = str(frame.payload.get("status"))
+            if self._boot_refused_since is None:
+                self._boot_refused_since = loop.time()
             return
+        self._boot_refused_since = None
         self._needs_boot = False
         self._online = True
         if interval_s > 0:
@@ -471,7 +477,8 @@ class OcppClient(FastValidation):
 
     async def tick(self, now: float) -> None:
         """The watchdog: drop a connection whose CALL went unanswered too long (the CALL is
-        resent after the reconnect), repeat a due boot, send a due retry."""
+        resent after the reconnect), repeat a due boot, send a due retry. Raises
+        BackendError when the boot stays Pending or Rejected longer than offline_limit_s."""
         ws = self._ws
         if ws is None:
             return
@@ -486,6 +493,13 @@ class OcppClient(FastValidation):
                 ws.transport.abort()
             return
         if self._boot_at is not None:
+            since = self._boot_refused_since
+            if since is not None and now - since > self.transport.offline_limit_s:
+                raise BackendError(
+                    f"the central system at {self.transport.url} did not accept the boot of "
+                    f"charge point {self.id} within {self.transport.offline_limit_s:g} s "
+                    f"(it answered {self._boot_status})"
+                )
             if now >= self._boot_at:
                 await self._send_boot()
             return

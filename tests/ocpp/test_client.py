@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from simulator.model.requests import (
     AuthStatus,
     MeterSample,
@@ -16,6 +18,7 @@ from simulator.model.requests import (
     StatusChange,
 )
 from simulator.ocpp.message_log import MessageLog
+from simulator.ocpp.transport import BackendError
 from tests.ocpp.helpers import (
     BOOT_ACCEPTED,
     DROP,
@@ -224,3 +227,22 @@ async def test_the_central_systems_calls_are_answered_and_reach_the_station() ->
             assert (await call("UnlockConnector", {}))[0] == "OccurenceConstraintViolation"
         assert station.calls[:2] == [("remote_start", "APP1"), ("change_availability", False)]
         assert ("unlock", 1) in station.calls
+
+
+async def test_a_boot_never_accepted_ends_the_run_with_the_cause() -> None:
+    async def handler(number: int, frame: list[Any]) -> Any:
+        return {**BOOT_ACCEPTED, "status": "Rejected", "interval": 1}
+
+    async with scripted_csms(handler) as csms:
+        client, station = charge_point(csms.url, offline_limit_s=0.5, **FAST)
+        with pytest.raises(ExceptionGroup) as raised:
+            async with running(client):
+                await wait_for(lambda: False, "the end", timeout_s=5.0)
+        [error] = raised.value.exceptions
+        assert isinstance(error, BackendError)
+        assert str(error) == (
+            f"the central system at {csms.url} did not accept the boot of charge point cp-1 "
+            "within 0.5 s (it answered Rejected)"
+        )
+        assert station.ready_n == 0
+        assert {frame[2] for _, frame in csms.received} == {"BootNotification"}
