@@ -242,7 +242,9 @@ async def connections_per_process(n: int) -> tuple[int, float]:
                 gc.collect()
                 rss_after = process.memory_info().rss
                 connected = sum(1 for c in clients if c.online)
-                await asyncio.gather(*(c.close() for c in clients))
+                async with asyncio.TaskGroup() as closing:
+                    for client in clients:
+                        closing.create_task(client.close())
     return connected, (rss_after - rss_before) / n / 1024.0
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import heapq
 import logging
 import os
@@ -121,7 +122,9 @@ class Driver:
                 self._finished = True
                 await self._drain()
                 watchdog.cancel()
-                await asyncio.gather(*(c.close() for c in self.clients))
+                async with asyncio.TaskGroup() as closing:
+                    for client in self.clients:
+                        closing.create_task(client.close())
         except* BackendError as group:
             raise group.exceptions[0] from None
         finally:
@@ -353,10 +356,14 @@ async def run_ocpp_async(
 ) -> Records:
     """Run `world` over OCPP 1.6J. With no `csms_url` the built-in central system runs as
     its own process for the run (its store at `csms_db`, or a temporary file), with every id
-    tag accepted, as the fast engine does."""
+    tag accepted, as the fast engine does. `transport` overrides the connection settings
+    (timeouts, back-off, buffers); its URL is replaced by the built-in one's."""
     if csms_url is None:
         async with BuiltinCsms(db=csms_db, password=password) as csms:
-            config = transport or TransportConfig(csms.ws_url, password=password)
+            if transport is None:
+                config = TransportConfig(csms.ws_url, password=password)
+            else:
+                config = dataclasses.replace(transport, url=csms.ws_url, password=password)
             return await Driver(
                 world, config, pace=pace, message_log=message_log, progress=progress
             ).run()
