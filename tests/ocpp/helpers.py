@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -262,11 +263,19 @@ class ScriptedCsms:
 
 
 @contextlib.asynccontextmanager
-async def scripted_csms(handler: Handler) -> AsyncIterator[ScriptedCsms]:
+async def scripted_csms(
+    handler: Handler, tls: ssl.SSLContext | None = None
+) -> AsyncIterator[ScriptedCsms]:
     csms = ScriptedCsms(handler)
-    async with serve(csms._serve, "127.0.0.1", 0, subprotocols=["ocpp1.6"]) as server:  # type: ignore[list-item]
+    async with serve(
+        csms._serve,
+        "127.0.0.1",
+        0,
+        subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+        ssl=tls,
+    ) as server:
         port = server.sockets[0].getsockname()[1]
-        csms.url = f"ws://127.0.0.1:{port}"
+        csms.url = f"{'wss' if tls else 'ws'}://127.0.0.1:{port}"
         yield csms
 
 

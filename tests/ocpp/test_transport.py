@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import random
+import shutil
 import socket
+import ssl
+import subprocess
+from pathlib import Path
 
 import pytest
 from websockets.asyncio.server import serve
 
+from simulator.driver import ssl_context
 from simulator.ocpp.builtin_csms import BuiltinCsms
 from simulator.ocpp.transport import BackendError, Backoff, TransportConfig, open_connection
+from tests.ocpp.helpers import answer_everything, charge_point, running, scripted_csms, wait_for
 
 
 def closed_port() -> int:
@@ -70,3 +76,32 @@ async def test_wrong_credentials_and_a_refused_handshake_are_told_apart(tmp_path
             BackendError, match=r"refused the handshake of charge point  \(HTTP 404"
         ):
             await open_connection("", TransportConfig(csms.ws_url, password="secret"))
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (its own CA), made with the openssl tool."""
+    if shutil.which("openssl") is None:
+        pytest.skip("no openssl tool to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
+async def test_a_wss_backend_is_verified_against_the_given_ca(
+    certificate: tuple[Path, Path],
+) -> None:
+    cert, key = certificate
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    async with scripted_csms(answer_everything, tls) as csms:
+        client, station = charge_point(csms.url, ssl_context=ssl_context(cert))
+        async with running(client):
+            await wait_for(lambda: station.ready_n == 1, "the boot over TLS")
+        with pytest.raises(BackendError, match=r"^TLS with the central system at wss://.* failed"):
+            await open_connection("cp-1", TransportConfig(csms.url))  # not our CA: refused
