@@ -37,7 +37,11 @@ def add_parser(sub: Any) -> None:
         metavar="FILE",
         help="the scenario that was run (its ports, sites, networks and vehicles)",
     )
-    p.add_argument("--days", type=positive_float, help="simulated days (default: the file's)")
+    p.add_argument(
+        "--days",
+        type=positive_float,
+        help="the run's simulated days, as given to chargenet run (default: the file's)",
+    )
     p.add_argument(
         "--out", type=Path, default=Path("out-csms"), help="output folder (default out-csms)"
     )
