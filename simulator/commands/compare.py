@@ -19,12 +19,6 @@ from rich.console import Console
 from simulator import scenario as sc
 from simulator.commands._common import positive_float, positive_int, prepare_out, write_atomic
 from simulator.errors import EXIT_FAILURE, UserError
-from simulator.experiment import comparison as cmp
-from simulator.experiment.progress import cluster, run_tasks
-from simulator.experiment.replications import plan, scenario_data, seed_of
-from simulator.experiment.tables import csv_text, intervals_frame, parquet_bytes, runs_frame
-from simulator.reports import estimates as tables
-from simulator.reports.html import write_compare_report
 
 DEFAULT_REPLICATIONS = 10
 
@@ -91,6 +85,14 @@ def labels_of(paths: list[Path], scenarios: list[sc.Scenario]) -> list[str]:
 
 
 def main(args: argparse.Namespace, console: Console) -> int:
+    # the experiment stack (Dask, pandas, matplotlib) loads only for this command
+    from simulator.experiment import comparison as cmp
+    from simulator.experiment.progress import cluster, run_tasks
+    from simulator.experiment.replications import plan, scenario_data, seed_of
+    from simulator.experiment.tables import csv_text, intervals_frame, parquet_bytes, runs_frame
+    from simulator.reports import estimates as tables
+    from simulator.reports.html import write_compare_report
+
     check_replications(args.replications)
     scenarios = [sc.load(p) for p in args.scenarios]
     labels = labels_of(args.scenarios, scenarios)

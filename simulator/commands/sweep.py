@@ -20,13 +20,6 @@ from simulator import scenario as sc
 from simulator.commands._common import prepare_out, write_atomic
 from simulator.commands.compare import add_experiment_options, check_replications
 from simulator.errors import EXIT_FAILURE
-from simulator.experiment import sweep as sw
-from simulator.experiment.grid import grid, parse_vary
-from simulator.experiment.progress import cluster, run_tasks
-from simulator.experiment.replications import seed_of
-from simulator.experiment.tables import csv_text, parquet_bytes
-from simulator.reports import estimates as tables
-from simulator.reports.html import write_sweep_report
 
 DEFAULT_REPLICATIONS = 5
 
@@ -51,6 +44,15 @@ def add_parser(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace, console: Console) -> int:
+    # the experiment stack (Dask, pandas, matplotlib) loads only for this command
+    from simulator.experiment import sweep as sw
+    from simulator.experiment.grid import grid, parse_vary
+    from simulator.experiment.progress import cluster, run_tasks
+    from simulator.experiment.replications import seed_of
+    from simulator.experiment.tables import csv_text, parquet_bytes
+    from simulator.reports import estimates as tables
+    from simulator.reports.html import write_sweep_report
+
     check_replications(args.replications)
     base = sc.load(args.scenario)
     varies = [parse_vary(text) for text in args.vary]
