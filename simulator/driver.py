@@ -317,12 +317,15 @@ class Driver:
             return False
         return self.sim.reset(self.world.ports[index].id, hard)
 
+    def meter_wh(self, index: int) -> int | None:
+        reading = self.sim.meter_reading(self.world.ports[index].id)
+        return None if reading is None else reading.energy_wh
+
     def unlock(self, index: int, connector_id: int) -> bool:
         if not self._enter():
             return False
         port = self.sim.ports[index]
-        # the model has no UnlockCommand stop reason yet: an unlock ends the charge remotely
-        return self.sim.stop_charging(port, StopReason.REMOTE)
+        return self.sim.stop_charging(port, StopReason.UNLOCK_COMMAND)
 
 
 def _raise_file_limit(wanted: int) -> None:

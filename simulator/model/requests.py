@@ -33,6 +33,7 @@ class StopReason(StrEnum):
     LOCAL = "Local"  # the driver reached the target and unplugged
     EV_DISCONNECTED = "EVDisconnected"
     REMOTE = "Remote"
+    UNLOCK_COMMAND = "UnlockCommand"
     POWER_LOSS = "PowerLoss"  # the port failed under the car
     OTHER = "Other"  # a time cap (complimentary session) or the end of the run
     DE_AUTHORIZED = "DeAuthorized"
@@ -59,6 +60,8 @@ class StartTransaction:
     id_tag: str
     meter_start_wh: int
     at_s: float
+    transaction_ref: int
+    """The model's handle of the session: its samples and stop name it too."""
 
 
 @dataclass(frozen=True, slots=True)

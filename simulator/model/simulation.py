@@ -582,7 +582,9 @@ class Simulation:
         if not isinstance(auth, AuthReply) or auth.status is not AuthStatus.ACCEPTED:
             self._refused(car, port, auth.status if isinstance(auth, AuthReply) else None)
             return
-        start = StartTransaction(car.connector, car.id_tag, int(port.meter_wh), self.env.now)
+        start = StartTransaction(
+            car.connector, car.id_tag, int(port.meter_wh), self.env.now, port.transaction
+        )
         reply = self._send(port, start, wait=True)
         assert reply is not None
         _then(reply, lambda ev: self._started(car, port, ev.value))
@@ -791,6 +793,9 @@ class Simulation:
             self._sample(port, car, "Sample.Periodic")
 
     def _sample(self, port: PortRuntime, car: Car, context: str) -> None:
+        self._send(port, self._reading(port, car, context), wait=False)
+
+    def _reading(self, port: PortRuntime, car: Car, context: str) -> MeterSample:
         now = self.env.now
         prof = car.profile
         if port.charging and prof is not None:
@@ -809,7 +814,7 @@ class Simulation:
             voltage_v=NOMINAL_VOLTAGE_V,
             context=context,
         )
-        self._send(port, sample, wait=False)
+        return sample
 
     # --- failures -----------------------------------------------------------------------
 
@@ -834,11 +839,14 @@ class Simulation:
             return
         port.down = True
         port.down_status = status
-        if port.car is None:
+        car = port.car
+        if car is None:
             port.site.free.remove(port)
             self._status(port, status)
         elif port.charging:
-            self.stop_charging(port, cause)
+            self.stop_charging(port, cause)  # the car leaves; the port then reports its status
+        else:
+            self._status(port, status)  # a car still plugged in, not charging
         self._set_state(port, PortState.DOWN)
 
     def bring_up(self, port: PortRuntime) -> None:
@@ -849,6 +857,14 @@ class Simulation:
             self._release(port)
         else:
             self._set_state(port, PortState.OCCUPIED)
+            self._status(port, PortStatus.FINISHING, port.car.connector)
+
+    def meter_reading(self, port_id: str) -> MeterSample | None:
+        """The port's meter now (a triggered MeterValues): None while no session is on it."""
+        port = self.port_by_id.get(port_id)
+        if port is None or port.car is None:
+            return None
+        return self._reading(port, port.car, "Trigger")
 
     # --- what a central system may ask of a charge point (OCPP engine) -----------------
 

@@ -70,6 +70,10 @@ class Station(Protocol):
 
     def unlock(self, index: int, connector_id: int) -> bool: ...
 
+    def meter_wh(self, index: int) -> int | None:
+        """The port's energy register now, or None when no session is on it."""
+        ...
+
     def heartbeat_changed(self, index: int) -> None: ...
 
     def enqueued(self, index: int) -> None:

@@ -11,9 +11,8 @@ Mapping rules:
   becomes a StatusNotification for connector 0 and for every connector whose status differs;
   a connector's own change (Preparing, Charging, Finishing) for that connector. Repeats are
   not sent.
-- The model's transaction handle (`transaction_ref`) is bound to the transactionId of the
-  port's last StartTransaction reply when the first sample or stop names it: the model's
-  StartTransaction is always followed on its port by that transaction's samples and stop.
+- The model's transaction handle (`transaction_ref`, carried by its StartTransaction) is bound
+  to the transactionId of that StartTransaction's reply.
 - MeterValues carry Energy.Active.Import.Register (Wh), Power.Active.Import (W),
   Current.Import (A = P/V), Voltage (V) and SoC (%), as MeterValuesSampledData allows;
   periodic samples are thinned to MeterValueSampleInterval (0: none).
@@ -97,7 +96,6 @@ class ChargePointV16(OcppClient, ChargePoint):
         n = len(self.port.connectors)
         self._status = [ChargePointStatus.available.value] * (n + 1)
         self._tx_ids: dict[int, int] = {}  # model transaction ref -> transactionId
-        self._unbound: int | None = None  # transactionId of a start no sample named yet
         self._active: dict[int, int] = {}  # connector -> transactionId
         self._meter_wh = 0
         self._last_periodic_s = -1e18
@@ -134,12 +132,7 @@ class ChargePointV16(OcppClient, ChargePoint):
         return self._stop(request)
 
     def _bind(self, ref: int) -> int | None:
-        transaction_id = self._tx_ids.get(ref)
-        if transaction_id is None and self._unbound is not None:
-            transaction_id = self._unbound
-            self._tx_ids[ref] = transaction_id
-            self._unbound = None
-        return transaction_id
+        return self._tx_ids.get(ref)
 
     def _status_changes(self, change: StatusChange) -> list[tuple[str, dict[str, Any], bool]]:
         status = change.status.value
@@ -270,7 +263,7 @@ class ChargePointV16(OcppClient, ChargePoint):
             return AuthReply(_auth_status(payload))
         if isinstance(request, StartTransaction):
             transaction_id = int(payload["transactionId"])
-            self._unbound = transaction_id
+            self._tx_ids[request.transaction_ref] = transaction_id
             self._active[request.connector_id] = transaction_id
             return StartReply(_auth_status(payload), transaction_id)
         return None
@@ -378,7 +371,10 @@ class ChargePointV16(OcppClient, ChargePoint):
         return call_result.TriggerMessage(status=TriggerMessageStatus.accepted)
 
     def _triggered_meter_values(self, connector_id: int, at: str) -> dict[str, Any]:
-        # the register as of the last reading the model made (up to one sample interval old)
+        # the register now while a session is on the port, else as of its last reading
+        register_wh = self.station.meter_wh(self.index)
+        if register_wh is None:
+            register_wh = self._meter_wh
         payload: dict[str, Any] = {
             "connectorId": connector_id,
             "meterValue": [
@@ -386,7 +382,7 @@ class ChargePointV16(OcppClient, ChargePoint):
                     "timestamp": at,
                     "sampledValue": [
                         {
-                            "value": str(self._meter_wh),
+                            "value": str(register_wh),
                             "context": ReadingContext.trigger.value,
                             "measurand": _ENERGY,
                             "unit": UnitOfMeasure.wh.value,

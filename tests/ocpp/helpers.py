@@ -174,6 +174,9 @@ class RecordingStation:
         self.calls.append(("unlock", connector_id))
         return True
 
+    def meter_wh(self, index: int) -> int | None:
+        return None
+
     def heartbeat_changed(self, index: int) -> None:
         self.heartbeat_changes += 1
 

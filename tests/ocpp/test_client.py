@@ -114,7 +114,7 @@ async def test_a_refused_transaction_message_is_retried_under_a_new_message_id()
             await wait_for(lambda: station.ready_n == 1, "the boot")
             client.submit(StatusChange(PortStatus.FAULTED, 0, 1.0), None)
             waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-            client.submit(StartTransaction(1, "TAG1", 0, 2.0), waiter)
+            client.submit(StartTransaction(1, "TAG1", 0, 2.0, 1), waiter)
             await client.pump()
             async with asyncio.timeout(10):
                 reply = await waiter

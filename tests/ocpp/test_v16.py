@@ -78,9 +78,9 @@ def test_a_meter_sample_carries_energy_power_current_voltage_and_soc() -> None:
     assert {v["context"] for v in reading["sampledValue"]} == {"Transaction.Begin"}
 
 
-def test_the_transaction_ref_is_bound_to_the_id_of_the_ports_last_start() -> None:
+def test_a_starts_transaction_ref_is_bound_to_the_id_in_its_reply() -> None:
     client, _ = charge_point()
-    start = StartTransaction(1, "D010000042", 500, 100.0)
+    start = StartTransaction(1, "D010000042", 500, 100.0, 3)
     reply = answer(client, start, {"transactionId": 77, "idTagInfo": {"status": "Accepted"}})
     assert reply == StartReply(AuthStatus.ACCEPTED, 77)
     begin = MeterSample(1, 3, 100.0, 500, 50.0, 0.2, 400.0, "Transaction.Begin")
