@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -93,8 +94,23 @@ def chargenet(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int,
 @pytest.fixture(scope="module")
 def quickstart_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("quickstart") / "nested" / "out"
-    assert cli.main(["run", str(QUICKSTART), "--out", str(out), "--quiet"]) == 0
+    store = out.parent.parent / "csms.sqlite"  # run creates out's missing folders, not the store's
+    # the default engine: every port over OCPP 1.6J to the built-in central system
+    assert (
+        cli.main(["run", str(QUICKSTART), "--out", str(out), "--quiet", "--csms-db", str(store)])
+        == 0
+    )
     return out
+
+
+def test_run_goes_over_ocpp_by_default_and_writes_an_html_report(quickstart_run: Path) -> None:
+    with sqlite3.connect(quickstart_run.parent.parent / "csms.sqlite") as db:
+        (transactions,) = db.execute("SELECT COUNT(*) FROM transactions").fetchone()
+    plugged_in = summary(quickstart_run)["totals"]["served"]
+    assert transactions >= plugged_in > 0
+    assert (
+        (quickstart_run / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    )
 
 
 def summary(out: Path) -> dict:
@@ -148,7 +164,8 @@ def test_run_prints_the_summary_table_and_where_it_wrote(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, err = chargenet(
-        ["run", str(QUICKSTART), "--days", "0.5", "--out", str(tmp_path)], capsys
+        ["run", str(QUICKSTART), "--engine", "fast", "--days", "0.5", "--out", str(tmp_path)],
+        capsys,
     )
     assert code == 0 and err == ""
     assert "quickstart" in out and "by brand" in out and "Tesla" in out
@@ -157,7 +174,18 @@ def test_run_prints_the_summary_table_and_where_it_wrote(
 
 def test_quiet_prints_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = chargenet(
-        ["run", str(QUICKSTART), "--days", "0.5", "--out", str(tmp_path), "--quiet"], capsys
+        [
+            "run",
+            str(QUICKSTART),
+            "--engine",
+            "fast",
+            "--days",
+            "0.5",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ],
+        capsys,
     )
     assert (code, out, err) == (0, "", "")
     assert (tmp_path / "summary.json").exists()
@@ -165,7 +193,20 @@ def test_quiet_prints_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
 def test_days_sets_the_simulated_span(tmp_path: Path) -> None:
     assert (
-        cli.main(["run", str(QUICKSTART), "--days", "0.25", "--out", str(tmp_path), "--quiet"]) == 0
+        cli.main(
+            [
+                "run",
+                str(QUICKSTART),
+                "--engine",
+                "fast",
+                "--days",
+                "0.25",
+                "--out",
+                str(tmp_path),
+                "--quiet",
+            ]
+        )
+        == 0
     )
     s = summary(tmp_path)
     assert s["days"] == 0.25
@@ -176,7 +217,18 @@ def test_days_sets_the_simulated_span(tmp_path: Path) -> None:
 def test_seed_changes_the_draws_and_the_same_seed_repeats_them(tmp_path: Path) -> None:
     def once(seed: str, folder: str) -> bytes:
         out = tmp_path / folder
-        args = ["run", str(QUICKSTART), "--days", "0.5", "--seed", seed, "--out", str(out)]
+        args = [
+            "run",
+            str(QUICKSTART),
+            "--engine",
+            "fast",
+            "--days",
+            "0.5",
+            "--seed",
+            seed,
+            "--out",
+            str(out),
+        ]
         assert cli.main([*args, "--quiet"]) == 0
         assert summary(out)["seed"] == int(seed)
         return (out / "sessions.csv").read_bytes()

@@ -62,7 +62,17 @@ def days_for(name: str) -> float:
 
 def run(name: str, out: Path) -> Path:
     code = cli.main(
-        ["run", str(SCENARIOS / name), "--days", str(days_for(name)), "--out", str(out), "--quiet"]
+        [
+            "run",
+            str(SCENARIOS / name),
+            "--engine",
+            "fast",
+            "--days",
+            str(days_for(name)),
+            "--out",
+            str(out),
+            "--quiet",
+        ]
     )
     assert code == 0
     return out
