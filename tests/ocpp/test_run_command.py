@@ -96,8 +96,8 @@ def test_bad_credentials_end_in_one_line_and_exit_code_2(
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--csms", "ws://127.0.0.1:1"], "--csms needs --engine ocpp"),
-        (["--pace", "10"], "--pace needs --engine ocpp"),
+        (["--engine", "fast", "--csms", "ws://127.0.0.1:1"], "--csms needs --engine ocpp"),
+        (["--engine", "fast", "--pace", "10"], "--pace needs --engine ocpp"),
         (
             ["--engine", "ocpp", "--csms", "ws://127.0.0.1:1", "--csms-db", "x.sqlite"],
             "--csms-db is the built-in central system's store: drop it with --csms",
