@@ -6,7 +6,7 @@ import math
 import random
 from collections.abc import Iterator
 
-from simulator.model.world import DAY_S, Arrivals
+from simulator.model.world import Arrivals
 
 HOUR_S = 3600.0
 
@@ -58,12 +58,3 @@ def _sinusoid(arrivals: Arrivals, rng: random.Random) -> Iterator[float]:
         rate_per_s = (arrivals.base_per_h + arrivals.amplitude_per_h * math.sin(omega * t)) / HOUR_S
         if rng.random() * peak_per_s <= rate_per_s:
             yield t
-
-
-def mean_rate_per_h(arrivals: Arrivals) -> float:
-    if arrivals.kind == "constant":
-        return arrivals.rate_per_h
-    if arrivals.kind == "sinusoid":
-        return arrivals.base_per_h
-    week = 5 * sum(arrivals.hourly_weekday_per_h) + 2 * sum(arrivals.hourly_weekend_per_h)
-    return week / 7 / (DAY_S / HOUR_S)

@@ -63,14 +63,6 @@ class Dist:
             return lambda rng: -a * log(1.0 - rng.random())
         return self.sample
 
-    @property
-    def mean(self) -> float:
-        if self.kind in ("fixed", "exponential", "lognormal"):
-            return self.a
-        if self.kind == "uniform":
-            return (self.a + self.b) / 2
-        return min(max(self.a, self.low), self.high)
-
 
 def _phi(x: float) -> float:
     return 0.5 * math.erfc(-x / math.sqrt(2.0))

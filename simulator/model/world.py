@@ -147,12 +147,6 @@ class World:
     arrivals: Arrivals
     failures: Failures | None
 
-    def network(self, network_id: str) -> Network:
-        return next(n for n in self.networks if n.id == network_id)
-
-    def deal(self, brand: str, network_id: str) -> Deal | None:
-        return next((d for d in self.deals if d.brand == brand and d.network == network_id), None)
-
 
 def build(scenario: sc.Scenario, *, days: float | None = None, seed: int | None = None) -> World:
     sim = scenario.simulation
