@@ -37,10 +37,11 @@ def tail_allowance_kwh(world: World) -> float:
     return max(p.power_kw for p in world.ports) * world.meter_interval_s / 3600.0 * 0.05
 
 
+@pytest.mark.parametrize("failures", [False, True], ids=["ports up", "ports failing"])
 async def test_the_stores_sessions_energy_and_occupancy_agree_with_the_simulation(
-    tmp_path: Path,
+    tmp_path: Path, failures: bool
 ) -> None:
-    world = small_world(tmp_path, days=1.0, meter_interval_s=60.0)
+    world = small_world(tmp_path, days=1.0, meter_interval_s=60.0, failures=failures)
     db = tmp_path / "csms.sqlite"
     records = await run_ocpp_async(world, csms_db=db)
     sim = runner.summarize_world(world, records)
@@ -48,6 +49,8 @@ async def test_the_stores_sessions_energy_and_occupancy_agree_with_the_simulatio
     n = len(records.sessions)
     tail = tail_allowance_kwh(world)
     agree(sim.totals, csms.totals, n, tail)
+    assert csms.totals.uptime_pct == pytest.approx(sim.totals.uptime_pct, abs=1e-6)
+    assert failures == (sim.totals.uptime_pct < 100)
     for port_id, metrics in sim.ports.items():
         agree(metrics, csms.ports[port_id], n, tail)
     for site_id, metrics in sim.sites.items():
