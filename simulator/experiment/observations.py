@@ -3,7 +3,8 @@
 scope is one of totals, networks, sites, brands (the summary's own keys; ports are left out of
 experiments); group is the network, site or brand id (`all` for totals); segment is `all`, or
 `partner` / `non_partner` for the partner split that networks and totals carry. The hourly
-occupancy profile becomes 24 metrics, hourly_occupancy_h00 to hourly_occupancy_h23.
+occupancy profile becomes 24 metrics, hourly_occupancy_h00 to hourly_occupancy_h23, and the
+wait-time histogram one metric per bin, wait_share_b0 (no wait) to wait_share_b8 (over an hour).
 """
 
 from __future__ import annotations
@@ -49,9 +50,17 @@ def _flatten(
         if name == "hourly_occupancy":
             for hour, share in enumerate(value):
                 out[Key(scope, group, segment, hourly_metric(hour))] = float(share)
+        elif name == "wait_distribution":
+            for k, share in enumerate(value):
+                out[Key(scope, group, segment, wait_metric(k))] = float(share)
         else:
             out[Key(scope, group, segment, name)] = float(value)
 
 
 def hourly_metric(hour: int) -> str:
     return f"hourly_occupancy_h{hour:02d}"
+
+
+def wait_metric(k: int) -> str:
+    """The share of drivers in bin k of the wait-time histogram (metrics.wait_bin_labels)."""
+    return f"wait_share_b{k}"

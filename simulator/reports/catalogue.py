@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from simulator.reports.metrics import wait_bin_labels
+
 
 @dataclass(frozen=True, slots=True)
 class MetricInfo:
@@ -95,4 +97,7 @@ def info(metric: str) -> MetricInfo:
         return METRICS[metric]
     if metric.startswith("hourly_occupancy_h"):
         return MetricInfo(f"occupancy at {metric[-2:]}:00", "%")
+    if metric.startswith("wait_share_b"):
+        label = wait_bin_labels()[int(metric.removeprefix("wait_share_b"))]
+        return MetricInfo(f"wait {label} min" if label != "no wait" else "no wait", "%")
     return MetricInfo(metric.replace("_", " "), "")

@@ -7,6 +7,7 @@ counts: sessions by their arrival, intervals and power clipped to it.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,25 @@ from simulator.model.records import (
 
 DAY_S = 86_400.0
 PEAK_WINDOW_S = 60.0  # peak power is the highest mean over one minute
+WAIT_BINS_MIN = (0.0, 5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0)
+"""Edges of the wait-time histogram; waits of exactly zero get a bar of their own."""
+
+
+def wait_bin_labels() -> tuple[str, ...]:
+    """no wait, 0–5, 5–10, ..., > 60 (minutes): one per share of `wait_distribution`."""
+    inner = [f"{a:g}–{b:g}" for a, b in itertools.pairwise(WAIT_BINS_MIN)]
+    return ("no wait", *inner, f"> {WAIT_BINS_MIN[-1]:g}")
+
+
+def wait_distribution(waits_min: np.ndarray) -> list[float]:
+    """Shares of these waits in each bin of `wait_bin_labels()`."""
+    if not len(waits_min):
+        return [0.0] * (len(WAIT_BINS_MIN) + 1)
+    zero = waits_min <= 0
+    # bins are (a, b]: a wait of exactly 5 min is in 0–5
+    index = np.searchsorted(np.asarray(WAIT_BINS_MIN[1:]), waits_min[~zero], side="left")
+    counts = np.bincount(index, minlength=len(WAIT_BINS_MIN))
+    return [float(zero.sum()) / len(waits_min), *(counts / len(waits_min)).tolist()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +78,7 @@ def session_metrics(sessions: Sequence[SessionRecord]) -> dict[str, Any]:
         "p_wait": float(np.mean(waits_min > 0)) if len(joined) else 0.0,
         "mean_wait_min": float(waits_min.mean()) if len(joined) else 0.0,
         "p95_wait_min": float(np.percentile(waits_min, 95)) if len(joined) else 0.0,
+        "wait_distribution": wait_distribution(waits_min),
         "mean_charge_min": float(np.mean(charge_min)) if served else 0.0,
         "mean_energy_per_session_kwh": (
             sum(s.energy_kwh for s in served) / len(served) if served else 0.0

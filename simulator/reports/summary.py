@@ -38,6 +38,9 @@ class Metrics(BaseModel):
     p_wait: float
     mean_wait_min: float
     p95_wait_min: float
+    wait_distribution: list[float]
+    """Shares of the drivers who joined a site by wait: no wait, 0–5, 5–10, 10–15, 15–20,
+    20–30, 30–45, 45–60 and over 60 minutes."""
     mean_charge_min: float
     mean_energy_per_session_kwh: float
     energy_kwh: float

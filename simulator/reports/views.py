@@ -8,52 +8,28 @@ compare.json and sweep.json hold.
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from simulator.experiment.comparison import Comparison, ScenarioDoc
-from simulator.experiment.observations import TOTAL_GROUP, Key, hourly_metric
+from simulator.experiment.observations import TOTAL_GROUP, Key, hourly_metric, wait_metric
 from simulator.experiment.replications import Run
 from simulator.experiment.statistics import Interval
 from simulator.experiment.sweep import SweepResult
-from simulator.model.records import Outcome, Records
+from simulator.model.records import Records
 from simulator.reports.catalogue import BRAND_HEADLINE, HEADLINE, NETWORK_HEADLINE, info
 from simulator.reports.charts import Bars, Chart, Forest, Lines, Series
+from simulator.reports.metrics import wait_bin_labels
 from simulator.reports.page import Cell, Page, Section, Table
 from simulator.reports.summary import Summary, to_json
 
-WAIT_BINS_MIN = (0.0, 5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0)
-"""Edges of the wait-time histogram; waits of exactly zero get a bar of their own."""
 HOURS = tuple(range(24))
 ALL = "all"
 
 
 # --- a run --------------------------------------------------------------------------------
-
-
-def wait_distribution(records: Records) -> tuple[tuple[str, ...], tuple[float, ...]]:
-    """Share of the drivers who joined a site (served, gave up or still there) by wait time,
-    over the measurement window: the same drivers that P(wait) and the mean wait count."""
-    waits_min = [
-        s.wait_s / 60.0
-        for s in records.sessions
-        if s.arrival_s >= records.warmup_s and s.outcome is not Outcome.TURNED_AWAY
-    ]
-    labels = ["no wait"]
-    labels += [f"{a:g}–{b:g}" for a, b in itertools.pairwise(WAIT_BINS_MIN)]
-    labels.append(f"> {WAIT_BINS_MIN[-1]:g}")
-    counts = [0] * len(labels)
-    for w in waits_min:
-        if w <= 0:
-            counts[0] += 1
-            continue
-        k = next((i for i, edge in enumerate(WAIT_BINS_MIN[1:]) if w <= edge), None)
-        counts[1 + k if k is not None else -1] += 1
-    n = len(waits_min)
-    return tuple(labels), tuple(c / n if n else 0.0 for c in counts)
 
 
 def run_page(summary: Summary, records: Records) -> Page:
@@ -62,7 +38,7 @@ def run_page(summary: Summary, records: Records) -> Page:
     groups = {**networks, ALL: data["totals"]}
     sites: dict[str, Any] = data["sites"]
     brands: dict[str, Any] = data["brands"]
-    labels, shares = wait_distribution(records)
+    labels, shares = wait_bin_labels(), tuple(data["totals"]["wait_distribution"])
 
     def bars_of(
         title: str, table: Mapping[str, Any], metrics: Sequence[str], axis: str, **kw: Any
@@ -382,6 +358,23 @@ def compare_page(
         else ()
     )
 
+    bins = wait_bin_labels()
+    waits = Bars(
+        "Wait-time distribution, all networks",
+        bins,
+        tuple(
+            _interval_series(
+                label,
+                [
+                    est[label].get(_key("totals", TOTAL_GROUP, wait_metric(k)))
+                    for k in range(len(bins))
+                ],
+            )
+            for label in labels
+        ),
+        "drivers who joined a site (%)",
+        share=True,
+    )
     hourly = Lines(
         "Hourly occupancy, all networks",
         HOURS,
@@ -443,9 +436,10 @@ def compare_page(
         Section("Hourly occupancy profile", charts=(hourly,)),
         Section(
             "Waiting",
-            "The chance of waiting, the mean wait and the 95th percentile wait of the drivers "
-            "who joined a site: the wait-time distribution's summary points.",
+            "How long the drivers who joined a site waited, all networks, with the chance of "
+            "waiting, the mean and the 95th percentile wait by network.",
             charts=(
+                waits,
                 network_bars("P(wait) by network", "p_wait"),
                 network_bars("Mean wait by network", "mean_wait_min"),
                 network_bars("95th percentile wait by network", "p95_wait_min"),

@@ -8,9 +8,11 @@ import re
 
 import pytest
 
+from simulator.model.records import Outcome
 from simulator.reports import views
 from simulator.reports.catalogue import HEADLINE
 from simulator.reports.html import render
+from simulator.reports.metrics import wait_bin_labels
 from simulator.reports.page import Table
 from simulator.reports.summary import to_json
 from tests.reports.helpers import comparison, region_run, sweep
@@ -62,13 +64,23 @@ def test_the_run_report_tables_hold_exactly_the_numbers_of_summary_json() -> Non
     assert len(shown) == checked
 
 
-def test_the_wait_distribution_agrees_with_the_wait_probability() -> None:
+def test_the_wait_distribution_agrees_with_the_wait_probability_and_the_records() -> None:
     result = region_run()
-    labels, shares = views.wait_distribution(result.records)
+    labels, shares = wait_bin_labels(), result.summary.totals.wait_distribution
     assert labels[0] == "no wait"
     assert labels[-1] == "> 60"
+    assert len(shares) == len(labels)
     assert sum(shares) == pytest.approx(1.0)
     assert shares[0] == pytest.approx(1 - result.summary.totals.p_wait)
+    joined = [
+        s.wait_s / 60
+        for s in result.records.sessions
+        if s.arrival_s >= result.records.warmup_s and s.outcome is not Outcome.TURNED_AWAY
+    ]
+    over_an_hour = sum(1 for w in joined if w > 60) / len(joined)
+    five_to_ten = sum(1 for w in joined if 5 < w <= 10) / len(joined)
+    assert shares[-1] == pytest.approx(over_an_hour)
+    assert shares[2] == pytest.approx(five_to_ten)
 
 
 def test_the_comparison_page_shows_a_difference_for_every_later_scenario() -> None:
