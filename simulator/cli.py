@@ -36,7 +36,12 @@ def _modules() -> dict[str, Any]:
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
-    parser = Parser(prog="chargenet", description="OCPP charging network simulator.")
+    parser = Parser(
+        prog="chargenet",
+        description="OCPP charging network simulator.",
+        epilog="chargenet csms serve|call: the built-in OCPP 1.6J central system, in its own "
+        "process (chargenet csms serve --help, chargenet csms call --help)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     modules = _modules()
     for module in modules.values():
