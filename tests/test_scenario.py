@@ -136,13 +136,11 @@ BAD_FILES = {
             "[drivers]\n",
             '[drivers]\narrival_soc = { dist = "uniform", low = 0.5, high = 0.4 }\n',
         ),
-        "drivers.arrival_soc: "
-        "high 0.4 is below low 0.5",
+        "drivers.arrival_soc: high 0.4 is below low 0.5",
     ),
     "a queue limit below the site's ports": (
         edited('id = "ea-site"', 'id = "ea-site"\nqueue_limit = 2'),
-        "networks[1].sites[0]: "
-        "queue_limit 2 is below the 3 ports",
+        "networks[1].sites[0]: queue_limit 2 is below the 3 ports",
     ),
     "a deal with an unknown network": (
         GOOD + '\n[[deals]]\nbrand = "Volkswagen"\nnetwork = "evgo"\nperk = "complimentary"\n',
@@ -150,8 +148,7 @@ BAD_FILES = {
     ),
     "a member-price deal without a price": (
         GOOD + '\n[[deals]]\nbrand = "Volkswagen"\nnetwork = "ea"\nperk = "member_price"\n',
-        "deals[0]: "
-        "a member_price deal needs price_per_kwh",
+        "deals[0]: a member_price deal needs price_per_kwh",
     ),
 }
 
