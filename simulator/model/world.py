@@ -147,6 +147,9 @@ class World:
     arrivals: Arrivals
     failures: Failures | None
 
+    def network(self, network_id: str) -> Network:
+        return next(n for n in self.networks if n.id == network_id)
+
 
 def build(scenario: sc.Scenario, *, days: float | None = None, seed: int | None = None) -> World:
     sim = scenario.simulation
