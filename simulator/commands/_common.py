@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
-from simulator.errors import UserError
+from rich.console import Console
+
+from simulator.errors import EXIT_FAILURE, UserError
+
+
+class _Outcome(Protocol):
+    @property
+    def ok(self) -> bool: ...
 
 
 def prepare_out(out: Path) -> Path:
@@ -49,3 +58,16 @@ def positive_int(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
     return value
+
+
+def exit_code_of(runs: Sequence[_Outcome]) -> int:
+    """0 when every run succeeded; else say how many failed (the results cover the others)."""
+    failed = sum(1 for r in runs if not r.ok)
+    if not failed:
+        return 0
+    Console(stderr=True, highlight=False).print(
+        f"chargenet: {failed} of {len(runs)} runs failed; the results cover the others",
+        markup=False,
+        soft_wrap=True,
+    )
+    return EXIT_FAILURE

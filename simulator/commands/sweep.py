@@ -17,9 +17,8 @@ from typing import Any
 from rich.console import Console
 
 from simulator import scenario as sc
-from simulator.commands._common import prepare_out, write_atomic
+from simulator.commands._common import exit_code_of, prepare_out, write_atomic
 from simulator.commands.compare import add_experiment_options, check_replications
-from simulator.errors import EXIT_FAILURE
 
 DEFAULT_REPLICATIONS = 5
 
@@ -88,12 +87,4 @@ def main(args: argparse.Namespace, console: Console) -> int:
             highlight=False,
             soft_wrap=True,
         )
-    failed = sum(1 for r in runs if not r.ok)
-    if failed:
-        Console(stderr=True, highlight=False).print(
-            f"chargenet: {failed} of {len(runs)} runs failed; the results cover the others",
-            markup=False,
-            soft_wrap=True,
-        )
-        return EXIT_FAILURE
-    return 0
+    return exit_code_of(runs)

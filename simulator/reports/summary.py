@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from simulator.model.records import Outcome, Records, SessionRecord
+from simulator.model.world import World
 from simulator.reports import metrics as m
 from simulator.reports.metrics import PortInfo
 
@@ -216,6 +217,6 @@ def _round(value: Any) -> Any:
     return value
 
 
-def port_infos(world: Any) -> list[PortInfo]:
+def port_infos(world: World) -> list[PortInfo]:
     """The ports of a built world, as the metrics see them."""
     return [PortInfo(p.id, p.site, p.network, p.power_kw) for p in world.ports]
