@@ -386,6 +386,7 @@ def run_ocpp(
     csms_db: Path | None = None,
     password: str | None = None,
     ca_file: Path | None = None,
+    transport: TransportConfig | None = None,
 ) -> Records:
     """`run_ocpp_async` on a fresh event loop."""
     return asyncio.run(
@@ -398,5 +399,6 @@ def run_ocpp(
             csms_db=csms_db,
             password=password,
             ca_file=ca_file,
+            transport=transport,
         )
     )

@@ -8,7 +8,7 @@ import argparse
 import math
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -20,6 +20,9 @@ from simulator.errors import UserError
 from simulator.model.world import DAY_S, build
 from simulator.reports import render
 from simulator.reports.summary import sessions_csv, to_json
+
+if TYPE_CHECKING:
+    from simulator.ocpp.transport import TransportConfig
 
 LONG_RUN_DAYS = 14  # a progress bar from this many simulated days on
 LONG_OCPP_RUN_DAYS = 1  # the OCPP engine takes seconds per simulated day
@@ -90,6 +93,19 @@ def _check_ocpp_flags(args: argparse.Namespace) -> None:
             raise UserError(f"{path}: the folder {path.parent} does not exist")
 
 
+def _transport_config(args: argparse.Namespace) -> TransportConfig:
+    """The connection settings of every charge point (the built-in central system's URL
+    replaces `url` when no --csms is given)."""
+    from simulator.driver import ssl_context
+    from simulator.ocpp.transport import TransportConfig
+
+    return TransportConfig(
+        args.csms or "",
+        password=args.csms_password,
+        ssl_context=ssl_context(args.csms_ca),
+    )
+
+
 def main(args: argparse.Namespace, console: Console) -> int:
     _check_ocpp_flags(args)
     scenario = sc.load(args.scenario)
@@ -125,7 +141,7 @@ def main(args: argparse.Namespace, console: Console) -> int:
                 progress=progress,
                 csms_db=args.csms_db,
                 password=args.csms_password,
-                ca_file=args.csms_ca,
+                transport=_transport_config(args),
             )
         else:
             records = runner.run_fast(world, progress)
