@@ -15,7 +15,13 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from simulator import runner
 from simulator import scenario as sc
-from simulator.commands._common import positive_float, prepare_out, write_atomic
+from simulator.commands._common import (
+    non_negative_int,
+    positive_float,
+    positive_int,
+    prepare_out,
+    write_atomic,
+)
 from simulator.errors import UserError
 from simulator.model.world import DAY_S, build
 from simulator.reports import render
@@ -26,7 +32,18 @@ if TYPE_CHECKING:
 
 LONG_RUN_DAYS = 14  # a progress bar from this many simulated days on
 LONG_OCPP_RUN_DAYS = 1  # the OCPP engine takes seconds per simulated day
-OCPP_FLAGS = ("csms", "pace", "message_log", "csms_db", "csms_password", "csms_ca")
+OCPP_FLAGS = (
+    "csms",
+    "pace",
+    "message_log",
+    "csms_db",
+    "csms_password",
+    "csms_ca",
+    "response_timeout",
+    "call_attempts",
+    "offline_limit",
+    "refusal_limit",
+)
 
 
 def add_parser(sub: Any) -> None:
@@ -73,6 +90,34 @@ def add_parser(sub: Any) -> None:
     ocpp.add_argument(
         "--csms-ca", type=Path, metavar="FILE", help="CA certificate to verify a wss:// backend"
     )
+    # the bounds on every wait of a charge point (defaults: TransportConfig's)
+    ocpp.add_argument(
+        "--response-timeout",
+        type=positive_float,
+        metavar="S",
+        help="a CALL unanswered this long is sent again on a new connection (default 30)",
+    )
+    ocpp.add_argument(
+        "--call-attempts",
+        type=positive_int,
+        metavar="N",
+        help="give up after N sends in a row without a reply within --response-timeout "
+        "(default 3)",
+    )
+    ocpp.add_argument(
+        "--offline-limit",
+        type=positive_float,
+        metavar="S",
+        help="give up when a charge point has no working connection, or its boot is not "
+        "accepted, for S seconds (default 120)",
+    )
+    ocpp.add_argument(
+        "--refusal-limit",
+        type=non_negative_int,
+        metavar="N",
+        help="give up when N messages in a row are refused (CALLERROR or invalid reply), "
+        "none accepted (default 10; 0: never)",
+    )
 
 
 def _check_ocpp_flags(args: argparse.Namespace) -> None:
@@ -99,10 +144,21 @@ def _transport_config(args: argparse.Namespace) -> TransportConfig:
     from simulator.driver import ssl_context
     from simulator.ocpp.transport import TransportConfig
 
+    bounds = {
+        field: value
+        for field, value in (
+            ("response_timeout_s", args.response_timeout),
+            ("call_attempts", args.call_attempts),
+            ("offline_limit_s", args.offline_limit),
+            ("refusal_limit", args.refusal_limit),
+        )
+        if value is not None
+    }
     return TransportConfig(
         args.csms or "",
         password=args.csms_password,
         ssl_context=ssl_context(args.csms_ca),
+        **bounds,
     )
 
 

@@ -147,9 +147,23 @@ class OcppClient(FastValidation):
         self._backoff: Backoff | None = None
         self._sleeper: asyncio.Future[None] | None = None
         self._boot_refused_since: float | None = None
+        self._boot_refusals = 0
         self._boot_status = ""
+        self._offline_since: float | None = None
+        """Loop time since which the charge point has had no working connection."""
+        self._offline_attempts = 0
+        self._offline_cause = ""
+        self._timed_out = False
+        self._unanswered = 0
+        """Sends in a row that got no reply within response_timeout_s."""
+        self._refusals = 0
+        """Messages in a row refused for good, none accepted between them."""
+        self._answered = False
+        """The central system answered one of this charge point's CALLs at least once."""
         self.connections = 0
         self.boots = 0
+        self.timeouts = 0
+        """CALLs that went unanswered within response_timeout_s (and were sent again)."""
         self.connect_gate: asyncio.Semaphore | None = None
         """Limits handshakes in flight when a whole fleet connects at once."""
 
@@ -266,6 +280,7 @@ class OcppClient(FastValidation):
         if inflight is not None:
             if isinstance(frame, CallResult | CallError) and frame.unique_id == inflight.message_id:
                 self._inflight = None
+                self._replied()
                 self._complete(inflight, frame)
                 await self._after_reply()
                 return
@@ -275,10 +290,12 @@ class OcppClient(FastValidation):
                 and frame.message_id == inflight.message_id
             ):
                 self._inflight = None
+                self._replied()
                 error = frame.error
                 self._complete(
                     inflight,
                     CallError(frame.message_id, error.code, error.description, error.details),
+                    f"a malformed reply ({error.description})",
                 )
                 await self._after_reply()
                 return
@@ -292,31 +309,47 @@ class OcppClient(FastValidation):
             return
         await self.pump()
 
-    def _complete(self, pending: Pending, frame: CallResult | CallError) -> None:
+    def _replied(self) -> None:
+        """The central system answered our CALL: the connection works."""
+        self._answered = True
+        self._unanswered = 0
+        self._offline_since = None
+        if self._backoff is not None:
+            self._backoff.reset()
+
+    def _complete(
+        self, pending: Pending, frame: CallResult | CallError, cause: str | None = None
+    ) -> None:
+        """Settle the CALL `frame` answers; `cause` says what was wrong with a refusal
+        (by default the CALLERROR itself, or the schema the reply failed)."""
         if isinstance(frame, CallResult):
             try:
                 validate_response(self.wire_version, pending.action, frame.payload)
             except OCPPError as error:
                 frame = CallError(frame.unique_id, error.code, error.description, error.details)
+                cause = f"with an invalid payload ({error.description})"
+        if isinstance(frame, CallError) and cause is None:
+            cause = _call_error(frame)
         if pending.action == "BootNotification" and not self._online:
-            self._boot_replied(frame)
+            self._boot_replied(frame, cause or "")
             return
         queue = self._queue
         if not queue or queue[0] is not pending:
             return
         if isinstance(frame, CallResult):
+            self._refusals = 0
             queue.popleft()
             reply = self.reply_for(pending, frame.payload)
             if pending.waiter is not None and not pending.waiter.done():
                 pending.waiter.set_result(reply)
             self.station.answered(self.index)
         else:
-            self._refused(pending, frame)
+            self._refused(pending, frame, cause or "")
         if not self._ready and self._online and not queue:
             self._ready = True
             self.station.ready(self.index)
 
-    def _refused(self, pending: Pending, error: CallError) -> None:
+    def _refused(self, pending: Pending, error: CallError, cause: str) -> None:
         attempts = self.config.int_value("TransactionMessageAttempts")
         if pending.transactional and pending.attempt < attempts:
             LOGGER.info("%s: %s refused (%s), retrying", self.id, pending.action, error.error_code)
@@ -330,18 +363,21 @@ class OcppClient(FastValidation):
                 not_before=asyncio.get_running_loop().time() + interval_s * pending.attempt,
             )
             return
-        LOGGER.warning(
-            "%s: the central system refused %s: %s %s",
-            self.id,
-            pending.action,
-            error.error_code,
-            error.error_description,
-        )
+        # dropped for good here (and only here); no line per message: the run's summary
+        # counts them, and a backend refusing everything ends the run in one line below
+        LOGGER.info("%s: the central system refused %s: %s", self.id, pending.action, cause)
         self._queue.popleft()
         if pending.waiter is not None and not pending.waiter.done():
             assert pending.request is not None
             pending.waiter.set_result(self.refused_reply(pending.request))
         self.station.answered(self.index)
+        self._refusals += 1
+        limit = self.transport.refusal_limit
+        if limit and self._refusals >= limit:
+            raise self._give_up(
+                f"{pending.action} refused ({self._refusals} messages in a row, none accepted)",
+                f"answered {cause}",
+            )
 
     # --- boot ---------------------------------------------------------------------------
 
@@ -355,20 +391,28 @@ class OcppClient(FastValidation):
         self.boots += 1
         await self._send_frame(pending.frame)
 
-    def _boot_replied(self, frame: CallResult | CallError) -> None:
+    def _boot_replied(self, frame: CallResult | CallError, cause: str) -> None:
+        """An accepted boot brings the charge point online; any other answer (Pending,
+        Rejected, a CALLERROR, an invalid payload) repeats it, for offline_limit_s at most."""
         loop = asyncio.get_running_loop()
         if isinstance(frame, CallError):
-            LOGGER.warning("%s: boot refused: %s", self.id, frame.error_code)
-            self._boot_at = loop.time() + BOOT_ERROR_RETRY_S
-            return
-        accepted, interval_s = self.boot_answer(frame.payload)
+            LOGGER.info("%s: boot refused: %s", self.id, cause)
+            delay_s = BOOT_ERROR_RETRY_S
+            accepted = False
+        else:
+            accepted, interval_s = self.boot_answer(frame.payload)
+            delay_s = max(float(interval_s), BOOT_RETRY_MIN_S)
+            cause = str(frame.payload.get("status"))
         if not accepted:
-            self._boot_at = loop.time() + max(float(interval_s), BOOT_RETRY_MIN_S)
-            self._boot_status = str(frame.payload.get("status"))
+            self._boot_at = loop.time() + delay_s
+            self._boot_status = cause
+            self._boot_refusals += 1
             if self._boot_refused_since is None:
                 self._boot_refused_since = loop.time()
             return
         self._boot_refused_since = None
+        self._boot_refusals = 0
+        self._refusals = 0
         self._needs_boot = False
         self._online = True
         if interval_s > 0:
@@ -388,10 +432,10 @@ class OcppClient(FastValidation):
 
     async def run(self) -> None:
         """Connect, boot and serve until `close()`; reconnect with back-off when the
-        connection drops. The first connection's failure ends the run (the user gave a bad
-        URL or credentials); later ones only when they last longer than offline_limit_s."""
+        connection drops or a handshake fails. A definitive failure of the first handshake
+        ends the run at once (the user gave a bad URL or credentials); any other failure
+        ends it once the charge point has had no working connection for offline_limit_s."""
         loop = asyncio.get_running_loop()
-        offline_since: float | None = None
         while not self._closing:
             try:
                 if self.connect_gate is None:
@@ -400,32 +444,68 @@ class OcppClient(FastValidation):
                     async with self.connect_gate:
                         ws = await open_connection(self.id, self.transport)
             except BackendError as error:
-                if self.connections == 0:
+                if self.connections == 0 and not error.transient:
                     raise
-                now = loop.time()
-                if offline_since is None:
-                    offline_since = now
-                if now - offline_since > self.transport.offline_limit_s:
-                    raise BackendError(
-                        f"charge point {self.id} could not reconnect for "
-                        f"{self.transport.offline_limit_s:g} s: {error}"
-                    ) from None
-                await self._sleep(self._next_backoff_s())
+                LOGGER.info("%s: %s; retrying", self.id, error)
+                self._offline(loop.time(), str(error))
+                await self._sleep(self._offline_wait_s(loop.time()))
                 continue
-            offline_since = None
             if self._closing:
                 await ws.close()
                 return
             self.connections += 1
+            if not self._needs_boot and not self._queue:
+                # nothing to deliver: a connection is all it takes to be working again
+                self._offline_since = None
+                if self._backoff is not None:
+                    self._backoff.reset()
+            self._timed_out = False
             await self._serve(ws)
             if self._closing:
                 return
             if self._rebooting:
                 self._rebooting = False
                 continue
-            offline_since = loop.time()
-            LOGGER.info("%s: connection lost; reconnecting", self.id)
-            await self._sleep(self._next_backoff_s())
+            if not self._timed_out:  # a CALL timed out: resent, call_attempts bounds that
+                LOGGER.info("%s: connection lost; reconnecting", self.id)
+                self._offline(
+                    loop.time(),
+                    f"the central system at {self.transport.url} closes the connection "
+                    "before answering",
+                )
+            await self._sleep(self._offline_wait_s(loop.time()))
+
+    def _offline(self, now: float, cause: str) -> None:
+        """One more failed attempt at a working connection; gives up after offline_limit_s."""
+        if self._offline_since is None:
+            self._offline_since = now
+            self._offline_attempts = 0
+        self._offline_attempts += 1
+        self._offline_cause = cause
+        limit_s = self.transport.offline_limit_s
+        if now - self._offline_since < limit_s:
+            return
+        n = self._offline_attempts
+        attempts = f"{n} attempt{'s' if n != 1 else ''}"
+        if self._needs_boot or self._queue:
+            action = "BootNotification" if self._needs_boot else self._queue[0].action
+            what = f"{action} not delivered within {limit_s:g} s ({attempts})"
+        else:
+            what = f"no connection within {limit_s:g} s ({attempts})"
+        raise BackendError(f"charge point {self.id}: {what}: {cause}")
+
+    def _offline_wait_s(self, now: float) -> float:
+        """The back-off wait, cut so that the last attempt falls at offline_limit_s."""
+        delay_s = self._next_backoff_s()
+        if self._offline_since is not None:
+            left_s = self._offline_since + self.transport.offline_limit_s - now
+            delay_s = min(delay_s, max(left_s, 0.0))
+        return delay_s
+
+    def _give_up(self, what: str, cause: str) -> BackendError:
+        return BackendError(
+            f"charge point {self.id}: {what}: the central system at {self.transport.url} {cause}"
+        )
 
     async def _sleep(self, delay_s: float) -> None:
         """A back-off wait that `close()` cuts short."""
@@ -453,8 +533,6 @@ class OcppClient(FastValidation):
                 await self._send_boot()
             else:
                 self._online = True
-                if self._backoff is not None:
-                    self._backoff.reset()
                 await self.pump()
             async for raw in ws:
                 await self.route_message(raw)
@@ -482,27 +560,45 @@ class OcppClient(FastValidation):
     async def tick(self, now: float) -> None:
         """The watchdog: drop a connection whose CALL went unanswered too long (the CALL is
         resent after the reconnect), repeat a due boot, send a due retry. Raises
-        BackendError when the boot stays Pending or Rejected longer than offline_limit_s."""
+        BackendError when call_attempts sends in a row went unanswered, or the boot stays
+        unaccepted longer than offline_limit_s."""
         ws = self._ws
         if ws is None:
             return
-        if self._inflight is not None:
-            if now - self._sent_at > self.transport.response_timeout_s:
-                LOGGER.warning(
+        transport = self.transport
+        inflight = self._inflight
+        if inflight is not None:
+            if now - self._sent_at > transport.response_timeout_s:
+                self._unanswered += 1
+                self.timeouts += 1
+                n = self._unanswered
+                if n >= transport.call_attempts:
+                    attempts = f"{n} attempt{'s' if n != 1 else ''}"
+                    raise self._give_up(
+                        f"no reply to {inflight.action} within "
+                        f"{transport.response_timeout_s:g} s ({attempts})",
+                        "stopped answering"
+                        if self._answered
+                        else "accepts the websocket and never answers",
+                    )
+                LOGGER.info(
                     "%s: no reply to %s within %g s; reconnecting",
                     self.id,
-                    self._inflight.action,
-                    self.transport.response_timeout_s,
+                    inflight.action,
+                    transport.response_timeout_s,
                 )
+                self._timed_out = True
                 ws.transport.abort()
             return
         if self._boot_at is not None:
             since = self._boot_refused_since
-            if since is not None and now - since > self.transport.offline_limit_s:
-                raise BackendError(
-                    f"the central system at {self.transport.url} did not accept the boot of "
-                    f"charge point {self.id} within {self.transport.offline_limit_s:g} s "
-                    f"(it answered {self._boot_status})"
+            if since is not None and now - since >= transport.offline_limit_s:
+                n = self._boot_refusals
+                attempts = f"{n} attempt{'s' if n != 1 else ''}"
+                raise self._give_up(
+                    f"BootNotification not accepted within {transport.offline_limit_s:g} s "
+                    f"({attempts})",
+                    f"answered {self._boot_status}",
                 )
             if now >= self._boot_at:
                 await self._send_boot()
@@ -518,6 +614,13 @@ class OcppClient(FastValidation):
         ws = self._ws
         if ws is not None:
             await ws.close()
+
+
+def _call_error(error: CallError) -> str:
+    """A CALLERROR as the run's last line names it."""
+    if error.error_description:
+        return f'CALLERROR {error.error_code} ("{error.error_description}")'
+    return f"CALLERROR {error.error_code}"
 
 
 def _wake(sleeper: asyncio.Future[None]) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.exceptions import InvalidHandshake, InvalidMessage, InvalidStatus, InvalidURI
 from websockets.typing import Subprotocol
 
 from ocppj import OCPP16
@@ -27,7 +27,17 @@ from simulator.errors import UserError
 
 class BackendError(UserError):
     """The central system cannot be used: unreachable, refused the handshake or the
-    credentials, speaks no common subprotocol, or stayed away longer than allowed."""
+    credentials, speaks no common subprotocol, or stayed away longer than allowed.
+
+    `transient` marks a failure worth retrying even before a charge point ever connected
+    (a handshake that timed out, HTTP 5xx, 408 or 429, a connection reset during the
+    handshake): a backend that is starting up or overloaded. The others (a bad URL, an
+    unknown host, nothing listening, a 4xx such as 401, no common subprotocol, TLS
+    verification) are a user's mistake and end the run at once at start-up."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,13 +50,23 @@ class TransportConfig:
     ssl_context: ssl.SSLContext | None = None
     """For wss:// URLs; None verifies against the system's CAs."""
     open_timeout_s: float = 10.0
+    """A websocket handshake not complete within this is a failed attempt (retried)."""
     response_timeout_s: float = 30.0
     """A CALL without a reply for this long: the connection is dropped and the CALL resent."""
+    call_attempts: int = 3
+    """Give up on the run when this many sends in a row get no reply within
+    response_timeout_s (one CALL, resent on new connections; the boot, sent again on each)."""
     close_timeout_s: float = 2.0
     backoff_initial_s: float = 0.25
     backoff_max_s: float = 30.0
     offline_limit_s: float = 120.0
-    """Give up on the run when a charge point cannot reconnect for this long."""
+    """Give up on the run when a charge point has had no working connection for this long
+    (no handshake succeeds, or each connection closes before the reply to what it must
+    deliver), or when its boot is not accepted for this long."""
+    refusal_limit: int = 10
+    """Give up on the run when this many messages in a row are refused for good (CALLERROR,
+    or a reply that fails its schema; a transaction message after its retries) with none
+    accepted between them; 0: never."""
     ping_interval_s: float | None = None
     """websockets keepalive pings (None: rely on OCPP heartbeats, and save a task per CP)."""
     max_queue_frames: int = 8
@@ -55,6 +75,9 @@ class TransportConfig:
 
     def url_for(self, charge_point_id: str) -> str:
         return self.url.rstrip("/") + "/" + quote(charge_point_id, safe="")
+
+
+_BUSY = frozenset({408, 429})  # request timeout, too many requests: the 4xx worth retrying
 
 
 def _basic_auth(username: str, password: str) -> str:
@@ -96,18 +119,25 @@ async def open_connection(charge_point_id: str, config: TransportConfig) -> Clie
             ) from None
         raise BackendError(
             f"{where} refused the handshake of charge point {charge_point_id} "
-            f"(HTTP {status} {e.response.reason_phrase})"
+            f"(HTTP {status} {e.response.reason_phrase})",
+            transient=status >= 500 or status in _BUSY,
         ) from None
     except ssl.SSLError as e:
         raise BackendError(f"TLS with {where} failed: {e.reason or e}") from None
     except TimeoutError:
         raise BackendError(
-            f"{where} did not complete the handshake within {config.open_timeout_s:g} s"
+            f"{where} did not complete the handshake within {config.open_timeout_s:g} s",
+            transient=True,
         ) from None
     except ConnectionRefusedError:
         raise BackendError(f"cannot reach {where}: connection refused") from None
+    except (ConnectionResetError, ConnectionAbortedError, BrokenPipeError) as e:
+        raise BackendError(f"cannot reach {where}: {e.strerror or e}", transient=True) from None
     except OSError as e:
         raise BackendError(f"cannot reach {where}: {e.strerror or e}") from None
+    except InvalidMessage as e:
+        # the server closed or garbled the connection during the handshake: busy, retry
+        raise BackendError(f"{where} broke off the websocket handshake: {e}", transient=True) from None
     except InvalidHandshake as e:
         raise BackendError(f"{where} refused the websocket handshake: {e}") from None
     if ws.subprotocol != config.subprotocol:

@@ -241,8 +241,8 @@ async def test_a_boot_never_accepted_ends_the_run_with_the_cause() -> None:
         [error] = raised.value.exceptions
         assert isinstance(error, BackendError)
         assert str(error) == (
-            f"the central system at {csms.url} did not accept the boot of charge point cp-1 "
-            "within 0.5 s (it answered Rejected)"
+            "charge point cp-1: BootNotification not accepted within 0.5 s (1 attempt): "
+            f"the central system at {csms.url} answered Rejected"
         )
         assert station.ready_n == 0
         assert {frame[2] for _, frame in csms.received} == {"BootNotification"}
