@@ -101,8 +101,7 @@ def add_parser(sub: Any) -> None:
         "--call-attempts",
         type=positive_int,
         metavar="N",
-        help="give up after N sends in a row without a reply within --response-timeout "
-        "(default 3)",
+        help="give up after N sends in a row without a reply within --response-timeout (default 3)",
     )
     ocpp.add_argument(
         "--offline-limit",

@@ -137,7 +137,9 @@ async def open_connection(charge_point_id: str, config: TransportConfig) -> Clie
         raise BackendError(f"cannot reach {where}: {e.strerror or e}") from None
     except InvalidMessage as e:
         # the server closed or garbled the connection during the handshake: busy, retry
-        raise BackendError(f"{where} broke off the websocket handshake: {e}", transient=True) from None
+        raise BackendError(
+            f"{where} broke off the websocket handshake: {e}", transient=True
+        ) from None
     except InvalidHandshake as e:
         raise BackendError(f"{where} refused the websocket handshake: {e}") from None
     if ws.subprotocol != config.subprotocol:

@@ -22,7 +22,6 @@ from tests.ocpp.helpers import (
     BOOT_ACCEPTED,
     DROP,
     SILENT,
-    Handler,
     ScriptedCsms,
     answer_everything,
 )
@@ -120,7 +119,8 @@ async def chargenet_run(scenario: Path, out: Path, *args: str) -> Finished:
     """`python -m simulator run SCENARIO --out OUT --quiet ARGS` as a user would start it,
     while this event loop keeps serving the test's backend; killed after RUN_TIMEOUT_S."""
     root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
+    path = os.pathsep.join(p for p in (str(root), os.environ.get("PYTHONPATH", "")) if p)
+    env = {**os.environ, "PYTHONPATH": path}
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "simulator", "run", str(scenario), "--out", str(out), "--quiet",
         *args,

@@ -16,6 +16,7 @@ from simulator.ocpp.transport import TransportConfig
 from simulator.reports.summary import to_json
 from tests.ocpp import hostile
 from tests.ocpp.helpers import (
+    Handler,
     answer_everything,
     charge_point,
     running,
@@ -33,7 +34,7 @@ BOUNDS = ["--response-timeout", "3", "--call-attempts", "2", "--offline-limit", 
 CP = r"charge point [ns]-\d\d"  # the ports of the small scenario
 
 
-async def give_up(tmp_path: Path, handler: hostile.Handler, *args: str) -> tuple[str, str]:
+async def give_up(tmp_path: Path, handler: Handler, *args: str) -> tuple[str, str]:
     """Run the small scenario against a scripted backend; (its URL, stderr) of a run that
     must end with exit code 2 and write nothing."""
     scenario = write_small_scenario(tmp_path)
@@ -173,7 +174,7 @@ def summary_text(world: Any, records: Any) -> str:
 
 @pytest.mark.parametrize(
     "failure",
-    [{"failing": 1, "stall_s": 8.0}, {"failing": 2, "status": 503}],
+    [{"failing": 1, "stall_s": 4.0}, {"failing": 2, "status": 503}],
     ids=["a handshake timing out", "HTTP 503"],
 )
 async def test_a_start_up_handshake_that_fails_for_a_while_is_retried_and_the_run_completes(
@@ -182,11 +183,12 @@ async def test_a_start_up_handshake_that_fails_for_a_while_is_retried_and_the_ru
     world = small_world(tmp_path, days=0.25)
     async with hostile.flaky_handshakes(**failure) as backend:
         transport = TransportConfig(
-            backend.url, open_timeout_s=2.0, backoff_initial_s=0.05, backoff_max_s=0.5
+            backend.url, open_timeout_s=3.0, backoff_initial_s=0.05, backoff_max_s=0.5
         )
         driver = Driver(world, transport)
         records = await driver.run()
-    assert backend.handshakes == len(world.ports) + failure["failing"]
+    # (more only if a loaded machine let a good handshake time out too: retried as well)
+    assert backend.handshakes >= len(world.ports) + failure["failing"]
     assert [client.connections for client in driver.clients] == [1] * len(world.ports)
     assert summary_text(world, records) == summary_text(world, runner.run_fast(world))
 
