@@ -8,12 +8,18 @@ It owns one websocket at a time for the whole run and keeps the offline queue:
   id, so a central system that stored it before it died can recognise the retransmission:
   nothing is lost, and nothing is applied twice by a backend that deduplicates.
 - A CALLERROR on a transaction message is retried (TransactionMessageAttempts, ...Interval)
-  under a new message id; other refused messages are dropped with a warning.
+  under a new message id; other refused messages are dropped (logged at INFO only: a backend
+  refusing everything must not print a line per message).
 - BootNotification is sent at power-up and after a Reset (not after a plain reconnect, as
   OCPP 1.6 asks); while the answer is Pending or Rejected nothing else is sent, and the boot
   is repeated at the interval the central system gave.
 - Timeouts, boot retries and transaction retries are driven by `tick(now)`, called by the
   run's watchdog, so a charge point needs one task only (its connection loop).
+- Every wait is bounded (TransportConfig): call_attempts sends in a row without a reply, a
+  boot not accepted for offline_limit_s, no working connection for offline_limit_s (only a
+  reply to our CALL proves a connection works, not a handshake), refusal_limit messages in a
+  row refused. Past a bound the charge point raises a BackendError that ends the run in one
+  line: "charge point <id>: <the message and what happened>: <the cause>".
 
 Outgoing hot-path frames are built as wire dicts by the version module and validated with
 ocppj's compiled schemas; the ocpp package's `call()` is bypassed there (its camelCase
@@ -152,7 +158,6 @@ class OcppClient(FastValidation):
         self._offline_since: float | None = None
         """Loop time since which the charge point has had no working connection."""
         self._offline_attempts = 0
-        self._offline_cause = ""
         self._timed_out = False
         self._unanswered = 0
         """Sends in a row that got no reply within response_timeout_s."""
@@ -481,7 +486,6 @@ class OcppClient(FastValidation):
             self._offline_since = now
             self._offline_attempts = 0
         self._offline_attempts += 1
-        self._offline_cause = cause
         limit_s = self.transport.offline_limit_s
         if now - self._offline_since < limit_s:
             return

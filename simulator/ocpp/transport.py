@@ -3,7 +3,9 @@
 A charge point connects to `<csms url>/<charge point id>` offering one OCPP subprotocol.
 Security profile 1 is HTTP basic auth with the charge point id as the username; profile 2 is
 `wss://` with the server certificate verified against the given CA (or the system's). A
-failure the user can fix becomes a `BackendError` whose message names the cause in one line.
+failure the user can fix becomes a `BackendError` whose message names the cause in one line;
+one worth retrying even at start-up (a backend starting up or overloaded) is marked
+`transient`. The bounds on every wait of a charge point are `TransportConfig` fields.
 
 Buffers are kept small on purpose: thousands of connections share one process, OCPP frames are
 a few hundred bytes and one CALL is outstanding per connection.
