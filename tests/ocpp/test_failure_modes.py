@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from simulator import runner
+from simulator import cli, runner
 from simulator.driver import Driver
 from simulator.ocpp.transport import TransportConfig
 from simulator.reports.summary import to_json
@@ -228,3 +228,49 @@ async def test_an_accepted_message_between_refusals_keeps_the_charge_point_going
             await client.pump()
             await wait_for(lambda: station.backlog == 0, "every sample answered or refused")
     assert meter_values == 10  # five refused, none twice in a row: the run goes on
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--engine", "fast", "--refusal-limit", "3"], "--refusal-limit needs --engine ocpp"),
+        (["--engine", "fast", "--offline-limit", "5"], "--offline-limit needs --engine ocpp"),
+        (
+            ["--call-attempts", "0"],
+            "argument --call-attempts: must be positive: '0' (see chargenet --help)",
+        ),
+        (
+            ["--refusal-limit", "-1"],
+            "argument --refusal-limit: must not be negative: '-1' (see chargenet --help)",
+        ),
+    ],
+)
+def test_bounds_that_do_not_fit_end_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
+    scenario = write_small_scenario(tmp_path)
+    try:
+        code = cli.main(["run", str(scenario), "--out", str(tmp_path), *extra])
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    assert (code, capsys.readouterr().err) == (2, f"chargenet: {message}\n")
+
+
+def test_the_flags_name_the_defaults_of_the_transport_config() -> None:
+    parser, _ = cli.build_parser()
+    run = next(
+        choice
+        for action in parser._actions
+        if action.choices and isinstance(action.choices, dict)
+        for name, choice in action.choices.items()
+        if name == "run"
+    )
+    helps = {action.dest: action.help or "" for action in run._actions}
+    config = TransportConfig("")
+    for dest, value in [
+        ("response_timeout", config.response_timeout_s),
+        ("call_attempts", config.call_attempts),
+        ("offline_limit", config.offline_limit_s),
+        ("refusal_limit", config.refusal_limit),
+    ]:
+        assert f"(default {value:g}" in helps[dest], dest
