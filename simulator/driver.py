@@ -55,15 +55,18 @@ from simulator.ocpp.clock import VirtualClock
 from simulator.ocpp.message_log import MessageLog
 from simulator.ocpp.transport import BackendError, TransportConfig
 from simulator.ocpp.v16 import ChargePointV16
-from simulator.ocpp.wire_stats import LagMeter, Sessions, WireStats, refused_by_action
+from simulator.ocpp.wire_stats import (
+    DEFAULT_MAX_LAG_S,
+    LagMeter,
+    Sessions,
+    WireStats,
+    refused_by_action,
+)
 
 LOGGER = logging.getLogger("simulator.driver")
 
 Progress = Callable[[float, float], None]
 OnWire = Callable[[WireStats], None]
-
-DEFAULT_MAX_LAG_S = 60.0
-"""Virtual seconds the model may run ahead of the oldest unanswered message (--max-lag)."""
 
 BACKLOG_HIGH = 4096  # queued notifications before virtual time waits for the wire
 BACKLOG_LOW = 1024

@@ -18,6 +18,9 @@ from collections import Counter
 
 from pydantic import BaseModel, ConfigDict
 
+DEFAULT_MAX_LAG_S = 60.0
+"""Virtual seconds the model may run ahead of the oldest unanswered message (--max-lag): one
+meter-value interval of most backends, and well under the 300 s a dashboard would call stale."""
 REFUSED_SESSIONS_WARNING_SHARE = 0.5
 """A run whose central system refused more than this share of the sessions gets a warning."""
 
@@ -73,11 +76,11 @@ class WireStats(BaseModel):
     def line(self) -> str:
         """One short line for the end of the run's tables."""
         lag = self.lag_s
-        bound = "unbounded" if lag.bound is None else f"bound {lag.bound:g}"
+        bound = "unbounded" if lag.bound is None else f"bound {lag.bound:g} s"
         refused = sum(self.refused.values())
         return (
-            f"wire: {self.messages:,} messages in {self.wall_s:.1f} s, lag p50 {lag.p50:g} s "
-            f"p99 {lag.p99:g} s max {lag.max:g} s ({bound}), {self.boots} boots, "
+            f"wire: {self.messages:,} messages in {self.wall_s:.1f} s, lag p50 {lag.p50:.1f} s "
+            f"p99 {lag.p99:.1f} s max {lag.max:.1f} s ({bound}), {self.boots} boots, "
             f"{self.reconnects} reconnects, {refused} refused"
         )
 
