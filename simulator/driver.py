@@ -2,20 +2,29 @@
 
     connect every charge point (boot, initial StatusNotification)
     while the next event is before the horizon:
+        wait until the oldest unanswered message is at most max_lag behind that event
         send the heartbeats due before it (virtual time, only from idle charge points)
         run the SimPy event; when the instant's flush hands over a batch:
             queue every request on its charge point's connection (in issue order)
             await the replies the model waits on; resolve them in the order they were issued
     drain the queues, disconnect
 
-Notifications (status, meter values, stop, heartbeats) are not awaited before virtual time
-moves on: the physics never waits on them, and each connection still sends them one CALL at a
-time in issue order. A bounded backlog keeps the run from racing ahead of the wire. Replies the
-model does wait on (Authorize, StartTransaction) arrive at the same virtual instant they were
-asked at, exactly as the fast engine answers them, so a seed gives the same records on both.
+Notifications (status, meter values, stop, heartbeats) are not awaited at the instant they are
+issued: the physics never waits on them, and each connection still sends them one CALL at a
+time in issue order. Virtual time may run ahead of the oldest unanswered one by at most
+`max_lag_s` virtual seconds (0: strict lockstep), so a backend's view of the network is never
+more than that behind the model's. Replies the model does wait on (Authorize,
+StartTransaction) arrive at the same virtual instant they were asked at, exactly as the fast
+engine answers them, so a seed gives the same records on both, whatever the bound.
 
-Calls the central system initiates run between two SimPy steps and enter the model at the
-current virtual instant (in paced mode: at the virtual time the wall clock has reached).
+Calls the central system initiates enter the model at the current virtual instant (in paced
+mode: at the virtual time the wall clock has reached), from the moment their charge point's
+boot is accepted, even while the rest of the fleet is still connecting.
+
+A Reset stops the port's running transaction and voids an authorization under way; the port
+takes no new car until the charge point has booted again. The charge point reboots once
+everything the Reset caused is queued and answered (`_held` until the model has handed it
+all over).
 """
 
 from __future__ import annotations
@@ -25,16 +34,18 @@ import contextlib
 import dataclasses
 import heapq
 import logging
+import math
 import os
 import resource
 import ssl
 import uuid
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
 from simpy.core import EmptySchedule
 
-from simulator.model.records import Records
+from simulator.model.records import Outcome, Records
 from simulator.model.requests import Reply, StopReason
 from simulator.model.simulation import Outgoing, Simulation
 from simulator.model.world import DAY_S, World
@@ -44,10 +55,18 @@ from simulator.ocpp.clock import VirtualClock
 from simulator.ocpp.message_log import MessageLog
 from simulator.ocpp.transport import BackendError, TransportConfig
 from simulator.ocpp.v16 import ChargePointV16
+from simulator.ocpp.wire_stats import (
+    DEFAULT_MAX_LAG_S,
+    LagMeter,
+    Sessions,
+    WireStats,
+    refused_by_action,
+)
 
 LOGGER = logging.getLogger("simulator.driver")
 
 Progress = Callable[[float, float], None]
+OnWire = Callable[[WireStats], None]
 
 BACKLOG_HIGH = 4096  # queued notifications before virtual time waits for the wire
 BACKLOG_LOW = 1024
@@ -68,10 +87,14 @@ class Driver:
         pace: float | None = None,
         message_log: Path | None = None,
         progress: Progress | None = None,
+        max_lag_s: float | None = DEFAULT_MAX_LAG_S,
     ) -> None:
+        if max_lag_s is not None and not max_lag_s >= 0:
+            raise ValueError(f"max_lag_s must be 0 or more, not {max_lag_s}")
         self.world = world
         self.transport = transport
         self.pace = pace
+        self.max_lag_s = max_lag_s
         self.progress = progress
         self.clock = VirtualClock(world.start)
         self.sim = Simulation(
@@ -92,14 +115,27 @@ class Driver:
         self._backlog = 0
         self._drained = asyncio.Event()
         self._ready = 0
+        self._seen_ready = [False] * len(self.clients)
         self._all_ready = asyncio.Event()
+        # lag: every queued message's issue time, per connection and in issue order overall
+        self._unanswered: list[deque[list[float]]] = [deque() for _ in self.clients]
+        self._issued: deque[list[float]] = deque()  # [issue_s, answered]; head unanswered
+        self._caught_up = asyncio.Event()
+        self.lag = LagMeter()
+        # resets: ports rebooting, and those whose reboot waits for the model (see reset())
+        self._resetting: set[int] = set()
+        self._held: set[int] = set()
+        self._tasks: asyncio.TaskGroup | None = None
+        self.resets = 0
+        self.reboots = 0
+        self.wire: WireStats | None = None
+        """What only the wire knows, once the run is over (wire.json)."""
         self._heartbeats: list[tuple[float, int, int]] = []  # (due, index, generation)
         self._heartbeat_generation = [0] * len(self.clients)
         self._last_sent_s = [0.0] * len(self.clients)
         self._wake = asyncio.Event()
         self._sleeping = False
         self._wall0 = 0.0
-        self._running = False
         self._finished = False
         self.messages = 0
 
@@ -107,18 +143,20 @@ class Driver:
 
     async def run(self) -> Records:
         _raise_file_limit(len(self.clients) * FILES_PER_CHARGE_POINT + 256)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         try:
             async with asyncio.TaskGroup() as tasks:
+                self._tasks = tasks
                 gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
                 for client in self.clients:
                     client.connect_gate = gate
+                    client.tasks = tasks
                     tasks.create_task(client.run())
                 watchdog = tasks.create_task(self._watchdog())
                 if self.clients:
                     await self._all_ready.wait()
-                self._running = True
                 await self._lockstep()
-                self._running = False
                 self._finished = True
                 await self._drain()
                 watchdog.cancel()
@@ -130,7 +168,32 @@ class Driver:
         finally:
             if self._log is not None:
                 self._log.close()
-        return self.sim.finish()
+        records = self.sim.finish()
+        self.wire = self._wire_stats(records, loop.time() - started)
+        return records
+
+    def _wire_stats(self, records: Records, wall_s: float) -> WireStats:
+        clients = self.clients
+        plugged_in = refused = 0
+        for s in records.sessions:
+            if s.reason.startswith("authorization_"):
+                plugged_in += 1
+                refused += 1
+            elif s.port and s.outcome in (Outcome.SERVED, Outcome.ON_SITE):
+                plugged_in += 1
+        connections = sum(c.connections for c in clients)
+        first = sum(1 for c in clients if c.connections)
+        return WireStats(
+            charge_points=len(clients),
+            messages=self.messages,
+            boots=sum(c.boots for c in clients),
+            reconnects=max(0, connections - first - self.reboots),
+            resets=self.resets,
+            refused=refused_by_action([c.refused for c in clients]),
+            sessions=Sessions(plugged_in=plugged_in, refused=refused),
+            lag_s=self.lag.summary(self.max_lag_s),
+            wall_s=wall_s,
+        )
 
     async def _lockstep(self) -> None:
         env = self.sim.env
@@ -140,9 +203,15 @@ class Driver:
         loop = asyncio.get_running_loop()
         self._wall0 = loop.time()
         steps = 0
+        issued = self._issued
+        max_lag_s = math.inf if self.max_lag_s is None else self.max_lag_s
         while True:
             t = env.peek()
-            if heartbeats and heartbeats[0][0] <= t and heartbeats[0][0] < horizon_s:
+            beat_s = heartbeats[0][0] if heartbeats else math.inf
+            if issued and min(t, beat_s, horizon_s) - issued[0][0] > max_lag_s:
+                await self._catch_up(min(t, beat_s, horizon_s))
+                continue  # central systems' calls may have changed the schedule: look again
+            if beat_s <= t and beat_s < horizon_s:
                 await self._heartbeat(heapq.heappop(heartbeats))
                 continue
             if t >= horizon_s:
@@ -160,6 +229,8 @@ class Driver:
                 steps += YIELD_EVERY_STEPS
             else:
                 steps += 1
+            if self._held:
+                self._release_settled()
             if steps >= YIELD_EVERY_STEPS:
                 steps = 0
                 await asyncio.sleep(0)
@@ -173,6 +244,21 @@ class Driver:
         self._now_s = horizon_s
         if self.progress is not None:
             self.progress(horizon_s, horizon_s)
+
+    async def _catch_up(self, t: float) -> None:
+        """Wait until virtual time may move to t: the oldest unanswered message issued at
+        most max_lag_s before it."""
+        assert self.max_lag_s is not None
+        issued = self._issued
+        while issued and t - issued[0][0] > self.max_lag_s:
+            self._caught_up.clear()
+            await self._caught_up.wait()
+
+    def _lag_limit_s(self) -> float:
+        """The latest virtual time the lag bound allows now."""
+        if self.max_lag_s is None or not self._issued:
+            return math.inf
+        return self._issued[0][0] + self.max_lag_s
 
     def _on_flush(self, batch: list[Outgoing]) -> None:
         self._batch.extend(batch)
@@ -261,17 +347,35 @@ class Driver:
 
     def enqueued(self, index: int) -> None:
         self._backlog += 1
+        cell = [self._now_s, 0.0]
+        self._unanswered[index].append(cell)
+        self._issued.append(cell)
 
     def answered(self, index: int) -> None:
         self._backlog -= 1
         self.messages += 1
         if self._backlog <= BACKLOG_LOW:
             self._drained.set()  # also wakes _drain() at every answer below the mark
+        cell = self._unanswered[index].popleft()  # one FIFO per connection
+        cell[1] = 1.0
+        self.lag.add(self._now_s - cell[0])
+        issued = self._issued
+        if issued[0] is cell:
+            while issued and issued[0][1]:
+                issued.popleft()
+            self._caught_up.set()
 
     def ready(self, index: int) -> None:
-        self._ready += 1
-        if self._ready == len(self.clients):
-            self._all_ready.set()
+        if index in self._resetting:  # booted again after a Reset
+            self._resetting.discard(index)
+            self.reboots += 1
+            if self._enter(index):
+                self.sim.rebooted(self.world.ports[index].id)
+        if not self._seen_ready[index]:
+            self._seen_ready[index] = True
+            self._ready += 1
+            if self._ready == len(self.clients):
+                self._all_ready.set()
 
     def heartbeat_changed(self, index: int) -> None:
         self._heartbeat_generation[index] += 1
@@ -279,15 +383,16 @@ class Driver:
         due_s = max(self._now_s, self._last_sent_s[index]) + interval_s
         heapq.heappush(self._heartbeats, (due_s, index, self._heartbeat_generation[index]))
 
-    def _enter(self) -> bool:
+    def _enter(self, index: int) -> bool:
         """Bring the model to the current virtual instant before a central system's call
-        changes it; False once the run is over."""
-        if self._finished or not self._running:
+        changes it; False before the charge point's boot is accepted and once the run is
+        over."""
+        if self._finished or not self.clients[index].booted:
             return False
         env = self.sim.env
         if self.pace is not None and self._sleeping:
             loop = asyncio.get_running_loop()
-            t = (loop.time() - self._wall0) * self.pace
+            t = min((loop.time() - self._wall0) * self.pace, self._lag_limit_s())
             if env.now < t < env.peek():
                 env.run(until=t)
                 self._now_s = t
@@ -295,10 +400,10 @@ class Driver:
         return True
 
     def remote_start(self, index: int, id_tag: str) -> bool:
-        return self._enter() and self.sim.remote_start(self.world.ports[index].id, id_tag)
+        return self._enter(index) and self.sim.remote_start(self.world.ports[index].id, id_tag)
 
     def remote_stop(self, index: int, transaction_ref: int) -> bool:
-        if not self._enter():
+        if not self._enter(index):
             return False
         port = self.sim.ports[index]
         if transaction_ref < 0:
@@ -308,21 +413,40 @@ class Driver:
         return self.sim.remote_stop(transaction_ref)
 
     def change_availability(self, index: int, operative: bool) -> str:
-        if not self._enter():
+        if not self._enter(index):
             return "Rejected"
         return self.sim.change_availability(self.world.ports[index].id, operative)
 
     def reset(self, index: int, hard: bool) -> bool:
-        if not self._enter():
+        """Stop the port's charge in the model now; the charge point reboots once all that
+        follows from it (StopTransaction, MeterValues, statuses, the answer to an
+        authorization under way) is queued: until then its reboot is held."""
+        if not self._enter(index) or not self.sim.reset(self.world.ports[index].id, hard):
             return False
-        return self.sim.reset(self.world.ports[index].id, hard)
+        self.resets += 1
+        self._resetting.add(index)
+        if not self._settled(index):
+            self.clients[index].hold_reboot()
+            self._held.add(index)
+        return True
+
+    def _settled(self, index: int) -> bool:
+        """The model has handed over everything it will send for this port's Reset."""
+        if self.sim.authorizing(self.world.ports[index].id):
+            return False
+        return not any(out.port == index for out in self.sim.outbox)
+
+    def _release_settled(self) -> None:
+        for index in [i for i in self._held if self._settled(i)]:
+            self._held.discard(index)
+            self.clients[index].release_reboot()
 
     def meter_wh(self, index: int) -> int | None:
         reading = self.sim.meter_reading(self.world.ports[index].id)
         return None if reading is None else reading.energy_wh
 
     def unlock(self, index: int, connector_id: int) -> bool:
-        if not self._enter():
+        if not self._enter(index):
             return False
         port = self.sim.ports[index]
         return self.sim.stop_charging(port, StopReason.UNLOCK_COMMAND)
@@ -356,24 +480,41 @@ async def run_ocpp_async(
     password: str | None = None,
     ca_file: Path | None = None,
     transport: TransportConfig | None = None,
+    max_lag_s: float | None = DEFAULT_MAX_LAG_S,
+    on_wire: OnWire | None = None,
 ) -> Records:
     """Run `world` over OCPP 1.6J. With no `csms_url` the built-in central system runs as
     its own process for the run (its store at `csms_db`, or a temporary file), with every id
     tag accepted, as the fast engine does. `transport` overrides the connection settings
-    (timeouts, back-off, buffers); its URL is replaced by the built-in one's."""
+    (timeouts, back-off, buffers); its URL is replaced by the built-in one's. `max_lag_s`
+    bounds how far virtual time runs ahead of the oldest unanswered message (None: no
+    bound). `on_wire` gets the run's wire statistics (wire.json) when it is over."""
+
+    async def drive(config: TransportConfig) -> Records:
+        driver = Driver(
+            world,
+            config,
+            pace=pace,
+            message_log=message_log,
+            progress=progress,
+            max_lag_s=max_lag_s,
+        )
+        records = await driver.run()
+        if on_wire is not None and driver.wire is not None:
+            on_wire(driver.wire)
+        return records
+
     if csms_url is None:
         async with BuiltinCsms(db=csms_db, password=password) as csms:
             if transport is None:
                 config = TransportConfig(csms.ws_url, password=password)
             else:
                 config = dataclasses.replace(transport, url=csms.ws_url, password=password)
-            return await Driver(
-                world, config, pace=pace, message_log=message_log, progress=progress
-            ).run()
+            return await drive(config)
     config = transport or TransportConfig(
         csms_url, password=password, ssl_context=ssl_context(ca_file)
     )
-    return await Driver(world, config, pace=pace, message_log=message_log, progress=progress).run()
+    return await drive(config)
 
 
 def run_ocpp(
@@ -387,6 +528,8 @@ def run_ocpp(
     password: str | None = None,
     ca_file: Path | None = None,
     transport: TransportConfig | None = None,
+    max_lag_s: float | None = DEFAULT_MAX_LAG_S,
+    on_wire: OnWire | None = None,
 ) -> Records:
     """`run_ocpp_async` on a fresh event loop."""
     return asyncio.run(
@@ -400,5 +543,7 @@ def run_ocpp(
             password=password,
             ca_file=ca_file,
             transport=transport,
+            max_lag_s=max_lag_s,
+            on_wire=on_wire,
         )
     )

@@ -24,6 +24,7 @@ from simulator.commands._common import (
 )
 from simulator.errors import UserError
 from simulator.model.world import DAY_S, build
+from simulator.ocpp.wire_stats import DEFAULT_MAX_LAG_S, WireStats
 from simulator.reports import render
 from simulator.reports.summary import sessions_csv, to_json
 
@@ -43,6 +44,7 @@ OCPP_FLAGS = (
     "call_attempts",
     "offline_limit",
     "refusal_limit",
+    "max_lag",
 )
 
 
@@ -117,6 +119,23 @@ def add_parser(sub: Any) -> None:
         help="give up when N messages in a row are refused (CALLERROR or invalid reply), "
         "none accepted (default 10; 0: never)",
     )
+    ocpp.add_argument(
+        "--max-lag",
+        type=_lag_seconds,
+        metavar="SECONDS",
+        help="virtual seconds the model may run ahead of the oldest unanswered message "
+        f"(0: strict lockstep; default {DEFAULT_MAX_LAG_S:g})",
+    )
+
+
+def _lag_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value < math.inf:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
+    return value
 
 
 def _check_ocpp_flags(args: argparse.Namespace) -> None:
@@ -185,9 +204,11 @@ def main(args: argparse.Namespace, console: Console) -> int:
         def progress(done_s: float, _total_s: float) -> None:
             bar.update(task, completed=done_s / DAY_S)
 
+        wire: list[WireStats] = []
         if args.engine == "ocpp":
             from simulator.driver import run_ocpp  # asyncio, websockets, ocpp: only when asked
 
+            max_lag_s = DEFAULT_MAX_LAG_S if args.max_lag is None else args.max_lag
             records = run_ocpp(
                 world,
                 csms_url=args.csms,
@@ -197,19 +218,28 @@ def main(args: argparse.Namespace, console: Console) -> int:
                 csms_db=args.csms_db,
                 password=args.csms_password,
                 transport=_transport_config(args),
+                max_lag_s=max_lag_s,
+                on_wire=wire.append,
             )
         else:
             records = runner.run_fast(world, progress)
     summary = runner.summarize_world(world, records)
     write_atomic(out / "summary.json", to_json(summary))
     write_atomic(out / "sessions.csv", sessions_csv(records))
+    if wire:
+        write_atomic(out / "wire.json", wire[0].to_json())
     from simulator.reports.html import write_run_report  # matplotlib: loaded once needed
 
     write_run_report(summary, records, out / "report.html")
     if not args.quiet:
         render.print_summary(summary, console)
-        console.print(
-            f"wrote {out / 'summary.json'}, {out / 'sessions.csv'} and {out / 'report.html'}",
-            highlight=False,
-        )
+        if wire:
+            console.print(wire[0].line(), highlight=False, soft_wrap=True)
+        written = f"{out / 'summary.json'}, {out / 'sessions.csv'}"
+        if wire:
+            written += f", {out / 'wire.json'}"
+        console.print(f"wrote {written} and {out / 'report.html'}", highlight=False)
+    warning = wire[0].warning() if wire else None
+    if warning is not None:
+        print(f"chargenet: {warning}", file=sys.stderr)
     return 0

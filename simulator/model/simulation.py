@@ -150,11 +150,14 @@ class PortRuntime:
         "meter_wh",
         "port",
         "profile_cache",
+        "rebooting",
+        "reset_reason",
         "site",
         "state",
         "state_since_s",
         "transaction",
         "unavailable_after_car",
+        "voided",
     )
 
     def __init__(self, port: Port, site: SiteRuntime) -> None:
@@ -165,6 +168,9 @@ class PortRuntime:
         self.down = False
         self.down_status = PortStatus.FAULTED
         self.unavailable_after_car = False
+        self.rebooting = False  # after a Reset, until the charge point has booted again
+        self.reset_reason = StopReason.SOFT_RESET
+        self.voided: Car | None = None  # a car whose authorization a Reset cut short
         self.state = PortState.AVAILABLE
         self.state_since_s = 0.0
         self.meter_wh = 0.0
@@ -579,6 +585,10 @@ class Simulation:
         _then(reply, lambda ev: self._authorized(car, port, ev.value))
 
     def _authorized(self, car: Car, port: PortRuntime, auth: object) -> None:
+        if port.voided is car:
+            port.voided = None
+            self._refused(car, port, None, "reset")
+            return
         if not isinstance(auth, AuthReply) or auth.status is not AuthStatus.ACCEPTED:
             self._refused(car, port, auth.status if isinstance(auth, AuthReply) else None)
             return
@@ -590,6 +600,16 @@ class Simulation:
         _then(reply, lambda ev: self._started(car, port, ev.value))
 
     def _started(self, car: Car, port: PortRuntime, start: object) -> None:
+        if port.voided is car:  # started by the central system, stopped by the Reset
+            port.voided = None
+            if isinstance(start, StartReply) and start.status is AuthStatus.ACCEPTED:
+                meter_wh = int(port.meter_wh)
+                stop = StopTransaction(
+                    port.transaction, car.id_tag, meter_wh, self.env.now, port.reset_reason
+                )
+                self._send(port, stop, wait=False)
+            self._refused(car, port, None, "reset")
+            return
         if not isinstance(start, StartReply) or start.status is not AuthStatus.ACCEPTED:
             stop = StopTransaction(
                 port.transaction,
@@ -603,10 +623,12 @@ class Simulation:
             return
         self._start_charging(car, port)
 
-    def _refused(self, car: Car, port: PortRuntime, status: AuthStatus | None) -> None:
+    def _refused(
+        self, car: Car, port: PortRuntime, status: AuthStatus | None, reason: str = ""
+    ) -> None:
         self._status(port, PortStatus.FINISHING, car.connector)
         self._leave(car, port)
-        reason = f"authorization_{(status or AuthStatus.INVALID).value.lower()}"
+        reason = reason or f"authorization_{(status or AuthStatus.INVALID).value.lower()}"
         self._record(car, Outcome.TURNED_AWAY, reason, depart_s=self.env.now)
 
     def _start_charging(self, car: Car, port: PortRuntime) -> None:
@@ -771,6 +793,13 @@ class Simulation:
             self._status(port, port.down_status)
             return
         self._status(port, PortStatus.AVAILABLE)
+        if port.rebooting:  # back in service once the charge point has booted again
+            self._set_state(port, PortState.AVAILABLE)
+            return
+        self._offer(port)
+
+    def _offer(self, port: PortRuntime) -> None:
+        """A free port: give it to the first compatible car waiting, or make it free."""
         site = port.site
         site.free.append(port)
         for car in site.queue:
@@ -841,7 +870,8 @@ class Simulation:
         port.down_status = status
         car = port.car
         if car is None:
-            port.site.free.remove(port)
+            if not port.rebooting:  # a rebooting port is not among the free ones
+                port.site.free.remove(port)
             self._status(port, status)
         elif port.charging:
             self.stop_charging(port, cause)  # the car leaves; the port then reports its status
@@ -871,7 +901,7 @@ class Simulation:
     def remote_start(self, port_id: str, id_tag: str) -> bool:
         """An app-started session: a driver already at the port plugs in now."""
         port = self.port_by_id.get(port_id)
-        if port is None or port.down or port.car is not None:
+        if port is None or port.down or port.car is not None or port.rebooting:
             return False
         usable = [
             v for v in self.world.vehicles if not v.connectors.isdisjoint(port.port.connectors)
@@ -924,12 +954,35 @@ class Simulation:
         return "Accepted"
 
     def reset(self, port_id: str, hard: bool) -> bool:
-        """A reset ends a running charge; the wire reboots the connection."""
+        """A Reset: the running charge ends (SoftReset/HardReset), an authorization under way
+        is void (its driver is turned away when the answer comes), and the port takes no new
+        car until `rebooted` (the charge point has booted again)."""
         port = self.port_by_id.get(port_id)
         if port is None:
             return False
-        self.stop_charging(port, StopReason.HARD_RESET if hard else StopReason.SOFT_RESET)
+        if port.rebooting:
+            return True
+        port.rebooting = True
+        port.reset_reason = StopReason.HARD_RESET if hard else StopReason.SOFT_RESET
+        car = port.car
+        if car is not None and car.profile is None:
+            port.voided = car
+        self.stop_charging(port, port.reset_reason)
         return True
+
+    def rebooted(self, port_id: str) -> None:
+        """The charge point is back after a Reset: the port serves again."""
+        port = self.port_by_id.get(port_id)
+        if port is None or not port.rebooting:
+            return
+        port.rebooting = False
+        if port.car is None and not port.down:
+            self._offer(port)
+
+    def authorizing(self, port_id: str) -> bool:
+        """A car on the port waits for the answer to its Authorize or StartTransaction."""
+        port = self.port_by_id.get(port_id)
+        return port is not None and port.car is not None and port.car.profile is None
 
     # --- records ------------------------------------------------------------------------
 

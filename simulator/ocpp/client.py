@@ -31,6 +31,7 @@ ocppj's `FastValidation`.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import logging
@@ -57,6 +58,9 @@ _JITTER = random.Random()  # wall-clock jitter only: nothing simulated depends o
 _ENCODE = json.JSONEncoder(separators=(",", ":")).encode  # built once, not per message
 BOOT_RETRY_MIN_S = 1.0
 BOOT_ERROR_RETRY_S = 5.0
+RESET_GRACE_S = 1.0
+"""After a Reset reply, the least wall time before the socket closes: a backend acts on the
+reply before it sees the charge point go."""
 
 
 class Station(Protocol):
@@ -91,7 +95,8 @@ class Station(Protocol):
         ...
 
     def ready(self, index: int) -> None:
-        """Booted for the first time and the initial status notifications are answered."""
+        """Booted and the status notifications that follow the boot are answered: at
+        power-up, and again after every reboot."""
         ...
 
 
@@ -148,6 +153,8 @@ class OcppClient(FastValidation):
         self._needs_boot = True
         self._rebooting = False
         self._reboot_requested = False
+        self._reboot_hold = False
+        self._reset_at = 0.0
         self._closing = False
         self._ready = False
         self._backoff: Backoff | None = None
@@ -169,8 +176,13 @@ class OcppClient(FastValidation):
         self.boots = 0
         self.timeouts = 0
         """CALLs that went unanswered within response_timeout_s (and were sent again)."""
+        self.refused: collections.Counter[str] = collections.Counter()
+        """action -> messages the central system refused for good (dropped)."""
         self.connect_gate: asyncio.Semaphore | None = None
         """Limits handshakes in flight when a whole fleet connects at once."""
+        self.tasks: asyncio.TaskGroup | None = None
+        """The run's task group: a reboot's close runs there, so that the connection keeps
+        being served meanwhile (without one, it runs in the connection's own task)."""
 
     # --- what a version module provides -------------------------------------------------
 
@@ -213,6 +225,12 @@ class OcppClient(FastValidation):
     @property
     def online(self) -> bool:
         return self._online
+
+    @property
+    def booted(self) -> bool:
+        """A boot was accepted and no reboot has begun since: calls that change the
+        simulation are served from here on."""
+        return not self._needs_boot
 
     def submit(self, request: Request, waiter: asyncio.Future[Reply] | None) -> int:
         """Queue the messages a model request stands for; returns how many. A waited
@@ -308,8 +326,7 @@ class OcppClient(FastValidation):
         await self._after_reply()
 
     async def _after_reply(self) -> None:
-        if self._reboot_requested:
-            self._reboot_requested = False
+        if self._reboot_requested and not self._reboot_hold and self._flushed():
             await self._reboot()
             return
         await self.pump()
@@ -321,6 +338,9 @@ class OcppClient(FastValidation):
         self._offline_since = None
         if self._backoff is not None:
             self._backoff.reset()
+
+    def _flushed(self) -> bool:
+        return self._inflight is None and not self._queue
 
     def _complete(
         self, pending: Pending, frame: CallResult | CallError, cause: str | None = None
@@ -372,6 +392,7 @@ class OcppClient(FastValidation):
         # counts them, and a backend refusing everything ends the run in one line below
         LOGGER.info("%s: the central system refused %s: %s", self.id, pending.action, cause)
         self._queue.popleft()
+        self.refused[pending.action] += 1
         if pending.waiter is not None and not pending.waiter.done():
             assert pending.request is not None
             pending.waiter.set_result(self.refused_reply(pending.request))
@@ -549,17 +570,46 @@ class OcppClient(FastValidation):
             self._boot_at = None
 
     async def _reboot(self) -> None:
-        """After a Reset: close, reconnect at once and boot again (the model already stopped
-        the charge; its StopTransaction waits in the queue)."""
+        """After a Reset, with the queue flushed: stop sending, and close once the reply has
+        had RESET_GRACE_S; the connection loop then reconnects at once and boots again.
+        Messages queued from here on wait for the new boot."""
+        if not self._reboot_requested:
+            return
+        self._reboot_requested = False
         self._needs_boot = True
         self._rebooting = True
-        ws = self._ws
-        if ws is not None:
-            await ws.close()
+        self._ready = False
+        self._online = False
+        closing = self._close_for_reboot(self._ws)
+        if self.tasks is not None:
+            self.tasks.create_task(closing)
+        else:
+            await closing
+
+    async def _close_for_reboot(self, ws: ClientConnection | None) -> None:
+        if ws is None:
+            return  # the connection dropped meanwhile: the next one boots
+        delay_s = self._reset_at + RESET_GRACE_S - asyncio.get_running_loop().time()
+        if delay_s > 0:
+            await asyncio.sleep(delay_s)
+        await ws.close()
 
     def request_reboot(self) -> None:
-        """Reboot once the reply to the current CALL from the central system is sent."""
+        """A Reset was accepted: reboot once its reply is sent and every message queued
+        before it (the stopped transactions' MeterValues and StopTransaction) is answered,
+        and the station lets go (`hold_reboot`)."""
         self._reboot_requested = True
+        self._reset_at = asyncio.get_running_loop().time()
+
+    def hold_reboot(self) -> None:
+        """The simulation has more to queue before the reboot (the Reset's consequences)."""
+        self._reboot_hold = True
+
+    def release_reboot(self) -> None:
+        """Everything the Reset caused is queued: reboot once the queue is flushed."""
+        self._reboot_hold = False
+        if self._reboot_requested and self._flushed() and self.tasks is not None:
+            self.tasks.create_task(self._reboot())
 
     async def tick(self, now: float) -> None:
         """The watchdog: drop a connection whose CALL went unanswered too long (the CALL is

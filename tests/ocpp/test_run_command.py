@@ -111,3 +111,79 @@ def test_ocpp_flags_that_do_not_fit_end_in_one_line(
     scenario = write_small_scenario(tmp_path)
     code, _, err = chargenet(["run", str(scenario), "--out", str(tmp_path), *extra], capsys)
     assert (code, err) == (2, f"chargenet: {message}\n")
+
+
+# --- the wire's own statistics (wire.json) and the lag bound -------------------------------
+
+
+def test_with_the_default_max_lag_the_wire_stays_within_it_and_the_files_match_the_fast_engine(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = write_small_scenario(tmp_path, days=0.25)
+    fast, ocpp = tmp_path / "fast", tmp_path / "ocpp"
+    assert chargenet(["run", str(scenario), "--engine", "fast", "--out", str(fast), "--quiet"],
+                     capsys)[0] == 0  # fmt: skip
+    code, out, err = chargenet(["run", str(scenario), "--out", str(ocpp)], capsys)
+    assert (code, err) == (0, "")
+    for name in ("summary.json", "sessions.csv"):
+        assert (ocpp / name).read_bytes() == (fast / name).read_bytes()
+    assert not (fast / "wire.json").exists()
+    wire = json.loads((ocpp / "wire.json").read_text(encoding="utf-8"))
+    assert wire["lag_s"]["bound"] == 60.0
+    assert wire["lag_s"]["p50"] <= wire["lag_s"]["p99"] <= wire["lag_s"]["max"] <= 60.0
+    assert (wire["charge_points"], wire["boots"], wire["reconnects"]) == (5, 5, 0)
+    assert wire["messages"] > 50 and wire["refused"] == {}
+    assert wire["sessions"]["plugged_in"] > 0 and wire["sessions"]["refused"] == 0
+    [line] = [line for line in out.splitlines() if line.startswith("wire: ")]
+    assert f"{wire['messages']:,} messages" in line and "(bound 60 s)" in line
+
+
+def test_max_lag_is_checked_and_needs_the_ocpp_engine(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = write_small_scenario(tmp_path)
+    args = ["run", str(scenario), "--out", str(tmp_path)]
+    code, _, err = chargenet([*args, "--engine", "fast", "--max-lag", "10"], capsys)
+    assert (code, err) == (2, "chargenet: --max-lag needs --engine ocpp\n")
+    with pytest.raises(SystemExit) as exit_:
+        cli.main([*args, "--max-lag", "-1"])
+    assert exit_.value.code == 2
+    assert "--max-lag: must be 0 or more: '-1'" in capsys.readouterr().err
+
+
+def test_a_run_whose_sessions_the_backend_mostly_refused_ends_with_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = write_small_scenario(tmp_path, days=0.25)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "central_system",
+            "serve",
+            "--port",
+            "0",
+            "--no-api",
+            "--db",
+            str(tmp_path / "csms.sqlite"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )  # fmt: skip  (no --accept-unknown-tags: every driver's tag is unknown)
+    try:
+        assert process.stdout is not None
+        url = json.loads(process.stdout.readline())["ws_url"]
+        args = ["run", str(scenario), "--csms", url, "--out", str(tmp_path / "o"), "--quiet"]
+        code, _, err = chargenet(args, capsys)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    wire = json.loads((tmp_path / "o" / "wire.json").read_text(encoding="utf-8"))
+    plugged_in = wire["sessions"]["plugged_in"]
+    assert plugged_in > 0 and wire["sessions"]["refused"] == plugged_in
+    assert code == 0
+    assert err == (
+        f"chargenet: warning: the central system refused {plugged_in} of {plugged_in} "
+        "sessions: the results describe a network that turned its drivers away\n"
+    )
