@@ -24,9 +24,18 @@ from simulator.reports.summary import sessions_csv, to_json
 if TYPE_CHECKING:
     from simulator.ocpp.transport import TransportConfig
 
+DEFAULT_HANDSHAKE_TIMEOUT_S = 10.0  # TransportConfig.open_timeout_s's default
 LONG_RUN_DAYS = 14  # a progress bar from this many simulated days on
 LONG_OCPP_RUN_DAYS = 1  # the OCPP engine takes seconds per simulated day
-OCPP_FLAGS = ("csms", "pace", "message_log", "csms_db", "csms_password", "csms_ca")
+OCPP_FLAGS = (
+    "csms",
+    "pace",
+    "message_log",
+    "csms_db",
+    "csms_password",
+    "csms_ca",
+    "handshake_timeout",
+)
 
 
 def add_parser(sub: Any) -> None:
@@ -47,8 +56,16 @@ def add_parser(sub: Any) -> None:
     ocpp.add_argument(
         "--csms",
         metavar="URL",
-        help="the central system's ws:// or wss:// URL (charge points connect to URL/<port id>;"
-        " default: start the built-in one for the run)",
+        help="the central system's ws:// or wss:// URL; a charge point connects to the URL with "
+        "its id where it says {id} (ws://host/ws/ocpp/{id}/), else to URL/<id> "
+        "(default: start the built-in one for the run)",
+    )
+    ocpp.add_argument(
+        "--handshake-timeout",
+        type=positive_float,
+        metavar="SECONDS",
+        help="how long a charge point waits for its websocket handshake "
+        f"(default {DEFAULT_HANDSHAKE_TIMEOUT_S:g})",
     )
     ocpp.add_argument(
         "--pace",
@@ -99,10 +116,12 @@ def _transport_config(args: argparse.Namespace) -> TransportConfig:
     from simulator.driver import ssl_context
     from simulator.ocpp.transport import TransportConfig
 
+    timeout_s = args.handshake_timeout
     return TransportConfig(
         args.csms or "",
         password=args.csms_password,
         ssl_context=ssl_context(args.csms_ca),
+        open_timeout_s=DEFAULT_HANDSHAKE_TIMEOUT_S if timeout_s is None else timeout_s,
     )
 
 

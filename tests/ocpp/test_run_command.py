@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import subprocess
@@ -12,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from simulator import cli
+from simulator.commands import run as run_command
+from simulator.ocpp.transport import BackendError, open_connection
 from tests.ocpp.helpers import write_small_scenario
 from tests.ocpp.test_transport import closed_port
 
@@ -99,6 +102,10 @@ def test_bad_credentials_end_in_one_line_and_exit_code_2(
         (["--engine", "fast", "--csms", "ws://127.0.0.1:1"], "--csms needs --engine ocpp"),
         (["--engine", "fast", "--pace", "10"], "--pace needs --engine ocpp"),
         (
+            ["--engine", "fast", "--handshake-timeout", "5"],
+            "--handshake-timeout needs --engine ocpp",
+        ),
+        (
             ["--engine", "ocpp", "--csms", "ws://127.0.0.1:1", "--csms-db", "x.sqlite"],
             "--csms-db is the built-in central system's store: drop it with --csms",
         ),
@@ -111,3 +118,49 @@ def test_ocpp_flags_that_do_not_fit_end_in_one_line(
     scenario = write_small_scenario(tmp_path)
     code, _, err = chargenet(["run", str(scenario), "--out", str(tmp_path), *extra], capsys)
     assert (code, err) == (2, f"chargenet: {message}\n")
+
+
+def test_the_handshake_timeout_flag_sets_how_long_a_charge_point_waits_for_its_handshake(
+    tmp_path: Path,
+) -> None:
+    parser, _ = cli.build_parser()
+    scenario = str(write_small_scenario(tmp_path))
+    default = run_command._transport_config(parser.parse_args(["run", scenario]))
+    assert default.open_timeout_s == run_command.DEFAULT_HANDSHAKE_TIMEOUT_S == 10.0
+    given = parser.parse_args(["run", scenario, "--handshake-timeout", "0.5"])
+    assert run_command._transport_config(given).open_timeout_s == 0.5
+
+
+async def test_a_backend_that_never_completes_the_handshake_is_named_after_the_given_timeout(
+    tmp_path: Path,
+) -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # accept the connection, never answer the upgrade
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    async with server:
+        url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        parser, _ = cli.build_parser()
+        args = ["run", str(write_small_scenario(tmp_path)), "--csms", url]
+        config = run_command._transport_config(
+            parser.parse_args([*args, "--handshake-timeout", "0.3"])
+        )
+        with pytest.raises(BackendError) as raised:
+            await open_connection("cp-1", config)
+    assert str(raised.value) == (
+        f"the central system at {url} did not complete the handshake within 0.3 s"
+    )
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon"])
+def test_a_handshake_timeout_that_is_not_a_positive_number_ends_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    scenario = write_small_scenario(tmp_path)
+    with pytest.raises(SystemExit) as raised:
+        cli.main(["run", str(scenario), "--handshake-timeout", value])
+    err = capsys.readouterr().err
+    assert raised.value.code == 2
+    assert err.startswith("chargenet: argument --handshake-timeout: ")
+    assert err.count("\n") == 1
