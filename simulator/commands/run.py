@@ -15,7 +15,14 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from simulator import runner
 from simulator import scenario as sc
-from simulator.commands._common import positive_float, prepare_out, write_atomic
+from simulator.commands._common import (
+    add_window_options,
+    check_window,
+    positive_float,
+    prepare_out,
+    with_warmup,
+    write_atomic,
+)
 from simulator.errors import UserError
 from simulator.model.world import DAY_S, build
 from simulator.reports import render
@@ -41,7 +48,7 @@ OCPP_FLAGS = (
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("run", help="simulate a scenario and report utilization")
     p.add_argument("scenario", type=Path)
-    p.add_argument("--days", type=positive_float, help="simulated days (default: the file's)")
+    add_window_options(p, "simulated days (default: the file's)")
     p.add_argument("--seed", type=int, help="random seed (default: the file's)")
     p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out)")
     p.add_argument(
@@ -127,7 +134,8 @@ def _transport_config(args: argparse.Namespace) -> TransportConfig:
 
 def main(args: argparse.Namespace, console: Console) -> int:
     _check_ocpp_flags(args)
-    scenario = sc.load(args.scenario)
+    scenario = with_warmup(sc.load(args.scenario), args.warmup_days)
+    check_window(args.scenario, scenario.simulation, args.days, args.warmup_days)
     out = prepare_out(args.out)
     world = build(scenario, days=args.days, seed=args.seed)
     days = world.horizon_s / DAY_S
