@@ -116,14 +116,18 @@ def check_window(
     )
 
 
+def say(console: Console, line: str) -> None:
+    """Print one line as it is: never wrapped (scripts parse it), never read as markup."""
+    console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
 def exit_code_of(runs: Sequence[_Outcome]) -> int:
     """0 when every run succeeded; else say how many failed (the results cover the others)."""
     failed = sum(1 for r in runs if not r.ok)
     if not failed:
         return 0
-    Console(stderr=True, highlight=False).print(
+    say(
+        Console(stderr=True),
         f"chargenet: {failed} of {len(runs)} runs failed; the results cover the others",
-        markup=False,
-        soft_wrap=True,
     )
     return EXIT_FAILURE

@@ -23,6 +23,7 @@ from simulator.commands._common import (
     exit_code_of,
     positive_int,
     prepare_out,
+    say,
     with_warmup,
     write_atomic,
 )
@@ -153,9 +154,8 @@ def main(args: argparse.Namespace, console: Console) -> int:
 
     if not args.quiet:
         tables.print_comparison(comparison, console)
-        console.print(
+        say(
+            console,
             f"wrote {out / 'compare.json'}, compare.csv, replications.parquet and compare.html",
-            highlight=False,
-            soft_wrap=True,
         )
     return exit_code_of(runs)

@@ -20,6 +20,7 @@ from simulator.commands._common import (
     add_window_options,
     check_window,
     prepare_out,
+    say,
     with_warmup,
     write_atomic,
 )
@@ -63,5 +64,5 @@ def main(args: argparse.Namespace, console: Console) -> int:
     write_atomic(out / "sessions.csv", sessions_csv(records))
     if not args.quiet:
         render.print_summary(summary, console)
-        console.print(f"wrote {out / 'summary.json'} and {out / 'sessions.csv'}", highlight=False)
+        say(console, f"wrote {out / 'summary.json'} and {out / 'sessions.csv'}")
     return 0

@@ -20,6 +20,7 @@ from simulator.commands._common import (
     check_window,
     positive_float,
     prepare_out,
+    say,
     with_warmup,
     write_atomic,
 )
@@ -180,8 +181,8 @@ def main(args: argparse.Namespace, console: Console) -> int:
     write_run_report(summary, records, out / "report.html")
     if not args.quiet:
         render.print_summary(summary, console)
-        console.print(
+        say(
+            console,
             f"wrote {out / 'summary.json'}, {out / 'sessions.csv'} and {out / 'report.html'}",
-            highlight=False,
         )
     return 0

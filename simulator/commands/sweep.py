@@ -21,6 +21,7 @@ from simulator.commands._common import (
     check_window,
     exit_code_of,
     prepare_out,
+    say,
     with_warmup,
     write_atomic,
 )
@@ -93,10 +94,9 @@ def main(args: argparse.Namespace, console: Console) -> int:
 
     if not args.quiet:
         tables.print_sweep(result, console)
-        console.print(
+        say(
+            console,
             f"wrote {out / 'sweep.csv'}, sweep.parquet, sweep_intervals.csv, sweep.json "
             "and sweep.html",
-            highlight=False,
-            soft_wrap=True,
         )
     return exit_code_of(runs)

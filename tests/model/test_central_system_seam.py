@@ -1,9 +1,11 @@
-"""A triggered meter reading (`Simulation.meter_reading`) in every state of a port, in virtual
-time with no event loop: the central system may ask at any instant."""
+"""The model's side of the central system, in virtual time with no event loop: a triggered meter
+reading (`Simulation.meter_reading`) in every state of a port (the central system may ask at
+any instant), and the record of a driver whose tag it refused."""
 
 from __future__ import annotations
 
 from simulator import scenario as sc
+from simulator.model.records import Outcome
 from simulator.model.requests import (
     Authorize,
     AuthReply,
@@ -110,3 +112,13 @@ def test_a_reading_on_a_free_port_is_none_and_while_charging_it_draws_power() ->
     sim.env.run(until=sim.env.now + 600.0)
     reading = sim.meter_reading(port_id)
     assert reading is not None and reading.power_kw > 0 and reading.energy_wh > 0
+
+
+def test_a_refused_driver_is_recorded_with_the_port_and_the_time_they_plugged_in() -> None:
+    sim, central, port_id = plugged_in_awaiting_authorization()
+    car = sim.ports[0].car
+    assert car is not None and car.arrival_s > 0
+    central.answer(sim, Authorize, AuthReply(AuthStatus.INVALID))
+    [refused] = sim.sessions
+    assert (refused.outcome, refused.reason) == (Outcome.TURNED_AWAY, "authorization_invalid")
+    assert (refused.port, refused.start_s, refused.wait_s) == (port_id, car.arrival_s, 0.0)
