@@ -401,8 +401,17 @@ def test_warmup_days_replaces_the_files_warm_up(tmp_path: Path) -> None:
             "warm-up (warmup_days = 1)",
         ),
         (
-            ["report", "--csms-db", "x.sqlite", "--scenario", str(QUICKSTART)]
-            + ["--days", "1", "--warmup-days", "3"],
+            [
+                "report",
+                "--csms-db",
+                "x.sqlite",
+                "--scenario",
+                str(QUICKSTART),
+                "--days",
+                "1",
+                "--warmup-days",
+                "3",
+            ],
             f"{QUICKSTART}: --days 1 leaves nothing to measure after the warm-up (--warmup-days 3)",
         ),
     ],
