@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from simulator import cli
+from simulator import scenario as sc
 from simulator.commands import run as run_command
+from simulator.model.world import build
 from simulator.ocpp.transport import BackendError, open_connection
 from tests.ocpp.helpers import write_small_scenario
 from tests.ocpp.test_transport import closed_port
@@ -164,3 +167,22 @@ def test_a_handshake_timeout_that_is_not_a_positive_number_ends_in_one_line(
     assert raised.value.code == 2
     assert err.startswith("chargenet: argument --handshake-timeout: ")
     assert err.count("\n") == 1
+
+
+def test_a_csms_url_template_reaches_a_real_central_system_with_every_id(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = write_small_scenario(tmp_path, days=0.1)
+    fast = ["run", str(scenario), "--engine", "fast", "--out", str(tmp_path / "fast"), "--quiet"]
+    assert chargenet(fast, capsys)[0] == 0
+    with central_system(tmp_path) as url:
+        template = f"{url}/tenant-a/{{id}}?token=t0k3n"
+        args = ["run", str(scenario), "--csms", template, "--out", str(tmp_path / "ocpp")]
+        assert chargenet([*args, "--quiet"], capsys) == (0, "", "")
+    with contextlib.closing(sqlite3.connect(tmp_path / "csms.sqlite")) as db:
+        ids = {cp for (cp,) in db.execute("SELECT id FROM charge_points")}
+    world = build(sc.load(scenario))
+    assert ids == {p.id for p in world.ports}
+    summary = (tmp_path / "ocpp" / "summary.json").read_bytes()
+    assert summary == (tmp_path / "fast" / "summary.json").read_bytes()
+    assert json.loads(summary)["totals"]["served"] > 0
