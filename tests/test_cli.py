@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -303,3 +304,151 @@ def test_the_console_script_runs_the_quickstart_in_a_fresh_process(tmp_path: Pat
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
     assert summary(tmp_path)["totals"]["served"] > 0
+
+
+# --- output that is not a terminal is never wrapped ---------------------------------------
+
+
+def long_folder(tmp_path: Path) -> Path:
+    """A folder whose path is far wider than any terminal (where a fresh clone may live)."""
+    folder = tmp_path.joinpath(*[f"a-rather-long-folder-name-{i:02d}" for i in range(8)])
+    folder.mkdir(parents=True)
+    assert len(str(folder)) > 240
+    return folder
+
+
+def test_validate_prints_one_unwrapped_line_however_long_the_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    copy = long_folder(tmp_path) / "quickstart.toml"
+    copy.write_bytes(QUICKSTART.read_bytes())
+    assert chargenet(["validate", str(copy)], capsys) == (
+        0,
+        f"{copy}: valid scenario 'quickstart'\n",
+        "",
+    )
+    # a real pipe to a fresh process, whose terminal would be 80 columns wide
+    done = subprocess.run(
+        [sys.executable, "-m", "simulator", "validate", str(copy)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "80"},
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (
+        0,
+        f"{copy}: valid scenario 'quickstart'\n",
+        "",
+    )
+
+
+def test_a_path_that_looks_like_markup_is_printed_as_it_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "[bold]runs" / "[red]"
+    folder.mkdir(parents=True)
+    copy = folder / "quickstart.toml"
+    copy.write_bytes(QUICKSTART.read_bytes())
+    assert chargenet(["validate", str(copy)], capsys)[1] == f"{copy}: valid scenario 'quickstart'\n"
+
+
+def test_run_says_where_it_wrote_in_one_line_however_long_the_out_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = long_folder(tmp_path) / "out"
+    args = ["run", str(QUICKSTART), "--engine", "fast", "--days", "0.25", "--out", str(out)]
+    code, printed, err = chargenet(args, capsys)
+    assert (code, err) == (0, "")
+    assert printed.endswith(
+        f"wrote {out / 'summary.json'}, {out / 'sessions.csv'} and {out / 'report.html'}\n"
+    )
+
+
+# --- --days and --warmup-days ---------------------------------------------------------------
+
+
+def test_warmup_days_replaces_the_files_warm_up(tmp_path: Path) -> None:
+    args = ["run", str(QUICKSTART), "--engine", "fast", "--days", "1.5", "--quiet"]
+    assert cli.main([*args, "--out", str(tmp_path / "a"), "--warmup-days", "0.5"]) == 0
+    s = summary(tmp_path / "a")
+    assert (s["days"], s["warmup_days"]) == (1.0, 0.5)
+    with (tmp_path / "a" / "sessions.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert s["totals"]["arrivals"] == sum(1 for r in rows if float(r["arrival_s"]) >= 43_200)
+    assert cli.main([*args, "--out", str(tmp_path / "b")]) == 0
+    assert summary(tmp_path / "b")["warmup_days"] == 0
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (
+            ["run", str(QUICKSTART), "--warmup-days", "2"],
+            f"{QUICKSTART}: days = 2 leaves nothing to measure after the warm-up (--warmup-days 2)",
+        ),
+        (
+            ["run", str(QUICKSTART), "--engine", "fast", "--days", "0.5", "--warmup-days", "1"],
+            f"{QUICKSTART}: --days 0.5 leaves nothing to measure after the warm-up "
+            "(--warmup-days 1)",
+        ),
+        (
+            ["compare", str(QUICKSTART), str(QUICKSTART), "--days", "1", "--warmup-days", "1"],
+            f"{QUICKSTART}: --days 1 leaves nothing to measure after the warm-up (--warmup-days 1)",
+        ),
+        (
+            ["sweep", str(QUICKSTART), "--vary", "warmup_days=0,1", "--days", "1"],
+            f"{QUICKSTART} at warmup_days=1: --days 1 leaves nothing to measure after the "
+            "warm-up (warmup_days = 1)",
+        ),
+        (
+            [
+                "report",
+                "--csms-db",
+                "x.sqlite",
+                "--scenario",
+                str(QUICKSTART),
+                "--days",
+                "1",
+                "--warmup-days",
+                "3",
+            ],
+            f"{QUICKSTART}: --days 1 leaves nothing to measure after the warm-up (--warmup-days 3)",
+        ),
+    ],
+    ids=["run-file-days", "run-fast", "compare", "sweep-point", "report"],
+)
+def test_a_horizon_at_or_below_the_warm_up_is_refused_in_one_line_and_nothing_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str], message: str
+) -> None:
+    out = tmp_path / "out"
+    code, printed, err = chargenet([*command, "--out", str(out)], capsys)
+    assert (code, printed) == (EXIT_USAGE, "")
+    assert err == f"chargenet: {message}; give more --days or a shorter --warmup-days\n"
+    assert not out.exists()
+
+
+def test_validate_refuses_a_file_whose_days_are_all_warm_up(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = QUICKSTART.read_text(encoding="utf-8").replace("days = 2", "days = 1\nwarmup_days = 1")
+    path = tmp_path / "all-warm-up.toml"
+    path.write_text(text, encoding="utf-8")
+    assert chargenet(["validate", str(path)], capsys) == (
+        EXIT_USAGE,
+        "",
+        f"chargenet: {path}: days = 1 leaves nothing to measure after the warm-up "
+        "(warmup_days = 1); give more --days or a shorter --warmup-days\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "why"), [("-1", "must be zero or more"), ("inf", "must be zero or more"),
+                       ("one", "not a number")]
+)  # fmt: skip
+def test_a_warm_up_that_is_not_a_number_of_days_ends_in_one_line(
+    capsys: pytest.CaptureFixture[str], value: str, why: str
+) -> None:
+    code, out, err = chargenet(["run", str(QUICKSTART), "--warmup-days", value], capsys)
+    assert (code, out) == (EXIT_USAGE, "")
+    assert err.startswith(f"chargenet: argument --warmup-days: {why}: '{value}'")
+    assert err.count("\n") == 1

@@ -11,6 +11,7 @@ engine or a scenario changes on purpose, regenerate the golden files and review 
 from __future__ import annotations
 
 import csv
+import json
 import os
 import tomllib
 from collections import Counter
@@ -267,3 +268,57 @@ def test_interoperability_opens_every_network_and_charges_roaming_fees(
     roaming = [r for r in rows if float(r["roaming_fee"]) > 0]
     assert roaming and all(r["partner"] == "0" for r in roaming)
     assert not any(float(r["roaming_fee"]) > 0 for r in rows if r["partner"] == "1")
+
+
+# --- one simulated day: every scenario runs, and a day that is all warm-up is refused --------
+
+
+def one_day(name: str, out: Path, *engine: str) -> list[str]:
+    """`chargenet run NAME --days 1`, with --warmup-days 0 where the file's warm-up would
+    leave no window."""
+    warmup = sc.load(SCENARIOS / name).simulation.warmup_days
+    args = ["run", str(SCENARIOS / name), "--days", "1", "--out", str(out), "--quiet", *engine]
+    return [*args, "--warmup-days", "0"] if warmup >= 1 else args
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_a_shipped_scenario_runs_for_one_day_from_the_command_line(
+    name: str, tmp_path: Path
+) -> None:
+    assert cli.main(one_day(name, tmp_path, "--engine", "fast")) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    warmup = summary["warmup_days"]
+    assert summary["days"] + warmup == 1 and warmup < 1
+    assert summary["totals"]["arrivals"] == len(sessions(tmp_path)) - sum(
+        1 for r in sessions(tmp_path) if float(r["arrival_s"]) < warmup * 86_400
+    )
+
+
+@pytest.mark.timeout(600)  # about 40 s of CPU (121 charge points, 42,000 calls); more under load
+def test_a_shared_region_scenario_runs_for_one_day_over_ocpp_as_on_the_fast_engine(
+    tmp_path: Path,
+) -> None:
+    name = "nacs_opening.toml"
+    assert cli.main(one_day(name, tmp_path / "ocpp")) == 0  # the built-in central system
+    assert cli.main(one_day(name, tmp_path / "fast", "--engine", "fast")) == 0
+    for file in ("summary.json", "sessions.csv"):
+        assert (tmp_path / "ocpp" / file).read_bytes() == (tmp_path / "fast" / file).read_bytes()
+    summary = json.loads((tmp_path / "ocpp" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["days"] == 1 and summary["totals"]["served"] > 0
+
+
+@pytest.mark.parametrize("name", REGION)
+def test_one_day_with_the_default_warm_up_is_refused_in_one_line_before_any_work(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    path = SCENARIOS / name
+    # the default engine: an OCPP run would take seconds; the refusal comes first
+    assert cli.main(["run", str(path), "--days", "1", "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"chargenet: {path}: --days 1 leaves nothing to measure after the warm-up "
+        "(warmup_days = 1); give more --days or a shorter --warmup-days\n"
+    )
+    assert not out.exists()

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from rich.console import Console
 
+from simulator import scenario as sc
 from simulator.errors import EXIT_FAILURE, UserError
 
 
@@ -70,14 +71,73 @@ def positive_int(text: str) -> int:
     return value
 
 
+def non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be zero or more: {text!r}")
+    return value
+
+
+def add_window_options(p: argparse.ArgumentParser, days_help: str) -> None:
+    """--days and --warmup-days: the simulated span and the start the metrics ignore."""
+    p.add_argument("--days", type=positive_float, metavar="D", help=days_help)
+    p.add_argument(
+        "--warmup-days",
+        type=non_negative_float,
+        metavar="W",
+        help="the first W days the metrics ignore (default: the file's warmup_days); "
+        "--days must be longer",
+    )
+
+
+def with_warmup(scenario: sc.Scenario, warmup_days: float | None) -> sc.Scenario:
+    """The scenario with --warmup-days in place of its own (itself without the flag)."""
+    if warmup_days is None:
+        return scenario
+    data = scenario.model_dump()
+    data["simulation"]["warmup_days"] = warmup_days
+    return sc.parse(data, source="--warmup-days")
+
+
+def check_window(
+    where: object,
+    simulation: sc.SimulationSpec,
+    days: float | None,
+    warmup_flag: float | None,
+) -> None:
+    """Refuse, before any work, a horizon at or below the warm-up: no metric would have a
+    window to measure. `simulation` carries the warm-up in force (the flag's, or the file's)."""
+    horizon_days = simulation.days if days is None else days
+    warmup_days = simulation.warmup_days
+    if horizon_days > warmup_days:
+        return
+    horizon = f"--days {days:g}" if days is not None else f"days = {horizon_days:g}"
+    warmup = (
+        f"--warmup-days {warmup_flag:g}"
+        if warmup_flag is not None
+        else f"warmup_days = {warmup_days:g}"
+    )
+    raise UserError(
+        f"{where}: {horizon} leaves nothing to measure after the warm-up ({warmup}); "
+        "give more --days or a shorter --warmup-days"
+    )
+
+
+def say(console: Console, line: str) -> None:
+    """Print one line as it is: never wrapped (scripts parse it), never read as markup."""
+    console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
 def exit_code_of(runs: Sequence[_Outcome]) -> int:
     """0 when every run succeeded; else say how many failed (the results cover the others)."""
     failed = sum(1 for r in runs if not r.ok)
     if not failed:
         return 0
-    Console(stderr=True, highlight=False).print(
+    say(
+        Console(stderr=True),
         f"chargenet: {failed} of {len(runs)} runs failed; the results cover the others",
-        markup=False,
-        soft_wrap=True,
     )
     return EXIT_FAILURE

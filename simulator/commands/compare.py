@@ -18,10 +18,13 @@ from rich.console import Console
 
 from simulator import scenario as sc
 from simulator.commands._common import (
+    add_window_options,
+    check_window,
     exit_code_of,
-    positive_float,
     positive_int,
     prepare_out,
+    say,
+    with_warmup,
     write_atomic,
 )
 from simulator.errors import UserError
@@ -50,7 +53,7 @@ def add_experiment_options(p: argparse.ArgumentParser, replications: int) -> Non
         metavar="N",
         help=f"runs per scenario or point (default {replications}, at least 2)",
     )
-    p.add_argument("--days", type=positive_float, help="simulated days (default: each file's)")
+    add_window_options(p, "simulated days (default: each file's)")
     p.add_argument(
         "--seed",
         type=int,
@@ -100,7 +103,9 @@ def main(args: argparse.Namespace, console: Console) -> int:
     from simulator.reports.html import write_compare_report
 
     check_replications(args.replications)
-    scenarios = [sc.load(p) for p in args.scenarios]
+    scenarios = [with_warmup(sc.load(p), args.warmup_days) for p in args.scenarios]
+    for path, s in zip(args.scenarios, scenarios, strict=True):
+        check_window(path, s.simulation, args.days, args.warmup_days)
     labels = labels_of(args.scenarios, scenarios)
     base_seed = args.seed if args.seed is not None else scenarios[0].simulation.seed
     seeds = [seed_of(base_seed, k) for k in range(args.replications)]
@@ -149,9 +154,8 @@ def main(args: argparse.Namespace, console: Console) -> int:
 
     if not args.quiet:
         tables.print_comparison(comparison, console)
-        console.print(
+        say(
+            console,
             f"wrote {out / 'compare.json'}, compare.csv, replications.parquet and compare.html",
-            highlight=False,
-            soft_wrap=True,
         )
     return exit_code_of(runs)

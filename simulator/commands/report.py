@@ -16,7 +16,14 @@ from rich.console import Console
 
 from simulator import runner
 from simulator import scenario as sc
-from simulator.commands._common import positive_float, prepare_out, write_atomic
+from simulator.commands._common import (
+    add_window_options,
+    check_window,
+    prepare_out,
+    say,
+    with_warmup,
+    write_atomic,
+)
 from simulator.model.world import build
 from simulator.reports import render
 from simulator.reports.csms_db import read_records
@@ -37,10 +44,8 @@ def add_parser(sub: Any) -> None:
         metavar="FILE",
         help="the scenario that was run (its ports, sites, networks and vehicles)",
     )
-    p.add_argument(
-        "--days",
-        type=positive_float,
-        help="the run's simulated days, as given to chargenet run (default: the file's)",
+    add_window_options(
+        p, "the run's simulated days, as given to chargenet run (default: the file's)"
     )
     p.add_argument(
         "--out", type=Path, default=Path("out-csms"), help="output folder (default out-csms)"
@@ -49,7 +54,8 @@ def add_parser(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace, console: Console) -> int:
-    scenario = sc.load(args.scenario)
+    scenario = with_warmup(sc.load(args.scenario), args.warmup_days)
+    check_window(args.scenario, scenario.simulation, args.days, args.warmup_days)
     world = build(scenario, days=args.days)
     records = read_records(args.csms_db, world)
     out = prepare_out(args.out)
@@ -58,5 +64,5 @@ def main(args: argparse.Namespace, console: Console) -> int:
     write_atomic(out / "sessions.csv", sessions_csv(records))
     if not args.quiet:
         render.print_summary(summary, console)
-        console.print(f"wrote {out / 'summary.json'} and {out / 'sessions.csv'}", highlight=False)
+        say(console, f"wrote {out / 'summary.json'} and {out / 'sessions.csv'}")
     return 0

@@ -16,10 +16,14 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from simulator import runner
 from simulator import scenario as sc
 from simulator.commands._common import (
+    add_window_options,
+    check_window,
     non_negative_int,
     positive_float,
     positive_int,
     prepare_out,
+    say,
+    with_warmup,
     write_atomic,
 )
 from simulator.errors import UserError
@@ -31,6 +35,7 @@ from simulator.reports.summary import sessions_csv, to_json
 if TYPE_CHECKING:
     from simulator.ocpp.transport import TransportConfig
 
+DEFAULT_HANDSHAKE_TIMEOUT_S = 10.0  # TransportConfig.open_timeout_s's default
 LONG_RUN_DAYS = 14  # a progress bar from this many simulated days on
 LONG_OCPP_RUN_DAYS = 1  # the OCPP engine takes seconds per simulated day
 OCPP_FLAGS = (
@@ -45,13 +50,14 @@ OCPP_FLAGS = (
     "offline_limit",
     "refusal_limit",
     "max_lag",
+    "handshake_timeout",
 )
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("run", help="simulate a scenario and report utilization")
     p.add_argument("scenario", type=Path)
-    p.add_argument("--days", type=positive_float, help="simulated days (default: the file's)")
+    add_window_options(p, "simulated days (default: the file's)")
     p.add_argument("--seed", type=int, help="random seed (default: the file's)")
     p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out)")
     p.add_argument(
@@ -66,8 +72,16 @@ def add_parser(sub: Any) -> None:
     ocpp.add_argument(
         "--csms",
         metavar="URL",
-        help="the central system's ws:// or wss:// URL (charge points connect to URL/<port id>;"
-        " default: start the built-in one for the run)",
+        help="the central system's ws:// or wss:// URL; a charge point connects to the URL with "
+        "its id where it says {id} (ws://host/ws/ocpp/{id}/), else to URL/<id> "
+        "(default: start the built-in one for the run)",
+    )
+    ocpp.add_argument(
+        "--handshake-timeout",
+        type=positive_float,
+        metavar="SECONDS",
+        help="how long a charge point waits for its websocket handshake "
+        f"(default {DEFAULT_HANDSHAKE_TIMEOUT_S:g})",
     )
     ocpp.add_argument(
         "--pace",
@@ -172,17 +186,20 @@ def _transport_config(args: argparse.Namespace) -> TransportConfig:
         )
         if value is not None
     }
+    timeout_s = args.handshake_timeout
     return TransportConfig(
         args.csms or "",
         password=args.csms_password,
         ssl_context=ssl_context(args.csms_ca),
         **bounds,
+        open_timeout_s=DEFAULT_HANDSHAKE_TIMEOUT_S if timeout_s is None else timeout_s,
     )
 
 
 def main(args: argparse.Namespace, console: Console) -> int:
     _check_ocpp_flags(args)
-    scenario = sc.load(args.scenario)
+    scenario = with_warmup(sc.load(args.scenario), args.warmup_days)
+    check_window(args.scenario, scenario.simulation, args.days, args.warmup_days)
     out = prepare_out(args.out)
     world = build(scenario, days=args.days, seed=args.seed)
     days = world.horizon_s / DAY_S
@@ -234,11 +251,11 @@ def main(args: argparse.Namespace, console: Console) -> int:
     if not args.quiet:
         render.print_summary(summary, console)
         if wire:
-            console.print(wire[0].line(), highlight=False, soft_wrap=True)
+            say(console, wire[0].line())
         written = f"{out / 'summary.json'}, {out / 'sessions.csv'}"
         if wire:
             written += f", {out / 'wire.json'}"
-        console.print(f"wrote {written} and {out / 'report.html'}", highlight=False)
+        say(console, f"wrote {written} and {out / 'report.html'}")
     warning = wire[0].warning() if wire else None
     if warning is not None:
         print(f"chargenet: {warning}", file=sys.stderr)

@@ -17,7 +17,14 @@ from typing import Any
 from rich.console import Console
 
 from simulator import scenario as sc
-from simulator.commands._common import exit_code_of, prepare_out, write_atomic
+from simulator.commands._common import (
+    check_window,
+    exit_code_of,
+    prepare_out,
+    say,
+    with_warmup,
+    write_atomic,
+)
 from simulator.commands.compare import add_experiment_options, check_replications
 
 DEFAULT_REPLICATIONS = 5
@@ -53,9 +60,15 @@ def main(args: argparse.Namespace, console: Console) -> int:
     from simulator.reports.html import write_sweep_report
 
     check_replications(args.replications)
-    base = sc.load(args.scenario)
+    base = with_warmup(sc.load(args.scenario), args.warmup_days)
     varies = [parse_vary(text) for text in args.vary]
     points = grid(base, varies)
+    for point in points:
+        # a varied days or warmup_days makes each point's window its own
+        where = f"{args.scenario} at {point.label}"
+        simulation = sc.SimulationSpec.model_validate(point.scenario["simulation"])
+        flag = args.warmup_days if simulation.warmup_days == args.warmup_days else None
+        check_window(where, simulation, args.days, flag)
     base_seed = args.seed if args.seed is not None else base.simulation.seed
     seeds = [seed_of(base_seed, k) for k in range(args.replications)]
     tasks = sw.tasks(points, replications=args.replications, base_seed=base_seed, days=args.days)
@@ -81,10 +94,9 @@ def main(args: argparse.Namespace, console: Console) -> int:
 
     if not args.quiet:
         tables.print_sweep(result, console)
-        console.print(
+        say(
+            console,
             f"wrote {out / 'sweep.csv'}, sweep.parquet, sweep_intervals.csv, sweep.json "
             "and sweep.html",
-            highlight=False,
-            soft_wrap=True,
         )
     return exit_code_of(runs)

@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 
 from simulator import scenario as sc
+from simulator.commands._common import check_window, say
 
 
 def add_parser(sub: Any) -> None:
@@ -18,5 +19,6 @@ def add_parser(sub: Any) -> None:
 
 def main(args: argparse.Namespace, console: Console) -> int:
     scenario = sc.load(args.scenario)
-    console.print(f"{args.scenario}: valid scenario {scenario.name!r}", highlight=False)
+    check_window(args.scenario, scenario.simulation, None, None)
+    say(console, f"{args.scenario}: valid scenario {scenario.name!r}")
     return 0

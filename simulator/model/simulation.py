@@ -556,6 +556,7 @@ class Simulation:
         port.car = car
         car.port = port
         car.port_id = port.port.id
+        car.soc_now = car.soc_start  # what a meter reads until the charge begins
         if not self._sync:  # on the fast engine charging starts at this same instant
             self._set_state(port, PortState.OCCUPIED)
 
@@ -629,7 +630,14 @@ class Simulation:
         self._status(port, PortStatus.FINISHING, car.connector)
         self._leave(car, port)
         reason = reason or f"authorization_{(status or AuthStatus.INVALID).value.lower()}"
-        self._record(car, Outcome.TURNED_AWAY, reason, depart_s=self.env.now)
+        self._record(
+            car,
+            Outcome.TURNED_AWAY,
+            reason,
+            wait_s=car.wait_s,
+            start_s=car.arrival_s + car.wait_s,  # plugged in, then refused
+            depart_s=self.env.now,
+        )
 
     def _start_charging(self, car: Car, port: PortRuntime) -> None:
         env = self.env

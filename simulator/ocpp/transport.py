@@ -1,6 +1,8 @@
 """The websocket under one simulated charge point: URL, subprotocol, basic auth, TLS, back-off.
 
-A charge point connects to `<csms url>/<charge point id>` offering one OCPP subprotocol.
+A charge point connects to the central system's URL with its id put where `{id}` is (a URL
+template, `ws://host/ws/ocpp/{id}/`), or appended as one more path segment, offering one OCPP
+subprotocol.
 Security profile 1 is HTTP basic auth with the charge point id as the username; profile 2 is
 `wss://` with the server certificate verified against the given CA (or the system's). A
 failure the user can fix becomes a `BackendError` whose message names the cause in one line;
@@ -17,7 +19,7 @@ import base64
 import random
 import ssl
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidHandshake, InvalidMessage, InvalidStatus, InvalidURI
@@ -25,6 +27,9 @@ from websockets.typing import Subprotocol
 
 from ocppj import OCPP16
 from simulator.errors import UserError
+
+ID_PLACEHOLDER = "{id}"
+"""Where a URL template puts the charge point id."""
 
 
 class BackendError(UserError):
@@ -45,7 +50,7 @@ class BackendError(UserError):
 @dataclass(frozen=True, slots=True)
 class TransportConfig:
     url: str
-    """The central system's websocket URL; a charge point connects to `<url>/<id>`."""
+    """The central system's websocket URL, or a template with `{id}` (see `url_for`)."""
     subprotocol: str = OCPP16
     password: str | None = None
     """Security profile 1: HTTP basic auth, username = charge point id."""
@@ -76,7 +81,13 @@ class TransportConfig:
     max_frame_bytes: int = 1024 * 1024
 
     def url_for(self, charge_point_id: str) -> str:
-        return self.url.rstrip("/") + "/" + quote(charge_point_id, safe="")
+        """The URL of one charge point: its percent-encoded id where the template says `{id}`,
+        else one more path segment, `<path without trailing />/<id>`; a query string stays."""
+        quoted = quote(charge_point_id, safe="")
+        if ID_PLACEHOLDER in self.url:
+            return self.url.replace(ID_PLACEHOLDER, quoted)
+        parts = urlsplit(self.url)
+        return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/" + quoted))
 
 
 _BUSY = frozenset({408, 429})  # request timeout, too many requests: the 4xx worth retrying

@@ -116,15 +116,17 @@ def port_metrics(
     capacity_kwh = sum(p.power_kw for p in ports) * span_s / 3600.0
     port_s = n * span_s
     days = span_s / DAY_S
+    # an empty window (no ports, or a horizon at or before the warm-up) measures nothing: 0
     return {
         "ports": n,
-        "occupancy_utilization": (time_in[PortState.CHARGING] + time_in[PortState.OCCUPIED])
-        / port_s,
-        "dispensing_utilization": time_in[PortState.CHARGING] / port_s,
-        "energy_utilization": energy / capacity_kwh if capacity_kwh else 0.0,
-        "uptime_pct": (port_s - time_in[PortState.DOWN]) / port_s * 100.0,
-        "sessions_per_port_per_day": served_starts / n / days,
-        "kwh_per_port_per_day": energy / n / days,
+        "occupancy_utilization": _ratio(
+            time_in[PortState.CHARGING] + time_in[PortState.OCCUPIED], port_s
+        ),
+        "dispensing_utilization": _ratio(time_in[PortState.CHARGING], port_s),
+        "energy_utilization": _ratio(energy, capacity_kwh),
+        "uptime_pct": _ratio(port_s - time_in[PortState.DOWN], port_s) * 100.0,
+        "sessions_per_port_per_day": served_starts / n / days if port_s > 0 else 0.0,
+        "kwh_per_port_per_day": energy / n / days if port_s > 0 else 0.0,
         "dispensed_kwh": energy,
         "peak_kw": peak_kw(segs, window),
     }
@@ -132,9 +134,9 @@ def port_metrics(
 
 def peak_kw(segments: Sequence[PowerSegment], window: tuple[float, float]) -> float:
     """The highest one-minute mean of the summed power (how demand is metered)."""
-    if not segments:
-        return 0.0
     start, end = window
+    if not segments or end <= start:
+        return 0.0
     edges = np.arange(start, end + PEAK_WINDOW_S, PEAK_WINDOW_S)
     s = np.array([x.start_s for x in segments])
     e = np.array([x.end_s for x in segments])
@@ -205,6 +207,11 @@ def _clipped_energy(s: PowerSegment, lo: float, hi: float) -> float:
 
 def _share(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
+
+
+def _ratio(part: float, whole: float) -> float:
+    """part / whole, 0 over nothing (an empty window or group)."""
+    return part / whole if whole > 0 else 0.0
 
 
 def in_window(records: Records) -> list[SessionRecord]:

@@ -162,39 +162,51 @@ def to_json(summary: Summary) -> str:
     return json.dumps(data, indent=2) + "\n"
 
 
+SESSION_FIELDS = (
+    "arrival_s",
+    "vehicle",
+    "brand",
+    "driver",
+    "outcome",
+    "reason",
+    "network",
+    "site",
+    "port",
+    "partner",
+    "free",
+    "wait_s",
+    "start_s",
+    "charge_end_s",
+    "depart_s",
+    "soc_start",
+    "soc_end",
+    "energy_kwh",
+    "energy_cost",
+    "idle_fee",
+    "roaming_fee",
+    "settlement",
+    "paid_by",
+    "perk_value",
+    "price_paid",
+)
+START_S = SESSION_FIELDS.index("start_s")
+CHARGE_END_S = SESSION_FIELDS.index("charge_end_s")
+
+
 def sessions_csv(records: Records) -> str:
-    fields = [
-        "arrival_s",
-        "vehicle",
-        "brand",
-        "driver",
-        "outcome",
-        "reason",
-        "network",
-        "site",
-        "port",
-        "partner",
-        "free",
-        "wait_s",
-        "start_s",
-        "charge_end_s",
-        "depart_s",
-        "soc_start",
-        "soc_end",
-        "energy_kwh",
-        "energy_cost",
-        "idle_fee",
-        "roaming_fee",
-        "settlement",
-        "paid_by",
-        "perk_value",
-        "price_paid",
-    ]
+    """One row per arrival; an empty field where a time has no value (see docs/outputs.md)."""
+    fields = SESSION_FIELDS
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(fields)
     for s in records.sessions:
-        writer.writerow([_cell(getattr(s, f)) for f in fields])
+        row = [_cell(getattr(s, f)) for f in fields]
+        # the record holds 0.0 where a time has no value; the file says so with an empty field
+        if not s.port:  # never plugged in: turned away, gave up, still waiting
+            row[START_S] = ""
+        if s.outcome is not Outcome.SERVED:  # no charge, or not over when the run ended
+            row[CHARGE_END_S] = ""
+        writer.writerow(row)
     return out.getvalue()
 
 

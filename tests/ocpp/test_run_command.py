@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,6 +14,10 @@ from pathlib import Path
 import pytest
 
 from simulator import cli
+from simulator import scenario as sc
+from simulator.commands import run as run_command
+from simulator.model.world import build
+from simulator.ocpp.transport import BackendError, open_connection
 from tests.ocpp.helpers import write_small_scenario
 from tests.ocpp.test_transport import closed_port
 
@@ -98,6 +104,10 @@ def test_bad_credentials_end_in_one_line_and_exit_code_2(
     [
         (["--engine", "fast", "--csms", "ws://127.0.0.1:1"], "--csms needs --engine ocpp"),
         (["--engine", "fast", "--pace", "10"], "--pace needs --engine ocpp"),
+        (
+            ["--engine", "fast", "--handshake-timeout", "5"],
+            "--handshake-timeout needs --engine ocpp",
+        ),
         (
             ["--engine", "ocpp", "--csms", "ws://127.0.0.1:1", "--csms-db", "x.sqlite"],
             "--csms-db is the built-in central system's store: drop it with --csms",
@@ -187,3 +197,68 @@ def test_a_run_whose_sessions_the_backend_mostly_refused_ends_with_a_warning(
         f"chargenet: warning: the central system refused {plugged_in} of {plugged_in} "
         "sessions: the results describe a network that turned its drivers away\n"
     )
+
+
+def test_the_handshake_timeout_flag_sets_how_long_a_charge_point_waits_for_its_handshake(
+    tmp_path: Path,
+) -> None:
+    parser, _ = cli.build_parser()
+    scenario = str(write_small_scenario(tmp_path))
+    default = run_command._transport_config(parser.parse_args(["run", scenario]))
+    assert default.open_timeout_s == run_command.DEFAULT_HANDSHAKE_TIMEOUT_S == 10.0
+    given = parser.parse_args(["run", scenario, "--handshake-timeout", "0.5"])
+    assert run_command._transport_config(given).open_timeout_s == 0.5
+
+
+async def test_a_backend_that_never_completes_the_handshake_is_named_after_the_given_timeout(
+    tmp_path: Path,
+) -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # accept the connection, never answer the upgrade
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    async with server:
+        url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        parser, _ = cli.build_parser()
+        args = ["run", str(write_small_scenario(tmp_path)), "--csms", url]
+        config = run_command._transport_config(
+            parser.parse_args([*args, "--handshake-timeout", "0.3"])
+        )
+        with pytest.raises(BackendError) as raised:
+            await open_connection("cp-1", config)
+    assert str(raised.value) == (
+        f"the central system at {url} did not complete the handshake within 0.3 s"
+    )
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon"])
+def test_a_handshake_timeout_that_is_not_a_positive_number_ends_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    scenario = write_small_scenario(tmp_path)
+    with pytest.raises(SystemExit) as raised:
+        cli.main(["run", str(scenario), "--handshake-timeout", value])
+    err = capsys.readouterr().err
+    assert raised.value.code == 2
+    assert err.startswith("chargenet: argument --handshake-timeout: ")
+    assert err.count("\n") == 1
+
+
+def test_a_csms_url_template_reaches_a_real_central_system_with_every_id(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = write_small_scenario(tmp_path, days=0.1)
+    fast = ["run", str(scenario), "--engine", "fast", "--out", str(tmp_path / "fast"), "--quiet"]
+    assert chargenet(fast, capsys)[0] == 0
+    with central_system(tmp_path) as url:
+        template = f"{url}/tenant-a/{{id}}?token=t0k3n"
+        args = ["run", str(scenario), "--csms", template, "--out", str(tmp_path / "ocpp")]
+        assert chargenet([*args, "--quiet"], capsys) == (0, "", "")
+    with contextlib.closing(sqlite3.connect(tmp_path / "csms.sqlite")) as db:
+        ids = {cp for (cp,) in db.execute("SELECT id FROM charge_points")}
+    world = build(sc.load(scenario))
+    assert ids == {p.id for p in world.ports}
+    summary = (tmp_path / "ocpp" / "summary.json").read_bytes()
+    assert summary == (tmp_path / "fast" / "summary.json").read_bytes()
+    assert json.loads(summary)["totals"]["served"] > 0

@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from websockets.asyncio.server import serve
+from websockets.asyncio.server import ServerConnection, serve
 
 from simulator.driver import ssl_context
 from simulator.ocpp.builtin_csms import BuiltinCsms
@@ -28,6 +28,46 @@ def closed_port() -> int:
 def test_a_charge_point_connects_to_the_url_and_its_quoted_id() -> None:
     config = TransportConfig("ws://127.0.0.1:9000/ocpp/")
     assert config.url_for("site 1/02") == "ws://127.0.0.1:9000/ocpp/site%201%2F02"
+
+
+def test_a_url_template_puts_the_quoted_id_where_it_says_id() -> None:
+    config = TransportConfig("ws://127.0.0.1:9000/ws/ocpp/{id}/")
+    assert config.url_for("site 1/02") == "ws://127.0.0.1:9000/ws/ocpp/site%201%2F02/"
+
+
+def test_a_query_string_is_kept_with_or_without_a_template() -> None:
+    template = TransportConfig("ws://127.0.0.1:9000/ocpp/{id}?token=x&v=1")
+    assert template.url_for("cp 1") == "ws://127.0.0.1:9000/ocpp/cp%201?token=x&v=1"
+    appended = TransportConfig("ws://127.0.0.1:9000/ocpp/?token=x")
+    assert appended.url_for("cp-1") == "ws://127.0.0.1:9000/ocpp/cp-1?token=x"
+    bare = TransportConfig("ws://127.0.0.1:9000")
+    assert bare.url_for("cp-1") == "ws://127.0.0.1:9000/cp-1"
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("{base}/ws/ocpp/{{id}}/", "/ws/ocpp/site%201%2F02/"),
+        ("{base}/ocpp/{{id}}?token=x", "/ocpp/site%201%2F02?token=x"),
+        ("{base}/ocpp/?token=x", "/ocpp/site%201%2F02?token=x"),
+        ("{base}/ocpp", "/ocpp/site%201%2F02"),
+    ],
+)
+async def test_a_real_server_receives_the_path_and_query_the_url_asks_for(
+    url: str, path: str
+) -> None:
+    received: list[str] = []
+
+    async def handler(ws: ServerConnection) -> None:
+        assert ws.request is not None
+        received.append(ws.request.path)
+        await ws.wait_closed()
+
+    async with serve(handler, "127.0.0.1", 0, subprotocols=["ocpp1.6"]) as server:  # type: ignore[list-item]
+        base = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        ws = await open_connection("site 1/02", TransportConfig(url.format(base=base)))
+        await ws.close()
+    assert received == [path]
 
 
 def test_back_off_doubles_with_jitter_up_to_the_cap_and_starts_over_after_a_reset() -> None:

@@ -1,0 +1,55 @@
+"""Metrics over an empty window or group are defined (0), never a crash."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from simulator import runner
+from simulator import scenario as sc
+from simulator.model.records import PortInterval, PortState, PowerSegment
+from simulator.reports import metrics as m
+from simulator.reports.summary import to_json
+
+ROOT = Path(__file__).resolve().parents[2]
+PORTS = [m.PortInfo("p1", "s", "n", 150.0), m.PortInfo("p2", "s", "n", 50.0)]
+DAY_S = 86_400.0
+RATES = (
+    "occupancy_utilization",
+    "dispensing_utilization",
+    "energy_utilization",
+    "uptime_pct",
+    "sessions_per_port_per_day",
+    "kwh_per_port_per_day",
+    "dispensed_kwh",
+    "peak_kw",
+)
+
+
+@pytest.mark.parametrize(
+    "window", [(DAY_S, DAY_S), (DAY_S, DAY_S / 2)], ids=["no time", "ends before it starts"]
+)
+def test_port_metrics_over_an_empty_window_are_zero(window: tuple[float, float]) -> None:
+    intervals = [PortInterval("p1", PortState.CHARGING, 0.0, DAY_S)]
+    segments = [PowerSegment("p1", 0.0, DAY_S / 2, 300.0, 150.0, 10.0)]
+    values = m.port_metrics(PORTS, intervals, segments, 3, window)
+    assert values["ports"] == 2
+    assert {k: values[k] for k in RATES} == dict.fromkeys(RATES, 0.0)
+    assert m.hourly_occupancy(PORTS, intervals, window) == [0.0] * 24
+
+
+def test_port_metrics_of_a_group_with_no_ports_are_zero() -> None:
+    values = m.port_metrics([], [], [], 0, (0.0, DAY_S))
+    assert {k: values[k] for k in RATES} == dict.fromkeys(RATES, 0.0)
+
+
+def test_a_run_no_longer_than_its_warm_up_summarizes_to_zeros_from_python() -> None:
+    # the command line refuses such a run; from Python the summary is still defined
+    data = sc.load(ROOT / "scenarios" / "quickstart.toml").model_dump()
+    data["simulation"]["warmup_days"] = 0.5
+    result = runner.run(sc.parse(data), days=0.5)
+    totals = result.summary.totals
+    assert result.summary.days == 0 and totals.arrivals == 0
+    assert (totals.occupancy_utilization, totals.uptime_pct, totals.peak_kw) == (0.0, 0.0, 0.0)
+    assert '"sessions_per_port_per_day": 0.0' in to_json(result.summary)
