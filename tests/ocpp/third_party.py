@@ -8,7 +8,7 @@
                            availability="Inoperative").result
 
 Every wait is bounded; `close()` stops the process (SIGKILL past a bound). The `ocpp_csms`
-fixture at the bottom gives one per test.
+fixture at the bottom gives one per test (the conformance catalogue's, for one).
 """
 
 from __future__ import annotations
@@ -152,6 +152,10 @@ class OcppCsms:
             self._eof = True
             self._lock.notify_all()
 
+    def wait_until(self, ready: Callable[[], bool], timeout_s: float, what: str) -> None:
+        """Until `ready()` holds (checked whenever something arrives), at most `timeout_s`."""
+        self._wait(ready, timeout_s, what)
+
     def _wait(self, ready: Callable[[], bool], timeout_s: float, what: str) -> None:
         deadline = time.monotonic() + timeout_s
         with self._lock:
@@ -257,8 +261,9 @@ class OcppCsms:
         self.close()
 
 
-@pytest.fixture
-def ocpp_csms(tmp_path: Path) -> Iterator[OcppCsms]:
-    """ocpp-csms on 127.0.0.1 with its defaults; its stderr in tmp_path/ocpp-csms.err."""
+@pytest.fixture(name="ocpp_csms")
+def ocpp_csms_fixture(tmp_path: Path) -> Iterator[OcppCsms]:
+    """ocpp-csms on 127.0.0.1 with its defaults; its stderr in tmp_path/ocpp-csms.err. Use it
+    with `from tests.ocpp.third_party import ocpp_csms_fixture  # noqa: F401`."""
     with OcppCsms(stderr=tmp_path / "ocpp-csms.err") as csms:
         yield csms
