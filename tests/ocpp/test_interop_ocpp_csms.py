@@ -11,16 +11,16 @@ effect.
 Authorization: ocpp-csms with no `authorize` hook answers Accepted to every Authorize and
 StartTransaction (IdTagInfo with a status only), as the built-in central system does with
 `--accept-unknown-tags` and the fast engine always does, so the physics stays the fast
-engine's (the last test shows it byte for byte). The launcher blocks one tag only, the one an
+engine's (a test below shows it byte for byte). The launcher blocks one tag only, the one an
 operator's RemoteStart uses to show a refused driver.
 
 The day (one run, shared by the tests of this module, and by both xdist workers through a
 lock) is paced (`--pace`) so that the operator's reactions land within virtual minutes of what
 they react to, and ocpp-csms's heartbeat interval is an hour, its meter values thinned to five
-minutes by ChangeConfiguration at each boot, to keep the day's frames few (about 2,000). The
+minutes by ChangeConfiguration at each boot, to keep the day's frames few (about 2,400). The
 model's state at the instant a call entered it is read back from the frame log (the virtual
-time of the CALL) and from sessions.csv and the transactions' timestamps: the oracle for each
-answer does not depend on when the call happened to land.
+times of the CALL and of chargenet's reply) and from sessions.csv and the transactions'
+timestamps: the oracle for each answer does not depend on when the call happened to land.
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ OPERATOR_TAG = "OPERATOR-0001"
 BLOCKED_TAG = "BLOCKED-0001"
 RUN_TIMEOUT_S = 85.0  # the day's bound in wall time (24 s paced, 50 s at a load of 9)
 EVENT_TIMEOUT_S = 30.0
+CALL_TIMEOUT_S = 10.0  # ocpp-csms's wait for an answer (chargenet answers within milliseconds)
 WAIT_SLICE_S = 0.5  # how often a wait looks whether chargenet has exited
 ATTEMPTS = 4  # targets tried for a call that needs a charging session
 EPS_S = 1e-3  # timestamps on the wire have milliseconds
@@ -144,6 +145,7 @@ class Operator:
             self.problems[name] = str(error) or traceback.format_exc(limit=2)
 
     def call(self, step: str, cp: str, method: str, **args: Any) -> Call:
+        assert time.monotonic() < self.deadline and not self.over(), "the day was over"
         record = Call(step, cp, method, args, sent_at_event=len(self.csms.events))
         self._fill(record, self.csms.call(cp, method, **args))
         return record
@@ -445,6 +447,7 @@ def _run_day(out: Path) -> Day:
     with OcppCsms(
         heartbeat_interval_s=HEARTBEAT_INTERVAL_S,
         blocked_tags=(BLOCKED_TAG,),
+        call_timeout_s=CALL_TIMEOUT_S,
         stderr=out / "ocpp-csms.err",
     ) as csms:
         with open(out / "chargenet.err", "w") as err:
