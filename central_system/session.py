@@ -33,9 +33,9 @@ from central_system.records import (
     Authorization,
     Boot,
     SecurityEvent,
-    StopOutcome,
     StatusReport,
     StatusUpdate,
+    StopOutcome,
     TransactionStart,
     TransactionStop,
 )

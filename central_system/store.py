@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from central_system.records import (
     Boot,
@@ -346,21 +346,19 @@ def _moment(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
-def _transaction_from(row: Sequence[object]) -> Transaction:
-    started_at = _moment(row[6])  # type: ignore[arg-type]
-    assert started_at is not None
+def _transaction_from(row: tuple[Any, ...]) -> Transaction:
     return Transaction(
-        transaction_id=row[0],  # type: ignore[arg-type]
-        charge_point_id=row[1],  # type: ignore[arg-type]
-        connector_id=row[2],  # type: ignore[arg-type]
-        id_tag=row[3],  # type: ignore[arg-type]
+        transaction_id=row[0],
+        charge_point_id=row[1],
+        connector_id=row[2],
+        id_tag=row[3],
         id_tag_status=IdTagStatus(row[4]),
-        meter_start_wh=row[5],  # type: ignore[arg-type]
-        started_at=started_at,
-        meter_stop_wh=row[7],  # type: ignore[arg-type]
-        stopped_at=_moment(row[8]),  # type: ignore[arg-type]
-        stop_reason=row[9],  # type: ignore[arg-type]
-        stop_flag=row[10],  # type: ignore[arg-type]
+        meter_start_wh=row[5],
+        started_at=datetime.fromisoformat(row[6]),
+        meter_stop_wh=row[7],
+        stopped_at=_moment(row[8]),
+        stop_reason=row[9],
+        stop_flag=row[10],
     )
 
 
@@ -562,7 +560,10 @@ class Store:
                         stop.charge_point_id,
                     ),
                 )
-            if samples:
+            # Readings are kept only with the stop that ends their transaction: an unknown
+            # one's would attach to whichever transaction gets that id later, and a second
+            # stop's were never checked against the register.
+            if samples and outcome in (StopOutcome.STOPPED, StopOutcome.FLAGGED):
                 db.executemany(
                     _METER_VALUE,
                     _meter_rows(

@@ -93,10 +93,10 @@ async def test_a_csr_in_the_charge_points_name_is_signed_and_sent_back(
 async def test_a_csr_not_fit_to_sign_is_rejected_with_its_reason_stored(
     tmp_path: Path, db_rows: Any, csr: str, reason: str
 ) -> None:
-    async with running(make_config(tmp_path)) as central:
-        async with conftest.raw_client(central.ws_url, "CP1") as client:
-            reply = await client.call("SignCertificate", {"csr": csr})
-            assert (await client.call("Heartbeat", {}))[0] == 3  # and no CertificateSigned came
+    central_system = running(make_config(tmp_path))
+    async with central_system as central, conftest.raw_client(central.ws_url, "CP1") as client:
+        reply = await client.call("SignCertificate", {"csr": csr})
+        assert (await client.call("Heartbeat", {}))[0] == 3  # and no CertificateSigned came
     assert reply[2] == {"status": "Rejected"}
     [(status, stored_reason, chain)] = db_rows(
         "SELECT status, reason, certificate_chain FROM certificate_requests"
@@ -110,9 +110,8 @@ async def test_with_signing_off_every_csr_is_rejected_and_no_ca_is_made(
     config = make_config(tmp_path)
     signing = CertificateSigning(SigningMode.REJECT)
     config = dataclasses.replace(config, certificate_signing=signing)
-    async with running(config) as central:
-        async with conftest.raw_client(central.ws_url, "CP1") as client:
-            reply = await client.call("SignCertificate", {"csr": csr_pem("CP1")})
+    async with running(config) as central, conftest.raw_client(central.ws_url, "CP1") as client:
+        reply = await client.call("SignCertificate", {"csr": csr_pem("CP1")})
     assert reply[2] == {"status": "Rejected"}
     assert not (tmp_path / "csms-ca.pem").exists()
     assert db_rows("SELECT status FROM certificate_requests") == [("Rejected",)]

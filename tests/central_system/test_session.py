@@ -292,18 +292,18 @@ async def test_a_concurrent_tx_tag_is_concurrent_tx_for_a_start_but_never_for_au
     tmp_path: Path,
 ) -> None:
     tags = (IdTag("BUSY1", IdTagStatus.CONCURRENT_TX),)
-    async with running(make_config(tmp_path, id_tags=tags)) as central:
-        async with raw_client(central.ws_url, "CP1") as client:
-            authorized = await client.call("Authorize", {"idTag": "BUSY1"})
-            start = {"connectorId": 1, "idTag": "BUSY1", "meterStart": 0, "timestamp": now_text()}
-            started = await client.call("StartTransaction", start)
-            stop = {
-                "meterStop": 1,
-                "timestamp": now_text(),
-                "transactionId": started[2]["transactionId"],
-                "idTag": "BUSY1",
-            }
-            stopped = await client.call("StopTransaction", stop)
+    central_system = running(make_config(tmp_path, id_tags=tags))
+    async with central_system as central, raw_client(central.ws_url, "CP1") as client:
+        authorized = await client.call("Authorize", {"idTag": "BUSY1"})
+        start = {"connectorId": 1, "idTag": "BUSY1", "meterStart": 0, "timestamp": now_text()}
+        started = await client.call("StartTransaction", start)
+        stop = {
+            "meterStop": 1,
+            "timestamp": now_text(),
+            "transactionId": started[2]["transactionId"],
+            "idTag": "BUSY1",
+        }
+        stopped = await client.call("StopTransaction", stop)
     assert authorized[2]["idTagInfo"]["status"] == "Accepted"
     assert started[2]["idTagInfo"]["status"] == "ConcurrentTx"
     assert stopped[2]["idTagInfo"]["status"] == "Accepted"
