@@ -19,7 +19,7 @@ from simulator import scenario as sc
 from simulator.commands._common import positive_float, prepare_out, write_atomic
 from simulator.model.world import build
 from simulator.reports import render
-from simulator.reports.csms_db import read_records
+from simulator.reports.csms_db import read_records, store_warning
 from simulator.reports.summary import sessions_csv, to_json
 
 
@@ -52,6 +52,9 @@ def main(args: argparse.Namespace, console: Console) -> int:
     scenario = sc.load(args.scenario)
     world = build(scenario, days=args.days)
     records = read_records(args.csms_db, world)
+    warning = store_warning(args.csms_db)
+    if warning is not None:
+        Console(stderr=True, highlight=False, soft_wrap=True).print(warning, markup=False)
     out = prepare_out(args.out)
     summary = runner.summarize_world(world, records)
     write_atomic(out / "summary.json", to_json(summary))

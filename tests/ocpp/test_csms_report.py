@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from simulator.model.records import Outcome
 from simulator.model.world import World
 from simulator.reports.csms_db import read_records
 from simulator.reports.summary import Metrics
+from tests.central_system.conftest import raw_client, serve_process
 from tests.ocpp.helpers import small_world, write_small_scenario
 
 METER_WH = 1e-3  # the energy register counts whole Wh
@@ -101,3 +104,40 @@ def test_a_file_that_is_not_a_central_system_store_ends_in_one_line(
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith(f"chargenet: --csms-db {db}: ") and err.count("\n") == 1
+
+
+async def _send_impossible_stops(db: Path, world: World) -> None:
+    at = world.start + timedelta(hours=1)
+    start = {"connectorId": 1, "idTag": "D000000001", "meterStart": 60_000}
+    async with serve_process(db) as server, raw_client(server.ws_url, world.ports[0].id) as cp:
+        started = await cp.call("StartTransaction", {**start, "timestamp": at.isoformat()})
+        stop = {
+            "meterStop": 8_000,  # below its start: 52 kWh "lost" if taken at face value
+            "timestamp": (at + timedelta(minutes=30)).isoformat(),
+            "transactionId": started[2]["transactionId"],
+        }
+        assert (await cp.call("StopTransaction", stop))[0] == 3
+        unknown = {**stop, "transactionId": 999_999}
+        assert (await cp.call("StopTransaction", unknown))[0] == 3
+
+
+def test_a_store_with_flagged_and_unmatched_stops_makes_the_report_warn_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = write_small_scenario(tmp_path, days=0.2)
+    db = tmp_path / "csms.sqlite"
+    run = ["run", str(scenario), "--engine", "ocpp", "--csms-db", str(db), "--quiet"]
+    assert cli.main([*run, "--out", str(tmp_path / "sim")]) == 0
+    report = ["report", "--csms-db", str(db), "--scenario", str(scenario), "--quiet"]
+    assert cli.main([*report, "--out", str(tmp_path / "clean")]) == 0
+    assert capsys.readouterr().err == ""
+
+    asyncio.run(_send_impossible_stops(db, small_world(tmp_path, days=0.2)))
+    assert cli.main([*report, "--out", str(tmp_path / "csms")]) == 0
+    err = capsys.readouterr().err
+    clean: dict[str, Any] = json.loads((tmp_path / "clean" / "summary.json").read_text())
+    flagged: dict[str, Any] = json.loads((tmp_path / "csms" / "summary.json").read_text())
+    assert err.count("\n") == 1 and err.startswith("warning: --csms-db")
+    assert "1 stop flagged as impossible (1 meter stop below start)" in err
+    assert "1 stop for transactions the central system never started" in err
+    assert flagged["totals"]["energy_kwh"] == pytest.approx(clean["totals"]["energy_kwh"])
