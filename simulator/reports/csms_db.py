@@ -20,8 +20,8 @@ What the central system never sees cannot be rebuilt: drivers turned away or giv
 they plugged in, waits in the queue, prices. What it stored but flagged as impossible (a stop
 whose meter reads below its start, that comes before its start, or whose register went
 backwards: `transactions.stop_flag`) is left out of the energy, and `store_warning` says so in
-one line, together with the stops for transactions it never started (`unmatched_stops`). Brand and vehicle come from the id tag when it has
-the simulator's form (D<vehicle:2><driver:7>).
+one line, together with the stops for transactions it never started (`unmatched_stops`).
+Brand and vehicle come from the id tag when it has the simulator's form (D<vehicle:2><driver:7>).
 """
 
 from __future__ import annotations
