@@ -148,6 +148,8 @@ def check_register(
     """The new register readings (time, Wh) of one transaction, with the stored reading just
     before and just after each one's time: none below meterStart, none going backwards."""
     for moment, wh in readings:
+        if not math.isfinite(wh):  # 1e308 kWh
+            raise Implausible("sampledValue.value", "energy register is not a finite number of Wh")
         if wh < meter_start_wh:
             raise Implausible(
                 "sampledValue.value", f"energy register {wh:g} Wh is below meterStart"

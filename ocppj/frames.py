@@ -3,7 +3,9 @@
 The stock `ocpp.messages.unpack` raises on a bad frame and `ChargePoint.route_message` then drops
 it silently; OCPP-J wants every CALL answered, so a defective frame here becomes a `Rejected`
 carrying the exact CALLERROR to send back (with the frame's message id when it can be read).
-Only framing is checked; payloads are checked by `ocppj.validation`.
+Only framing is checked; payloads are checked by `ocppj.validation`. Text with a lone
+surrogate escape ("\\ud800", legal JSON but not Unicode) is a FormationViolation here, so no
+handler, log or store ever holds a string that cannot be encoded.
 """
 
 from __future__ import annotations

@@ -125,6 +125,7 @@ async def test_a_status_for_a_connector_beyond_100_or_in_year_0001_is_refused(
         ("", {}),
         ("-3", {}),
         ("1500", {"unit": "kWh"}),  # 1.5 MWh at 08:00:30, more than the 2 kWh at 08:01
+        ("1e308", {"unit": "kWh"}),  # a finite number, but not in Wh
     ],
 )
 async def test_meter_values_that_are_no_plausible_reading_are_refused_and_not_stored(
@@ -282,3 +283,12 @@ def test_a_stop_flag_names_the_first_contradiction() -> None:
     assert flag(100, T0 - timedelta(seconds=1)) is StopFlag.STOP_BEFORE_START
     assert flag(150, later, last=151.0) is StopFlag.METER_WENT_BACKWARDS
     assert flag(100, T0) is None and flag(151, later, last=151.0) is None
+
+
+def test_a_register_reading_must_be_a_finite_number_of_wh_not_below_meter_start() -> None:
+    semantics.check_register([(T0, 100.0)], 100, {T0: (None, None)})
+    for wh in (float("inf"), 99.0):
+        with pytest.raises(semantics.Implausible):
+            semantics.check_register([(T0, wh)], 100, {T0: (None, None)})
+    with pytest.raises(semantics.Implausible, match="backwards"):
+        semantics.check_register([(T0, 150.0)], 100, {T0: (160.0, None)})
