@@ -226,8 +226,9 @@ def _forbidden_rows(db: sqlite3.Connection) -> dict[str, int]:
         values = [wh for _, wh in series]
         backwards += any(b < a for a, b in itertools.pairwise(values))
         backwards += values[0] < starts[transaction_id]
+        backwards += not all(math.isfinite(wh) for wh in values)
     if backwards:
-        found["energy register below meterStart or going backwards"] = backwards
+        found["energy register infinite, below meterStart or going backwards"] = backwards
     return found
 
 
