@@ -217,15 +217,17 @@ def _forbidden_rows(db: sqlite3.Connection) -> dict[str, int]:
         " IS NOT NULL AND measurand = 'Energy.Active.Import.Register' AND phase = ''"
         " AND format = 'Raw' AND unit IN ('Wh', 'kWh')"
     ):
-        readings.setdefault(transaction_id, []).append(
-            (timestamp, float(value) * (1000.0 if unit == "kWh" else 1.0))
-        )
+        try:
+            wh = float(value) * (1000.0 if unit == "kWh" else 1.0)
+        except ValueError:
+            wh = math.nan  # counted below as no finite reading
+        readings.setdefault(transaction_id, []).append((timestamp, wh))
     starts = dict(db.execute("SELECT id, meter_start_wh FROM transactions"))
     for transaction_id, series in readings.items():
         series.sort()
         values = [wh for _, wh in series]
         backwards += any(b < a for a, b in itertools.pairwise(values))
-        backwards += values[0] < starts[transaction_id]
+        backwards += values[0] < starts.get(transaction_id, -math.inf)
         backwards += not all(math.isfinite(wh) for wh in values)
     if backwards:
         found["energy register infinite, below meterStart or going backwards"] = backwards
