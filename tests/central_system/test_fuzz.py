@@ -11,7 +11,6 @@ default 16, seed CHARGENET_FUZZ_SEED); for a long local run:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
 import math
@@ -122,7 +121,10 @@ class _Fuzzer:
         tally = self.tally
         while True:
             try:
-                text = await asyncio.wait_for(self.ws.recv(), REPLY_TIMEOUT_S)
+                # asyncio.timeout, not wait_for: 3.11's wait_for can swallow the cancellation
+                # that ends this task (seen once in a 200,000-frame run).
+                async with asyncio.timeout(REPLY_TIMEOUT_S):
+                    text = await self.ws.recv()
             except TimeoutError:
                 if self.expected:
                     tally.unanswered.append(f"{self.state.charge_point_id}: {self.expected[0]}")
@@ -169,12 +171,13 @@ async def _fuzz_one(
             for _ in range(frames):
                 frame = next_frame(rng, state)
                 expected = expected_reply_id(frame)
-                if expected is not None:
-                    await asyncio.wait_for(fuzzer.room.acquire(), REPLY_TIMEOUT_S * 2)
-                    fuzzer.expected.append((expected, str(frame)[:300]))
-                    tally.calls += 1
                 if fuzzer.failed:
                     return
+                if expected is not None:
+                    async with asyncio.timeout(REPLY_TIMEOUT_S * 2):
+                        await fuzzer.room.acquire()
+                    fuzzer.expected.append((expected, str(frame)[:300]))
+                    tally.calls += 1
                 await ws.send(frame)
                 tally.sent += 1
                 if tally.sent >= FRAMES // 10:
@@ -184,10 +187,15 @@ async def _fuzz_one(
                     await asyncio.sleep(0.01)
         except ConnectionClosed as exc:
             tally.closed.append(f"{charge_point_id}: {exc}")
+        except TimeoutError:
+            tally.unanswered.append(f"{charge_point_id}: {len(fuzzer.expected)} replies missing")
         finally:
             receiver.cancel()
-            with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
-                await receiver
+            done, _ = await asyncio.wait([receiver], timeout=REPLY_TIMEOUT_S)
+            if not done:
+                tally.closed.append(f"{charge_point_id}: the receiver did not stop")
+            elif not receiver.cancelled() and receiver.exception() is not None:
+                tally.closed.append(f"{charge_point_id}: {receiver.exception()!r}")
 
 
 async def _drain(stream: asyncio.StreamReader, lines: list[str]) -> None:
