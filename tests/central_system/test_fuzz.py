@@ -1,7 +1,7 @@
 """Fuzzing the real central system process: every CALL answered, none with InternalError, no
 crash, bounded memory, an intact store holding nothing the semantic rules forbid.
 
-Bounded for CI (CHARGENET_FUZZ_FRAMES, default 20,000 frames over CHARGENET_FUZZ_CONNECTIONS,
+Bounded for CI (CHARGENET_FUZZ_FRAMES, default 10,000 frames over CHARGENET_FUZZ_CONNECTIONS,
 default 16, seed CHARGENET_FUZZ_SEED); for a long local run:
 
     CHARGENET_FUZZ_FRAMES=200000 python -m pytest tests/central_system/test_fuzz.py -s \
@@ -36,7 +36,7 @@ from tests.central_system.fuzzing import (
     next_frame,
 )
 
-FRAMES: Final = int(os.environ.get("CHARGENET_FUZZ_FRAMES", "20000"))
+FRAMES: Final = int(os.environ.get("CHARGENET_FUZZ_FRAMES", "10000"))
 CONNECTIONS: Final = int(os.environ.get("CHARGENET_FUZZ_CONNECTIONS", "16"))
 SEED: Final = int(os.environ.get("CHARGENET_FUZZ_SEED", "20261201"))
 #: Room for a loaded machine: a reply normally takes milliseconds.
