@@ -24,4 +24,7 @@ def heartbeat(backend: Backend, charge_point_id: str) -> datetime:
 
 
 def report_status(backend: Backend, report: StatusReport) -> None:
+    """Store a status; its connector is from now on one the charge point has."""
+    known = backend.known_connectors(report.charge_point_id)
     backend.store.record_status(report, backend.clock())
+    known.add(report.connector_id)

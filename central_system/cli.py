@@ -24,6 +24,7 @@ from central_system.defaults import DEFAULT_API_PORT, DEFAULT_MAX_FRAME_BYTES, D
 from central_system.operator_client import CallFailed, call_charge_point
 
 if TYPE_CHECKING:
+    from central_system.certificates import CertificateSigning
     from central_system.config import CentralSystemConfig
 
 EXIT_OK = 0
@@ -147,6 +148,23 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="default wait for a charge point's reply to an operator call (default %(default)s)",
     )
     parser.add_argument(
+        "--certificate-signing",
+        choices=["test-ca", "reject"],
+        default="test-ca",
+        help="SignCertificate: sign the CSR with a test CA and send CertificateSigned, or "
+        "answer Rejected (default %(default)s)",
+    )
+    parser.add_argument(
+        "--ca-cert",
+        type=Path,
+        metavar="FILE",
+        help="the test CA's certificate (PEM; with --ca-key); default: <db>-ca.pem, generated "
+        "on the first CSR",
+    )
+    parser.add_argument(
+        "--ca-key", type=Path, metavar="FILE", help="the test CA's private key (PEM, unencrypted)"
+    )
+    parser.add_argument(
         "--log-level",
         default="WARNING",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -230,7 +248,20 @@ def config_from_arguments(args: argparse.Namespace) -> CentralSystemConfig:
         credentials=Credentials(args.password, passwords),
         max_frame_bytes=args.max_frame_bytes,
         call_timeout_s=args.call_timeout_s,
+        certificate_signing=_certificate_signing(args),
     )
+
+
+def _certificate_signing(args: argparse.Namespace) -> CertificateSigning:
+    from central_system.certificates import CertificateSigning, SigningMode
+    from central_system.provisioning_files import ProvisioningError
+
+    if (args.ca_cert is None) != (args.ca_key is None):
+        raise ProvisioningError("--ca-cert and --ca-key go together")
+    for path in (args.ca_cert, args.ca_key):
+        if path is not None and not path.is_file():
+            raise ProvisioningError(f"{path}: no such file")
+    return CertificateSigning(SigningMode(args.certificate_signing), args.ca_cert, args.ca_key)
 
 
 async def _serve_until_stopped(config: CentralSystemConfig) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from central_system.certificates import CertificateSigning
 from central_system.defaults import DEFAULT_API_PORT, DEFAULT_MAX_FRAME_BYTES, DEFAULT_PORT
 from central_system.handshake import Credentials
 from central_system.records import IdTag
@@ -35,6 +36,8 @@ class CentralSystemConfig:
     call_timeout_s: float = 30.0
     #: websockets' own close handshake timeout (a replaced half-open socket waits this long).
     close_timeout_s: float = 5.0
+    #: SignCertificate: signed by a test CA (default) or Rejected; see `certificates`.
+    certificate_signing: CertificateSigning = field(default_factory=CertificateSigning)
 
     @property
     def websocket_max_size(self) -> int:

@@ -5,17 +5,25 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from central_system import semantics
 from central_system.records import MeterSample
-from central_system.timestamps import parse_timestamp
 
 
-def samples_from_meter_values(meter_values: Iterable[Mapping[str, Any]]) -> list[MeterSample]:
-    """Flatten meterValue[].sampledValue[] into samples, filling in the spec's defaults."""
+def samples_from_meter_values(
+    meter_values: Iterable[Mapping[str, Any]], field: str = "meterValue"
+) -> list[MeterSample]:
+    """Flatten meterValue[].sampledValue[] into samples, filling in the spec's defaults.
+
+    Raises `semantics.Implausible` for a timestamp out of range or a Raw value that is not a
+    finite number (`field` names the list in the message)."""
     samples = []
-    for meter_value in meter_values:
-        timestamp = parse_timestamp(meter_value["timestamp"])
+    for index, meter_value in enumerate(meter_values):
+        where = f"{field}[{index}]"
+        timestamp = semantics.timestamp(f"{where}.timestamp", meter_value["timestamp"])
         for sampled in meter_value["sampled_value"]:
             # The ocpp package's snake_case keys are MeterSample's field names; absent ones
             # take the spec's defaults.
-            samples.append(MeterSample(timestamp=timestamp, **sampled))
+            sample = MeterSample(timestamp=timestamp, **sampled)
+            semantics.check_sample(f"{where}.sampledValue", sample)
+            samples.append(sample)
     return samples

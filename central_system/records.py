@@ -124,6 +124,8 @@ class StopOutcome(enum.StrEnum):
     ALREADY_STOPPED = "already_stopped"
     #: No such transaction on this charge point: stored in unmatched_stops, still answered.
     UNKNOWN = "unknown"
+    #: Stopped, but the stop is impossible as it stands: stored with a `StopFlag`.
+    FLAGGED = "flagged"
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,9 +142,48 @@ class Transaction:
     meter_stop_wh: int | None
     stopped_at: datetime | None
     stop_reason: str | None
+    stop_flag: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class DataTransferReply:
     status: str
     data: str | None = None
+
+
+class StopFlag(enum.StrEnum):
+    """Why a stop that was accepted (OCPP 1.6 §4.10: the Central System cannot prevent a
+    transaction from stopping) is impossible as it stands; `chargenet report` warns and leaves
+    the energy of a flagged transaction out."""
+
+    METER_STOP_BELOW_START = "meter_stop_below_start"
+    STOP_BEFORE_START = "stop_before_start"
+    METER_WENT_BACKWARDS = "meter_went_backwards"
+
+
+@dataclass(frozen=True, slots=True)
+class StatusUpdate:
+    """A firmware, diagnostics or log upload status (the action names which)."""
+
+    charge_point_id: str
+    action: str
+    status: str
+    request_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityEvent:
+    charge_point_id: str
+    type: str
+    timestamp: datetime
+    tech_info: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SigningOutcome:
+    """The answer to a SignCertificate: Accepted with the chain to send in CertificateSigned,
+    or Rejected with the reason."""
+
+    accepted: bool
+    reason: str
+    certificate_chain_pem: str | None = None

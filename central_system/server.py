@@ -97,7 +97,12 @@ async def running(config: CentralSystemConfig) -> AsyncIterator[RunningCentralSy
     store = Store(config.db_path)
     try:
         store.provision_id_tags(config.id_tags)
-        backend = Backend(store, config.boot_policy, accept_unknown_tags=config.accept_unknown_tags)
+        backend = Backend(
+            store,
+            config.boot_policy,
+            accept_unknown_tags=config.accept_unknown_tags,
+            certificate_signing=config.certificate_signing,
+        )
         registry = SessionRegistry()
         endpoint = _WebsocketEndpoint(config, backend, registry)
         async with AsyncExitStack() as stack:

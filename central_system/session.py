@@ -2,35 +2,45 @@
 
 Handlers translate between the ocpp package's types and `records`, and call plain functions
 that hold the logic; each of those commits to the store before the handler returns, and the
-reply is only sent after that.
+reply is only sent after that. There is a handler for every action a 1.6J charge point sends:
+Core, the optional profiles (firmware management) and the security extension.
+
+A value the semantic rules refuse (`semantics.Implausible`) is answered with the error OCPP-J
+1.6 §4.2.3 names for it, PropertyConstraintViolation ("Payload is syntactically correct but at
+least one field contains an invalid value"), logged once, and nothing of it is stored.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from datetime import datetime
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
 
+from ocpp.exceptions import OCPPError
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from central_system import charge_points, transactions
+from central_system import charge_points, notifications, semantics, transactions
 from central_system.backend import Backend
 from central_system.data_transfer import receive_data_transfer
 from central_system.meter_values import samples_from_meter_values
 from central_system.records import (
     Authorization,
     Boot,
+    SecurityEvent,
     StatusReport,
+    StatusUpdate,
+    StopOutcome,
     TransactionStart,
     TransactionStop,
 )
-from central_system.timestamps import format_timestamp, parse_timestamp
-from ocppj import FastValidation
+from central_system.timestamps import format_timestamp
+from ocppj import Defect, FastValidation, error_for
 
 LOGGER = logging.getLogger("central_system.session")
 
@@ -44,8 +54,27 @@ def _id_tag_info(authorization: Authorization) -> dict[str, str]:
     return info
 
 
-def _optional_time(text: str | None) -> datetime | None:
-    return None if text is None else parse_timestamp(text)
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _refusing(handler: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Check the payload's numbers, and answer `Implausible` with PropertyConstraintViolation
+    (OCPP-J 1.6 §4.2.3) instead of letting it become an InternalError."""
+
+    @functools.wraps(handler)
+    def checked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            semantics.check_integers(kwargs)
+            return handler(*args, **kwargs)
+        except semantics.Implausible as exc:
+            session = args[0]
+            assert isinstance(session, ChargePointSession)
+            raise error_for(
+                session.wire_version, Defect.INVALID_VALUE, str(exc), {"field": exc.field}
+            ) from None
+
+    return checked
 
 
 class ChargePointSession(FastValidation, ChargePoint):
@@ -70,10 +99,15 @@ class ChargePointSession(FastValidation, ChargePoint):
         self.last_status: dict[int, StatusReport] = {}
         self._backend = backend
         self._replaced = asyncio.Event()
+        self._tasks: asyncio.TaskGroup | None = None
+        #: Calls of ours that a handler asked for, sent once its reply has gone out.
+        self._after_reply: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        self._followers: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
         """Serve the connection until it closes, or until a newer one replaces it."""
         async with asyncio.TaskGroup() as tasks:
+            self._tasks = tasks
             closer = tasks.create_task(self._close_when_replaced())
             try:
                 await self.start()
@@ -81,6 +115,8 @@ class ChargePointSession(FastValidation, ChargePoint):
                 pass
             finally:
                 closer.cancel()
+                for follower in self._followers:
+                    follower.cancel()
 
     def replace(self) -> None:
         """A newer connection took this charge point id: close this one (it may be half-open,
@@ -99,6 +135,10 @@ class ChargePointSession(FastValidation, ChargePoint):
         except Exception:
             # Last resort: a bug must cost one message, not the connection.
             LOGGER.exception("%s: failed to route a message", self.id)
+        while self._after_reply and self._tasks is not None:
+            follower = self._tasks.create_task(self._after_reply.pop(0)())
+            self._followers.add(follower)
+            follower.add_done_callback(self._followers.discard)
 
     @on(Action.boot_notification, skip_schema_validation=True)
     def on_boot_notification(
@@ -119,6 +159,7 @@ class ChargePointSession(FastValidation, ChargePoint):
         return call_result.Heartbeat(current_time=format_timestamp(now))
 
     @on(Action.status_notification, skip_schema_validation=True)
+    @_refusing
     def on_status_notification(
         self,
         connector_id: int,
@@ -127,19 +168,21 @@ class ChargePointSession(FastValidation, ChargePoint):
         timestamp: str | None = None,
         **optional: str,
     ) -> call_result.StatusNotification:
-        report = StatusReport(
-            self.id, connector_id, status, error_code, _optional_time(timestamp), **optional
-        )
+        semantics.check_reported_connector(connector_id)
+        moment = semantics.optional_timestamp("timestamp", timestamp)
+        report = StatusReport(self.id, connector_id, status, error_code, moment, **optional)
         charge_points.report_status(self._backend, report)
         self.last_status[connector_id] = report
         return call_result.StatusNotification()
 
     @on(Action.authorize, skip_schema_validation=True)
+    @_refusing
     def on_authorize(self, id_tag: str) -> call_result.Authorize:
         authorization = transactions.authorize_tag(self._backend, id_tag)
         return call_result.Authorize(id_tag_info=_id_tag_info(authorization))
 
     @on(Action.start_transaction, skip_schema_validation=True)
+    @_refusing
     def on_start_transaction(
         self,
         connector_id: int,
@@ -148,9 +191,8 @@ class ChargePointSession(FastValidation, ChargePoint):
         timestamp: str,
         reservation_id: int | None = None,
     ) -> call_result.StartTransaction:
-        start = TransactionStart(
-            self.id, connector_id, id_tag, meter_start, parse_timestamp(timestamp), reservation_id
-        )
+        moment = semantics.timestamp("timestamp", timestamp)
+        start = TransactionStart(self.id, connector_id, id_tag, meter_start, moment, reservation_id)
         started = transactions.start_transaction(self._backend, start)
         return call_result.StartTransaction(
             transaction_id=started.transaction_id,
@@ -158,6 +200,7 @@ class ChargePointSession(FastValidation, ChargePoint):
         )
 
     @on(Action.stop_transaction, skip_schema_validation=True)
+    @_refusing
     def on_stop_transaction(
         self,
         meter_stop: int,
@@ -167,17 +210,18 @@ class ChargePointSession(FastValidation, ChargePoint):
         reason: str | None = None,
         transaction_data: list[dict[str, Any]] | None = None,
     ) -> call_result.StopTransaction:
-        stop = TransactionStop(
-            self.id, transaction_id, meter_stop, parse_timestamp(timestamp), id_tag, reason
-        )
-        samples = samples_from_meter_values(transaction_data or ())
+        moment = semantics.timestamp("timestamp", timestamp)
+        stop = TransactionStop(self.id, transaction_id, meter_stop, moment, id_tag, reason)
+        samples = samples_from_meter_values(transaction_data or (), "transactionData")
         outcome, authorization = transactions.stop_transaction(self._backend, stop, samples)
-        LOGGER.debug("%s: stop of transaction %s: %s", self.id, transaction_id, outcome)
+        log = LOGGER.info if outcome is StopOutcome.FLAGGED else LOGGER.debug
+        log("%s: stop of transaction %s: %s", self.id, transaction_id, outcome)
         if authorization is None:
             return call_result.StopTransaction()
         return call_result.StopTransaction(id_tag_info=_id_tag_info(authorization))
 
     @on(Action.meter_values, skip_schema_validation=True)
+    @_refusing
     def on_meter_values(
         self,
         connector_id: int,
@@ -191,8 +235,84 @@ class ChargePointSession(FastValidation, ChargePoint):
         return call_result.MeterValues()
 
     @on(Action.data_transfer, skip_schema_validation=True)
+    @_refusing
     def on_data_transfer(
         self, vendor_id: str, message_id: str | None = None, data: str | None = None
     ) -> call_result.DataTransfer:
         reply = receive_data_transfer(self._backend, self.id, vendor_id, message_id, data)
         return call_result.DataTransfer(status=reply.status, data=reply.data)
+
+    # Firmware management (an optional 1.6 profile) and the security extension.
+
+    @on(Action.firmware_status_notification, skip_schema_validation=True)
+    @_refusing
+    def on_firmware_status_notification(
+        self, status: str
+    ) -> call_result.FirmwareStatusNotification:
+        update = StatusUpdate(self.id, Action.firmware_status_notification.value, status)
+        notifications.firmware_status(self._backend, update)
+        return call_result.FirmwareStatusNotification()
+
+    @on(Action.diagnostics_status_notification, skip_schema_validation=True)
+    @_refusing
+    def on_diagnostics_status_notification(
+        self, status: str
+    ) -> call_result.DiagnosticsStatusNotification:
+        update = StatusUpdate(self.id, Action.diagnostics_status_notification.value, status)
+        notifications.diagnostics_status(self._backend, update)
+        return call_result.DiagnosticsStatusNotification()
+
+    @on(Action.signed_firmware_status_notification, skip_schema_validation=True)
+    @_refusing
+    def on_signed_firmware_status_notification(
+        self, status: str, request_id: int | None = None
+    ) -> call_result.SignedFirmwareStatusNotification:
+        action = Action.signed_firmware_status_notification.value
+        notifications.firmware_status(
+            self._backend, StatusUpdate(self.id, action, status, request_id)
+        )
+        return call_result.SignedFirmwareStatusNotification()
+
+    @on(Action.log_status_notification, skip_schema_validation=True)
+    @_refusing
+    def on_log_status_notification(
+        self, status: str, request_id: int | None = None
+    ) -> call_result.LogStatusNotification:
+        action = Action.log_status_notification.value
+        notifications.diagnostics_status(
+            self._backend, StatusUpdate(self.id, action, status, request_id)
+        )
+        return call_result.LogStatusNotification()
+
+    @on(Action.security_event_notification, skip_schema_validation=True)
+    @_refusing
+    def on_security_event_notification(
+        self, type: str, timestamp: str, tech_info: str | None = None
+    ) -> call_result.SecurityEventNotification:
+        moment = semantics.timestamp("timestamp", timestamp)
+        event = SecurityEvent(self.id, type, moment, tech_info)
+        notifications.security_event(self._backend, event)
+        return call_result.SecurityEventNotification()
+
+    @on(Action.sign_certificate, skip_schema_validation=True)
+    @_refusing
+    def on_sign_certificate(self, csr: str) -> call_result.SignCertificate:
+        request_id, outcome = notifications.sign_certificate(self._backend, self.id, csr)
+        LOGGER.info("%s: SignCertificate %s: %s", self.id, request_id, outcome.reason)
+        chain = outcome.certificate_chain_pem
+        if chain is not None:
+            self._after_reply.append(functools.partial(self._deliver, request_id, chain))
+        return call_result.SignCertificate(status="Accepted" if outcome.accepted else "Rejected")
+
+    async def _deliver(self, request_id: int, chain: str) -> None:
+        """CertificateSigned with a signed chain, once SignCertificate.conf has gone out."""
+        try:
+            reply = await self.call_payload("CertificateSigned", {"certificateChain": chain})
+            status = str(reply.get("status"))
+        except OCPPError as error:
+            status = f"CALLERROR {error.code}"
+        except TimeoutError:
+            status = "no reply"
+        except ConnectionClosed:
+            status = "connection closed"
+        notifications.certificate_delivered(self._backend, request_id, status)

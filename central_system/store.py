@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from central_system.records import (
     Boot,
@@ -20,15 +20,25 @@ from central_system.records import (
     IdTagStatus,
     MeterSample,
     RegistrationStatus,
+    SecurityEvent,
+    SigningOutcome,
     StatusReport,
+    StatusUpdate,
+    StopFlag,
     StopOutcome,
     Transaction,
     TransactionStart,
     TransactionStop,
 )
-from central_system.timestamps import format_timestamp, parse_timestamp
+from central_system.timestamps import format_timestamp
 
-SCHEMA_VERSION: Final = 1
+#: The register the semantic rules follow (as `chargenet report` does).
+ENERGY_REGISTER: Final = "Energy.Active.Import.Register"
+
+#: 2: transactions lost their UNIQUE key (a start is deduplicated against the connector's open
+#: transactions only) and gained stop_flag; firmware, diagnostics, security event and
+#: certificate request tables. A version 1 store is migrated in place when opened.
+SCHEMA_VERSION: Final = 2
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS charge_points (
@@ -84,8 +94,10 @@ CREATE TABLE IF NOT EXISTS transactions (
     stop_id_tag TEXT,
     stop_reason TEXT,
     stop_received_at TEXT,
-    UNIQUE (charge_point_id, connector_id, id_tag, meter_start_wh, started_at)
+    stop_flag TEXT
 );
+CREATE INDEX IF NOT EXISTS transactions_open
+    ON transactions (charge_point_id, connector_id) WHERE stopped_at IS NULL;
 CREATE TABLE IF NOT EXISTS unmatched_stops (
     id INTEGER PRIMARY KEY,
     charge_point_id TEXT NOT NULL,
@@ -116,6 +128,43 @@ CREATE TABLE IF NOT EXISTS meter_values (
 CREATE UNIQUE INDEX IF NOT EXISTS meter_values_once ON meter_values (
     charge_point_id, connector_id, IFNULL(transaction_id, 0), timestamp, measurand, phase,
     location, context, source
+);
+CREATE INDEX IF NOT EXISTS meter_values_by_transaction
+    ON meter_values (transaction_id, measurand, timestamp);
+CREATE TABLE IF NOT EXISTS firmware_statuses (
+    id INTEGER PRIMARY KEY,
+    charge_point_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    status TEXT NOT NULL,
+    request_id INTEGER,
+    received_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS diagnostics_statuses (
+    id INTEGER PRIMARY KEY,
+    charge_point_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    status TEXT NOT NULL,
+    request_id INTEGER,
+    received_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS security_events (
+    id INTEGER PRIMARY KEY,
+    charge_point_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    timestamp TEXT NOT NULL,
+    tech_info TEXT,
+    received_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS certificate_requests (
+    id INTEGER PRIMARY KEY,
+    charge_point_id TEXT NOT NULL,
+    csr TEXT NOT NULL,
+    status TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    certificate_chain TEXT,
+    received_at TEXT NOT NULL,
+    delivery_status TEXT,
+    delivered_at TEXT
 );
 CREATE TABLE IF NOT EXISTS data_transfers (
     id INTEGER PRIMARY KEY,
@@ -170,19 +219,99 @@ INSERT INTO transactions (
     charge_point_id, connector_id, id_tag, id_tag_status, meter_start_wh, started_at,
     reservation_id, start_received_at
 ) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (charge_point_id, connector_id, id_tag, meter_start_wh, started_at) DO NOTHING
 """
-_FIND_START: Final = """
+# A retransmitted start matches an open transaction of its connector only: a charger without
+# a set clock repeats (tag, meterStart, timestamp) across real sessions.
+_FIND_OPEN_START: Final = """
 SELECT id FROM transactions WHERE charge_point_id = ? AND connector_id = ? AND id_tag = ?
-    AND meter_start_wh = ? AND started_at = ?
+    AND meter_start_wh = ? AND started_at = ? AND stopped_at IS NULL
+ORDER BY id LIMIT 1
 """
 _STOP: Final = """
 UPDATE transactions SET meter_stop_wh = ?, stopped_at = ?, stop_id_tag = ?, stop_reason = ?,
-    stop_received_at = ?
+    stop_received_at = ?, stop_flag = ?
 WHERE id = ? AND charge_point_id = ? AND stopped_at IS NULL
 """
 _FIND_TRANSACTION: Final = """
 SELECT connector_id, stopped_at FROM transactions WHERE id = ? AND charge_point_id = ?
+"""
+_TRANSACTION: Final = """
+SELECT id, charge_point_id, connector_id, id_tag, id_tag_status, meter_start_wh, started_at,
+    meter_stop_wh, stopped_at, stop_reason, stop_flag
+FROM transactions WHERE id = ? AND charge_point_id = ?
+"""
+_CONNECTORS: Final = (
+    "SELECT DISTINCT connector_id FROM status_notifications WHERE charge_point_id = ?"
+)
+_REGISTER_BEFORE: Final = """
+SELECT value, unit FROM meter_values WHERE transaction_id = ? AND measurand = ?
+    AND timestamp < ? AND charge_point_id = ? AND phase = '' AND format = 'Raw'
+ORDER BY timestamp DESC LIMIT 1
+"""
+_REGISTER_AFTER: Final = """
+SELECT value, unit FROM meter_values WHERE transaction_id = ? AND measurand = ?
+    AND timestamp > ? AND charge_point_id = ? AND phase = '' AND format = 'Raw'
+ORDER BY timestamp LIMIT 1
+"""
+_FIRMWARE_STATUS: Final = """
+INSERT INTO firmware_statuses (charge_point_id, action, status, request_id, received_at)
+VALUES (?, ?, ?, ?, ?)
+"""
+_DIAGNOSTICS_STATUS: Final = """
+INSERT INTO diagnostics_statuses (charge_point_id, action, status, request_id, received_at)
+VALUES (?, ?, ?, ?, ?)
+"""
+_SECURITY_EVENT: Final = """
+INSERT INTO security_events (charge_point_id, type, timestamp, tech_info, received_at)
+VALUES (?, ?, ?, ?, ?)
+"""
+_CERTIFICATE_REQUEST: Final = """
+INSERT INTO certificate_requests (
+    charge_point_id, csr, status, reason, certificate_chain, received_at
+) VALUES (?, ?, ?, ?, ?, ?)
+"""
+_CERTIFICATE_DELIVERY: Final = """
+UPDATE certificate_requests SET delivery_status = ?, delivered_at = ? WHERE id = ?
+"""
+# Version 1 -> 2: SQLite cannot drop a UNIQUE constraint, so the table is rebuilt (ids and
+# the AUTOINCREMENT high-water mark kept: ids are never reused).
+_MIGRATE_1_TO_2: Final = """
+CREATE TABLE transactions_v2 (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    charge_point_id TEXT NOT NULL,
+    connector_id INTEGER NOT NULL,
+    id_tag TEXT NOT NULL,
+    id_tag_status TEXT NOT NULL,
+    meter_start_wh INTEGER NOT NULL,
+    started_at TEXT NOT NULL,
+    reservation_id INTEGER,
+    start_received_at TEXT NOT NULL,
+    meter_stop_wh INTEGER,
+    stopped_at TEXT,
+    stop_id_tag TEXT,
+    stop_reason TEXT,
+    stop_received_at TEXT,
+    stop_flag TEXT
+);
+INSERT INTO transactions_v2 (
+    id, charge_point_id, connector_id, id_tag, id_tag_status, meter_start_wh, started_at,
+    reservation_id, start_received_at, meter_stop_wh, stopped_at, stop_id_tag, stop_reason,
+    stop_received_at
+) SELECT id, charge_point_id, connector_id, id_tag, id_tag_status, meter_start_wh, started_at,
+    reservation_id, start_received_at, meter_stop_wh, stopped_at, stop_id_tag, stop_reason,
+    stop_received_at FROM transactions;
+CREATE TEMP TABLE sequence_v1 AS SELECT seq FROM sqlite_sequence WHERE name = 'transactions';
+DROP TABLE transactions;
+ALTER TABLE transactions_v2 RENAME TO transactions;
+DELETE FROM sqlite_sequence WHERE name IN ('transactions', 'transactions_v2');
+INSERT INTO sqlite_sequence (name, seq)
+    SELECT 'transactions', MAX(COALESCE((SELECT MAX(seq) FROM sequence_v1), 0),
+        COALESCE((SELECT MAX(id) FROM transactions), 0));
+DROP TABLE sequence_v1;
+UPDATE transactions SET stop_flag = 'meter_stop_below_start'
+    WHERE stopped_at IS NOT NULL AND meter_stop_wh < meter_start_wh;
+UPDATE transactions SET stop_flag = 'stop_before_start'
+    WHERE stopped_at IS NOT NULL AND stop_flag IS NULL AND stopped_at < started_at;
 """
 _UNMATCHED_STOP: Final = """
 INSERT INTO unmatched_stops (
@@ -203,7 +332,7 @@ VALUES (?, ?, ?, ?, ?, ?)
 """
 _TRANSACTIONS: Final = """
 SELECT id, charge_point_id, connector_id, id_tag, id_tag_status, meter_start_wh, started_at,
-    meter_stop_wh, stopped_at, stop_reason
+    meter_stop_wh, stopped_at, stop_reason, stop_flag
 FROM transactions ORDER BY id
 """
 
@@ -213,7 +342,34 @@ def _text(moment: datetime | None) -> str | None:
 
 
 def _moment(text: str | None) -> datetime | None:
-    return None if text is None else parse_timestamp(text)
+    # Not parse_timestamp: a store written before the date rules may hold any date.
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _transaction_from(row: tuple[Any, ...]) -> Transaction:
+    return Transaction(
+        transaction_id=row[0],
+        charge_point_id=row[1],
+        connector_id=row[2],
+        id_tag=row[3],
+        id_tag_status=IdTagStatus(row[4]),
+        meter_start_wh=row[5],
+        started_at=datetime.fromisoformat(row[6]),
+        meter_stop_wh=row[7],
+        stopped_at=_moment(row[8]),
+        stop_reason=row[9],
+        stop_flag=row[10],
+    )
+
+
+def _register_wh(row: tuple[str, str] | None) -> float | None:
+    if row is None:
+        return None
+    factor = {"Wh": 1.0, "kWh": 1000.0}.get(row[1])
+    try:
+        return None if factor is None else float(row[0]) * factor
+    except ValueError:
+        return None
 
 
 class StoreError(Exception):
@@ -246,10 +402,17 @@ class Store:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version not in (0, SCHEMA_VERSION):
+        if version not in (0, 1, SCHEMA_VERSION):
             raise StoreError(f"{self.path}: store schema version {version} is not supported")
+        if version in (0, 1) and self._has_unique_transactions():
+            # One transaction: a kill during the migration leaves the version 1 store intact.
+            self._db.executescript(f"BEGIN; {_MIGRATE_1_TO_2} COMMIT;")
         self._db.executescript(_SCHEMA)
         self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def _has_unique_transactions(self) -> bool:
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(transactions)")}
+        return bool(columns) and "stop_flag" not in columns
 
     def close(self) -> None:
         self._db.close()
@@ -333,6 +496,9 @@ class Store:
         key = (start.charge_point_id, start.connector_id, start.id_tag, start.meter_start_wh)
         db = self._db
         with _transaction(db):
+            existing = db.execute(_FIND_OPEN_START, (*key, started_at)).fetchone()
+            if existing is not None:
+                return existing[0], False
             cursor = db.execute(
                 _START,
                 (
@@ -344,14 +510,18 @@ class Store:
                     format_timestamp(received_at),
                 ),
             )
-            if cursor.rowcount == 1 and cursor.lastrowid is not None:
-                return cursor.lastrowid, True
-            existing: int = db.execute(_FIND_START, (*key, started_at)).fetchone()[0]
-            return existing, False
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid, True
 
     def stop_transaction(
-        self, stop: TransactionStop, samples: Sequence[MeterSample], received_at: datetime
+        self,
+        stop: TransactionStop,
+        samples: Sequence[MeterSample],
+        received_at: datetime,
+        flag: StopFlag | None = None,
     ) -> StopOutcome:
+        """Stop a transaction (flagged when `flag`), file a stop for an unknown one, or ignore
+        a second stop; `samples` (its transactionData) are stored either way."""
         received = format_timestamp(received_at)
         stopped_at = format_timestamp(stop.stopped_at)
         db = self._db
@@ -375,7 +545,8 @@ class Store:
             elif row[1] is not None:
                 outcome, connector_id = StopOutcome.ALREADY_STOPPED, row[0]
             else:
-                outcome, connector_id = StopOutcome.STOPPED, row[0]
+                outcome = StopOutcome.STOPPED if flag is None else StopOutcome.FLAGGED
+                connector_id = row[0]
                 db.execute(
                     _STOP,
                     (
@@ -384,11 +555,15 @@ class Store:
                         stop.id_tag,
                         stop.reason,
                         received,
+                        None if flag is None else flag.value,
                         stop.transaction_id,
                         stop.charge_point_id,
                     ),
                 )
-            if samples:
+            # Readings are kept only with the stop that ends their transaction: an unknown
+            # one's would attach to whichever transaction gets that id later, and a second
+            # stop's were never checked against the register.
+            if samples and outcome in (StopOutcome.STOPPED, StopOutcome.FLAGGED):
                 db.executemany(
                     _METER_VALUE,
                     _meter_rows(
@@ -435,24 +610,78 @@ class Store:
             (charge_point_id, vendor_id, message_id, data, status, format_timestamp(received_at)),
         )
 
-    # Reads (operator views and tests).
+    def record_firmware_status(self, update: StatusUpdate, received_at: datetime) -> None:
+        self._write(_FIRMWARE_STATUS, _status_row(update, received_at))
+
+    def record_diagnostics_status(self, update: StatusUpdate, received_at: datetime) -> None:
+        self._write(_DIAGNOSTICS_STATUS, _status_row(update, received_at))
+
+    def record_security_event(self, event: SecurityEvent, received_at: datetime) -> None:
+        self._write(
+            _SECURITY_EVENT,
+            (
+                event.charge_point_id,
+                event.type,
+                format_timestamp(event.timestamp),
+                event.tech_info,
+                format_timestamp(received_at),
+            ),
+        )
+
+    def record_certificate_request(
+        self, charge_point_id: str, csr: str, outcome: SigningOutcome, received_at: datetime
+    ) -> int:
+        """Store a SignCertificate and its answer; returns the request's id."""
+        with _transaction(self._db):
+            cursor = self._db.execute(
+                _CERTIFICATE_REQUEST,
+                (
+                    charge_point_id,
+                    csr,
+                    "Accepted" if outcome.accepted else "Rejected",
+                    outcome.reason,
+                    outcome.certificate_chain_pem,
+                    format_timestamp(received_at),
+                ),
+            )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def record_certificate_delivery(self, request_id: int, status: str, at: datetime) -> None:
+        """How the charge point answered the CertificateSigned (or why it did not)."""
+        self._write(_CERTIFICATE_DELIVERY, (status, format_timestamp(at), request_id))
+
+    # Reads (the semantic rules, operator views and tests).
+
+    def find_transaction(self, charge_point_id: str, transaction_id: int) -> Transaction | None:
+        row = self._db.execute(_TRANSACTION, (transaction_id, charge_point_id)).fetchone()
+        return None if row is None else _transaction_from(row)
+
+    def reported_connectors(self, charge_point_id: str) -> set[int]:
+        """The connector ids this charge point has ever sent a StatusNotification for."""
+        return {row[0] for row in self._db.execute(_CONNECTORS, (charge_point_id,))}
+
+    def register_neighbours(
+        self, charge_point_id: str, transaction_id: int, at: datetime
+    ) -> tuple[float | None, float | None]:
+        """The stored energy register (Wh) of a transaction just before and just after `at`."""
+        params = (transaction_id, ENERGY_REGISTER, format_timestamp(at), charge_point_id)
+        before = self._db.execute(_REGISTER_BEFORE, params).fetchone()
+        after = self._db.execute(_REGISTER_AFTER, params).fetchone()
+        return _register_wh(before), _register_wh(after)
 
     def transactions(self) -> list[Transaction]:
-        return [
-            Transaction(
-                transaction_id=row[0],
-                charge_point_id=row[1],
-                connector_id=row[2],
-                id_tag=row[3],
-                id_tag_status=IdTagStatus(row[4]),
-                meter_start_wh=row[5],
-                started_at=parse_timestamp(row[6]),
-                meter_stop_wh=row[7],
-                stopped_at=_moment(row[8]),
-                stop_reason=row[9],
-            )
-            for row in self._db.execute(_TRANSACTIONS)
-        ]
+        return [_transaction_from(row) for row in self._db.execute(_TRANSACTIONS)]
+
+
+def _status_row(update: StatusUpdate, received_at: datetime) -> tuple[object, ...]:
+    return (
+        update.charge_point_id,
+        update.action,
+        update.status,
+        update.request_id,
+        format_timestamp(received_at),
+    )
 
 
 class _transaction:

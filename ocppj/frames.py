@@ -3,7 +3,9 @@
 The stock `ocpp.messages.unpack` raises on a bad frame and `ChargePoint.route_message` then drops
 it silently; OCPP-J wants every CALL answered, so a defective frame here becomes a `Rejected`
 carrying the exact CALLERROR to send back (with the frame's message id when it can be read).
-Only framing is checked; payloads are checked by `ocppj.validation`.
+Only framing is checked; payloads are checked by `ocppj.validation`. Text with a lone
+surrogate escape ("\\ud800", legal JSON but not Unicode) is a FormationViolation here, so no
+handler, log or store ever holds a string that cannot be encoded.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from ocppj.versions import Version, check_version
 _HEAD: Final = re.compile(r'\s*\[\s*(\d{1,3})\s*,\s*"([^"\\]{1,64})"')
 _RESPONSE_TYPES: Final = (MessageType.CallResult, MessageType.CallError)
 _HEAD_CHARS: Final = 256
+# A \uD800-\uDFFF escape: JSON lets it stand alone, and a lone one decodes to a str that
+# cannot be encoded (into SQLite, a log, a reply): such text is not Unicode.
+_SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89abcdefABCDEF]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +73,33 @@ def _reject(
     answerable: bool = True,
     description: str | None = None,
 ) -> Rejected:
-    error = error_for(version, defect, description or f"Frame {defect.value}")
+    error = error_for(version, defect, description or _describe(defect))
     return Rejected(error, message_id, answerable)
+
+
+def _describe(defect: Defect) -> str:
+    """A sentence about the frame: "Frame has too few elements", "Frame is not valid JSON"."""
+    text = defect.value
+    if text.startswith("frame "):
+        return "Frame " + text.removeprefix("frame ")
+    if text.startswith("not "):
+        return "Frame is " + text
+    return text[0].upper() + text[1:]
+
+
+def _is_unicode(value: Any) -> bool:
+    """No lone surrogate in any string (keys included) of a decoded JSON value."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, list):
+        return all(_is_unicode(item) for item in value)
+    if isinstance(value, dict):
+        return all(_is_unicode(key) and _is_unicode(item) for key, item in value.items())
+    return True
 
 
 def _oversized(version: Version, text: str, max_frame_bytes: int) -> Rejected:
@@ -113,6 +143,12 @@ def parse_frame(version: str, raw: str | bytes, *, max_frame_bytes: int | None =
 
     message_type = message[0]
     message_id = message[1] if len(message) > 1 and isinstance(message[1], str) else None
+    if message_id is not None and not _is_unicode(message_id):
+        message_id = None
+    if _SURROGATE_ESCAPE.search(text) and not _is_unicode(message):
+        answerable = not (type(message_type) is int and message_type in _RESPONSE_TYPES)
+        description = "Frame has a lone surrogate escape (\\uD800-\\uDFFF): not Unicode text"
+        return _reject(checked, Defect.NOT_JSON, message_id, answerable, description)
     if type(message_type) is not int or message_type not in (2, 3, 4):
         return _reject(checked, Defect.UNKNOWN_MESSAGE_TYPE, message_id)
     answerable = message_type == MessageType.Call

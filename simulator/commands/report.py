@@ -26,7 +26,7 @@ from simulator.commands._common import (
 )
 from simulator.model.world import build
 from simulator.reports import render
-from simulator.reports.csms_db import read_records
+from simulator.reports.csms_db import read_records, store_warning
 from simulator.reports.summary import sessions_csv, to_json
 
 
@@ -58,6 +58,9 @@ def main(args: argparse.Namespace, console: Console) -> int:
     check_window(args.scenario, scenario.simulation, args.days, args.warmup_days)
     world = build(scenario, days=args.days)
     records = read_records(args.csms_db, world)
+    warning = store_warning(args.csms_db)
+    if warning is not None:
+        Console(stderr=True, highlight=False, soft_wrap=True).print(warning, markup=False)
     out = prepare_out(args.out)
     summary = runner.summarize_world(world, records)
     write_atomic(out / "summary.json", to_json(summary))

@@ -17,8 +17,11 @@ kinds of records the metrics are pure functions of:
   sample interval at the horizon).
 
 What the central system never sees cannot be rebuilt: drivers turned away or giving up before
-they plugged in, waits in the queue, prices. Brand and vehicle come from the id tag when it has
-the simulator's form (D<vehicle:2><driver:7>).
+they plugged in, waits in the queue, prices. What it stored but flagged as impossible (a stop
+whose meter reads below its start, that comes before its start, or whose register went
+backwards: `transactions.stop_flag`) is left out of the energy, and `store_warning` says so in
+one line, together with the stops for transactions it never started (`unmatched_stops`).
+Brand and vehicle come from the id tag when it has the simulator's form (D<vehicle:2><driver:7>).
 """
 
 from __future__ import annotations
@@ -95,6 +98,43 @@ def _open(path: Path) -> sqlite3.Connection:
     return db
 
 
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+
+
+def store_warning(path: Path) -> str | None:
+    """One line on what the store holds but the records leave out, or None."""
+    db = _open(path)
+    try:
+        parts = []
+        if "stop_flag" in _columns(db, "transactions"):
+            flags = db.execute(
+                "SELECT stop_flag, COUNT(*) FROM transactions WHERE stop_flag IS NOT NULL"
+                " GROUP BY stop_flag ORDER BY stop_flag"
+            ).fetchall()
+            if flags:
+                total = sum(count for _, count in flags)
+                kinds = ", ".join(f"{count} {flag.replace('_', ' ')}" for flag, count in flags)
+                parts.append(
+                    f"{total} stop{'s' * (total != 1)} flagged as impossible ({kinds}):"
+                    " their energy is left out"
+                )
+        if "unmatched_stops" in _tables(db):
+            (unmatched,) = db.execute("SELECT COUNT(*) FROM unmatched_stops").fetchone()
+            if unmatched:
+                parts.append(
+                    f"{unmatched} stop{'s' * (unmatched != 1)} for transactions the central"
+                    " system never started are not counted"
+                )
+    finally:
+        db.close()
+    return f"warning: --csms-db {path}: " + "; ".join(parts) if parts else None
+
+
+def _tables(db: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
 def read_records(path: Path, world: World) -> Records:
     """The records a central system's store implies for `world` (ports by charge point id)."""
     db = _open(path)
@@ -120,12 +160,13 @@ def _records(db: sqlite3.Connection, world: World) -> Records:
     readings = _readings(db, start, ports)
     sessions: list[SessionRecord] = []
     segments: list[PowerSegment] = []
+    flag_column = "stop_flag" if "stop_flag" in _columns(db, "transactions") else "NULL"
     for row in db.execute(
         "SELECT id, charge_point_id, connector_id, id_tag, meter_start_wh, started_at,"
-        " meter_stop_wh, stopped_at, stop_reason FROM transactions ORDER BY id"
+        f" meter_stop_wh, stopped_at, stop_reason, {flag_column} FROM transactions ORDER BY id"
     ):
         transaction_id, cp, connector, id_tag, meter_start, started_at, meter_stop = row[:7]
-        stopped_at, reason = row[7], row[8]
+        stopped_at, reason, flag = row[7], row[8], row[9]
         port = ports.get(cp)
         if port is None:
             continue
@@ -167,7 +208,8 @@ def _records(db: sqlite3.Connection, world: World) -> Records:
             )
             continue
         stop_s = _seconds(start, stopped_at)
-        energy_kwh = max(0.0, (meter_stop or 0) - meter_start) / 1000.0
+        # a flagged stop's meter reading is impossible: no energy is better than a wrong one
+        energy_kwh = 0.0 if flag else max(0.0, (meter_stop or 0) - meter_start) / 1000.0
         depart_s = _freed_at(statuses.get(cp, []), connector, stop_s)
         if depart_s is None or depart_s > horizon_s:
             sessions.append(

@@ -11,8 +11,24 @@ NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("status", list(IdTagStatus))
-def test_a_provisioned_tag_gets_its_own_status(status: IdTagStatus) -> None:
-    assert authorize(IdTag("T", status), NOW, accept_unknown=False).status is status
+def test_a_start_gets_the_provisioned_tags_own_status(status: IdTagStatus) -> None:
+    tag = IdTag("T", status)
+    assert authorize(tag, NOW, accept_unknown=False, starting=True).status is status
+
+
+@pytest.mark.parametrize("status", list(IdTagStatus))
+def test_authorize_never_answers_concurrent_tx_which_1_6_keeps_for_starts(
+    status: IdTagStatus,
+) -> None:
+    answer = authorize(IdTag("T", status), NOW, accept_unknown=False).status
+    assert answer is (IdTagStatus.ACCEPTED if status is IdTagStatus.CONCURRENT_TX else status)
+
+
+def test_a_concurrent_tx_tag_past_its_expiry_date_is_expired() -> None:
+    tag = IdTag("T", IdTagStatus.CONCURRENT_TX, NOW - timedelta(seconds=1))
+    for starting in (False, True):
+        status = authorize(tag, NOW, accept_unknown=False, starting=starting).status
+        assert status is IdTagStatus.EXPIRED
 
 
 def test_an_accepted_tag_past_its_expiry_date_is_expired() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from ocpp.v16 import call
 
+from central_system.records import IdTag, IdTagStatus
 from central_system.server import RunningCentralSystem, running
 from tests.central_system.conftest import (
     make_config,
@@ -256,6 +257,56 @@ async def test_a_retransmitted_start_transaction_returns_the_same_id(
     assert first[2]["transactionId"] == again[2]["transactionId"]
     assert other[2]["transactionId"] > first[2]["transactionId"]
     assert db_rows("SELECT COUNT(*) FROM transactions") == [(2,)]
+
+
+async def test_a_start_repeating_a_stopped_transactions_fields_is_a_new_transaction(
+    central_system: RunningCentralSystem, db_rows: Any
+) -> None:
+    # A charger without a set clock sends the same timestamp and, after a meter reset, the
+    # same meterStart for two real sessions: the second must not get the first one's id.
+    start = {
+        "connectorId": 1,
+        "idTag": "ACCEPTED1",
+        "meterStart": 0,
+        "timestamp": "2000-01-01T00:00:00Z",
+    }
+    async with raw_client(central_system.ws_url, "CP1") as client:
+        first = (await client.call("StartTransaction", start))[2]["transactionId"]
+        stop = {"meterStop": 5000, "timestamp": "2000-01-01T01:00:00Z", "transactionId": first}
+        assert (await client.call("StopTransaction", stop))[0] == 3
+        second = (await client.call("StartTransaction", start))[2]["transactionId"]
+        again = (await client.call("StartTransaction", start))[2]["transactionId"]
+        other_connector = await client.call("StartTransaction", {**start, "connectorId": 2})
+        stop = {"meterStop": 7000, "timestamp": "2000-01-01T01:00:00Z", "transactionId": second}
+        assert (await client.call("StopTransaction", stop))[0] == 3
+    assert second != first and again == second
+    assert other_connector[2]["transactionId"] not in (first, second)
+    assert db_rows("SELECT id, meter_stop_wh FROM transactions ORDER BY id") == [
+        (first, 5000),
+        (second, 7000),
+        (other_connector[2]["transactionId"], None),
+    ]
+
+
+async def test_a_concurrent_tx_tag_is_concurrent_tx_for_a_start_but_never_for_authorize(
+    tmp_path: Path,
+) -> None:
+    tags = (IdTag("BUSY1", IdTagStatus.CONCURRENT_TX),)
+    central_system = running(make_config(tmp_path, id_tags=tags))
+    async with central_system as central, raw_client(central.ws_url, "CP1") as client:
+        authorized = await client.call("Authorize", {"idTag": "BUSY1"})
+        start = {"connectorId": 1, "idTag": "BUSY1", "meterStart": 0, "timestamp": now_text()}
+        started = await client.call("StartTransaction", start)
+        stop = {
+            "meterStop": 1,
+            "timestamp": now_text(),
+            "transactionId": started[2]["transactionId"],
+            "idTag": "BUSY1",
+        }
+        stopped = await client.call("StopTransaction", stop)
+    assert authorized[2]["idTagInfo"]["status"] == "Accepted"
+    assert started[2]["idTagInfo"]["status"] == "ConcurrentTx"
+    assert stopped[2]["idTagInfo"]["status"] == "Accepted"
 
 
 async def test_an_offline_start_hours_ago_for_a_blocked_tag_still_gets_a_transaction_id(

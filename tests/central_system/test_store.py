@@ -107,3 +107,62 @@ def test_a_store_from_a_newer_schema_is_refused(tmp_path: Path) -> None:
         db.execute("PRAGMA user_version=99")
     with pytest.raises(StoreError, match="schema version 99"):
         Store(tmp_path / "s.sqlite")
+
+
+V1_TRANSACTIONS = """
+CREATE TABLE transactions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    charge_point_id TEXT NOT NULL,
+    connector_id INTEGER NOT NULL,
+    id_tag TEXT NOT NULL,
+    id_tag_status TEXT NOT NULL,
+    meter_start_wh INTEGER NOT NULL,
+    started_at TEXT NOT NULL,
+    reservation_id INTEGER,
+    start_received_at TEXT NOT NULL,
+    meter_stop_wh INTEGER,
+    stopped_at TEXT,
+    stop_id_tag TEXT,
+    stop_reason TEXT,
+    stop_received_at TEXT,
+    UNIQUE (charge_point_id, connector_id, id_tag, meter_start_wh, started_at)
+);
+INSERT INTO transactions VALUES
+    (1, 'CP1', 1, 'TAG', 'Accepted', 0, '2025-03-01T08:00:00.000000Z', NULL, 'x', 500,
+     '2025-03-01T09:00:00.000000Z', NULL, NULL, 'x'),
+    (2, 'CP1', 1, 'TAG', 'Accepted', 900, '2025-03-01T08:00:00.000000Z', NULL, 'x', 100,
+     '2025-03-01T09:00:00.000000Z', NULL, NULL, 'x'),
+    (3, 'CP1', 2, 'TAG', 'Accepted', 0, '2025-03-01T08:00:00.000000Z', NULL, 'x', 10,
+     '2025-03-01T07:00:00.000000Z', NULL, NULL, 'x'),
+    (7, 'CP1', 2, 'TAG', 'Accepted', 0, '2025-03-01T10:00:00.000000Z', NULL, 'x', NULL,
+     NULL, NULL, NULL, NULL);
+DELETE FROM transactions WHERE id = 7;
+PRAGMA user_version = 1;
+"""
+
+
+def test_a_version_1_store_is_migrated_keeping_ids_and_flagging_impossible_stops(
+    tmp_path: Path,
+) -> None:
+    with sqlite3.connect(tmp_path / "s.sqlite") as db:
+        db.executescript(V1_TRANSACTIONS)
+    store = Store(tmp_path / "s.sqlite")
+    flags = [(t.transaction_id, t.stop_flag) for t in store.transactions()]
+    # the same fields as stopped transaction 1: a new session now, and ids are never reused
+    again, created = store.start_transaction(_start(0), IdTagStatus.ACCEPTED, NOW)
+    version = store._db.execute("PRAGMA user_version").fetchone()[0]
+    store.close()
+    assert flags == [(1, None), (2, "meter_stop_below_start"), (3, "stop_before_start")]
+    assert (again, created, version) == (8, True, 2)
+    with sqlite3.connect(tmp_path / "s.sqlite") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_a_start_matches_only_an_open_transaction_of_its_connector(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.sqlite")
+    first, _ = store.start_transaction(_start(), IdTagStatus.ACCEPTED, NOW)
+    assert store.start_transaction(_start(), IdTagStatus.ACCEPTED, NOW) == (first, False)
+    store.stop_transaction(TransactionStop("CP1", first, 10, NOW), (), NOW)
+    second, created = store.start_transaction(_start(), IdTagStatus.ACCEPTED, NOW)
+    store.close()
+    assert second > first and created

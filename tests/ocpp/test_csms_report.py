@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from simulator.model.records import Outcome
 from simulator.model.world import World
 from simulator.reports.csms_db import read_records
 from simulator.reports.summary import Metrics
+from tests.central_system.conftest import raw_client, serve_process
 from tests.ocpp.helpers import small_world, write_small_scenario
 
 METER_WH = 1e-3  # the energy register counts whole Wh
@@ -101,3 +104,60 @@ def test_a_file_that_is_not_a_central_system_store_ends_in_one_line(
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith(f"chargenet: --csms-db {db}: ") and err.count("\n") == 1
+
+
+async def _charge(db: Path, port_id: str, at: datetime, *, impossible: bool) -> None:
+    """One real 20 kWh session on the port, or (impossible) a stop below its start and a stop
+    for a transaction never started."""
+    async with serve_process(db) as server, raw_client(server.ws_url, port_id) as cp:
+
+        async def status(connector_id: int, state: str, moment: datetime) -> None:
+            report = {"connectorId": connector_id, "errorCode": "NoError", "status": state}
+            assert (await cp.call("StatusNotification", {**report, "timestamp": stamp(moment)}))[
+                0
+            ] == 3
+
+        meter_start, meter_stop = (60_000, 8_000) if impossible else (1_000, 21_000)
+        if not impossible:
+            await status(0, "Available", at)
+            await status(1, "Preparing", at)
+        start = {"connectorId": 1, "idTag": "D000000001", "meterStart": meter_start}
+        started = await cp.call("StartTransaction", {**start, "timestamp": stamp(at)})
+        stop = {
+            "meterStop": meter_stop,  # impossible: 52 kWh "lost" if taken at face value
+            "timestamp": stamp(at + timedelta(minutes=30)),
+            "transactionId": started[2]["transactionId"],
+        }
+        assert (await cp.call("StopTransaction", stop))[0] == 3
+        if impossible:
+            unknown = {**stop, "transactionId": 999_999}
+            assert (await cp.call("StopTransaction", unknown))[0] == 3
+        await status(1, "Available", at + timedelta(minutes=35))
+
+
+def stamp(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def test_a_store_with_flagged_and_unmatched_stops_makes_the_report_warn_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = write_small_scenario(tmp_path, days=0.2)
+    world = small_world(tmp_path, days=0.2)
+    db = tmp_path / "csms.sqlite"
+    port_id = world.ports[0].id
+    report = ["report", "--csms-db", str(db), "--scenario", str(scenario), "--quiet"]
+    asyncio.run(_charge(db, port_id, world.start + timedelta(hours=1), impossible=False))
+    assert cli.main([*report, "--out", str(tmp_path / "clean")]) == 0
+    assert capsys.readouterr().err == ""
+
+    asyncio.run(_charge(db, port_id, world.start + timedelta(hours=2), impossible=True))
+    assert cli.main([*report, "--out", str(tmp_path / "csms")]) == 0
+    err = capsys.readouterr().err
+    clean: dict[str, Any] = json.loads((tmp_path / "clean" / "summary.json").read_text())
+    flagged: dict[str, Any] = json.loads((tmp_path / "csms" / "summary.json").read_text())
+    assert clean["totals"]["energy_kwh"] == pytest.approx(20.0)
+    assert err.count("\n") == 1 and err.startswith("warning: --csms-db")
+    assert "1 stop flagged as impossible (1 meter stop below start)" in err
+    assert "1 stop for transactions the central system never started" in err
+    assert flagged["totals"]["energy_kwh"] == pytest.approx(20.0)

@@ -74,3 +74,51 @@ def test_an_oversized_frame_is_refused_unparsed_with_its_id() -> None:
 def test_nan_and_infinity_are_not_json() -> None:
     rejected = parse_frame(OCPP16, '[2, "x", "MeterValues", {"v": Infinity}]')
     assert isinstance(rejected, Rejected) and rejected.error.code == "FormationViolation"
+
+
+@pytest.mark.parametrize(
+    ("frame", "description"),
+    [
+        ('[2, "x", "Heartbeat"]', "Frame has too few elements"),
+        ('[2, "x", "Heartbeat", {}, 1]', "Frame has too many elements"),
+        ("{", "Frame is not valid JSON (or not UTF-8 text)"),
+        ("[]", "Frame is not a non-empty JSON array"),
+        ('[2, 5, "Heartbeat", {}]', "Message id is not a string"),
+    ],
+)
+def test_error_descriptions_read_as_sentences(frame: str, description: str) -> None:
+    rejected = parse_frame(OCPP16, frame)
+    assert isinstance(rejected, Rejected) and rejected.reply is not None
+    assert rejected.reply.error_description == description
+
+
+@pytest.mark.parametrize(
+    ("frame", "message_id"),
+    [
+        (r'[2, "x", "Authorize", {"idTag": "\ud800"}]', "x"),
+        (r'[2, "x", "DataTransfer", {"vendorId": "v", "\udfffkey": "1"}]', "x"),
+        (r'[2, "\udc00", "Heartbeat", {}]', "-1"),
+        (r'[2, "x", "Authorize", {"idTag": "\ude00\ud83d"}]', "x"),  # reversed pair
+    ],
+    ids=["in a value", "in a key", "as the message id", "a reversed pair"],
+)
+def test_a_lone_surrogate_escape_is_a_formation_violation(frame: str, message_id: str) -> None:
+    rejected = parse_frame(OCPP16, frame)
+    assert isinstance(rejected, Rejected) and rejected.reply is not None
+    assert (rejected.reply.unique_id, rejected.reply.error_code) == (
+        message_id,
+        "FormationViolation",
+    )
+    assert "surrogate" in rejected.reply.error_description
+
+
+def test_a_surrogate_pair_escape_and_an_escaped_backslash_are_fine() -> None:
+    pair = parse_frame(OCPP16, r'[2, "x", "Authorize", {"idTag": "\ud83d\ude00"}]')
+    assert isinstance(pair, Call) and pair.payload == {"idTag": "\U0001f600"}
+    backslash = parse_frame(OCPP16, r'[2, "x", "Authorize", {"idTag": "\\ud800"}]')
+    assert isinstance(backslash, Call) and backslash.payload == {"idTag": "\\ud800"}
+
+
+def test_a_response_with_a_lone_surrogate_is_not_answered() -> None:
+    rejected = parse_frame(OCPP16, r'[3, "x", {"status": "\ud800"}]')
+    assert isinstance(rejected, Rejected) and rejected.reply is None
