@@ -68,7 +68,7 @@ def make_authority(directory: Path, name: str) -> Authority:
                 decipher_only=False,
             ),
             critical=True,
-        )  # fmt: skip
+        )
         .sign(key, hashes.SHA256())
     )
     issued = _write(directory / name, certificate, key)

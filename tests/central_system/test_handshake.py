@@ -184,19 +184,20 @@ async def test_a_second_connection_for_a_live_charge_point_is_refused_with_409(
     tmp_path: Path, credentials: Credentials
 ) -> None:
     headers = basic("CP1", "s3cret")
-    async with running(make_config(tmp_path, credentials=credentials)) as central:
-        async with raw_client(central.ws_url, "CP1", additional_headers=headers) as real:
-            await real.boot()
-            session = central.registry.get("CP1")
-            status = await refused_status(f"{central.ws_url}/CP1", additional_headers=headers)
-            assert status == 409
-            # The real one keeps its session, its boot data and its calls.
-            assert central.registry.get("CP1") is session
-            assert (await real.call("Heartbeat", {}))[0] == 3
+    config = make_config(tmp_path, credentials=credentials)
+    async with (
+        running(config) as central,
+        raw_client(central.ws_url, "CP1", additional_headers=headers) as real,
+    ):
+        await real.boot()
+        session = central.registry.get("CP1")
+        status = await refused_status(f"{central.ws_url}/CP1", additional_headers=headers)
+        assert status == 409
+        # The real one keeps its session, its boot data and its calls.
+        assert central.registry.get("CP1") is session
+        assert (await real.call("Heartbeat", {}))[0] == 3
     with sqlite3.connect(tmp_path / "csms.sqlite") as db:
-        assert db.execute("SELECT vendor, boot_count FROM charge_points").fetchall() == [
-            ("Raw", 1)
-        ]
+        assert db.execute("SELECT vendor, boot_count FROM charge_points").fetchall() == [("Raw", 1)]
 
 
 async def test_an_unproven_reconnect_replaces_a_half_open_connection_that_misses_its_ping(
@@ -225,17 +226,19 @@ async def test_a_reconnect_with_its_own_password_replaces_the_old_connection_at_
     # A probe timeout far beyond the test's timeout: only an immediate replacement passes.
     config = make_config(tmp_path, credentials=PER_ID, takeover_probe_timeout_s=600)
     headers = basic("CP1", "mine")
-    async with running(config) as central:
-        async with raw_client(central.ws_url, "CP1", additional_headers=headers) as old:
-            await old.boot()
-            old_session = central.registry.get("CP1")
-            old.ws.transport.pause_reading()
-            async with raw_client(central.ws_url, "CP1", additional_headers=headers) as new:
-                assert (await new.boot())["status"] == "Accepted"
-                new_session = central.registry.get("CP1")
-                assert new_session is not None and new_session is not old_session
-                old.ws.transport.resume_reading()
-                with pytest.raises(ConnectionClosed):
-                    await asyncio.wait_for(old.ws.recv(), 5)
-                await wait_until_connected(central, "CP1")
-                assert central.registry.get("CP1") is new_session
+    async with (
+        running(config) as central,
+        raw_client(central.ws_url, "CP1", additional_headers=headers) as old,
+    ):
+        await old.boot()
+        old_session = central.registry.get("CP1")
+        old.ws.transport.pause_reading()
+        async with raw_client(central.ws_url, "CP1", additional_headers=headers) as new:
+            assert (await new.boot())["status"] == "Accepted"
+            new_session = central.registry.get("CP1")
+            assert new_session is not None and new_session is not old_session
+            old.ws.transport.resume_reading()
+            with pytest.raises(ConnectionClosed):
+                await asyncio.wait_for(old.ws.recv(), 5)
+            await wait_until_connected(central, "CP1")
+            assert central.registry.get("CP1") is new_session

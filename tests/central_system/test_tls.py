@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import ssl
 import sqlite3
+import ssl
 from collections.abc import Iterator
 from pathlib import Path
 
