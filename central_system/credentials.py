@@ -37,6 +37,10 @@ AUTHORIZATION_KEY: Final = "AuthorizationKey"
 _MAX_REMEMBERED: Final = 100_000
 
 
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
+
+
 class LoginOutcome(enum.Enum):
     ACCEPTED = "accepted"
     REFUSED = "refused"
@@ -72,20 +76,48 @@ class CredentialBook:
                 self._rotated[charge_point_id] = PasswordHash.decode(encoded)
             except ValueError:
                 LOGGER.error("%r: the stored authorization key is unreadable", charge_point_id)
+        self._per_id: dict[str, PasswordHash] = dict(credentials.per_id)
+        self._unhashed: dict[str, str] = dict(credentials.unhashed)
         self._pool = ThreadPoolExecutor(max_workers=kdf_threads, thread_name_prefix="kdf")
+        # Hashing the provisioned passwords must not queue in front of logins.
+        self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kdf-provision")
         self._memory_key = os.urandom(32)
         self._remembered: dict[str, bytes] = {}
         self._rotations: dict[str, asyncio.Event] = {}
         #: Unknown ids are checked against this, so that they cost as long as a wrong password.
         self._decoy = PasswordHash(os.urandom(16), os.urandom(32), self._cost)
-        #: How many passwords went through the KDF (the cost a flood imposes).
-        self.kdf_runs = 0
+        #: Passwords compared with a stored one, past the throttle (the cost a flood imposes).
+        self.verifications = 0
+        #: Set once every provisioned password is hashed and its text dropped.
+        self.provisioned_hashed = asyncio.Event()
 
     def close(self) -> None:
+        self._background.shutdown(wait=True, cancel_futures=True)
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def _expected(self, charge_point_id: str) -> tuple[PasswordHash | None, bool]:
-        own = self._rotated.get(charge_point_id) or self._provisioned.per_id.get(charge_point_id)
+    async def hash_provisioned(self) -> None:
+        """Replace each provisioned per-id password by its hash, one at a time."""
+        loop = asyncio.get_running_loop()
+        for charge_point_id, text in list(self._unhashed.items()):
+            if charge_point_id not in self._rotated:
+                hashed = await loop.run_in_executor(
+                    self._background, hash_password, text, self._cost
+                )
+                self._per_id[charge_point_id] = hashed
+            del self._unhashed[charge_point_id]
+        self.provisioned_hashed.set()
+
+    @property
+    def unhashed_count(self) -> int:
+        """Provisioned passwords still held as text (until `provisioned_hashed`)."""
+        return len(self._unhashed)
+
+    def _expected(self, charge_point_id: str) -> tuple[PasswordHash | str | None, bool]:
+        own = (
+            self._rotated.get(charge_point_id)
+            or self._per_id.get(charge_point_id)
+            or self._unhashed.get(charge_point_id)
+        )
         if own is not None:
             return own, True
         return self._provisioned.shared, False
@@ -95,7 +127,7 @@ class CredentialBook:
         return self._provisioned.required or charge_point_id in self._rotated
 
     def _digest(self, charge_point_id: str, password: str) -> bytes:
-        message = f"{charge_point_id}\x00{password}".encode("utf-8", "surrogatepass")
+        message = _utf8(f"{charge_point_id}\x00{password}")
         return hmac.new(self._memory_key, message, hashlib.sha256).digest()
 
     def _remembered_match(self, charge_point_id: str, password: str) -> bool:
@@ -128,11 +160,14 @@ class CredentialBook:
         wait_s = self._throttle.retry_after_s(address, charge_point_id)
         if wait_s > 0:
             return LoginVerdict(LoginOutcome.THROTTLED, retry_after_s=wait_s)
-        self.kdf_runs += 1
-        loop = asyncio.get_running_loop()
-        matches = await loop.run_in_executor(
-            self._pool, verify_password, password, expected or self._decoy
-        )
+        self.verifications += 1
+        if isinstance(expected, str):  # not hashed yet (start-up): no KDF needed to compare
+            matches = hmac.compare_digest(_utf8(password), _utf8(expected))
+        else:
+            loop = asyncio.get_running_loop()
+            matches = await loop.run_in_executor(
+                self._pool, verify_password, password, expected or self._decoy
+            )
         if matches and expected is not None and self._expected(charge_point_id)[0] is expected:
             self._throttle.succeeded(address, charge_point_id)
             self._remember(charge_point_id, password)

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Final
 from urllib.parse import unquote
@@ -63,14 +61,17 @@ def charge_point_id_from_path(path: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Credentials:
-    """Security profile 1 (HTTP basic auth; the username is the charge point id), as hashes.
+    """Security profile 1 (HTTP basic auth; the username is the charge point id).
 
     A per-id password wins over the shared one. With neither, no authentication is asked for
-    (keys rotated through AuthorizationKey, kept in the store, add to this).
+    (keys rotated through AuthorizationKey, kept in the store, add to this). Per-id passwords
+    arrive as text (`unhashed`): the central system hashes them in the background once it
+    listens, so a file of thousands costs no start-up time, and drops the text.
     """
 
     shared: PasswordHash | None = None
     per_id: Mapping[str, PasswordHash] = field(default_factory=dict)
+    unhashed: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_passwords(
@@ -80,18 +81,12 @@ class Credentials:
         *,
         cost: ScryptCost | None = None,
     ) -> Credentials:
-        """Hash the provisioned passwords (the plain text is not kept), on every core."""
-        passwords = passwords or {}
         shared = None if shared_password is None else hash_password(shared_password, cost)
-        if not passwords:
-            return cls(shared)
-        with ThreadPoolExecutor(max_workers=min(len(passwords), os.cpu_count() or 1)) as pool:
-            hashes = pool.map(lambda password: hash_password(password, cost), passwords.values())
-            return cls(shared, dict(zip(passwords, hashes, strict=True)))
+        return cls(shared, {}, dict(passwords or {}))
 
     @property
     def required(self) -> bool:
-        return self.shared is not None or bool(self.per_id)
+        return self.shared is not None or bool(self.per_id) or bool(self.unhashed)
 
 
 def basic_credentials(authorization: str | None) -> tuple[str, str] | None:

@@ -6,6 +6,7 @@ exit both stop (open connections are closed with 1001) and the store is closed.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import weakref
@@ -161,6 +162,9 @@ async def running(config: CentralSystemConfig) -> AsyncIterator[RunningCentralSy
         endpoint = _WebsocketEndpoint(config, backend, registry)
         async with AsyncExitStack() as stack:
             stack.callback(credentials.close)
+            tasks = await stack.enter_async_context(asyncio.TaskGroup())
+            hashing = tasks.create_task(credentials.hash_provisioned())
+            stack.callback(hashing.cancel)
             server = await stack.enter_async_context(
                 serve(
                     endpoint.handle,

@@ -140,20 +140,20 @@ async def test_a_failed_login_flood_costs_one_burst_of_hashes_and_the_real_charg
     config = make_config(tmp_path, credentials=credentials, login_throttle=policy)
     async with running(config) as central:
         assert await login_status(central, "CP1", "right") == 101  # logged in before the flood
-        runs_before = book(central).kdf_runs
+        runs_before = book(central).verifications
         statuses = [await login_status(central, "CP1", f"guess{n}") for n in range(40)]
         assert statuses == [401] * 3 + [429] * 37
-        assert book(central).kdf_runs - runs_before == 3
+        assert book(central).verifications - runs_before == 3
         # The charge point that logged in this run is recognised without hashing...
         assert await login_status(central, "CP1", "right") == 101
         # ...one from another address is checked as usual, and so is another id.
         assert await login_status(central, "CP1", "right", source="127.0.0.2") == 101
         assert await login_status(central, "CP2", "two") == 101
         # Spraying ids from one address stops at the address's burst.
-        runs_before = book(central).kdf_runs
+        runs_before = book(central).verifications
         statuses = [await login_status(central, f"CP{n}", "guess") for n in range(3, 33)]
         assert statuses.count(401) == 8 - 3 and statuses.count(429) == 30 - 5
-        assert book(central).kdf_runs - runs_before == 5
+        assert book(central).verifications - runs_before == 5
 
 
 async def test_a_throttled_login_says_when_to_retry(tmp_path: Path) -> None:
@@ -168,3 +168,15 @@ async def test_a_throttled_login_says_when_to_retry(tmp_path: Path) -> None:
                 pass
     response = refused.value.response
     assert response.status_code == 429 and 0 < int(response.headers["Retry-After"]) <= 30
+
+
+async def test_provisioned_passwords_are_hashed_once_it_listens_and_their_text_dropped(
+    tmp_path: Path,
+) -> None:
+    credentials = Credentials.from_passwords(passwords={"CP1": "pw-one", "CP2": "pw-two"})
+    assert "pw-one" not in repr(credentials)
+    async with running(make_config(tmp_path, credentials=credentials)) as central:
+        await asyncio.wait_for(book(central).provisioned_hashed.wait(), 60)
+        assert book(central).unhashed_count == 0
+        assert await login_status(central, "CP2", "pw-two") == 101
+        assert await login_status(central, "CP2", "pw-one") == 401
