@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import resource
 import signal
 import sys
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+
+#: The shared basic auth password, when --password-file is not given.
+PASSWORD_ENVIRONMENT_VARIABLE = "CHARGENET_CSMS_PASSWORD"
 
 
 def _positive_int(text: str) -> int:
@@ -97,17 +101,37 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="only these charge point ids (one per line) may connect; others get HTTP 404",
     )
-    auth = parser.add_mutually_exclusive_group()
-    auth.add_argument(
-        "--password",
-        metavar="PW",
-        help="require HTTP basic auth (username = charge point id) with this shared password",
+    # Refused with a one-line error (serve): a password in argv is in the process list.
+    parser.add_argument("--password", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--password-file",
+        type=Path,
+        metavar="FILE",
+        help="require HTTP basic auth (username = charge point id) with the shared password on "
+        f"this file's first line (or set {PASSWORD_ENVIRONMENT_VARIABLE})",
     )
-    auth.add_argument(
+    parser.add_argument(
         "--passwords",
         type=Path,
         metavar="FILE",
-        help="require HTTP basic auth with per-id passwords: CSV id,password or a JSON object",
+        help="require HTTP basic auth with per-id passwords: CSV id,password or a JSON object "
+        "(an id's own password wins over the shared one)",
+    )
+    parser.add_argument(
+        "--tls-cert",
+        type=Path,
+        metavar="FILE",
+        help="serve wss:// with this PEM certificate chain (security profile 2; needs --tls-key)",
+    )
+    parser.add_argument(
+        "--tls-key", type=Path, metavar="FILE", help="the unencrypted PEM key of --tls-cert"
+    )
+    parser.add_argument(
+        "--client-ca",
+        type=Path,
+        metavar="FILE",
+        help="require client certificates issued by this PEM CA, subject CN = charge point id "
+        "(security profile 3; needs --tls-cert)",
     )
     parser.add_argument(
         "--heartbeat-interval-s",
@@ -224,13 +248,42 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def config_from_arguments(args: argparse.Namespace) -> CentralSystemConfig:
-    """Raises ProvisioningError for an unusable file."""
+    """Raises ProvisioningError for an unusable file or flag, TlsError for unusable TLS
+    files."""
     from central_system.config import CentralSystemConfig
     from central_system.handshake import Credentials
-    from central_system.provisioning_files import load_id_list, load_id_tags, load_passwords
+    from central_system.provisioning_files import (
+        ProvisioningError,
+        load_id_list,
+        load_id_tags,
+        load_password_file,
+        load_passwords,
+    )
     from central_system.registration import BootPolicy
+    from central_system.tls import TlsSettings, server_context
 
+    if args.password is not None:
+        raise ProvisioningError(
+            "--password would show the password in the process list: put it on the first line "
+            f"of a file given with --password-file FILE, or in {PASSWORD_ENVIRONMENT_VARIABLE}"
+        )
+    if args.password_file is not None:
+        shared_password: str | None = load_password_file(args.password_file)
+    else:
+        shared_password = os.environ.get(PASSWORD_ENVIRONMENT_VARIABLE)
+        if shared_password == "":
+            raise ProvisioningError(f"{PASSWORD_ENVIRONMENT_VARIABLE} is set but empty")
     passwords = load_passwords(args.passwords) if args.passwords else {}
+    tls = None
+    if args.tls_cert is None:
+        if args.tls_key is not None or args.client_ca is not None:
+            flag = "--tls-key" if args.tls_key is not None else "--client-ca"
+            raise ProvisioningError(f"{flag} needs --tls-cert")
+    elif args.tls_key is None:
+        raise ProvisioningError("--tls-cert needs --tls-key")
+    else:
+        tls = TlsSettings(args.tls_cert, args.tls_key, args.client_ca)
+        server_context(tls)  # one-line error now, not when the server starts
     return CentralSystemConfig(
         db_path=args.db,
         host=args.host,
@@ -245,7 +298,8 @@ def config_from_arguments(args: argparse.Namespace) -> CentralSystemConfig:
         id_tags=load_id_tags(args.id_tags) if args.id_tags else (),
         accept_unknown_tags=args.accept_unknown_tags,
         allowed_ids=load_id_list(args.allow_ids) if args.allow_ids else None,
-        credentials=Credentials(args.password, passwords),
+        credentials=Credentials.from_passwords(shared_password, passwords),
+        tls=tls,
         max_frame_bytes=args.max_frame_bytes,
         call_timeout_s=args.call_timeout_s,
         certificate_signing=_certificate_signing(args),
@@ -296,6 +350,7 @@ def _fail(message: str, code: int) -> int:
 def serve(args: argparse.Namespace) -> int:
     # Imported here so that `call` starts fast: it needs none of the server.
     from central_system.provisioning_files import ProvisioningError
+    from central_system.tls import TlsError
 
     logging.basicConfig(
         level=args.log_level,
@@ -304,7 +359,7 @@ def serve(args: argparse.Namespace) -> int:
     )
     try:
         config = config_from_arguments(args)
-    except ProvisioningError as exc:
+    except (ProvisioningError, TlsError) as exc:
         return _fail(str(exc), EXIT_BAD_INPUT)
     from central_system.store import StoreError
 

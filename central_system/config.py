@@ -8,8 +8,11 @@ from pathlib import Path
 from central_system.certificates import CertificateSigning
 from central_system.defaults import DEFAULT_API_PORT, DEFAULT_MAX_FRAME_BYTES, DEFAULT_PORT
 from central_system.handshake import Credentials
+from central_system.login_throttle import ThrottlePolicy
+from central_system.passwords import ScryptCost
 from central_system.records import IdTag
 from central_system.registration import BootPolicy
+from central_system.tls import TlsSettings
 from ocppj import OCPP16, Version
 
 
@@ -29,7 +32,17 @@ class CentralSystemConfig:
     accept_unknown_tags: bool = False
     #: Charge point ids allowed to connect; None: any id.
     allowed_ids: frozenset[str] | None = None
+    #: Provisioned basic auth passwords, hashed (security profile 1).
     credentials: Credentials = field(default_factory=Credentials)
+    #: The KDF cost of the keys hashed at run time (rotated AuthorizationKeys).
+    password_cost: ScryptCost = field(default_factory=ScryptCost)
+    #: How failed logins are rate-limited.
+    login_throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
+    #: Security profiles 2 and 3; None: plain ws://.
+    tls: TlsSettings | None = None
+    #: How long a connected charge point has to answer the ping that decides whether an
+    #: unproven newcomer with its id may replace it.
+    takeover_probe_timeout_s: float = 5.0
     #: Frames longer than this are answered with FormationViolation, not parsed.
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
     #: How long an operator call waits for the charge point's reply by default.

@@ -160,6 +160,7 @@ async def _call(request: web.Request) -> web.Response:
             f"charge point {charge_point_id} answered {action} with {exc.code}: {exc.description}",
             call_error=call_error,
         )
+    await request.app[_REGISTRY].remember_authorization_key(charge_point_id, action, payload, reply)
     return web.json_response(reply)
 
 

@@ -6,7 +6,10 @@ defect. Formats:
   `id_tag` is allowed), or JSON: a list of {"id_tag", "status", "expiry_date"?, "parent_id_tag"?}.
   status is Accepted, Blocked, Expired, Invalid or ConcurrentTx; expiry_date is ISO 8601.
 - passwords: CSV rows `charge_point_id,password`, or a JSON object {id: password}.
+- a shared password: the file's first line (its line ending is not part of the password).
 - allowed ids: one charge point id per line; blank lines and lines starting with # are skipped.
+Charge point ids must follow the identity rules (`handshake.check_charge_point_id`): an id no
+charge point could connect with is an error, not a silent no-op.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from central_system.handshake import InvalidChargePointId, check_charge_point_id
 from central_system.records import IdTag, IdTagStatus
 from central_system.timestamps import parse_timestamp
 
@@ -113,6 +117,8 @@ def load_passwords(path: Path) -> dict[str, str]:
             isinstance(key, str) and isinstance(value, str) for key, value in data.items()
         ):
             raise ProvisioningError(f"{path}: expected a JSON object of id: password")
+        for charge_point_id in data:
+            _check_id(path, charge_point_id)
         return dict(data)
     passwords = {}
     for number, cells in enumerate(csv.reader(text.splitlines()), start=1):
@@ -122,10 +128,29 @@ def load_passwords(path: Path) -> dict[str, str]:
             continue
         if len(cells) != 2:
             raise ProvisioningError(f"{path}:{number}: expected charge_point_id,password")
-        passwords[cells[0].strip()] = cells[1]
+        passwords[_check_id(path, cells[0].strip(), number)] = cells[1]
     return passwords
 
 
+def load_password_file(path: Path) -> str:
+    lines = _read(path).splitlines()
+    if not lines or not lines[0]:
+        raise ProvisioningError(f"{path}: the first line (the password) is empty")
+    return lines[0]
+
+
+def _check_id(path: Path, charge_point_id: str, number: int | None = None) -> str:
+    try:
+        return check_charge_point_id(charge_point_id)
+    except InvalidChargePointId as exc:
+        where = f"{path}" if number is None else f"{path}:{number}"
+        raise ProvisioningError(f"{where}: {exc}") from None
+
+
 def load_id_list(path: Path) -> frozenset[str]:
-    lines = (line.strip() for line in _read(path).splitlines())
-    return frozenset(line for line in lines if line and not line.startswith("#"))
+    ids = set()
+    for number, line in enumerate(_read(path).splitlines(), start=1):
+        line = line.strip()
+        if line and not line.startswith("#"):
+            ids.add(_check_id(path, line, number))
+    return frozenset(ids)

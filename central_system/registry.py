@@ -1,21 +1,76 @@
-"""The connected charge points, by id: a newer connection for an id replaces the older one."""
+"""The connected charge points, by id, and who may take over an id that is connected.
+
+Identity policy: a connection that proved it is this charge point (its own per-id password or
+rotated key, or a client certificate bound to the id) replaces the connected one at once,
+which is what a charge point rebooting after a network loss needs (its old TCP connection may
+be half-dead). Any other connection (no authentication, or a shared password) for a connected
+id is let in only if the connected one fails a liveness probe: a websocket ping not answered
+within `probe_timeout_s`. A live charge point therefore keeps its id; a dead one is replaced.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
+from websockets.exceptions import ConnectionClosed
+
+from central_system.credentials import AUTHORIZATION_KEY, CredentialBook
 from central_system.session import ChargePointSession
 
 
-class SessionRegistry:
-    def __init__(self) -> None:
-        self._sessions: dict[str, ChargePointSession] = {}
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """A handshake let in: whether it proved the id, and the session it may replace."""
 
-    def add(self, session: ChargePointSession) -> ChargePointSession | None:
-        """Register `session`; return the session it replaced, if any (the caller closes it)."""
-        previous = self._sessions.get(session.id)
+    proves_identity: bool
+    replaces: ChargePointSession | None = None
+
+
+async def _answers_ping(session: ChargePointSession, timeout_s: float) -> bool:
+    try:
+        pong = await session.connection.ping()
+        async with asyncio.timeout(timeout_s):
+            await pong
+    except (ConnectionClosed, TimeoutError):
+        return False
+    return True
+
+
+class SessionRegistry:
+    def __init__(self, credentials: CredentialBook | None = None) -> None:
+        self._sessions: dict[str, ChargePointSession] = {}
+        #: Passwords and rotated keys (None: a registry without authentication, for tests).
+        self.credentials = credentials
+
+    async def admit(
+        self, charge_point_id: str, *, proves_identity: bool, probe_timeout_s: float
+    ) -> Admission | None:
+        """May a new connection for `charge_point_id` go ahead? None: the id is held by a
+        live connection and the newcomer did not prove it is this charge point."""
+        current = self._sessions.get(charge_point_id)
+        if current is None or proves_identity:
+            return Admission(proves_identity, current)
+        if await _answers_ping(current, probe_timeout_s):
+            return None
+        return Admission(proves_identity, current)
+
+    def add(self, session: ChargePointSession, admission: Admission) -> bool:
+        """Register an admitted session; False if, since its admission, another connection
+        took the id that it may not replace. A replaced session is told to close."""
+        current = self._sessions.get(session.id)
+        if (
+            current is not None
+            and current is not admission.replaces
+            and not admission.proves_identity
+        ):
+            return False
         self._sessions[session.id] = session
-        return previous
+        if current is not None:
+            current.replace()
+        return True
 
     def discard(self, session: ChargePointSession) -> None:
         """Forget `session`, unless a newer session already holds its id."""
@@ -30,3 +85,18 @@ class SessionRegistry:
 
     def __len__(self) -> int:
         return len(self._sessions)
+
+    async def remember_authorization_key(
+        self, charge_point_id: str, action: str, payload: dict[str, Any], reply: dict[str, Any]
+    ) -> None:
+        """Call after every answered operator call: when a charge point accepted
+        ChangeConfiguration AuthorizationKey, its new key becomes its password (hashed,
+        stored) and the old one is refused."""
+        if (
+            self.credentials is not None
+            and action == "ChangeConfiguration"
+            and payload.get("key") == AUTHORIZATION_KEY
+            and isinstance(payload.get("value"), str)
+            and reply.get("status") == "Accepted"
+        ):
+            await self.credentials.rotate(charge_point_id, payload["value"])

@@ -6,7 +6,10 @@ exit both stop (open connections are closed with 1001) and the store is closed.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -18,11 +21,14 @@ from websockets.typing import Subprotocol
 
 from central_system.backend import Backend
 from central_system.config import CentralSystemConfig
-from central_system.handshake import charge_point_id_from_path, is_authorized
+from central_system.credentials import CredentialBook, LoginOutcome
+from central_system.handshake import InvalidChargePointId, charge_point_id_from_path
+from central_system.login_throttle import LoginThrottle
 from central_system.operator_api import start_operator_api
-from central_system.registry import SessionRegistry
+from central_system.registry import Admission, SessionRegistry
 from central_system.session import ChargePointSession
 from central_system.store import Store
+from central_system.tls import server_context, subject_common_names
 from ocppj import OCPP16, warm_up
 
 LOGGER = logging.getLogger("central_system.server")
@@ -43,31 +49,77 @@ class _WebsocketEndpoint:
         self._config = config
         self._backend = backend
         self._registry = registry
+        #: What each handshake was admitted as, from process_request to handle.
+        self._admissions: weakref.WeakKeyDictionary[ServerConnection, Admission] = (
+            weakref.WeakKeyDictionary()
+        )
 
-    def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
-        """Refuse before the upgrade: no id in the path or an id off the allow-list -> 404,
-        wrong or missing basic auth -> 401. (A missing subprotocol is refused by websockets
-        itself with 400, as we pass it the supported list.)"""
-        charge_point_id = charge_point_id_from_path(request.path)
+    async def process_request(
+        self, connection: ServerConnection, request: Request
+    ) -> Response | None:
+        """Refuse before the upgrade, in this order: an id breaking the identity rules -> 400;
+        no id in the path or an id off the allow-list -> 404; a client certificate (profile 3)
+        naming another id -> 403; too many failed logins -> 429 with Retry-After; wrong or
+        missing basic auth -> 401; the id held by a live connection that this one may not
+        replace -> 409. (A missing subprotocol is refused by websockets itself with 400.)"""
+        try:
+            charge_point_id = charge_point_id_from_path(request.path)
+        except InvalidChargePointId as exc:
+            LOGGER.info("refused a handshake: %s", exc)
+            return connection.respond(HTTPStatus.BAD_REQUEST, f"{exc}\n")
         if charge_point_id is None:
             return connection.respond(HTTPStatus.NOT_FOUND, "No charge point id in the path\n")
         allowed = self._config.allowed_ids
         if allowed is not None and charge_point_id not in allowed:
             LOGGER.info("refused unknown charge point %r", charge_point_id)
             return connection.respond(HTTPStatus.NOT_FOUND, "Unknown charge point id\n")
-        authorization = request.headers.get("Authorization")
-        if not is_authorized(self._config.credentials, charge_point_id, authorization):
-            LOGGER.info("refused charge point %r: bad credentials", charge_point_id)
-            response = connection.respond(HTTPStatus.UNAUTHORIZED, "Unauthorized\n")
-            response.headers["WWW-Authenticate"] = 'Basic realm="chargenet", charset="UTF-8"'
-            return response
+        certified = False
+        if self._config.tls is not None and self._config.tls.client_ca_file is not None:
+            names = subject_common_names(connection.transport.get_extra_info("peercert"))
+            if names != (charge_point_id,):
+                LOGGER.info("refused charge point %r: certificate for %r", charge_point_id, names)
+                return connection.respond(
+                    HTTPStatus.FORBIDDEN, "The client certificate is for another charge point\n"
+                )
+            certified = True
+        proves_identity = certified
+        credentials = self._registry.credentials
+        if credentials is not None:
+            address = connection.remote_address[0] if connection.remote_address else ""
+            verdict = await credentials.check(
+                charge_point_id, request.headers.get("Authorization"), str(address)
+            )
+            if verdict.outcome is LoginOutcome.THROTTLED:
+                response = connection.respond(
+                    HTTPStatus.TOO_MANY_REQUESTS, "Too many failed logins\n"
+                )
+                response.headers["Retry-After"] = str(math.ceil(verdict.retry_after_s))
+                return response
+            if verdict.outcome is LoginOutcome.REFUSED:
+                LOGGER.info("refused charge point %r: bad credentials", charge_point_id)
+                response = connection.respond(HTTPStatus.UNAUTHORIZED, "Unauthorized\n")
+                response.headers["WWW-Authenticate"] = 'Basic realm="chargenet", charset="UTF-8"'
+                return response
+            proves_identity = proves_identity or verdict.proves_identity
+        admission = await self._registry.admit(
+            charge_point_id,
+            proves_identity=proves_identity,
+            probe_timeout_s=self._config.takeover_probe_timeout_s,
+        )
+        if admission is None:
+            LOGGER.warning("refused charge point %r: already connected", charge_point_id)
+            return connection.respond(
+                HTTPStatus.CONFLICT, "This charge point id is connected already\n"
+            )
+        self._admissions[connection] = admission
         return None
 
     async def handle(self, connection: ServerConnection) -> None:
         charge_point_id = charge_point_id_from_path(
             connection.request.path if connection.request else ""
         )
-        assert charge_point_id is not None  # process_request refused the others
+        admission = self._admissions.pop(connection, None)
+        assert charge_point_id is not None and admission is not None  # see process_request
         if connection.subprotocol != OCPP16:
             # Only 1.6 sessions exist yet: a 2.0.1 one will be picked here by subprotocol.
             await connection.close(1002, f"unsupported subprotocol {connection.subprotocol}")
@@ -79,11 +131,13 @@ class _WebsocketEndpoint:
             max_frame_bytes=self._config.max_frame_bytes,
             response_timeout_s=self._config.call_timeout_s,
         )
+        if not self._registry.add(session, admission):
+            # Another connection took the id while this handshake was being checked.
+            await connection.close(1008, "this charge point id is connected already")
+            return
+        if admission.replaces is not None:
+            LOGGER.info("%r: a new connection replaces the old one", charge_point_id)
         self._backend.store.record_connection(charge_point_id, session.connected_at)
-        previous = self._registry.add(session)
-        if previous is not None:
-            LOGGER.info("%s: a new connection replaces the old one", charge_point_id)
-            previous.replace()
         try:
             await session.run()
         finally:
@@ -103,9 +157,19 @@ async def running(config: CentralSystemConfig) -> AsyncIterator[RunningCentralSy
             accept_unknown_tags=config.accept_unknown_tags,
             certificate_signing=config.certificate_signing,
         )
-        registry = SessionRegistry()
+        credentials = CredentialBook(
+            config.credentials,
+            store,
+            throttle=LoginThrottle(config.login_throttle),
+            cost=config.password_cost,
+        )
+        registry = SessionRegistry(credentials)
         endpoint = _WebsocketEndpoint(config, backend, registry)
         async with AsyncExitStack() as stack:
+            stack.callback(credentials.close)
+            tasks = await stack.enter_async_context(asyncio.TaskGroup())
+            hashing = tasks.create_task(credentials.hash_provisioned())
+            stack.callback(hashing.cancel)
             server = await stack.enter_async_context(
                 serve(
                     endpoint.handle,
@@ -113,6 +177,7 @@ async def running(config: CentralSystemConfig) -> AsyncIterator[RunningCentralSy
                     config.port,
                     subprotocols=[Subprotocol(version) for version in config.subprotocols],
                     process_request=endpoint.process_request,
+                    ssl=None if config.tls is None else server_context(config.tls),
                     max_size=config.websocket_max_size,
                     # OCPP frames are small: deflate would cost more CPU than it saves.
                     compression=None,
@@ -122,7 +187,8 @@ async def running(config: CentralSystemConfig) -> AsyncIterator[RunningCentralSy
                 )
             )
             port = server.sockets[0].getsockname()[1]
-            ws_url = f"ws://{_url_host(config.host)}:{port}"
+            scheme = "ws" if config.tls is None else "wss"
+            ws_url = f"{scheme}://{_url_host(config.host)}:{port}"
             api_url = None
             if config.api_port is not None:
                 api_url = await stack.enter_async_context(

@@ -175,6 +175,13 @@ CREATE TABLE IF NOT EXISTS data_transfers (
     status TEXT NOT NULL,
     received_at TEXT NOT NULL
 );
+-- Credentials (security profile 1): keys charge points accepted through ChangeConfiguration
+-- AuthorizationKey, as encoded scrypt hashes (never the key itself).
+CREATE TABLE IF NOT EXISTS charge_point_credentials (
+    charge_point_id TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    rotated_at TEXT NOT NULL
+);
 """
 
 _CONNECT: Final = """
@@ -682,6 +689,28 @@ def _status_row(update: StatusUpdate, received_at: datetime) -> tuple[object, ..
         update.request_id,
         format_timestamp(received_at),
     )
+
+    # Credentials (security profiles): one separate block.
+
+    _AUTHORIZATION_KEYS: Final = (
+        "SELECT charge_point_id, password_hash FROM charge_point_credentials"
+    )
+    _STORE_AUTHORIZATION_KEY: Final = """
+    INSERT INTO charge_point_credentials (charge_point_id, password_hash, rotated_at)
+    VALUES (?, ?, ?)
+    ON CONFLICT (charge_point_id) DO UPDATE SET
+        password_hash = excluded.password_hash, rotated_at = excluded.rotated_at
+    """
+
+    def authorization_keys(self) -> dict[str, str]:
+        """The rotated keys' encoded hashes, by charge point id."""
+        return dict(self._db.execute(self._AUTHORIZATION_KEYS).fetchall())
+
+    def store_authorization_key(
+        self, charge_point_id: str, password_hash: str, at: datetime
+    ) -> None:
+        at_text = format_timestamp(at)
+        self._write(self._STORE_AUTHORIZATION_KEY, (charge_point_id, password_hash, at_text))
 
 
 class _transaction:

@@ -24,6 +24,8 @@ from simulator.ocpp.transport import BackendError
 START_TIMEOUT_S: Final = 30.0
 STOP_TIMEOUT_S: Final = 10.0
 PR_SET_PDEATHSIG: Final = 1
+#: The central system reads its shared basic auth password from here (see its `serve --help`).
+PASSWORD_ENVIRONMENT_VARIABLE: Final = "CHARGENET_CSMS_PASSWORD"
 
 
 def _die_with_parent() -> None:
@@ -64,17 +66,24 @@ class BuiltinCsms:
             "--host", "127.0.0.1", "--port", str(self.port), "--api-port", "0",
             "--db", os.fspath(self.db), "--accept-unknown-tags",
         ]  # fmt: skip
-        if self.password is not None:
-            argv += ["--password", self.password]
         if self.heartbeat_interval_s is not None:
             argv += ["--heartbeat-interval-s", str(self.heartbeat_interval_s)]
         return argv + list(self.extra_args)
+
+    def _environment(self) -> dict[str, str]:
+        # The password goes through the environment (readable by this user only), never argv
+        # (in everyone's process list); an inherited one must not leak into a run without.
+        environment = {k: v for k, v in os.environ.items() if k != PASSWORD_ENVIRONMENT_VARIABLE}
+        if self.password is not None:
+            environment[PASSWORD_ENVIRONMENT_VARIABLE] = self.password
+        return environment
 
     async def start(self) -> None:
         """Start the process and wait for its URLs (raises BackendError if it fails)."""
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
         self.process = await asyncio.create_subprocess_exec(
             *self._argv(),
+            env=self._environment(),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=self._stderr,

@@ -91,7 +91,8 @@ def test_bad_credentials_end_in_one_line_and_exit_code_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     scenario = write_small_scenario(tmp_path)
-    with central_system(tmp_path, "--password", "secret") as url:
+    (tmp_path / "password.txt").write_text("secret\n")
+    with central_system(tmp_path, "--password-file", str(tmp_path / "password.txt")) as url:
         args = ["run", str(scenario), "--engine", "ocpp", "--csms", url, "--out", str(tmp_path)]
         code, _, err = chargenet([*args, "--csms-password", "guess"], capsys)
     assert code == 2

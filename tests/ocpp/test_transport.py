@@ -145,3 +145,23 @@ async def test_a_wss_backend_is_verified_against_the_given_ca(
             await wait_for(lambda: station.ready_n == 1, "the boot over TLS")
         with pytest.raises(BackendError, match=r"^TLS with the central system at wss://.* failed"):
             await open_connection("cp-1", TransportConfig(csms.url))  # not our CA: refused
+
+
+async def test_the_built_in_central_systems_password_stays_out_of_its_command_line() -> None:
+    async with BuiltinCsms(password="not-in-argv-0123") as csms:
+        assert csms.process is not None
+        command_line = Path(f"/proc/{csms.process.pid}/cmdline").read_bytes()
+        assert b"not-in-argv" not in command_line
+        good = await open_connection(
+            "cp-1", TransportConfig(csms.ws_url, password="not-in-argv-0123")
+        )
+        await good.close()
+
+
+async def test_an_inherited_password_does_not_reach_a_built_in_central_system_without_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CHARGENET_CSMS_PASSWORD", "inherited")
+    async with BuiltinCsms() as csms:
+        connection = await open_connection("cp-1", TransportConfig(csms.ws_url))
+        await connection.close()
