@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 
 from websockets.asyncio.server import ServerConnection, serve
@@ -36,6 +36,8 @@ class RunningCentralSystem:
     api_url: str | None
     store: Store
     registry: SessionRegistry
+    #: What every operator API request must carry as `Authorization: Bearer <api_token>`.
+    api_token: str = field(default="", repr=False)
 
 
 class _WebsocketEndpoint:
@@ -123,7 +125,7 @@ async def running(config: CentralSystemConfig) -> AsyncIterator[RunningCentralSy
                 api_url = await stack.enter_async_context(
                     start_operator_api(registry, config, config.api_port)
                 )
-            yield RunningCentralSystem(ws_url, api_url, store, registry)
+            yield RunningCentralSystem(ws_url, api_url, store, registry, api_token=config.api_token)
     finally:
         store.close()
 

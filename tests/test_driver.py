@@ -224,7 +224,10 @@ async def test_operator_calls_through_the_central_system_reach_the_running_simul
         with contextlib.closing(sqlite3.connect(db)) as con:
             return con.execute(sql, params).fetchall()
 
-    async with BuiltinCsms(db=db) as csms, aiohttp.ClientSession() as http:
+    async with (
+        BuiltinCsms(db=db) as csms,
+        aiohttp.ClientSession(headers=csms.api_headers) as http,
+    ):
 
         async def call(cp: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
             url = f"{csms.api_url}/charge-points/{cp}/calls/{action}"
