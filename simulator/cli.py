@@ -14,11 +14,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from rich.console import Console
-
 from simulator import commands
 from simulator.errors import EXIT_USAGE, UserError
-from simulator.scenario import ScenarioError
 
 
 class Parser(argparse.ArgumentParser):
@@ -70,6 +67,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["csms"]:
         return _become_central_system(argv[1:])
+    # Imported here, not above: handing over to `csms` needs neither (they take seconds on a
+    # loaded machine, and a Ctrl-C meanwhile would end in a traceback).
+    from rich.console import Console
+
+    from simulator.scenario import ScenarioError
+
     parser, modules = build_parser()
     args = parser.parse_args(argv)
     console = Console()
