@@ -270,3 +270,26 @@ async def test_serve_with_an_unusable_token_file_exits_2_with_one_line(
     )
     assert (code, stdout) == (2, "")
     assert needle in stderr and str(token_file) in stderr and stderr.count("\n") == 1
+
+
+async def test_serve_refuses_an_api_token_file_without_the_api(tmp_path: Path) -> None:
+    code, stdout, stderr = await _run_cli(
+        "serve", "--no-api", "--db", str(tmp_path / "x.sqlite"), "--api-token-file", "t"
+    )
+    assert (code, stdout) == (2, "") and "--no-api" in stderr and stderr.count("\n") == 1
+    assert not (tmp_path / "x.sqlite").exists()
+
+
+async def test_serve_without_the_api_prints_no_token(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "central_system", "serve", "--port", "0", "--no-api",
+        "--db", str(tmp_path / "csms.sqlite"),
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        line = json.loads(await asyncio.wait_for(process.stdout.readline(), 30))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), 20)
+    assert line["api_url"] is None and "api_token" not in line
