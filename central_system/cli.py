@@ -1,9 +1,12 @@
 """`python -m central_system serve|call`: the command line of the built-in central system.
 
 This parser is the source of truth for `chargenet csms serve ...` and `chargenet csms call ...`,
-which run `python -m central_system ...`. Exit codes: 0 done, 1 runtime failure (cannot listen;
-charge point not connected, no reply, CALLERROR; API unreachable), 2 bad input (arguments,
-provisioning files, payload).
+which replace their process with `python -m central_system --prog "chargenet csms" ...` (so
+signals reach the server itself); `--prog`, accepted only as the first argument, names the
+command in usage lines and its first word prefixes every error line. Exit codes: 0 done,
+1 runtime failure (cannot listen; charge point not connected, no reply, CALLERROR; API
+unreachable), 2 bad input (arguments, provisioning files, payload, API token), 130 interrupted
+before the server was up.
 """
 
 from __future__ import annotations
@@ -18,9 +21,19 @@ import resource
 import signal
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, NoReturn
 
+from central_system.api_token import (
+    TOKEN_ENV,
+    ApiTokenError,
+    checked_token,
+    load_or_create_token_file,
+    new_api_token,
+    read_token_file,
+    readable_by_others,
+)
 from central_system.defaults import DEFAULT_API_PORT, DEFAULT_MAX_FRAME_BYTES, DEFAULT_PORT
 from central_system.operator_client import CallFailed, call_charge_point
 
@@ -31,6 +44,33 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+#: `--prog NAME` as the first argument: how the command was invoked (see the docstring).
+PROG_FLAG: Final = "--prog"
+#: The API's refusals that are the caller's mistake: bad payload, token, Host, content type.
+_BAD_INPUT_STATUSES: Final = frozenset({400, 401, 403, 415})
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    #: Names the command in usage lines ("chargenet csms").
+    prog: str
+    #: Starts every error line ("chargenet: ...").
+    error_prefix: str
+
+
+DIRECT: Final = Invocation("python -m central_system", "central_system")
+_invocation = DIRECT  # set once by main()
+
+
+class Parser(argparse.ArgumentParser):
+    """Usage errors in one line, `<prefix>: <message> (see <prog> --help)`, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"{_invocation.error_prefix}: {message} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT)
+
 
 #: The shared basic auth password, when --password-file is not given.
 PASSWORD_ENVIRONMENT_VARIABLE = "CHARGENET_CSMS_PASSWORD"
@@ -84,6 +124,13 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="operator HTTP API port on 127.0.0.1; 0 picks a free one (default %(default)s)",
     )
     api.add_argument("--no-api", action="store_true", help="do not serve the operator API")
+    parser.add_argument(
+        "--api-token-file",
+        type=Path,
+        metavar="FILE",
+        help="the operator API token: read from FILE, or generated and written there (mode "
+        "0600) if FILE does not exist (default: generated, printed once as api_token)",
+    )
     parser.add_argument(
         "--id-tags",
         type=Path,
@@ -216,32 +263,40 @@ def add_call_arguments(parser: argparse.ArgumentParser) -> None:
         help="the operator API of a running central system (default %(default)s)",
     )
     parser.add_argument(
+        "--api-token-file",
+        type=Path,
+        metavar="FILE",
+        help=f"read the operator API token from FILE (default: the {TOKEN_ENV} environment "
+        "variable)",
+    )
+    parser.add_argument(
         "--timeout-s",
         type=_positive_float,
         help="how long to wait for the charge point's reply (default: the server's)",
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m central_system",
-        description="chargenet's built-in OCPP 1.6J central system.",
+def build_parser(prog: str = DIRECT.prog) -> argparse.ArgumentParser:
+    parser = Parser(prog=prog, description="chargenet's built-in OCPP 1.6J central system.")
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=Parser
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser(
         "serve",
         help="run the central system",
         description="Run the central system. Once listening, prints one JSON line to stdout: "
-        '{"ws_url": ..., "api_url": ...}; charge points connect to <ws_url>/<charge point id>. '
-        "Stops cleanly on SIGTERM or SIGINT.",
+        '{"ws_url": ..., "api_url": ..., "api_token": ...}; charge points connect to '
+        "<ws_url>/<charge point id>; operator API requests carry "
+        "'Authorization: Bearer <api_token>'. Stops cleanly on SIGTERM or SIGINT.",
     )
     add_serve_arguments(serve)
     call = commands.add_parser(
         "call",
         help="send a central-system-initiated call to a connected charge point",
         description="Send a call through a running central system's operator API and print the "
-        "charge point's reply as JSON. Exit 1 when it is not connected, does not answer, "
-        "answers with a CALLERROR or the API is unreachable; exit 2 for a bad payload.",
+        f"charge point's reply as JSON. The API token comes from --api-token-file or {TOKEN_ENV}. "
+        "Exit 1 when it is not connected, does not answer, answers with a CALLERROR or the API "
+        "is unreachable; exit 2 for a bad payload or a missing or wrong token.",
     )
     add_call_arguments(call)
     return parser
@@ -303,6 +358,7 @@ def config_from_arguments(args: argparse.Namespace) -> CentralSystemConfig:
         max_frame_bytes=args.max_frame_bytes,
         call_timeout_s=args.call_timeout_s,
         certificate_signing=_certificate_signing(args),
+        api_token=_serve_api_token(args.api_token_file),
     )
 
 
@@ -318,7 +374,19 @@ def _certificate_signing(args: argparse.Namespace) -> CertificateSigning:
     return CertificateSigning(SigningMode(args.certificate_signing), args.ca_cert, args.ca_key)
 
 
-async def _serve_until_stopped(config: CentralSystemConfig) -> None:
+def _serve_api_token(path: Path | None) -> str:
+    """Raises ApiTokenError for an unusable token file."""
+    if path is None:
+        return new_api_token()
+    token, created = load_or_create_token_file(path)
+    if not created and readable_by_others(path):
+        logging.getLogger("central_system.cli").warning(
+            "the API token file %s is readable by other users (chmod 600 it)", path
+        )
+    return token
+
+
+async def _serve_until_stopped(config: CentralSystemConfig, *, print_token: bool) -> None:
     from central_system.server import running
 
     stop = asyncio.Event()
@@ -326,10 +394,13 @@ async def _serve_until_stopped(config: CentralSystemConfig) -> None:
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signal_number, stop.set)
     async with running(config) as central_system:
-        print(
-            json.dumps({"ws_url": central_system.ws_url, "api_url": central_system.api_url}),
-            flush=True,
-        )
+        line: dict[str, str | None] = {
+            "ws_url": central_system.ws_url,
+            "api_url": central_system.api_url,
+        }
+        if central_system.api_url is not None and print_token:
+            line["api_token"] = central_system.api_token  # printed this once, nowhere else
+        print(json.dumps(line), flush=True)
         await stop.wait()
 
 
@@ -343,7 +414,7 @@ def _raise_open_file_limit() -> None:
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"error: {message}", file=sys.stderr)
+    print(f"{_invocation.error_prefix}: {message}", file=sys.stderr)
     return code
 
 
@@ -357,15 +428,17 @@ def serve(args: argparse.Namespace) -> int:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if args.no_api and args.api_token_file is not None:
+        return _fail("--api-token-file needs the operator API (drop --no-api)", EXIT_BAD_INPUT)
     try:
         config = config_from_arguments(args)
-    except (ProvisioningError, TlsError) as exc:
+    except (ProvisioningError, TlsError, ApiTokenError) as exc:
         return _fail(str(exc), EXIT_BAD_INPUT)
     from central_system.store import StoreError
 
     _raise_open_file_limit()
     try:
-        asyncio.run(_serve_until_stopped(config))
+        asyncio.run(_serve_until_stopped(config, print_token=args.api_token_file is None))
     except StoreError as exc:
         return _fail(str(exc), EXIT_FAILED)
     except OSError as exc:
@@ -387,23 +460,55 @@ def _read_payload(text: str) -> dict[str, Any]:
     return payload
 
 
+def _call_api_token(path: Path | None) -> str:
+    """From the file, else the environment (never the command line); raises ApiTokenError."""
+    if path is not None:
+        return read_token_file(path)
+    text = os.environ.get(TOKEN_ENV)
+    if text is None:
+        raise ApiTokenError(
+            f"no operator API token: set {TOKEN_ENV} (serve printed it as api_token) "
+            "or pass --api-token-file FILE"
+        )
+    return checked_token(text, TOKEN_ENV)
+
+
 def call(args: argparse.Namespace) -> int:
     try:
         payload = _read_payload(args.payload)
-    except ValueError as exc:
+        api_token = _call_api_token(args.api_token_file)
+    except (ValueError, ApiTokenError) as exc:
         return _fail(str(exc), EXIT_BAD_INPUT)
     try:
         reply = call_charge_point(
-            args.api_url, args.charge_point_id, args.action, payload, timeout_s=args.timeout_s
+            args.api_url,
+            args.charge_point_id,
+            args.action,
+            payload,
+            api_token=api_token,
+            timeout_s=args.timeout_s,
         )
     except CallFailed as exc:
-        return _fail(str(exc), EXIT_BAD_INPUT if exc.http_status == 400 else EXIT_FAILED)
+        bad_input = exc.http_status in _BAD_INPUT_STATUSES
+        return _fail(str(exc), EXIT_BAD_INPUT if bad_input else EXIT_FAILED)
     print(json.dumps(reply))
     return EXIT_OK
 
 
+def _invocation_from(argv: list[str]) -> tuple[Invocation, list[str]]:
+    if argv[:1] == [PROG_FLAG] and len(argv) >= 2 and argv[1].strip():
+        return Invocation(argv[1], argv[1].split()[0]), argv[2:]
+    return DIRECT, argv
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command == "serve":
-        return serve(args)
-    return call(args)
+    global _invocation
+    _invocation, arguments = _invocation_from(list(sys.argv[1:] if argv is None else argv))
+    try:
+        args = build_parser(_invocation.prog).parse_args(arguments)
+        if args.command == "serve":
+            return serve(args)
+        return call(args)
+    except KeyboardInterrupt:
+        # Ctrl-C before the server's own handler is installed (or during `call`): no traceback.
+        return _fail("interrupted", EXIT_INTERRUPTED)

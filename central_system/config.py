@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from central_system.api_token import new_api_token
 from central_system.certificates import CertificateSigning
 from central_system.defaults import DEFAULT_API_PORT, DEFAULT_MAX_FRAME_BYTES, DEFAULT_PORT
 from central_system.handshake import Credentials
@@ -24,8 +25,10 @@ class CentralSystemConfig:
     port: int = DEFAULT_PORT
     #: The operator HTTP API; None: no API. 0 picks a free port.
     api_port: int | None = DEFAULT_API_PORT
-    #: The API has no authentication: it stays on the loopback whatever `host` is.
+    #: The API stays on the loopback whatever `host` is (it checks Host and Origin for that).
     api_host: str = "127.0.0.1"
+    #: Every operator API request must carry it (`Authorization: Bearer ...`); kept out of repr.
+    api_token: str = field(default_factory=new_api_token, repr=False)
     subprotocols: tuple[Version, ...] = (OCPP16,)
     boot_policy: BootPolicy = field(default_factory=BootPolicy)
     id_tags: tuple[IdTag, ...] = ()

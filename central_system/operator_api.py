@@ -1,5 +1,11 @@
 """The operator's HTTP API (aiohttp) for central-system-initiated calls and a look at who is on.
 
+Every request is checked before any route runs (see `_guard`): the Host header must name the
+loopback and the bound port (DNS rebinding), an Origin header, if any, must be that same
+loopback origin (cross-site requests), `Authorization: Bearer <the API token>` must match
+(compared in constant time) and a body must be `Content-Type: application/json` (a web page
+can send text/plain cross-site without a preflight). Refusals: 403, 401, 415.
+
 GET  /health                                     {"status": "ok", "connected": N}
 GET  /charge-points                              connected charge points, last status
 POST /charge-points/{id}/calls/{Action}[?timeout_s=S]
@@ -15,8 +21,9 @@ POST /charge-points/{id}/calls/{Action}[?timeout_s=S]
 
 from __future__ import annotations
 
+import hmac
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Final
 
@@ -66,6 +73,80 @@ CENTRAL_SYSTEM_ACTIONS_16: Final = frozenset(
 
 _REGISTRY: Final[web.AppKey[SessionRegistry]] = web.AppKey("registry", SessionRegistry)
 _CONFIG: Final = web.AppKey("config", CentralSystemConfig)
+
+#: The only names a request may use for the API (with the port it listens on).
+LOOPBACK_HOSTS: Final = ("127.0.0.1", "localhost", "[::1]")
+#: The scheme of an Origin header that is ours (the API speaks plain HTTP on the loopback).
+_ORIGIN_SCHEME: Final = "http://"
+
+
+def _allowed_hosts(port: int) -> frozenset[str]:
+    hosts = {f"{host}:{port}" for host in LOOPBACK_HOSTS}
+    if port == 80:  # the default port may be left out of a Host header
+        hosts.update(LOOPBACK_HOSTS)
+    return frozenset(hosts)
+
+
+def _single_header(request: web.Request, name: str) -> str | None:
+    """The header's value; "" when it is repeated (never trusted), None when absent."""
+    values = request.headers.getall(name, [])
+    if not values:
+        return None
+    return values[0] if len(values) == 1 else ""
+
+
+def _bearer_token(authorization: str | None) -> str | None:
+    if authorization is None:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def _token_matches(presented: str | None, expected: str) -> bool:
+    if not presented:
+        return False
+    # compare_digest: no early exit on the first differing byte (the length may show).
+    return hmac.compare_digest(
+        presented.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
+
+
+def _refusal(request: web.Request, token: str) -> web.Response | None:
+    """Why the request may not reach a route (a response), or None when it may."""
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    if not sockname:
+        return _error(403, "the connection is closed")
+    hosts = _allowed_hosts(int(sockname[1]))
+    host = _single_header(request, "Host")
+    if host is None or host.lower() not in hosts:
+        return _error(
+            403, f"the Host header must be 127.0.0.1:{sockname[1]}, localhost or [::1] at that port"
+        )
+    origin = _single_header(request, "Origin")
+    if origin is not None and not (
+        origin.lower().startswith(_ORIGIN_SCHEME)
+        and origin.lower().removeprefix(_ORIGIN_SCHEME) in hosts
+    ):
+        return _error(403, "cross-origin requests are refused")
+    if not _token_matches(_bearer_token(_single_header(request, "Authorization")), token):
+        response = _error(401, "missing or wrong API token (Authorization: Bearer <token>)")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="chargenet operator API"'
+        return response
+    if request.body_exists and request.content_type != "application/json":
+        return _error(415, "a request body must be sent as Content-Type: application/json")
+    return None
+
+
+def _guard(token: str) -> Callable[..., Awaitable[web.StreamResponse]]:
+    @web.middleware
+    async def guard(
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    ) -> web.StreamResponse:
+        refusal = _refusal(request, token)
+        return refusal if refusal is not None else await handler(request)
+
+    return guard
 
 
 class CallOptions(BaseModel):
@@ -165,7 +246,7 @@ async def _call(request: web.Request) -> web.Response:
 
 
 def create_app(registry: SessionRegistry, config: CentralSystemConfig) -> web.Application:
-    app = web.Application()
+    app = web.Application(middlewares=[_guard(config.api_token)])
     app[_REGISTRY] = registry
     app[_CONFIG] = config
     app.router.add_get("/health", _health)
@@ -178,7 +259,9 @@ def create_app(registry: SessionRegistry, config: CentralSystemConfig) -> web.Ap
 async def start_operator_api(
     registry: SessionRegistry, config: CentralSystemConfig, port: int
 ) -> AsyncIterator[str]:
-    """Serve the API on config.api_host:port (0: a free port); yields its base URL."""
+    """Serve the API on config.api_host:port (0: a free port); yields its base URL.
+
+    Requests must carry config.api_token (see the module's docstring)."""
     host = config.api_host
     runner = web.AppRunner(create_app(registry, config), access_log=None)
     await runner.setup()

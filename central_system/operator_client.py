@@ -24,9 +24,10 @@ def call_charge_point(
     action: str,
     payload: dict[str, Any],
     *,
+    api_token: str,
     timeout_s: float | None = None,
 ) -> dict[str, Any]:
-    """POST the call to the operator API; return the charge point's reply payload."""
+    """POST the call to the operator API with its token; return the charge point's reply."""
     path = "/charge-points/{}/calls/{}".format(
         urllib.parse.quote(charge_point_id, safe=""), urllib.parse.quote(action, safe="")
     )
@@ -34,7 +35,7 @@ def call_charge_point(
     request = urllib.request.Request(
         api_url.rstrip("/") + path + query,
         data=json.dumps(payload).encode(),
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {api_token}"},
         method="POST",
     )
     # The API answers 504 itself after timeout_s; leave room for that answer to arrive.

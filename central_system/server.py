@@ -12,7 +12,7 @@ import math
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 
 from websockets.asyncio.server import ServerConnection, serve
@@ -42,6 +42,8 @@ class RunningCentralSystem:
     api_url: str | None
     store: Store
     registry: SessionRegistry
+    #: What every operator API request must carry as `Authorization: Bearer <api_token>`.
+    api_token: str = field(default="", repr=False)
 
 
 class _WebsocketEndpoint:
@@ -194,7 +196,7 @@ async def running(config: CentralSystemConfig) -> AsyncIterator[RunningCentralSy
                 api_url = await stack.enter_async_context(
                     start_operator_api(registry, config, config.api_port)
                 )
-            yield RunningCentralSystem(ws_url, api_url, store, registry)
+            yield RunningCentralSystem(ws_url, api_url, store, registry, api_token=config.api_token)
     finally:
         store.close()
 

@@ -680,16 +680,6 @@ class Store:
     def transactions(self) -> list[Transaction]:
         return [_transaction_from(row) for row in self._db.execute(_TRANSACTIONS)]
 
-
-def _status_row(update: StatusUpdate, received_at: datetime) -> tuple[object, ...]:
-    return (
-        update.charge_point_id,
-        update.action,
-        update.status,
-        update.request_id,
-        format_timestamp(received_at),
-    )
-
     # Credentials (security profiles): one separate block.
 
     _AUTHORIZATION_KEYS: Final = (
@@ -711,6 +701,16 @@ def _status_row(update: StatusUpdate, received_at: datetime) -> tuple[object, ..
     ) -> None:
         at_text = format_timestamp(at)
         self._write(self._STORE_AUTHORIZATION_KEY, (charge_point_id, password_hash, at_text))
+
+
+def _status_row(update: StatusUpdate, received_at: datetime) -> tuple[object, ...]:
+    return (
+        update.charge_point_id,
+        update.action,
+        update.status,
+        update.request_id,
+        format_timestamp(received_at),
+    )
 
 
 class _transaction:

@@ -14,11 +14,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from rich.console import Console
-
 from simulator import commands
 from simulator.errors import EXIT_USAGE, UserError
-from simulator.scenario import ScenarioError
 
 
 class Parser(argparse.ArgumentParser):
@@ -49,13 +46,33 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     return parser, modules
 
 
+def _become_central_system(arguments: list[str]) -> int:
+    """Replace this process with the central system's own command line (never imported here).
+
+    exec, not a child: SIGTERM, SIGINT and the rest reach the server itself, so stopping
+    `chargenet csms serve` frees its ports and its store. Returns only if exec fails."""
+    import os
+
+    argv = [sys.executable, "-m", "central_system", "--prog", "chargenet csms", *arguments]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execv(sys.executable, argv)
+    except OSError as e:
+        print(f"chargenet: cannot start the central system: {e.strerror or e}", file=sys.stderr)
+    return 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["csms"]:
-        # the central system's own command line, in its own process
-        import subprocess
+        return _become_central_system(argv[1:])
+    # Imported here, not above: handing over to `csms` needs neither (they take seconds on a
+    # loaded machine, and a Ctrl-C meanwhile would end in a traceback).
+    from rich.console import Console
 
-        return subprocess.call([sys.executable, "-m", "central_system", *argv[1:]])
+    from simulator.scenario import ScenarioError
+
     parser, modules = build_parser()
     args = parser.parse_args(argv)
     console = Console()

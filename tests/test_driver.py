@@ -29,6 +29,8 @@ from simulator.reports.summary import to_json
 from tests.ocpp.helpers import eventually, small_world, wait_for
 
 RECONNECT_FAST: dict[str, Any] = {"backoff_initial_s": 0.05, "backoff_max_s": 0.5}
+#: App sessions the operator test starts at most before one is still charging at its stop.
+MAX_REMOTE_ATTEMPTS = 5
 
 
 def summary_text(world: World, records: Records) -> str:
@@ -224,7 +226,10 @@ async def test_operator_calls_through_the_central_system_reach_the_running_simul
         with contextlib.closing(sqlite3.connect(db)) as con:
             return con.execute(sql, params).fetchall()
 
-    async with BuiltinCsms(db=db) as csms, aiohttp.ClientSession() as http:
+    async with (
+        BuiltinCsms(db=db) as csms,
+        aiohttp.ClientSession(headers=csms.api_headers) as http,
+    ):
 
         async def call(cp: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
             url = f"{csms.api_url}/charge-points/{cp}/calls/{action}"
@@ -250,18 +255,36 @@ async def test_operator_calls_through_the_central_system_reach_the_running_simul
             assert len(idle) >= 3
             app_port, spare_port, reset_port = idle[:3]
 
-            # remote start: an app-started session begins, gets a transaction
-            started = await call(app_port, "RemoteStartTransaction", {"idTag": "APP0001"})
-            assert started == {"status": "Accepted"}
+            # remote start: an app-started session begins, gets a transaction; remote stop.
+            # Virtual time runs thousands of times faster than the wall clock here, so the
+            # session may reach its target before the stop arrives (then Rejected, as the
+            # spec says): start another one, a bounded number of times.
+            async def call_status(cp: str, action: str, payload: dict[str, Any]) -> str:
+                return str((await call(cp, action, payload))["status"])
 
-            async def app_transaction() -> list[tuple[Any, ...]]:
-                return query("SELECT id FROM transactions WHERE id_tag = 'APP0001'")
+            for attempt in range(1, MAX_REMOTE_ATTEMPTS + 1):
+                tag = f"APP{attempt:04d}"
+                if await call_status(app_port, "RemoteStartTransaction", {"idTag": tag}) != (
+                    "Accepted"
+                ):
+                    continue  # a driver took the port meanwhile
 
-            [(transaction_id,)] = await eventually(app_transaction, "the app's transaction")
-            stopped = await call(
-                app_port, "RemoteStopTransaction", {"transactionId": transaction_id}
-            )
-            assert stopped == {"status": "Accepted"}
+                async def app_transaction(tag: str = tag) -> list[tuple[Any, ...]]:
+                    return query("SELECT id FROM transactions WHERE id_tag = ?", tag)
+
+                [(transaction_id,)] = await eventually(app_transaction, "the app's transaction")
+                status = await call_status(
+                    app_port, "RemoteStopTransaction", {"transactionId": transaction_id}
+                )
+                if status == "Accepted":
+                    break
+
+                async def stopped_by_itself(tx: int = transaction_id) -> list[tuple[Any, ...]]:
+                    return query("SELECT 1 FROM transactions WHERE id = ? AND stopped_at", tx)
+
+                await eventually(stopped_by_itself, "the end of the app's session")
+            else:
+                raise AssertionError(f"no remote stop in {MAX_REMOTE_ATTEMPTS} app sessions")
 
             async def remote_stop() -> list[tuple[Any, ...]]:
                 return query(
@@ -326,5 +349,8 @@ async def test_operator_calls_through_the_central_system_reach_the_running_simul
             await wait_for(lambda: boots(reset_port) == 2, "the second boot")
         records = run.result()
     app_sessions = [s for s in records.sessions if s.driver == -1]
-    assert len(app_sessions) == 1
-    assert (app_sessions[0].port, app_sessions[0].reason) == (app_port, "Remote")
+    assert 1 <= len(app_sessions) <= MAX_REMOTE_ATTEMPTS
+    assert {s.port for s in app_sessions} == {app_port}
+    assert [s.reason == "Remote" for s in app_sessions] == [False] * (len(app_sessions) - 1) + [
+        True
+    ]

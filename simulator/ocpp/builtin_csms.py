@@ -35,7 +35,9 @@ def _die_with_parent() -> None:
 
 
 class BuiltinCsms:
-    """`async with BuiltinCsms(db=...) as csms:` ... `csms.ws_url`, `csms.api_url`."""
+    """`async with BuiltinCsms(db=...) as csms:` ... `csms.ws_url`, `csms.api_url`.
+
+    Operator API requests carry `Authorization: Bearer {csms.api_token}` (`api_headers`)."""
 
     def __init__(
         self,
@@ -57,6 +59,8 @@ class BuiltinCsms:
         self.extra_args = extra_args
         self.ws_url = ""
         self.api_url: str | None = None
+        #: The operator API's token, as the server printed it (new at every start).
+        self.api_token: str | None = None
         self.process: asyncio.subprocess.Process | None = None
         self._stderr: IO[bytes] | None = None
 
@@ -99,6 +103,7 @@ class BuiltinCsms:
             urls = json.loads(line)
             self.ws_url = urls["ws_url"]
             self.api_url = urls.get("api_url")
+            self.api_token = urls.get("api_token")
         except (ValueError, KeyError, TypeError):
             await self._kill()
             raise BackendError(
@@ -106,6 +111,11 @@ class BuiltinCsms:
             ) from None
         if self.port == 0:
             self.port = int(self.ws_url.rsplit(":", 1)[1])
+
+    @property
+    def api_headers(self) -> dict[str, str]:
+        """The headers an operator API request needs."""
+        return {} if self.api_token is None else {"Authorization": f"Bearer {self.api_token}"}
 
     def _why(self) -> str:
         if self._stderr is None:

@@ -206,6 +206,12 @@ class ServerProcess:
     process: asyncio.subprocess.Process
     ws_url: str
     api_url: str
+    #: As printed on the serve line (None when it was read from a file).
+    api_token: str | None
+
+
+def api_headers(api_token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_token}"}
 
 
 @contextlib.asynccontextmanager
@@ -234,7 +240,7 @@ async def serve_process(db_path: Path, *arguments: str) -> AsyncIterator[ServerP
             assert process.stderr is not None
             raise AssertionError(f"server did not start: {(await process.stderr.read()).decode()}")
         urls = json.loads(line)
-        yield ServerProcess(process, urls["ws_url"], urls["api_url"])
+        yield ServerProcess(process, urls["ws_url"], urls["api_url"], urls.get("api_token"))
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGKILL)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sqlite3
+import stat
 import sys
 from pathlib import Path
 
 import pytest
 from websockets.exceptions import ConnectionClosed
 
+from central_system.api_token import TOKEN_ENV
 from central_system.server import RunningCentralSystem
 from tests.central_system.conftest import (
     now_text,
@@ -22,7 +25,15 @@ from tests.central_system.conftest import (
 )
 
 
-async def _run_cli(*arguments: str, stdin: bytes | None = None) -> tuple[int, str, str]:
+def _env(api_token: str | None) -> dict[str, str]:
+    """This environment, with CHARGENET_CSMS_API_TOKEN set to `api_token` (None: unset)."""
+    env = {key: value for key, value in os.environ.items() if key != TOKEN_ENV}
+    return env if api_token is None else {**env, TOKEN_ENV: api_token}
+
+
+async def _run_cli(
+    *arguments: str, stdin: bytes | None = None, api_token: str | None = None
+) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -31,6 +42,7 @@ async def _run_cli(*arguments: str, stdin: bytes | None = None) -> tuple[int, st
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        env=_env(api_token),
     )
     stdout, stderr = await asyncio.wait_for(process.communicate(stdin), 30)
     assert process.returncode is not None
@@ -43,6 +55,7 @@ async def test_serve_prints_one_json_line_with_its_urls_and_stops_on_sigterm(
     async with serve_process(tmp_path / "csms.sqlite") as server:
         assert server.ws_url.startswith("ws://127.0.0.1:")
         assert server.api_url.startswith("http://127.0.0.1:")
+        assert server.api_token is not None and len(server.api_token) >= 40
         async with raw_client(server.ws_url, "CP1") as client:
             assert (await client.boot())["status"] == "Accepted"
             server.process.send_signal(signal.SIGTERM)
@@ -115,7 +128,13 @@ async def test_the_call_command_prints_the_charge_points_reply(
     async with stock_charge_point(central_system.ws_url, "STOCK1") as cp:
         await wait_until_connected(central_system, "STOCK1")
         code, stdout, stderr = await _run_cli(
-            "call", "STOCK1", "Reset", '{"type": "Hard"}', "--api-url", central_system.api_url
+            "call",
+            "STOCK1",
+            "Reset",
+            '{"type": "Hard"}',
+            "--api-url",
+            central_system.api_url,
+            api_token=central_system.api_token,
         )
         piped = await _run_cli(
             "call",
@@ -125,6 +144,7 @@ async def test_the_call_command_prints_the_charge_points_reply(
             "--api-url",
             central_system.api_url,
             stdin=b'{"connectorId": 2}',
+            api_token=central_system.api_token,
         )
     assert (code, json.loads(stdout), stderr) == (0, {"status": "Accepted"}, "")
     assert piped[0] == 0 and json.loads(piped[1]) == {"status": "Unlocked"}
@@ -149,12 +169,127 @@ async def test_the_call_command_names_the_cause_in_one_line_and_exits_non_zero(
     async with raw_client(central_system.ws_url, "CP1"):  # connected, never answers
         await wait_until_connected(central_system, "CP1")
         got_code, stdout, stderr = await _run_cli(
-            "call", *arguments, "--api-url", central_system.api_url
+            "call",
+            *arguments,
+            "--api-url",
+            central_system.api_url,
+            api_token=central_system.api_token,
         )
     assert (got_code, stdout) == (code, "")
     assert needle in stderr and stderr.count("\n") == 1
 
 
 async def test_the_call_command_exits_1_when_the_api_is_unreachable(tmp_path: Path) -> None:
-    code, _, stderr = await _run_cli("call", "CP1", "Reset", "--api-url", "http://127.0.0.1:9")
+    code, _, stderr = await _run_cli(
+        "call", "CP1", "Reset", "--api-url", "http://127.0.0.1:9", api_token="x" * 43
+    )
     assert code == 1 and "cannot reach" in stderr and "Traceback" not in stderr
+
+
+# --- the operator API token on the command line ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("token", "needle"),
+    [
+        (None, "no operator API token"),
+        ("short", "at least 16 characters"),
+        ("wrong-but-long-enough-token", "wrong API token"),
+    ],
+)
+async def test_the_call_command_without_the_right_token_exits_2_and_sends_nothing(
+    central_system: RunningCentralSystem, token: str | None, needle: str
+) -> None:
+    assert central_system.api_url is not None
+    async with stock_charge_point(central_system.ws_url, "STOCK1") as cp:
+        await wait_until_connected(central_system, "STOCK1")
+        code, stdout, stderr = await _run_cli(
+            "call", "STOCK1", "ClearCache", "--api-url", central_system.api_url, api_token=token
+        )
+    assert (code, stdout) == (2, "")
+    assert needle in stderr and stderr.count("\n") == 1 and "Traceback" not in stderr
+    assert cp.received == []
+
+
+async def test_serve_writes_a_new_token_file_0600_and_call_reads_it_from_there(
+    tmp_path: Path,
+) -> None:
+    token_file = tmp_path / "api-token"
+    async with (
+        serve_process(tmp_path / "csms.sqlite", "--api-token-file", str(token_file)) as server,
+        stock_charge_point(server.ws_url, "STOCK1") as cp,
+    ):
+        assert server.api_token is None  # kept in the file, not printed
+        assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+        assert len(token_file.read_text().strip()) >= 40
+        code, stdout, stderr = await _run_cli(
+            "call",
+            "STOCK1",
+            "Reset",
+            '{"type": "Soft"}',
+            "--api-url",
+            server.api_url,
+            "--api-token-file",
+            str(token_file),
+        )
+        assert (code, json.loads(stdout), stderr) == (0, {"status": "Accepted"}, "")
+    assert [action for action, _ in cp.received] == ["Reset"]
+
+
+async def test_serve_uses_the_token_in_an_existing_token_file(tmp_path: Path) -> None:
+    token_file = tmp_path / "api-token"
+    token_file.write_text("operator-chosen-token-0123456789\n")
+    token_file.chmod(0o600)
+    async with serve_process(
+        tmp_path / "csms.sqlite", "--api-token-file", str(token_file)
+    ) as server:
+        good, bad = [
+            await _run_cli("call", "GHOST", "ClearCache", "--api-url", server.api_url, api_token=t)
+            for t in ("operator-chosen-token-0123456789", "another-token-0123456789")
+        ]
+    assert good[0] == 1 and "not connected" in good[2]  # past the token check
+    assert bad[0] == 2 and "wrong API token" in bad[2]
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"), [("", "at least 16"), ("two words but long enough", "printable")]
+)
+async def test_serve_with_an_unusable_token_file_exits_2_with_one_line(
+    tmp_path: Path, content: str, needle: str
+) -> None:
+    token_file = tmp_path / "api-token"
+    token_file.write_text(content)
+    code, stdout, stderr = await _run_cli(
+        "serve",
+        "--port",
+        "0",
+        "--db",
+        str(tmp_path / "x.sqlite"),
+        "--api-token-file",
+        str(token_file),
+    )
+    assert (code, stdout) == (2, "")
+    assert needle in stderr and str(token_file) in stderr and stderr.count("\n") == 1
+
+
+async def test_serve_refuses_an_api_token_file_without_the_api(tmp_path: Path) -> None:
+    code, stdout, stderr = await _run_cli(
+        "serve", "--no-api", "--db", str(tmp_path / "x.sqlite"), "--api-token-file", "t"
+    )
+    assert (code, stdout) == (2, "") and "--no-api" in stderr and stderr.count("\n") == 1
+    assert not (tmp_path / "x.sqlite").exists()
+
+
+async def test_serve_without_the_api_prints_no_token(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "central_system", "serve", "--port", "0", "--no-api",
+        "--db", str(tmp_path / "csms.sqlite"),
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        line = json.loads(await asyncio.wait_for(process.stdout.readline(), 30))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), 20)
+    assert line["api_url"] is None and "api_token" not in line

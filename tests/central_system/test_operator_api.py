@@ -5,17 +5,22 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
-from central_system.server import RunningCentralSystem
+from central_system.server import RunningCentralSystem, running
 from tests.central_system.conftest import (
+    api_headers,
+    make_config,
     raw_client,
     stock_charge_point,
     wait_until_connected,
 )
+
+JSON = {"Content-Type": "application/json"}
 
 OPERATOR_CALLS = [
     ("RemoteStartTransaction", {"idTag": "ACCEPTED1", "connectorId": 1}, {"status": "Accepted"}),
@@ -43,8 +48,11 @@ OPERATOR_CALLS = [
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+async def http(central_system: RunningCentralSystem) -> AsyncIterator[aiohttp.ClientSession]:
+    """A client that sends the central system's API token with every request."""
+    async with aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=10), headers=api_headers(central_system.api_token)
+    ) as session:
         yield session
 
 
@@ -52,7 +60,7 @@ async def _post(
     http: aiohttp.ClientSession, api_url: str, path: str, body: Any = None, **query: str
 ) -> tuple[int, Any]:
     data = None if body is None else json.dumps(body) if not isinstance(body, str) else body
-    async with http.post(api_url + path, data=data, params=query) as response:
+    async with http.post(api_url + path, data=data, params=query, headers=JSON) as response:
         return response.status, await response.json()
 
 
@@ -212,3 +220,108 @@ async def test_the_charge_points_own_call_is_answered_while_it_holds_our_call(
             assert (await client.call("Heartbeat", {}))[0] == 3
             await client.ws.send(json.dumps([3, request[1], {"status": "Rejected"}]))
         assert posting.result() == (200, {"status": "Rejected"})
+
+
+# --- who may call: token, Host, Origin, content type ----------------------------------------
+
+EVIL_ORIGIN = {"Origin": "http://evil.example"}
+TEXT_PLAIN = {"Content-Type": "text/plain"}
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "needle"),
+    [
+        # what a web page can send cross-site without a preflight: refused on its Origin
+        ({**EVIL_ORIGIN, **TEXT_PLAIN}, 403, "cross-origin"),
+        ({**EVIL_ORIGIN, **TEXT_PLAIN, "with_token": "yes"}, 403, "cross-origin"),
+        ({**EVIL_ORIGIN, **JSON, "with_token": "yes"}, 403, "cross-origin"),
+        ({"Origin": "null", **JSON, "with_token": "yes"}, 403, "cross-origin"),
+        # the right token, but not JSON
+        ({**TEXT_PLAIN, "with_token": "yes"}, 415, "application/json"),
+        ({"Content-Type": "application/x-www-form-urlencoded", "with_token": "yes"}, 415, "json"),
+        # JSON, but no token or a wrong one
+        (JSON, 401, "token"),
+        ({**JSON, "Authorization": "Bearer not-the-token-at-all"}, 401, "token"),
+        ({**JSON, "Authorization": "Basic dXNlcjpwYXNz"}, 401, "token"),
+    ],
+    ids=lambda v: "-".join(f"{k}={v}" for k, v in v.items()) if isinstance(v, dict) else str(v),
+)
+async def test_a_refused_operator_request_sends_nothing_to_the_charge_point(
+    central_system: RunningCentralSystem, headers: dict[str, str], status: int, needle: str
+) -> None:
+    assert central_system.api_url is not None
+    headers = dict(headers)
+    if headers.pop("with_token", None):
+        headers.update(api_headers(central_system.api_token))
+    remote_start = f"{central_system.api_url}/charge-points/STOCK1/calls/RemoteStartTransaction"
+    async with (
+        stock_charge_point(central_system.ws_url, "STOCK1") as cp,
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as anonymous,
+    ):
+        await wait_until_connected(central_system, "STOCK1")
+        body = json.dumps({"idTag": "ACCEPTED1", "connectorId": 1})
+        async with anonymous.post(remote_start, data=body, headers=headers) as response:
+            assert response.status == status
+            assert needle in (await response.json())["error"]
+            if status == 401:
+                assert response.headers["WWW-Authenticate"].startswith("Bearer")
+        # calls on a connection are serialized: had the refused one been sent, it came first
+        async with anonymous.post(
+            f"{central_system.api_url}/charge-points/STOCK1/calls/ClearCache",
+            headers=api_headers(central_system.api_token),
+        ) as response:
+            assert response.status == 200
+    assert cp.received == [("ClearCache", {})]
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["evil.example:{port}", "evil.example", "127.0.0.1.evil.example:{port}", "127.0.0.1:1"],
+)
+@pytest.mark.parametrize("path", ["/charge-points", "/health"])
+async def test_a_request_naming_another_host_is_refused_even_with_the_token(
+    central_system: RunningCentralSystem, http: aiohttp.ClientSession, host: str, path: str
+) -> None:
+    """DNS rebinding: a page on evil.example re-pointed at 127.0.0.1 still says its own Host."""
+    assert central_system.api_url is not None
+    port = central_system.api_url.rsplit(":", 1)[1]
+    async with raw_client(central_system.ws_url, "CP1"):
+        await wait_until_connected(central_system, "CP1")
+        async with http.get(
+            central_system.api_url + path, headers={"Host": host.format(port=port)}
+        ) as response:
+            assert response.status == 403
+            reply = await response.json()
+    assert "Host" in reply["error"] and "CP1" not in json.dumps(reply)
+
+
+@pytest.mark.parametrize("name", ["127.0.0.1", "localhost", "LocalHost", "[::1]"])
+async def test_the_loopback_names_of_the_api_are_accepted_as_host_and_origin(
+    central_system: RunningCentralSystem, http: aiohttp.ClientSession, name: str
+) -> None:
+    assert central_system.api_url is not None
+    port = central_system.api_url.rsplit(":", 1)[1]
+    headers = {"Host": f"{name}:{port}", "Origin": f"http://{name}:{port}"}
+    async with http.get(central_system.api_url + "/health", headers=headers) as response:
+        assert (response.status, await response.json()) == (200, {"status": "ok", "connected": 0})
+
+
+@pytest.mark.parametrize("path", ["/health", "/charge-points"])
+async def test_reading_the_api_needs_the_token_too(
+    central_system: RunningCentralSystem, path: str
+) -> None:
+    assert central_system.api_url is not None
+    async with (
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as anonymous,
+        anonymous.get(central_system.api_url + path) as response,
+    ):
+        assert response.status == 401
+
+
+async def test_each_central_system_gets_its_own_random_token(tmp_path: Path) -> None:
+    async with (
+        running(make_config(tmp_path, db_path=tmp_path / "a.sqlite")) as first,
+        running(make_config(tmp_path, db_path=tmp_path / "b.sqlite")) as second,
+    ):
+        assert len(first.api_token) >= 40 and first.api_token != second.api_token
+        assert first.api_token not in repr(make_config(tmp_path))
