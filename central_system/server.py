@@ -19,6 +19,7 @@ from websockets.typing import Subprotocol
 from central_system.backend import Backend
 from central_system.config import CentralSystemConfig
 from central_system.handshake import charge_point_id_from_path, is_authorized
+from central_system.limits import MAX_QUEUED_FRAMES, connection_guard
 from central_system.operator_api import start_operator_api
 from central_system.registry import SessionRegistry
 from central_system.session import ChargePointSession
@@ -101,6 +102,7 @@ async def running(config: CentralSystemConfig) -> AsyncIterator[RunningCentralSy
         registry = SessionRegistry()
         endpoint = _WebsocketEndpoint(config, backend, registry)
         async with AsyncExitStack() as stack:
+            guard = await stack.enter_async_context(connection_guard(config.max_connections))
             server = await stack.enter_async_context(
                 serve(
                     endpoint.handle,
@@ -109,9 +111,13 @@ async def running(config: CentralSystemConfig) -> AsyncIterator[RunningCentralSy
                     subprotocols=[Subprotocol(version) for version in config.subprotocols],
                     process_request=endpoint.process_request,
                     max_size=config.websocket_max_size,
+                    max_queue=MAX_QUEUED_FRAMES,
                     # OCPP frames are small: deflate would cost more CPU than it saves.
                     compression=None,
+                    open_timeout=config.handshake_timeout_s,
                     close_timeout=config.close_timeout_s,
+                    # The connection cap: see central_system.limits.
+                    create_connection=guard.connection_type,
                     # Thousands of charge points may dial at the same instant.
                     backlog=4096,
                 )
