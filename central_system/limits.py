@@ -9,7 +9,9 @@
 - Bounded buffers: at most `MAX_QUEUED_FRAMES` received frames queued per connection (then
   reading pauses), each at most `CentralSystemConfig.websocket_max_size` bytes.
 - When accept() fails (descriptor limit reached), one warning line per interval with the count,
-  instead of asyncio's traceback per failed accept; the same for refusals at the cap.
+  instead of asyncio's traceback per failed accept; the same for refusals at the cap. asyncio
+  tries `backlog` accepts per wake-up and schedules a retry for each failed one (4,096 timers a
+  second, each re-arming the socket); `listening_socket` stops a wake-up at its first failure.
 
 `ConnectionGate` is the sans-I/O bookkeeping; `ConnectionGuard` ties it to websockets (through
 `serve(create_connection=...)`) and to the event loop's exception handler.
@@ -19,8 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import ipaddress
 import logging
 import resource
+import socket
 import time
 from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import asynccontextmanager
@@ -47,6 +51,52 @@ WARNING_INTERVAL_S: Final = 10.0
 
 #: accept() errors that mean "out of descriptors or memory" (asyncio retries after 1 s).
 _RESOURCE_ERRNOS: Final = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+
+
+class _BackOffSocket(socket.socket):
+    """After a resource error from accept(), says "nothing to accept" until the event loop has
+    finished that wake-up (asyncio has then paused the socket and scheduled one retry)."""
+
+    __slots__ = ("_backing_off",)
+
+    def __init__(self, family: int, kind: int) -> None:
+        super().__init__(family, kind)
+        self._backing_off = False
+
+    def accept(self) -> tuple[socket.socket, Any]:
+        if self._backing_off:
+            raise BlockingIOError(errno.EAGAIN, "backing off after a failed accept")
+        try:
+            return super().accept()
+        except OSError as error:
+            if error.errno in _RESOURCE_ERRNOS:
+                self._backing_off = True
+                asyncio.get_running_loop().call_soon(self._stop_backing_off)
+            raise
+
+    def _stop_backing_off(self) -> None:
+        self._backing_off = False
+
+
+def listening_socket(host: str, port: int) -> socket.socket | None:
+    """A bound socket for a literal address (port 0: a free one), to give `serve(sock=...)`;
+    None for a host name, which asyncio binds itself (then without the back-off)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+    sock = _BackOffSocket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio does
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind((host, port))
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def connection_cap(max_connections: int, descriptor_limit: int) -> int:
@@ -186,14 +236,18 @@ class LimitedConnection(ServerConnection):
             self._linger.cancel()
         super().connection_lost(exc)
 
-    def refuse(self) -> None:
+    def refuse(self, *, linger: bool) -> None:
         """Answer 503 and close, before any request is parsed (the handshake task then ends as
-        for a lost connection)."""
+        for a lost connection). With `linger`, close only once the request is read (or after
+        `REFUSAL_LINGER_S`): closing on unread bytes sends a reset that can destroy the 503."""
         if self._refused:
             return
         self._refused = True
         self.transport.write(_REFUSAL)
-        self._linger = self.loop.call_later(REFUSAL_LINGER_S, self.transport.close)
+        if linger:
+            self._linger = self.loop.call_later(REFUSAL_LINGER_S, self.transport.close)
+        else:
+            self.transport.close()
 
 
 def _awaits_request(connection: LimitedConnection) -> bool:
@@ -220,10 +274,11 @@ class ConnectionGuard:
     def admit(self, connection: LimitedConnection) -> None:
         admission = self.gate.admit(connection, _awaits_request)
         if admission.evicted is not None:
-            admission.evicted.refuse()
+            # Its bytes so far are read: it can go at once, and its descriptor with it.
+            admission.evicted.refuse(linger=False)
             self._evicted.event()
         if not admission.admitted:
-            connection.refuse()
+            connection.refuse(linger=True)
             self._refused.event()
             return
         connection.request_rcvd.add_done_callback(lambda _: self.gate.request_received(connection))

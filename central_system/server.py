@@ -19,7 +19,7 @@ from websockets.typing import Subprotocol
 from central_system.backend import Backend
 from central_system.config import CentralSystemConfig
 from central_system.handshake import charge_point_id_from_path, is_authorized
-from central_system.limits import MAX_QUEUED_FRAMES, connection_guard
+from central_system.limits import MAX_QUEUED_FRAMES, connection_guard, listening_socket
 from central_system.operator_api import start_operator_api
 from central_system.registry import SessionRegistry
 from central_system.session import ChargePointSession
@@ -103,11 +103,15 @@ async def running(config: CentralSystemConfig) -> AsyncIterator[RunningCentralSy
         endpoint = _WebsocketEndpoint(config, backend, registry)
         async with AsyncExitStack() as stack:
             guard = await stack.enter_async_context(connection_guard(config.max_connections))
+            sock = listening_socket(config.host, config.port)
+            if sock is not None:
+                stack.callback(sock.close)
             server = await stack.enter_async_context(
                 serve(
                     endpoint.handle,
-                    config.host,
-                    config.port,
+                    None if sock else config.host,
+                    None if sock else config.port,
+                    sock=sock,
                     subprotocols=[Subprotocol(version) for version in config.subprotocols],
                     process_request=endpoint.process_request,
                     max_size=config.websocket_max_size,
