@@ -1,12 +1,14 @@
-"""Resource bounds: the connection cap, the handshake timeout, slowloris, memory under big frames."""
+"""Resource bounds: the connection cap, handshake timeout, slowloris, memory under big frames."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
+import re
 import resource
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -105,7 +107,7 @@ async def test_a_handshake_not_completed_in_time_is_closed(tmp_path: Path) -> No
         reader, writer = await _open_partial_upgrade(central.ws_url)
         try:
             # Well before websockets' own default (10 s), whatever the machine's load.
-            assert await asyncio.wait_for(reader.read(), 5.0) == b""
+            assert await asyncio.wait_for(reader.read(), 8.0) == b""
         finally:
             writer.close()
 
@@ -197,35 +199,38 @@ async def test_under_a_slowloris_at_the_descriptor_limit_a_charge_point_is_still
     assert server.stderr_bytes < 10_000, stderr[:2000]
     assert "Traceback" not in stderr, stderr[stderr.find("Traceback") - 1000 :][:3000]
     assert "to make room under the cap of 192 connections" in stderr
+    # asyncio alone retries up to `backlog` (4,096) accepts per wake-up, each failing.
+    failed_accepts = sum(int(n) for n in re.findall(r"(\d+) accept\(s\) failed", stderr))
+    assert failed_accepts < 100, stderr
 
 
 async def _fill_with_big_frames(ws_url: str, index: int, frame_limit: int) -> None:
-    async with raw_client(ws_url, f"BIG{index:03d}") as client:
+    slow_s = 60  # 200 connections at once on a loaded machine
+    async with connect(
+        f"{ws_url}/BIG{index:03d}", subprotocols=[OCPP16_SUBPROTOCOL], open_timeout=slow_s
+    ) as ws:
+
+        async def answer(frame: list[Any]) -> list[Any]:
+            await ws.send(json.dumps(frame))
+            reply: list[Any] = json.loads(await asyncio.wait_for(ws.recv(), slow_s))
+            return reply
+
         # Just under the limit: parsed, stored, answered.
         data = "d" * (frame_limit - 200)
-        reply = await client.send_raw(
-            json.dumps([2, "ok", "DataTransfer", {"vendorId": "x", "data": data}])
-        )
+        reply = await answer([2, "ok", "DataTransfer", {"vendorId": "x", "data": data}])
         assert reply[0] == 3
         # Over the limit, under websockets' max_size: answered unparsed.
+        data = "d" * (2 * frame_limit - 200)
         for number in range(3):
-            frame = json.dumps(
-                [
-                    2,
-                    f"big{number}",
-                    "DataTransfer",
-                    {"vendorId": "x", "data": "d" * (2 * frame_limit - 200)},
-                ]
+            reply = await answer(
+                [2, f"big{number}", "DataTransfer", {"vendorId": "x", "data": data}]
             )
-            reply = await client.send_raw(frame)
             assert reply[:3] == [4, f"big{number}", "FormationViolation"]
         # Just under 1 MiB, websockets' max_size before it was tied to the frame limit (then
         # these were read whole, decoded and answered): now closed unread (1009).
-        huge = json.dumps([2, "huge", "DataTransfer", {"vendorId": "x", "data": ""}])
-        huge = huge.replace('"data": ""', '"data": "' + "d" * ((1 << 20) - len(huge) - 100) + '"')
-        await client.ws.send(huge)
+        data = "d" * ((1 << 20) - 100)
         with pytest.raises(ConnectionClosed):
-            await asyncio.wait_for(client.ws.recv(), 30)
+            await answer([2, "huge", "DataTransfer", {"vendorId": "x", "data": data}])
 
 
 async def test_two_hundred_connections_of_frames_at_the_limit_leave_memory_bounded(
