@@ -148,6 +148,9 @@ class ConnectionGate(Generic[T]):
             self._others.add(oldest)
         return Admission(admitted=False)
 
+    def waiting_connections(self) -> list[T]:
+        return list(self._waiting)
+
     def request_received(self, connection: T) -> None:
         if connection in self._waiting:
             del self._waiting[connection]
@@ -196,8 +199,7 @@ class _Throttle:
         self._report(count)
 
 
-def _refusal_bytes() -> bytes:
-    body = b"Too many connections: try again later\n"
+def _refusal_bytes(body: bytes) -> bytes:
     headers = Headers(
         [
             ("Content-Type", "text/plain; charset=utf-8"),
@@ -209,7 +211,8 @@ def _refusal_bytes() -> bytes:
     return Response(status.value, status.phrase, headers, body).serialize()
 
 
-_REFUSAL: Final = _refusal_bytes()
+_FULL: Final = _refusal_bytes(b"Too many connections: try again later\n")
+_SHUTTING_DOWN: Final = _refusal_bytes(b"Server is shutting down\n")
 
 
 class LimitedConnection(ServerConnection):
@@ -236,14 +239,14 @@ class LimitedConnection(ServerConnection):
             self._linger.cancel()
         super().connection_lost(exc)
 
-    def refuse(self, *, linger: bool) -> None:
+    def refuse(self, *, linger: bool, response: bytes = _FULL) -> None:
         """Answer 503 and close, before any request is parsed (the handshake task then ends as
         for a lost connection). With `linger`, close only once the request is read (or after
         `REFUSAL_LINGER_S`): closing on unread bytes sends a reset that can destroy the 503."""
         if self._refused:
             return
         self._refused = True
-        self.transport.write(_REFUSAL)
+        self.transport.write(response)
         if linger:
             self._linger = self.loop.call_later(REFUSAL_LINGER_S, self.transport.close)
         else:
@@ -285,6 +288,12 @@ class ConnectionGuard:
 
     def release(self, connection: LimitedConnection) -> None:
         self.gate.release(connection)
+
+    def refuse_waiting(self) -> None:
+        """At shutdown: the connections still without a request get 503 now, instead of
+        holding the server's exit until their handshake timeout."""
+        for connection in self.gate.waiting_connections():
+            connection.refuse(linger=False, response=_SHUTTING_DOWN)
 
     def on_loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         """The event loop's exception handler: a failed accept counts, the rest passes on."""

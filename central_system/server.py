@@ -126,6 +126,7 @@ async def running(config: CentralSystemConfig) -> AsyncIterator[RunningCentralSy
                     backlog=4096,
                 )
             )
+            stack.callback(guard.refuse_waiting)  # runs before the server's own close
             port = server.sockets[0].getsockname()[1]
             ws_url = f"ws://{_url_host(config.host)}:{port}"
             api_url = None

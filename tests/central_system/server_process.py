@@ -70,7 +70,7 @@ async def logging_server(
     async with asyncio.TaskGroup() as tasks:
         draining = server.draining = tasks.create_task(_drain(process.stderr, server))
         try:
-            line = await asyncio.wait_for(process.stdout.readline(), 30)
+            line = await asyncio.wait_for(process.stdout.readline(), 90)  # a loaded machine
             if not line:
                 await process.wait()
                 await draining

@@ -112,6 +112,23 @@ async def test_a_handshake_not_completed_in_time_is_closed(tmp_path: Path) -> No
             writer.close()
 
 
+async def test_stopping_does_not_wait_for_handshakes_that_never_sent_their_request(
+    tmp_path: Path,
+) -> None:
+    async with contextlib.AsyncExitStack() as stack:
+        central = await stack.enter_async_context(running(make_config(tmp_path)))
+        reader, writer = await _open_partial_upgrade(central.ws_url)
+        try:
+            async with raw_client(central.ws_url, "CP1") as client:
+                await client.boot()  # the slow one is accepted by now
+            async with asyncio.timeout(8.0):  # the handshake timeout is 10 s
+                await stack.aclose()
+            answer = await asyncio.wait_for(reader.read(), REPLY_TIMEOUT_S)
+            assert answer.startswith(b"HTTP/1.1 503 ") and answer.endswith(b"shutting down\n")
+        finally:
+            writer.close()
+
+
 async def test_a_frame_beyond_twice_the_frame_limit_closes_the_connection_with_1009(
     tmp_path: Path,
 ) -> None:
