@@ -34,7 +34,15 @@ from central_system.api_token import (
     read_token_file,
     readable_by_others,
 )
-from central_system.defaults import DEFAULT_API_PORT, DEFAULT_MAX_FRAME_BYTES, DEFAULT_PORT
+from central_system.defaults import (
+    DEFAULT_API_PORT,
+    DEFAULT_HANDSHAKE_TIMEOUT_S,
+    DEFAULT_LOG_INTERVAL_S,
+    DEFAULT_LOG_REPEATS,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_FRAME_BYTES,
+    DEFAULT_PORT,
+)
 from central_system.operator_client import CallFailed, call_charge_point
 
 if TYPE_CHECKING:
@@ -87,6 +95,13 @@ def _port(text: str) -> int:
     value = int(text)
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"{text} is not a port (0-65535, 0 picks a free one)")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a non-negative integer")
     return value
 
 
@@ -213,6 +228,21 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="longer frames are answered with FormationViolation, unparsed (default %(default)s)",
     )
     parser.add_argument(
+        "--max-connections",
+        type=_positive_int,
+        default=DEFAULT_MAX_CONNECTIONS,
+        help="open websockets plus handshakes under way; at the cap the oldest connection "
+        "without a complete HTTP request is closed to make room, else the newcomer gets HTTP "
+        "503; lowered to the descriptor limit minus 64 (default %(default)s)",
+    )
+    parser.add_argument(
+        "--handshake-timeout-s",
+        type=_positive_float,
+        default=DEFAULT_HANDSHAKE_TIMEOUT_S,
+        help="close a connection that has not completed its websocket upgrade by then "
+        "(default %(default)s)",
+    )
+    parser.add_argument(
         "--call-timeout-s",
         type=_positive_float,
         default=30.0,
@@ -240,6 +270,19 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         default="WARNING",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="log level on stderr (default %(default)s)",
+    )
+    parser.add_argument(
+        "--log-repeats",
+        type=_non_negative_int,
+        default=DEFAULT_LOG_REPEATS,
+        help="lines of one kind (logger, level, message) per --log-interval-s; the rest are "
+        "counted in one line; 0: no limit (default %(default)s)",
+    )
+    parser.add_argument(
+        "--log-interval-s",
+        type=_positive_float,
+        default=DEFAULT_LOG_INTERVAL_S,
+        help="the interval of --log-repeats (default %(default)s)",
     )
 
 
@@ -356,6 +399,8 @@ def config_from_arguments(args: argparse.Namespace) -> CentralSystemConfig:
         credentials=Credentials.from_passwords(shared_password, passwords),
         tls=tls,
         max_frame_bytes=args.max_frame_bytes,
+        max_connections=args.max_connections,
+        handshake_timeout_s=args.handshake_timeout_s,
         call_timeout_s=args.call_timeout_s,
         certificate_signing=_certificate_signing(args),
         api_token=_serve_api_token(args.api_token_file),
@@ -420,13 +465,15 @@ def _fail(message: str, code: int) -> int:
 
 def serve(args: argparse.Namespace) -> int:
     # Imported here so that `call` starts fast: it needs none of the server.
+    from central_system.log_format import configure_logging
     from central_system.provisioning_files import ProvisioningError
     from central_system.tls import TlsError
 
-    logging.basicConfig(
-        level=args.log_level,
+    repeats = configure_logging(
+        args.log_level,
         stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        repeats=args.log_repeats,
+        interval_s=args.log_interval_s,
     )
     if args.no_api and args.api_token_file is not None:
         return _fail("--api-token-file needs the operator API (drop --no-api)", EXIT_BAD_INPUT)
@@ -445,6 +492,8 @@ def serve(args: argparse.Namespace) -> int:
         return _fail(
             f"cannot serve on {config.host}:{config.port}: {exc.strerror or exc}", EXIT_FAILED
         )
+    finally:
+        repeats.flush()  # the counts of lines held back
     return EXIT_OK
 
 

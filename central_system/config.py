@@ -7,7 +7,13 @@ from pathlib import Path
 
 from central_system.api_token import new_api_token
 from central_system.certificates import CertificateSigning
-from central_system.defaults import DEFAULT_API_PORT, DEFAULT_MAX_FRAME_BYTES, DEFAULT_PORT
+from central_system.defaults import (
+    DEFAULT_API_PORT,
+    DEFAULT_HANDSHAKE_TIMEOUT_S,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_FRAME_BYTES,
+    DEFAULT_PORT,
+)
 from central_system.handshake import Credentials
 from central_system.login_throttle import ThrottlePolicy
 from central_system.passwords import ScryptCost
@@ -48,6 +54,10 @@ class CentralSystemConfig:
     takeover_probe_timeout_s: float = 5.0
     #: Frames longer than this are answered with FormationViolation, not parsed.
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
+    #: Open websockets plus handshakes under way (the descriptor limit may lower it).
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    #: From the accepted connection to the end of the upgrade; then it is closed.
+    handshake_timeout_s: float = DEFAULT_HANDSHAKE_TIMEOUT_S
     #: How long an operator call waits for the charge point's reply by default.
     call_timeout_s: float = 30.0
     #: websockets' own close handshake timeout (a replaced half-open socket waits this long).
@@ -57,6 +67,6 @@ class CentralSystemConfig:
 
     @property
     def websocket_max_size(self) -> int:
-        # Well above max_frame_bytes: an oversized frame must reach us to be answered, not
-        # make websockets close the connection (1009).
-        return max(16 * self.max_frame_bytes, 2**20)
+        # Up to twice max_frame_bytes a frame reaches the parser and is answered with its id;
+        # beyond, websockets closes with 1009 before buffering it (memory stays bounded).
+        return 2 * self.max_frame_bytes

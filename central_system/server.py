@@ -23,6 +23,7 @@ from central_system.backend import Backend
 from central_system.config import CentralSystemConfig
 from central_system.credentials import CredentialBook, LoginOutcome
 from central_system.handshake import InvalidChargePointId, charge_point_id_from_path
+from central_system.limits import MAX_QUEUED_FRAMES, connection_guard, listening_socket
 from central_system.login_throttle import LoginThrottle
 from central_system.operator_api import start_operator_api
 from central_system.registry import Admission, SessionRegistry
@@ -172,22 +173,32 @@ async def running(config: CentralSystemConfig) -> AsyncIterator[RunningCentralSy
             tasks = await stack.enter_async_context(asyncio.TaskGroup())
             hashing = tasks.create_task(credentials.hash_provisioned())
             stack.callback(hashing.cancel)
+            guard = await stack.enter_async_context(connection_guard(config.max_connections))
+            sock = listening_socket(config.host, config.port)
+            if sock is not None:
+                stack.callback(sock.close)
             server = await stack.enter_async_context(
                 serve(
                     endpoint.handle,
-                    config.host,
-                    config.port,
+                    None if sock else config.host,
+                    None if sock else config.port,
+                    sock=sock,
                     subprotocols=[Subprotocol(version) for version in config.subprotocols],
                     process_request=endpoint.process_request,
                     ssl=None if config.tls is None else server_context(config.tls),
                     max_size=config.websocket_max_size,
+                    max_queue=MAX_QUEUED_FRAMES,
                     # OCPP frames are small: deflate would cost more CPU than it saves.
                     compression=None,
+                    open_timeout=config.handshake_timeout_s,
                     close_timeout=config.close_timeout_s,
+                    # The connection cap: see central_system.limits.
+                    create_connection=guard.connection_type,
                     # Thousands of charge points may dial at the same instant.
                     backlog=4096,
                 )
             )
+            stack.callback(guard.refuse_waiting)  # runs before the server's own close
             port = server.sockets[0].getsockname()[1]
             scheme = "ws" if config.tls is None else "wss"
             ws_url = f"{scheme}://{_url_host(config.host)}:{port}"
