@@ -30,7 +30,7 @@ from tests.ocpp.test_transport import closed_port
 
 # small bounds so that each run gives up in seconds; a boot reply still has room on a
 # loaded machine (it must come within --response-timeout for the line to be the expected one)
-BOUNDS = ["--response-timeout", "3", "--call-attempts", "2", "--offline-limit", "3"]
+BOUNDS = ["--response-timeout", "5", "--call-attempts", "2", "--offline-limit", "3"]
 CP = r"charge point [ns]-\d\d"  # the ports of the small scenario
 
 
@@ -53,7 +53,7 @@ async def test_a_backend_that_never_answers_ends_the_run_after_the_call_attempts
 ) -> None:
     url, err = await give_up(tmp_path, hostile.never_answers)
     assert re.fullmatch(
-        rf"chargenet: {CP}: no reply to BootNotification within 3 s \(2 attempts\): "
+        rf"chargenet: {CP}: no reply to BootNotification within 5 s \(2 attempts\): "
         rf"the central system at {url} accepts the websocket and never answers\n",
         err,
     ), err
@@ -87,7 +87,7 @@ async def test_a_backend_silent_after_the_boot_ends_the_run_after_the_call_attem
 ) -> None:
     url, err = await give_up(tmp_path, hostile.silent_after_the_boot)
     assert re.fullmatch(
-        rf"chargenet: {CP}: no reply to StatusNotification within 3 s \(2 attempts\): "
+        rf"chargenet: {CP}: no reply to StatusNotification within 5 s \(2 attempts\): "
         rf"the central system at {url} stopped answering\n",
         err,
     ), err
