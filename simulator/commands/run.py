@@ -1,6 +1,7 @@
 """`chargenet run SCENARIO`: simulate one scenario, print the tables, write the summary, the
 sessions and an HTML report. By default every port speaks OCPP 1.6J to the built-in central
-system; `--engine fast` runs the same physics with no wire."""
+system (and the wire's own statistics go to wire.json); `--engine fast` runs the same physics
+with no wire."""
 
 from __future__ import annotations
 

@@ -155,6 +155,7 @@ class PortRuntime:
         "site",
         "state",
         "state_since_s",
+        "stop_on_start",
         "transaction",
         "unavailable_after_car",
         "voided",
@@ -171,6 +172,7 @@ class PortRuntime:
         self.rebooting = False  # after a Reset, until the charge point has booted again
         self.reset_reason = StopReason.SOFT_RESET
         self.voided: Car | None = None  # a car whose authorization a Reset cut short
+        self.stop_on_start = False  # a remote stop came while the start was being answered
         self.state = PortState.AVAILABLE
         self.state_since_s = 0.0
         self.meter_wh = 0.0
@@ -601,6 +603,7 @@ class Simulation:
         _then(reply, lambda ev: self._started(car, port, ev.value))
 
     def _started(self, car: Car, port: PortRuntime, start: object) -> None:
+        stop_now, port.stop_on_start = port.stop_on_start, False
         if port.voided is car:  # started by the central system, stopped by the Reset
             port.voided = None
             if isinstance(start, StartReply) and start.status is AuthStatus.ACCEPTED:
@@ -623,6 +626,8 @@ class Simulation:
             self._refused(car, port, start.status if isinstance(start, StartReply) else None)
             return
         self._start_charging(car, port)
+        if stop_now:
+            self.stop_charging(port, StopReason.REMOTE)
 
     def _refused(
         self, car: Car, port: PortRuntime, status: AuthStatus | None, reason: str = ""
@@ -939,9 +944,17 @@ class Simulation:
         return True
 
     def remote_stop(self, transaction_ref: int) -> bool:
+        """Stop that transaction's charge; one whose StartTransaction answer is still on its
+        way to the model (the central system knows it) stops the moment it starts."""
         for port in self.ports:
-            if port.charging and port.transaction == transaction_ref:
+            if port.transaction != transaction_ref:
+                continue
+            if port.charging:
                 return self.stop_charging(port, StopReason.REMOTE)
+            car = port.car
+            if car is not None and car.profile is None and port.voided is not car:
+                port.stop_on_start = True
+                return True
         return False
 
     def change_availability(self, port_id: str, operative: bool) -> str:

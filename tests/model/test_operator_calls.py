@@ -1,5 +1,6 @@
-"""A Reset in the model (OCPP engine seam), in virtual time with no event loop: the running
-charge stops, an authorization under way is void, and the port waits for the reboot."""
+"""The model's hooks for the central system's calls (OCPP engine seam), in virtual time with no
+event loop: a Reset stops the running charge, voids an authorization under way and holds the
+port until the reboot; a remote stop that overtakes the start's answer still stops it."""
 
 from __future__ import annotations
 
@@ -127,3 +128,25 @@ def test_an_authorization_under_way_at_a_reset_never_becomes_a_session(
         Outcome.TURNED_AWAY,
         True,
     )
+
+
+def test_a_remote_stop_that_overtakes_the_answer_to_its_start_stops_the_charge_as_it_starts(
+    tmp_path: Path,
+) -> None:
+    sim, central = simulation(tmp_path, hold_port=3, hold=StartTransaction)
+    step_until(sim, lambda: central.held is not None)
+    held = central.held
+    assert held is not None and isinstance(held.request, StartTransaction)
+    port = sim.ports[held.port]
+    # the central system has numbered the transaction and asks to stop it at once
+    assert sim.remote_stop(held.request.transaction_ref)
+    central.answer(held)
+    sim.env.run(until=sim.env.now + 1.0)
+    assert not port.charging
+    stops = [o.request for o in central.sent if isinstance(o.request, StopTransaction)]
+    assert [s.reason for s in stops if s.transaction_ref == held.request.transaction_ref] == [
+        StopReason.REMOTE
+    ]
+    records = sim.finish()
+    [session] = [s for s in records.sessions if s.port == port.port.id and s.reason == "Remote"]
+    assert session.outcome is Outcome.SERVED and session.energy_kwh == 0.0
