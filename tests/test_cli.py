@@ -299,7 +299,7 @@ def test_the_console_script_runs_the_quickstart_in_a_fresh_process(tmp_path: Pat
         ],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=110,  # room on a loaded machine, inside pytest-timeout's 120 s
         check=False,
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")

@@ -294,7 +294,7 @@ def test_a_shipped_scenario_runs_for_one_day_from_the_command_line(
     )
 
 
-@pytest.mark.timeout(600)  # about 40 s of CPU (121 charge points, 42,000 calls); more under load
+@pytest.mark.timeout(600)  # 37 s on an idle machine (121 charge points, 34,000 heartbeats)
 def test_a_shared_region_scenario_runs_for_one_day_over_ocpp_as_on_the_fast_engine(
     tmp_path: Path,
 ) -> None:
