@@ -17,7 +17,8 @@ operator's RemoteStart uses to show a refused driver.
 The day (one run, shared by the tests of this module, and by both xdist workers through a
 lock) is paced (`--pace`) so that the operator's reactions land within virtual minutes of what
 they react to, and ocpp-csms's heartbeat interval is an hour, its meter values thinned to fifteen
-minutes by ChangeConfiguration at each boot, to keep the day's frames few (about 1,800). The
+minutes by ChangeConfiguration at each boot, to keep the day's frames few (2,381 with five
+minutes). The
 model's state at the instant a call entered it is read back from the frame log (the virtual
 times of the CALL and of chargenet's reply) and from sessions.csv and the transactions'
 timestamps: the oracle for each answer does not depend on when the call happened to land.
