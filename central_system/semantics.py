@@ -47,6 +47,7 @@ class Implausible(ValueError):
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(f"{field}: {reason}")
         self.field = field
+        self.reason = reason
 
 
 def check_integers(payload: Any, path: str = "payload") -> None:

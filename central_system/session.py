@@ -15,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import re
 from collections.abc import Callable, Coroutine
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Final, ParamSpec, TypeVar
 
 from ocpp.exceptions import OCPPError
 from ocpp.routing import on
@@ -54,6 +55,7 @@ def _id_tag_info(authorization: Authorization) -> dict[str, str]:
     return info
 
 
+_SNAKE: Final = re.compile(r"_([a-z])")
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
@@ -70,8 +72,10 @@ def _refusing(handler: Callable[_P, _R]) -> Callable[_P, _R]:
         except semantics.Implausible as exc:
             session = args[0]
             assert isinstance(session, ChargePointSession)
+            field = _SNAKE.sub(lambda m: m.group(1).upper(), exc.field)  # the wire's names
+            description = f"{field}: {exc.reason}"
             raise error_for(
-                session.wire_version, Defect.INVALID_VALUE, str(exc), {"field": exc.field}
+                session.wire_version, Defect.INVALID_VALUE, description, {"field": field}
             ) from None
 
     return checked
