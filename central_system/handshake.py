@@ -2,9 +2,9 @@
 
 Charge point ids (the last path segment, percent-decoded as strict UTF-8) follow the OCPP 1.6
 identity rules as this central system enforces them: 1 to 48 characters (the security
-whitepaper's and 2.0.1's limit for a charge point identity), each printable ASCII other than
-space (0x21-0x7E) and not "/". Anything else (NUL, newline, non-ASCII, an invalid UTF-8
-escape) is refused at the handshake, so two distinct wire ids never collapse into one.
+whitepaper's and 2.0.1's limit for a charge point identity), each printable ASCII (0x20-0x7E;
+a space or "/" arrives percent-encoded). Anything else (NUL, newline, non-ASCII, an invalid
+UTF-8 escape) is refused at the handshake, so two distinct wire ids never collapse into one.
 """
 
 from __future__ import annotations
@@ -35,16 +35,15 @@ def check_charge_point_id(charge_point_id: str) -> str:
             f"(at most {MAX_CHARGE_POINT_ID_LENGTH})"
         )
     for character in charge_point_id:
-        if not "\x21" <= character <= "\x7e" or character == "/":
+        if not " " <= character <= "~":
             raise InvalidChargePointId(
-                f"the charge point id contains {character!r} "
-                "(only printable ASCII without space or '/')"
+                f"the charge point id contains {character!r} (only printable ASCII)"
             )
     return charge_point_id
 
 
 def charge_point_id_from_path(path: str) -> str | None:
-    """The last segment of the request path ("/ocpp/CP%2D1?x" -> "CP-1"); None if empty.
+    """The last segment of the request path ("/ocpp/CP%201?x" -> "CP 1"); None if empty.
 
     Raises InvalidChargePointId for a segment that is not a valid id once decoded."""
     segment = path.split("?", 1)[0].split("#", 1)[0].rsplit("/", 1)[-1]

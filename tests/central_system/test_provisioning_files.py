@@ -10,6 +10,7 @@ from central_system.provisioning_files import (
     ProvisioningError,
     load_id_list,
     load_id_tags,
+    load_password_file,
     load_passwords,
 )
 from central_system.records import IdTag, IdTagStatus
@@ -90,3 +91,22 @@ def test_an_id_list_skips_blank_lines_and_comments(tmp_path: Path) -> None:
     path = tmp_path / "ids.txt"
     path.write_text("CP1\n\n# retired: CP0\n  CP2  \n")
     assert load_id_list(path) == frozenset({"CP1", "CP2"})
+
+
+def test_an_id_no_charge_point_could_connect_with_is_a_one_line_error(tmp_path: Path) -> None:
+    ids, passwords = tmp_path / "ids.txt", tmp_path / "p.json"
+    ids.write_text("CP1\nCP\u00e92\n")
+    with pytest.raises(ProvisioningError, match=r"ids\.txt:2: .*printable ASCII"):
+        load_id_list(ids)
+    passwords.write_text(json.dumps({"x" * 49: "pw"}))
+    with pytest.raises(ProvisioningError, match=r"p\.json: .*at most 48"):
+        load_passwords(passwords)
+
+
+def test_a_password_file_holds_the_password_on_its_first_line(tmp_path: Path) -> None:
+    path = tmp_path / "password.txt"
+    path.write_text("s3cret with spaces \nignored\n")
+    assert load_password_file(path) == "s3cret with spaces "
+    path.write_text("\n")
+    with pytest.raises(ProvisioningError, match="empty"):
+        load_password_file(path)

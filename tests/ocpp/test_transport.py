@@ -15,6 +15,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from simulator.driver import ssl_context
 from simulator.ocpp.builtin_csms import BuiltinCsms
 from simulator.ocpp.transport import BackendError, Backoff, TransportConfig, open_connection
+from tests.central_system.certificates import client_context, issue, make_authority
 from tests.ocpp.helpers import answer_everything, charge_point, running, scripted_csms, wait_for
 
 
@@ -165,3 +166,21 @@ async def test_an_inherited_password_does_not_reach_a_built_in_central_system_wi
     async with BuiltinCsms() as csms:
         connection = await open_connection("cp-1", TransportConfig(csms.ws_url))
         await connection.close()
+
+
+async def test_a_charge_point_with_a_client_certificate_connects_to_the_built_in_profile_3(
+    tmp_path: Path,
+) -> None:
+    ca = make_authority(tmp_path, "ca")
+    server = issue(ca, tmp_path, "127.0.0.1", server=True)
+    tls_args = ("--tls-cert", str(server.cert_file), "--tls-key", str(server.key_file),
+                "--client-ca", str(ca.cert_file))  # fmt: skip
+    context = client_context(ca.cert_file, issue(ca, tmp_path, "cp-1"))
+    async with BuiltinCsms(extra_args=tls_args) as csms:
+        assert csms.ws_url.startswith("wss://")
+        connection = await open_connection(
+            "cp-1", TransportConfig(csms.ws_url, ssl_context=context)
+        )
+        await connection.close()
+        with pytest.raises(BackendError, match=r"HTTP 403"):
+            await open_connection("cp-2", TransportConfig(csms.ws_url, ssl_context=context))
