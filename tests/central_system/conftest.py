@@ -235,7 +235,9 @@ async def serve_process(db_path: Path, *arguments: str) -> AsyncIterator[ServerP
     )
     try:
         assert process.stdout is not None
-        line = await asyncio.wait_for(process.stdout.readline(), 20)
+        # generous: the server imports, compiles its schemas and opens the store first, and the
+        # suite was seen taking over 20 s for that at load 45 on 2 cores
+        line = await asyncio.wait_for(process.stdout.readline(), 60)
         if not line:
             assert process.stderr is not None
             raise AssertionError(f"server did not start: {(await process.stderr.read()).decode()}")
