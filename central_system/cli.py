@@ -225,7 +225,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-frame-bytes",
         type=_positive_int,
         default=DEFAULT_MAX_FRAME_BYTES,
-        help="longer frames are answered with FormationViolation, unparsed (default %(default)s)",
+        help="longer frames are answered with FormationViolation, unparsed; twice as long "
+        "ones close the connection (1009) (default %(default)s)",
     )
     parser.add_argument(
         "--max-connections",

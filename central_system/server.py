@@ -180,8 +180,8 @@ async def running(config: CentralSystemConfig) -> AsyncIterator[RunningCentralSy
             server = await stack.enter_async_context(
                 serve(
                     endpoint.handle,
-                    None if sock else config.host,
-                    None if sock else config.port,
+                    config.host if sock is None else None,
+                    config.port if sock is None else None,
                     sock=sock,
                     subprotocols=[Subprotocol(version) for version in config.subprotocols],
                     process_request=endpoint.process_request,
