@@ -986,6 +986,8 @@ class Simulation:
         port.rebooting = True
         port.reset_reason = StopReason.HARD_RESET if hard else StopReason.SOFT_RESET
         car = port.car
+        if car is None and not port.down:
+            port.site.free.remove(port)  # an idle port takes no car until it has rebooted
         if car is not None and car.profile is None:
             port.voided = car
         self.stop_charging(port, port.reset_reason)

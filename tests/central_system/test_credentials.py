@@ -17,7 +17,7 @@ from central_system.credentials import CredentialBook
 from central_system.handshake import Credentials
 from central_system.login_throttle import ThrottlePolicy
 from central_system.server import RunningCentralSystem, running
-from tests.central_system.conftest import RawClient, make_config, raw_client
+from tests.central_system.conftest import RawClient, api_headers, make_config, raw_client
 from tests.central_system.test_handshake import basic
 
 OLD_KEY = "old-key-0123456789abcdef"
@@ -65,7 +65,8 @@ async def change_authorization_key(
     async def post() -> tuple[int, Any]:
         url = f"{central.api_url}/charge-points/CP1/calls/ChangeConfiguration"
         body = json.dumps({"key": "AuthorizationKey", "value": NEW_KEY})
-        async with http.post(url, data=body) as response:
+        headers = {**api_headers(central.api_token), "Content-Type": "application/json"}
+        async with http.post(url, data=body, headers=headers) as response:
             return response.status, await response.json()
 
     return await answer_change_configuration(client, status, asyncio.create_task(post()))

@@ -4,6 +4,7 @@ port until the reboot; a remote stop that overtakes the start's answer still sto
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,24 @@ def test_a_reset_stops_the_running_charge_and_the_port_waits_for_the_reboot(
     records = sim.finish()
     [session] = [s for s in records.sessions if s.driver == car.driver and s.port == port.port.id]
     assert (session.outcome, session.reason) == (Outcome.SERVED, "HardReset")
+
+
+def test_an_idle_port_reset_takes_no_car_until_the_reboot_and_is_then_free_once(
+    tmp_path: Path,
+) -> None:
+    sim, _ = simulation(tmp_path)
+    port = sim.ports[0]
+    assert port.car is None and port in port.site.free
+    assert sim.reset(port.port.id, hard=True)
+    assert port not in port.site.free
+    sim.env.run(until=3600.0)  # drivers arrive meanwhile: none may take the rebooting port
+    assert port.car is None
+    sim.rebooted(port.port.id)
+    assert port.site.free.count(port) + (port.car is not None) == 1
+    records = sim.finish()
+    on_port = sorted((s.start_s, s.depart_s) for s in records.sessions if s.port == port.port.id)
+    for (_, depart_s), (start_s, _) in itertools.pairwise(on_port):
+        assert start_s >= depart_s  # one car at a time
 
 
 @pytest.mark.parametrize("in_flight", [Authorize, StartTransaction])
