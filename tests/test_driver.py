@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
+import secrets
 import sqlite3
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -16,8 +18,10 @@ import aiohttp
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action, RegistrationStatus
+from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.typing import Subprotocol
 
 from simulator import runner
 from simulator.driver import Driver, run_ocpp_async
@@ -25,7 +29,7 @@ from simulator.model.records import Outcome, Records
 from simulator.model.world import World
 from simulator.ocpp.builtin_csms import BuiltinCsms
 from simulator.ocpp.transport import TransportConfig
-from simulator.reports.summary import to_json
+from simulator.reports.summary import sessions_csv, to_json
 from tests.ocpp.helpers import eventually, small_world, wait_for
 
 RECONNECT_FAST: dict[str, Any] = {"backoff_initial_s": 0.05, "backoff_max_s": 0.5}
@@ -354,3 +358,81 @@ async def test_operator_calls_through_the_central_system_reach_the_running_simul
     assert [s.reason == "Remote" for s in app_sessions] == [False] * (len(app_sessions) - 1) + [
         True
     ]
+
+
+# --- AuthorizationKey rotation (security profile 1) ---------------------------------------
+
+
+async def test_a_charge_point_rotates_its_authorization_key_mid_run_and_the_old_key_is_refused(
+    tmp_path: Path,
+) -> None:
+    world = small_world(tmp_path, days=0.5, rate_per_h=0.5)
+    fast = runner.run_fast(world)
+    old_key = "fleet-password-0123456789"
+    new_key = secrets.token_hex(20)
+    async with (
+        BuiltinCsms(db=tmp_path / "csms.sqlite", password=old_key) as csms,
+        aiohttp.ClientSession(
+            headers={**csms.api_headers, "Content-Type": "application/json"}
+        ) as http,
+    ):
+
+        async def call(cp: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+            url = f"{csms.api_url}/charge-points/{cp}/calls/{action}"
+            async with http.post(url, data=json.dumps(payload)) as response:
+                body: dict[str, Any] = await response.json()
+                assert response.status == 200, body
+                return body
+
+        async def login_status(cp: str, password: str) -> int:
+            token = base64.b64encode(f"{cp}:{password}".encode()).decode("ascii")
+            try:
+                async with connect(
+                    TransportConfig(csms.ws_url).url_for(cp),
+                    subprotocols=[Subprotocol("ocpp1.6")],
+                    additional_headers={"Authorization": f"Basic {token}"},
+                    open_timeout=30,
+                ):
+                    return 101
+            except InvalidStatus as refused:
+                return refused.response.status_code
+
+        transport = TransportConfig(csms.ws_url, password=old_key, **RECONNECT_FAST)
+        log = tmp_path / "frames.jsonl"
+        driver = Driver(world, transport, pace=world.horizon_s / 12.0, message_log=log)
+        async with asyncio.TaskGroup() as tasks:
+            run = tasks.create_task(driver.run())
+            await wait_for(lambda: driver.now_s() > 0, "the run to start")
+            client, *others = driver.clients
+            cp = client.id
+            for bad in ("too-short", "ab" * 21, "not hex, though forty characters long!!"):
+                change = {"key": "AuthorizationKey", "value": bad}
+                assert await call(cp, "ChangeConfiguration", change) == {"status": "Rejected"}
+            connections = client.connections
+            change = {"key": "AuthorizationKey", "value": new_key}
+            assert await call(cp, "ChangeConfiguration", change) == {"status": "Accepted"}
+            # The reply came on the old connection; then a new one, with the new key, let in.
+            await wait_for(
+                lambda: client.connections > connections and client.online,
+                "the reconnect with the new key",
+            )
+            assert client.transport.password == new_key
+            assert all(other.transport.password == old_key for other in others)
+            assert await login_status(cp, old_key) == 401
+            # Write-only: listed, never revealed.
+            asked = await call(cp, "GetConfiguration", {"key": ["AuthorizationKey"]})
+            assert asked == {"configurationKey": [{"key": "AuthorizationKey", "readonly": False}]}
+            everything = await call(cp, "GetConfiguration", {})
+            assert "AuthorizationKey" in {k["key"] for k in everything["configurationKey"]}
+            assert new_key not in json.dumps(everything)
+            assert not run.done()  # all of it happened during the run
+        records = run.result()
+    # The rotation changed nothing in the physics.
+    assert summary_text(world, records) == summary_text(world, fast)
+    assert sessions_csv(records) == sessions_csv(fast)
+    # The message log shows the call, not the key.
+    text = log.read_text(encoding="utf-8")
+    frames = [json.loads(json.loads(line)["frame"]) for line in text.splitlines()]
+    keys = [f[3] for f in frames if f[0] == 2 and f[2] == "ChangeConfiguration"]
+    assert len(keys) == 4 and {k["value"] for k in keys} == {"<redacted>"}
+    assert new_key not in text

@@ -13,6 +13,10 @@ It owns one websocket at a time for the whole run and keeps the offline queue:
 - BootNotification is sent at power-up and after a Reset (not after a plain reconnect, as
   OCPP 1.6 asks); while the answer is Pending or Rejected nothing else is sent, and the boot
   is repeated at the interval the central system gave.
+- An accepted AuthorizationKey (`use_password`) is the basic auth password from then on: as
+  the OCPP 1.6 security whitepaper asks, the charge point answers Accepted on the current
+  connection, then (once no CALL of its own is outstanding) closes it and reconnects at once
+  with the new key, without a BootNotification.
 - Timeouts, boot retries and transaction retries are driven by `tick(now)`, called by the
   run's watchdog, so a charge point needs one task only (its connection loop).
 - Every wait is bounded (TransportConfig): call_attempts sends in a row without a reply, a
@@ -155,6 +159,8 @@ class OcppClient(FastValidation):
         self._reboot_requested = False
         self._reboot_hold = False
         self._reset_at = 0.0
+        self._reconnect_requested = False
+        self._reconnecting = False
         self._closing = False
         self._ready = False
         self._backoff: Backoff | None = None
@@ -269,7 +275,12 @@ class OcppClient(FastValidation):
 
     async def pump(self) -> None:
         """Send the head of the queue if nothing is outstanding."""
-        if self._inflight is not None or not self._online or not self._queue:
+        if (
+            self._inflight is not None
+            or not self._online
+            or not self._queue
+            or self._reconnect_requested
+        ):
             return
         head = self._queue[0]
         loop = asyncio.get_running_loop()
@@ -328,6 +339,9 @@ class OcppClient(FastValidation):
     async def _after_reply(self) -> None:
         if self._reboot_requested and not self._reboot_hold and self._flushed():
             await self._reboot()
+            return
+        if self._reconnect_requested and self._inflight is None:
+            await self._reconnect()
             return
         await self.pump()
 
@@ -489,8 +503,8 @@ class OcppClient(FastValidation):
             await self._serve(ws)
             if self._closing:
                 return
-            if self._rebooting:
-                self._rebooting = False
+            if self._rebooting or self._reconnecting:
+                self._rebooting = self._reconnecting = False
                 continue
             if not self._timed_out:  # a CALL timed out: resent, call_attempts bounds that
                 LOGGER.info("%s: connection lost; reconnecting", self.id)
@@ -566,6 +580,7 @@ class OcppClient(FastValidation):
         finally:
             self._ws = None
             self._online = False
+            self._reconnect_requested = False  # the next connection uses the new key anyway
             self._inflight = None  # the head stays queued and is resent on the next connection
             self._boot_at = None
 
@@ -593,6 +608,26 @@ class OcppClient(FastValidation):
         if delay_s > 0:
             await asyncio.sleep(delay_s)
         await ws.close()
+
+    def use_password(self, password: str) -> None:
+        """An AuthorizationKey was accepted: it is this charge point's basic auth password from
+        now on (its own copy of the transport settings). Once the reply is sent and no CALL
+        of ours is outstanding, the connection closes and the loop reconnects at once with
+        it; what is queued waits for the new connection."""
+        self.transport = replace(self.transport, password=password)
+        self._reconnect_requested = True
+
+    async def _reconnect(self) -> None:
+        self._reconnect_requested = False
+        ws = self._ws
+        if ws is None:
+            return  # the connection dropped meanwhile: the next one uses the new key
+        self._reconnecting = True
+        self._online = False
+        if self.tasks is not None:
+            self.tasks.create_task(ws.close())
+        else:
+            await ws.close()
 
     def request_reboot(self) -> None:
         """A Reset was accepted: reboot once its reply is sent and every message queued

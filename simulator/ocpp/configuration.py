@@ -6,6 +6,11 @@ matter to the wire take effect at once: HeartbeatInterval (the virtual-time hear
 MeterValueSampleInterval (periodic samples are thinned to it; the model samples at the
 scenario's interval, which is the finest available) and MeterValuesSampledData (which
 measurands a sample carries).
+
+AuthorizationKey (OCPP 1.6 security whitepaper, security profiles 1 and 2) is write-only: it
+is listed by GetConfiguration without a value, and a value is accepted only as the whitepaper
+shapes it, 16 to 20 bytes written as 32 to 40 hexadecimal digits (else Rejected). The charge
+point's client takes an accepted key as its basic auth password (`OcppClient.use_password`).
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ MEASURANDS: Final = (
     "SoC",
 )
 MAX_KEYS: Final = 50
+AUTHORIZATION_KEY: Final = "AuthorizationKey"
+_HEX_DIGITS: Final = frozenset("0123456789abcdefABCDEF")
 
 
 class ChangeStatus(StrEnum):
@@ -44,6 +51,11 @@ def _boolean(value: str) -> bool:
     return value.lower() in ("true", "false")
 
 
+def _authorization_key(value: str) -> bool:
+    # 16..20 bytes, hex encoded: an even number of 32..40 hex digits
+    return 32 <= len(value) <= 40 and len(value) % 2 == 0 and set(value) <= _HEX_DIGITS
+
+
 def _measurands(value: str) -> bool:
     items = [v.strip() for v in value.split(",") if v.strip()]
     return all(v in MEASURANDS for v in items)
@@ -55,6 +67,8 @@ class Key:
     default: str
     readonly: bool = False
     valid: Callable[[str], bool] = _non_negative_int
+    write_only: bool = False
+    """Never reported: GetConfiguration lists the key without its value."""
 
 
 KEYS: Final = {
@@ -77,6 +91,7 @@ KEYS: Final = {
         Key("TransactionMessageRetryInterval", "1", valid=_positive_int),
         Key("ResetRetries", "1"),
         Key("WebSocketPingInterval", "0"),
+        Key(AUTHORIZATION_KEY, "", valid=_authorization_key, write_only=True),
         Key("NumberOfConnectors", "1", readonly=True),
         Key("SupportedFeatureProfiles", "Core,RemoteTrigger", readonly=True),
         Key("GetConfigurationMaxKeys", str(MAX_KEYS), readonly=True),
@@ -103,13 +118,18 @@ class Configuration:
     def int_value(self, name: str) -> int:
         return int(self.value(name))
 
-    def get(self, names: Iterable[str] | None) -> tuple[list[tuple[str, bool, str]], list[str]]:
+    def get(
+        self, names: Iterable[str] | None
+    ) -> tuple[list[tuple[str, bool, str | None]], list[str]]:
         """(key, readonly, value) for each known key asked for (all when None), and the
-        unknown ones."""
+        unknown ones; the value of a write-only key is None."""
         wanted = list(KEYS) if names is None else list(names)
-        known = [(n, KEYS[n].readonly, self.value(n)) for n in wanted if n in KEYS]
+        known = [(n, KEYS[n].readonly, self._reported(n)) for n in wanted if n in KEYS]
         unknown = [n for n in wanted if n not in KEYS]
         return known, unknown
+
+    def _reported(self, name: str) -> str | None:
+        return None if KEYS[name].write_only else self.value(name)
 
     def change(self, name: str, value: str) -> ChangeStatus:
         key = KEYS.get(name)

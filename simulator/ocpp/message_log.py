@@ -6,7 +6,8 @@
 `dir` is "send" (charge point to central system) or "recv"; `frame` is the exact text on the
 wire (a string, so that defective frames are logged as they came: `jq '.frame | fromjson'`).
 `virtual` is the simulated time when the frame crossed the wire, which for a queued message
-can be later than the timestamp inside it.
+can be later than the timestamp inside it. One exception to "exact": the value of a
+ChangeConfiguration AuthorizationKey (a password) is logged as `"<redacted>"`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,26 @@ from simulator.ocpp.clock import VirtualClock
 
 SEND = "send"
 RECV = "recv"
+REDACTED = "<redacted>"
+
+
+def _redacted(frame: str) -> str:
+    """The frame without the password a ChangeConfiguration AuthorizationKey carries."""
+    try:
+        message = json.loads(frame)
+    except ValueError:
+        return frame
+    if (
+        isinstance(message, list)
+        and len(message) == 4
+        and message[2] == "ChangeConfiguration"
+        and isinstance(message[3], dict)
+        and message[3].get("key") == "AuthorizationKey"
+        and "value" in message[3]
+    ):
+        message[3]["value"] = REDACTED
+        return json.dumps(message, separators=(",", ":"))
+    return frame
 
 
 class MessageLog:
@@ -36,6 +57,8 @@ class MessageLog:
     def write(self, direction: str, charge_point_id: str, frame: str | bytes) -> None:
         if isinstance(frame, bytes):
             frame = frame.decode("utf-8", "replace")
+        if "AuthorizationKey" in frame:  # cheap: most frames never parse again
+            frame = _redacted(frame)
         t_s = self._now_s()
         wall = datetime.fromtimestamp(time.time(), UTC)
         self._file.write(

@@ -60,7 +60,7 @@ from simulator.model.requests import (
     StopTransaction,
 )
 from simulator.ocpp.client import OcppClient, Pending
-from simulator.ocpp.configuration import ChangeStatus
+from simulator.ocpp.configuration import AUTHORIZATION_KEY, ChangeStatus
 
 VENDOR: Final = "chargenet"
 FIRMWARE: Final = "chargenet-0.1"
@@ -82,6 +82,13 @@ _CURRENT: Final = Measurand.current_import.value
 _VOLTAGE: Final = Measurand.voltage.value
 _SOC: Final = Measurand.soc.value
 _PERIODIC: Final = ReadingContext.sample_periodic.value
+
+
+def _configuration_key(key: str, readonly: bool, value: str | None) -> dict[str, Any]:
+    entry: dict[str, Any] = {"key": key, "readonly": readonly}
+    if value is not None:  # a write-only key (AuthorizationKey) goes without one
+        entry["value"] = value
+    return entry
 
 
 def _auth_status(payload: dict[str, Any]) -> AuthStatus:
@@ -330,7 +337,7 @@ class ChargePointV16(OcppClient, ChargePoint):
     def on_get_configuration(self, key: list[str] | None = None) -> call_result.GetConfiguration:
         known, unknown = self.config.get(key)
         return call_result.GetConfiguration(
-            configuration_key=[{"key": k, "readonly": ro, "value": v} for k, ro, v in known],
+            configuration_key=[_configuration_key(k, ro, v) for k, ro, v in known],
             unknown_key=unknown or None,
         )
 
@@ -342,6 +349,8 @@ class ChargePointV16(OcppClient, ChargePoint):
                 self.station.heartbeat_changed(self.index)
             elif key == "MeterValuesSampledData":
                 self._measurands = self.config.measurands()
+            elif key == AUTHORIZATION_KEY:
+                self.use_password(value)  # reconnects once this reply is sent
         return call_result.ChangeConfiguration(status=ConfigurationStatus(status.value))
 
     @on(Action.trigger_message)

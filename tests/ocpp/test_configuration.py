@@ -37,3 +37,27 @@ def test_unknown_keys_are_listed_apart() -> None:
     known, unknown = Configuration(1).get(["MeterValueSampleInterval", "Nope"])
     assert known == [("MeterValueSampleInterval", False, "60")]
     assert unknown == ["Nope"]
+
+
+def test_the_authorization_key_is_write_only() -> None:
+    config = Configuration(1)
+    key = "0123456789abcdef0123456789ABCDEF01234567"
+    assert config.change("AuthorizationKey", key) is ChangeStatus.ACCEPTED
+    known, _ = config.get(None)
+    assert ("AuthorizationKey", False, None) in known
+    assert all(key not in (value or "") for _, _, value in known)
+    assert config.get(["AuthorizationKey"]) == ([("AuthorizationKey", False, None)], [])
+
+
+def test_an_authorization_key_must_be_16_to_20_bytes_in_hex_or_it_is_rejected() -> None:
+    config = Configuration(1)
+    for bad in (
+        "ab" * 15,  # 15 bytes
+        "ab" * 21,  # 21 bytes
+        "a" * 33,  # an odd number of digits
+        "not-hex-but-long-enough-0123456789",
+        "",
+    ):
+        assert config.change("AuthorizationKey", bad) is ChangeStatus.REJECTED, bad
+    assert config.change("AuthorizationKey", "ab" * 16) is ChangeStatus.ACCEPTED
+    assert config.change("AuthorizationKey", "ab" * 20) is ChangeStatus.ACCEPTED
