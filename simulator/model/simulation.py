@@ -28,7 +28,7 @@ from typing import Any, cast
 import simpy
 from simpy.events import Event
 
-from simulator.model import partnership
+from simulator.model import id_tags, partnership
 from simulator.model.arrivals import arrival_times
 from simulator.model.curve import Profile, profile
 from simulator.model.distribution import sampler_or_none
@@ -136,7 +136,7 @@ class Car:
     @property
     def id_tag(self) -> str:
         """The driver's RFID tag (OCPP idTag, at most 20 characters)."""
-        return self.tag or f"D{self.vehicle.index:02d}{self.driver:07d}"
+        return self.tag or id_tags.encode(self.vehicle.index, self.driver)
 
 
 class PortRuntime:

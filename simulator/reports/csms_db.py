@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import re
 import sqlite3
 from collections import defaultdict
 from collections.abc import Mapping
@@ -38,6 +37,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from simulator.errors import UserError
+from simulator.model import id_tags
 from simulator.model.records import (
     Outcome,
     PortInterval,
@@ -55,7 +55,6 @@ _CHARGING: Final = frozenset({"Charging"})
 _OCCUPIED: Final = frozenset({"Preparing", "SuspendedEV", "SuspendedEVSE", "Finishing"})
 _DOWN: Final = frozenset({"Faulted", "Unavailable"})
 _FREE: Final = frozenset({"Available", "Faulted", "Unavailable"})
-_ID_TAG: Final = re.compile(r"D(\d{2})(\d{7})")
 _TABLES: Final = ("transactions", "status_notifications", "meter_values")
 
 
@@ -351,10 +350,10 @@ def _intervals(port_id: str, history: list[_Status], horizon_s: float) -> list[P
 
 def _who(id_tag: str, world: World) -> tuple[str, str, int]:
     """(vehicle, brand, driver) from a simulator id tag, else ("", "unknown", -1)."""
-    match = _ID_TAG.fullmatch(id_tag)
-    if match is not None:
-        index = int(match.group(1))
+    decoded = id_tags.decode(id_tag)
+    if decoded is not None:
+        index, driver = decoded
         if index < len(world.vehicles):
             vehicle = world.vehicles[index]
-            return vehicle.id, vehicle.brand, int(match.group(2))
+            return vehicle.id, vehicle.brand, driver
     return "", "unknown", -1
