@@ -96,11 +96,11 @@ def labels_of(paths: list[Path], scenarios: list[sc.Scenario]) -> list[str]:
 def main(args: argparse.Namespace, console: Console) -> int:
     # the experiment stack (Dask, pandas, matplotlib) loads only for this command
     from simulator.experiment import comparison as cmp
+    from simulator.experiment import estimates as tables
+    from simulator.experiment.pages import write_compare_report
     from simulator.experiment.progress import cluster, run_tasks
     from simulator.experiment.replications import plan, scenario_data, seed_of
     from simulator.experiment.tables import csv_text, intervals_frame, parquet_bytes, runs_frame
-    from simulator.reports import estimates as tables
-    from simulator.reports.html import write_compare_report
 
     check_replications(args.replications)
     scenarios = [with_warmup(sc.load(p), args.warmup_days) for p in args.scenarios]

@@ -51,13 +51,13 @@ def add_parser(sub: Any) -> None:
 
 def main(args: argparse.Namespace, console: Console) -> int:
     # the experiment stack (Dask, pandas, matplotlib) loads only for this command
+    from simulator.experiment import estimates as tables
     from simulator.experiment import sweep as sw
     from simulator.experiment.grid import grid, parse_vary
+    from simulator.experiment.pages import write_sweep_report
     from simulator.experiment.progress import cluster, run_tasks
     from simulator.experiment.replications import seed_of
     from simulator.experiment.tables import csv_text, parquet_bytes
-    from simulator.reports import estimates as tables
-    from simulator.reports.html import write_sweep_report
 
     check_replications(args.replications)
     base = with_warmup(sc.load(args.scenario), args.warmup_days)

@@ -4,7 +4,8 @@ scope is one of totals, networks, sites, brands (the summary's own keys; ports a
 experiments); group is the network, site or brand id (`all` for totals); segment is `all`, or
 `partner` / `non_partner` for the partner split that networks and totals carry. The hourly
 occupancy profile becomes 24 metrics, hourly_occupancy_h00 to hourly_occupancy_h23, and the
-wait-time histogram one metric per bin, wait_share_b0 (no wait) to wait_share_b8 (over an hour).
+wait-time histogram one metric per bin, wait_share_b0 (no wait) to wait_share_b8 (over an hour)
+(the names are the catalogue's: simulator.reports.catalogue.hourly_metric, wait_metric).
 """
 
 from __future__ import annotations
@@ -13,11 +14,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from simulator.reports.catalogue import Metric, hourly_metric, info, wait_metric
+
+__all__ = [
+    "SCOPES",
+    "SEGMENTS",
+    "TOTAL_GROUP",
+    "Key",
+    "hourly_metric",
+    "observations",
+    "wait_metric",
+]
+
 SCOPES = ("totals", "networks", "sites", "brands")
 SEGMENTS = ("all", "partner", "non_partner")
 TOTAL_GROUP = "all"
 _NESTED = {"partner", "non_partner"}
 _TEXT = {"network"}
+_HOURLY = info(Metric.HOURLY_OCCUPANCY).key
+_WAITS = info(Metric.WAIT_DISTRIBUTION).key
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,20 +62,11 @@ def _flatten(
     for name, value in metrics.items():
         if name in _NESTED or name in _TEXT or value is None:
             continue
-        if name == "hourly_occupancy":
+        if name == _HOURLY:
             for hour, share in enumerate(value):
                 out[Key(scope, group, segment, hourly_metric(hour))] = float(share)
-        elif name == "wait_distribution":
+        elif name == _WAITS:
             for k, share in enumerate(value):
                 out[Key(scope, group, segment, wait_metric(k))] = float(share)
         else:
             out[Key(scope, group, segment, name)] = float(value)
-
-
-def hourly_metric(hour: int) -> str:
-    return f"hourly_occupancy_h{hour:02d}"
-
-
-def wait_metric(k: int) -> str:
-    """The share of drivers in bin k of the wait-time histogram (metrics.wait_bin_labels)."""
-    return f"wait_share_b{k}"

@@ -1,25 +1,24 @@
 """Self-contained HTML reports: one file, inline CSS and inline SVG charts, no script and no
 external reference, so that it opens anywhere without a network.
 
-`render(page)` draws a Page (simulator.reports.page); the `write_*_report` functions are what
-the commands call.
+`render(page)` draws a Page (simulator.reports.page) and `write(page, path)` writes it;
+`write_run_report` is what `chargenet run` calls. The experiment reports (compare.html,
+sweep.html) are written with the same `write` by the experiment package's `pages` module.
 """
 
 from __future__ import annotations
 
 import html
 import math
-from collections.abc import Sequence
 from pathlib import Path
 
-from simulator.experiment.comparison import Comparison, ScenarioDoc
-from simulator.experiment.replications import Run
-from simulator.experiment.sweep import SweepResult
 from simulator.model.records import Records
 from simulator.reports import views
 from simulator.reports.charts import svg
 from simulator.reports.page import Cell, Page, Table
 from simulator.reports.summary import Summary
+
+__all__ = ["CSS", "render", "write", "write_run_report"]
 
 CSS = """
 :root { color-scheme: light; }
@@ -139,16 +138,3 @@ def write(page: Page, path: Path) -> None:
 def write_run_report(summary: Summary, records: Records, path: Path) -> None:
     """The report of one run (`chargenet run`): its tables hold summary.json's numbers."""
     write(views.run_page(summary, records), path)
-
-
-def write_compare_report(
-    comparison: Comparison,
-    scenarios: Sequence[ScenarioDoc],
-    runs: Sequence[Run],
-    path: Path,
-) -> None:
-    write(views.compare_page(comparison, scenarios, runs), path)
-
-
-def write_sweep_report(result: SweepResult, path: Path) -> None:
-    write(views.sweep_page(result), path)

@@ -3,6 +3,11 @@
 Nothing here knows where the records came from: the engine's ground truth and what a central
 system stored go through the same functions. Only the measurement window [warm-up, horizon]
 counts: sessions by their arrival, intervals and power clipped to it.
+
+The functions return typed values, `DriverMetrics` and `PortMetrics`, whose fields are the
+metrics of `simulator.reports.catalogue` (checked when the catalogue is imported). Every share
+is on 0..1 here, uptime included; the catalogue scales a value for summary.json where the
+document's key says so (`uptime_pct` = `uptime` x 100).
 """
 
 from __future__ import annotations
@@ -10,7 +15,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -22,6 +26,22 @@ from simulator.model.records import (
     Records,
     SessionRecord,
 )
+
+__all__ = [
+    "DAY_S",
+    "PEAK_WINDOW_S",
+    "WAIT_BINS_MIN",
+    "DriverMetrics",
+    "PortInfo",
+    "PortMetrics",
+    "hourly_occupancy",
+    "in_window",
+    "peak_kw",
+    "port_metrics",
+    "session_metrics",
+    "wait_bin_labels",
+    "wait_distribution",
+]
 
 DAY_S = 86_400.0
 PEAK_WINDOW_S = 60.0  # peak power is the highest mean over one minute
@@ -54,7 +74,53 @@ class PortInfo:
     power_kw: float
 
 
-def session_metrics(sessions: Sequence[SessionRecord]) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class DriverMetrics:
+    """What the drivers of a group experienced (every group: totals, networks, sites, brands,
+    ports, and the partner split). See docs/outputs.md for each field."""
+
+    arrivals: int
+    served: int
+    turned_away: int
+    gave_up: int
+    on_site_at_end: int
+    turned_away_share: float
+    gave_up_share: float
+    p_wait: float
+    mean_wait_min: float
+    p95_wait_min: float
+    wait_distribution: tuple[float, ...]
+    mean_charge_min: float
+    mean_energy_per_session_kwh: float
+    energy_kwh: float
+    driver_spend: float
+    energy_revenue: float
+    idle_fees: float
+    roaming_fees: float
+    settlements: float
+    revenue: float
+    perks_given: float
+    free_sessions: int
+
+
+@dataclass(frozen=True, slots=True)
+class PortMetrics:
+    """How a group of ports was used over the window (totals, networks, sites, ports)."""
+
+    ports: int
+    occupancy_utilization: float
+    dispensing_utilization: float
+    energy_utilization: float
+    uptime: float
+    """A share of port time (0..1), like every share; summary.json shows it x 100."""
+    sessions_per_port_per_day: float
+    kwh_per_port_per_day: float
+    dispensed_kwh: float
+    peak_kw: float
+    hourly_occupancy: tuple[float, ...]
+
+
+def session_metrics(sessions: Sequence[SessionRecord]) -> DriverMetrics:
     """What drivers experienced: outcomes, waits, energy and money, over these arrivals."""
     arrivals = len(sessions)
     served = [s for s in sessions if s.outcome is Outcome.SERVED]
@@ -67,42 +133,43 @@ def session_metrics(sessions: Sequence[SessionRecord]) -> dict[str, Any]:
     charge_min = [(s.charge_end_s - s.start_s) / 60.0 for s in served]
     energy = sum(s.energy_kwh for s in sessions)
     revenue = sum(s.energy_cost + s.idle_fee + s.settlement for s in sessions)
-    return {
-        "arrivals": arrivals,
-        "served": len(served),
-        "turned_away": turned_away,
-        "gave_up": gave_up,
-        "on_site_at_end": on_site,
-        "turned_away_share": _share(turned_away, arrivals),
-        "gave_up_share": _share(gave_up, arrivals),
-        "p_wait": float(np.mean(waits_min > 0)) if len(joined) else 0.0,
-        "mean_wait_min": float(waits_min.mean()) if len(joined) else 0.0,
-        "p95_wait_min": float(np.percentile(waits_min, 95)) if len(joined) else 0.0,
-        "wait_distribution": wait_distribution(waits_min),
-        "mean_charge_min": float(np.mean(charge_min)) if served else 0.0,
-        "mean_energy_per_session_kwh": (
+    return DriverMetrics(
+        arrivals=arrivals,
+        served=len(served),
+        turned_away=turned_away,
+        gave_up=gave_up,
+        on_site_at_end=on_site,
+        turned_away_share=_share(turned_away, arrivals),
+        gave_up_share=_share(gave_up, arrivals),
+        p_wait=float(np.mean(waits_min > 0)) if len(joined) else 0.0,
+        mean_wait_min=float(waits_min.mean()) if len(joined) else 0.0,
+        p95_wait_min=float(np.percentile(waits_min, 95)) if len(joined) else 0.0,
+        wait_distribution=tuple(wait_distribution(waits_min)),
+        mean_charge_min=float(np.mean(charge_min)) if served else 0.0,
+        mean_energy_per_session_kwh=(
             sum(s.energy_kwh for s in served) / len(served) if served else 0.0
         ),
-        "energy_kwh": energy,
-        "driver_spend": sum(s.price_paid for s in sessions),
-        "energy_revenue": sum(s.energy_cost for s in sessions),
-        "idle_fees": sum(s.idle_fee for s in sessions),
-        "roaming_fees": sum(s.roaming_fee for s in sessions),
-        "settlements": sum(s.settlement for s in sessions),
-        "revenue": revenue,
-        "perks_given": sum(s.perk_value for s in sessions),
-        "free_sessions": sum(1 for s in served if s.free),
-    }
+        energy_kwh=energy,
+        driver_spend=sum(s.price_paid for s in sessions),
+        energy_revenue=sum(s.energy_cost for s in sessions),
+        idle_fees=sum(s.idle_fee for s in sessions),
+        roaming_fees=sum(s.roaming_fee for s in sessions),
+        settlements=sum(s.settlement for s in sessions),
+        revenue=revenue,
+        perks_given=sum(s.perk_value for s in sessions),
+        free_sessions=sum(1 for s in served if s.free),
+    )
 
 
 def port_metrics(
     ports: Sequence[PortInfo],
-    intervals: Iterable[PortInterval],
+    intervals: Sequence[PortInterval],
     segments: Iterable[PowerSegment],
     served_starts: int,
     window: tuple[float, float],
-) -> dict[str, Any]:
-    """How the ports were used over the window: utilization, uptime, energy and peak power."""
+) -> PortMetrics:
+    """How the ports were used over the window: utilization, uptime, energy, peak power and
+    the hourly occupancy profile."""
     start, end = window
     span_s = end - start
     n = len(ports)
@@ -117,19 +184,20 @@ def port_metrics(
     port_s = n * span_s
     days = span_s / DAY_S
     # an empty window (no ports, or a horizon at or before the warm-up) measures nothing: 0
-    return {
-        "ports": n,
-        "occupancy_utilization": _ratio(
+    return PortMetrics(
+        ports=n,
+        occupancy_utilization=_ratio(
             time_in[PortState.CHARGING] + time_in[PortState.OCCUPIED], port_s
         ),
-        "dispensing_utilization": _ratio(time_in[PortState.CHARGING], port_s),
-        "energy_utilization": _ratio(energy, capacity_kwh),
-        "uptime_pct": _ratio(port_s - time_in[PortState.DOWN], port_s) * 100.0,
-        "sessions_per_port_per_day": served_starts / n / days if port_s > 0 else 0.0,
-        "kwh_per_port_per_day": energy / n / days if port_s > 0 else 0.0,
-        "dispensed_kwh": energy,
-        "peak_kw": peak_kw(segs, window),
-    }
+        dispensing_utilization=_ratio(time_in[PortState.CHARGING], port_s),
+        energy_utilization=_ratio(energy, capacity_kwh),
+        uptime=_ratio(port_s - time_in[PortState.DOWN], port_s),
+        sessions_per_port_per_day=served_starts / n / days if port_s > 0 else 0.0,
+        kwh_per_port_per_day=energy / n / days if port_s > 0 else 0.0,
+        dispensed_kwh=energy,
+        peak_kw=peak_kw(segs, window),
+        hourly_occupancy=tuple(hourly_occupancy(ports, intervals, window)),
+    )
 
 
 def peak_kw(segments: Sequence[PowerSegment], window: tuple[float, float]) -> float:

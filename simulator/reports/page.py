@@ -1,8 +1,8 @@
 """What an HTML report holds, before it is drawn: sections of charts and tables.
 
-`simulator.reports.views` fills these from summaries, records and experiment estimates;
-`simulator.reports.html` draws them. A table cell carries its text and, for numbers, the
-exact value it shows (the number in summary.json, compare.json or sweep.json).
+`simulator.reports.views` fills these from a summary and records, the experiment package's
+`pages` from estimates; `simulator.reports.html` draws them. A table cell carries its text
+and, for numbers, the exact value it shows (the number in summary.json, compare.json or sweep.json).
 """
 
 from __future__ import annotations

@@ -1,87 +1,90 @@
-"""Tables for the terminal: they draw the summary and compute nothing."""
+"""Tables for the terminal: they draw the summary and compute nothing.
+
+The columns are catalogue metrics (`simulator.reports.catalogue`) under a short header that
+fits an 80-column terminal; shares in %, money in whole dollars, counts as they are.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from simulator.reports.catalogue import Metric, MetricInfo, info
 from simulator.reports.summary import Metrics, Summary
 
+__all__ = [
+    "BRAND_COLUMNS",
+    "NETWORK_COLUMNS",
+    "brands_table",
+    "cell",
+    "networks_table",
+    "print_summary",
+]
 
-def _pct(x: float | None) -> str:
-    return "" if x is None else f"{100 * x:.1f}%"
+NETWORK_COLUMNS: Sequence[tuple[Metric, str]] = (
+    (Metric.PORTS, "ports"),
+    (Metric.OCCUPANCY_UTILIZATION, "occupied"),
+    (Metric.SESSIONS_PER_PORT_PER_DAY, "sess/port/d"),
+    (Metric.P_WAIT, "P(wait)"),
+    (Metric.MEAN_WAIT_MIN, "wait min"),
+    (Metric.TURNED_AWAY_SHARE, "away"),
+    (Metric.GAVE_UP_SHARE, "gave up"),
+    (Metric.REVENUE, "revenue $"),
+)
+"""One row per network and one for all: (metric, column header)."""
+
+BRAND_COLUMNS: Sequence[tuple[Metric, str]] = (
+    (Metric.ARRIVALS, "arrivals"),
+    (Metric.SERVED, "served"),
+    (Metric.TURNED_AWAY_SHARE, "away"),
+    (Metric.GAVE_UP_SHARE, "gave up"),
+    (Metric.MEAN_WAIT_MIN, "wait min"),
+    (Metric.MEAN_ENERGY_PER_SESSION_KWH, "kWh/sess"),
+    (Metric.DRIVER_SPEND, "spend $"),
+    (Metric.PERKS_GIVEN, "perks $"),
+)
 
 
-def _num(x: float | None, digits: int = 1) -> str:
-    return "" if x is None else f"{x:,.{digits}f}"
+def cell(entry: MetricInfo, value: Any) -> str:
+    """A number of summary.json as a terminal column shows it (shorter than the HTML's)."""
+    if value is None:
+        return ""
+    if entry.share:
+        return f"{100 * value:.1f}%"
+    if entry.unit == "" and entry.digits == 0:  # a count
+        return str(value)
+    return f"{value:,.{0 if entry.unit == '$' else 1}f}"
+
+
+def _table(
+    title: str,
+    first: str,
+    columns: Sequence[tuple[Metric, str]],
+    rows: Sequence[tuple[str, Metrics]],
+) -> Table:
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column(first, justify="left", min_width=len(first))
+    for _, header in columns:
+        table.add_column(header, justify="right", min_width=len(header))
+    entries = [info(metric) for metric, _ in columns]
+    for name, group in rows:
+        table.add_row(name, *(cell(e, getattr(group, e.key)) for e in entries))
+    return table
 
 
 def networks_table(summary: Summary) -> Table:
     """One row per network and one for all: fits an 80-column terminal."""
-    table = Table(
-        title=f"{summary.scenario}: {summary.days:g} days, seed {summary.seed}",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-    )
-    headers = (
-        ("network", "left"),
-        ("ports", "right"),
-        ("occupied", "right"),
-        ("sess/port/d", "right"),
-        ("P(wait)", "right"),
-        ("wait min", "right"),
-        ("away", "right"),
-        ("gave up", "right"),
-        ("revenue $", "right"),
-    )
-    for name, justify in headers:
-        table.add_column(name, justify=justify, min_width=len(name))  # type: ignore[arg-type]
-    rows: list[tuple[str, Metrics]] = list(summary.networks.items())
-    rows.append(("all", summary.totals))
-    for name, g in rows:
-        table.add_row(
-            name,
-            str(g.ports),
-            _pct(g.occupancy_utilization),
-            _num(g.sessions_per_port_per_day),
-            _pct(g.p_wait),
-            _num(g.mean_wait_min),
-            _pct(g.turned_away_share),
-            _pct(g.gave_up_share),
-            _num(g.revenue, 0),
-        )
-    return table
+    rows: list[tuple[str, Metrics]] = [*summary.networks.items(), ("all", summary.totals)]
+    title = f"{summary.scenario}: {summary.days:g} days, seed {summary.seed}"
+    return _table(title, "network", NETWORK_COLUMNS, rows)
 
 
 def brands_table(summary: Summary) -> Table:
-    table = Table(title="by brand", box=box.SIMPLE_HEAD, pad_edge=False)
-    headers = (
-        ("brand", "left"),
-        ("arrivals", "right"),
-        ("served", "right"),
-        ("away", "right"),
-        ("gave up", "right"),
-        ("wait min", "right"),
-        ("kWh/sess", "right"),
-        ("spend $", "right"),
-        ("perks $", "right"),
-    )
-    for name, justify in headers:
-        table.add_column(name, justify=justify, min_width=len(name))  # type: ignore[arg-type]
-    for name, g in summary.brands.items():
-        table.add_row(
-            name,
-            str(g.arrivals),
-            str(g.served),
-            _pct(g.turned_away_share),
-            _pct(g.gave_up_share),
-            _num(g.mean_wait_min),
-            _num(g.mean_energy_per_session_kwh),
-            _num(g.driver_spend, 0),
-            _num(g.perks_given, 0),
-        )
-    return table
+    return _table("by brand", "brand", BRAND_COLUMNS, list(summary.brands.items()))
 
 
 def print_summary(summary: Summary, console: Console) -> None:

@@ -1,8 +1,10 @@
 """The summary document (summary.json): every metric per network, site, brand, port and in total.
 
 The pydantic models are the document's schema: they name and document every key, and refuse
-a metric that the models do not know. Floats are rounded so that the same scenario and seed
-give byte-identical files.
+a metric that the models do not know. `Metrics` is checked against the metric catalogue
+(`simulator.reports.catalogue`) at import, and filled from the typed values of
+`simulator.reports.metrics` through it (which is where `uptime` becomes `uptime_pct`, x 100).
+Floats are rounded so that the same scenario and seed give byte-identical files.
 """
 
 from __future__ import annotations
@@ -19,7 +21,19 @@ from pydantic import BaseModel, ConfigDict
 from simulator.model.records import Outcome, Records, SessionRecord
 from simulator.model.world import World
 from simulator.reports import metrics as m
-from simulator.reports.metrics import PortInfo
+from simulator.reports.catalogue import CATALOGUE, check_fields, document_values
+from simulator.reports.metrics import DriverMetrics, PortInfo, PortMetrics
+
+__all__ = [
+    "DIGITS",
+    "SESSION_FIELDS",
+    "Metrics",
+    "Summary",
+    "port_infos",
+    "sessions_csv",
+    "summarize",
+    "to_json",
+]
 
 DIGITS = 6
 
@@ -69,6 +83,18 @@ class Metrics(BaseModel):
     non_partner: Metrics | None = None
 
 
+check_fields(
+    Metrics, tuple(CATALOGUE.values()), keys=True, then=("network", "partner", "non_partner")
+)
+
+
+def _metrics(drivers: DriverMetrics, ports: PortMetrics | None = None) -> Metrics:
+    values = document_values(drivers)
+    if ports is not None:
+        values |= document_values(ports)
+    return Metrics(**values)
+
+
 class Summary(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -108,23 +134,19 @@ def summarize(records: Records, ports: Sequence[PortInfo], *, scenario: str, see
     def of_ports(group: Sequence[PortInfo], group_sessions: Sequence[SessionRecord]) -> Metrics:
         ids = [p.id for p in group]
         served = sum(1 for pid in ids for s in by_port.get(pid, ()) if s.outcome is Outcome.SERVED)
-        values: dict[str, Any] = m.session_metrics(group_sessions)
-        values |= m.port_metrics(
+        ports_used = m.port_metrics(
             group,
-            (i for pid in ids for i in intervals.get(pid, ())),
+            [i for pid in ids for i in intervals.get(pid, ())],
             [seg for pid in ids for seg in segments.get(pid, ())],
             served,
             window,
         )
-        values["hourly_occupancy"] = m.hourly_occupancy(
-            group, (i for pid in ids for i in intervals.get(pid, ())), window
-        )
-        return Metrics(**values)
+        return _metrics(m.session_metrics(group_sessions), ports_used)
 
     def with_partners(metrics: Metrics, group_sessions: Sequence[SessionRecord]) -> Metrics:
-        metrics.partner = Metrics(**m.session_metrics([s for s in group_sessions if s.partner]))
-        metrics.non_partner = Metrics(
-            **m.session_metrics([s for s in group_sessions if not s.partner])
+        metrics.partner = _metrics(m.session_metrics([s for s in group_sessions if s.partner]))
+        metrics.non_partner = _metrics(
+            m.session_metrics([s for s in group_sessions if not s.partner])
         )
         return metrics
 
@@ -150,7 +172,7 @@ def summarize(records: Records, ports: Sequence[PortInfo], *, scenario: str, see
         totals=with_partners(of_ports(ports, sessions), sessions),
         networks=networks,
         sites=sites,
-        brands={b: Metrics(**m.session_metrics(by_brand[b])) for b in sorted(by_brand)},
+        brands={b: _metrics(m.session_metrics(by_brand[b])) for b in sorted(by_brand)},
         ports={p.id: of_ports([p], by_port[p.id]) for p in ports},
     )
     return summary
@@ -162,7 +184,7 @@ def to_json(summary: Summary) -> str:
     return json.dumps(data, indent=2) + "\n"
 
 
-SESSION_FIELDS = (
+SESSION_FIELDS: tuple[str, ...] = (
     "arrival_s",
     "vehicle",
     "brand",
@@ -189,6 +211,10 @@ SESSION_FIELDS = (
     "perk_value",
     "price_paid",
 )
+"""The columns of sessions.csv, in order: every field of SessionRecord, and what it computes."""
+_COMPUTED_FIELDS = ("price_paid",)
+if sorted(SESSION_FIELDS) != sorted((*SessionRecord._fields, *_COMPUTED_FIELDS)):
+    raise TypeError("SESSION_FIELDS does not hold every field of SessionRecord exactly once")
 START_S = SESSION_FIELDS.index("start_s")
 CHARGE_END_S = SESSION_FIELDS.index("charge_end_s")
 

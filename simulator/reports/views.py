@@ -1,32 +1,40 @@
-"""What each HTML report shows: pure functions from a run's summary and records, a comparison,
-or a sweep to a Page of charts and tables (simulator.reports.page). Nothing is drawn here.
+"""What the run report shows: a pure function from a run's summary and records to a Page of
+charts and tables (simulator.reports.page). Nothing is drawn here.
 
-The run report's tables take their numbers from summary.json's own text (`to_json`), so that
-they hold exactly the same numbers; experiment reports take theirs from the same intervals that
-compare.json and sweep.json hold.
+The tables take their numbers from summary.json's own text (`to_json`), so that they hold
+exactly the same numbers; every column is a catalogue metric (simulator.reports.catalogue).
+The experiment reports (compare, sweep) are built above this package, by the experiment
+package's `pages` module: reports never import experiments.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from simulator.experiment.comparison import Comparison, ScenarioDoc
-from simulator.experiment.observations import TOTAL_GROUP, Key, hourly_metric, wait_metric
-from simulator.experiment.replications import Run
-from simulator.experiment.statistics import Interval
-from simulator.experiment.sweep import SweepResult
 from simulator.model.records import Records
-from simulator.reports.catalogue import BRAND_HEADLINE, HEADLINE, NETWORK_HEADLINE, info
-from simulator.reports.charts import Bars, Chart, Forest, Lines, Series
+from simulator.reports.catalogue import Metric, info
+from simulator.reports.charts import Bars, Lines, Series
 from simulator.reports.metrics import wait_bin_labels
 from simulator.reports.page import Cell, Page, Section, Table
 from simulator.reports.summary import Summary, to_json
 
+__all__ = [
+    "BRAND_COLUMNS",
+    "HOURS",
+    "MONEY_COLUMNS",
+    "NETWORK_COLUMNS",
+    "PARTNER_COLUMNS",
+    "SITE_COLUMNS",
+    "WAIT_COLUMNS",
+    "run_page",
+]
+
 HOURS = tuple(range(24))
 ALL = "all"
+M = Metric
 
 
 # --- a run --------------------------------------------------------------------------------
@@ -38,10 +46,10 @@ def run_page(summary: Summary, records: Records) -> Page:
     groups = {**networks, ALL: data["totals"]}
     sites: dict[str, Any] = data["sites"]
     brands: dict[str, Any] = data["brands"]
-    labels, shares = wait_bin_labels(), tuple(data["totals"]["wait_distribution"])
+    labels, shares = wait_bin_labels(), tuple(data["totals"][info(M.WAIT_DISTRIBUTION).key])
 
     def bars_of(
-        title: str, table: Mapping[str, Any], metrics: Sequence[str], axis: str, **kw: Any
+        title: str, table: Mapping[str, Any], metrics: Sequence[Metric], axis: str, **kw: Any
     ) -> Bars:
         return Bars(
             title,
@@ -57,7 +65,7 @@ def run_page(summary: Summary, records: Records) -> Page:
         name: g for name, g in groups.items() if g.get("partner") and g.get("non_partner")
     }
 
-    def split_bars(metric: str) -> Bars:
+    def split_bars(metric: Metric) -> Bars:
         return Bars(
             f"{info(metric).label}: partner vs non-partner",
             tuple(partner_split),
@@ -81,7 +89,7 @@ def run_page(summary: Summary, records: Records) -> Page:
                 bars_of(
                     "Utilization by network",
                     groups,
-                    ("occupancy_utilization", "dispensing_utilization", "energy_utilization"),
+                    (M.OCCUPANCY_UTILIZATION, M.DISPENSING_UTILIZATION, M.ENERGY_UTILIZATION),
                     "utilization (% of port time or capacity)",
                     share=True,
                 ),
@@ -94,7 +102,7 @@ def run_page(summary: Summary, records: Records) -> Page:
                 bars_of(
                     "Utilization by site",
                     sites,
-                    ("occupancy_utilization", "dispensing_utilization"),
+                    (M.OCCUPANCY_UTILIZATION, M.DISPENSING_UTILIZATION),
                     "utilization (% of port time)",
                     share=True,
                     horizontal=True,
@@ -111,7 +119,7 @@ def run_page(summary: Summary, records: Records) -> Page:
                     HOURS,
                     "hour of day (h)",
                     tuple(
-                        Series(name, tuple(g.get("hourly_occupancy", [0.0] * 24)))
+                        Series(name, tuple(g.get(info(M.HOURLY_OCCUPANCY).key, [0.0] * 24)))
                         for name, g in groups.items()
                     ),
                     "occupancy (% of ports)",
@@ -134,7 +142,7 @@ def run_page(summary: Summary, records: Records) -> Page:
                 bars_of(
                     "Mean and 95th percentile wait by network",
                     groups,
-                    ("mean_wait_min", "p95_wait_min"),
+                    (M.MEAN_WAIT_MIN, M.P95_WAIT_MIN),
                     "wait (min)",
                 ),
             ),
@@ -147,7 +155,7 @@ def run_page(summary: Summary, records: Records) -> Page:
                 bars_of(
                     "Turned away and gave up by brand",
                     brands,
-                    ("turned_away_share", "gave_up_share"),
+                    (M.TURNED_AWAY_SHARE, M.GAVE_UP_SHARE),
                     "arrivals (%)",
                     share=True,
                 ),
@@ -159,18 +167,18 @@ def run_page(summary: Summary, records: Records) -> Page:
             "Revenue is what the network earns: energy sales, idle fees and automakers' "
             "settlements for their drivers' perks.",
             charts=(
-                bars_of("Energy by network", networks, ("energy_kwh",), "energy (kWh)"),
+                bars_of("Energy by network", networks, (M.ENERGY_KWH,), "energy (kWh)"),
                 bars_of(
                     "Revenue by network",
                     networks,
-                    ("energy_revenue", "idle_fees", "settlements", "revenue"),
+                    (M.ENERGY_REVENUE, M.IDLE_FEES, M.SETTLEMENTS, M.REVENUE),
                     "revenue ($)",
                 ),
-                bars_of("Energy by brand", brands, ("energy_kwh",), "energy (kWh)"),
+                bars_of("Energy by brand", brands, (M.ENERGY_KWH,), "energy (kWh)"),
                 bars_of(
                     "Driver spend and perks by brand",
                     brands,
-                    ("driver_spend", "perks_given"),
+                    (M.DRIVER_SPEND, M.PERKS_GIVEN),
                     "money ($)",
                 ),
             ),
@@ -180,7 +188,7 @@ def run_page(summary: Summary, records: Records) -> Page:
             "Partner vs non-partner",
             "Partner: the driver's brand has a deal or membership with the network charged at.",
             charts=tuple(
-                split_bars(m) for m in ("arrivals", "energy_kwh", "mean_wait_min", "driver_spend")
+                split_bars(m) for m in (M.ARRIVALS, M.ENERGY_KWH, M.MEAN_WAIT_MIN, M.DRIVER_SPEND)
             ),
             tables=(
                 _summary_table(
@@ -203,532 +211,96 @@ def run_page(summary: Summary, records: Records) -> Page:
             ("seed", str(data["seed"])),
             ("measured days", f"{data['days']:g}"),
             ("warm-up days", f"{data['warmup_days']:g}"),
-            ("arrivals", f"{data['totals']['arrivals']:,}"),
+            ("arrivals", f"{data['totals'][info(M.ARRIVALS).key]:,}"),
             (
                 "occupancy",
-                info("occupancy_utilization").text(data["totals"].get("occupancy_utilization")),
+                info(M.OCCUPANCY_UTILIZATION).text(
+                    data["totals"].get(info(M.OCCUPANCY_UTILIZATION).key)
+                ),
             ),
         ),
         sections=sections,
     )
 
 
-NETWORK_COLUMNS = (
-    "ports",
-    "occupancy_utilization",
-    "dispensing_utilization",
-    "energy_utilization",
-    "sessions_per_port_per_day",
-    "kwh_per_port_per_day",
-    "uptime_pct",
-    "peak_kw",
+NETWORK_COLUMNS: tuple[Metric, ...] = (
+    M.PORTS,
+    M.OCCUPANCY_UTILIZATION,
+    M.DISPENSING_UTILIZATION,
+    M.ENERGY_UTILIZATION,
+    M.SESSIONS_PER_PORT_PER_DAY,
+    M.KWH_PER_PORT_PER_DAY,
+    M.UPTIME,
+    M.PEAK_KW,
 )
-SITE_COLUMNS = (
-    "ports",
-    "occupancy_utilization",
-    "dispensing_utilization",
-    "p_wait",
-    "mean_wait_min",
-    "energy_kwh",
-    "revenue",
+SITE_COLUMNS: tuple[Metric, ...] = (
+    M.PORTS,
+    M.OCCUPANCY_UTILIZATION,
+    M.DISPENSING_UTILIZATION,
+    M.P_WAIT,
+    M.MEAN_WAIT_MIN,
+    M.ENERGY_KWH,
+    M.REVENUE,
 )
-WAIT_COLUMNS = (
-    "arrivals",
-    "served",
-    "p_wait",
-    "mean_wait_min",
-    "p95_wait_min",
-    "turned_away_share",
-    "gave_up_share",
+WAIT_COLUMNS: tuple[Metric, ...] = (
+    M.ARRIVALS,
+    M.SERVED,
+    M.P_WAIT,
+    M.MEAN_WAIT_MIN,
+    M.P95_WAIT_MIN,
+    M.TURNED_AWAY_SHARE,
+    M.GAVE_UP_SHARE,
 )
-BRAND_COLUMNS = (
-    "arrivals",
-    "served",
-    "turned_away_share",
-    "gave_up_share",
-    "p_wait",
-    "mean_wait_min",
-    "mean_energy_per_session_kwh",
-    "energy_kwh",
-    "driver_spend",
-    "perks_given",
-    "free_sessions",
+BRAND_COLUMNS: tuple[Metric, ...] = (
+    M.ARRIVALS,
+    M.SERVED,
+    M.TURNED_AWAY_SHARE,
+    M.GAVE_UP_SHARE,
+    M.P_WAIT,
+    M.MEAN_WAIT_MIN,
+    M.MEAN_ENERGY_PER_SESSION_KWH,
+    M.ENERGY_KWH,
+    M.DRIVER_SPEND,
+    M.PERKS_GIVEN,
+    M.FREE_SESSIONS,
 )
-MONEY_COLUMNS = (
-    "energy_kwh",
-    "energy_revenue",
-    "idle_fees",
-    "roaming_fees",
-    "settlements",
-    "revenue",
-    "driver_spend",
-    "perks_given",
+MONEY_COLUMNS: tuple[Metric, ...] = (
+    M.ENERGY_KWH,
+    M.ENERGY_REVENUE,
+    M.IDLE_FEES,
+    M.ROAMING_FEES,
+    M.SETTLEMENTS,
+    M.REVENUE,
+    M.DRIVER_SPEND,
+    M.PERKS_GIVEN,
 )
-PARTNER_COLUMNS = (
-    "arrivals",
-    "served",
-    "p_wait",
-    "mean_wait_min",
-    "energy_kwh",
-    "driver_spend",
-    "perks_given",
-    "free_sessions",
+PARTNER_COLUMNS: tuple[Metric, ...] = (
+    M.ARRIVALS,
+    M.SERVED,
+    M.P_WAIT,
+    M.MEAN_WAIT_MIN,
+    M.ENERGY_KWH,
+    M.DRIVER_SPEND,
+    M.PERKS_GIVEN,
+    M.FREE_SESSIONS,
 )
 
 
-def _summary_table(title: str, groups: Mapping[str, Any], metrics: Sequence[str]) -> Table:
+def _summary_table(title: str, groups: Mapping[str, Any], metrics: Sequence[Metric]) -> Table:
     columns = ("", *(info(m).axis for m in metrics))
     rows = tuple(
-        (Cell(name), *(_value_cell(g.get(m), m) for m in metrics)) for name, g in groups.items()
+        (Cell(name), *(_value_cell(g.get(info(m).key), m) for m in metrics))
+        for name, g in groups.items()
     )
     return Table(title, columns, rows, note="The numbers of summary.json (shares in %).")
 
 
-def _value_cell(value: float | None, metric: str) -> Cell:
+def _value_cell(value: float | None, metric: Metric) -> Cell:
     if value is None:
         return Cell("")
     return Cell(info(metric).text(value), float(value))
 
 
-def _get(group: Mapping[str, Any], metric: str) -> float:
-    value = group.get(metric)
+def _get(group: Mapping[str, Any], metric: Metric) -> float:
+    value = group.get(info(metric).key)
     return math.nan if value is None else float(value)
-
-
-# --- a comparison -------------------------------------------------------------------------
-
-
-def compare_page(
-    comparison: Comparison, scenarios: Sequence[ScenarioDoc], runs: Sequence[Run]
-) -> Page:
-    labels = comparison.labels
-    est = comparison.estimates
-    networks = _groups(est, "networks")
-    sites = _groups(est, "sites")
-    brands = _groups(est, "brands")
-    level = f"{comparison.level:.0%}"
-
-    def by_group(title: str, scope: str, groups: Sequence[str], metric: str, **kw: Any) -> Bars:
-        return Bars(
-            title,
-            tuple(groups),
-            tuple(
-                _interval_series(label, [est[label].get(_key(scope, g, metric)) for g in groups])
-                for label in labels
-            ),
-            info(metric).axis,
-            share=info(metric).share,
-            **kw,
-        )
-
-    totals_and_networks = [TOTAL_GROUP, *networks]
-
-    def network_bars(title: str, metric: str) -> Bars:
-        keys = [
-            _key("totals", TOTAL_GROUP, metric) if g == TOTAL_GROUP else _key("networks", g, metric)
-            for g in totals_and_networks
-        ]
-        return Bars(
-            title,
-            tuple(totals_and_networks),
-            tuple(_interval_series(label, [est[label].get(k) for k in keys]) for label in labels),
-            info(metric).axis,
-            share=info(metric).share,
-        )
-
-    forests = (
-        tuple(
-            Forest(
-                f"{info(m).label}: difference from {comparison.baseline}",
-                tuple(labels[1:]),
-                tuple(
-                    _mean(comparison.differences[lb].get(_key("totals", TOTAL_GROUP, m)))
-                    for lb in labels[1:]
-                ),
-                tuple(
-                    _hw(comparison.differences[lb].get(_key("totals", TOTAL_GROUP, m)))
-                    for lb in labels[1:]
-                ),
-                _difference_axis(m),
-                share=info(m).share,
-            )
-            for m in HEADLINE
-        )
-        if len(labels) > 1
-        else ()
-    )
-
-    bins = wait_bin_labels()
-    waits = Bars(
-        "Wait-time distribution, all networks",
-        bins,
-        tuple(
-            _interval_series(
-                label,
-                [
-                    est[label].get(_key("totals", TOTAL_GROUP, wait_metric(k)))
-                    for k in range(len(bins))
-                ],
-            )
-            for label in labels
-        ),
-        "drivers who joined a site (%)",
-        share=True,
-    )
-    hourly = Lines(
-        "Hourly occupancy, all networks",
-        HOURS,
-        "hour of day (h)",
-        tuple(
-            _interval_series(
-                label,
-                [est[label].get(_key("totals", TOTAL_GROUP, hourly_metric(h))) for h in HOURS],
-            )
-            for label in labels
-        ),
-        "occupancy (% of ports)",
-        share=True,
-        bands=True,
-    )
-
-    def split(metric: str) -> Bars:
-        return Bars(
-            f"{info(metric).label}: partner vs non-partner, all networks",
-            tuple(labels),
-            tuple(
-                _interval_series(
-                    seg.replace("_", "-"),
-                    [est[label].get(Key("totals", TOTAL_GROUP, seg, metric)) for label in labels],
-                )
-                for seg in ("partner", "non_partner")
-            ),
-            info(metric).axis,
-            share=info(metric).share,
-        )
-
-    sections = []
-    if forests:
-        sections.append(
-            Section(
-                f"Differences from {comparison.baseline}",
-                f"Each scenario minus the baseline, replication by replication (common random "
-                f"numbers), with its {level} interval; red where the interval excludes zero.",
-                charts=forests,
-                tables=(_difference_table(comparison, networks, brands),),
-            )
-        )
-    sections += [
-        Section(
-            "Estimates",
-            f"Means over the replications with their {level} Student t intervals.",
-            tables=(_estimate_table(comparison, networks, brands),),
-        ),
-        Section(
-            "Utilization by network and site",
-            charts=(
-                network_bars("Occupancy by network", "occupancy_utilization"),
-                network_bars("Sessions per port per day by network", "sessions_per_port_per_day"),
-                by_group(
-                    "Occupancy by site", "sites", sites, "occupancy_utilization", horizontal=True
-                ),
-            ),
-        ),
-        Section("Hourly occupancy profile", charts=(hourly,)),
-        Section(
-            "Waiting",
-            "How long the drivers who joined a site waited, all networks, with the chance of "
-            "waiting, the mean and the 95th percentile wait by network.",
-            charts=(
-                waits,
-                network_bars("P(wait) by network", "p_wait"),
-                network_bars("Mean wait by network", "mean_wait_min"),
-                network_bars("95th percentile wait by network", "p95_wait_min"),
-            ),
-        ),
-        Section(
-            "Brands: turned away and gave up",
-            charts=(
-                by_group("Turned away by brand", "brands", brands, "turned_away_share"),
-                by_group("Gave up by brand", "brands", brands, "gave_up_share"),
-            ),
-        ),
-        Section(
-            "Energy and revenue",
-            charts=(
-                network_bars("Energy by network", "energy_kwh"),
-                network_bars("Revenue by network", "revenue"),
-                by_group("Energy by brand", "brands", brands, "energy_kwh"),
-                by_group("Driver spend by brand", "brands", brands, "driver_spend"),
-            ),
-        ),
-        Section(
-            "Partner vs non-partner",
-            "Partner: the driver's brand has a deal or membership with the network charged at.",
-            charts=tuple(
-                split(m) for m in ("arrivals", "energy_kwh", "mean_wait_min", "perks_given")
-            ),
-        ),
-    ]
-    failed = [r for r in runs if not r.ok]
-    return Page(
-        title="Comparison: " + ", ".join(labels),
-        kind="compare",
-        facts=(
-            ("scenarios", str(len(labels))),
-            ("baseline", comparison.baseline),
-            ("replications", str(max((r.task.replication for r in runs), default=-1) + 1)),
-            ("seeds", _seed_range(runs)),
-            ("days", ", ".join(_days(s) for s in scenarios)),
-            ("intervals", f"{level} Student t"),
-        ),
-        sections=tuple(sections),
-        warnings=tuple(r.failure() for r in failed),
-    )
-
-
-def _estimate_table(
-    comparison: Comparison, networks: Sequence[str], brands: Sequence[str]
-) -> Table:
-    rows = []
-    for key in table_keys(networks, brands):
-        rows.append(
-            (
-                Cell(row_label(key)),
-                *(
-                    interval_cell(comparison.estimates[lb].get(key), key.metric)
-                    for lb in comparison.labels
-                ),
-            )
-        )
-    return Table(
-        "Estimates (mean ± half-width)",
-        ("", *comparison.labels),
-        tuple(rows),
-        note="Every metric, group and interval is in compare.json and compare.csv.",
-    )
-
-
-def _difference_table(
-    comparison: Comparison, networks: Sequence[str], brands: Sequence[str]
-) -> Table:
-    others = comparison.labels[1:]
-    rows = []
-    for key in table_keys(networks, brands):
-        rows.append(
-            (
-                Cell(row_label(key)),
-                *(
-                    difference_cell(comparison.differences[lb].get(key), key.metric)
-                    for lb in others
-                ),
-            )
-        )
-    return Table(
-        f"Differences from {comparison.baseline} (mean [low, high])",
-        ("", *others),
-        tuple(rows),
-        note="Bold red: the interval excludes zero.",
-    )
-
-
-def table_keys(networks: Sequence[str], brands: Sequence[str]) -> list[Key]:
-    keys = [_key("totals", TOTAL_GROUP, m) for m in HEADLINE]
-    keys += [_key("networks", n, m) for n in networks for m in NETWORK_HEADLINE]
-    keys += [_key("brands", b, m) for b in brands for m in BRAND_HEADLINE]
-    return keys
-
-
-def row_label(key: Key) -> str:
-    where = "all" if key.scope == "totals" else key.group
-    return f"{where}: {info(key.metric).axis}"
-
-
-def interval_cell(i: Interval | None, metric: str) -> Cell:
-    if i is None or i.n == 0:
-        return Cell("")
-    m = info(metric)
-    if math.isnan(i.half_width):
-        return Cell(m.text(i.mean), i.mean)
-    half = f"{100 * i.half_width:.{m.digits}f}" if m.share else f"{i.half_width:,.{m.digits}f}"
-    return Cell(f"{m.text(i.mean)} ± {half}", i.mean)
-
-
-def difference_cell(i: Interval | None, metric: str) -> Cell:
-    if i is None or i.n == 0:
-        return Cell("")
-    m = info(metric)
-    if math.isnan(i.half_width):
-        return Cell(m.delta(i.mean), i.mean)
-    scale = 100 if m.share else 1
-    bounds = f"[{scale * i.low:+,.{m.digits}f}, {scale * i.high:+,.{m.digits}f}]"
-    return Cell(f"{m.delta(i.mean)} {bounds}", i.mean, strong=i.excludes_zero())
-
-
-# --- a sweep ------------------------------------------------------------------------------
-
-
-def sweep_page(result: SweepResult) -> Page:
-    first, others = result.varies[0], result.varies[1:]
-    numeric = result.numeric(first)
-    xs: tuple[float, ...] | tuple[str, ...] = (
-        tuple(float(v) for v in first.values) if numeric else first.texts
-    )
-    # one line per combination of the other keys' values
-    lines: dict[tuple[Any, ...], list[int]] = {}
-    for p in result.points:
-        rest = tuple(dict(p.settings)[v.key] for v in others)
-        lines.setdefault(rest, []).append(p.index)
-
-    def line_name(rest: tuple[Any, ...]) -> str:
-        if not others:
-            return result.scenario
-        return " ".join(
-            f"{v.key}={v.texts[v.values.index(x)]}" for v, x in zip(others, rest, strict=True)
-        )
-
-    def curve(title: str, key: Key) -> Lines:
-        return Lines(
-            title,
-            xs,
-            first.key,
-            tuple(
-                _interval_series(line_name(rest), [result.estimates[i].get(key) for i in idx])
-                for rest, idx in lines.items()
-            ),
-            info(key.metric).axis,
-            share=info(key.metric).share,
-        )
-
-    networks = sorted(
-        {k.group for est in result.estimates.values() for k in est if k.scope == "networks"},
-        key=lambda g: _first_position(result, "networks", g),
-    )
-    network_curves: tuple[Chart, ...]
-    if not others:
-        network_curves = tuple(
-            Lines(
-                f"{info(m).label} by network",
-                xs,
-                first.key,
-                tuple(
-                    _interval_series(
-                        n,
-                        [
-                            result.estimates[p.index].get(_key("networks", n, m))
-                            for p in result.points
-                        ],
-                    )
-                    for n in networks
-                ),
-                info(m).axis,
-                share=info(m).share,
-            )
-            for m in ("occupancy_utilization", "p_wait", "revenue")
-        )
-    else:
-        network_curves = tuple(
-            curve(f"{n}: occupancy", _key("networks", n, "occupancy_utilization")) for n in networks
-        )
-    level = f"{result.level:.0%}"
-    table_metrics = HEADLINE
-    rows = tuple(
-        (
-            Cell(p.label),
-            *(
-                interval_cell(result.estimates[p.index].get(_key("totals", TOTAL_GROUP, m)), m)
-                for m in table_metrics
-            ),
-        )
-        for p in result.points
-    )
-    return Page(
-        title=f"Sweep of {result.scenario}: " + ", ".join(v.key for v in result.varies),
-        kind="sweep",
-        facts=(
-            ("scenario", result.scenario),
-            ("source", result.source),
-            *((v.key, ", ".join(v.texts)) for v in result.varies),
-            ("points", str(len(result.points))),
-            ("replications", str(result.replications)),
-            ("seeds", f"{result.seeds[0]}–{result.seeds[-1]}" if result.seeds else ""),
-            ("intervals", f"{level} Student t"),
-        ),
-        sections=(
-            Section(
-                "Response curves",
-                f"Each point is the mean over the replications, with its {level} interval; "
-                "replication k of every point shares its seed (common random numbers).",
-                charts=tuple(
-                    curve(f"{info(m).label}, all networks", _key("totals", TOTAL_GROUP, m))
-                    for m in HEADLINE
-                ),
-            ),
-            Section("By network", charts=network_curves),
-            Section(
-                "Estimates per point",
-                tables=(
-                    Table(
-                        "All networks (mean ± half-width)",
-                        ("point", *(info(m).axis for m in table_metrics)),
-                        rows,
-                        note="Every metric and group is in sweep.json and sweep.csv.",
-                    ),
-                ),
-            ),
-        ),
-        warnings=tuple(r.failure() for r in result.runs if not r.ok),
-    )
-
-
-# --- helpers ------------------------------------------------------------------------------
-
-
-def _difference_axis(metric: str) -> str:
-    m = info(metric)
-    unit = "percentage points" if m.share else (m.unit or "count")
-    return f"difference in {m.label} ({unit})"
-
-
-def _key(scope: str, group: str, metric: str) -> Key:
-    return Key(scope, group, "all", metric)
-
-
-def _groups(estimates: Mapping[str, Mapping[Key, Interval]], scope: str) -> list[str]:
-    seen: dict[str, None] = {}
-    for est in estimates.values():
-        for k in est:
-            if k.scope == scope:
-                seen.setdefault(k.group, None)
-    return list(seen)
-
-
-def _first_position(result: SweepResult, scope: str, group: str) -> int:
-    for est in result.estimates.values():
-        groups = list(dict.fromkeys(k.group for k in est if k.scope == scope))
-        if group in groups:
-            return groups.index(group)
-    return 0
-
-
-def _interval_series(name: str, intervals: Iterable[Interval | None]) -> Series:
-    items = list(intervals)
-    return Series(name, tuple(_mean(i) for i in items), tuple(_hw(i) for i in items))
-
-
-def _mean(i: Interval | None) -> float:
-    return math.nan if i is None else i.mean
-
-
-def _hw(i: Interval | None) -> float:
-    return math.nan if i is None else i.half_width
-
-
-def _seed_range(runs: Sequence[Run]) -> str:
-    seeds = sorted({r.task.seed for r in runs})
-    if not seeds:
-        return ""
-    return f"{seeds[0]}–{seeds[-1]}" if len(seeds) > 1 else str(seeds[0])
-
-
-def _days(s: ScenarioDoc) -> str:
-    return f"{s.label}: {s.days:g}"

@@ -4,6 +4,7 @@ compare: one table per scope (all networks, each network, each brand), a column 
 every cell is mean ± half-width, and under it, for the scenarios after the first, the paired
 difference from the first with its interval (bold where the interval excludes zero).
 sweep: a row per grid point, a column per headline metric.
+Moved here from simulator.reports (which never imports simulator.experiment).
 """
 
 from __future__ import annotations
@@ -14,25 +15,41 @@ from rich.text import Text
 
 from simulator.experiment.comparison import Comparison
 from simulator.experiment.observations import TOTAL_GROUP, Key
+from simulator.experiment.pages import difference_cell, interval_cell
 from simulator.experiment.sweep import SweepResult
-from simulator.reports.catalogue import BRAND_HEADLINE, HEADLINE, NETWORK_HEADLINE, info
-from simulator.reports.views import difference_cell, interval_cell
+from simulator.reports.catalogue import BRAND_HEADLINE, HEADLINE, NETWORK_HEADLINE, Metric, info
+
+__all__ = [
+    "SWEEP_COLUMNS",
+    "comparison_tables",
+    "print_comparison",
+    "print_sweep",
+    "sweep_table",
+]
+
+SWEEP_COLUMNS = (
+    Metric.OCCUPANCY_UTILIZATION,
+    Metric.P_WAIT,
+    Metric.MEAN_WAIT_MIN,
+    Metric.TURNED_AWAY_SHARE,
+    Metric.GAVE_UP_SHARE,
+    Metric.REVENUE,
+)
+"""The headline metrics of the sweep's terminal table (the HTML shows them all)."""
 
 
 def comparison_tables(comparison: Comparison) -> list[Table]:
     level = f"{comparison.level:.0%}"
     scopes: list[tuple[str, list[Key]]] = [
-        ("all networks", [Key("totals", TOTAL_GROUP, "all", m) for m in HEADLINE])
+        ("all networks", [_key("totals", TOTAL_GROUP, m) for m in HEADLINE])
     ]
     base = comparison.estimates.get(comparison.baseline, {})
     networks = list(dict.fromkeys(k.group for k in base if k.scope == "networks"))
     brands = list(dict.fromkeys(k.group for k in base if k.scope == "brands"))
     scopes.append(
-        ("by network", [Key("networks", n, "all", m) for n in networks for m in NETWORK_HEADLINE])
+        ("by network", [_key("networks", n, m) for n in networks for m in NETWORK_HEADLINE])
     )
-    scopes.append(
-        ("by brand", [Key("brands", b, "all", m) for b in brands for m in BRAND_HEADLINE])
-    )
+    scopes.append(("by brand", [_key("brands", b, m) for b in brands for m in BRAND_HEADLINE]))
     tables = []
     for title, keys in scopes:
         if not keys:
@@ -69,14 +86,7 @@ def sweep_table(result: SweepResult) -> Table:
     )
     longest_word = max((len(w) for p in result.points for w in p.label.split()), default=5)
     table.add_column("point", min_width=min(longest_word, 40), overflow="fold")
-    metrics = (
-        "occupancy_utilization",
-        "p_wait",
-        "mean_wait_min",
-        "turned_away_share",
-        "gave_up_share",
-        "revenue",
-    )
+    metrics = SWEEP_COLUMNS
     for m in metrics:
         table.add_column(Text(info(m).axis), justify="right")
     for p in result.points:
@@ -84,11 +94,15 @@ def sweep_table(result: SweepResult) -> Table:
         table.add_row(
             Text(p.label),
             *(
-                Text(interval_cell(est.get(Key("totals", TOTAL_GROUP, "all", m)), m).text)
+                Text(interval_cell(est.get(_key("totals", TOTAL_GROUP, m)), m).text)
                 for m in metrics
             ),
         )
     return table
+
+
+def _key(scope: str, group: str, metric: Metric) -> Key:
+    return Key(scope, group, "all", info(metric).key)
 
 
 def _row(key: Key) -> str:
