@@ -13,74 +13,19 @@ from pathlib import Path
 import pytest
 
 from simulator import cli
+from simulator.reports.catalogue import DRIVER_METRICS, PORT_METRICS
+from simulator.reports.summary import SESSION_FIELDS
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICKSTART = ROOT / "scenarios" / "quickstart.toml"
 EXIT_USAGE = 2
 
 SUMMARY_KEYS = {"scenario", "seed", "days", "warmup_days", "totals", "networks", "sites", "brands"}
-PORT_GROUP_METRICS = {
-    "ports",
-    "occupancy_utilization",
-    "dispensing_utilization",
-    "energy_utilization",
-    "uptime_pct",
-    "sessions_per_port_per_day",
-    "kwh_per_port_per_day",
-    "dispensed_kwh",
-    "peak_kw",
-    "hourly_occupancy",
-}
-SESSION_METRICS = {
-    "arrivals",
-    "served",
-    "turned_away",
-    "gave_up",
-    "on_site_at_end",
-    "turned_away_share",
-    "gave_up_share",
-    "p_wait",
-    "mean_wait_min",
-    "p95_wait_min",
-    "mean_charge_min",
-    "mean_energy_per_session_kwh",
-    "energy_kwh",
-    "driver_spend",
-    "energy_revenue",
-    "idle_fees",
-    "roaming_fees",
-    "settlements",
-    "revenue",
-    "perks_given",
-    "free_sessions",
-}
-SESSION_COLUMNS = [
-    "arrival_s",
-    "vehicle",
-    "brand",
-    "driver",
-    "outcome",
-    "reason",
-    "network",
-    "site",
-    "port",
-    "partner",
-    "free",
-    "wait_s",
-    "start_s",
-    "charge_end_s",
-    "depart_s",
-    "soc_start",
-    "soc_end",
-    "energy_kwh",
-    "energy_cost",
-    "idle_fee",
-    "roaming_fee",
-    "settlement",
-    "paid_by",
-    "perk_value",
-    "price_paid",
-]
+PORT_GROUP_METRICS = {e.key for e in PORT_METRICS}
+SESSION_METRICS = {e.key for e in DRIVER_METRICS}
+"""From the metric catalogue (tests/reports/test_catalogue.py checks it against the types)."""
+SESSION_COLUMNS = list(SESSION_FIELDS)
+"""sessions.csv's columns: every SessionRecord field (checked at import of the writer)."""
 
 
 def chargenet(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

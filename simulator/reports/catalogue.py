@@ -37,6 +37,7 @@ __all__ = [
     "Metric",
     "MetricInfo",
     "by_key",
+    "catalogue_of",
     "check_fields",
     "document_values",
     "hourly_metric",
@@ -198,7 +199,7 @@ def _entries() -> tuple[MetricInfo, ...]:
     )
 
 
-def _catalogue(entries: Sequence[MetricInfo]) -> Mapping[Metric, MetricInfo]:
+def catalogue_of(entries: Sequence[MetricInfo]) -> Mapping[Metric, MetricInfo]:
     """Every metric exactly once, in summary.json's order."""
     out = {e.metric: e for e in entries}
     if len(out) != len(entries) or set(out) != set(Metric):
@@ -207,7 +208,7 @@ def _catalogue(entries: Sequence[MetricInfo]) -> Mapping[Metric, MetricInfo]:
     return MappingProxyType(out)
 
 
-CATALOGUE: Final = _catalogue(_entries())
+CATALOGUE: Final = catalogue_of(_entries())
 DRIVER_METRICS: Final = tuple(i for i in CATALOGUE.values() if i.group is Group.DRIVERS)
 PORT_METRICS: Final = tuple(i for i in CATALOGUE.values() if i.group is Group.PORTS)
 _BY_KEY: Final = MappingProxyType({i.key: i for i in CATALOGUE.values()})

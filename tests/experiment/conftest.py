@@ -1,6 +1,7 @@
 """A real Dask cluster for the experiment tests: a `dask scheduler` and a `dask worker` process
 with two worker processes, all on 127.0.0.1, started once per test session (per xdist worker)
-and stopped at its end. The workers preload tests/experiment/faults.py."""
+and stopped at its end. The workers preload tests/experiment/faults.py. And headless Chromium
+for the experiment reports (tests/reports/chromium.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.reports.chromium import browser  # noqa: F401 (a fixture)
 
 FAULTS = Path(__file__).with_name("faults.py")
 START_TIMEOUT_S = 60

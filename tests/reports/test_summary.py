@@ -1,12 +1,17 @@
-"""sessions.csv: one row per arrival, an empty field where a time has no value."""
+"""sessions.csv: one row per arrival, an empty field where a time has no value; its columns
+are the record's fields, each documented."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+from pathlib import Path
 
 from simulator.model.records import Outcome, Records, SessionRecord
-from simulator.reports.summary import sessions_csv
+from simulator.reports.summary import SESSION_FIELDS, sessions_csv
+
+OUTPUTS_DOC = Path(__file__).resolve().parents[2] / "docs" / "outputs.md"
 
 
 def record(outcome: Outcome, reason: str, **fields: object) -> SessionRecord:
@@ -42,3 +47,16 @@ def test_times_with_no_value_are_empty_and_times_of_zero_are_zero() -> None:
     assert served["charge_end_s"] == "0.0"  # a real time: the run's first instant
     assert [r["depart_s"] for r in (away, gave_up, waiting)] == ["100.0", "160.0", "150.0"]
     assert away["wait_s"] == "0.0" and away["energy_kwh"] == "0.0"
+
+
+def test_the_columns_are_every_field_of_the_session_record_and_what_it_pays() -> None:
+    assert sorted(SESSION_FIELDS) == sorted([*SessionRecord._fields, "price_paid"])
+    header = sessions_csv(Records(1.0, 0.0, (), (), ())).splitlines()
+    assert header == [",".join(SESSION_FIELDS)]
+
+
+def test_every_column_is_documented_in_outputs_md() -> None:
+    text = OUTPUTS_DOC.read_text(encoding="utf-8")
+    table = text[text.index("## `sessions.csv`") :]
+    documented = set(re.findall(r"`([a-z_]+)`", table[: table.index("\n## ")]))
+    assert [f for f in SESSION_FIELDS if f not in documented] == []

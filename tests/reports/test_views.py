@@ -1,5 +1,5 @@
-"""What the reports show: the run report's tables hold summary.json's numbers; the wait-time
-distribution agrees with P(wait); experiment reports show every scenario and point."""
+"""What the run report shows: its tables hold summary.json's numbers; the wait-time distribution
+agrees with P(wait). (The experiment reports: tests/experiment/test_pages.py.)"""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import pytest
 
 from simulator.model.records import Outcome
 from simulator.reports import views
-from simulator.reports.catalogue import HEADLINE
+from simulator.reports.catalogue import info
 from simulator.reports.html import render
 from simulator.reports.metrics import wait_bin_labels
 from simulator.reports.page import Table
 from simulator.reports.summary import to_json
-from tests.reports.helpers import comparison, region_run, sweep
+from tests.reports.helpers import region_run
 
 TABLE_METRICS = {
     "Networks": views.NETWORK_COLUMNS,
@@ -55,7 +55,7 @@ def test_the_run_report_tables_hold_exactly_the_numbers_of_summary_json() -> Non
         for row in table.rows:
             group = groups[title][row[0].text]
             for cell, metric in zip(row[1:], metrics, strict=True):
-                assert cell.value == group[metric], (title, row[0].text, metric)
+                assert cell.value == group[info(metric).key], (title, row[0].text, metric)
                 checked += 1
     assert checked > 300
     # and the page carries each of them, exactly, next to its formatted text
@@ -81,40 +81,3 @@ def test_the_wait_distribution_agrees_with_the_wait_probability_and_the_records(
     five_to_ten = sum(1 for w in joined if 5 < w <= 10) / len(joined)
     assert shares[-1] == pytest.approx(over_an_hour)
     assert shares[2] == pytest.approx(five_to_ten)
-
-
-def test_the_comparison_page_shows_a_difference_for_every_later_scenario() -> None:
-    comp, docs, runs = comparison()
-    page = views.compare_page(comp, docs, runs)
-    forests = page.sections[0].charts
-    assert len(forests) == len(HEADLINE)
-    assert all(chart.rows == comp.labels[1:] for chart in forests)  # type: ignore[union-attr]
-    tables = _tables(page)
-    diff = tables[f"Differences from {comp.baseline} (mean [low, high])"]
-    assert diff.columns[1:] == comp.labels[1:]
-    est = tables["Estimates (mean ± half-width)"]
-    assert est.columns[1:] == comp.labels
-    arrivals_rows = [r for r in est.rows if r[0].text == "all: arrivals"]
-    assert arrivals_rows == []  # arrivals are not headline; occupancy is
-    occupancy = next(r for r in est.rows if r[0].text == "all: occupancy (%)")
-    first = comp.estimates[comp.baseline]
-    key = next(
-        k
-        for k in first
-        if k.scope == "totals" and k.metric == "occupancy_utilization" and k.segment == "all"
-    )
-    assert occupancy[1].value == first[key].mean
-
-
-def test_the_sweep_page_draws_a_curve_per_combination_of_the_other_keys() -> None:
-    result = sweep()
-    page = views.sweep_page(result)
-    curves = page.sections[0].charts
-    assert len(curves) == len(HEADLINE)
-    first = curves[0]
-    assert first.x == (0.8, 1.2)  # type: ignore[union-attr]
-    assert [s.name for s in first.series] == [  # type: ignore[union-attr]
-        "non_member_price[tesla]=0.48",
-        "non_member_price[tesla]=0.64",
-    ]
-    assert page.warnings == ()
