@@ -49,7 +49,7 @@ from ocpp.messages import CallError, CallResult
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from ocppj import FastValidation, Rejected, parse_frame, validate_request, validate_response
+from ocppj import Endpoint, Rejected, parse_frame, validate_request, validate_response
 from simulator.model.requests import Reply, Request
 from simulator.model.world import Port
 from simulator.ocpp.clock import VirtualClock
@@ -121,7 +121,7 @@ class Pending:
     """Loop time before which a retry is not sent."""
 
 
-class OcppClient(FastValidation):
+class OcppClient(Endpoint):
     """One charge point's connection, offline queue and boot; a version module subclasses it
     with the mapping and the handlers."""
 
