@@ -28,8 +28,8 @@ It owns one websocket at a time for the whole run and keeps the offline queue:
 Outgoing hot-path frames are built as wire dicts by the version module and validated with
 ocppj's compiled schemas; the ocpp package's `call()` is bypassed there (its camelCase
 conversion, uuid and wait_for cost more than the rest of a message). Calls the central system
-makes go through the package's routing to the version module's `@on` handlers, validated by
-ocppj's `FastValidation`.
+makes go through ocppj's `Endpoint` (the base class: routing and validation) to the version
+module's `@on` handlers.
 """
 
 from __future__ import annotations
