@@ -325,7 +325,9 @@ class Endpoint:
                 async with asyncio.timeout(timeout):
                     response = await reply
             except TimeoutError:
-                raise TimeoutError(f"{self.id}: no reply within {timeout:g} s to {frame}") from None
+                raise TimeoutError(
+                    f"{self.id}: no reply to {action} {message_id} within {timeout:g} s"
+                ) from None
             finally:
                 self._rpc_outstanding.pop(message_id, None)
         if isinstance(response, CallError):
