@@ -41,8 +41,10 @@ one outstanding CALL of ours per connection, replies matched by id (unknown ids 
 `await session.call_payload(action, payload_dict, timeout_s=...)` sends a wire-format CALL
 (raises the reply's OCPPError, TimeoutError, or ConnectionClosed), `await session.call(
 ocpp.v16.call.Heartbeat())` the same with the package's dataclasses. `exception_for(call_error)`
-maps any received CALLERROR to an OCPPError. Only the `ocpp` package's public API is used:
-messages, exceptions, `ocpp.routing` and the call/call_result dataclasses.
+maps any received CALLERROR to an OCPPError. `start()` is the receive loop; a subclass with
+a loop of its own feeds `route_message(raw)`, and may redirect `_send(frame)`, which every
+frame leaves through. Only the `ocpp` package's public API is used: messages, exceptions,
+`ocpp.routing` and the call/call_result dataclasses (mypy stubs for them: `typings/ocpp/`).
 """
 
 from ocppj.endpoint import (

@@ -3,7 +3,7 @@
 Everything version-specific lives here (a 2.0.1 module would subclass `OcppClient` the same
 way). Outgoing payloads are built as wire dicts (camelCase) from the model's requests with the
 `ocpp.v16.enums` values and validated by `OcppClient.enqueue` with ocppj's compiled schemas.
-Calls from the central system arrive through the ocpp package's routing at the `@on` handlers,
+Calls from the central system arrive through ocppj's `Endpoint` routing at the `@on` handlers,
 which answer with `ocpp.v16.call_result` types and enter the model through the `Station`.
 
 Mapping rules:
