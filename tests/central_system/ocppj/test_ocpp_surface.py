@@ -89,7 +89,12 @@ def _stubbed() -> list[tuple[str, str, ast.AST]]:
     return found
 
 
-@pytest.mark.parametrize(("module", "name", "node"), _stubbed(), ids=lambda v: str(v)[:40])
+STUBBED = _stubbed()
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "node"), STUBBED, ids=[f"{module}.{name}" for module, name, _ in STUBBED]
+)
 def test_every_stubbed_name_exists_with_the_stubs_parameters(
     module: str, name: str, node: ast.AST
 ) -> None:
