@@ -79,7 +79,7 @@ def exception_for(call_error: CallError) -> OCPPError:
         )
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Outstanding:
     """A CALL of ours awaiting its reply."""
 
@@ -307,8 +307,8 @@ class Endpoint:
         Raises the OCPPError of a CALLERROR reply (or of a reply that fails its schema),
         OCPPError for a request that fails its schema (nothing is sent), TimeoutError after
         `timeout_s` (default: the endpoint's `response_timeout_s`), and the connection's
-        ConnectionClosed when it closes first. A connection never has two CALLs of ours
-        outstanding: a second waits for the first to be settled.
+        ConnectionClosed when it closes first (when `start()` is the receive loop). A
+        connection never has two CALLs of ours outstanding: a second waits for the first.
         """
         if validate:
             validate_request(self.wire_version, action, payload)
