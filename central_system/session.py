@@ -21,7 +21,7 @@ from typing import Any, Final, ParamSpec, TypeVar
 
 from ocpp.exceptions import OCPPError
 from ocpp.routing import on
-from ocpp.v16 import ChargePoint, call_result
+from ocpp.v16 import call_result
 from ocpp.v16.enums import Action
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
@@ -41,7 +41,7 @@ from central_system.records import (
     TransactionStop,
 )
 from central_system.timestamps import format_timestamp
-from ocppj import Defect, FastValidation, error_for
+from ocppj import Defect, Endpoint, error_for
 
 LOGGER = logging.getLogger("central_system.session")
 
@@ -81,7 +81,7 @@ def _refusing(handler: Callable[_P, _R]) -> Callable[_P, _R]:
     return checked
 
 
-class ChargePointSession(FastValidation, ChargePoint):
+class ChargePointSession(Endpoint):
     """The central system's side of one websocket connection to a charge point."""
 
     def __init__(

@@ -32,15 +32,28 @@ MessageTypeNotSupported, FormatViolation (`ocppj.errors` holds the whole table).
 Errors (`ocppj.errors`): `Defect`, `error_for(version, defect, description)`, and the 2.0.1
 codes the `ocpp` package lacks (`RpcFrameworkError`, `MessageTypeNotSupportedError`).
 
-Endpoint mixin (`ocppj.endpoint`): `class Session(FastValidation, ocpp.v16.ChargePoint)` turns
-off stock validation through the package's skip hooks and validates with the above instead, on
-both directions; answers every defective frame; ignores replies with unknown ids; adds
-`await session.call_payload(action, payload_dict, timeout_s=...)` for wire-format CALLs
-(raises the reply's OCPPError, or TimeoutError). `exception_for(call_error)` maps any received
-CALLERROR to an OCPPError.
+Endpoint (`ocppj.endpoint`): `class Session(Endpoint)` with `@on`/`@after` handlers (the
+`ocpp` package's decorators) is one connection's RPC, on either end and for either version
+(`version="ocpp2.0.1"`, or a subclass's `default_version`). ocppj owns the routing: frames
+parsed and every defective one answered, CALLs validated both ways and dispatched to their
+handler (its OCPPError is the answer, any other exception InternalError), uuid4 message ids,
+one outstanding CALL of ours per connection, replies matched by id (unknown ids ignored).
+`await session.call_payload(action, payload_dict, timeout_s=...)` sends a wire-format CALL
+(raises the reply's OCPPError, TimeoutError, or ConnectionClosed), `await session.call(
+ocpp.v16.call.Heartbeat())` the same with the package's dataclasses. `exception_for(call_error)`
+maps any received CALLERROR to an OCPPError. `start()` is the receive loop; a subclass with
+a loop of its own feeds `route_message(raw)`, and may redirect `_send(frame)`, which every
+frame leaves through. Only the `ocpp` package's public API is used: messages, exceptions,
+`ocpp.routing` and the call/call_result dataclasses (mypy stubs for them: `typings/ocpp/`).
 """
 
-from ocppj.endpoint import FastValidation, exception_for
+from ocppj.endpoint import (
+    DEFAULT_RESPONSE_TIMEOUT_S,
+    Connection,
+    Endpoint,
+    exception_for,
+    wire_payload,
+)
 from ocppj.errors import (
     UNREADABLE_MESSAGE_ID,
     Defect,
@@ -53,12 +66,14 @@ from ocppj.validation import is_known_action, validate_request, validate_respons
 from ocppj.versions import OCPP16, OCPP201, SUPPORTED_VERSIONS, Version, check_version
 
 __all__ = [
+    "DEFAULT_RESPONSE_TIMEOUT_S",
     "OCPP16",
     "OCPP201",
     "SUPPORTED_VERSIONS",
     "UNREADABLE_MESSAGE_ID",
+    "Connection",
     "Defect",
-    "FastValidation",
+    "Endpoint",
     "Frame",
     "MessageTypeNotSupportedError",
     "Rejected",
@@ -72,4 +87,5 @@ __all__ = [
     "validate_request",
     "validate_response",
     "warm_up",
+    "wire_payload",
 ]

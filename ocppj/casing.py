@@ -11,6 +11,8 @@ from typing import Any, Final
 
 from ocpp.charge_point import camel_to_snake_case, snake_to_camel_case
 
+__all__ = ["camel_keys", "snake_keys"]
+
 _MAX_CACHED_KEYS: Final = 4096
 _snake: dict[str, str] = {}
 _camel: dict[str, str] = {}

@@ -25,6 +25,16 @@ from ocpp.exceptions import (
 
 from ocppj.versions import OCPP16, OCPP201, Version
 
+__all__ = [
+    "MAX_DESCRIPTION_CHARS",
+    "UNREADABLE_MESSAGE_ID",
+    "Defect",
+    "MessageTypeNotSupportedError",
+    "RpcFrameworkError",
+    "error_code",
+    "error_for",
+]
+
 #: The message id of a CALLERROR answering a frame whose own id cannot be read (as OCPP 2.0.1
 #: prescribes; 1.6 names none, and "-1" never collides with a real id).
 UNREADABLE_MESSAGE_ID: Final = "-1"

@@ -21,6 +21,8 @@ from ocpp.messages import Call, CallError, CallResult, MessageType
 from ocppj.errors import UNREADABLE_MESSAGE_ID, Defect, error_for
 from ocppj.versions import Version, check_version
 
+__all__ = ["Frame", "Rejected", "parse_frame"]
+
 # Reads the MessageTypeId and message id from the head of a frame too large to parse.
 _HEAD: Final = re.compile(r'\s*\[\s*(\d{1,3})\s*,\s*"([^"\\]{1,64})"')
 _RESPONSE_TYPES: Final = (MessageType.CallResult, MessageType.CallError)

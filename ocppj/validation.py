@@ -28,6 +28,15 @@ from ocpp.exceptions import OCPPError
 from ocppj.errors import Defect, error_for
 from ocppj.versions import OCPP16, OCPP201, Version, check_version
 
+__all__ = [
+    "Validator",
+    "actions",
+    "is_known_action",
+    "validate_request",
+    "validate_response",
+    "warm_up",
+]
+
 _SCHEMA_DIRS: Final[dict[Version, str]] = {OCPP16: "v16", OCPP201: "v201"}
 # File name suffixes: (request, response).
 _SUFFIXES: Final[dict[Version, tuple[str, str]]] = {

@@ -28,8 +28,8 @@ It owns one websocket at a time for the whole run and keeps the offline queue:
 Outgoing hot-path frames are built as wire dicts by the version module and validated with
 ocppj's compiled schemas; the ocpp package's `call()` is bypassed there (its camelCase
 conversion, uuid and wait_for cost more than the rest of a message). Calls the central system
-makes go through the package's routing to the version module's `@on` handlers, validated by
-ocppj's `FastValidation`.
+makes go through ocppj's `Endpoint` (the base class: routing and validation) to the version
+module's `@on` handlers.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from ocpp.messages import CallError, CallResult
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from ocppj import FastValidation, Rejected, parse_frame, validate_request, validate_response
+from ocppj import Endpoint, Rejected, parse_frame, validate_request, validate_response
 from simulator.model.requests import Reply, Request
 from simulator.model.world import Port
 from simulator.ocpp.clock import VirtualClock
@@ -121,7 +121,7 @@ class Pending:
     """Loop time before which a retry is not sent."""
 
 
-class OcppClient(FastValidation):
+class OcppClient(Endpoint):
     """One charge point's connection, offline queue and boot; a version module subclasses it
     with the mapping and the handlers."""
 

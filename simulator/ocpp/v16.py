@@ -3,7 +3,7 @@
 Everything version-specific lives here (a 2.0.1 module would subclass `OcppClient` the same
 way). Outgoing payloads are built as wire dicts (camelCase) from the model's requests with the
 `ocpp.v16.enums` values and validated by `OcppClient.enqueue` with ocppj's compiled schemas.
-Calls from the central system arrive through the ocpp package's routing at the `@on` handlers,
+Calls from the central system arrive through ocppj's `Endpoint` routing at the `@on` handlers,
 which answer with `ocpp.v16.call_result` types and enter the model through the `Station`.
 
 Mapping rules:
@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from ocpp.routing import on
-from ocpp.v16 import ChargePoint, call_result
+from ocpp.v16 import call_result
 from ocpp.v16.enums import (
     Action,
     AuthorizationStatus,
@@ -95,7 +95,7 @@ def _auth_status(payload: dict[str, Any]) -> AuthStatus:
     return _AUTH.get(AuthorizationStatus(payload["idTagInfo"]["status"]), AuthStatus.INVALID)
 
 
-class ChargePointV16(OcppClient, ChargePoint):
+class ChargePointV16(OcppClient):
     """A simulated OCPP 1.6J charge point: one model port, connectors numbered from 1."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
