@@ -2,7 +2,7 @@
 
 The same metrics and summary document as `chargenet run`, computed from what the central
 system stored (transactions, status history, meter values) instead of the simulation's own
-records: an operator's view to hold against the ground truth. See simulator.reports.csms_db
+records: an operator's view to hold against the ground truth. See simulator.ocpp.store_reader
 for what can and cannot be rebuilt.
 """
 
@@ -26,7 +26,7 @@ from simulator.commands._common import (
 )
 from simulator.model.world import build
 from simulator.reports import render
-from simulator.reports.csms_db import read_records, store_warning
+from simulator.ocpp.store_reader import read_records, store_warning
 from simulator.reports.summary import sessions_csv, to_json
 
 
