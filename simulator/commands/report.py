@@ -25,8 +25,8 @@ from simulator.commands._common import (
     write_atomic,
 )
 from simulator.model.world import build
-from simulator.reports import render
 from simulator.ocpp.store_reader import read_records, store_warning
+from simulator.reports import render
 from simulator.reports.summary import sessions_csv, to_json
 
 
