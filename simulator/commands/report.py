@@ -24,7 +24,6 @@ from simulator.commands._common import (
     with_warmup,
     write_atomic,
 )
-from simulator.model.world import build
 from simulator.ocpp.store_reader import read_records, store_warning
 from simulator.reports import render
 from simulator.reports.summary import sessions_csv, to_json
@@ -56,7 +55,7 @@ def add_parser(sub: Any) -> None:
 def main(args: argparse.Namespace, console: Console) -> int:
     scenario = with_warmup(sc.load(args.scenario), args.warmup_days)
     check_window(args.scenario, scenario.simulation, args.days, args.warmup_days)
-    world = build(scenario, days=args.days)
+    world = sc.world(scenario, days=args.days)
     records = read_records(args.csms_db, world)
     warning = store_warning(args.csms_db)
     if warning is not None:
