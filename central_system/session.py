@@ -19,8 +19,8 @@ import re
 from collections.abc import Callable, Coroutine
 from typing import Any, Final, ParamSpec, TypeVar
 
+from ocpp import routing
 from ocpp.exceptions import OCPPError
-from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action
 from websockets.asyncio.server import ServerConnection
@@ -43,6 +43,10 @@ from central_system.records import (
 from central_system.timestamps import format_timestamp
 from ocppj import Defect, FastValidation, error_for
 
+__all__ = [
+    "ChargePointSession",
+]
+
 LOGGER = logging.getLogger("central_system.session")
 
 
@@ -58,6 +62,13 @@ def _id_tag_info(authorization: Authorization) -> dict[str, str]:
 _SNAKE: Final = re.compile(r"_([a-z])")
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
+_H = TypeVar("_H", bound=Callable[..., object])
+
+
+def on(action: Action, *, skip_schema_validation: bool) -> Callable[[_H], _H]:
+    """`ocpp.routing.on`, typed: ocpp ships no annotations, and a handler keeps its own."""
+    route: Callable[[_H], _H] = routing.on(action, skip_schema_validation=skip_schema_validation)
+    return route
 
 
 def _refusing(handler: Callable[_P, _R]) -> Callable[_P, _R]:
