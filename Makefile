@@ -25,15 +25,16 @@ run: setup
 	$(BIN)/chargenet run $(SCENARIO)
 
 test: setup-dev
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 -q --cov --cov-report=term
 
 lint: setup-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: setup
 	$(BIN)/python benchmarks/engine.py
 
 clean:
-	rm -rf $(VENV) out
+	rm -rf $(VENV) out .coverage .import_linter_cache

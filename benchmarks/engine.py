@@ -21,7 +21,6 @@ sys.path.insert(0, str(ROOT))
 
 from simulator import scenario as sc  # noqa: E402
 from simulator.model.simulation import Simulation  # noqa: E402
-from simulator.model.world import build  # noqa: E402
 
 RATE_PER_H = 6.0
 MEAN_SERVICE_H = 0.5
@@ -104,13 +103,13 @@ def main() -> None:
         f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}"
     )
 
-    world = build(mmc_scenario(args.days))
+    world = sc.world(mmc_scenario(args.days))
     engine_s, engine_n = best_of(args.repeats, lambda: len(Simulation(world).run().sessions))
     plain_s, plain_n = best_of(args.repeats, lambda: plain_simpy(args.days * 24, 1))
 
     region = ROOT / "scenarios" / "interoperability.toml"
     if region.exists():
-        world28 = build(sc.load(region), days=28)
+        world28 = sc.world(sc.load(region), days=28)
         region_s, region_n = best_of(args.repeats, lambda: len(Simulation(world28).run().sessions))
         print(
             f"shared region, 28 days: {region_n} arrivals in {region_s:.2f} s "

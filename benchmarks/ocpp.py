@@ -49,7 +49,7 @@ import psutil
 
 from simulator import scenario as sc
 from simulator.driver import DEFAULT_MAX_LAG_S, Driver
-from simulator.model.world import DAY_S, Port, build
+from simulator.model.world import DAY_S, Port
 from simulator.ocpp.builtin_csms import BuiltinCsms
 from simulator.ocpp.clock import VirtualClock
 from simulator.ocpp.transport import TransportConfig
@@ -76,7 +76,7 @@ async def chargenet_run(
 ) -> tuple[float, int, float, str]:
     """(messages/s, messages, wall seconds, lag) of one run against the built-in central
     system."""
-    world = build(sc.load(scenario), days=days)
+    world = sc.world(sc.load(scenario), days=days)
     async with BuiltinCsms() as csms:
         driver = Driver(world, TransportConfig(csms.ws_url), max_lag_s=max_lag_s)
         started = time.perf_counter()

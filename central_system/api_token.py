@@ -11,6 +11,17 @@ import stat
 from pathlib import Path
 from typing import Final
 
+__all__ = [
+    "MIN_TOKEN_CHARS",
+    "TOKEN_ENV",
+    "ApiTokenError",
+    "checked_token",
+    "load_or_create_token_file",
+    "new_api_token",
+    "read_token_file",
+    "readable_by_others",
+]
+
 #: The environment variable `call` reads the token from (never a command-line value: the
 #: process list shows those to every user).
 TOKEN_ENV: Final = "CHARGENET_CSMS_API_TOKEN"

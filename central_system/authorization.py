@@ -6,6 +6,10 @@ from datetime import datetime
 
 from central_system.records import Authorization, IdTag, IdTagStatus
 
+__all__ = [
+    "authorize",
+]
+
 
 def authorize(
     tag: IdTag | None, now: datetime, *, accept_unknown: bool, starting: bool = False

@@ -11,6 +11,10 @@ from central_system.registration import BootPolicy
 from central_system.store import Store
 from central_system.timestamps import utc_now
 
+__all__ = [
+    "Backend",
+]
+
 
 @dataclass(frozen=True, slots=True)
 class Backend:

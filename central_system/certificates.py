@@ -29,6 +29,14 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from central_system.records import SigningOutcome
 
+__all__ = [
+    "MAX_CHAIN_CHARS",
+    "CertificateAuthority",
+    "CertificateSigner",
+    "CertificateSigning",
+    "SigningMode",
+]
+
 #: CertificateSigned.req certificateChain maxLength.
 MAX_CHAIN_CHARS: Final = 10_000
 _CURVES: Final = (ec.SECP256R1, ec.SECP384R1)

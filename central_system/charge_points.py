@@ -8,6 +8,12 @@ from central_system.backend import Backend
 from central_system.records import Boot, Registration, StatusReport
 from central_system.registration import register
 
+__all__ = [
+    "boot",
+    "heartbeat",
+    "report_status",
+]
+
 
 def boot(backend: Backend, request: Boot) -> Registration:
     earlier = backend.boots_this_run.get(request.charge_point_id, 0)

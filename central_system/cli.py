@@ -45,6 +45,25 @@ from central_system.defaults import (
 )
 from central_system.operator_client import CallFailed, call_charge_point
 
+__all__ = [
+    "DIRECT",
+    "EXIT_BAD_INPUT",
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "PASSWORD_ENVIRONMENT_VARIABLE",
+    "PROG_FLAG",
+    "Invocation",
+    "Parser",
+    "add_call_arguments",
+    "add_serve_arguments",
+    "build_parser",
+    "call",
+    "config_from_arguments",
+    "main",
+    "serve",
+]
+
 if TYPE_CHECKING:
     from central_system.certificates import CertificateSigning
     from central_system.config import CentralSystemConfig

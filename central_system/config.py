@@ -22,6 +22,10 @@ from central_system.registration import BootPolicy
 from central_system.tls import TlsSettings
 from ocppj import OCPP16, Version
 
+__all__ = [
+    "CentralSystemConfig",
+]
+
 
 @dataclass(frozen=True, slots=True)
 class CentralSystemConfig:

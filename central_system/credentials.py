@@ -30,6 +30,13 @@ from central_system.passwords import PasswordHash, ScryptCost, hash_password, ve
 from central_system.store import Store
 from central_system.timestamps import utc_now
 
+__all__ = [
+    "AUTHORIZATION_KEY",
+    "CredentialBook",
+    "LoginOutcome",
+    "LoginVerdict",
+]
+
 LOGGER = logging.getLogger("central_system.credentials")
 
 #: The configuration key whose accepted change rotates a charge point's basic auth password.

@@ -7,6 +7,13 @@ from typing import Final
 from central_system.backend import Backend
 from central_system.records import DataTransferReply
 
+__all__ = [
+    "ECHO_MESSAGE_ID",
+    "VENDOR_ID",
+    "answer_data_transfer",
+    "receive_data_transfer",
+]
+
 #: The one vendor id this central system understands.
 VENDOR_ID: Final = "org.chargenet"
 #: Its message ids: "echo" answers the data back.

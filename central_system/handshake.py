@@ -18,6 +18,15 @@ from urllib.parse import unquote
 
 from central_system.passwords import PasswordHash, ScryptCost, hash_password
 
+__all__ = [
+    "MAX_CHARGE_POINT_ID_LENGTH",
+    "Credentials",
+    "InvalidChargePointId",
+    "basic_credentials",
+    "charge_point_id_from_path",
+    "check_charge_point_id",
+]
+
 MAX_CHARGE_POINT_ID_LENGTH: Final = 48
 
 

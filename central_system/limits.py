@@ -36,6 +36,20 @@ from websockets.asyncio.server import ServerConnection
 from websockets.datastructures import Headers
 from websockets.http11 import Response
 
+__all__ = [
+    "DESCRIPTOR_RESERVE",
+    "MAX_QUEUED_FRAMES",
+    "REFUSAL_LINGER_S",
+    "WARNING_INTERVAL_S",
+    "Admission",
+    "ConnectionGate",
+    "ConnectionGuard",
+    "LimitedConnection",
+    "connection_cap",
+    "connection_guard",
+    "listening_socket",
+]
+
 LOGGER = logging.getLogger("central_system.limits")
 
 #: Descriptors kept free of connections: the store (database, WAL, shared memory), the

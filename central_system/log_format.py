@@ -22,6 +22,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Final, TextIO
 
+__all__ = [
+    "CONTINUATION",
+    "LOG_FORMAT",
+    "MAX_KINDS",
+    "RepeatFilter",
+    "SafeFormatter",
+    "configure_logging",
+    "escape_control",
+]
+
 LOG_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 #: Lines of a record after its first (tracebacks) begin with this; records never do.
 CONTINUATION: Final = "  | "

@@ -16,6 +16,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+__all__ = [
+    "LoginThrottle",
+    "ThrottlePolicy",
+    "address_key",
+]
+
 
 @dataclass(frozen=True, slots=True)
 class ThrottlePolicy:

@@ -8,6 +8,10 @@ from typing import Any
 from central_system import semantics
 from central_system.records import MeterSample
 
+__all__ = [
+    "samples_from_meter_values",
+]
+
 
 def samples_from_meter_values(
     meter_values: Iterable[Mapping[str, Any]], field: str = "meterValue"

@@ -5,6 +5,14 @@ from __future__ import annotations
 from central_system.backend import Backend
 from central_system.records import SecurityEvent, SigningOutcome, StatusUpdate
 
+__all__ = [
+    "certificate_delivered",
+    "diagnostics_status",
+    "firmware_status",
+    "security_event",
+    "sign_certificate",
+]
+
 
 def firmware_status(backend: Backend, update: StatusUpdate) -> None:
     """FirmwareStatusNotification and SignedFirmwareStatusNotification."""

@@ -38,6 +38,14 @@ from central_system.session import ChargePointSession
 from central_system.timestamps import format_timestamp
 from ocppj import validate_request
 
+__all__ = [
+    "CENTRAL_SYSTEM_ACTIONS_16",
+    "LOOPBACK_HOSTS",
+    "CallOptions",
+    "create_app",
+    "start_operator_api",
+]
+
 #: OCPP 1.6 actions a central system initiates (core, smart charging, reservation, local list,
 #: firmware, remote trigger and the security extension).
 CENTRAL_SYSTEM_ACTIONS_16: Final = frozenset(

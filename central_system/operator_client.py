@@ -8,6 +8,11 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
+__all__ = [
+    "CallFailed",
+    "call_charge_point",
+]
+
 
 class CallFailed(Exception):
     """An operator call that did not return a reply; the message is one line."""

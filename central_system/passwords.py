@@ -15,6 +15,15 @@ import os
 from dataclasses import dataclass
 from typing import Final
 
+__all__ = [
+    "DIGEST_BYTES",
+    "SALT_BYTES",
+    "PasswordHash",
+    "ScryptCost",
+    "hash_password",
+    "verify_password",
+]
+
 SALT_BYTES: Final = 16
 DIGEST_BYTES: Final = 32
 

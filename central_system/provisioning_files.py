@@ -26,6 +26,14 @@ from central_system.handshake import InvalidChargePointId, check_charge_point_id
 from central_system.records import IdTag, IdTagStatus
 from central_system.timestamps import parse_timestamp
 
+__all__ = [
+    "ProvisioningError",
+    "load_id_list",
+    "load_id_tags",
+    "load_password_file",
+    "load_passwords",
+]
+
 
 class ProvisioningError(ValueError):
     """A provisioning file cannot be used; the message is one line."""

@@ -6,6 +6,27 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
+__all__ = [
+    "Authorization",
+    "Boot",
+    "DataTransferReply",
+    "IdTag",
+    "IdTagStatus",
+    "MeterSample",
+    "Registration",
+    "RegistrationStatus",
+    "SecurityEvent",
+    "SigningOutcome",
+    "StartedTransaction",
+    "StatusReport",
+    "StatusUpdate",
+    "StopFlag",
+    "StopOutcome",
+    "Transaction",
+    "TransactionStart",
+    "TransactionStop",
+]
+
 
 class IdTagStatus(enum.StrEnum):
     """OCPP 1.6 AuthorizationStatus."""

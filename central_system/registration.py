@@ -6,6 +6,11 @@ from dataclasses import dataclass, field
 
 from central_system.records import Registration, RegistrationStatus
 
+__all__ = [
+    "BootPolicy",
+    "register",
+]
+
 
 @dataclass(frozen=True, slots=True)
 class BootPolicy:

@@ -20,6 +20,11 @@ from websockets.exceptions import ConnectionClosed
 from central_system.credentials import AUTHORIZATION_KEY, CredentialBook
 from central_system.session import ChargePointSession
 
+__all__ = [
+    "Admission",
+    "SessionRegistry",
+]
+
 
 @dataclass(frozen=True, slots=True)
 class Admission:

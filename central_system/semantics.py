@@ -31,6 +31,25 @@ from typing import Any, Final
 from central_system.records import MeterSample, StopFlag, Transaction, TransactionStop
 from central_system.timestamps import TimestampError, parse_timestamp
 
+__all__ = [
+    "ENERGY_REGISTER",
+    "INT64_MAX",
+    "INT64_MIN",
+    "MAX_CONNECTOR_ID",
+    "Implausible",
+    "check_connector",
+    "check_integers",
+    "check_meter_start",
+    "check_register",
+    "check_reported_connector",
+    "check_sample",
+    "check_transaction_reference",
+    "optional_timestamp",
+    "register_wh",
+    "stop_flag",
+    "timestamp",
+]
+
 #: The highest connector id a charge point may report (no charger has more outlets).
 MAX_CONNECTOR_ID: Final = 100
 INT64_MIN: Final = -(2**63)

@@ -32,6 +32,11 @@ from central_system.store import Store
 from central_system.tls import server_context, subject_common_names
 from ocppj import OCPP16, warm_up
 
+__all__ = [
+    "RunningCentralSystem",
+    "running",
+]
+
 LOGGER = logging.getLogger("central_system.server")
 
 

@@ -43,6 +43,10 @@ from central_system.records import (
 from central_system.timestamps import format_timestamp
 from ocppj import Defect, Endpoint, error_for
 
+__all__ = [
+    "ChargePointSession",
+]
+
 LOGGER = logging.getLogger("central_system.session")
 
 

@@ -32,6 +32,13 @@ from central_system.records import (
 )
 from central_system.timestamps import format_timestamp
 
+__all__ = [
+    "ENERGY_REGISTER",
+    "SCHEMA_VERSION",
+    "Store",
+    "StoreError",
+]
+
 #: The register the semantic rules follow (as `chargenet report` does).
 ENERGY_REGISTER: Final = "Energy.Active.Import.Register"
 

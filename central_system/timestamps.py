@@ -5,6 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Final
 
+__all__ = [
+    "EARLIEST",
+    "LATEST",
+    "TimestampError",
+    "format_timestamp",
+    "parse_timestamp",
+    "utc_now",
+]
+
 #: The instants a charge point's timestamp may name: from the Unix epoch (where a charger whose
 #: clock was never set starts counting) to the end of 2099. Outside it a date is no reading of
 #: any clock, and at the calendar's edges an offset cannot even be turned into UTC.

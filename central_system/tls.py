@@ -13,6 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+__all__ = [
+    "TlsError",
+    "TlsSettings",
+    "server_context",
+    "subject_common_names",
+]
+
 
 class TlsError(ValueError):
     """The certificate, key or CA cannot be used; the message is one line."""

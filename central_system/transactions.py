@@ -19,6 +19,14 @@ from central_system.records import (
 )
 from central_system.timestamps import LATEST
 
+__all__ = [
+    "authorize_tag",
+    "check_register",
+    "record_meter_values",
+    "start_transaction",
+    "stop_transaction",
+]
+
 
 def authorize_tag(backend: Backend, id_tag: str, *, starting: bool = False) -> Authorization:
     tag = backend.store.find_id_tag(id_tag)

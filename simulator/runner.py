@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from simulator import scenario as sc
 from simulator.model.records import Records
 from simulator.model.simulation import Simulation
-from simulator.model.world import DAY_S, World, build
+from simulator.model.world import DAY_S, World
 from simulator.reports.summary import Summary, port_infos, summarize
 
 Progress = Callable[[float, float], None]
@@ -40,7 +40,7 @@ def run(
     seed: int | None = None,
     progress: Progress | None = None,
 ) -> RunResult:
-    world = build(scenario, days=days, seed=seed)
+    world = sc.world(scenario, days=days, seed=seed)
     records = run_fast(world, progress)
     return RunResult(world, records, summarize_world(world, records))
 

@@ -1,13 +1,16 @@
 """The scenario file format: TOML validated by pydantic, unknown keys rejected.
 
-This is the boundary where untrusted input enters; `simulator.model.build` turns a validated
-`Scenario` into the frozen dataclasses the engine runs on. docs/scenarios.md documents every key.
+This is the boundary where untrusted input enters. `spec` turns a validated `Scenario` into the
+model's plain frozen dataclasses (a `simulator.model.world.WorldSpec`) and `world` builds the
+`World` the engines run on from it, so the model never imports pydantic. docs/scenarios.md
+documents every key.
 """
 
 from __future__ import annotations
 
 import math
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -19,6 +22,10 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from simulator.model import world as mw
+from simulator.model.curve import Curve as ChargingCurve
+from simulator.model.distribution import Dist
 
 Connector = Literal["NACS", "CCS1", "CHAdeMO"]
 SHARE_TOLERANCE = 1e-6
@@ -509,3 +516,167 @@ def _dotted(loc: list[int | str], data: object) -> str:
 def _short(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+# --- the model's spec ---------------------------------------------------------------------
+
+
+def world(scenario: Scenario, *, days: float | None = None, seed: int | None = None) -> mw.World:
+    """The world a validated scenario describes, over `days` with `seed` (default: the file's)."""
+    return mw.build(spec(scenario), days=days, seed=seed)
+
+
+def spec(scenario: Scenario) -> mw.WorldSpec:
+    """A validated scenario in the model's own types (no pydantic past this point)."""
+    sim = scenario.simulation
+    start = datetime.fromisoformat(sim.start.replace("Z", "+00:00"))
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=UTC)
+    d = scenario.drivers
+    c = d.choice
+    return mw.WorldSpec(
+        name=scenario.name,
+        start=start.astimezone(UTC),
+        days=sim.days,
+        warmup_days=sim.warmup_days,
+        seed=sim.seed,
+        meter_interval_s=sim.meter_interval_s,
+        networks=tuple(_network(n) for n in scenario.networks),
+        vehicles=tuple(_vehicle(i, v) for i, v in enumerate(scenario.vehicles)),
+        deals=tuple(_deal(x) for x in scenario.deals),
+        drivers=mw.Drivers(
+            population=d.population,
+            arrival_soc=dist(d.arrival_soc),
+            target_soc=dist(d.target_soc),
+            energy_kwh=None if d.energy_kwh is None else dist(d.energy_kwh),
+            idle_min=dist(d.idle_min),
+            patience_min=None if d.patience_min is None else dist(d.patience_min),
+            balk_wait_min=d.balk_wait_min,
+            balk_queue_length=d.balk_queue_length,
+            free_target_soc=(
+                None if d.free_sessions.target_soc is None else dist(d.free_sessions.target_soc)
+            ),
+            free_idle_min=(
+                None if d.free_sessions.idle_min is None else dist(d.free_sessions.idle_min)
+            ),
+            choice=mw.Choice(
+                rule=c.rule,
+                candidates=c.candidates,
+                site_spacing_km=c.site_spacing_km,
+                price_weight=c.price_weight,
+                wait_weight=c.wait_weight,
+                power_weight=c.power_weight,
+                perk_weight=c.perk_weight,
+                size_weight=c.size_weight,
+                detour_weight=c.detour_weight,
+            ),
+        ),
+        arrivals=_arrivals(scenario.arrivals),
+        failures=(
+            None
+            if scenario.failures is None
+            else mw.Failures(
+                scenario.failures.mtbf_days * mw.DAY_S, scenario.failures.mttr_days * mw.DAY_S
+            )
+        ),
+    )
+
+
+def dist(d: Distribution) -> Dist:
+    if isinstance(d, Fixed):
+        return Dist("fixed", d.value)
+    if isinstance(d, Uniform):
+        return Dist("uniform", d.low, d.high)
+    if isinstance(d, Exponential):
+        return Dist("exponential", d.mean)
+    if isinstance(d, Normal):
+        return Dist("normal", d.mean, d.sd, d.low, d.high)
+    return Dist("lognormal", d.mean, d.sd)
+
+
+def _network(n: NetworkSpec) -> mw.NetworkPlan:
+    network = mw.Network(
+        id=n.id,
+        name=n.name or n.id,
+        members_only=n.access == "members_only",
+        members=frozenset(n.members),
+        open_from_s=None if n.open_from_day is None else n.open_from_day * mw.DAY_S,
+        price_per_kwh=n.price_per_kwh,
+        non_member_price_per_kwh=(
+            n.price_per_kwh if n.non_member_price_per_kwh is None else n.non_member_price_per_kwh
+        ),
+        idle_fee_per_min=n.idle_fee_per_min,
+        idle_grace_min=n.idle_grace_min,
+        roaming_fee_per_kwh=n.roaming_fee_per_kwh,
+        roaming_fee_per_session=n.roaming_fee_per_session,
+        sites=(),
+    )
+    sites = tuple(
+        mw.SitePlan(
+            id=site.id,
+            ports=tuple(mw.PortGroup(p.power_kw, tuple(p.connectors), p.count) for p in site.ports),
+            count=site.count,
+            queue_limit=site.queue_limit,
+        )
+        for site in n.sites
+    )
+    return mw.NetworkPlan(network, sites)
+
+
+def _vehicle(index: int, v: VehicleSpec) -> mw.VehicleModel:
+    curve = v.curve
+    if isinstance(curve, FlatCurve):
+        c = ChargingCurve.flat()
+    elif isinstance(curve, TwoStageCurve):
+        c = ChargingCurve.two_stage(curve.knee_soc)
+    else:
+        c = ChargingCurve(tuple(curve.soc), tuple(curve.fraction))
+    return mw.VehicleModel(
+        id=v.id,
+        index=index,
+        brand=v.brand,
+        share=v.share,
+        battery_kwh=v.battery_kwh,
+        peak_kw=v.peak_kw,
+        connectors=frozenset(v.connectors),
+        adapter_share=v.adapter_share,
+        adapter_connectors=frozenset(v.adapter_connectors),
+        curve=c,
+    )
+
+
+def _deal(d: DealSpec) -> mw.Deal:
+    return mw.Deal(
+        brand=d.brand,
+        network=d.network,
+        perk=d.perk,
+        eligible_share=d.eligible_share,
+        session_cap_s=None if d.session_cap_min is None else d.session_cap_min * 60,
+        price_per_kwh=d.price_per_kwh,
+        allowance_kwh=d.allowance_kwh,
+        paid_by=d.paid_by or d.brand,
+        settlement=d.settlement,
+        settlement_per_kwh=d.settlement_per_kwh,
+        settlement_per_session=d.settlement_per_session,
+    )
+
+
+def _arrivals(a: Arrivals) -> mw.Arrivals:
+    if isinstance(a, ConstantArrivals):
+        return mw.Arrivals("constant", rate_per_h=a.rate_per_h * a.multiplier)
+    if isinstance(a, SinusoidArrivals):
+        return mw.Arrivals(
+            "sinusoid",
+            base_per_h=a.base_per_h * a.multiplier,
+            amplitude_per_h=a.amplitude_per_h * a.multiplier,
+            period_h=a.period_h,
+        )
+    weekday_total = sum(a.weekday)
+    weekend = a.weekend if a.weekend is not None else a.weekday
+    weekend_total = sum(weekend)
+    per_day = a.sessions_per_day * a.multiplier
+    return mw.Arrivals(
+        "profile",
+        hourly_weekday_per_h=tuple(per_day * w / weekday_total for w in a.weekday),
+        hourly_weekend_per_h=tuple(per_day * a.weekend_factor * w / weekend_total for w in weekend),
+    )

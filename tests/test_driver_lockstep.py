@@ -22,7 +22,7 @@ from simulator import runner
 from simulator import scenario as sc
 from simulator.driver import run_ocpp_async
 from simulator.model.records import Outcome, PortState, Records
-from simulator.model.world import World, build
+from simulator.model.world import World
 from simulator.ocpp.wire_stats import WireStats
 from simulator.reports.summary import to_json
 from tests.ocpp.helpers import WAIT_S, small_world
@@ -359,7 +359,7 @@ def tiny_world(folder: Path) -> World:
     for seed in range(1, 200):
         path = folder / "tiny.toml"
         path.write_text(TINY_SCENARIO.format(seed=seed), encoding="utf-8")
-        world = build(sc.load(path))
+        world = sc.world(sc.load(path))
         sessions = runner.run_fast(world).sessions
         if [(s.outcome, s.reason) for s in sessions] == [(Outcome.ON_SITE, "charging")] and (
             world.horizon_s - sessions[0].start_s > 600.0

@@ -3,6 +3,7 @@ exit code 2, no traceback, nothing written; and the schema's defaults and site t
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import subprocess
 import sys
@@ -10,10 +11,12 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from simulator import cli
 from simulator import scenario as sc
-from simulator.model.world import DAY_S, build
+from simulator.model import world as mw
+from simulator.model.world import DAY_S
 
 EXIT_USAGE = 2
 
@@ -282,7 +285,7 @@ def test_a_deal_defaults_to_every_driver_settled_at_the_list_price() -> None:
 
 def test_a_site_template_expands_into_numbered_sites_placed_round_robin_by_network() -> None:
     s = sc.parse(tomllib.loads(edited('id = "tesla-site"', 'id = "tesla"\ncount = 3')))
-    world = build(s)
+    world = sc.world(s)
     assert [site.id for site in world.sites] == ["tesla-1", "ea-site", "tesla-2", "tesla-3"]
     assert [site.network for site in world.sites] == ["tesla", "ea", "tesla", "tesla"]
     assert [site.position for site in world.sites] == [0, 1, 2, 3]
@@ -293,10 +296,45 @@ def test_a_site_template_expands_into_numbered_sites_placed_round_robin_by_netwo
     assert combined.connectors == ("CCS1", "CHAdeMO") and combined.power_kw == 150
 
 
+def _leaves(value: object) -> list[object]:
+    """Every value inside a spec, dataclasses and containers opened up."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        assert type(value).__dataclass_params__.frozen, type(value)  # type: ignore[attr-defined]
+        return [
+            value,
+            *(x for f in dataclasses.fields(value) for x in _leaves(getattr(value, f.name))),
+        ]
+    if isinstance(value, tuple | list | frozenset | set):
+        return [value, *(x for item in value for x in _leaves(item))]
+    return [value]
+
+
+def test_the_spec_holds_only_plain_frozen_values_and_builds_the_scenarios_world() -> None:
+    s = sc.parse(tomllib.loads(edited('id = "tesla-site"', 'id = "tesla"\ncount = 3')))
+    spec = sc.spec(s)
+    leaves = _leaves(spec)
+    assert not [x for x in leaves if isinstance(x, BaseModel)]
+    assert not [x for x in leaves if isinstance(x, list | dict | set)]  # nothing mutable
+    assert mw.build(spec) == sc.world(s)
+    assert mw.build(spec, days=2, seed=5) == sc.world(s, days=2, seed=5)
+
+
+def test_a_start_without_a_zone_is_utc_and_one_with_a_zone_is_converted_to_utc() -> None:
+    naive = sc.spec(
+        sc.parse(tomllib.loads(GOOD.replace("days = 1", 'days = 1\nstart = "2025-01-06T00:00:00"')))
+    )
+    zoned = sc.spec(
+        sc.parse(
+            tomllib.loads(GOOD.replace("days = 1", 'days = 1\nstart = "2025-01-06T01:00:00+01:00"'))
+        )
+    )
+    assert str(naive.start) == str(zoned.start) == "2025-01-06 00:00:00+00:00"
+
+
 def test_flags_override_the_files_days_and_seed() -> None:
     s = sc.parse(tomllib.loads(GOOD))
-    assert build(s).horizon_s == 1 * DAY_S and build(s).seed == 1
-    world = build(s, days=3.5, seed=9)
+    assert sc.world(s).horizon_s == 1 * DAY_S and sc.world(s).seed == 1
+    world = sc.world(s, days=3.5, seed=9)
     assert (world.horizon_s, world.seed) == (3.5 * DAY_S, 9)
 
 
@@ -307,7 +345,7 @@ def test_profile_arrivals_spread_sessions_per_day_over_the_hours_by_weight() -> 
         'kind = "constant"\nrate_per_h = 4',
         f'kind = "profile"\nsessions_per_day = 100\nweekday = {weights}\nweekend_factor = 0.5',
     )
-    world = build(sc.parse(tomllib.loads(text)))
+    world = sc.world(sc.parse(tomllib.loads(text)))
     assert world.arrivals.hourly_weekday_per_h[8] == pytest.approx(25)
     assert world.arrivals.hourly_weekday_per_h[18] == pytest.approx(75)
     assert sum(world.arrivals.hourly_weekend_per_h) == pytest.approx(50)
@@ -318,7 +356,7 @@ def test_a_flat_curve_charges_at_full_power_with_no_battery_bound() -> None:
         'connectors = ["CCS1"]\n\n[drivers]',
         'connectors = ["CCS1"]\ncurve = { kind = "flat" }\n\n[drivers]',
     )
-    vehicle = build(sc.parse(tomllib.loads(text))).vehicles[1]
+    vehicle = sc.world(sc.parse(tomllib.loads(text))).vehicles[1]
     assert vehicle.curve.is_flat and math.isinf(vehicle.curve.max_soc)
 
 

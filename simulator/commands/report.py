@@ -2,7 +2,7 @@
 
 The same metrics and summary document as `chargenet run`, computed from what the central
 system stored (transactions, status history, meter values) instead of the simulation's own
-records: an operator's view to hold against the ground truth. See simulator.reports.csms_db
+records: an operator's view to hold against the ground truth. See simulator.ocpp.store_reader
 for what can and cannot be rebuilt.
 """
 
@@ -24,9 +24,8 @@ from simulator.commands._common import (
     with_warmup,
     write_atomic,
 )
-from simulator.model.world import build
+from simulator.ocpp.store_reader import read_records, store_warning
 from simulator.reports import render
-from simulator.reports.csms_db import read_records, store_warning
 from simulator.reports.summary import sessions_csv, to_json
 
 
@@ -56,7 +55,7 @@ def add_parser(sub: Any) -> None:
 def main(args: argparse.Namespace, console: Console) -> int:
     scenario = with_warmup(sc.load(args.scenario), args.warmup_days)
     check_window(args.scenario, scenario.simulation, args.days, args.warmup_days)
-    world = build(scenario, days=args.days)
+    world = sc.world(scenario, days=args.days)
     records = read_records(args.csms_db, world)
     warning = store_warning(args.csms_db)
     if warning is not None:

@@ -28,7 +28,7 @@ from simulator.commands._common import (
     write_atomic,
 )
 from simulator.errors import UserError
-from simulator.model.world import DAY_S, build
+from simulator.model.world import DAY_S
 from simulator.ocpp.wire_stats import DEFAULT_MAX_LAG_S, WireStats
 from simulator.reports import render
 from simulator.reports.summary import sessions_csv, to_json
@@ -202,7 +202,7 @@ def main(args: argparse.Namespace, console: Console) -> int:
     scenario = with_warmup(sc.load(args.scenario), args.warmup_days)
     check_window(args.scenario, scenario.simulation, args.days, args.warmup_days)
     out = prepare_out(args.out)
-    world = build(scenario, days=args.days, seed=args.seed)
+    world = sc.world(scenario, days=args.days, seed=args.seed)
     days = world.horizon_s / DAY_S
     long_run: float = LONG_RUN_DAYS
     if args.engine == "ocpp":

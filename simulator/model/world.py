@@ -1,16 +1,17 @@
-"""The static network a run happens on, expanded from a validated scenario.
+"""The static network a run happens on, built from a `WorldSpec` of plain frozen dataclasses.
 
-Site templates are repeated, ports numbered, and sites placed around a ring (a corridor) in
-round-robin order of their networks, so that a driver's nearest sites mix the networks.
+`build` repeats site templates, numbers ports, and places sites around a ring (a corridor) in
+round-robin order of their networks, so that a driver's nearest sites mix the networks. The
+spec comes from `simulator.scenario.spec` (a validated scenario file); the model never sees
+pydantic.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import datetime
 
-from simulator import scenario as sc
 from simulator.model.curve import Curve
 from simulator.model.distribution import Dist
 
@@ -151,102 +152,87 @@ class World:
         return next(n for n in self.networks if n.id == network_id)
 
 
-def build(scenario: sc.Scenario, *, days: float | None = None, seed: int | None = None) -> World:
-    sim = scenario.simulation
-    start = datetime.fromisoformat(sim.start.replace("Z", "+00:00"))
-    if start.tzinfo is None:
-        start = start.replace(tzinfo=UTC)
-    sites, ports = _expand_sites(scenario.networks)
+@dataclass(frozen=True, slots=True)
+class PortGroup:
+    """`count` identical ports of a site."""
+
+    power_kw: float
+    connectors: tuple[str, ...]
+    count: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class SitePlan:
+    """A site, or a template repeated `count` times (ids get a -1, -2, ... suffix)."""
+
+    id: str
+    ports: tuple[PortGroup, ...]
+    count: int = 1
+    queue_limit: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkPlan:
+    """A network and its site plans; `build` fills in `network.sites` (left empty here)."""
+
+    network: Network
+    sites: tuple[SitePlan, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WorldSpec:
+    """Everything a `World` is built from, in the model's own types."""
+
+    name: str
+    start: datetime  # aware UTC
+    days: float
+    warmup_days: float
+    seed: int
+    meter_interval_s: float
+    networks: tuple[NetworkPlan, ...]
+    vehicles: tuple[VehicleModel, ...]  # `index` is the position in this tuple
+    deals: tuple[Deal, ...]
+    drivers: Drivers
+    arrivals: Arrivals
+    failures: Failures | None
+
+
+def build(spec: WorldSpec, *, days: float | None = None, seed: int | None = None) -> World:
+    """The world `spec` describes, over `days` (default the spec's) with `seed` (likewise)."""
+    sites, ports = _expand_sites(spec.networks)
     networks = tuple(
-        Network(
-            id=n.id,
-            name=n.name or n.id,
-            members_only=n.access == "members_only",
-            members=frozenset(n.members),
-            open_from_s=None if n.open_from_day is None else n.open_from_day * DAY_S,
-            price_per_kwh=n.price_per_kwh,
-            non_member_price_per_kwh=(
-                n.price_per_kwh
-                if n.non_member_price_per_kwh is None
-                else n.non_member_price_per_kwh
-            ),
-            idle_fee_per_min=n.idle_fee_per_min,
-            idle_grace_min=n.idle_grace_min,
-            roaming_fee_per_kwh=n.roaming_fee_per_kwh,
-            roaming_fee_per_session=n.roaming_fee_per_session,
-            sites=tuple(s.id for s in sites if s.network == n.id),
-        )
-        for n in scenario.networks
+        replace(plan.network, sites=tuple(s.id for s in sites if s.network == plan.network.id))
+        for plan in spec.networks
     )
-    d = scenario.drivers
-    c = d.choice
     return World(
-        name=scenario.name,
-        start=start.astimezone(UTC),
-        horizon_s=(days if days is not None else sim.days) * DAY_S,
-        warmup_s=sim.warmup_days * DAY_S,
-        seed=sim.seed if seed is None else seed,
-        meter_interval_s=sim.meter_interval_s,
+        name=spec.name,
+        start=spec.start,
+        horizon_s=(days if days is not None else spec.days) * DAY_S,
+        warmup_s=spec.warmup_days * DAY_S,
+        seed=spec.seed if seed is None else seed,
+        meter_interval_s=spec.meter_interval_s,
         networks=networks,
         sites=sites,
         ports=ports,
-        vehicles=tuple(_vehicle(i, v) for i, v in enumerate(scenario.vehicles)),
-        deals=tuple(_deal(x) for x in scenario.deals),
-        drivers=Drivers(
-            population=d.population,
-            arrival_soc=dist(d.arrival_soc),
-            target_soc=dist(d.target_soc),
-            energy_kwh=None if d.energy_kwh is None else dist(d.energy_kwh),
-            idle_min=dist(d.idle_min),
-            patience_min=None if d.patience_min is None else dist(d.patience_min),
-            balk_wait_min=d.balk_wait_min,
-            balk_queue_length=d.balk_queue_length,
-            free_target_soc=(
-                None if d.free_sessions.target_soc is None else dist(d.free_sessions.target_soc)
-            ),
-            free_idle_min=(
-                None if d.free_sessions.idle_min is None else dist(d.free_sessions.idle_min)
-            ),
-            choice=Choice(
-                rule=c.rule,
-                candidates=c.candidates,
-                site_spacing_km=c.site_spacing_km,
-                price_weight=c.price_weight,
-                wait_weight=c.wait_weight,
-                power_weight=c.power_weight,
-                perk_weight=c.perk_weight,
-                size_weight=c.size_weight,
-                detour_weight=c.detour_weight,
-            ),
-        ),
-        arrivals=_arrivals(scenario.arrivals),
-        failures=(
-            None
-            if scenario.failures is None
-            else Failures(scenario.failures.mtbf_days * DAY_S, scenario.failures.mttr_days * DAY_S)
-        ),
+        vehicles=spec.vehicles,
+        deals=spec.deals,
+        drivers=spec.drivers,
+        arrivals=spec.arrivals,
+        failures=spec.failures,
     )
 
 
-def dist(spec: sc.Distribution) -> Dist:
-    if isinstance(spec, sc.Fixed):
-        return Dist("fixed", spec.value)
-    if isinstance(spec, sc.Uniform):
-        return Dist("uniform", spec.low, spec.high)
-    if isinstance(spec, sc.Exponential):
-        return Dist("exponential", spec.mean)
-    if isinstance(spec, sc.Normal):
-        return Dist("normal", spec.mean, spec.sd, spec.low, spec.high)
-    return Dist("lognormal", spec.mean, spec.sd)
-
-
-def _expand_sites(networks: list[sc.NetworkSpec]) -> tuple[tuple[Site, ...], tuple[Port, ...]]:
-    per_network: list[list[tuple[str, sc.SiteSpec, str]]] = []
+def _expand_sites(
+    networks: tuple[NetworkPlan, ...],
+) -> tuple[tuple[Site, ...], tuple[Port, ...]]:
+    per_network: list[list[tuple[str, SitePlan, str]]] = []
     for n in networks:
         expanded = []
-        for spec in n.sites:
-            for k in range(spec.count):
-                expanded.append((n.id, spec, spec.id if spec.count == 1 else f"{spec.id}-{k + 1}"))
+        for plan in n.sites:
+            for k in range(plan.count):
+                expanded.append(
+                    (n.network.id, plan, plan.id if plan.count == 1 else f"{plan.id}-{k + 1}")
+                )
         per_network.append(expanded)
     # round-robin over networks so neighbours on the corridor belong to different networks
     order = []
@@ -254,83 +240,24 @@ def _expand_sites(networks: list[sc.NetworkSpec]) -> tuple[tuple[Site, ...], tup
         order += [x[i] for x in per_network if i < len(x)]
     sites: list[Site] = []
     ports: list[Port] = []
-    for position, (network_id, spec, site_id) in enumerate(order):
+    for position, (network_id, plan, site_id) in enumerate(order):
         site_ports: list[Port] = []
-        for port_spec in spec.ports:
-            for _ in range(port_spec.count):
+        for group in plan.ports:
+            for _ in range(group.count):
                 port = Port(
                     id=f"{site_id}-{len(site_ports) + 1:02d}",
                     index=len(ports),
                     site=site_id,
                     network=network_id,
-                    power_kw=port_spec.power_kw,
-                    connectors=tuple(port_spec.connectors),
+                    power_kw=group.power_kw,
+                    connectors=group.connectors,
                 )
                 site_ports.append(port)
                 ports.append(port)
         sites.append(
-            Site(site_id, position, network_id, position, tuple(site_ports), spec.queue_limit)
+            Site(site_id, position, network_id, position, tuple(site_ports), plan.queue_limit)
         )
     return tuple(sites), tuple(ports)
-
-
-def _vehicle(index: int, v: sc.VehicleSpec) -> VehicleModel:
-    curve = v.curve
-    if isinstance(curve, sc.FlatCurve):
-        c = Curve.flat()
-    elif isinstance(curve, sc.TwoStageCurve):
-        c = Curve.two_stage(curve.knee_soc)
-    else:
-        c = Curve(tuple(curve.soc), tuple(curve.fraction))
-    return VehicleModel(
-        id=v.id,
-        index=index,
-        brand=v.brand,
-        share=v.share,
-        battery_kwh=v.battery_kwh,
-        peak_kw=v.peak_kw,
-        connectors=frozenset(v.connectors),
-        adapter_share=v.adapter_share,
-        adapter_connectors=frozenset(v.adapter_connectors),
-        curve=c,
-    )
-
-
-def _deal(d: sc.DealSpec) -> Deal:
-    return Deal(
-        brand=d.brand,
-        network=d.network,
-        perk=d.perk,
-        eligible_share=d.eligible_share,
-        session_cap_s=None if d.session_cap_min is None else d.session_cap_min * 60,
-        price_per_kwh=d.price_per_kwh,
-        allowance_kwh=d.allowance_kwh,
-        paid_by=d.paid_by or d.brand,
-        settlement=d.settlement,
-        settlement_per_kwh=d.settlement_per_kwh,
-        settlement_per_session=d.settlement_per_session,
-    )
-
-
-def _arrivals(a: sc.Arrivals) -> Arrivals:
-    if isinstance(a, sc.ConstantArrivals):
-        return Arrivals("constant", rate_per_h=a.rate_per_h * a.multiplier)
-    if isinstance(a, sc.SinusoidArrivals):
-        return Arrivals(
-            "sinusoid",
-            base_per_h=a.base_per_h * a.multiplier,
-            amplitude_per_h=a.amplitude_per_h * a.multiplier,
-            period_h=a.period_h,
-        )
-    weekday_total = sum(a.weekday)
-    weekend = a.weekend if a.weekend is not None else a.weekday
-    weekend_total = sum(weekend)
-    per_day = a.sessions_per_day * a.multiplier
-    return Arrivals(
-        "profile",
-        hourly_weekday_per_h=tuple(per_day * w / weekday_total for w in a.weekday),
-        hourly_weekend_per_h=tuple(per_day * a.weekend_factor * w / weekend_total for w in weekend),
-    )
 
 
 def ring_distance(a: int, b: int, n: int) -> int:

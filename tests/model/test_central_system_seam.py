@@ -14,7 +14,6 @@ from simulator.model.requests import (
     StartTransaction,
 )
 from simulator.model.simulation import Outgoing, Simulation
-from simulator.model.world import build
 
 
 def one_port_world() -> sc.Scenario:
@@ -79,7 +78,7 @@ class HeldReplies:
 
 def plugged_in_awaiting_authorization() -> tuple[Simulation, HeldReplies, str]:
     """A simulation stepped until a car is on its port, its Authorize unanswered."""
-    world = build(one_port_world())
+    world = sc.world(one_port_world())
     central = HeldReplies()
     sim = Simulation(world, on_flush=central, meter_interval_s=60.0)
     port = sim.ports[0]
@@ -103,7 +102,7 @@ def test_a_reading_while_a_car_is_plugged_in_but_not_charging_is_its_arrival_sta
 
 
 def test_a_reading_on_a_free_port_is_none_and_while_charging_it_draws_power() -> None:
-    free = Simulation(build(one_port_world()), on_flush=HeldReplies(), meter_interval_s=60.0)
+    free = Simulation(sc.world(one_port_world()), on_flush=HeldReplies(), meter_interval_s=60.0)
     assert free.meter_reading(free.ports[0].port.id) is None
     sim, central, port_id = plugged_in_awaiting_authorization()
     central.answer(sim, Authorize, AuthReply(AuthStatus.ACCEPTED))

@@ -17,7 +17,7 @@ from typing import Any
 from websockets.asyncio.server import ServerConnection, serve
 
 from simulator import scenario as sc
-from simulator.model.world import Port, World, build
+from simulator.model.world import Port, World
 from simulator.ocpp.clock import VirtualClock
 from simulator.ocpp.transport import TransportConfig
 from simulator.ocpp.v16 import ChargePointV16
@@ -114,7 +114,7 @@ def write_small_scenario(
 
 
 def small_world(folder: Path, **options: Any) -> World:
-    return build(sc.load(write_small_scenario(folder, **options)))
+    return sc.world(sc.load(write_small_scenario(folder, **options)))
 
 
 async def wait_for(condition: Callable[[], bool], what: str, *, timeout_s: float = WAIT_S) -> None:

@@ -11,11 +11,13 @@ from typing import Any
 
 import pytest
 
+from central_system.records import IdTagStatus, StatusReport, TransactionStart, TransactionStop
+from central_system.store import SCHEMA_VERSION, Store
 from simulator import cli, runner
 from simulator.driver import run_ocpp_async
 from simulator.model.records import Outcome
 from simulator.model.world import World
-from simulator.reports.csms_db import read_records
+from simulator.ocpp.store_reader import SCHEMA_VERSIONS, read_records
 from simulator.reports.summary import Metrics
 from tests.central_system.conftest import raw_client, serve_process
 from tests.ocpp.helpers import small_world, write_small_scenario
@@ -104,6 +106,83 @@ def test_a_file_that_is_not_a_central_system_store_ends_in_one_line(
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith(f"chargenet: --csms-db {db}: ") and err.count("\n") == 1
+
+
+def _store_with_one_session(db: Path, world: World) -> None:
+    """A real store (written by central_system.store) holding one 20 kWh session on a port."""
+    port_id, at = world.ports[0].id, world.start + timedelta(hours=1)
+    store = Store(db)
+    try:
+        for connector_id, state, moment in ((0, "Available", at), (1, "Preparing", at)):
+            store.record_status(
+                StatusReport(port_id, connector_id, state, "NoError", moment), moment
+            )
+        transaction_id, _ = store.start_transaction(
+            TransactionStart(port_id, 1, "D000000001", 1_000, at), IdTagStatus.ACCEPTED, at
+        )
+        stopped = at + timedelta(minutes=30)
+        store.stop_transaction(TransactionStop(port_id, transaction_id, 21_000, stopped), [], at)
+        freed = at + timedelta(minutes=35)
+        store.record_status(StatusReport(port_id, 1, "Available", "NoError", freed), freed)
+    finally:
+        store.close()
+
+
+def _set_version(db: Path, version: int) -> None:
+    con = sqlite3.connect(db)
+    try:
+        con.execute(f"PRAGMA user_version={version}")
+        con.commit()
+    finally:
+        con.close()
+
+
+def test_the_reader_knows_the_schema_version_the_central_system_writes(tmp_path: Path) -> None:
+    world = small_world(tmp_path, days=0.2)
+    db = tmp_path / "csms.sqlite"
+    _store_with_one_session(db, world)
+    con = sqlite3.connect(db)
+    (written,) = con.execute("PRAGMA user_version").fetchone()
+    con.close()
+    assert written == SCHEMA_VERSION and written in SCHEMA_VERSIONS
+    (session,) = read_records(db, world).sessions
+    assert (session.outcome, session.energy_kwh) == (Outcome.SERVED, pytest.approx(20.0))
+
+
+def test_a_version_1_store_is_read_as_it_is_without_stop_flags(tmp_path: Path) -> None:
+    world = small_world(tmp_path, days=0.2)
+    db = tmp_path / "csms.sqlite"
+    _store_with_one_session(db, world)
+    con = sqlite3.connect(db)
+    con.execute("ALTER TABLE transactions DROP COLUMN stop_flag")  # version 2 added it
+    con.commit()
+    con.close()
+    _set_version(db, 1)
+    (session,) = read_records(db, world).sessions
+    assert (session.outcome, session.energy_kwh) == (Outcome.SERVED, pytest.approx(20.0))
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA user_version").fetchone() == (1,)  # read-only: not migrated
+    con.close()
+
+
+@pytest.mark.parametrize("version", [0, SCHEMA_VERSION + 1, 99])
+def test_a_store_of_a_schema_version_the_reader_does_not_know_ends_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], version: int
+) -> None:
+    scenario = write_small_scenario(tmp_path, days=0.2)
+    db = tmp_path / "csms.sqlite"
+    _store_with_one_session(db, small_world(tmp_path, days=0.2))
+    _set_version(db, version)
+    out = tmp_path / "csms"
+    report = ["report", "--csms-db", str(db), "--scenario", str(scenario), "--out", str(out)]
+    code = cli.main(report)
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == (
+        f"chargenet: --csms-db {db}: store schema version {version} is not supported"
+        f" (chargenet report reads versions 1 and 2)\n"
+    )
+    assert not out.exists()
 
 
 async def _charge(db: Path, port_id: str, at: datetime, *, impossible: bool) -> None:

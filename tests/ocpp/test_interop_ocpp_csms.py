@@ -51,7 +51,7 @@ from websockets.typing import Subprotocol
 from simulator import runner
 from simulator import scenario as sc
 from simulator.driver import run_ocpp
-from simulator.model.world import World, build
+from simulator.model.world import World
 from simulator.reports.summary import sessions_csv, to_json
 from tests.ocpp.third_party import (
     Event,
@@ -459,7 +459,7 @@ def _boots(cp: str, e: Event) -> bool:
 
 
 def _run_day(out: Path) -> Day:
-    world = build(sc.load(SCENARIO), days=DAYS)
+    world = sc.world(sc.load(SCENARIO), days=DAYS)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with OcppCsms(
         heartbeat_interval_s=HEARTBEAT_INTERVAL_S,
@@ -558,7 +558,7 @@ def sessions(day: Day) -> list[dict[str, str]]:
 
 
 def the_world() -> World:
-    return build(sc.load(SCENARIO), days=DAYS)
+    return sc.world(sc.load(SCENARIO), days=DAYS)
 
 
 def virtual_s(world: World, timestamp: str | None) -> float | None:
@@ -1071,7 +1071,7 @@ def test_the_physics_against_ocpp_csms_is_the_fast_engines_byte_for_byte(tmp_pat
     """ocpp-csms accepts every id tag (no authorize hook), as the fast engine does: with no
     operator calls the summary and the sessions over its wire are the fast engine's, byte for
     byte (three hours of the day, through run_ocpp: the CLI's day is the tests above)."""
-    world = build(sc.load(SCENARIO), days=0.125)
+    world = sc.world(sc.load(SCENARIO), days=0.125)
     fast = runner.run_fast(world)
     with OcppCsms(
         heartbeat_interval_s=HEARTBEAT_INTERVAL_S, stderr=tmp_path / "ocpp-csms.err"

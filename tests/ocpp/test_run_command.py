@@ -16,7 +16,6 @@ import pytest
 from simulator import cli
 from simulator import scenario as sc
 from simulator.commands import run as run_command
-from simulator.model.world import build
 from simulator.ocpp.transport import BackendError, open_connection
 from tests.ocpp.helpers import write_small_scenario
 from tests.ocpp.test_transport import closed_port
@@ -258,7 +257,7 @@ def test_a_csms_url_template_reaches_a_real_central_system_with_every_id(
         assert chargenet([*args, "--quiet"], capsys) == (0, "", "")
     with contextlib.closing(sqlite3.connect(tmp_path / "csms.sqlite")) as db:
         ids = {cp for (cp,) in db.execute("SELECT id FROM charge_points")}
-    world = build(sc.load(scenario))
+    world = sc.world(sc.load(scenario))
     assert ids == {p.id for p in world.ports}
     summary = (tmp_path / "ocpp" / "summary.json").read_bytes()
     assert summary == (tmp_path / "fast" / "summary.json").read_bytes()

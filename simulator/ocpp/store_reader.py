@@ -1,8 +1,11 @@
 """Records from what a central system stored: the operator's view of a run.
 
-Reads the built-in central system's SQLite store (its schema is the contract; the file is
-opened read-only with sqlite3, nothing of central_system is imported) and rebuilds the three
-kinds of records the metrics are pure functions of:
+Reads the built-in central system's SQLite store and rebuilds the three kinds of records the
+metrics are pure functions of. The store's schema is the contract, versioned by its
+`PRAGMA user_version` (`central_system.store.SCHEMA_VERSION`, nothing of central_system is
+imported): this reader knows versions 1 and 2 (2 added `transactions.stop_flag`) and refuses
+any other in one line. The file is opened read-only, so a version 1 store is read as it is
+(its stops unflagged), not migrated.
 
 - sessions from transactions: plugged in at the start, charging until the stop, gone at the
   connector's next Available/Faulted/Unavailable; energy = meterStop - meterStart. A
@@ -56,6 +59,8 @@ _OCCUPIED: Final = frozenset({"Preparing", "SuspendedEV", "SuspendedEVSE", "Fini
 _DOWN: Final = frozenset({"Faulted", "Unavailable"})
 _FREE: Final = frozenset({"Available", "Faulted", "Unavailable"})
 _TABLES: Final = ("transactions", "status_notifications", "meter_values")
+#: The store schema versions this reader understands (see central_system/store.py).
+SCHEMA_VERSIONS: Final = (1, 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,20 +86,45 @@ def _seconds(start: datetime, text: str) -> float:
 
 
 def _open(path: Path) -> sqlite3.Connection:
+    """The store read-only, once its schema version is one this reader understands."""
     if not path.is_file():
         raise UserError(f"--csms-db {path}: no such file")
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.DatabaseError as e:
+        raise UserError(f"--csms-db {path}: cannot open ({e})") from None
+    try:
+        _check(path, db)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _check(path: Path, db: sqlite3.Connection) -> None:
+    try:
+        (version,) = db.execute("PRAGMA user_version").fetchone()
+        names = _tables(db)
     except sqlite3.DatabaseError as e:
         raise UserError(f"--csms-db {path}: not a SQLite database ({e})") from None
+    # a version from elsewhere first: a newer store may well have renamed a table
+    if version != 0 and version not in SCHEMA_VERSIONS:
+        raise UserError(_unsupported(path, version))
     missing = [t for t in _TABLES if t not in names]
     if missing:
-        db.close()
         raise UserError(
             f"--csms-db {path}: not a chargenet central system store (no table {missing[0]})"
         )
-    return db
+    if version not in SCHEMA_VERSIONS:
+        raise UserError(_unsupported(path, version))
+
+
+def _unsupported(path: Path, version: int) -> str:
+    known = " and ".join(str(v) for v in SCHEMA_VERSIONS)
+    return (
+        f"--csms-db {path}: store schema version {version} is not supported"
+        f" (chargenet report reads versions {known})"
+    )
 
 
 def _columns(db: sqlite3.Connection, table: str) -> set[str]:
