@@ -50,8 +50,8 @@ from websockets.typing import Subprotocol
 
 from simulator import runner
 from simulator import scenario as sc
-from simulator.driver import run_ocpp
 from simulator.model.world import World, build
+from simulator.ocpp.engine import OcppRunOptions, run_ocpp
 from simulator.reports.summary import sessions_csv, to_json
 from tests.ocpp.third_party import (
     Event,
@@ -1076,7 +1076,7 @@ def test_the_physics_against_ocpp_csms_is_the_fast_engines_byte_for_byte(tmp_pat
     with OcppCsms(
         heartbeat_interval_s=HEARTBEAT_INTERVAL_S, stderr=tmp_path / "ocpp-csms.err"
     ) as csms:
-        records = run_ocpp(world, csms_url=csms.url)
+        records = run_ocpp(world, OcppRunOptions(csms_url=csms.url))
         callerrors = list(csms.callerrors)
         started = [e for e in csms.events if e["kind"] == "TransactionStartedEvent"]
     assert callerrors == []

@@ -1,6 +1,7 @@
-"""The driver's lockstep against third-party-style backends (the stock `ocpp` package's
-ChargePoint on 127.0.0.1): calls right after the boot, Reset in the order the spec gives,
-an authorization cut short by a Reset, and the bound on the lag between model and wire."""
+"""The lockstep (`Lockstep`, through `run_ocpp_async`) against third-party-style backends
+(the stock `ocpp` package's ChargePoint on 127.0.0.1): calls right after the boot, Reset in
+the order the spec gives, an authorization cut short by a Reset, and the bound on the lag
+between model and wire."""
 
 from __future__ import annotations
 
@@ -20,9 +21,9 @@ from websockets.exceptions import ConnectionClosed
 
 from simulator import runner
 from simulator import scenario as sc
-from simulator.driver import run_ocpp_async
 from simulator.model.records import Outcome, PortState, Records
 from simulator.model.world import World, build
+from simulator.ocpp.engine import OcppRunOptions, run_ocpp_async
 from simulator.ocpp.wire_stats import WireStats
 from simulator.reports.summary import to_json
 from tests.ocpp.helpers import WAIT_S, small_world
@@ -168,7 +169,7 @@ async def test_calls_sent_right_after_each_boot_are_accepted_and_take_effect(
 ) -> None:
     world = small_world(tmp_path, days=0.5)
     async with backend(EagerBackend) as (url, shared):
-        records = await run_ocpp_async(world, csms_url=url)
+        records = await run_ocpp_async(world, OcppRunOptions(csms_url=url))
     for cp, make in AFTER_BOOT.items():
         assert events_of(shared, cp, "call_result") == [
             ("call_result", type(make()).__name__, "Accepted")
@@ -212,7 +213,7 @@ async def test_a_reset_flushes_the_stopped_transaction_then_answers_then_reboots
     world = small_world(tmp_path, days=0.5, meter_interval_s=120.0)
     log = tmp_path / "frames.jsonl"
     async with backend(ResettingBackend) as (url, shared):
-        records = await run_ocpp_async(world, csms_url=url, message_log=log)
+        records = await run_ocpp_async(world, OcppRunOptions(csms_url=url, message_log=log))
     [(cp, *_)] = [e for e in shared.events if e[1] == "reset_sent"]
     assert events_of(shared, cp, "call_result") == [("call_result", "Reset", "Accepted")]
     # the frames of that charge point, as it sent and received them
@@ -287,7 +288,7 @@ async def test_an_authorize_in_flight_at_a_reset_starts_no_session_after_the_reb
 ) -> None:
     world = small_world(tmp_path, days=0.5)
     async with backend(ResetDuringAuthorize) as (url, shared):
-        records = await run_ocpp_async(world, csms_url=url)
+        records = await run_ocpp_async(world, OcppRunOptions(csms_url=url))
     [(cp, _, tag)] = [e for e in shared.events if e[1] == "reset_sent"]
     assert events_of(shared, cp, "call_result") == [("call_result", "Reset", "Accepted")]
     assert len(events_of(shared, cp, "boot")) == 2
@@ -308,7 +309,9 @@ async def test_in_strict_lockstep_every_message_is_answered_at_the_instant_it_wa
     world = small_world(tmp_path, days=0.25)
     wire: list[WireStats] = []
     async with backend(Backend) as (url, _):
-        records = await run_ocpp_async(world, csms_url=url, max_lag_s=0.0, on_wire=wire.append)
+        records = await run_ocpp_async(
+            world, OcppRunOptions(csms_url=url, max_lag_s=0.0, on_wire=wire.append)
+        )
     assert summary_text(world, records) == summary_text(world, runner.run_fast(world))
     [stats] = wire
     assert stats.messages > 100
@@ -374,7 +377,7 @@ async def test_a_backend_taking_five_seconds_per_answer_gives_the_same_run_withi
     world = tiny_world(tmp_path)
     wire: list[WireStats] = []
     async with backend(SlowBackend) as (url, shared):
-        records = await run_ocpp_async(world, csms_url=url, on_wire=wire.append)
+        records = await run_ocpp_async(world, OcppRunOptions(csms_url=url, on_wire=wire.append))
     assert summary_text(world, records) == summary_text(world, runner.run_fast(world))
     [stats] = wire
     assert stats.lag_s.bound == 60.0
