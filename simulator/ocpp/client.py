@@ -68,7 +68,7 @@ reply before it sees the charge point go."""
 
 
 class Station(Protocol):
-    """What the wire side of a charge point may ask of the simulation (the driver)."""
+    """What the wire side of a charge point may ask of the simulation (implemented by `lockstep.Lockstep`)."""
 
     def now_s(self) -> float:
         """The current virtual time."""

@@ -5,7 +5,7 @@ document is not: it holds wall-clock figures and depends on the central system's
 
 Lag is measured per message the charge points queued (notifications and the replies the model
 waits on): the virtual time when its CALLRESULT or CALLERROR arrived minus the virtual time it
-was issued. The driver keeps virtual time within `max_lag_s` of the oldest unanswered message,
+was issued. The lockstep keeps virtual time within `max_lag_s` of the oldest unanswered message,
 so every lag is at most the bound.
 """
 
