@@ -289,6 +289,12 @@ class Lockstep:
         if due is None:
             return
         index, due_s = due
+        model = self.model
+        if model.now_s < due_s:
+            # the model's clock too (no event lies before it): a central system's call that
+            # comes in while the heartbeat is out enters the model at this instant, not at the
+            # last event's, so what it causes is not stamped before the call itself
+            model.run_until(due_s)
         self._now_s = due_s
         client = self.clients[index]
         client.heartbeat()
