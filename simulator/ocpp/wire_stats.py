@@ -18,6 +18,16 @@ from collections import Counter
 
 from pydantic import BaseModel, ConfigDict
 
+__all__ = [
+    "DEFAULT_MAX_LAG_S",
+    "REFUSED_SESSIONS_WARNING_SHARE",
+    "Lag",
+    "LagMeter",
+    "Sessions",
+    "WireStats",
+    "refused_by_action",
+]
+
 DEFAULT_MAX_LAG_S = 60.0
 """Virtual seconds the model may run ahead of the oldest unanswered message (--max-lag): one
 meter-value interval of most backends, and well under the 300 s a dashboard would call stale."""
