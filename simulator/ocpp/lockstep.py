@@ -230,8 +230,8 @@ class Lockstep:
                 self.progress(min(model.now_s, horizon_s), horizon_s)
                 next_report_s = min(next_report_s + DAY_S, horizon_s)
         if model.now_s < horizon_s:
-            model.run_until(horizon_s)  # nothing left before it: only the clock moves, as on
-            # the fast engine
+            # nothing left before it: only the clock moves, as on the fast engine
+            model.run_until(horizon_s)
         self._now_s = horizon_s
         if self.progress is not None:
             self.progress(horizon_s, horizon_s)
