@@ -48,12 +48,13 @@ from typing import Any
 import psutil
 
 from simulator import scenario as sc
-from simulator.driver import DEFAULT_MAX_LAG_S, Driver
 from simulator.model.world import DAY_S, Port
 from simulator.ocpp.builtin_csms import BuiltinCsms
 from simulator.ocpp.clock import VirtualClock
+from simulator.ocpp.lockstep import Lockstep
 from simulator.ocpp.transport import TransportConfig
 from simulator.ocpp.v16 import ChargePointV16
+from simulator.ocpp.wire_stats import DEFAULT_MAX_LAG_S
 
 RUN_LIMIT_S = 600.0
 STOCK_LIMIT_S = 60.0
@@ -78,15 +79,15 @@ async def chargenet_run(
     system."""
     world = sc.world(sc.load(scenario), days=days)
     async with BuiltinCsms() as csms:
-        driver = Driver(world, TransportConfig(csms.ws_url), max_lag_s=max_lag_s)
+        lockstep = Lockstep(world, TransportConfig(csms.ws_url), max_lag_s=max_lag_s)
         started = time.perf_counter()
         async with asyncio.timeout(RUN_LIMIT_S):
-            await driver.run()
+            await lockstep.run()
         wall_s = time.perf_counter() - started
-    assert driver.wire is not None
-    lag = driver.wire.lag_s
+    assert lockstep.wire is not None
+    lag = lockstep.wire.lag_s
     lag_text = f"lag p50={lag.p50:g} p99={lag.p99:g} max={lag.max:g} (bound {lag.bound})"
-    return driver.messages / wall_s, driver.messages, wall_s, lag_text
+    return lockstep.messages / wall_s, lockstep.messages, wall_s, lag_text
 
 
 # --- (b) two stock ocpp ChargePoints -------------------------------------------------------
@@ -288,7 +289,7 @@ def parse() -> argparse.Namespace:
         "--max-lag",
         type=lambda text: None if text == "none" else float(text),
         action="append",
-        help="virtual seconds (or none); repeat to compare (default: the driver's default)",
+        help="virtual seconds (or none); repeat to compare (default: the lockstep's default)",
     )
     p.add_argument("--run-only", action="store_true", help="measure (a) only")
     p.add_argument("--stock-server", action="store_true", help=argparse.SUPPRESS)

@@ -1,4 +1,4 @@
-"""Run a scenario on the fast engine (the OCPP engine lives in simulator.ocpp.driver)."""
+"""Run a scenario on the fast engine (the OCPP engine: simulator.ocpp.engine.run_ocpp)."""
 
 from __future__ import annotations
 

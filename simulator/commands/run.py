@@ -174,8 +174,7 @@ def _check_ocpp_flags(args: argparse.Namespace) -> None:
 def _transport_config(args: argparse.Namespace) -> TransportConfig:
     """The connection settings of every charge point (the built-in central system's URL
     replaces `url` when no --csms is given)."""
-    from simulator.driver import ssl_context
-    from simulator.ocpp.transport import TransportConfig
+    from simulator.ocpp.transport import TransportConfig, ssl_context
 
     bounds = {
         field: value
@@ -224,11 +223,11 @@ def main(args: argparse.Namespace, console: Console) -> int:
 
         wire: list[WireStats] = []
         if args.engine == "ocpp":
-            from simulator.driver import run_ocpp  # asyncio, websockets, ocpp: only when asked
+            # asyncio, websockets, ocpp: only when asked
+            from simulator.ocpp.engine import OcppRunOptions, run_ocpp
 
             max_lag_s = DEFAULT_MAX_LAG_S if args.max_lag is None else args.max_lag
-            records = run_ocpp(
-                world,
+            options = OcppRunOptions(
                 csms_url=args.csms,
                 pace=args.pace,
                 message_log=args.message_log,
@@ -239,6 +238,7 @@ def main(args: argparse.Namespace, console: Console) -> int:
                 max_lag_s=max_lag_s,
                 on_wire=wire.append,
             )
+            records = run_ocpp(world, options)
         else:
             records = runner.run_fast(world, progress)
     summary = runner.summarize_world(world, records)

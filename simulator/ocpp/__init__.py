@@ -1,8 +1,15 @@
-"""The wire side of the simulated charge points: one OCPP-J client per model port.
+"""The OCPP engine: the model run in lockstep with one OCPP-J client per model port.
 
-`client.OcppClient` (connection, offline queue, boot; version-neutral), `v16.ChargePointV16`
-(the 1.6 mapping and handlers), `transport` (URL, subprotocol, auth, TLS, back-off),
-`configuration`, `clock`, `message_log`, `builtin_csms`, and `store_reader` (records rebuilt
-from the built-in central system's SQLite store, for `chargenet report`). The driver that runs
-them in lockstep with the model is `simulator.driver`. See docs/ocpp.md.
+- `engine`: `run_ocpp` / `run_ocpp_async` and their `OcppRunOptions` (the entry points).
+- `lockstep.Lockstep`: the loop where virtual time meets the event loop, and the `Station`
+  the clients call back into; its pieces: `model_adapter.ModelAdapter` (the only module that
+  touches the model's `Simulation`), `heartbeats.HeartbeatSchedule` (heartbeats in virtual
+  time), `backlog.Backlog` (unanswered messages and their lag), `pacing.Pacer` (--pace).
+- The wire: `client.OcppClient` (connection, offline queue, boot; version-neutral),
+  `v16.ChargePointV16` (the 1.6 mapping and handlers), `transport` (URL, subprotocol, auth,
+  TLS, back-off), `configuration`, `clock`, `message_log`, `wire_stats`, `builtin_csms`, and
+  `store_reader` (records rebuilt from the built-in central system's SQLite store, for
+  `chargenet report`).
+
+See docs/ocpp.md.
 """

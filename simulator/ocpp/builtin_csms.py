@@ -21,6 +21,8 @@ from typing import IO, Final
 
 from simulator.ocpp.transport import BackendError
 
+__all__ = ["PASSWORD_ENVIRONMENT_VARIABLE", "START_TIMEOUT_S", "STOP_TIMEOUT_S", "BuiltinCsms"]
+
 START_TIMEOUT_S: Final = 30.0
 STOP_TIMEOUT_S: Final = 10.0
 PR_SET_PDEATHSIG: Final = 1

@@ -67,8 +67,19 @@ RESET_GRACE_S = 1.0
 reply before it sees the charge point go."""
 
 
+__all__ = [
+    "BOOT_ERROR_RETRY_S",
+    "BOOT_RETRY_MIN_S",
+    "RESET_GRACE_S",
+    "OcppClient",
+    "Pending",
+    "Station",
+]
+
+
 class Station(Protocol):
-    """What the wire side of a charge point may ask of the simulation (the driver)."""
+    """What the wire side of a charge point may ask of the simulation (`lockstep.Lockstep`
+    implements it)."""
 
     def now_s(self) -> float:
         """The current virtual time."""

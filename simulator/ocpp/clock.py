@@ -14,6 +14,9 @@ _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _DAY_MS: Final = 86_400_000
 
 
+__all__ = ["VirtualClock", "seconds_since"]
+
+
 class VirtualClock:
     __slots__ = ("_days", "_start_ms", "start")
 

@@ -20,6 +20,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+__all__ = [
+    "AUTHORIZATION_KEY",
+    "KEYS",
+    "MAX_KEYS",
+    "MEASURANDS",
+    "ChangeStatus",
+    "Configuration",
+    "Key",
+]
+
 MEASURANDS: Final = (
     "Energy.Active.Import.Register",
     "Power.Active.Import",

@@ -21,6 +21,8 @@ from typing import TextIO
 
 from simulator.ocpp.clock import VirtualClock
 
+__all__ = ["RECV", "REDACTED", "SEND", "MessageLog"]
+
 SEND = "send"
 RECV = "recv"
 REDACTED = "<redacted>"

@@ -16,9 +16,11 @@ a few hundred bytes and one CALL is outstanding per connection.
 from __future__ import annotations
 
 import base64
+import os
 import random
 import ssl
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -27,6 +29,15 @@ from websockets.typing import Subprotocol
 
 from ocppj import OCPP16
 from simulator.errors import UserError
+
+__all__ = [
+    "ID_PLACEHOLDER",
+    "BackendError",
+    "Backoff",
+    "TransportConfig",
+    "open_connection",
+    "ssl_context",
+]
 
 ID_PLACEHOLDER = "{id}"
 """Where a URL template puts the charge point id."""
@@ -88,6 +99,15 @@ class TransportConfig:
             return self.url.replace(ID_PLACEHOLDER, quoted)
         parts = urlsplit(self.url)
         return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/" + quoted))
+
+
+def ssl_context(ca_file: Path | None) -> ssl.SSLContext | None:
+    """Verify the central system's certificate against `ca_file` (or the system's CAs)."""
+    if ca_file is None:
+        return None
+    context = ssl.create_default_context(cafile=os.fspath(ca_file))
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
 
 
 _BUSY = frozenset({408, 429})  # request timeout, too many requests: the 4xx worth retrying

@@ -84,6 +84,9 @@ _SOC: Final = Measurand.soc.value
 _PERIODIC: Final = ReadingContext.sample_periodic.value
 
 
+__all__ = ["FIRMWARE", "SAMPLE_EPSILON_S", "VENDOR", "ChargePointV16"]
+
+
 def _configuration_key(key: str, readonly: bool, value: str | None) -> dict[str, Any]:
     entry: dict[str, Any] = {"key": key, "readonly": readonly}
     if value is not None:  # a write-only key (AuthorizationKey) goes without one

@@ -5,7 +5,7 @@ document is not: it holds wall-clock figures and depends on the central system's
 
 Lag is measured per message the charge points queued (notifications and the replies the model
 waits on): the virtual time when its CALLRESULT or CALLERROR arrived minus the virtual time it
-was issued. The driver keeps virtual time within `max_lag_s` of the oldest unanswered message,
+was issued. The lockstep keeps virtual time within `max_lag_s` of the oldest unanswered message,
 so every lag is at most the bound.
 """
 
@@ -17,6 +17,16 @@ from array import array
 from collections import Counter
 
 from pydantic import BaseModel, ConfigDict
+
+__all__ = [
+    "DEFAULT_MAX_LAG_S",
+    "REFUSED_SESSIONS_WARNING_SHARE",
+    "Lag",
+    "LagMeter",
+    "Sessions",
+    "WireStats",
+    "refused_by_action",
+]
 
 DEFAULT_MAX_LAG_S = 60.0
 """Virtual seconds the model may run ahead of the oldest unanswered message (--max-lag): one

@@ -141,7 +141,7 @@ async def eventually(
 @dataclass
 class RecordingStation:
     """The simulation side of a charge point for tests of the wire alone: it records what the
-    central system asked and counts the queue, as the driver does."""
+    central system asked and counts the queue, as the lockstep does."""
 
     now: float = 0.0
     accept: bool = True

@@ -7,7 +7,8 @@ stdout. Our test code; the central system is theirs. `tests/ocpp/third_party.py`
 
 stdout, one JSON object a line:
 
-- `{"type": "listening", "port": N}` first;
+- `{"type": "listening", "port": N, "proxy_port": M}` first: ocpp-csms itself, and a
+  transparent websocket proxy of ours in front of it (below);
 - `{"type": "event", "kind": "BootEvent", "cp": ..., ...}`: every ocpp-csms event, its
   dataclass fields as JSON (datetimes ISO 8601, enums their values);
 - `{"type": "callerror", "cp": ..., "frame": ...}`: every CALLERROR ocpp-csms sent, read
@@ -18,6 +19,8 @@ stdout, one JSON object a line:
 - `{"type": "wire_failure", "message": ...}`: the wire logger's detail of each failure (a
   frame it could not parse, a handler that raised, a CALLERROR it received);
 - `{"type": "held", "cp": ..., "id_tag": ...}`: an Authorize is being held (below);
+- `{"type": "held_begin", "cp": ..., "transaction_id": ...}`: the reply to a transaction's
+  first MeterValues is being held (below);
 - `{"type": "reply", "id": n, "ok": true, "result": ...}` or `{..., "ok": false,
   "error": "CsmsCallError", "detail": ...}`: the outcome of command n.
 
@@ -30,7 +33,13 @@ stdin, one JSON object a line, each run as its own task (replies may come out of
 - `{"id": n, "op": "hold_next_authorize", "timeout_s": S}`: answer the next Authorize (of any
   charge point) only after `release` (or S seconds): a slow authorization backend. A
   simulated charge point waits on that reply, so its virtual time stands still meanwhile;
-- `{"id": n, "op": "release"}`;
+- `{"id": n, "op": "hold_next_begin", "exclude": [ID, ...], "timeout_s": S}`: through the
+  proxy, hand ocpp-csms's reply to the next MeterValues of context Transaction.Begin (of a
+  charge point not excluded) to the charge point only after `release` (or S seconds). A
+  simulated charge point sends it at the instant its transaction started; run with
+  `--max-lag 0`, the simulation's virtual time cannot pass that instant while the reply is
+  out, so whatever the operator sends meanwhile finds the transaction running;
+- `{"id": n, "op": "release"}`: let go of a held Authorize or MeterValues reply;
 - `{"id": n, "op": "stop"}`: disconnect everyone, stop listening, exit 0.
 
 Authorization: with no hook ocpp-csms accepts every id tag, in Authorize and in
@@ -42,6 +51,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import enum
 import json
@@ -60,8 +70,14 @@ from ocpp_csms import (
     MessageTrigger,
     ResetType,
 )
+from websockets.asyncio.client import connect
+from websockets.asyncio.server import ServerConnection
+from websockets.asyncio.server import serve as serve_websockets
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
-DEFAULT_HOLD_S = 10.0  # a held Authorize is answered after this long at the latest
+DEFAULT_HOLD_S = 10.0  # a held Authorize or MeterValues is answered after this long at most
+SUBPROTOCOL = Subprotocol("ocpp1.6")
 ENUM_ARGS = {"availability": AvailabilityType, "reset_type": ResetType, "message": MessageTrigger}
 
 
@@ -128,6 +144,70 @@ class Launcher:
         self.released: asyncio.Event | None = None
         self.central_system: CentralSystem | None = None
         self.stopped = asyncio.Event()
+        self.begin_armed = False
+        self.begin_exclude: set[str] = set()
+        self.begin_timeout_s = DEFAULT_HOLD_S
+        self.begin_released: asyncio.Event | None = None
+
+    # --- the proxy: chargenet <-> this <-> ocpp-csms, frame for frame --------------------
+
+    async def proxy(self, downstream: ServerConnection, upstream_port: int) -> None:
+        """Relay one charge point's connection to ocpp-csms unchanged, at the same path; only
+        a reply armed by `hold_next_begin` is delayed (every other frame passes meanwhile)."""
+        assert downstream.request is not None
+        path = downstream.request.path
+        cp = path.rstrip("/").rsplit("/", 1)[-1]
+        url = f"ws://127.0.0.1:{upstream_port}{path}"
+        holding: dict[str, int | None] = {}  # message id -> transaction id
+        async with (
+            connect(url, subprotocols=[SUBPROTOCOL], compression=None) as upstream,
+            asyncio.TaskGroup() as tasks,
+        ):
+
+            async def to_csms() -> None:
+                with contextlib.suppress(ConnectionClosed):
+                    async for raw in downstream:
+                        if self.begin_armed and cp not in self.begin_exclude:
+                            self._arm_begin(raw, holding)
+                        await upstream.send(raw)
+                await upstream.close()
+
+            async def to_charge_point() -> None:
+                with contextlib.suppress(ConnectionClosed):
+                    async for raw in upstream:
+                        frame = json.loads(raw)
+                        if frame[0] == 3 and frame[1] in holding:
+                            tx = holding.pop(frame[1])
+                            tasks.create_task(self._held_reply(downstream, raw, cp, tx))
+                            continue
+                        await downstream.send(raw)
+                await downstream.close()
+
+            tasks.create_task(to_csms())
+            tasks.create_task(to_charge_point())
+
+    def _arm_begin(self, raw: str | bytes, holding: dict[str, int | None]) -> None:
+        frame = json.loads(raw)
+        if frame[0] != 2 or frame[2] != "MeterValues":
+            return
+        values = frame[3]["meterValue"][0]["sampledValue"]
+        if values[0].get("context") != "Transaction.Begin":
+            return
+        self.begin_armed = False
+        holding[frame[1]] = frame[3].get("transactionId")
+
+    async def _held_reply(
+        self, downstream: ServerConnection, raw: str | bytes, cp: str, tx: int | None
+    ) -> None:
+        self.begin_released = released = asyncio.Event()
+        emit({"type": "held_begin", "cp": cp, "transaction_id": tx})
+        try:
+            await asyncio.wait_for(released.wait(), self.begin_timeout_s)
+        except TimeoutError:
+            emit({"type": "log", "level": "WARNING", "message": "begin hold timed out"})
+        self.begin_released = None
+        with contextlib.suppress(ConnectionClosed):
+            await downstream.send(raw)
 
     async def authorize(self, charge_point: ChargePoint, id_tag: str) -> AuthorizationStatus:
         # ocpp-csms asks this hook for Authorize and for StartTransaction alike: the wire
@@ -180,10 +260,16 @@ class Launcher:
             self.hold_timeout_s = float(request.get("timeout_s", DEFAULT_HOLD_S))
             self.hold_armed = True
             return None
+        if op == "hold_next_begin":
+            self.begin_timeout_s = float(request.get("timeout_s", DEFAULT_HOLD_S))
+            self.begin_exclude = set(request.get("exclude") or ())
+            self.begin_armed = True
+            return None
         if op == "release":
-            self.hold_armed = False
-            if self.released is not None:
-                self.released.set()
+            self.hold_armed = self.begin_armed = False
+            for held in (self.released, self.begin_released):
+                if held is not None:
+                    held.set()
             return None
         if op == "stop":
             self.stopped.set()
@@ -232,9 +318,19 @@ async def serve(args: argparse.Namespace) -> None:
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     commands: set[asyncio.Task[None]] = set()
-    async with central_system:
+    async with (
+        central_system,
+        serve_websockets(
+            lambda ws: launcher.proxy(ws, central_system.port),
+            args.host,
+            0,
+            subprotocols=[SUBPROTOCOL],
+            compression=None,
+        ) as proxy,
+    ):
         launcher.central_system = central_system
-        emit({"type": "listening", "port": central_system.port})
+        proxy_port = proxy.sockets[0].getsockname()[1]
+        emit({"type": "listening", "port": central_system.port, "proxy_port": proxy_port})
         stop = asyncio.ensure_future(launcher.stopped.wait())
         try:
             while True:

@@ -14,9 +14,9 @@ import pytest
 from central_system.records import IdTagStatus, StatusReport, TransactionStart, TransactionStop
 from central_system.store import SCHEMA_VERSION, Store
 from simulator import cli, runner
-from simulator.driver import run_ocpp_async
 from simulator.model.records import Outcome
 from simulator.model.world import World
+from simulator.ocpp.engine import OcppRunOptions, run_ocpp_async
 from simulator.ocpp.store_reader import SCHEMA_VERSIONS, read_records
 from simulator.reports.summary import Metrics
 from tests.central_system.conftest import raw_client, serve_process
@@ -48,7 +48,7 @@ async def test_the_stores_sessions_energy_and_occupancy_agree_with_the_simulatio
 ) -> None:
     world = small_world(tmp_path, days=1.0, meter_interval_s=60.0, failures=failures)
     db = tmp_path / "csms.sqlite"
-    records = await run_ocpp_async(world, csms_db=db)
+    records = await run_ocpp_async(world, OcppRunOptions(csms_db=db))
     sim = runner.summarize_world(world, records)
     csms = runner.summarize_world(world, read_records(db, world))
     n = len(records.sessions)

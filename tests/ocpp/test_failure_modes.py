@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from simulator import cli, runner
-from simulator.driver import Driver
+from simulator.ocpp.lockstep import Lockstep
 from simulator.ocpp.transport import TransportConfig
 from simulator.reports.summary import to_json
 from tests.ocpp import hostile
@@ -192,11 +192,11 @@ async def test_a_start_up_handshake_that_fails_for_a_while_is_retried_and_the_ru
         transport = TransportConfig(
             backend.url, open_timeout_s=3.0, backoff_initial_s=0.05, backoff_max_s=0.5
         )
-        driver = Driver(world, transport)
-        records = await driver.run()
+        lockstep = Lockstep(world, transport)
+        records = await lockstep.run()
     # (more only if a loaded machine let a good handshake time out too: retried as well)
     assert backend.handshakes >= len(world.ports) + failure["failing"]
-    assert [client.connections for client in driver.clients] == [1] * len(world.ports)
+    assert [client.connections for client in lockstep.clients] == [1] * len(world.ports)
     assert summary_text(world, records) == summary_text(world, runner.run_fast(world))
 
 

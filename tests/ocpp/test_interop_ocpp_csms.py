@@ -16,12 +16,16 @@ operator's RemoteStart uses to show a refused driver.
 
 The day (one run, shared by the tests of this module, and by both xdist workers through a
 lock) is paced (`--pace`) so that the operator's reactions land within virtual minutes of what
-they react to, and ocpp-csms's heartbeat interval is an hour, its meter values thinned to fifteen
+they react to, and in strict lockstep (`--max-lag 0`): whatever ocpp-csms holds back (an
+Authorize, or through the launcher's proxy the reply to a transaction's first MeterValues)
+freezes virtual time at the instant it was issued, with every earlier message delivered, so
+the calls that need a charging session or an idle port find one however loaded the
+machine; and ocpp-csms's heartbeat interval is an hour, its meter values thinned to fifteen
 minutes by ChangeConfiguration at each boot, to keep the day's frames few (2,381 with five
-minutes). The
-model's state at the instant a call entered it is read back from the frame log (the virtual
-times of the CALL and of chargenet's reply) and from sessions.csv and the transactions'
-timestamps: the oracle for each answer does not depend on when the call happened to land.
+minutes). The model's state at the instant a call entered it is read back from the frame
+log (the virtual times of the CALL and of chargenet's reply) and from sessions.csv and the
+transactions' timestamps: the oracle for each answer does not depend on when the call
+happened to land.
 """
 
 from __future__ import annotations
@@ -50,8 +54,8 @@ from websockets.typing import Subprotocol
 
 from simulator import runner
 from simulator import scenario as sc
-from simulator.driver import run_ocpp
 from simulator.model.world import World
+from simulator.ocpp.engine import OcppRunOptions, run_ocpp
 from simulator.reports.summary import sessions_csv, to_json
 from tests.ocpp.third_party import (
     Event,
@@ -74,6 +78,7 @@ RUN_TIMEOUT_S = 90.0  # the day's bound in wall time (18 s paced, 45 s at a load
 EVENT_TIMEOUT_S = 30.0
 START_TIMEOUT_S = 60.0  # chargenet's start-up to its first boot, on a loaded machine
 CALL_TIMEOUT_S = 10.0  # ocpp-csms's wait for an answer (chargenet answers within milliseconds)
+BEGIN_HOLD_S = 20.0  # a held Transaction.Begin reply at most (chargenet resends after 30 s)
 WAIT_SLICE_S = 0.5  # how often a wait looks whether chargenet has exited
 ATTEMPTS = 4  # targets tried for a call that needs a charging session
 EPS_S = 1e-3  # timestamps on the wire have milliseconds
@@ -367,10 +372,13 @@ class Operator:
         return calls[-1]
 
     def _stops(self) -> None:
-        """RemoteStop, UnlockConnector and Reset of a charging session, each sent as soon as
-        ocpp-csms sees a transaction start on a charge point not used before. Should the
-        model have ended it before the call entered (the tests check the answer against
+        """RemoteStop, UnlockConnector and Reset of a charging session, each sent while the
+        reply to its transaction's first MeterValues (Transaction.Begin) is held, on a charge
+        point not used before: with --max-lag 0 virtual time cannot pass the instant the
+        transaction started meanwhile, so the call finds it charging however loaded the
+        machine. Should the model have ended it even so (the tests check the answer against
         that), the next start is taken."""
+        csms = self.csms
         used: set[str] = set()
         plans: list[tuple[str, str, dict[str, Any], str]] = [
             ("remote_stop", "remote_stop_transaction", {}, "Remote"),
@@ -380,17 +388,16 @@ class Operator:
         for step, method, args, reason in plans:
             with self.step(step):
                 for _ in range(ATTEMPTS):
-                    started = self.wait(
-                        lambda e: e["kind"] == "TransactionStartedEvent" and e["cp"] not in used,
-                        f"a transaction to {method}",
-                        after=len(self.csms.events),
-                    )
-                    cp, tx_id = started["cp"], started["transaction"]["transaction_id"]
-                    used.add(cp)
-                    call_args = dict(args)
-                    if step == "remote_stop":
-                        call_args["transaction_id"] = tx_id
-                    record = self.call(step, cp, method, **call_args)
+                    try:
+                        held = self._hold_begin(used, f"a transaction to {method}")
+                        cp, tx_id = held["cp"], held["transaction_id"]
+                        used.add(cp)
+                        call_args = dict(args)
+                        if step == "remote_stop":
+                            call_args["transaction_id"] = tx_id
+                        record = self.call(step, cp, method, **call_args)
+                    finally:
+                        csms.release()
                     record.target = {"transaction_id": tx_id}
                     stopped = self.wait(
                         functools.partial(_stops_transaction, tx_id),
@@ -405,6 +412,15 @@ class Operator:
                         "the BootNotification after the Reset",
                         after=last.sent_at_event,
                     )
+
+    def _hold_begin(self, used: set[str], what: str) -> Event:
+        """The next transaction's first MeterValues on a charge point not in `used`, its
+        reply held until `release()`: (`cp`, `transaction_id`)."""
+        csms = self.csms
+        count = len(csms.held_begins)
+        csms.hold_next_begin(used, timeout_s=BEGIN_HOLD_S)
+        self.wait_until(lambda: len(csms.held_begins) > count, what)
+        return csms.held_begins[count]
 
     def _afterwards(self) -> None:
         with self.step("remote_stop_stopped"):
@@ -471,7 +487,8 @@ def _run_day(out: Path) -> Day:
             cli = subprocess.Popen(
                 [
                     sys.executable, "-m", "simulator", "run", str(SCENARIO),
-                    "--days", str(DAYS), "--csms", csms.url, "--pace", str(PACE),
+                    "--days", str(DAYS), "--csms", csms.proxy_url, "--pace", str(PACE),
+                    "--max-lag", "0",
                     "--out", str(out / "run"), "--message-log", str(out / "frames.jsonl"),
                     "--quiet",
                 ],
@@ -1076,7 +1093,7 @@ def test_the_physics_against_ocpp_csms_is_the_fast_engines_byte_for_byte(tmp_pat
     with OcppCsms(
         heartbeat_interval_s=HEARTBEAT_INTERVAL_S, stderr=tmp_path / "ocpp-csms.err"
     ) as csms:
-        records = run_ocpp(world, csms_url=csms.url)
+        records = run_ocpp(world, OcppRunOptions(csms_url=csms.url))
         callerrors = list(csms.callerrors)
         started = [e for e in csms.events if e["kind"] == "TransactionStartedEvent"]
     assert callerrors == []

@@ -12,9 +12,14 @@ from pathlib import Path
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
-from simulator.driver import ssl_context
 from simulator.ocpp.builtin_csms import BuiltinCsms
-from simulator.ocpp.transport import BackendError, Backoff, TransportConfig, open_connection
+from simulator.ocpp.transport import (
+    BackendError,
+    Backoff,
+    TransportConfig,
+    open_connection,
+    ssl_context,
+)
 from tests.central_system.certificates import client_context, issue, make_authority
 from tests.ocpp.helpers import answer_everything, charge_point, running, scripted_csms, wait_for
 

@@ -1,5 +1,5 @@
 """TriggerMessage from a backend while the model is mid-session, over a real websocket with
-the whole driver (the model's meter behind the wire's answer)."""
+the whole lockstep (the model's meter behind the wire's answer)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator import runner
-from simulator.driver import run_ocpp_async
+from simulator.ocpp.engine import OcppRunOptions, run_ocpp_async
 from simulator.reports.summary import to_json
 from tests.ocpp.helpers import SILENT, ScriptedCsms, answer_everything, scripted_csms, small_world
 
@@ -46,7 +46,7 @@ async def test_a_meter_values_trigger_while_a_car_is_plugged_in_but_not_charging
 
     async with scripted_csms(handler) as csms:
         box.append(csms)
-        records = await run_ocpp_async(world, csms_url=csms.url)
+        records = await run_ocpp_async(world, OcppRunOptions(csms_url=csms.url))
         await asyncio.gather(*tasks)
 
     assert asked["reply"][0] == 3, asked["reply"]  # a CALLRESULT, not InternalError

@@ -110,7 +110,10 @@ class OcppCsms:
         handler of its that raised, a CALLERROR it received."""
         self.held: list[Event] = []
         """Every Authorize held by `hold_next_authorize` (`cp`, `id_tag`)."""
+        self.held_begins: list[Event] = []
+        """Every MeterValues reply held by `hold_next_begin` (`cp`, `transaction_id`)."""
         self.port = 0
+        self.proxy_port = 0
         self._eof = False
         self._reader = threading.Thread(target=self._read, name="ocpp-csms-reader", daemon=True)
         self._reader.start()
@@ -119,6 +122,11 @@ class OcppCsms:
     @property
     def url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
+
+    @property
+    def proxy_url(self) -> str:
+        """ocpp-csms through the launcher's transparent proxy (needed by `hold_next_begin`)."""
+        return f"ws://127.0.0.1:{self.proxy_port}"
 
     # --- the channel --------------------------------------------------------------------
 
@@ -145,8 +153,11 @@ class OcppCsms:
                     self.wire_failures.append(str(message["message"]))
                 elif kind == "held":
                     self.held.append(message)
+                elif kind == "held_begin":
+                    self.held_begins.append(message)
                 elif kind == "listening":
                     self.port = int(message["port"])
+                    self.proxy_port = int(message["proxy_port"])
                 self._lock.notify_all()
         with self._lock:
             self._eof = True
@@ -202,6 +213,13 @@ class OcppCsms:
     def hold_next_authorize(self, timeout_s: float = 10.0) -> None:
         """Answer the next Authorize only after `release()` (or `timeout_s`)."""
         assert self.send("hold_next_authorize", timeout_s=timeout_s).wait().ok
+
+    def hold_next_begin(self, exclude: set[str], timeout_s: float = 10.0) -> None:
+        """Through the proxy: hand ocpp-csms's reply to the next Transaction.Begin MeterValues
+        (of a charge point not in `exclude`) to the charge point only after `release()` (or
+        `timeout_s`)."""
+        outcome = self.send("hold_next_begin", exclude=sorted(exclude), timeout_s=timeout_s)
+        assert outcome.wait().ok
 
     def release(self) -> None:
         assert self.send("release").wait().ok

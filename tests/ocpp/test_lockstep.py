@@ -1,6 +1,7 @@
-"""The driver's lockstep against third-party-style backends (the stock `ocpp` package's
-ChargePoint on 127.0.0.1): calls right after the boot, Reset in the order the spec gives,
-an authorization cut short by a Reset, and the bound on the lag between model and wire."""
+"""The lockstep (`Lockstep`, through `run_ocpp_async`) against third-party-style backends
+(the stock `ocpp` package's ChargePoint on 127.0.0.1): calls right after the boot, Reset in
+the order the spec gives, an authorization cut short by a Reset, and the bound on the lag
+between model and wire."""
 
 from __future__ import annotations
 
@@ -20,9 +21,10 @@ from websockets.exceptions import ConnectionClosed
 
 from simulator import runner
 from simulator import scenario as sc
-from simulator.driver import run_ocpp_async
 from simulator.model.records import Outcome, PortState, Records
 from simulator.model.world import World
+from simulator.ocpp.clock import seconds_since
+from simulator.ocpp.engine import OcppRunOptions, run_ocpp_async
 from simulator.ocpp.wire_stats import WireStats
 from simulator.reports.summary import to_json
 from tests.ocpp.helpers import WAIT_S, small_world
@@ -168,7 +170,7 @@ async def test_calls_sent_right_after_each_boot_are_accepted_and_take_effect(
 ) -> None:
     world = small_world(tmp_path, days=0.5)
     async with backend(EagerBackend) as (url, shared):
-        records = await run_ocpp_async(world, csms_url=url)
+        records = await run_ocpp_async(world, OcppRunOptions(csms_url=url))
     for cp, make in AFTER_BOOT.items():
         assert events_of(shared, cp, "call_result") == [
             ("call_result", type(make()).__name__, "Accepted")
@@ -212,7 +214,7 @@ async def test_a_reset_flushes_the_stopped_transaction_then_answers_then_reboots
     world = small_world(tmp_path, days=0.5, meter_interval_s=120.0)
     log = tmp_path / "frames.jsonl"
     async with backend(ResettingBackend) as (url, shared):
-        records = await run_ocpp_async(world, csms_url=url, message_log=log)
+        records = await run_ocpp_async(world, OcppRunOptions(csms_url=url, message_log=log))
     [(cp, *_)] = [e for e in shared.events if e[1] == "reset_sent"]
     assert events_of(shared, cp, "call_result") == [("call_result", "Reset", "Accepted")]
     # the frames of that charge point, as it sent and received them
@@ -287,7 +289,7 @@ async def test_an_authorize_in_flight_at_a_reset_starts_no_session_after_the_reb
 ) -> None:
     world = small_world(tmp_path, days=0.5)
     async with backend(ResetDuringAuthorize) as (url, shared):
-        records = await run_ocpp_async(world, csms_url=url)
+        records = await run_ocpp_async(world, OcppRunOptions(csms_url=url))
     [(cp, _, tag)] = [e for e in shared.events if e[1] == "reset_sent"]
     assert events_of(shared, cp, "call_result") == [("call_result", "Reset", "Accepted")]
     assert len(events_of(shared, cp, "boot")) == 2
@@ -299,6 +301,64 @@ async def test_an_authorize_in_flight_at_a_reset_starts_no_session_after_the_reb
     assert [s for s in records.sessions if s.port == cp and s.outcome is Outcome.SERVED]
 
 
+# --- a call while a heartbeat is out --------------------------------------------------------
+
+
+class CallDuringHeartbeat(Backend):
+    """At the first Heartbeat it gets, sends ChangeAvailability Inoperative and only then
+    answers: the call reaches the charge point while its heartbeat is unanswered."""
+
+    heartbeat_interval_s = 900
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.call_out = asyncio.Event()
+
+    async def _send(self, message: str) -> None:
+        await super()._send(message)
+        if '"ChangeAvailability"' in message:
+            self.call_out.set()
+
+    @on(Action.heartbeat)
+    async def on_heartbeat(self) -> call_result.Heartbeat:
+        if "call" not in self.shared.done:
+            self.shared.done.add("call")
+            self.event("call_sent")
+            inoperative = call.ChangeAvailability(connector_id=0, type="Inoperative")
+            self.tasks.append(asyncio.create_task(self.make(inoperative)))
+            async with asyncio.timeout(WAIT_S):
+                await self.call_out.wait()  # the call leaves before this answer
+        return call_result.Heartbeat(current_time=datetime.now(UTC).isoformat())
+
+
+async def test_a_call_that_comes_while_a_heartbeat_is_out_enters_the_model_at_its_instant(
+    tmp_path: Path,
+) -> None:
+    world = small_world(tmp_path, days=0.25, rate_per_h=0.5)
+    log = tmp_path / "frames.jsonl"
+    async with backend(CallDuringHeartbeat) as (url, shared):
+        options = OcppRunOptions(csms_url=url, max_lag_s=0.0, message_log=log)
+        await run_ocpp_async(world, options)
+    [(cp, _)] = [e for e in shared.events if e[1] == "call_sent"]
+    assert events_of(shared, cp, "call_result") == [
+        ("call_result", "ChangeAvailability", "Accepted")
+    ]
+    rows = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    mine = [(r["virtual_s"], r["dir"], json.loads(r["frame"])) for r in rows if r["cp"] == cp]
+    [beat_s, *_] = [at for at, d, f in mine if d == "send" and f[0] == 2 and f[2] == "Heartbeat"]
+    [call_s] = [at for at, d, f in mine if d == "recv" and f[0] == 2]
+    [down] = [
+        f[3]
+        for _, d, f in mine
+        if d == "send" and f[0] == 2 and f[2] == "StatusNotification"
+        and f[3]["connectorId"] == 0 and f[3]["status"] == "Unavailable"
+    ]  # fmt: skip
+    # the call entered at the heartbeat's instant (strict lockstep: time stood still while
+    # the heartbeat was out), and what it caused is stamped with that instant, not earlier
+    assert call_s == beat_s
+    assert abs(seconds_since(world.start, down["timestamp"]) - beat_s) < 1e-3
+
+
 # --- the lag between the model and the wire ------------------------------------------------
 
 
@@ -308,7 +368,9 @@ async def test_in_strict_lockstep_every_message_is_answered_at_the_instant_it_wa
     world = small_world(tmp_path, days=0.25)
     wire: list[WireStats] = []
     async with backend(Backend) as (url, _):
-        records = await run_ocpp_async(world, csms_url=url, max_lag_s=0.0, on_wire=wire.append)
+        records = await run_ocpp_async(
+            world, OcppRunOptions(csms_url=url, max_lag_s=0.0, on_wire=wire.append)
+        )
     assert summary_text(world, records) == summary_text(world, runner.run_fast(world))
     [stats] = wire
     assert stats.messages > 100
@@ -374,7 +436,7 @@ async def test_a_backend_taking_five_seconds_per_answer_gives_the_same_run_withi
     world = tiny_world(tmp_path)
     wire: list[WireStats] = []
     async with backend(SlowBackend) as (url, shared):
-        records = await run_ocpp_async(world, csms_url=url, on_wire=wire.append)
+        records = await run_ocpp_async(world, OcppRunOptions(csms_url=url, on_wire=wire.append))
     assert summary_text(world, records) == summary_text(world, runner.run_fast(world))
     [stats] = wire
     assert stats.lag_s.bound == 60.0

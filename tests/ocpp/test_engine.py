@@ -1,4 +1,5 @@
-"""The OCPP engine end to end: real websockets on 127.0.0.1 to real central systems."""
+"""The OCPP engine end to end (`run_ocpp_async` and its `Lockstep`): real websockets on
+127.0.0.1 to real central systems."""
 
 from __future__ import annotations
 
@@ -24,10 +25,11 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
 from simulator import runner
-from simulator.driver import Driver, run_ocpp_async
 from simulator.model.records import Outcome, Records
 from simulator.model.world import World
 from simulator.ocpp.builtin_csms import BuiltinCsms
+from simulator.ocpp.engine import OcppRunOptions, run_ocpp_async
+from simulator.ocpp.lockstep import Lockstep
 from simulator.ocpp.transport import TransportConfig
 from simulator.reports.summary import sessions_csv, to_json
 from tests.ocpp.helpers import eventually, small_world, wait_for
@@ -67,7 +69,7 @@ async def test_the_ocpp_engine_gives_the_fast_engines_summary_byte_for_byte(
 ) -> None:
     world = small_world(tmp_path, days=1.0, failures=True)
     fast = runner.run_fast(world)
-    records = await run_ocpp_async(world, csms_db=tmp_path / "csms.sqlite")
+    records = await run_ocpp_async(world, OcppRunOptions(csms_db=tmp_path / "csms.sqlite"))
     assert summary_text(world, records) == summary_text(world, fast)
     assert records.sessions == fast.sessions
 
@@ -77,7 +79,7 @@ async def test_every_session_that_plugged_in_is_one_transaction_in_the_central_s
 ) -> None:
     world = small_world(tmp_path, days=1.0, failures=True)
     db = tmp_path / "csms.sqlite"
-    records = await run_ocpp_async(world, csms_db=db)
+    records = await run_ocpp_async(world, OcppRunOptions(csms_db=db))
     stored = stored_transactions(db, world)
     assert Counter((cp, start_ms) for cp, start_ms, _, _ in stored) == plugged_in(records)
     stopped = {(cp, ms): reason for cp, ms, at, reason in stored if at is not None}
@@ -95,18 +97,18 @@ async def test_a_central_system_killed_and_restarted_mid_run_loses_and_repeats_n
     async with BuiltinCsms(db=db) as csms:
         transport = TransportConfig(csms.ws_url, response_timeout_s=5.0, **RECONNECT_FAST)
         # paced so that the run is surely still going when the central system dies
-        driver = Driver(world, transport, pace=world.horizon_s / 4.0)
+        lockstep = Lockstep(world, transport, pace=world.horizon_s / 4.0)
         async with asyncio.TaskGroup() as tasks:
-            run = tasks.create_task(driver.run())
-            await wait_for(lambda: driver.now_s() > world.horizon_s / 3, "a third of the run")
+            run = tasks.create_task(lockstep.run())
+            await wait_for(lambda: lockstep.now_s() > world.horizon_s / 3, "a third of the run")
             assert not run.done()
             await csms.kill()
             await asyncio.sleep(0.3)
             await csms.start()
         records = run.result()
     assert summary_text(world, records) == summary_text(world, fast)
-    assert all(client.connections >= 2 for client in driver.clients)  # all came back
-    assert all(client.boots == 1 for client in driver.clients)  # a reconnect is no reboot
+    assert all(client.connections >= 2 for client in lockstep.clients)  # all came back
+    assert all(client.boots == 1 for client in lockstep.clients)  # a reconnect is no reboot
     stored = stored_transactions(db, world)
     assert Counter((cp, start_ms) for cp, start_ms, _, _ in stored) == plugged_in(records)
     served = sum(1 for s in records.sessions if s.outcome is Outcome.SERVED)
@@ -118,7 +120,7 @@ async def test_the_message_log_holds_every_frame_with_virtual_and_wall_time(
 ) -> None:
     world = small_world(tmp_path, days=0.5)
     log = tmp_path / "frames.jsonl"
-    await run_ocpp_async(world, message_log=log)
+    await run_ocpp_async(world, OcppRunOptions(message_log=log))
     entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     assert {e["dir"] for e in entries} == {"send", "recv"}
     assert {e["cp"] for e in entries} == {p.id for p in world.ports}
@@ -137,7 +139,7 @@ async def test_the_message_log_holds_every_frame_with_virtual_and_wall_time(
 
 async def test_a_paced_run_gives_the_same_physics(tmp_path: Path) -> None:
     world = small_world(tmp_path, days=0.25)
-    records = await run_ocpp_async(world, pace=world.horizon_s / 0.5)
+    records = await run_ocpp_async(world, OcppRunOptions(pace=world.horizon_s / 0.5))
     assert summary_text(world, records) == summary_text(world, runner.run_fast(world))
 
 
@@ -209,7 +211,7 @@ async def test_the_charge_points_work_against_an_independent_stock_ocpp_backend(
 ) -> None:
     world = small_world(tmp_path, days=0.5)
     async with stock_backend() as (url, sessions):
-        records = await run_ocpp_async(world, csms_url=url)
+        records = await run_ocpp_async(world, OcppRunOptions(csms_url=url))
     assert summary_text(world, records) == summary_text(world, runner.run_fast(world))
     assert sorted(s.id for s in sessions) == sorted(p.id for p in world.ports)
     assert sum(len(s.starts) for s in sessions) == sum(plugged_in(records).values())
@@ -251,10 +253,10 @@ async def test_operator_calls_through_the_central_system_reach_the_running_simul
                 if {s["status"] for s in cp["last_status"].values()} == {"Available"}
             ]
 
-        driver = Driver(world, TransportConfig(csms.ws_url), pace=world.horizon_s / 8.0)
+        lockstep = Lockstep(world, TransportConfig(csms.ws_url), pace=world.horizon_s / 8.0)
         async with asyncio.TaskGroup() as tasks:
-            run = tasks.create_task(driver.run())
-            await wait_for(lambda: driver.now_s() > 0, "the run to start")
+            run = tasks.create_task(lockstep.run())
+            await wait_for(lambda: lockstep.now_s() > 0, "the run to start")
             idle = await idle_ports()
             assert len(idle) >= 3
             app_port, spare_port, reset_port = idle[:3]
@@ -399,11 +401,11 @@ async def test_a_charge_point_rotates_its_authorization_key_mid_run_and_the_old_
 
         transport = TransportConfig(csms.ws_url, password=old_key, **RECONNECT_FAST)
         log = tmp_path / "frames.jsonl"
-        driver = Driver(world, transport, pace=world.horizon_s / 12.0, message_log=log)
+        lockstep = Lockstep(world, transport, pace=world.horizon_s / 12.0, message_log=log)
         async with asyncio.TaskGroup() as tasks:
-            run = tasks.create_task(driver.run())
-            await wait_for(lambda: driver.now_s() > 0, "the run to start")
-            client, *others = driver.clients
+            run = tasks.create_task(lockstep.run())
+            await wait_for(lambda: lockstep.now_s() > 0, "the run to start")
+            client, *others = lockstep.clients
             cp = client.id
             for bad in ("too-short", "ab" * 21, "not hex, though forty characters long!!"):
                 change = {"key": "AuthorizationKey", "value": bad}
