@@ -46,8 +46,9 @@ from pathlib import Path
 from simpy.core import EmptySchedule
 
 from simulator.model.records import Outcome, Records
-from simulator.model.requests import Reply, StopReason
-from simulator.model.simulation import Outgoing, Simulation
+from simulator.model.requests import Reply
+from simulator.model.resolver import BatchedResolver, Outgoing
+from simulator.model.simulation import Simulation
 from simulator.model.world import DAY_S, World
 from simulator.ocpp.builtin_csms import BuiltinCsms
 from simulator.ocpp.client import OcppClient
@@ -97,8 +98,9 @@ class Driver:
         self.max_lag_s = max_lag_s
         self.progress = progress
         self.clock = VirtualClock(world.start)
+        self.resolver = BatchedResolver(self._on_flush)
         self.sim = Simulation(
-            world, on_flush=self._on_flush, meter_interval_s=world.meter_interval_s
+            world, resolver=self.resolver, meter_interval_s=world.meter_interval_s
         )
         self._batch: list[Outgoing] = []
         self._now_s = 0.0
@@ -405,10 +407,10 @@ class Driver:
     def remote_stop(self, index: int, transaction_ref: int) -> bool:
         if not self._enter(index):
             return False
-        port = self.sim.ports[index]
+        current = self.sim.transaction_on(self.world.ports[index].id)
         if transaction_ref < 0:
-            transaction_ref = port.transaction
-        if port.transaction != transaction_ref:
+            transaction_ref = current
+        if current != transaction_ref:
             return False
         return self.sim.remote_stop(transaction_ref)
 
@@ -434,7 +436,7 @@ class Driver:
         """The model has handed over everything it will send for this port's Reset."""
         if self.sim.authorizing(self.world.ports[index].id):
             return False
-        return not any(out.port == index for out in self.sim.outbox)
+        return not self.resolver.pending(index)
 
     def _release_settled(self) -> None:
         for index in [i for i in self._held if self._settled(i)]:
@@ -448,8 +450,7 @@ class Driver:
     def unlock(self, index: int, connector_id: int) -> bool:
         if not self._enter(index):
             return False
-        port = self.sim.ports[index]
-        return self.sim.stop_charging(port, StopReason.UNLOCK_COMMAND)
+        return self.sim.unlock(self.world.ports[index].id)
 
 
 def _raise_file_limit(wanted: int) -> None:
