@@ -220,7 +220,12 @@ class Charging:
     # --- leaving ------------------------------------------------------------------------
 
     def _depart(
-        self, visit: Visit, port: ChargePoint, reason: StopReason, idle_s: float, charge_end_s: float
+        self,
+        visit: Visit,
+        port: ChargePoint,
+        reason: StopReason,
+        idle_s: float,
+        charge_end_s: float,
     ) -> None:
         self.leave(visit, port)
         bill = self.accounts.bill(visit, port.network, idle_s)

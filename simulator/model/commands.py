@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from simulator.model.streams import Streams
     from simulator.model.world import World
 
-__all__ = ["Commands", "OPERATOR_STREAM"]
+__all__ = ["OPERATOR_STREAM", "Commands"]
 
 OPERATOR_STREAM = "operator"
 """The random stream of app-started drivers: their draws move no one else's."""
@@ -29,7 +29,16 @@ OPERATOR_STREAM = "operator"
 class Commands:
     """The central system's commands, applied to the running model."""
 
-    __slots__ = ("accounts", "availability", "charging", "env", "ports", "present", "streams", "world")
+    __slots__ = (
+        "accounts",
+        "availability",
+        "charging",
+        "env",
+        "ports",
+        "present",
+        "streams",
+        "world",
+    )
 
     def __init__(
         self,

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import simpy
-from simpy.core import EventPriority
-from simpy.events import Event, Timeout
+from simpy.events import Event, EventPriority, Timeout
 
 __all__ = ["FLUSH_PRIORITY", "Answer", "Flush", "Timer", "then"]
 

@@ -4,7 +4,7 @@ failures and the operator taking it down, bringing it back)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Never
 
 from simulator.model.records import PortState
 from simulator.model.requests import PortStatus, StopReason
@@ -169,5 +169,5 @@ class Availability:
             self.resolver.status(port, PortStatus.FINISHING, visit.connector)
 
 
-def _unwired(*_: object) -> bool:
+def _unwired(*_: object) -> Never:
     raise RuntimeError("Availability is not wired to the sessions")

@@ -2,8 +2,8 @@
 
 The model never speaks OCPP. A charge point hands one of these to its resolver
 (simulator.model.resolver), which answers: at once in the fast engine, after a real OCPP round
-trip in the OCPP engine. Requests the physics does not wait on (status, meter values) are notifications:
-they still travel, in order, but nothing yields on them.
+trip in the OCPP engine. Requests the physics does not wait on (status, meter values, stops)
+are notifications: they still travel, in order, but nothing waits on them.
 """
 
 from __future__ import annotations

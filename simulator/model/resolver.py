@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Protocol
 from simulator.model.authorization import ProvisionedTag, authorize
 from simulator.model.events import Answer, Flush
 from simulator.model.requests import (
+    Authorize,
     AuthReply,
     AuthStatus,
-    Authorize,
     MeterSample,
     PortStatus,
     Request,

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from simulator.model.port import ChargePoint
 
 if TYPE_CHECKING:
-    from simulator.model.visit import Visit
     from simulator.model import world
+    from simulator.model.visit import Visit
 
 __all__ = ["PRIOR_OCCUPANCY_S", "Site"]
 
