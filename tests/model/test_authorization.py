@@ -7,7 +7,7 @@ import pytest
 from simulator.model.authorization import ProvisionedTag, authorize, decide
 from simulator.model.requests import AuthStatus
 
-A, B, E, I, C = (
+A, B, E, N, C = (
     AuthStatus.ACCEPTED,
     AuthStatus.BLOCKED,
     AuthStatus.EXPIRED,
@@ -20,13 +20,13 @@ A, B, E, I, C = (
     ("provisioned", "expired", "accept_unknown", "starting", "answer"),
     [
         (None, False, True, False, A),  # unknown, --accept-unknown-tags
-        (None, False, False, False, I),  # unknown
-        (None, False, False, True, I),
+        (None, False, False, False, N),  # unknown
+        (None, False, False, True, N),
         (A, False, False, False, A),
         (A, True, False, False, E),  # past its expiry
         (B, False, False, False, B),
         (B, True, False, False, B),  # blocked stays blocked, expired or not
-        (I, True, True, True, I),
+        (N, True, True, True, N),
         (E, False, False, False, E),
         (C, False, False, True, C),  # ConcurrentTx answers a start
         (C, False, False, False, A),  # ... and only a start
@@ -52,5 +52,5 @@ def test_a_provisioned_tag_expires_at_its_expiry_instant_and_not_before() -> Non
 def test_a_tag_nobody_provisioned_is_invalid_unless_unknown_tags_are_accepted() -> None:
     tags = {"T1": ProvisionedTag("T1", B)}
     assert authorize(tags, "T1", 0.0, accept_unknown=True) is B
-    assert authorize(tags, "D000000001", 0.0) is I
+    assert authorize(tags, "D000000001", 0.0) is N
     assert authorize(tags, "D000000001", 0.0, accept_unknown=True) is A
