@@ -159,9 +159,7 @@ class Charging:
         self.resolver.status(port, PortStatus.CHARGING, visit.connector)
         interval_s = self.meter_interval_s
         if interval_s is not None:
-            self.resolver.meter_values(
-                port, metering.reading(port, visit, now, "Transaction.Begin")
-            )
+            self.resolver.meter_values(port, visit, "Transaction.Begin")
             env.process(metering.periodic(env, self.resolver, port, visit, interval_s))
         visit.charge_timer = Timer(
             env, duration_s, lambda ev: self._charge_timer(visit, port, ev, reason, target)
@@ -190,9 +188,7 @@ class Charging:
         self._end_charge(port, visit, soc_end)
         env = self.env
         if self.meter_interval_s is not None:
-            self.resolver.meter_values(
-                port, metering.reading(port, visit, env.now, "Transaction.End")
-            )
+            self.resolver.meter_values(port, visit, "Transaction.End")
         self.resolver.stop_transaction(port, visit, reason)
         self.resolver.status(port, PortStatus.FINISHING, visit.connector)
         idle_s = visit.idle_s if reason in _LINGER else 0.0

@@ -57,4 +57,4 @@ def periodic(
         yield env.timeout(interval_s)
         if port.visit is not visit or not port.charging:
             return
-        resolver.meter_values(port, reading(port, visit, env.now, "Sample.Periodic"))
+        resolver.meter_values(port, visit, "Sample.Periodic")

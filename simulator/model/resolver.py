@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Protocol
 
 from simulator.model.authorization import ProvisionedTag, authorize
 from simulator.model.events import Answer, Flush
+from simulator.model.metering import reading
 from simulator.model.requests import (
     Authorize,
     AuthReply,
     AuthStatus,
-    MeterSample,
     PortStatus,
     Request,
     StartReply,
@@ -67,8 +67,9 @@ class Resolver(Protocol):
     def stop_transaction(self, port: ChargePoint, visit: Visit, reason: StopReason) -> None:
         """StopTransaction of `port.transaction` at the port's meter now."""
 
-    def meter_values(self, port: ChargePoint, sample: MeterSample) -> None:
-        """One reading of the port's meter."""
+    def meter_values(self, port: ChargePoint, visit: Visit, context: str) -> None:
+        """One reading of the port's meter now (context: Sample.Periodic, Transaction.Begin,
+        Transaction.End)."""
 
     def pending(self, port_index: int) -> bool:
         """Requests from this port are still waiting to be handed over."""
@@ -105,7 +106,7 @@ class ImmediateResolver:
     def stop_transaction(self, port: ChargePoint, visit: Visit, reason: StopReason) -> None:
         pass
 
-    def meter_values(self, port: ChargePoint, sample: MeterSample) -> None:
+    def meter_values(self, port: ChargePoint, visit: Visit, context: str) -> None:
         pass
 
     def pending(self, port_index: int) -> bool:
@@ -171,8 +172,8 @@ class BatchedResolver:
         )
         self._send(port, stop, None)
 
-    def meter_values(self, port: ChargePoint, sample: MeterSample) -> None:
-        self._send(port, sample, None)
+    def meter_values(self, port: ChargePoint, visit: Visit, context: str) -> None:
+        self._send(port, reading(port, visit, self.env.now, context), None)
 
     def pending(self, port_index: int) -> bool:
         return any(out.port == port_index for out in self.outbox)
