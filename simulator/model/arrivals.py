@@ -91,7 +91,9 @@ def start(
         # the behaviour under a free session is settled once the site is known
         visit.free_behaviour = (free_target, free_idle_min)
         arrive(visit)
-        schedule_next()
+        t = next(times)  # the next arrival (schedule_next, inlined: once per arrival)
+        if t < horizon_s:
+            Timer(env, t - env.now, draw)
 
     schedule_next()
 

@@ -31,15 +31,20 @@ __all__ = ["Charging"]
 
 # a driver who reached the target or the cap lingers; any other stop sends them away
 _LINGER = (StopReason.LOCAL, StopReason.OTHER)
+_REASON = {r: r.value for r in StopReason}  # an enum's .value is a Python-level descriptor
 
 
 class Charging:
     """Every session of a run. `release` is wired to what frees a port once a visit left."""
 
     __slots__ = (
-        "_connectors",
+        "_authorize",
         "_next_transaction",
         "_profiles",
+        "_set_state",
+        "_start",
+        "_status",
+        "_stop",
         "accounts",
         "env",
         "meter_interval_s",
@@ -66,30 +71,37 @@ class Charging:
         """The visits on site, by id(visit): what is left to record at the horizon."""
         self.meter_interval_s = meter_interval_s
         self.release: Callable[[ChargePoint], None] = _unwired
+        # bound once: these run several times per session
+        self._status = resolver.status
+        self._authorize = resolver.authorize
+        self._start = resolver.start_transaction
+        self._stop = resolver.stop_transaction
+        self._set_state = recorder.set_state
         self._next_transaction = 0
         self._profiles: dict[tuple[int, int], Profile] = {}
-        self._connectors: dict[tuple[tuple[int, bool], int], int] = {}
 
     # --- plugging in --------------------------------------------------------------------
 
-    def take(self, port: ChargePoint, visit: Visit) -> None:
-        """The visit takes the free port."""
+    def plug_in(self, port: ChargePoint, visit: Visit) -> None:
+        """The visit takes the free port, plugs in and presents its tag: the session gets its
+        handle, and the port is occupied while the tag is authorized (for no time at all
+        when the answer comes at once)."""
+        now = self.env.now
         port.site.free.remove(port)
         port.visit = visit
         visit.port = port
         visit.port_id = port.id
         visit.soc_now = visit.soc_start  # what a meter reads until the charge begins
-        # occupied while authorizing (for no time at all when the answer comes at once)
-        self.recorder.set_state(port, PortState.OCCUPIED, self.env.now)
-
-    def plug_in(self, visit: Visit, port: ChargePoint) -> None:
-        """The driver plugs in and presents their tag: the session gets its handle."""
-        visit.wait_s = self.env.now - visit.arrival_s
+        self._set_state(port, PortState.OCCUPIED, now)
+        visit.wait_s = now - visit.arrival_s
         self._next_transaction += 1
         port.transaction = self._next_transaction
-        connector = visit.connector = self._connector(visit, port)
-        self.resolver.status(port, PortStatus.PREPARING, connector)
-        self.resolver.authorize(port, visit, self._authorized)
+        connector = port.connector_by_key.get(visit.key)
+        if connector is None:
+            connector = port.connector_by_key[visit.key] = port.connector_for(visit)
+        visit.connector = connector
+        self._status(port, PortStatus.PREPARING, connector)
+        self._authorize(port, visit, self._authorized)
 
     def _authorized(self, visit: Visit, port: ChargePoint, status: AuthStatus | None) -> None:
         if port.voided is visit:
@@ -99,18 +111,18 @@ class Charging:
         if status is not AuthStatus.ACCEPTED:
             self._refused(visit, port, status)
             return
-        self.resolver.start_transaction(port, visit, self._started)
+        self._start(port, visit, self._started)
 
     def _started(self, visit: Visit, port: ChargePoint, status: AuthStatus | None) -> None:
         stop_now, port.stop_on_start = port.stop_on_start, False
         if port.voided is visit:  # started by the central system, stopped by the Reset
             port.voided = None
             if status is AuthStatus.ACCEPTED:
-                self.resolver.stop_transaction(port, visit, port.reset_reason)
+                self._stop(port, visit, port.reset_reason)
             self._refused(visit, port, None, "reset")
             return
         if status is not AuthStatus.ACCEPTED:
-            self.resolver.stop_transaction(port, visit, StopReason.DE_AUTHORIZED)
+            self._stop(port, visit, StopReason.DE_AUTHORIZED)
             self._refused(visit, port, status)
             return
         self._start_charging(visit, port)
@@ -120,8 +132,9 @@ class Charging:
     def _refused(
         self, visit: Visit, port: ChargePoint, status: AuthStatus | None, reason: str = ""
     ) -> None:
-        self.resolver.status(port, PortStatus.FINISHING, visit.connector)
-        self.leave(visit, port)
+        self._status(port, PortStatus.FINISHING, visit.connector)
+        now = self.env.now
+        self.leave(visit, port, now)
         reason = reason or f"authorization_{(status or AuthStatus.INVALID).value.lower()}"
         self.recorder.session(
             visit,
@@ -129,7 +142,7 @@ class Charging:
             reason,
             wait_s=visit.wait_s,
             start_s=visit.arrival_s + visit.wait_s,  # plugged in, then refused
-            depart_s=self.env.now,
+            depart_s=now,
         )
 
     # --- charging -----------------------------------------------------------------------
@@ -155,8 +168,8 @@ class Charging:
         port.charging = True
         now = port.charge_start_s = env.now
         visit.soc_now = visit.soc_start
-        self.recorder.set_state(port, PortState.CHARGING, now)
-        self.resolver.status(port, PortStatus.CHARGING, visit.connector)
+        self._set_state(port, PortState.CHARGING, now)
+        self._status(port, PortStatus.CHARGING, visit.connector)
         interval_s = self.meter_interval_s
         if interval_s is not None:
             self.resolver.meter_values(port, visit, "Transaction.Begin")
@@ -185,25 +198,25 @@ class Charging:
         self, visit: Visit, port: ChargePoint, reason: StopReason, soc_end: float
     ) -> None:
         visit.charge_timer = None
-        self._end_charge(port, visit, soc_end)
         env = self.env
+        now = env.now
+        self._end_charge(port, visit, soc_end, now)
         if self.meter_interval_s is not None:
             self.resolver.meter_values(port, visit, "Transaction.End")
-        self.resolver.stop_transaction(port, visit, reason)
-        self.resolver.status(port, PortStatus.FINISHING, visit.connector)
+        self._stop(port, visit, reason)
+        self._status(port, PortStatus.FINISHING, visit.connector)
         idle_s = visit.idle_s if reason in _LINGER else 0.0
-        charge_end_s = env.now
         if idle_s > 0:
-            Timer(env, idle_s, lambda _: self._depart(visit, port, reason, idle_s, charge_end_s))
+            Timer(env, idle_s, lambda _: self._depart(visit, port, reason, idle_s, now))
         else:
-            self._depart(visit, port, reason, idle_s, charge_end_s)
+            self._depart(visit, port, reason, idle_s, now)
 
-    def _end_charge(self, port: ChargePoint, visit: Visit, soc_end: float) -> None:
-        """Book the energy and power of the charge that just ended (or stopped at the horizon)."""
+    def _end_charge(self, port: ChargePoint, visit: Visit, soc_end: float, now: float) -> None:
+        """Book the energy and power of the charge that ended at `now` (or stopped at the
+        horizon)."""
         prof = visit.profile
         assert prof is not None
         energy = max(0.0, soc_end - visit.soc_start) * visit.vehicle.battery_kwh
-        now = self.env.now
         self.recorder.charge(
             port.id, prof, port.charge_start_s, now, visit.soc_start, soc_end, energy
         )
@@ -211,7 +224,7 @@ class Charging:
         visit.soc_now = soc_end
         port.meter_wh += energy * 1000.0
         port.charging = False
-        self.recorder.set_state(port, PortState.OCCUPIED, now)
+        self._set_state(port, PortState.OCCUPIED, now)
 
     # --- leaving ------------------------------------------------------------------------
 
@@ -223,25 +236,29 @@ class Charging:
         idle_s: float,
         charge_end_s: float,
     ) -> None:
-        self.leave(visit, port)
+        now = self.env.now
+        self.leave(visit, port, now)
         bill = self.accounts.bill(visit, port.network, idle_s)
         self.recorder.session(
             visit,
             Outcome.SERVED,
-            reason.value,
+            _REASON[reason],
             wait_s=visit.wait_s,
             start_s=visit.arrival_s + visit.wait_s,
             charge_end_s=charge_end_s,
-            depart_s=self.env.now,
+            depart_s=now,
             soc_end=visit.soc_now,
             bill=bill,
         )
 
-    def leave(self, visit: Visit, port: ChargePoint) -> None:
-        """The visit unplugs and leaves the site; the port is released."""
+    def leave(self, visit: Visit, port: ChargePoint, now: float) -> None:
+        """The visit unplugs and leaves the site at `now`; the port is released."""
         del self.present[id(visit)]
         visit.done = True
-        port.site.left(self.env.now - visit.arrival_s - visit.wait_s)
+        site = port.site
+        site.on_site -= 1
+        site.occupancy_total_s += now - visit.arrival_s - visit.wait_s
+        site.occupancy_n += 1
         port.visit = None
         visit.port = None
         self.release(port)
@@ -255,7 +272,8 @@ class Charging:
             return
         if port.charging and visit.profile is not None:
             elapsed_h = (now - port.charge_start_s) / 3600.0
-            self._end_charge(port, visit, visit.profile.soc_after(visit.soc_start, elapsed_h))
+            soc_end = visit.profile.soc_after(visit.soc_start, elapsed_h)
+            self._end_charge(port, visit, soc_end, self.env.now)
             reason = "charging"
         else:
             reason = "plugged_in"
@@ -278,13 +296,6 @@ class Charging:
             prof = profile(vehicle.curve, vehicle.battery_kwh, vehicle.peak_kw, port.power_kw)
             self._profiles[key] = prof
         return prof
-
-    def _connector(self, visit: Visit, port: ChargePoint) -> int:
-        key = (visit.key, port.index)
-        connector = self._connectors.get(key)
-        if connector is None:
-            connector = self._connectors[key] = port.connector_for(visit)
-        return connector
 
 
 def _unwired(port: ChargePoint) -> None:

@@ -87,8 +87,7 @@ class Commands:
         visit.free = partnership.is_free(visit.terms, 0.0)
         port.site.on_site += 1
         self.present[id(visit)] = visit
-        self.charging.take(port, visit)
-        self.charging.plug_in(visit, port)
+        self.charging.plug_in(port, visit)
         return True
 
     def remote_stop(self, transaction_ref: int) -> bool:

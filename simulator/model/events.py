@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import simpy
-from simpy.events import Event, EventPriority, Timeout
+from simpy.events import NORMAL, Event, EventPriority, Timeout
 
 __all__ = ["FLUSH_PRIORITY", "Answer", "Flush", "Timer", "then"]
 
@@ -37,11 +37,20 @@ class Flush(Event):
 
 
 class Timer(Timeout):
-    """A timeout that calls `callback` when it fires (one link of a visit's chain)."""
+    """A timeout that calls `callback` when it fires (one link of a visit's chain).
+
+    Initialized inline, as SimPy's own `Timeout` is: two of these per session.
+    """
 
     def __init__(self, env: simpy.Environment, delay_s: float, callback: Callback) -> None:
-        super().__init__(env, delay_s)
-        self.callbacks.append(callback)
+        if delay_s < 0:
+            raise ValueError(f"negative delay {delay_s}")
+        self.env = env
+        self.callbacks = [callback]
+        self._value = None
+        self._delay = delay_s
+        self._ok = True
+        env.schedule(self, NORMAL, delay_s)
 
 
 class Answer(Event):

@@ -20,8 +20,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Availability", "ChargePoint"]
 
-Handover = Callable[["Visit", "ChargePoint"], None]
-
 
 class ChargePoint:
     """One port of a site: its static facts (copied from the world's `Port`) and its state."""
@@ -29,6 +27,7 @@ class ChargePoint:
     __slots__ = (
         "charge_start_s",
         "charging",
+        "connector_by_key",
         "connector_ids",
         "connectors",
         "down",
@@ -57,6 +56,8 @@ class ChargePoint:
         self.power_kw = port.power_kw
         self.connectors = port.connectors
         self.connector_ids = {c: i + 1 for i, c in enumerate(port.connectors)}
+        self.connector_by_key: dict[tuple[int, bool], int] = {}
+        """`connector_for`, cached by the visit's key (what decides where a car fits)."""
         self.site = site
         self.visit: Visit | None = None
         self.charging = False
@@ -93,18 +94,27 @@ class ChargePoint:
 
 
 class Availability:
-    """Which ports serve. Wired to the sessions: `take` and `plug_in` give a free port to a
-    waiting visit, `stop_charging` ends a charge when its port goes down."""
+    """Which ports serve. Wired to the sessions: `plug_in` gives a free port to a waiting
+    visit, `stop_charging` ends a charge when its port goes down."""
 
-    __slots__ = ("env", "plug_in", "recorder", "resolver", "stop_charging", "take")
+    __slots__ = (
+        "_set_state",
+        "_status",
+        "env",
+        "plug_in",
+        "recorder",
+        "resolver",
+        "stop_charging",
+    )
 
     def __init__(self, env: simpy.Environment, recorder: Recorder, resolver: Resolver) -> None:
         self.env = env
         self.recorder = recorder
         self.resolver = resolver
-        self.take: Callable[[ChargePoint, Visit], None] = _unwired
-        self.plug_in: Handover = _unwired
+        self.plug_in: Callable[[ChargePoint, Visit], None] = _unwired
         self.stop_charging: Callable[[ChargePoint, StopReason], bool] = _unwired
+        self._status = resolver.status
+        self._set_state = recorder.set_state
 
     def release(self, port: ChargePoint) -> None:
         """A port with no visit: down if it should be, else give it to the first compatible
@@ -114,12 +124,12 @@ class Availability:
             port.down = True
             port.down_status = PortStatus.UNAVAILABLE
         if port.down:
-            self.recorder.set_state(port, PortState.DOWN, self.env.now)
-            self.resolver.status(port, port.down_status, 0)
+            self._set_state(port, PortState.DOWN, self.env.now)
+            self._status(port, port.down_status, 0)
             return
-        self.resolver.status(port, PortStatus.AVAILABLE, 0)
+        self._status(port, PortStatus.AVAILABLE, 0)
         if port.rebooting:  # back in service once the charge point has booted again
-            self.recorder.set_state(port, PortState.AVAILABLE, self.env.now)
+            self._set_state(port, PortState.AVAILABLE, self.env.now)
             return
         self.offer(port)
 
@@ -130,10 +140,9 @@ class Availability:
         for visit in site.queue:
             if not visit.connectors.isdisjoint(port.connectors):
                 site.queue.remove(visit)
-                self.take(port, visit)
-                self.plug_in(visit, port)
+                self.plug_in(port, visit)
                 return
-        self.recorder.set_state(port, PortState.AVAILABLE, self.env.now)
+        self._set_state(port, PortState.AVAILABLE, self.env.now)
 
     def take_down(
         self,
@@ -149,12 +158,12 @@ class Availability:
         if port.visit is None:
             if not port.rebooting:  # a rebooting port is not among the free ones
                 port.site.free.remove(port)
-            self.resolver.status(port, status, 0)
+            self._status(port, status, 0)
         elif port.charging:
             self.stop_charging(port, cause)  # the visit leaves; the port then reports its status
         else:
-            self.resolver.status(port, status, 0)  # a car still plugged in, not charging
-        self.recorder.set_state(port, PortState.DOWN, self.env.now)
+            self._status(port, status, 0)  # a car still plugged in, not charging
+        self._set_state(port, PortState.DOWN, self.env.now)
 
     def bring_up(self, port: ChargePoint) -> None:
         """The port serves again (repaired, or made operative)."""
@@ -165,8 +174,8 @@ class Availability:
         if visit is None:
             self.release(port)
         else:
-            self.recorder.set_state(port, PortState.OCCUPIED, self.env.now)
-            self.resolver.status(port, PortStatus.FINISHING, visit.connector)
+            self._set_state(port, PortState.OCCUPIED, self.env.now)
+            self._status(port, PortStatus.FINISHING, visit.connector)
 
 
 def _unwired(*_: object) -> Never:

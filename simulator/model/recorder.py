@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from simulator.model.records import (
@@ -22,6 +23,10 @@ if TYPE_CHECKING:
 __all__ = ["Recorder"]
 
 _NO_BILL = (0.0, 0.0, 0.0, 0.0, "", 0.0)
+# Records are built with every field given, in order: tuple.__new__ skips the NamedTuple's
+# Python-level __new__ (one frame per record, the hottest allocations of a run).
+_new = tuple.__new__
+_ARRIVAL = itemgetter(SessionRecord._fields.index("arrival_s"))
 
 
 class Recorder:
@@ -43,7 +48,8 @@ class Recorder:
         if state is port.state:
             return
         if now > port.state_since_s:
-            self.intervals.append(PortInterval(port.id, port.state, port.state_since_s, now))
+            interval = (port.id, port.state, port.state_since_s, now)
+            self.intervals.append(_new(PortInterval, interval))
         port.state_since_s = now
         port.state = state
 
@@ -70,13 +76,14 @@ class Recorder:
         if profile.flat_kw is not None:
             if energy_kwh > 0:
                 kw = profile.flat_kw
-                self.segments.append(PowerSegment(port_id, start_s, end_s, energy_kwh, kw, kw))
+                segment = (port_id, start_s, end_s, energy_kwh, kw, kw)
+                self.segments.append(_new(PowerSegment, segment))
             return
         append = self.segments.append
         t = start_s
         for hours, energy, kw0, kw1 in profile.segments(soc_from, soc_to):
             end = t + hours * 3600.0
-            append(PowerSegment(port_id, t, end, energy, kw0, kw1))
+            append(_new(PowerSegment, (port_id, t, end, energy, kw0, kw1)))
             t = end
 
     # --- sessions -----------------------------------------------------------------------
@@ -102,8 +109,8 @@ class Recorder:
         s = visit.site
         terms = visit.terms
         vehicle = visit.vehicle
-        # positional, in field order: the hottest allocation of a run
-        record = SessionRecord(
+        # every field, in order
+        fields = (
             visit.arrival_s,
             vehicle.id,
             vehicle.brand,
@@ -124,13 +131,13 @@ class Recorder:
             *(bill[:6] if bill is not None else _NO_BILL),
             visit.free,
         )
-        self.sessions.append(record)
+        self.sessions.append(_new(SessionRecord, fields))
 
     def records(self, horizon_s: float, warmup_s: float) -> Records:
         return Records(
             horizon_s=horizon_s,
             warmup_s=warmup_s,
-            sessions=tuple(sorted(self.sessions, key=lambda r: r.arrival_s)),
+            sessions=tuple(sorted(self.sessions, key=_ARRIVAL)),
             intervals=tuple(self.intervals),
             segments=tuple(self.segments),
         )

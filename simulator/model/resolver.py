@@ -98,10 +98,16 @@ class ImmediateResolver:
         pass
 
     def authorize(self, port: ChargePoint, visit: Visit, then: Then) -> None:
-        then(visit, port, self._decide(visit, starting=False))
+        if self.tags is None:  # the common case, once per session: no call for the policy
+            then(visit, port, AuthStatus.ACCEPTED)
+        else:
+            then(visit, port, self._decide(visit, starting=False))
 
     def start_transaction(self, port: ChargePoint, visit: Visit, then: Then) -> None:
-        then(visit, port, self._decide(visit, starting=True))
+        if self.tags is None:
+            then(visit, port, AuthStatus.ACCEPTED)
+        else:
+            then(visit, port, self._decide(visit, starting=True))
 
     def stop_transaction(self, port: ChargePoint, visit: Visit, reason: StopReason) -> None:
         pass
@@ -114,9 +120,7 @@ class ImmediateResolver:
 
     def _decide(self, visit: Visit, *, starting: bool) -> AuthStatus:
         tags = self.tags
-        if tags is None:
-            return AuthStatus.ACCEPTED
-        assert self._env is not None
+        assert tags is not None and self._env is not None
         return authorize(
             tags, visit.id_tag, self._env.now, accept_unknown=self.accept_unknown, starting=starting
         )

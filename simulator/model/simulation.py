@@ -59,7 +59,6 @@ class Simulation:
         )
         self.availability = Availability(env, self.recorder, self.resolver)
         self.charging.release = self.availability.release
-        self.availability.take = self.charging.take
         self.availability.plug_in = self.charging.plug_in
         self.availability.stop_charging = self.charging.stop_charging
         self.visits = Visits(
@@ -68,7 +67,6 @@ class Simulation:
             self.accounts,
             self.recorder,
             self._present,
-            self.charging.take,
             self.charging.plug_in,
         )
         self.commands = Commands(

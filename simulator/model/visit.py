@@ -100,10 +100,10 @@ class Visit:
 
 
 class Visits:
-    """Where each visit goes and whether it gets a port; wired to the sessions by `take` and
-    `plug_in`."""
+    """Where each visit goes and whether it gets a port; wired to the sessions by `plug_in`
+    (take a free port and plug in)."""
 
-    __slots__ = ("accounts", "corridor", "env", "plug_in", "present", "recorder", "take")
+    __slots__ = ("accounts", "corridor", "env", "plug_in", "present", "recorder")
 
     def __init__(
         self,
@@ -112,15 +112,13 @@ class Visits:
         accounts: Accounts,
         recorder: Recorder,
         present: dict[int, Visit],
-        take: Callable[[ChargePoint, Visit], None],
-        plug_in: Callable[[Visit, ChargePoint], None],
+        plug_in: Callable[[ChargePoint, Visit], None],
     ) -> None:
         self.env = env
         self.corridor = corridor
         self.accounts = accounts
         self.recorder = recorder
         self.present = present
-        self.take = take
         self.plug_in = plug_in
 
     def arrive(self, visit: Visit) -> None:
@@ -155,8 +153,7 @@ class Visits:
             if visit.patience_s < math.inf:
                 Timer(self.env, visit.patience_s, lambda _: self._renege(visit))
         else:
-            self.take(port, visit)
-            self.plug_in(visit, port)
+            self.plug_in(port, visit)
 
     def _renege(self, visit: Visit) -> None:
         if visit.port is not None or visit.done:

@@ -54,3 +54,14 @@ def test_a_visit_turned_away_is_recorded_at_its_arrival_with_no_site() -> None:
         42.0,
         "",
     )
+
+
+def test_every_record_has_every_field_of_its_type() -> None:
+    recorder = Recorder()
+    recorder.turned_away(visit(world()), "balked")
+    [port] = Site(world().sites[0]).ports
+    recorder.set_state(port, PortState.DOWN, 1.0)
+    recorder.charge("p", profile(Curve.flat(), 60.0, 50.0, 50.0), 0.0, 3600.0, 0.0, 0.5, 30.0)
+    for record in (*recorder.sessions, *recorder.intervals, *recorder.segments):
+        assert len(record) == len(type(record)._fields)
+        assert type(record)(*record) == record
