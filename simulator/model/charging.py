@@ -40,6 +40,8 @@ class Charging:
     __slots__ = (
         "_authorize",
         "_next_transaction",
+        "_on_authorized",
+        "_on_started",
         "_profiles",
         "_set_state",
         "_start",
@@ -77,6 +79,8 @@ class Charging:
         self._start = resolver.start_transaction
         self._stop = resolver.stop_transaction
         self._set_state = recorder.set_state
+        self._on_authorized = self._authorized
+        self._on_started = self._started
         self._next_transaction = 0
         self._profiles: dict[tuple[int, int], Profile] = {}
 
@@ -101,7 +105,7 @@ class Charging:
             connector = port.connector_by_key[visit.key] = port.connector_for(visit)
         visit.connector = connector
         self._status(port, PortStatus.PREPARING, connector)
-        self._authorize(port, visit, self._authorized)
+        self._authorize(port, visit, self._on_authorized)
 
     def _authorized(self, visit: Visit, port: ChargePoint, status: AuthStatus | None) -> None:
         if port.voided is visit:
@@ -111,7 +115,7 @@ class Charging:
         if status is not AuthStatus.ACCEPTED:
             self._refused(visit, port, status)
             return
-        self._start(port, visit, self._started)
+        self._start(port, visit, self._on_started)
 
     def _started(self, visit: Visit, port: ChargePoint, status: AuthStatus | None) -> None:
         stop_now, port.stop_on_start = port.stop_on_start, False

@@ -7,13 +7,16 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from simulator.model import choice, id_tags, partnership
+from simulator.model import choice, id_tags
+from simulator.model.choice import balks, choose, free_port
 from simulator.model.events import Timer
+from simulator.model.partnership import is_free
 from simulator.model.records import Outcome
 
 if TYPE_CHECKING:
     import simpy
 
+    from simulator.model import partnership
     from simulator.model.accounts import Accounts
     from simulator.model.curve import Profile
     from simulator.model.port import ChargePoint
@@ -124,7 +127,7 @@ class Visits:
     def arrive(self, visit: Visit) -> None:
         """A driver sets out: choose a site, then plug in, queue, or be turned away."""
         corridor = self.corridor
-        chosen = choice.choose(corridor, self.accounts, visit, self.env.now)
+        chosen = choose(corridor, self.accounts, visit, self.env.now)
         if chosen is None:
             self.recorder.turned_away(visit, "no_access")
             return
@@ -132,7 +135,7 @@ class Visits:
         visit.site = site
         visit.terms = t
         free_target, free_idle_min = visit.free_behaviour
-        visit.free = partnership.is_free(t, self.accounts.allowance_left(visit, t))
+        visit.free = is_free(t, self.accounts.allowance_left(visit, t))
         if visit.free:
             if free_target is not None and corridor.drivers.energy_kwh is None:
                 visit.soc_target = max(free_target, visit.soc_start)
@@ -142,8 +145,8 @@ class Visits:
         if limit is not None and site.on_site >= limit:
             self.recorder.turned_away(visit, "queue_full")
             return
-        port = choice.free_port(site, visit)
-        if port is None and choice.balks(corridor, site, visit):
+        port = free_port(site, visit)
+        if port is None and balks(corridor, site, visit):
             self.recorder.turned_away(visit, "balked")
             return
         site.on_site += 1
