@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
+__all__ = ["UNBOUNDED_SOC", "Curve", "Piece", "Profile", "profile"]
+
 # Flat curves are not bounded by a full battery: energy demand drawn directly (the validation
 # cases) may exceed what a battery holds, and the physics stays exact.
 UNBOUNDED_SOC = math.inf

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from statistics import NormalDist
 
+__all__ = ["Dist", "sampler_or_none"]
+
 Sampler = Callable[[random.Random], float]
 
 

@@ -7,6 +7,18 @@ from typing import NamedTuple
 
 from simulator.model.world import Deal, Network
 
+__all__ = [
+    "PRICED_PERKS",
+    "Bill",
+    "Terms",
+    "bill",
+    "energy_price_per_kwh",
+    "expected_cost",
+    "is_free",
+    "may_use",
+    "terms",
+]
+
 PRICED_PERKS = ("complimentary", "member_price", "allowance")
 
 

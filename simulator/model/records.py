@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
 
+__all__ = ["Outcome", "PortInterval", "PortState", "PowerSegment", "Records", "SessionRecord"]
+
 
 class Outcome(StrEnum):
     SERVED = "served"

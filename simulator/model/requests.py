@@ -1,15 +1,30 @@
 """Protocol-neutral requests from a model charge point to the central system, and replies.
 
-The model never speaks OCPP. A charge point creates one of these and yields a SimPy event that
-the runtime resolves with the reply: at once in the fast engine, after a real OCPP round trip in
-the OCPP engine. Requests the physics does not wait on (status, meter values) are notifications:
-they still travel, in order, but nothing yields on them.
+The model never speaks OCPP. A charge point hands one of these to its resolver
+(simulator.model.resolver), which answers: at once in the fast engine, after a real OCPP round
+trip in the OCPP engine. Requests the physics does not wait on (status, meter values, stops)
+are notifications: they still travel, in order, but nothing waits on them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+
+__all__ = [
+    "AuthReply",
+    "AuthStatus",
+    "Authorize",
+    "MeterSample",
+    "PortStatus",
+    "Reply",
+    "Request",
+    "StartReply",
+    "StartTransaction",
+    "StatusChange",
+    "StopReason",
+    "StopTransaction",
+]
 
 
 class PortStatus(StrEnum):
@@ -27,6 +42,7 @@ class AuthStatus(StrEnum):
     BLOCKED = "Blocked"
     EXPIRED = "Expired"
     INVALID = "Invalid"
+    CONCURRENT_TX = "ConcurrentTx"  # already in another transaction (answers a start only)
 
 
 class StopReason(StrEnum):

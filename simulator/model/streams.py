@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import random
 
+__all__ = ["Streams"]
+
 
 class Streams:
     """Independent `random.Random` streams keyed by (seed, purpose)."""

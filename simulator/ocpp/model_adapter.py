@@ -15,8 +15,9 @@ from typing import NamedTuple
 from simpy.core import EmptySchedule
 
 from simulator.model.records import Records
-from simulator.model.requests import Reply, Request, StopReason
-from simulator.model.simulation import Outgoing, Simulation
+from simulator.model.requests import Reply, Request
+from simulator.model.resolver import BatchedResolver, Outgoing
+from simulator.model.simulation import Simulation
 from simulator.model.world import World
 
 __all__ = ["Handover", "ModelAdapter"]
@@ -34,13 +35,14 @@ class Handover(NamedTuple):
 class ModelAdapter:
     """One run of `world`'s model, stepped by the lockstep."""
 
-    __slots__ = ("_batch", "_port_ids", "_sim", "_world")
+    __slots__ = ("_batch", "_port_ids", "_resolver", "_sim", "_world")
 
     def __init__(self, world: World) -> None:
         self._world = world
         self._batch: list[Outgoing] = []
+        self._resolver = BatchedResolver(self._batch.extend)
         self._sim = Simulation(
-            world, on_flush=self._batch.extend, meter_interval_s=world.meter_interval_s
+            world, resolver=self._resolver, meter_interval_s=world.meter_interval_s
         )
         self._port_ids = [p.id for p in world.ports]
 
@@ -88,7 +90,7 @@ class ModelAdapter:
 
     def remote_stop(self, index: int, transaction_ref: int) -> bool:
         """Stop the charge point's transaction `transaction_ref` (negative: whichever runs)."""
-        transaction = self._sim.ports[index].transaction
+        transaction = self._sim.transaction_on(self._port_ids[index])
         if transaction_ref < 0:
             transaction_ref = transaction
         if transaction != transaction_ref:
@@ -105,7 +107,7 @@ class ModelAdapter:
         self._sim.rebooted(self._port_ids[index])
 
     def unlock(self, index: int) -> bool:
-        return self._sim.stop_charging(self._sim.ports[index], StopReason.UNLOCK_COMMAND)
+        return self._sim.unlock(self._port_ids[index])
 
     def meter_wh(self, index: int) -> int | None:
         """The port's energy register now; None while no session is on it."""
@@ -118,4 +120,4 @@ class ModelAdapter:
         flush."""
         if self._sim.authorizing(self._port_ids[index]):
             return False
-        return not any(out.port == index for out in self._sim.outbox)
+        return not self._resolver.pending(index)

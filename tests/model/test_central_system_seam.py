@@ -13,7 +13,8 @@ from simulator.model.requests import (
     StartReply,
     StartTransaction,
 )
-from simulator.model.simulation import Outgoing, Simulation
+from simulator.model.resolver import BatchedResolver, Outgoing
+from simulator.model.simulation import Simulation
 
 
 def one_port_world() -> sc.Scenario:
@@ -77,33 +78,35 @@ class HeldReplies:
 
 
 def plugged_in_awaiting_authorization() -> tuple[Simulation, HeldReplies, str]:
-    """A simulation stepped until a car is on its port, its Authorize unanswered."""
+    """A simulation stepped until a visit is on its port, its Authorize unanswered."""
     world = sc.world(one_port_world())
     central = HeldReplies()
-    sim = Simulation(world, on_flush=central, meter_interval_s=60.0)
+    sim = Simulation(world, resolver=BatchedResolver(central), meter_interval_s=60.0)
     port = sim.ports[0]
     for _ in range(10_000):
         if central.waiting(Authorize) is not None:
             break
         sim.env.step()
-    assert port.car is not None and not port.charging
-    return sim, central, port.port.id
+    assert port.visit is not None and not port.charging
+    return sim, central, port.id
 
 
 def test_a_reading_while_a_car_is_plugged_in_but_not_charging_is_its_arrival_state() -> None:
     sim, _, port_id = plugged_in_awaiting_authorization()
-    car = sim.ports[0].car
-    assert car is not None
+    visit = sim.ports[0].visit
+    assert visit is not None
     reading = sim.meter_reading(port_id)
     assert reading is not None
     assert (reading.at_s, reading.power_kw, reading.energy_wh) == (sim.env.now, 0.0, 0)
-    assert reading.soc == car.soc_start
+    assert reading.soc == visit.soc_start
     assert reading.context == "Trigger"
 
 
 def test_a_reading_on_a_free_port_is_none_and_while_charging_it_draws_power() -> None:
-    free = Simulation(sc.world(one_port_world()), on_flush=HeldReplies(), meter_interval_s=60.0)
-    assert free.meter_reading(free.ports[0].port.id) is None
+    free = Simulation(
+        sc.world(one_port_world()), resolver=BatchedResolver(HeldReplies()), meter_interval_s=60.0
+    )
+    assert free.meter_reading(free.ports[0].id) is None
     sim, central, port_id = plugged_in_awaiting_authorization()
     central.answer(sim, Authorize, AuthReply(AuthStatus.ACCEPTED))
     central.answer(sim, StartTransaction, StartReply(AuthStatus.ACCEPTED, 1))
@@ -115,9 +118,9 @@ def test_a_reading_on_a_free_port_is_none_and_while_charging_it_draws_power() ->
 
 def test_a_refused_driver_is_recorded_with_the_port_and_the_time_they_plugged_in() -> None:
     sim, central, port_id = plugged_in_awaiting_authorization()
-    car = sim.ports[0].car
-    assert car is not None and car.arrival_s > 0
+    visit = sim.ports[0].visit
+    assert visit is not None and visit.arrival_s > 0
     central.answer(sim, Authorize, AuthReply(AuthStatus.INVALID))
-    [refused] = sim.sessions
+    [refused] = sim.recorder.sessions
     assert (refused.outcome, refused.reason) == (Outcome.TURNED_AWAY, "authorization_invalid")
-    assert (refused.port, refused.start_s, refused.wait_s) == (port_id, car.arrival_s, 0.0)
+    assert (refused.port, refused.start_s, refused.wait_s) == (port_id, visit.arrival_s, 0.0)

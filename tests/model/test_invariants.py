@@ -10,7 +10,10 @@ import pytest
 
 from simulator import runner
 from simulator import scenario as sc
+from simulator.model.arrivals import arrival_times
 from simulator.model.records import Outcome, PortState, Records
+from simulator.model.streams import Streams
+from simulator.model.world import World
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = sorted((ROOT / "scenarios").glob("*.toml"))
@@ -99,11 +102,22 @@ def busy_everything() -> sc.Scenario:
     )
 
 
-def check_invariants(records: Records, n_ports: int) -> None:
+def arrival_instants(world: World) -> list[float]:
+    """The instants the world's arrival process draws before the horizon, replayed from its
+    own stream (the model draws nothing else from it)."""
+    times = arrival_times(world.arrivals, Streams(world.seed)["arrivals"], world.start.weekday())
+    return list(itertools.takewhile(lambda t: t < world.horizon_s, times))
+
+
+def check_invariants(records: Records, world: World) -> None:
     sessions = records.sessions
-    outcomes = [s.outcome for s in sessions]
-    # flow: every arrival is accounted for exactly once
-    assert len(sessions) == sum(outcomes.count(o) for o in Outcome)
+    # flow: every arrival is accounted for exactly once, at the instant it arrived
+    assert sorted(s.arrival_s for s in sessions) == arrival_instants(world)
+    # ... and whatever became of it, it left no later than the horizon and after it arrived
+    for s in sessions:
+        assert s.arrival_s <= s.depart_s <= records.horizon_s
+        if s.outcome is Outcome.TURNED_AWAY and not s.port:
+            assert s.depart_s == s.arrival_s
     # energy: what the sessions got is what the ports delivered
     delivered = sum(seg.energy_kwh for seg in records.segments)
     assert sum(s.energy_kwh for s in sessions) == pytest.approx(delivered, rel=1e-9, abs=1e-6)
@@ -131,12 +145,12 @@ def check_invariants(records: Records, n_ports: int) -> None:
     down_s = sum(i.end_s - i.start_s for i in records.intervals if i.state is PortState.DOWN)
     assert occupied_s <= on_port_s + 1e-6
     assert on_port_s - occupied_s <= down_s + 1e-6
-    assert len(by_port) <= n_ports
+    assert set(by_port) == {p.id for p in world.ports}
 
 
 def test_a_busy_scenario_with_everything_switched_on_keeps_every_invariant() -> None:
     result = runner.run(busy_everything(), days=5, seed=11)
-    check_invariants(result.records, len(result.world.ports))
+    check_invariants(result.records, result.world)
     outcomes = {s.outcome for s in result.records.sessions}
     assert {Outcome.SERVED, Outcome.TURNED_AWAY, Outcome.GAVE_UP} <= outcomes
     reasons = {s.reason for s in result.records.sessions}
@@ -162,7 +176,7 @@ def test_utilization_agrees_with_littles_law_in_the_summary() -> None:
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
 def test_every_shipped_scenario_keeps_the_invariants(path: Path) -> None:
     result = runner.run(sc.load(path), days=2, seed=5)
-    check_invariants(result.records, len(result.world.ports))
+    check_invariants(result.records, result.world)
 
 
 def test_the_same_seed_gives_the_same_records_and_another_seed_does_not() -> None:

@@ -19,7 +19,8 @@ from simulator.model.requests import (
     StopReason,
     StopTransaction,
 )
-from simulator.model.simulation import Outgoing, Simulation
+from simulator.model.resolver import BatchedResolver, Outgoing
+from simulator.model.simulation import Simulation
 from tests.ocpp.helpers import small_world
 
 
@@ -63,7 +64,9 @@ def simulation(
 ) -> tuple[Simulation, Central]:
     world = small_world(tmp_path, days=1.0, rate_per_h=6.0)
     central = Central(hold_port, hold)
-    sim = Simulation(world, on_flush=central.flush, meter_interval_s=world.meter_interval_s)
+    sim = Simulation(
+        world, resolver=BatchedResolver(central.flush), meter_interval_s=world.meter_interval_s
+    )
     return sim, central
 
 
@@ -80,21 +83,21 @@ def test_a_reset_stops_the_running_charge_and_the_port_waits_for_the_reboot(
     sim, central = simulation(tmp_path)
     step_until(sim, lambda: any(p.charging for p in sim.ports))
     port = next(p for p in sim.ports if p.charging)
-    car = port.car
-    assert car is not None
-    assert sim.reset(port.port.id, hard=True)
-    assert not port.charging and port.car is None and port not in port.site.free
+    visit = port.visit
+    assert visit is not None
+    assert sim.reset(port.id, hard=True)
+    assert not port.charging and port.visit is None and port not in port.site.free
     sim.env.run(until=sim.env.now + 1.0)  # the instant's flush
     stops = [o.request for o in central.sent if isinstance(o.request, StopTransaction)]
     assert stops[-1].reason is StopReason.HARD_RESET
-    assert not sim.remote_start(port.port.id, "APP1")  # busy rebooting
+    assert not sim.remote_start(port.id, "APP1")  # busy rebooting
     before = len(central.sent)
     sim.env.run(until=sim.env.now + 4 * 3600.0)
-    assert not [o for o in central.sent[before:] if o.port == port.port.index and o.reply]
-    sim.rebooted(port.port.id)
-    assert port in port.site.free or port.car is not None
+    assert not [o for o in central.sent[before:] if o.port == port.index and o.reply]
+    sim.rebooted(port.id)
+    assert port in port.site.free or port.visit is not None
     records = sim.finish()
-    [session] = [s for s in records.sessions if s.driver == car.driver and s.port == port.port.id]
+    [session] = [s for s in records.sessions if s.driver == visit.driver and s.port == port.id]
     assert (session.outcome, session.reason) == (Outcome.SERVED, "HardReset")
 
 
@@ -103,17 +106,17 @@ def test_an_idle_port_reset_takes_no_car_until_the_reboot_and_is_then_free_once(
 ) -> None:
     sim, _ = simulation(tmp_path)
     port = sim.ports[0]
-    assert port.car is None and port in port.site.free
-    assert sim.reset(port.port.id, hard=True)
+    assert port.visit is None and port in port.site.free
+    assert sim.reset(port.id, hard=True)
     assert port not in port.site.free
     sim.env.run(until=3600.0)  # drivers arrive meanwhile: none may take the rebooting port
-    assert port.car is None
-    sim.rebooted(port.port.id)
-    assert port.site.free.count(port) + (port.car is not None) == 1
+    assert port.visit is None
+    sim.rebooted(port.id)
+    assert port.site.free.count(port) + (port.visit is not None) == 1
     records = sim.finish()
-    on_port = sorted((s.start_s, s.depart_s) for s in records.sessions if s.port == port.port.id)
+    on_port = sorted((s.start_s, s.depart_s) for s in records.sessions if s.port == port.id)
     for (_, depart_s), (start_s, _) in itertools.pairwise(on_port):
-        assert start_s >= depart_s  # one car at a time
+        assert start_s >= depart_s  # one visit at a time
 
 
 @pytest.mark.parametrize("in_flight", [Authorize, StartTransaction])
@@ -125,12 +128,12 @@ def test_an_authorization_under_way_at_a_reset_never_becomes_a_session(
     held = central.held
     assert held is not None
     port = sim.ports[held.port]
-    assert sim.authorizing(port.port.id)
-    assert sim.reset(port.port.id, hard=False)
-    assert sim.authorizing(port.port.id)  # the answer is still to come
+    assert sim.authorizing(port.id)
+    assert sim.reset(port.id, hard=False)
+    assert sim.authorizing(port.id)  # the answer is still to come
     central.answer(held)  # the central system accepts the tag, too late
     sim.env.run(until=sim.env.now + 1.0)
-    assert not sim.authorizing(port.port.id) and port.car is None
+    assert not sim.authorizing(port.id) and port.visit is None
     later = [o.request for o in central.sent if o.port == held.port]
     later = [r for r in later if r.at_s >= held.request.at_s]
     assert not [r for r in later if isinstance(r, StartTransaction) and r is not held.request]
@@ -139,11 +142,11 @@ def test_an_authorization_under_way_at_a_reset_never_becomes_a_session(
         assert [s.reason for s in stops] == [StopReason.SOFT_RESET]
     else:
         assert not stops
-    sim.rebooted(port.port.id)
+    sim.rebooted(port.id)
     records = sim.finish()
     [cut] = [s for s in records.sessions if s.reason == "reset"]
     assert (cut.port, cut.outcome, cut.arrival_s <= held.request.at_s) == (
-        port.port.id,
+        port.id,
         Outcome.TURNED_AWAY,
         True,
     )
@@ -167,5 +170,5 @@ def test_a_remote_stop_that_overtakes_the_answer_to_its_start_stops_the_charge_a
         StopReason.REMOTE
     ]
     records = sim.finish()
-    [session] = [s for s in records.sessions if s.port == port.port.id and s.reason == "Remote"]
+    [session] = [s for s in records.sessions if s.port == port.id and s.reason == "Remote"]
     assert session.outcome is Outcome.SERVED and session.energy_kwh == 0.0

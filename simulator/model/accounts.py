@@ -1,0 +1,74 @@
+"""Each driver's standing with each network: the terms that apply (partnership deals,
+enrolment) and the allowance used so far."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from simulator.model import partnership
+from simulator.model.world import World, low_discrepancy
+
+if TYPE_CHECKING:
+    from simulator.model.visit import Visit
+
+__all__ = ["ENROLMENT_SALT", "Accounts"]
+
+ENROLMENT_SALT = 0.7548776662466927
+
+
+class Accounts:
+    """Terms per (brand, network, enrolled), memoized, and the allowance ledger."""
+
+    __slots__ = ("_deals", "_networks", "_plain", "_terms", "allowance_used_kwh")
+
+    def __init__(self, world: World) -> None:
+        self._networks = {n.id: n for n in world.networks}
+        self._deals = {(d.brand, d.network): d for d in world.deals}
+        self._plain = {
+            (v.brand, n.id): partnership.terms(n, v.brand, None)
+            for v in world.vehicles
+            for n in world.networks
+        }
+        self._terms: dict[tuple[str, str, bool], partnership.Terms] = {}
+        self.allowance_used_kwh: dict[tuple[int, int, str], float] = {}
+        """kWh of allowance used, by (vehicle index, driver, network)."""
+
+    def terms(self, visit: Visit, network_id: str) -> partnership.Terms:
+        """What applies to this driver at this network."""
+        brand = visit.vehicle.brand
+        deal = self._deals.get((brand, network_id))
+        if deal is None:
+            return self._plain[(brand, network_id)]
+        enrolled = low_discrepancy(visit.driver, ENROLMENT_SALT) < deal.eligible_share
+        key = (brand, network_id, enrolled)
+        t = self._terms.get(key)
+        if t is None:
+            t = partnership.terms(self._networks[network_id], brand, deal if enrolled else None)
+            self._terms[key] = t
+        return t
+
+    def allowance_left(self, visit: Visit, t: partnership.Terms) -> float:
+        """kWh of the deal's allowance this driver has not used yet (0 without one)."""
+        deal = t.deal
+        if deal is None or deal.allowance_kwh is None:
+            return 0.0
+        used = self.allowance_used_kwh.get((visit.vehicle.index, visit.driver, deal.network), 0.0)
+        return max(0.0, deal.allowance_kwh - used)
+
+    def bill(self, visit: Visit, network_id: str, idle_s: float) -> partnership.Bill:
+        """The bill of a finished session, its allowance booked against the driver."""
+        terms = visit.terms
+        assert terms is not None
+        b = partnership.bill(
+            self._networks[network_id],
+            terms,
+            visit.energy_kwh,
+            idle_s / 60.0,
+            self.allowance_left(visit, terms),
+        )
+        if b.allowance_used_kwh > 0 and terms.deal is not None:
+            key = (visit.vehicle.index, visit.driver, terms.deal.network)
+            self.allowance_used_kwh[key] = (
+                self.allowance_used_kwh.get(key, 0.0) + b.allowance_used_kwh
+            )
+        return b
