@@ -3,17 +3,18 @@ physics whichever resolver carries the requests."""
 
 from __future__ import annotations
 
+from simulator import scenario as sc
 from simulator.model.requests import Authorize, StartTransaction, StatusChange
 from simulator.model.resolver import BatchedResolver, ImmediateResolver
 from simulator.model.simulation import Simulation
-from simulator.model.world import World, build
+from simulator.model.world import World
 from tests.model.test_invariants import busy_everything
 from tests.model.worlds import AcceptEveryTag
 
 
 def busy_world(days: float) -> World:
     """Failures, patience, balking, a queue limit, two brands, a deal, idle time."""
-    return build(busy_everything(), days=days, seed=11)
+    return sc.world(busy_everything(), days=days, seed=11)
 
 
 def test_a_simulation_without_a_resolver_is_the_fast_engine_answering_every_tag() -> None:

@@ -10,7 +10,7 @@ from simulator.model.requests import AuthReply, AuthStatus, StartReply, StartTra
 from simulator.model.resolver import Outgoing
 from simulator.model.simulation import Simulation
 from simulator.model.visit import Visit
-from simulator.model.world import World, build
+from simulator.model.world import World
 
 QUIET_PER_H = 1e-9  # an arrival rate at which nobody arrives: the test brings the visits
 
@@ -61,7 +61,7 @@ def world(
         data["deals"] = deals
     if failures is not None:
         data["failures"] = failures
-    return build(sc.parse(data))
+    return sc.world(sc.parse(data))
 
 
 def visit(
