@@ -1,0 +1,280 @@
+"""Robustness of the backend's behaviour: clocks, every enumerated value, retransmissions,
+transaction ids, unknown transactions, and the optional notifications."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Final
+
+from ocpp.messages import CallResult
+from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus
+
+from simulator.check.catalogue import Profile, check
+from simulator.check.context import CheckContext, parse_time
+from simulator.check.station import checked_result
+
+CORE = Profile.CORE
+
+#: The FirmwareStatusNotification.req enumeration of OCPP 1.6 §7.25 (the security extension's
+#: signed statuses have their own message).
+FIRMWARE_STATUSES: Final = (
+    "Downloaded",
+    "DownloadFailed",
+    "Downloading",
+    "Idle",
+    "InstallationFailed",
+    "Installing",
+    "Installed",
+)
+DIAGNOSTICS_STATUSES: Final = ("Idle", "Uploaded", "UploadFailed", "Uploading")
+SIGNED_FIRMWARE_STATUSES: Final = (
+    "DownloadScheduled",
+    "Downloading",
+    "Downloaded",
+    "SignatureVerified",
+    "InstallScheduled",
+    "InstallRebooting",
+    "Installing",
+    "Installed",
+    "InvalidSignature",
+)
+
+
+@check(
+    "RB_CLOCK_SKEW",
+    "The backend's clock: currentTime in UTC and close to ours",
+    profile=CORE,
+    clause="OCPP 1.6 §4.2, §4.6 (currentTime: the Central System's time; charge points set "
+    "their clock from it)",
+    sends="BootNotification and Heartbeat",
+    expects="both currentTimes ISO 8601 with an offset, within --max-skew-s (60 s) of the "
+    "charge point's clock",
+)
+async def clock_skew(ctx: CheckContext) -> None:
+    async with ctx.open_or_fail() as station:
+        boot = await ctx.boot(station)
+        beat = await ctx.result(station, "Heartbeat", {})
+        for action, reply in (("BootNotification", boot), ("Heartbeat", beat)):
+            moment = parse_time(reply.get("currentTime"))
+            ctx.expect(
+                moment is not None,
+                f"{action}.conf currentTime with a UTC offset",
+                repr(reply.get("currentTime")),
+            )
+            assert moment is not None
+            skew_s = (moment - datetime.now(UTC)).total_seconds()
+            ctx.note(f"{action}: the backend's clock is {skew_s:+.3f} s from ours")
+            ctx.expect(
+                abs(skew_s) <= ctx.target.max_skew_s,
+                f"a clock within {ctx.target.max_skew_s:g} s of ours",
+                f"{skew_s:+.1f} s",
+            )
+
+
+@check(
+    "RB_STATUS_EVERY_STATUS",
+    "StatusNotification with every connector status is answered",
+    profile=CORE,
+    clause="OCPP 1.6 §4.9 StatusNotification, §7.7 ChargePointStatus",
+    sends="StatusNotification on connector 1 with each of the 9 statuses, then Available",
+    expects="a CALLRESULT to every one",
+)
+async def every_status(ctx: CheckContext) -> None:
+    async with ctx.booted() as station:
+        for status in ChargePointStatus:
+            await ctx.status(station, 1, status.value)
+        await ctx.status(station, 1, "Available")
+
+
+@check(
+    "RB_STATUS_ERROR_CODES",
+    "StatusNotification Faulted with every error code is answered",
+    profile=CORE,
+    clause="OCPP 1.6 §4.9 StatusNotification, §7.6 ChargePointErrorCode",
+    sends="StatusNotification Faulted on connector 1 with each of the 16 error codes "
+    "(vendor fields on OtherError), then Available",
+    expects="a CALLRESULT to every one",
+)
+async def every_error_code(ctx: CheckContext) -> None:
+    async with ctx.booted() as station:
+        for code in ChargePointErrorCode:
+            status = "Available" if code is ChargePointErrorCode.no_error else "Faulted"
+            payload = {
+                "connectorId": 1,
+                "errorCode": code.value,
+                "status": status,
+                "timestamp": ctx.now(),
+            }
+            if code is ChargePointErrorCode.other_error:
+                payload |= {"info": "check", "vendorId": "org.chargenet", "vendorErrorCode": "E1"}
+            await ctx.result(station, "StatusNotification", payload)
+        await ctx.status(station, 1, "Available")
+
+
+@check(
+    "RB_RETRANSMITTED_START",
+    "A StartTransaction repeated after a lost connection gets the same transaction id",
+    profile=CORE,
+    clause="OCPP 1.6 §3.3, §4.8 (a charge point resends a transaction message it got no "
+    "answer to); OCPP-J 1.6 §4.1.3",
+    sends="StartTransaction; the connection dropped; on a new connection the same "
+    "StartTransaction again (same fields, new message id)",
+    expects="the same transactionId both times (no second transaction)",
+)
+async def retransmitted_start(ctx: CheckContext) -> None:
+    tag = ctx.tag("Accepted")
+    payload = {
+        "connectorId": 1,
+        "idTag": tag,
+        "meterStart": ctx.next_meter_wh(),
+        "timestamp": ctx.now(),
+    }
+    async with ctx.booted() as station:
+        first = await ctx.result(station, "StartTransaction", payload)
+        await station.drop()
+    async with ctx.open_or_fail() as station:
+        again = await ctx.result(station, "StartTransaction", payload)
+        ctx.expect(
+            again["transactionId"] == first["transactionId"],
+            f"transactionId {first['transactionId']} again",
+            f"transactionId {again['transactionId']}",
+        )
+        await ctx.stop_transaction(station, first["transactionId"])
+
+
+@check(
+    "RB_DUPLICATE_MESSAGE_ID",
+    "The same StartTransaction frame twice (same message id) has no double effect",
+    profile=CORE,
+    clause="OCPP-J 1.6 §4.1.3 (the message id identifies a CALL and its reply)",
+    sends="one StartTransaction frame, then the identical frame again",
+    expects="the second answered with the same transactionId, or with a CALLERROR; never a "
+    "second transaction",
+)
+async def duplicate_message_id(ctx: CheckContext) -> None:
+    tag = ctx.tag("Accepted")
+    payload = {
+        "connectorId": 1,
+        "idTag": tag,
+        "meterStart": ctx.next_meter_wh(),
+        "timestamp": ctx.now(),
+    }
+    async with ctx.booted() as station:
+        message_id = station.new_id()
+        first = checked_result(
+            "StartTransaction",
+            await station.call("StartTransaction", payload, message_id=message_id),
+        )
+        since = station.mark()
+        await station.send_call("StartTransaction", payload, message_id=message_id)
+        again = await station.reply_to(message_id, "the repeated StartTransaction", since=since)
+        if isinstance(again, CallResult):
+            transaction_id = checked_result("StartTransaction", again)["transactionId"]
+            ctx.expect(
+                transaction_id == first["transactionId"],
+                f"transactionId {first['transactionId']} again (or a CALLERROR)",
+                f"a second transaction, {transaction_id}",
+            )
+        await ctx.stop_transaction(station, first["transactionId"])
+
+
+@check(
+    "RB_TRANSACTION_IDS_UNIQUE",
+    "Every transaction gets its own transaction id",
+    profile=CORE,
+    clause="OCPP 1.6 §4.8, §6.46 (transactionId: the id of this transaction)",
+    sends="two transactions one after the other on connector 1 and one on connector 2 meanwhile",
+    expects="three different transactionIds > 0",
+)
+async def unique_transaction_ids(ctx: CheckContext) -> None:
+    tag = ctx.tag("Accepted")
+    async with ctx.booted() as station:
+        first, _ = await ctx.start_transaction(station, tag, connector=1)
+        other, _ = await ctx.start_transaction(station, tag, connector=2)
+        await ctx.stop_transaction(station, first)
+        second, _ = await ctx.start_transaction(station, tag, connector=1)
+        await ctx.stop_transaction(station, second)
+        await ctx.stop_transaction(station, other)
+        ids = [first, other, second]
+        ctx.expect(
+            len(set(ids)) == 3 and min(ids) > 0,
+            "three different transactionIds > 0",
+            ", ".join(map(str, ids)),
+        )
+
+
+@check(
+    "RB_STOP_UNKNOWN_TRANSACTION",
+    "A StopTransaction for a transaction id never given out is answered",
+    profile=CORE,
+    clause="OCPP 1.6 §4.10 (the Central System cannot prevent a transaction from stopping)",
+    sends="StopTransaction with a transactionId the backend never issued",
+    expects="a StopTransaction.conf, not a CALLERROR",
+)
+async def stop_unknown_transaction(ctx: CheckContext) -> None:
+    async with ctx.booted() as station:
+        await ctx.stop_transaction(station, 2_000_000_000 + secrets.randbelow(100_000_000))
+
+
+@check(
+    "RB_FIRMWARE_STATUS",
+    "FirmwareStatusNotification with every status is answered",
+    profile=Profile.FIRMWARE,
+    clause="OCPP 1.6 §6.24 FirmwareStatusNotification, §7.25 FirmwareStatus",
+    sends="FirmwareStatusNotification with each of the 7 statuses",
+    expects="a CALLRESULT {} to every one",
+)
+async def firmware_status(ctx: CheckContext) -> None:
+    async with ctx.booted() as station:
+        for status in FIRMWARE_STATUSES:
+            await ctx.result(station, "FirmwareStatusNotification", {"status": status})
+
+
+@check(
+    "RB_DIAGNOSTICS_STATUS",
+    "DiagnosticsStatusNotification with every status is answered",
+    profile=Profile.FIRMWARE,
+    clause="OCPP 1.6 §6.18 DiagnosticsStatusNotification, §7.24 DiagnosticsStatus",
+    sends="DiagnosticsStatusNotification with each of the 4 statuses",
+    expects="a CALLRESULT {} to every one",
+)
+async def diagnostics_status(ctx: CheckContext) -> None:
+    async with ctx.booted() as station:
+        for status in DIAGNOSTICS_STATUSES:
+            await ctx.result(station, "DiagnosticsStatusNotification", {"status": status})
+
+
+@check(
+    "RB_SECURITY_EVENT",
+    "SecurityEventNotification is answered",
+    profile=Profile.SECURITY,
+    clause="OCPP 1.6 Security Whitepaper §4 (security events), SecurityEventNotification.req",
+    sends="SecurityEventNotification StartupOfTheDevice, SettingSystemTime (with techInfo), "
+    "InvalidCentralSystemCertificate",
+    expects="a CALLRESULT to every one",
+)
+async def security_event(ctx: CheckContext) -> None:
+    async with ctx.booted() as station:
+        for kind in ("StartupOfTheDevice", "SettingSystemTime", "InvalidCentralSystemCertificate"):
+            payload = {"type": kind, "timestamp": ctx.now()}
+            if kind == "SettingSystemTime":
+                payload["techInfo"] = "clock set from the backend's Heartbeat"
+            await ctx.result(station, "SecurityEventNotification", payload)
+
+
+@check(
+    "RB_SIGNED_FIRMWARE_STATUS",
+    "SignedFirmwareStatusNotification with every status is answered",
+    profile=Profile.SECURITY,
+    clause="OCPP 1.6 Security Whitepaper §5 (secure firmware update, L01)",
+    sends="SignedFirmwareStatusNotification (requestId 1) with 9 statuses, InvalidSignature "
+    "among them",
+    expects="a CALLRESULT to every one",
+)
+async def signed_firmware_status(ctx: CheckContext) -> None:
+    async with ctx.booted() as station:
+        for status in SIGNED_FIRMWARE_STATUSES:
+            await ctx.result(
+                station, "SignedFirmwareStatusNotification", {"status": status, "requestId": 1}
+            )

@@ -1,0 +1,97 @@
+"""OCTT 1.6 security-extension cases the charge point can start (OCPP 1.6 Security
+Whitepaper, edition 2)."""
+
+from __future__ import annotations
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from simulator.check.catalogue import Profile, check
+from simulator.check.context import CheckContext
+from simulator.check.verdicts import NotApplicable
+
+SECURITY = Profile.SECURITY
+
+
+@check(
+    "TC_085_CS",
+    "Basic authentication: the right id and password are let in",
+    profile=SECURITY,
+    clause="OCPP 1.6 Security Whitepaper §2.4 (security profile 1: HTTP basic auth, "
+    "username = charge point id)",
+    sends="the handshake with Authorization: Basic <id>:<password>; BootNotification",
+    expects="101 Switching Protocols with ocpp1.6; the boot Accepted",
+)
+async def basic_auth_accepted(ctx: CheckContext) -> None:
+    if ctx.target.password is None:
+        raise NotApplicable("no password given (--password-file or CHARGENET_CSMS_PASSWORD)")
+    async with ctx.open_or_fail() as station:
+        await ctx.boot(station)
+
+
+def _csr(common_name: str) -> tuple[str, bytes]:
+    """A fresh P-256 key's CSR (PEM) for `common_name`, and the key's public DER."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(
+            x509.Name(
+                [
+                    x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, "chargenet check"),
+                ]
+            )
+        )
+        .sign(key, hashes.SHA256())
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return csr.public_bytes(serialization.Encoding.PEM).decode(), public
+
+
+@check(
+    "TC_074_CS",
+    "Charge point certificate: a CSR is accepted and signed (from the charge point's "
+    "SignCertificate on)",
+    profile=SECURITY,
+    clause="OCPP 1.6 Security Whitepaper §3.2 (A02: SignCertificate, then CertificateSigned "
+    "with the chain)",
+    sends="SignCertificate with a P-256 CSR whose CN is the charge point id; answers "
+    "CertificateSigned Accepted",
+    expects="SignCertificate.conf Accepted, then a CertificateSigned whose first certificate "
+    "holds the CSR's key and the id as CN",
+)
+async def sign_certificate(ctx: CheckContext) -> None:
+    csr, public = _csr(ctx.charge_point_id[:64])
+    async with ctx.booted() as station:
+        since = station.mark()
+        reply = await ctx.result(station, "SignCertificate", {"csr": csr})
+        ctx.expect(
+            reply.get("status") == "Accepted",
+            "SignCertificate.conf Accepted for a well-formed CSR in the charge point's name",
+            f"status {reply.get('status')!r}",
+        )
+        call = await station.expect_call("CertificateSigned", since=since)
+        chain = call.payload.get("certificateChain", "")
+        try:
+            leaf = x509.load_pem_x509_certificates(chain.encode())[0]
+        except (ValueError, IndexError) as exc:
+            ctx.expect(False, "certificateChain: PEM certificates", f"{exc}")
+            return
+        ctx.expect(
+            leaf.public_key().public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            == public,
+            "the first certificate of the chain certifies the CSR's public key",
+            "another key",
+        )
+        names = leaf.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        ctx.expect(
+            [n.value for n in names] == [ctx.charge_point_id[:64]],
+            f"subject CN {ctx.charge_point_id!r}",
+            f"{leaf.subject.rfc4514_string()}",
+        )
