@@ -326,9 +326,11 @@ class CheckContext:
             )
         return tag
 
-    def unknown_tag(self) -> str:
-        """A tag no backend knows (for Invalid, when the tag file names no Invalid tag)."""
-        return self.target.id_tags.get("Invalid") or f"CHK{secrets.token_hex(8).upper()}"
+    def unknown_tag(self, *, provisioned: bool = True) -> str:
+        """The Invalid tag of the tag file (if `provisioned` and there is one), else a tag no
+        backend knows."""
+        tag = self.target.id_tags.get("Invalid") if provisioned else None
+        return tag or f"CHK{secrets.token_hex(8).upper()}"
 
     @staticmethod
     def now(offset_s: float = 0.0) -> str:

@@ -171,12 +171,14 @@ async def _authorize_refused(ctx: CheckContext, tag: str, wanted: str) -> None:
     "Authorize an invalid id tag",
     profile=CORE,
     clause="OCPP 1.6 §4.1 Authorize, §7.4 AuthorizationStatus (Invalid)",
-    sends="Preparing, Authorize with a tag the backend does not know (or the Invalid tag of "
-    "--id-tags), Available",
-    expects="idTagInfo Invalid",
+    sends="Preparing, Authorize with a tag the backend cannot know, Available; the same with "
+    "the Invalid tag of --id-tags, if it names one",
+    expects="idTagInfo Invalid (§7.4: Invalid is an unknown identifier)",
 )
 async def authorize_invalid(ctx: CheckContext) -> None:
-    await _authorize_refused(ctx, ctx.unknown_tag(), "Invalid")
+    await _authorize_refused(ctx, ctx.unknown_tag(provisioned=False), "Invalid")
+    if "Invalid" in ctx.target.id_tags:
+        await _authorize_refused(ctx, ctx.target.id_tags["Invalid"], "Invalid")
 
 
 @check(
