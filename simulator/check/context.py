@@ -53,6 +53,8 @@ class Target:
     #: The basic-auth password (security profile 1), or None.
     password: str | None = None
     ssl_context: ssl.SSLContext | None = None
+    #: With a client certificate (--cert): the same TLS settings without it (for TC_087_CS).
+    ssl_without_client_certificate: ssl.SSLContext | None = None
     #: Bound of every wait for the backend (a reply, a handshake, a close).
     timeout_s: float = 10.0
     #: Id tags the backend knows, by the status it must answer for them (Accepted, Blocked...).
@@ -137,8 +139,10 @@ class CheckContext:
         retry_conflict: bool = True,
         require_ocpp16: bool = True,
         replies: Mapping[str, ScriptedReply] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> AsyncIterator[ScriptedChargePoint]:
-        """A scripted charge point connected to the backend (not booted).
+        """A scripted charge point connected to the backend (not booted; TLS settings
+        `ssl_context`, else the run's).
 
         A refused handshake raises `HandshakeRefused` (checks of the handshake catch it); a
         check that only needs a connection gets a fail through `open_or_fail`.
@@ -153,7 +157,7 @@ class CheckContext:
             timeout_s=self.timeout_s,
             subprotocols=subprotocols,
             headers=headers,
-            ssl_context=self.target.ssl_context,
+            ssl_context=ssl_context or self.target.ssl_context,
             retry_conflict=retry_conflict,
             replies=replies,
         ) as station:

@@ -162,21 +162,25 @@ def _password(args: argparse.Namespace) -> str | None:
     return value
 
 
-def _ssl_context(args: argparse.Namespace, scheme: str) -> ssl.SSLContext | None:
+def _ssl_contexts(
+    args: argparse.Namespace, scheme: str
+) -> tuple[ssl.SSLContext | None, ssl.SSLContext | None]:
+    """The run's TLS settings, and (with --cert) the same without the client certificate."""
     if scheme == "ws":
         for flag in ("ca", "cert", "key"):
             if getattr(args, flag) is not None:
                 raise UserError(f"--{flag} needs a wss:// URL")
-        return None
+        return None, None
     if (args.cert is None) != (args.key is None):
         raise UserError("--cert and --key go together")
     try:
         context = ssl.create_default_context(cafile=str(args.ca) if args.ca else None)
+        without = ssl.create_default_context(cafile=str(args.ca) if args.ca else None)
         if args.cert is not None:
             context.load_cert_chain(str(args.cert), str(args.key))
     except (OSError, ssl.SSLError) as exc:
         raise UserError(f"TLS files: {getattr(exc, 'strerror', None) or exc}") from None
-    return context
+    return context, (without if args.cert is not None else None)
 
 
 def target_from(args: argparse.Namespace) -> Target:
@@ -185,11 +189,13 @@ def target_from(args: argparse.Namespace) -> Target:
     parts = urlsplit(args.url)
     if parts.scheme not in ("ws", "wss") or not parts.hostname:
         raise UserError(f"check: {args.url!r} is not a ws:// or wss:// URL")
+    ssl_context, without_certificate = _ssl_contexts(args, parts.scheme)
     return Target(
         url=args.url,
         charge_point_id=args.id,
         password=_password(args),
-        ssl_context=_ssl_context(args, parts.scheme),
+        ssl_context=ssl_context,
+        ssl_without_client_certificate=without_certificate,
         timeout_s=args.timeout,
         id_tags=load_id_tags(args.id_tags) if args.id_tags else {},
         connectors=args.connectors,

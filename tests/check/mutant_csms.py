@@ -16,6 +16,7 @@ import enum
 import http
 import itertools
 import json
+import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -92,6 +93,7 @@ class MutantCentralSystem:
     fault: Fault
     tags: dict[str, str]  # tag -> status
     password: str | None = None
+    tls: bool = False
     server: Server | None = None
     sessions: dict[str, ServerConnection] = field(default_factory=dict)
     held_until: dict[str, datetime] = field(default_factory=dict)
@@ -103,7 +105,7 @@ class MutantCentralSystem:
     def ws_url(self) -> str:
         assert self.server is not None
         host, port = next(iter(self.server.sockets)).getsockname()[:2]
-        return f"ws://{host}:{port}"
+        return f"{'wss' if self.tls else 'ws'}://{host}:{port}"
 
     # -- the handshake ----------------------------------------------------------------------
 
@@ -396,10 +398,13 @@ async def _send(ws: ServerConnection, message: list[Any]) -> None:
 
 @contextlib.asynccontextmanager
 async def mutant(
-    fault: Fault, tags: dict[str, str], password: str | None = None
+    fault: Fault,
+    tags: dict[str, str],
+    password: str | None = None,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> AsyncIterator[MutantCentralSystem]:
     """A mutant listening on 127.0.0.1 (a free port) for as long as the block runs."""
-    central = MutantCentralSystem(fault, dict(tags), password)
+    central = MutantCentralSystem(fault, dict(tags), password, tls=ssl_context is not None)
     async with serve(
         central._session,
         "127.0.0.1",
@@ -408,6 +413,7 @@ async def mutant(
         process_request=central._process_request,
         max_size=4 * MAX_FRAME_BYTES,
         compression=None,
+        ssl=ssl_context,
     ) as server:
         central.server = server
         yield central

@@ -10,7 +10,8 @@ from cryptography.x509.oid import NameOID
 
 from simulator.check.catalogue import Profile, check
 from simulator.check.context import CheckContext
-from simulator.check.verdicts import NotApplicable
+from simulator.check.station import HandshakeRefused
+from simulator.check.verdicts import CheckFailed, NotApplicable
 
 SECURITY = Profile.SECURITY
 
@@ -95,3 +96,58 @@ async def sign_certificate(ctx: CheckContext) -> None:
             f"subject CN {ctx.charge_point_id!r}",
             f"{leaf.subject.rfc4514_string()}",
         )
+
+
+def _needs_tls(ctx: CheckContext) -> None:
+    if not ctx.target.url.startswith("wss://"):
+        raise NotApplicable("needs a wss:// URL (security profiles 2 and 3)")
+
+
+@check(
+    "TC_086_CS",
+    "TLS with a server certificate the charge point verifies",
+    profile=SECURITY,
+    clause="OCPP 1.6 Security Whitepaper §2.5 (security profile 2: TLS 1.2 or higher, the "
+    "Central System's certificate verified)",
+    sends="a wss:// handshake verifying the server certificate against --ca (or the system "
+    "CAs); BootNotification",
+    expects="the TLS handshake verified at TLS 1.2 or higher, 101 with ocpp1.6, the boot Accepted",
+)
+async def tls_server_certificate(ctx: CheckContext) -> None:
+    _needs_tls(ctx)
+    async with ctx.open_or_fail() as station:
+        ssl_object = station.ws.transport.get_extra_info("ssl_object")
+        version = ssl_object.version() if ssl_object is not None else None
+        ctx.note(f"TLS version {version}, cipher {ssl_object.cipher() if ssl_object else None}")
+        ctx.expect(version in ("TLSv1.2", "TLSv1.3"), "TLS 1.2 or higher", f"TLS version {version}")
+        await ctx.boot(station)
+
+
+@check(
+    "TC_087_CS",
+    "TLS with a client certificate: in with it, refused without it",
+    profile=SECURITY,
+    clause="OCPP 1.6 Security Whitepaper §2.6 (security profile 3: the charge point "
+    "authenticates with its certificate)",
+    sends="a wss:// handshake with --cert/--key, BootNotification; then one without a client "
+    "certificate",
+    expects="the first accepted and booted; the second refused (TLS alert or HTTP 4xx)",
+)
+async def tls_client_certificate(ctx: CheckContext) -> None:
+    _needs_tls(ctx)
+    without = ctx.target.ssl_without_client_certificate
+    if without is None:
+        raise NotApplicable("no client certificate given (--cert FILE --key FILE)")
+    async with ctx.open_or_fail() as station:
+        await ctx.boot(station)
+    try:
+        async with ctx.connection(ssl_context=without, retry_conflict=False) as station:
+            await station.still_open()
+    except HandshakeRefused as refused:
+        ctx.note(f"without a client certificate: {refused.reason}")
+        return
+    except CheckFailed:
+        return  # opened at the TLS level, then closed before serving: refused all the same
+    raise CheckFailed(
+        "the connection without a client certificate refused", "it was opened and served"
+    )
