@@ -17,7 +17,7 @@ import http
 import itertools
 import json
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -110,7 +110,7 @@ class MutantCentralSystem:
     # -- the handshake ----------------------------------------------------------------------
 
     def _select_subprotocol(
-        self, connection: ServerConnection, offered: list[Subprotocol]
+        self, connection: ServerConnection, offered: Sequence[Subprotocol]
     ) -> Subprotocol | None:
         if self.fault is Fault.PICKS_FIRST_SUBPROTOCOL and offered:
             return offered[0]
