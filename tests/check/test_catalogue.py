@@ -72,3 +72,10 @@ def test_the_tag_file_gives_the_first_tag_of_each_status(tmp_path: Path) -> None
     path.write_text("lonely\n")
     with pytest.raises(UserError, match="row 1"):
         load_id_tags(path)
+
+
+def test_docs_checking_lists_every_check_of_the_catalogue() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "checking.md").read_text("utf-8")
+    listed = [line.split("`")[1] for line in doc.splitlines() if line.startswith("| `")]
+    catalogue_ids = [c.id for c in catalogue()]
+    assert [i for i in listed if i in catalogue_ids or i[:3] in ("TC_", "RB_")] == catalogue_ids
