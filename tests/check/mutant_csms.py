@@ -17,7 +17,7 @@ import http
 import itertools
 import json
 import ssl
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,6 +31,7 @@ from ocpp.messages import Call
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Opcode
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
@@ -76,6 +77,81 @@ class Fault(enum.Enum):
     NO_CERTIFICATE_SIGNED = "SignCertificate Accepted but no CertificateSigned sent"
     FIRMWARE_STATUS_INTERNAL_ERROR = "FirmwareStatusNotification answered with InternalError"
     FORGETS_TRANSACTIONS_ON_DISCONNECT = "a connection's transactions forgotten when it drops"
+    TRANSACTION_ID_ZERO = "StartTransaction.conf transactionId 0"
+    AUTHORIZE_NEEDS_PREPARING = "Authorize Invalid unless a connector is Preparing"
+    AVAILABLE_AFTER_PREPARING_REFUSED = "Preparing → Available without a transaction refused"
+    EV_DISCONNECTED_REFUSED = "StopTransaction reason EVDisconnected refused"
+    STOP_BEFORE_BOOT_REFUSED = "a stop timestamped before the last boot refused"
+    CONNECTOR_ZERO_ONLY_AVAILABLE = "connector 0 may only be Available"
+    INVALID_TAG_START_REFUSED = "StartTransaction of a tag not Accepted gets a CALLERROR"
+    STOP_IN_THE_PAST_REFUSED = "a stop timestamped over a minute ago refused"
+    OLD_METER_VALUES_REFUSED = "meter values over an hour old refused"
+    METER_VALUES_NEED_TRANSACTION = "MeterValues without transactionId refused"
+    ALWAYS_401 = "401 for every handshake, the right password too"
+    SILENT_ON_BINARY = "binary frames ignored"
+    INTERNAL_ERROR_ON_SHORT_CALL = "InternalError for a CALL of three elements"
+    PARTIAL_ERROR_CODES = "errorCode WeakSignal refused"
+    DROP_HOLDS_ID = "a connection lost without a close frame holds the id for a minute"
+    NO_PONG = "websocket pings never answered"
+    SECURITY_EVENT_INTERNAL_ERROR = "SecurityEventNotification with techInfo: InternalError"
+    SIGNED_FIRMWARE_PARTIAL_ENUM = "SignedFirmwareStatusNotification InvalidSignature refused"
+    DIAGNOSTICS_PARTIAL_ENUM = "DiagnosticsStatusNotification UploadFailed refused"
+    MISSING_CREDENTIALS_LET_IN = "a handshake without Authorization is let in"
+
+
+def _older_than(text: Any, age: timedelta) -> bool:
+    moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    return moment < datetime.now(UTC) - age
+
+
+#: Faults that refuse one kind of message: (action, does it refuse this payload, error code).
+REFUSALS: dict[Fault, tuple[str, Callable[[dict[str, Any]], bool], str]] = {
+    Fault.EV_DISCONNECTED_REFUSED: (
+        "StopTransaction",
+        lambda p: p.get("reason") == "EVDisconnected",
+        "PropertyConstraintViolation",
+    ),
+    Fault.CONNECTOR_ZERO_ONLY_AVAILABLE: (
+        "StatusNotification",
+        lambda p: p["connectorId"] == 0 and p["status"] != "Available",
+        "PropertyConstraintViolation",
+    ),
+    Fault.STOP_IN_THE_PAST_REFUSED: (
+        "StopTransaction",
+        lambda p: _older_than(p["timestamp"], timedelta(minutes=1)),
+        "PropertyConstraintViolation",
+    ),
+    Fault.OLD_METER_VALUES_REFUSED: (
+        "MeterValues",
+        lambda p: any(_older_than(v["timestamp"], timedelta(hours=1)) for v in p["meterValue"]),
+        "PropertyConstraintViolation",
+    ),
+    Fault.METER_VALUES_NEED_TRANSACTION: (
+        "MeterValues",
+        lambda p: "transactionId" not in p,
+        "OccurenceConstraintViolation",
+    ),
+    Fault.PARTIAL_ERROR_CODES: (
+        "StatusNotification",
+        lambda p: p["errorCode"] == "WeakSignal",
+        "PropertyConstraintViolation",
+    ),
+    Fault.SECURITY_EVENT_INTERNAL_ERROR: (
+        "SecurityEventNotification",
+        lambda p: "techInfo" in p,
+        "InternalError",
+    ),
+    Fault.SIGNED_FIRMWARE_PARTIAL_ENUM: (
+        "SignedFirmwareStatusNotification",
+        lambda p: p["status"] == "InvalidSignature",
+        "PropertyConstraintViolation",
+    ),
+    Fault.DIAGNOSTICS_PARTIAL_ENUM: (
+        "DiagnosticsStatusNotification",
+        lambda p: p["status"] == "UploadFailed",
+        "PropertyConstraintViolation",
+    ),
+}
 
 
 @dataclass
@@ -98,6 +174,8 @@ class MutantCentralSystem:
     sessions: dict[str, ServerConnection] = field(default_factory=dict)
     held_until: dict[str, datetime] = field(default_factory=dict)
     transactions: dict[int, _Transaction] = field(default_factory=dict)
+    statuses: dict[tuple[str, int], str] = field(default_factory=dict)
+    booted_at: dict[str, datetime] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _ca: tuple[ec.EllipticCurvePrivateKey, x509.Certificate] | None = None
 
@@ -118,9 +196,17 @@ class MutantCentralSystem:
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         charge_point_id = request.path.rsplit("/", 1)[-1]
-        if self.password is not None and self.fault is not Fault.NO_PASSWORD_CHECK:
+        if self.fault is Fault.ALWAYS_401:
+            return _response(http.HTTPStatus.UNAUTHORIZED, "wrong or missing credentials")
+        given = request.headers.get("Authorization")
+        unchecked = self.fault is Fault.MISSING_CREDENTIALS_LET_IN and given is None
+        if (
+            self.password is not None
+            and self.fault is not Fault.NO_PASSWORD_CHECK
+            and not unchecked
+        ):
             expected = base64.b64encode(f"{charge_point_id}:{self.password}".encode()).decode()
-            if request.headers.get("Authorization") != f"Basic {expected}":
+            if given != f"Basic {expected}":
                 return _response(http.HTTPStatus.UNAUTHORIZED, "wrong or missing credentials")
         held = self.held_until.get(charge_point_id)
         if held is not None and held > datetime.now(UTC):
@@ -139,6 +225,11 @@ class MutantCentralSystem:
     async def _session(self, ws: ServerConnection) -> None:
         charge_point_id = ws.request.path.rsplit("/", 1)[-1] if ws.request else "?"
         self.sessions[charge_point_id] = ws
+        if self.fault is Fault.NO_PONG:
+            send_frame = ws.protocol.send_frame
+            ws.protocol.send_frame = lambda frame: (  # type: ignore[method-assign]
+                None if frame.opcode is Opcode.PONG else send_frame(frame)
+            )
         messages = 0
         try:
             async for raw in ws:
@@ -153,6 +244,9 @@ class MutantCentralSystem:
                 for number, known in list(self.transactions.items()):
                     if known.connection is ws:
                         del self.transactions[number]
+            dropped = ws.protocol.close_rcvd is None
+            if dropped and self.fault is Fault.DROP_HOLDS_ID:
+                self.held_until[charge_point_id] = datetime.now(UTC) + timedelta(minutes=1)
             if messages == 0 and self.fault is Fault.PROBE_HOLDS_ID:
                 self.held_until[charge_point_id] = datetime.now(UTC) + timedelta(minutes=1)
 
@@ -160,6 +254,8 @@ class MutantCentralSystem:
         size = len(raw.encode() if isinstance(raw, str) else raw)
         if size > MAX_FRAME_BYTES and self.fault is Fault.CLOSES_ON_OVERSIZED:
             await ws.close(1009, "too big")
+            return
+        if isinstance(raw, bytes) and self.fault is Fault.SILENT_ON_BINARY:
             return
         frame = parse_frame(OCPP16, raw, max_frame_bytes=MAX_FRAME_BYTES)
         if isinstance(frame, Rejected):
@@ -198,6 +294,8 @@ class MutantCentralSystem:
         ):
             return
         code = reply.error_code
+        if self.fault is Fault.INTERNAL_ERROR_ON_SHORT_CALL and code == "ProtocolError":
+            code = "InternalError"
         if self.fault is Fault.OCPP201_ERROR_NAMES and code == "FormationViolation":
             code = "FormatViolation"
         await _send(ws, [4, reply.unique_id, code, reply.error_description, {}])
@@ -230,6 +328,9 @@ class MutantCentralSystem:
                 self.fault is Fault.NO_SCHEMA_VALIDATION and code == "PropertyConstraintViolation"
             ):
                 raise
+        refusal = REFUSALS.get(self.fault)
+        if refusal is not None and refusal[0] == action and refusal[1](payload):
+            raise _error(refusal[2], f"{self.fault.value}")
         handler = getattr(self, f"_on_{action}", None)
         if handler is None:
             return {}
@@ -247,6 +348,7 @@ class MutantCentralSystem:
     async def _on_BootNotification(
         self, ws: ServerConnection, cp: str, payload: dict[str, Any]
     ) -> dict[str, Any]:
+        self.booted_at[cp] = datetime.now(UTC)
         reply: dict[str, Any] = {"status": "Accepted", "currentTime": self._now(), "interval": 300}
         if self.fault is Fault.NO_HEARTBEAT_INTERVAL:
             del reply["interval"]
@@ -265,9 +367,25 @@ class MutantCentralSystem:
             return "Accepted"
         return status
 
+    async def _on_StatusNotification(
+        self, ws: ServerConnection, cp: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        key = (cp, payload["connectorId"])
+        previous = self.statuses.get(key)
+        if self.fault is Fault.AVAILABLE_AFTER_PREPARING_REFUSED and (
+            previous == "Preparing" and payload["status"] == "Available"
+        ):
+            raise _error("PropertyConstraintViolation", "Available without a transaction")
+        self.statuses[key] = payload["status"]
+        return {}
+
     async def _on_Authorize(
         self, ws: ServerConnection, cp: str, payload: dict[str, Any]
     ) -> dict[str, Any]:
+        if self.fault is Fault.AUTHORIZE_NEEDS_PREPARING and not any(
+            status == "Preparing" for (who, _), status in self.statuses.items() if who == cp
+        ):
+            return {"idTagInfo": {"status": "Invalid"}}
         return {"idTagInfo": {"status": self._status_of(payload["idTag"])}}
 
     async def _on_StartTransaction(
@@ -279,6 +397,8 @@ class MutantCentralSystem:
         ):
             raise _error("PropertyConstraintViolation", "timestamp too old")
         info = {"status": self._status_of(payload["idTag"])}
+        if self.fault is Fault.INVALID_TAG_START_REFUSED and info["status"] != "Accepted":
+            raise _error("PropertyConstraintViolation", "tag not accepted")
         fields = (payload["connectorId"], payload["idTag"], payload["meterStart"])
         if self.fault is not Fault.NEW_TRANSACTION_ON_RETRANSMIT:
             for number, known in self.transactions.items():
@@ -287,12 +407,18 @@ class MutantCentralSystem:
                     return {"transactionId": number, "idTagInfo": info}
         number = 1 if self.fault is Fault.REUSES_TRANSACTION_ID else next(self._ids)
         self.transactions[number] = _Transaction(*fields, payload["timestamp"], ws)
+        if self.fault is Fault.TRANSACTION_ID_ZERO:
+            return {"transactionId": 0, "idTagInfo": info}
         return {"transactionId": number, "idTagInfo": info}
 
     async def _on_StopTransaction(
         self, ws: ServerConnection, cp: str, payload: dict[str, Any]
     ) -> dict[str, Any]:
         known = self.transactions.get(payload["transactionId"])
+        booted = self.booted_at.get(cp)
+        stopped = datetime.fromisoformat(payload["timestamp"].replace("Z", "+00:00"))
+        if self.fault is Fault.STOP_BEFORE_BOOT_REFUSED and booted and stopped < booted:
+            raise _error("PropertyConstraintViolation", "stop before the boot")
         if known is None and self.fault is Fault.CALLERROR_FOR_UNKNOWN_STOP:
             raise _error("PropertyConstraintViolation", "unknown transaction")
         if known is not None:
