@@ -120,6 +120,9 @@ class ScriptedChargePoint:
         self.timeout_s = timeout_s
         self.replies: dict[str, ScriptedReply] = dict(DEFAULT_REPLIES)
         self.replies.update(replies or {})
+        #: Actions whose CALLs are not answered by the reader: the check answers them itself
+        #: (`answer`), e.g. to hold a reply while it sends its own CALL.
+        self.held: set[str] = set()
         self.received: list[Received] = []
         self.closed = asyncio.Event()
         #: "code 1000 (reason)" once closed.
@@ -294,7 +297,14 @@ class ScriptedChargePoint:
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
 
+    async def answer(self, call: Call, payload: Mapping[str, Any]) -> None:
+        """Send the CALLRESULT of a held CALL."""
+        await self.send_raw(json.dumps([3, call.unique_id, dict(payload)]))
+
     async def _answer(self, call: Call) -> None:
+        if call.action in self.held:
+            self._record(Direction.EVENT, f"holding the reply to {call.action}")
+            return
         reply = self.replies.get(call.action)
         if isinstance(reply, dict):
             text = json.dumps([3, call.unique_id, reply])

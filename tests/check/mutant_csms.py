@@ -97,6 +97,10 @@ class Fault(enum.Enum):
     SIGNED_FIRMWARE_PARTIAL_ENUM = "SignedFirmwareStatusNotification InvalidSignature refused"
     DIAGNOSTICS_PARTIAL_ENUM = "DiagnosticsStatusNotification UploadFailed refused"
     MISSING_CREDENTIALS_LET_IN = "a handshake without Authorization is let in"
+    FLOOD_CLOSE = "closes a connection that sends more than 8 CALLs in a second"
+    CONNECTION_SLOTS_LEAK = "a connection slot per id is never given back: 503 after 5"
+    BOOT_LOCK = "more than 3 boots at once: InternalError (a locked database)"
+    BLOCKS_WHILE_AWAITING = "reads nothing more until its CertificateSigned is answered"
 
 
 def _older_than(text: Any, age: timedelta) -> bool:
@@ -176,6 +180,10 @@ class MutantCentralSystem:
     transactions: dict[int, _Transaction] = field(default_factory=dict)
     statuses: dict[tuple[str, int], str] = field(default_factory=dict)
     booted_at: dict[str, datetime] = field(default_factory=dict)
+    connections: dict[str, int] = field(default_factory=dict)
+    call_times: dict[ServerConnection, list[float]] = field(default_factory=dict)
+    awaiting: dict[ServerConnection, asyncio.Event] = field(default_factory=dict)
+    booting: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _ca: tuple[ec.EllipticCurvePrivateKey, x509.Certificate] | None = None
 
@@ -213,6 +221,9 @@ class MutantCentralSystem:
             return _response(http.HTTPStatus.CONFLICT, "id held")
         if charge_point_id in self.sessions and self.fault is not Fault.TWO_SESSIONS_PER_ID:
             return _response(http.HTTPStatus.CONFLICT, "connected already")
+        self.connections[charge_point_id] = self.connections.get(charge_point_id, 0) + 1
+        if self.fault is Fault.CONNECTION_SLOTS_LEAK and self.connections[charge_point_id] > 5:
+            return _response(http.HTTPStatus.SERVICE_UNAVAILABLE, "no connection slot")
         offered = request.headers.get_all("Sec-WebSocket-Protocol")
         protocols = {p.strip() for line in offered for p in line.split(",")}
         lenient = (Fault.ACCEPTS_ANY_SUBPROTOCOL, Fault.PICKS_FIRST_SUBPROTOCOL)
@@ -265,6 +276,20 @@ class MutantCentralSystem:
             if self.fault is Fault.ANSWERS_STRAY_RESPONSES:
                 await _send(ws, [4, frame.unique_id, "GenericError", "unknown id", {}])
             return
+        if self.fault is Fault.FLOOD_CLOSE:
+            times = self.call_times.setdefault(ws, [])
+            now = asyncio.get_running_loop().time()
+            times[:] = [t for t in times if t > now - 1.0] + [now]
+            if len(times) > 8:
+                await ws.close(1008, "flood")
+                return
+        waiting = self.awaiting.get(ws)
+        if waiting is not None:  # BLOCKS_WHILE_AWAITING: the CALLRESULT behind this is unread
+            closed = asyncio.ensure_future(ws.wait_closed())
+            answered = asyncio.ensure_future(waiting.wait())
+            await asyncio.wait([closed, answered], return_when=asyncio.FIRST_COMPLETED)
+            closed.cancel()
+            answered.cancel()
         message_id = frame.unique_id
         if self.fault is Fault.TRUNCATES_MESSAGE_IDS:
             message_id = message_id[:20]
@@ -349,6 +374,14 @@ class MutantCentralSystem:
         self, ws: ServerConnection, cp: str, payload: dict[str, Any]
     ) -> dict[str, Any]:
         self.booted_at[cp] = datetime.now(UTC)
+        if self.fault is Fault.BOOT_LOCK:
+            self.booting += 1
+            try:
+                if self.booting > 3:
+                    raise _error("InternalError", "database is locked")
+                await asyncio.sleep(0.5)
+            finally:
+                self.booting -= 1
         reply: dict[str, Any] = {"status": "Accepted", "currentTime": self._now(), "interval": 300}
         if self.fault is Fault.NO_HEARTBEAT_INTERVAL:
             del reply["interval"]
@@ -453,6 +486,8 @@ class MutantCentralSystem:
         self, ws: ServerConnection, cp: str, payload: dict[str, Any]
     ) -> dict[str, Any]:
         csr = x509.load_pem_x509_csr(payload["csr"].encode())
+        if self.fault is Fault.BLOCKS_WHILE_AWAITING:
+            self.awaiting[ws] = asyncio.Event()
         if self.fault is not Fault.NO_CERTIFICATE_SIGNED:
             chain = self._sign(csr)
             asyncio.get_running_loop().call_soon(

@@ -67,6 +67,10 @@ CAUGHT_BY: Final[dict[Fault, tuple[str, ...]]] = {
     Fault.SIGNED_FIRMWARE_PARTIAL_ENUM: ("RB_SIGNED_FIRMWARE_STATUS",),
     Fault.DIAGNOSTICS_PARTIAL_ENUM: ("RB_DIAGNOSTICS_STATUS",),
     Fault.MISSING_CREDENTIALS_LET_IN: ("RB_NO_CREDENTIALS",),
+    Fault.FLOOD_CLOSE: ("RB_OFFLINE_QUEUE_REPLAY",),
+    Fault.CONNECTION_SLOTS_LEAK: ("RB_RECONNECT_STORM",),
+    Fault.BOOT_LOCK: ("RB_BOOT_BURST",),
+    Fault.BLOCKS_WHILE_AWAITING: ("RB_INDEPENDENT_DIRECTIONS",),
 }
 #: Checked elsewhere: the TLS checks need a wss:// mutant (test_tls.py).
 ELSEWHERE: Final = {"TC_086_CS", "TC_087_CS"}

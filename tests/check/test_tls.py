@@ -46,8 +46,11 @@ async def test_the_catalogue_passes_over_mutual_tls_against_the_built_in_central
         await preflight(run_target)
         checks = [c for c in catalogue() if not c.backend_initiated]
         outcomes = await run_checks(run_target, checks)
-    failed = {o.check_id: (o.verdict, o.expected, o.reason) for o in outcomes}
-    failed = {k: v for k, v in failed.items() if v[0] is not Verdict.PASS}
+    verdicts = {o.check_id: (o.verdict, o.expected, o.reason) for o in outcomes}
+    # ten more ids need ten more certificates: the certificate names only the run's id
+    burst = verdicts.pop("RB_BOOT_BURST")
+    assert burst[0] is Verdict.NOT_APPLICABLE and "HTTP 403" in burst[2], burst
+    failed = {k: v for k, v in verdicts.items() if v[0] is not Verdict.PASS}
     assert not failed, failed
     assert {"TC_086_CS", "TC_087_CS"} <= {o.check_id for o in outcomes}
 

@@ -3,16 +3,19 @@ transaction ids, unknown transactions, and the optional notifications."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from ocpp.messages import CallResult
 from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus
 
 from simulator.check.catalogue import Profile, check
-from simulator.check.context import CheckContext, parse_time
-from simulator.check.station import checked_result
+from simulator.check.checks.octt_security import csr_for
+from simulator.check.context import CheckContext, parse_time, utc_text
+from simulator.check.station import HandshakeRefused, checked_result
+from simulator.check.verdicts import CheckFailed, NotApplicable
 
 CORE = Profile.CORE
 
@@ -278,3 +281,122 @@ async def signed_firmware_status(ctx: CheckContext) -> None:
             await ctx.result(
                 station, "SignedFirmwareStatusNotification", {"status": status, "requestId": 1}
             )
+
+
+@check(
+    "RB_OFFLINE_QUEUE_REPLAY",
+    "A whole offline queue replayed at reconnect is answered, message by message",
+    profile=CORE,
+    clause="OCPP 1.6 §3.3 (transaction messages queued while offline are sent, in order, "
+    "once the connection is back)",
+    sends="on a new connection, one CALL after the other: StartTransaction 40 min ago, 12 "
+    "MeterValues a minute apart, StopTransaction 25 min ago",
+    expects="a transactionId > 0 and a CALLRESULT to every message, the connection kept",
+)
+async def offline_queue_replay(ctx: CheckContext) -> None:
+    tag = ctx.tag("Accepted")
+    async with ctx.booted() as station:
+        await station.drop()
+    start_wh = ctx.next_meter_wh()
+    started = datetime.now(UTC) - timedelta(minutes=40)
+    async with ctx.open_or_fail() as station:
+        transaction_id, _ = await ctx.start_transaction(
+            station, tag, timestamp=utc_text(started), meter_start_wh=start_wh
+        )
+        ctx.expect(transaction_id > 0, "a transactionId > 0", str(transaction_id))
+        for minute in range(1, 13):
+            reading = ctx.meter_value(
+                start_wh + 100 * minute, at=started + timedelta(minutes=minute)
+            )
+            await ctx.result(
+                station,
+                "MeterValues",
+                {"connectorId": 1, "transactionId": transaction_id, "meterValue": [reading]},
+            )
+        await ctx.stop_transaction(
+            station,
+            transaction_id,
+            timestamp=utc_text(started + timedelta(minutes=15)),
+            meter_stop_wh=start_wh + 1500,
+        )
+        await station.still_open()
+
+
+#: Connections of RB_RECONNECT_STORM and charge points of RB_BOOT_BURST.
+STORM_CONNECTIONS: Final = 10
+BURST_CHARGE_POINTS: Final = 10
+
+
+@check(
+    "RB_RECONNECT_STORM",
+    "Ten reconnections in a row under one id are each let in and served",
+    profile=CORE,
+    clause="OCPP-J 1.6 §5 (a charge point reconnects after every loss of connection)",
+    sends="10 times: connect, BootNotification, close; then one more connection with a Heartbeat",
+    expects="every handshake accepted within the timeout (an HTTP 409 while the old one is let "
+    "go of is retried), every boot Accepted",
+)
+async def reconnect_storm(ctx: CheckContext) -> None:
+    for _ in range(STORM_CONNECTIONS):
+        async with ctx.open_or_fail() as station:
+            await ctx.boot(station)
+    async with ctx.open_or_fail() as station:
+        await station.still_open()
+
+
+@check(
+    "RB_BOOT_BURST",
+    "Ten charge points booting at the same instant are all answered",
+    profile=CORE,
+    clause="OCPP 1.6 §4.2 BootNotification (every charge point boots after a power cut, together)",
+    sends="10 connections under ids <id>-burst-1..10 at once, each a BootNotification",
+    expects="all 10 Accepted within the timeout (not applicable when the backend refuses "
+    "those ids: HTTP 403/404, e.g. under security profile 3 with one client certificate)",
+)
+async def boot_burst(ctx: CheckContext) -> None:
+    async def one(number: int) -> None:
+        charge_point_id = f"{ctx.charge_point_id}-burst-{number}"
+        try:
+            async with ctx.connection(charge_point_id=charge_point_id) as station:
+                await ctx.boot(station)
+        except HandshakeRefused as refused:
+            if refused.status in (403, 404):
+                raise NotApplicable(
+                    f"the backend refuses charge point id {charge_point_id!r} ({refused.reason})"
+                ) from None
+            raise CheckFailed("the websocket handshake to succeed", refused.reason) from None
+
+    results = await asyncio.gather(
+        *(one(n) for n in range(1, BURST_CHARGE_POINTS + 1)), return_exceptions=True
+    )
+    for result in results:  # a fail beats not applicable beats pass
+        if isinstance(result, CheckFailed):
+            raise result
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+
+
+@check(
+    "RB_INDEPENDENT_DIRECTIONS",
+    "The backend answers the charge point's CALL while it waits for its own reply",
+    profile=Profile.SECURITY,
+    clause="OCPP-J 1.6 §4.1.1 (one CALL in flight per direction: the two directions are "
+    "independent)",
+    sends="SignCertificate; holds the reply to the backend's CertificateSigned while it sends "
+    "a Heartbeat; then answers CertificateSigned",
+    expects="the Heartbeat answered while CertificateSigned is unanswered",
+)
+async def independent_directions(ctx: CheckContext) -> None:
+    csr, _ = csr_for(ctx.charge_point_id[:64])
+    async with ctx.booted() as station:
+        station.held.add("CertificateSigned")
+        since = station.mark()
+        reply = await ctx.result(station, "SignCertificate", {"csr": csr})
+        if reply.get("status") != "Accepted":
+            raise NotApplicable(
+                f"SignCertificate answered {reply.get('status')!r}: no backend CALL to hold"
+            )
+        call = await station.expect_call("CertificateSigned", since=since)
+        await station.still_open()
+        await station.answer(call, {"status": "Accepted"})

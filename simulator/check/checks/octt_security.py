@@ -32,7 +32,7 @@ async def basic_auth_accepted(ctx: CheckContext) -> None:
         await ctx.boot(station)
 
 
-def _csr(common_name: str) -> tuple[str, bytes]:
+def csr_for(common_name: str) -> tuple[str, bytes]:
     """A fresh P-256 key's CSR (PEM) for `common_name`, and the key's public DER."""
     key = ec.generate_private_key(ec.SECP256R1())
     csr = (
@@ -66,7 +66,7 @@ def _csr(common_name: str) -> tuple[str, bytes]:
     "holds the CSR's key and the id as CN",
 )
 async def sign_certificate(ctx: CheckContext) -> None:
-    csr, public = _csr(ctx.charge_point_id[:64])
+    csr, public = csr_for(ctx.charge_point_id[:64])
     async with ctx.booted() as station:
         since = station.mark()
         reply = await ctx.result(station, "SignCertificate", {"csr": csr})
