@@ -76,6 +76,6 @@ def test_the_tag_file_gives_the_first_tag_of_each_status(tmp_path: Path) -> None
 
 def test_docs_checking_lists_every_check_of_the_catalogue() -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "checking.md").read_text("utf-8")
-    listed = [line.split("`")[1] for line in doc.splitlines() if line.startswith("| `")]
-    catalogue_ids = [c.id for c in catalogue()]
-    assert [i for i in listed if i in catalogue_ids or i[:3] in ("TC_", "RB_")] == catalogue_ids
+    section = doc[doc.index("## The catalogue") :].split("\n## ", 1)[0]
+    listed = [line.split("`")[1] for line in section.splitlines() if line.startswith("| `")]
+    assert listed == [c.id for c in catalogue()]

@@ -19,7 +19,7 @@ from simulator.check.verdicts import CheckFailed, NotApplicable
 
 CORE = Profile.CORE
 
-#: The FirmwareStatusNotification.req enumeration of OCPP 1.6 §7.25 (the security extension's
+#: The FirmwareStatusNotification.req enumeration of OCPP 1.6 (the security extension's
 #: signed statuses have their own message).
 FIRMWARE_STATUSES: Final = (
     "Downloaded",
@@ -79,7 +79,7 @@ async def clock_skew(ctx: CheckContext) -> None:
     "RB_STATUS_EVERY_STATUS",
     "StatusNotification with every connector status is answered",
     profile=CORE,
-    clause="OCPP 1.6 §4.9 StatusNotification, §7.7 ChargePointStatus",
+    clause="OCPP 1.6 §4.9 StatusNotification, ChargePointStatus",
     sends="StatusNotification on connector 1 with each of the 9 statuses, then Available",
     expects="a CALLRESULT to every one",
 )
@@ -94,7 +94,7 @@ async def every_status(ctx: CheckContext) -> None:
     "RB_STATUS_ERROR_CODES",
     "StatusNotification Faulted with every error code is answered",
     profile=CORE,
-    clause="OCPP 1.6 §4.9 StatusNotification, §7.6 ChargePointErrorCode",
+    clause="OCPP 1.6 §4.9 StatusNotification, ChargePointErrorCode",
     sends="StatusNotification Faulted on connector 1 with each of the 16 error codes "
     "(vendor fields on OtherError), then Available",
     expects="a CALLRESULT to every one",
@@ -119,8 +119,8 @@ async def every_error_code(ctx: CheckContext) -> None:
     "RB_RETRANSMITTED_START",
     "A StartTransaction repeated after a lost connection gets the same transaction id",
     profile=CORE,
-    clause="OCPP 1.6 §3.3, §4.8 (a charge point resends a transaction message it got no "
-    "answer to); OCPP-J 1.6 §4.1.3",
+    clause="OCPP 1.6 §4.8 (a charge point resends a transaction message it got no "
+    "answer to); OCPP-J 1.6 §4",
     sends="StartTransaction; the connection dropped; on a new connection the same "
     "StartTransaction again (same fields, new message id)",
     expects="the same transactionId both times (no second transaction)",
@@ -150,7 +150,7 @@ async def retransmitted_start(ctx: CheckContext) -> None:
     "RB_DUPLICATE_MESSAGE_ID",
     "The same StartTransaction frame twice (same message id) has no double effect",
     profile=CORE,
-    clause="OCPP-J 1.6 §4.1.3 (the message id identifies a CALL and its reply)",
+    clause="OCPP-J 1.6 §4 (the message id identifies a CALL and its reply)",
     sends="one StartTransaction frame, then the identical frame again",
     expects="the second answered with the same transactionId, or with a CALLERROR; never a "
     "second transaction",
@@ -186,7 +186,7 @@ async def duplicate_message_id(ctx: CheckContext) -> None:
     "RB_TRANSACTION_IDS_UNIQUE",
     "Every transaction gets its own transaction id",
     profile=CORE,
-    clause="OCPP 1.6 §4.8, §6.46 (transactionId: the id of this transaction)",
+    clause="OCPP 1.6 §4.8, (transactionId: the id of this transaction)",
     sends="two transactions one after the other on connector 1 and one on connector 2 meanwhile",
     expects="three different transactionIds > 0",
 )
@@ -224,7 +224,7 @@ async def stop_unknown_transaction(ctx: CheckContext) -> None:
     "RB_FIRMWARE_STATUS",
     "FirmwareStatusNotification with every status is answered",
     profile=Profile.FIRMWARE,
-    clause="OCPP 1.6 §6.24 FirmwareStatusNotification, §7.25 FirmwareStatus",
+    clause="OCPP 1.6 FirmwareStatusNotification, FirmwareStatus",
     sends="FirmwareStatusNotification with each of the 7 statuses",
     expects="a CALLRESULT {} to every one",
 )
@@ -238,7 +238,7 @@ async def firmware_status(ctx: CheckContext) -> None:
     "RB_DIAGNOSTICS_STATUS",
     "DiagnosticsStatusNotification with every status is answered",
     profile=Profile.FIRMWARE,
-    clause="OCPP 1.6 §6.18 DiagnosticsStatusNotification, §7.24 DiagnosticsStatus",
+    clause="OCPP 1.6 DiagnosticsStatusNotification, DiagnosticsStatus",
     sends="DiagnosticsStatusNotification with each of the 4 statuses",
     expects="a CALLRESULT {} to every one",
 )
@@ -252,7 +252,7 @@ async def diagnostics_status(ctx: CheckContext) -> None:
     "RB_SECURITY_EVENT",
     "SecurityEventNotification is answered",
     profile=Profile.SECURITY,
-    clause="OCPP 1.6 Security Whitepaper §4 (security events), SecurityEventNotification.req",
+    clause="OCPP 1.6 Security Whitepaper (security events), SecurityEventNotification.req",
     sends="SecurityEventNotification StartupOfTheDevice, SettingSystemTime (with techInfo), "
     "InvalidCentralSystemCertificate",
     expects="a CALLRESULT to every one",
@@ -270,7 +270,7 @@ async def security_event(ctx: CheckContext) -> None:
     "RB_SIGNED_FIRMWARE_STATUS",
     "SignedFirmwareStatusNotification with every status is answered",
     profile=Profile.SECURITY,
-    clause="OCPP 1.6 Security Whitepaper §5 (secure firmware update, L01)",
+    clause="OCPP 1.6 Security Whitepaper (secure firmware update, L01)",
     sends="SignedFirmwareStatusNotification (requestId 1) with 9 statuses, InvalidSignature "
     "among them",
     expects="a CALLRESULT to every one",
@@ -287,7 +287,7 @@ async def signed_firmware_status(ctx: CheckContext) -> None:
     "RB_OFFLINE_QUEUE_REPLAY",
     "A whole offline queue replayed at reconnect is answered, message by message",
     profile=CORE,
-    clause="OCPP 1.6 §3.3 (transaction messages queued while offline are sent, in order, "
+    clause="OCPP 1.6, transaction-related messages (queued while offline are sent, in order, "
     "once the connection is back)",
     sends="on a new connection, one CALL after the other: StartTransaction 40 min ago, 12 "
     "MeterValues a minute apart, StopTransaction 25 min ago",
@@ -381,8 +381,7 @@ async def boot_burst(ctx: CheckContext) -> None:
     "RB_INDEPENDENT_DIRECTIONS",
     "The backend answers the charge point's CALL while it waits for its own reply",
     profile=Profile.SECURITY,
-    clause="OCPP-J 1.6 §4.1.1 (one CALL in flight per direction: the two directions are "
-    "independent)",
+    clause="OCPP-J 1.6 §4 (one CALL in flight per direction: the two directions are independent)",
     sends="SignCertificate; holds the reply to the backend's CertificateSigned while it sends "
     "a Heartbeat; then answers CertificateSigned",
     expects="the Heartbeat answered while CertificateSigned is unanswered",

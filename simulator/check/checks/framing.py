@@ -93,7 +93,7 @@ async def not_an_array(ctx: CheckContext) -> None:
     "RB_UNKNOWN_MESSAGE_TYPE",
     "An unknown MessageTypeId gets FormationViolation or ProtocolError",
     profile=CORE,
-    clause="OCPP-J 1.6 §4.1.3 (MessageTypeId 2, 3 or 4), §4.2.3",
+    clause="OCPP-J 1.6 §4 (MessageTypeId 2, 3 or 4), §4.2.3",
     sends='[7,"<id>","Heartbeat",{}]',
     expects="CALLERROR FormationViolation or ProtocolError; a later Heartbeat answered",
 )
@@ -165,7 +165,7 @@ async def central_system_action(ctx: CheckContext) -> None:
     "RB_MISSING_FIELD",
     "A BootNotification without its required chargePointModel is refused",
     profile=CORE,
-    clause=CLAUSE + "; OCPP 1.6 §6.3 (chargePointModel required)",
+    clause=CLAUSE + "; OCPP 1.6 (chargePointModel required)",
     sends="BootNotification with chargePointVendor only",
     expects="CALLERROR OccurenceConstraintViolation (ProtocolError or FormationViolation "
     "accepted) with the frame's id",
@@ -222,7 +222,7 @@ async def extra_property(ctx: CheckContext) -> None:
     "RB_BAD_ENUM",
     "A status outside the enumeration is refused",
     profile=CORE,
-    clause=CLAUSE + "; OCPP 1.6 §7.7 ChargePointStatus",
+    clause=CLAUSE + "; OCPP 1.6 ChargePointStatus",
     sends='StatusNotification with "status": "Sleeping"',
     expects="CALLERROR PropertyConstraintViolation or FormationViolation with the id",
 )
@@ -241,7 +241,7 @@ async def bad_enum(ctx: CheckContext) -> None:
     "RB_BINARY_FRAME",
     "A binary frame that is not UTF-8 text gets FormationViolation",
     profile=CORE,
-    clause="OCPP-J 1.6 §4.1 (messages are JSON text), §4.2.3",
+    clause="OCPP-J 1.6 §4 (messages are JSON text), §4.2.3",
     sends="a binary websocket message of bytes 0xff 0xfe 0x00",
     expects="CALLERROR FormationViolation (or ProtocolError); a later Heartbeat answered",
 )
@@ -281,7 +281,7 @@ async def oversized_frame(ctx: CheckContext) -> None:
     "RB_UNKNOWN_CALLRESULT",
     "A CALLRESULT for a message id never sent is ignored, not answered",
     profile=CORE,
-    clause="OCPP-J 1.6 §4.1.3 (a CALLRESULT answers a CALL; a response is never answered)",
+    clause="OCPP-J 1.6 §4 (a CALLRESULT answers a CALL; a response is never answered)",
     sends='[3,"<never sent>",{}], then Heartbeat',
     expects="nothing for the CALLRESULT: the next frame is the Heartbeat's CALLRESULT",
 )
@@ -293,7 +293,7 @@ async def unknown_call_result(ctx: CheckContext) -> None:
     "RB_UNKNOWN_CALLERROR",
     "A CALLERROR for a message id never sent is ignored, not answered",
     profile=CORE,
-    clause="OCPP-J 1.6 §4.1.3, §4.2.3",
+    clause="OCPP-J 1.6 §4, §4.2.3",
     sends='[4,"<never sent>","GenericError","",{}], then Heartbeat',
     expects="nothing for the CALLERROR: the next frame is the Heartbeat's CALLRESULT",
 )
@@ -319,7 +319,7 @@ async def _stray_response(ctx: CheckContext, frame: str) -> None:
     "RB_LONG_MESSAGE_ID",
     "A message id of 36 characters (a UUID) comes back whole",
     profile=CORE,
-    clause="OCPP-J 1.6 §4.1.4 (the message id is a string of at most 36 characters)",
+    clause="OCPP-J 1.6 §4 (the message id is a string of at most 36 characters)",
     sends="Heartbeat with a 36-character message id",
     expects="the CALLRESULT with exactly that id",
 )

@@ -20,7 +20,7 @@ SECURITY = Profile.SECURITY
     "TC_085_CS",
     "Basic authentication: the right id and password are let in",
     profile=SECURITY,
-    clause="OCPP 1.6 Security Whitepaper §2.4 (security profile 1: HTTP basic auth, "
+    clause="OCPP 1.6 Security Whitepaper (security profile 1: HTTP basic auth, "
     "username = charge point id)",
     sends="the handshake with Authorization: Basic <id>:<password>; BootNotification",
     expects="101 Switching Protocols with ocpp1.6; the boot Accepted",
@@ -58,7 +58,7 @@ def csr_for(common_name: str) -> tuple[str, bytes]:
     "Charge point certificate: a CSR is accepted and signed (from the charge point's "
     "SignCertificate on)",
     profile=SECURITY,
-    clause="OCPP 1.6 Security Whitepaper §3.2 (A02: SignCertificate, then CertificateSigned "
+    clause="OCPP 1.6 Security Whitepaper (A02: SignCertificate, then CertificateSigned "
     "with the chain)",
     sends="SignCertificate with a P-256 CSR whose CN is the charge point id; answers "
     "CertificateSigned Accepted",
@@ -107,7 +107,7 @@ def _needs_tls(ctx: CheckContext) -> None:
     "TC_086_CS",
     "TLS with a server certificate the charge point verifies",
     profile=SECURITY,
-    clause="OCPP 1.6 Security Whitepaper §2.5 (security profile 2: TLS 1.2 or higher, the "
+    clause="OCPP 1.6 Security Whitepaper (security profile 2: TLS 1.2 or higher, the "
     "Central System's certificate verified)",
     sends="a wss:// handshake verifying the server certificate against --ca (or the system "
     "CAs); BootNotification",
@@ -127,7 +127,7 @@ async def tls_server_certificate(ctx: CheckContext) -> None:
     "TC_087_CS",
     "TLS with a client certificate: in with it, refused without it",
     profile=SECURITY,
-    clause="OCPP 1.6 Security Whitepaper §2.6 (security profile 3: the charge point "
+    clause="OCPP 1.6 Security Whitepaper (security profile 3: the charge point "
     "authenticates with its certificate)",
     sends="a wss:// handshake with --cert/--key, BootNotification; then one without a client "
     "certificate",

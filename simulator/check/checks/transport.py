@@ -76,7 +76,7 @@ async def _refused_401(ctx: CheckContext, password: str | None, what: str) -> No
     "RB_WRONG_PASSWORD",
     "A wrong basic-auth password is refused with 401",
     profile=Profile.SECURITY,
-    clause="OCPP 1.6 Security Whitepaper §2.4 (profile 1); RFC 7617",
+    clause="OCPP 1.6 Security Whitepaper (profile 1); RFC 7617",
     sends="the handshake with the run's charge point id and a wrong password",
     expects="HTTP 401, no websocket",
 )
@@ -88,7 +88,7 @@ async def wrong_password(ctx: CheckContext) -> None:
     "RB_NO_CREDENTIALS",
     "A handshake without credentials is refused with 401",
     profile=Profile.SECURITY,
-    clause="OCPP 1.6 Security Whitepaper §2.4 (profile 1)",
+    clause="OCPP 1.6 Security Whitepaper (profile 1)",
     sends="the handshake without an Authorization header",
     expects="HTTP 401, no websocket",
 )
