@@ -18,7 +18,7 @@ class FrameRecord:
 
     #: Seconds since the check started.
     at_s: float
-    #: Which connection of the check (1, 2, ...): some checks open several.
+    #: Which connection of the check (1, 2, ...; 0: a note of the check's own).
     connection: int
     direction: Direction
     text: str
@@ -29,4 +29,5 @@ class FrameRecord:
 
     def line(self) -> str:
         """One line of text: `  0.012 s #1 → [2,"1","Heartbeat",{}]`."""
-        return f"{self.at_s:7.3f} s #{self.connection} {self.arrow} {self.text}"
+        connection = f"#{self.connection}" if self.connection else "  "
+        return f"{self.at_s:7.3f} s {connection} {self.arrow} {self.text}"

@@ -71,7 +71,7 @@ async def test_the_verdicts_on_ocpp_csms_are_the_ones_the_docs_record(tmp_path: 
             "--id-tags",
             str(write_tags(tmp_path)),
             "--timeout",
-            "2",
+            "3",
             "--json",
             str(tmp_path / "verdicts.json"),
         )

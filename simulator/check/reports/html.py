@@ -25,8 +25,8 @@ th, td { text-align: left; padding: .25em .6em; border-bottom: 1px solid #ddd;
 section.check { border: 1px solid #ddd; border-radius: 6px; padding: 1em; margin: 1.2em 0; }
 dl { display: grid; grid-template-columns: 9em 1fr; gap: .2em 1em; margin: .8em 0; }
 dt { color: #666; } dd { margin: 0; }
-table.frames td { font: 12px/1.35 ui-monospace, monospace; white-space: pre-wrap;
-  word-break: break-all; }
+table.frames td { font: 12px/1.35 ui-monospace, monospace; white-space: nowrap; }
+table.frames td.text { white-space: pre-wrap; word-break: break-all; width: 100%; }
 tr.sent td.text { color: #0b4f8a; } tr.received td.text { color: #245a24; }
 tr.event td.text { color: #777; font-style: italic; }
 """
@@ -43,7 +43,8 @@ def _section(check: Check, outcome: Outcome) -> str:
     for frame in outcome.frames:
         rows.append(
             f'<tr class="{frame.direction.value}"><td>{frame.at_s:.3f}</td>'
-            f"<td>#{frame.connection}</td><td>{escape(frame.arrow)}</td>"
+            f"<td>{f'#{frame.connection}' if frame.connection else ''}</td>"
+            f"<td>{escape(frame.arrow)}</td>"
             f'<td class="text">{escape(frame.text)}</td></tr>'
         )
     failure = ""
