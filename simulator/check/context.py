@@ -59,6 +59,8 @@ class Target:
     timeout_s: float = 10.0
     #: Id tags the backend knows, by the status it must answer for them (Accepted, Blocked...).
     id_tags: Mapping[str, str] = field(default_factory=dict)
+    #: Two Accepted tags with a common parent id tag, and that parent (TC_069_CS), or None.
+    sibling_tags: tuple[str, str, str] | None = None
     #: Connectors of the scripted charge point (1..N; 0 is the charge point itself).
     connectors: int = 2
     #: The most the backend's clock may differ from ours.
@@ -98,6 +100,7 @@ class CheckContext:
         self.target = target
         self.check = check
         self.frames: list[FrameRecord] = []
+        self.stations: list[ScriptedChargePoint] = []
         self._started = time.monotonic()
         self._connections = 0
         # Distinct meter readings per check, so no two checks' transactions look alike.
@@ -161,6 +164,7 @@ class CheckContext:
             retry_conflict=retry_conflict,
             replies=replies,
         ) as station:
+            self.stations.append(station)
             if require_ocpp16 and station.subprotocol != OCPP16:
                 raise CheckFailed(
                     f"the handshake to select {OCPP16} (offered: {', '.join(subprotocols)})",
@@ -341,6 +345,11 @@ class CheckContext:
         return utc_text(datetime.now(UTC) + timedelta(seconds=offset_s))
 
     # -- verdicts ---------------------------------------------------------------------------
+
+    def backend_violations(self) -> list[str]:
+        """Everything wrong with what the backend sent unasked on any of the check's
+        connections (a check that passed otherwise fails on these)."""
+        return [problem for station in self.stations for problem in station.violations]
 
     @staticmethod
     def expect(condition: bool, expected: str, observed: str) -> None:

@@ -62,6 +62,13 @@ async def run_check(target: Target, check: Check) -> Outcome:
         async with asyncio.timeout(budget_s(target)):
             await check.run(context)
         verdict, reason = Verdict.PASS, "as expected"
+        violations = context.backend_violations()
+        if violations:
+            verdict, reason = Verdict.FAIL, "; ".join(violations)
+            expected = (
+                "every CALL of the backend valid: a central-system action, schema-valid, "
+                "a message id of at most 36 characters"
+            )
     except CheckFailed as failed:
         verdict, reason, expected = Verdict.FAIL, failed.observed, failed.expected
     except NotApplicable as exc:

@@ -74,6 +74,29 @@ DEFAULT_REPLIES: Final[Mapping[str, ScriptedReply]] = {
 }
 
 
+#: The actions a central system sends (the others come from charge points).
+CENTRAL_SYSTEM_ACTIONS: Final = frozenset(DEFAULT_REPLIES)
+#: OCPP-J 1.6: a message id is at most 36 characters.
+MAX_MESSAGE_ID_CHARS: Final = 36
+
+
+def call_violation(call: Call) -> str | None:
+    """What is wrong with a CALL from the backend, if anything: its message id, its action
+    (one a central system sends), its payload (schema)."""
+    if len(call.unique_id) > MAX_MESSAGE_ID_CHARS:
+        return (
+            f"{call.action} with a message id of {len(call.unique_id)} characters "
+            f"(at most {MAX_MESSAGE_ID_CHARS})"
+        )
+    if call.action not in CENTRAL_SYSTEM_ACTIONS:
+        return f"{call.action}: not an action a central system sends"
+    try:
+        validate_request(OCPP16, call.action, call.payload)
+    except Exception as exc:  # the OCPPError naming the schema violation
+        return f"{call.action} {json.dumps(call.payload)[:200]}: {exc}"
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Received:
     """A frame from the backend, parsed, with its text as it came."""
@@ -124,6 +147,8 @@ class ScriptedChargePoint:
         #: (`answer`), e.g. to hold a reply while it sends its own CALL.
         self.held: set[str] = set()
         self.received: list[Received] = []
+        #: What was wrong with frames the backend sent unasked (its CALLs, garbage).
+        self.violations: list[str] = []
         self.closed = asyncio.Event()
         #: "code 1000 (reason)" once closed.
         self.close_text = ""
@@ -278,7 +303,14 @@ class ScriptedChargePoint:
                 received = Received(parse_frame(OCPP16, message), text)
                 self.received.append(received)
                 if isinstance(received.frame, Call):
+                    problem = call_violation(received.frame)
+                    if problem is not None:
+                        self.violations.append(problem)
                     await self._answer(received.frame)
+                elif isinstance(received.frame, Rejected):
+                    self.violations.append(
+                        f"a frame that is not OCPP-J: {describe(received.frame)}"
+                    )
                 self._notify()
         except ConnectionClosed:
             pass

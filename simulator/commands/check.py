@@ -190,6 +190,7 @@ def target_from(args: argparse.Namespace) -> Target:
     if parts.scheme not in ("ws", "wss") or not parts.hostname:
         raise UserError(f"check: {args.url!r} is not a ws:// or wss:// URL")
     ssl_context, without_certificate = _ssl_contexts(args, parts.scheme)
+    tags = load_id_tags(args.id_tags) if args.id_tags else None
     return Target(
         url=args.url,
         charge_point_id=args.id,
@@ -197,7 +198,8 @@ def target_from(args: argparse.Namespace) -> Target:
         ssl_context=ssl_context,
         ssl_without_client_certificate=without_certificate,
         timeout_s=args.timeout,
-        id_tags=load_id_tags(args.id_tags) if args.id_tags else {},
+        id_tags=tags.by_status if tags else {},
+        sibling_tags=tags.siblings if tags else None,
         connectors=args.connectors,
         max_skew_s=args.max_skew_s,
         oversized_bytes=args.oversized_bytes,

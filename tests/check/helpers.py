@@ -21,8 +21,15 @@ TAGS = {
     "CHK-BLOCKED": "Blocked",
     "CHK-EXPIRED": "Expired",
     "CHK-INVALID": "Invalid",
+    "CHK-FLEET-1": "Accepted",
+    "CHK-FLEET-2": "Accepted",
 }
-BY_STATUS = {status: tag for tag, status in TAGS.items()}
+#: Tag → its parent id tag (a group: TC_069_CS).
+PARENTS = {"CHK-FLEET-1": "CHK-FLEET", "CHK-FLEET-2": "CHK-FLEET"}
+SIBLINGS = ("CHK-FLEET-1", "CHK-FLEET-2", "CHK-FLEET")
+BY_STATUS = {"Accepted": "CHK-OK", "Blocked": "CHK-BLOCKED", "Expired": "CHK-EXPIRED"} | {
+    "Invalid": "CHK-INVALID"
+}
 PASSWORD = "check-s3cret"
 #: Waits of the check in tests: room for a loaded machine, small enough for silent mutants.
 TIMEOUT_S = 3.0
@@ -33,7 +40,9 @@ CLI_TIMEOUT_S = 100.0
 
 def write_tags(folder: Path) -> Path:
     path = folder / "tags.csv"
-    rows = ["id_tag,status"] + [f"{tag},{status}" for tag, status in TAGS.items()]
+    rows = ["id_tag,status,expiry_date,parent_id_tag"] + [
+        f"{tag},{status},,{PARENTS.get(tag, '')}" for tag, status in TAGS.items()
+    ]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return path
 
@@ -50,6 +59,7 @@ def target(url: str, **options: object) -> Target:
         "password": PASSWORD,
         "timeout_s": TIMEOUT_S,
         "id_tags": BY_STATUS,
+        "sibling_tags": SIBLINGS,
     }
     settings.update(options)
     return Target(**settings)  # type: ignore[arg-type]

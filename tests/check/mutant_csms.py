@@ -39,6 +39,8 @@ from ocppj.frames import Rejected, parse_frame
 from ocppj.validation import is_known_action, validate_request
 
 OCPP16 = "ocpp1.6"
+#: Tag → parent id tag (the group of TC_069_CS).
+PARENTS = {"CHK-FLEET-1": "CHK-FLEET", "CHK-FLEET-2": "CHK-FLEET"}
 MAX_FRAME_BYTES = 65_536
 CENTRAL_SYSTEM_ACTIONS = frozenset({"Reset", "RemoteStartTransaction", "ChangeConfiguration"})
 
@@ -101,6 +103,9 @@ class Fault(enum.Enum):
     CONNECTION_SLOTS_LEAK = "a connection slot per id is never given back: 503 after 5"
     BOOT_LOCK = "more than 3 boots at once: InternalError (a locked database)"
     BLOCKS_WHILE_AWAITING = "reads nothing more until its CertificateSigned is answered"
+    LONG_CALL_IDS = "its CALLs carry message ids of 40 characters"
+    CERTIFICATE_SIGNED_OFF_SCHEMA = "CertificateSigned with a property its schema does not have"
+    NO_PARENT_ID_TAG = "idTagInfo never carries the parentIdTag"
 
 
 def _older_than(text: Any, age: timedelta) -> bool:
@@ -412,6 +417,13 @@ class MutantCentralSystem:
         self.statuses[key] = payload["status"]
         return {}
 
+    def _info(self, tag: str) -> dict[str, str]:
+        info = {"status": self._status_of(tag)}
+        parent = PARENTS.get(tag)
+        if parent is not None and self.fault is not Fault.NO_PARENT_ID_TAG:
+            info["parentIdTag"] = parent
+        return info
+
     async def _on_Authorize(
         self, ws: ServerConnection, cp: str, payload: dict[str, Any]
     ) -> dict[str, Any]:
@@ -419,7 +431,7 @@ class MutantCentralSystem:
             status == "Preparing" for (who, _), status in self.statuses.items() if who == cp
         ):
             return {"idTagInfo": {"status": "Invalid"}}
-        return {"idTagInfo": {"status": self._status_of(payload["idTag"])}}
+        return {"idTagInfo": self._info(payload["idTag"])}
 
     async def _on_StartTransaction(
         self, ws: ServerConnection, cp: str, payload: dict[str, Any]
@@ -457,7 +469,7 @@ class MutantCentralSystem:
         if known is not None:
             known.open = False
         if "idTag" in payload and self.fault is not Fault.STOP_WITHOUT_ID_TAG_INFO:
-            return {"idTagInfo": {"status": self._status_of(payload["idTag"])}}
+            return {"idTagInfo": self._info(payload["idTag"])}
         return {}
 
     async def _on_MeterValues(
@@ -491,11 +503,16 @@ class MutantCentralSystem:
         if self.fault is not Fault.NO_CERTIFICATE_SIGNED:
             chain = self._sign(csr)
             asyncio.get_running_loop().call_soon(
-                lambda: asyncio.ensure_future(
-                    _send(ws, [2, "cs-1", "CertificateSigned", {"certificateChain": chain}])
-                )
+                lambda: asyncio.ensure_future(_send(ws, self._certificate_signed(chain)))
             )
         return {"status": "Accepted"}
+
+    def _certificate_signed(self, chain: str) -> list[Any]:
+        message_id = "c" * 40 if self.fault is Fault.LONG_CALL_IDS else "cs-1"
+        payload: dict[str, Any] = {"certificateChain": chain}
+        if self.fault is Fault.CERTIFICATE_SIGNED_OFF_SCHEMA:
+            payload["format"] = "PEM"
+        return [2, message_id, "CertificateSigned", payload]
 
     def _sign(self, csr: x509.CertificateSigningRequest) -> str:
         if self._ca is None:

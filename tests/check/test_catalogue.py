@@ -63,12 +63,15 @@ def test_a_malformed_id_or_a_second_declaration_is_refused() -> None:
 def test_the_tag_file_gives_the_first_tag_of_each_status(tmp_path: Path) -> None:
     path = tmp_path / "tags.csv"
     path.write_text(
-        "id_tag,status,expiry_date\n# a comment\nA1,Accepted\nA2,Accepted\n"
-        "OLD,Accepted,2020-01-01T00:00:00Z\nB1,Blocked\n"
+        "id_tag,status,expiry_date,parent_id_tag\n# a comment\nA1,Accepted\nA2,Accepted,,P\n"
+        "OLD,Accepted,2020-01-01T00:00:00Z,P\nB1,Blocked\nA3,Accepted,,P\n"
     )
-    assert load_id_tags(path) == {"Accepted": "A1", "Expired": "OLD", "Blocked": "B1"}
+    tags = load_id_tags(path)
+    assert tags.by_status == {"Accepted": "A1", "Expired": "OLD", "Blocked": "B1"}
+    assert tags.siblings == ("A2", "A3", "P")  # the expired one is no sibling
     path.write_text('[{"id_tag": "J1", "status": "Invalid"}]')
-    assert load_id_tags(path) == {"Invalid": "J1"}
+    assert load_id_tags(path).by_status == {"Invalid": "J1"}
+    assert load_id_tags(path).siblings is None
     path.write_text("lonely\n")
     with pytest.raises(UserError, match="row 1"):
         load_id_tags(path)

@@ -71,6 +71,9 @@ CAUGHT_BY: Final[dict[Fault, tuple[str, ...]]] = {
     Fault.CONNECTION_SLOTS_LEAK: ("RB_RECONNECT_STORM",),
     Fault.BOOT_LOCK: ("RB_BOOT_BURST",),
     Fault.BLOCKS_WHILE_AWAITING: ("RB_INDEPENDENT_DIRECTIONS",),
+    Fault.LONG_CALL_IDS: ("TC_074_CS",),
+    Fault.CERTIFICATE_SIGNED_OFF_SCHEMA: ("TC_074_CS",),
+    Fault.NO_PARENT_ID_TAG: ("TC_069_CS",),
 }
 #: Checked elsewhere: the TLS checks need a wss:// mutant (test_tls.py).
 ELSEWHERE: Final = {"TC_086_CS", "TC_087_CS"}

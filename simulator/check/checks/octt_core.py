@@ -12,6 +12,7 @@ from typing import Any
 from simulator.check.catalogue import Profile, check
 from simulator.check.context import CheckContext, parse_time, utc_text
 from simulator.check.station import ScriptedChargePoint
+from simulator.check.verdicts import NotApplicable
 
 CORE = Profile.CORE
 
@@ -423,6 +424,40 @@ async def stop_with_id_tag(ctx: CheckContext) -> None:
         transaction_id, _ = await ctx.start_transaction(station, tag)
         await ctx.status(station, 1, "Charging")
         reply = await ctx.stop_transaction(station, transaction_id, id_tag=tag, reason="Local")
+        _stop_info_accepted(ctx, reply)
+        await ctx.status(station, 1, "Available")
+
+
+@check(
+    "TC_069_CS",
+    "Stop with another id tag of the same group (parentIdTag)",
+    profile=CORE,
+    clause="OCPP 1.6 §4.1 Authorize (idTagInfo parentIdTag), §4.10 StopTransaction (a tag "
+    "of the starting tag's group may stop it)",
+    sends="Authorize tag A; StartTransaction A; Authorize tag B of A's group; "
+    "StopTransaction with idTag B",
+    expects="both Authorize Accepted with the group's parentIdTag; the stop answered with "
+    "idTagInfo Accepted (needs two Accepted tags with one parent_id_tag in --id-tags)",
+)
+async def stop_with_parent_id_tag(ctx: CheckContext) -> None:
+    if ctx.target.sibling_tags is None:
+        raise NotApplicable(
+            "no two Accepted tags with the same parent_id_tag in --id-tags (CSV "
+            "id_tag,status,expiry_date,parent_id_tag)"
+        )
+    first, second, parent = ctx.target.sibling_tags
+    async with ctx.booted() as station:
+        for tag in (first, second):
+            info = (await ctx.result(station, "Authorize", {"idTag": tag}))["idTagInfo"]
+            ctx.expect(
+                info.get("status") == "Accepted" and info.get("parentIdTag") == parent,
+                f"Authorize {tag!r}: idTagInfo Accepted with parentIdTag {parent!r}",
+                f"idTagInfo {info}",
+            )
+            if tag == first:
+                transaction_id, _ = await ctx.start_transaction(station, first)
+                await ctx.status(station, 1, "Charging")
+        reply = await ctx.stop_transaction(station, transaction_id, id_tag=second)
         _stop_info_accepted(ctx, reply)
         await ctx.status(station, 1, "Available")
 
