@@ -17,7 +17,8 @@ import http
 import itertools
 import json
 import ssl
-from collections.abc import AsyncIterator, Callable, Sequence
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -595,3 +596,30 @@ async def mutant(
     ) as server:
         central.server = server
         yield central
+
+
+@contextlib.contextmanager
+def mutant_in_thread(
+    fault: Fault, tags: dict[str, str], password: str | None = None
+) -> Iterator[str]:
+    """A mutant served by its own event loop in a thread (for code that runs its own loop,
+    as `chargenet check` in this process does); yields its ws_url."""
+    started = threading.Event()
+    state: dict[str, Any] = {}
+
+    async def serve_until_stopped() -> None:
+        async with mutant(fault, tags, password) as central:
+            state["url"] = central.ws_url
+            state["loop"] = asyncio.get_running_loop()
+            state["stop"] = asyncio.Event()
+            started.set()
+            await state["stop"].wait()
+
+    thread = threading.Thread(target=lambda: asyncio.run(serve_until_stopped()), daemon=True)
+    thread.start()
+    assert started.wait(60), "the mutant did not start"
+    try:
+        yield str(state["url"])
+    finally:
+        state["loop"].call_soon_threadsafe(state["stop"].set)
+        thread.join(60)

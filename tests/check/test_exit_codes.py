@@ -11,7 +11,7 @@ import pytest
 from simulator import cli
 from simulator.check.catalogue import catalogue
 from tests.check.helpers import PASSWORD, TAGS, run_cli, write_password, write_tags
-from tests.check.mutant_csms import Fault, mutant
+from tests.check.mutant_csms import Fault, mutant_in_thread
 
 
 def _closed_port() -> int:
@@ -36,41 +36,40 @@ async def test_an_unreachable_backend_is_exit_2_in_one_line_before_any_check() -
     assert "TC_001_CS" not in result.stdout
 
 
-async def test_a_backend_refusing_the_password_is_exit_2_in_one_line(tmp_path: Path) -> None:
+def test_a_backend_refusing_the_password_is_exit_2_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     wrong = tmp_path / "wrong"
     wrong.write_text("not-the-password\n")
-    async with mutant(Fault.NONE, TAGS, PASSWORD) as central:
-        result = await run_cli(central.ws_url, "--password-file", str(wrong), "--timeout", "5")
-    assert result.code == 2
-    assert "HTTP 401" in _one_line(result.stderr)
+    with mutant_in_thread(Fault.NONE, TAGS, PASSWORD) as url:
+        code, out, err = _main(capsys, url, "--password-file", str(wrong), "--timeout", "5")
+    assert code == 2
+    assert "HTTP 401" in _one_line(err)
+    assert "TC_001_CS" not in out
 
 
-async def test_a_fail_is_exit_1_and_the_table_says_what_was_expected(tmp_path: Path) -> None:
-    async with mutant(Fault.ACCEPTS_BLOCKED, TAGS, PASSWORD) as central:
-        result = await run_cli(
-            central.ws_url,
-            "--only",
-            "TC_023_*",
-            "--id-tags",
-            str(write_tags(tmp_path)),
-            "--timeout",
-            "5",
-            env={"CHARGENET_CSMS_PASSWORD": PASSWORD},
+def test_a_fail_is_exit_1_and_the_table_says_what_was_expected(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHARGENET_CSMS_PASSWORD", PASSWORD)
+    monkeypatch.setenv("COLUMNS", "200")
+    with mutant_in_thread(Fault.ACCEPTS_BLOCKED, TAGS, PASSWORD) as url:
+        code, out, err = _main(
+            capsys, url, "--only", "TC_023_*", "--id-tags", str(write_tags(tmp_path))
         )
-    assert result.code == 1, result.stdout + result.stderr
-    assert "2 pass, 1 fail" in result.stdout
-    assert (
-        "TC_023_3_CS" in result.stdout and "expected Authorize idTagInfo Blocked" in result.stdout
-    )
+    assert code == 1, out + err
+    assert "2 pass, 1 fail" in out
+    assert "TC_023_3_CS" in out and "expected Authorize idTagInfo Blocked" in out
 
 
-async def test_not_applicable_and_not_run_alone_are_exit_0(tmp_path: Path) -> None:
-    async with mutant(Fault.NONE, TAGS) as central:  # no password, no tags given
-        result = await run_cli(
-            central.ws_url, "--only", "TC_023_3_CS,TC_013_CS,RB_WRONG_PASSWORD", "--timeout", "5"
-        )
-    assert result.code == 0, result.stdout + result.stderr
-    assert "0 pass, 0 fail, 2 not applicable, 1 not run, 0 error" in result.stdout
+def test_not_applicable_and_not_run_alone_are_exit_0(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CHARGENET_CSMS_PASSWORD", raising=False)
+    with mutant_in_thread(Fault.NONE, TAGS) as url:  # no password, no tags given
+        code, out, err = _main(capsys, url, "--only", "TC_023_3_CS,TC_013_CS,RB_WRONG_PASSWORD")
+    assert code == 0, out + err
+    assert "0 pass, 0 fail, 2 not applicable, 1 not run, 0 error" in out
 
 
 def _main(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, str, str]:
@@ -120,15 +119,13 @@ def test_list_prints_the_catalogue_with_every_id(capsys: pytest.CaptureFixture[s
     assert sum(i.startswith("RB_") for i in ids) >= 15
 
 
-async def test_password_file_wins_over_the_environment(tmp_path: Path) -> None:
-    async with mutant(Fault.NONE, TAGS, PASSWORD) as central:
-        result = await run_cli(
-            central.ws_url,
-            "--only",
-            "TC_085_CS",
-            "--password-file",
-            str(write_password(tmp_path)),
-            env={"CHARGENET_CSMS_PASSWORD": "wrong"},
+def test_password_file_wins_over_the_environment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHARGENET_CSMS_PASSWORD", "wrong")
+    with mutant_in_thread(Fault.NONE, TAGS, PASSWORD) as url:
+        code, out, err = _main(
+            capsys, url, "--only", "TC_085_CS", "--password-file", str(write_password(tmp_path))
         )
-    assert result.code == 0, result.stdout + result.stderr
-    assert "1 pass" in result.stdout
+    assert code == 0, out + err
+    assert "1 pass" in out

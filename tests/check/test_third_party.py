@@ -1,21 +1,24 @@
 """The catalogue against a third-party backend, `ocpp-csms` from PyPI (its own command, a real
-process on 127.0.0.1): every verdict is the one docs/checking.md records and judges."""
+process on 127.0.0.1; `chargenet check` in this process): every verdict is the one
+docs/checking.md records and judges."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import re
-import signal
+import subprocess
 import sys
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 
+from simulator import cli
 from simulator.check.catalogue import catalogue
-from tests.check.helpers import START_TIMEOUT_S, run_cli, write_tags
+from tests.check.helpers import START_TIMEOUT_S, write_tags
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "checking.md"
 SECTION = "## Against a third-party backend: ocpp-csms"
@@ -29,53 +32,62 @@ def recorded_verdicts() -> dict[str, str]:
     return dict(rows)
 
 
-@contextlib.asynccontextmanager
-async def ocpp_csms() -> AsyncIterator[str]:
+@contextlib.contextmanager
+def ocpp_csms() -> Iterator[str]:
+    """`python -m ocpp_csms --host 127.0.0.1 --port 0` as a real process; yields its URL."""
     pytest.importorskip("ocpp_csms")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "ocpp_csms",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ocpp_csms", "--host", "127.0.0.1", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
     )
     try:
         assert process.stdout is not None
-        line = await asyncio.wait_for(process.stdout.readline(), START_TIMEOUT_S)
+        line = _first_line(process.stdout, START_TIMEOUT_S)
         port = re.fullmatch(rb"listening on port (\d+)\s*", line)
         assert port, line
         # its events go to stdout: drain them, or a full pipe would stall it
-        draining = asyncio.ensure_future(process.stdout.read())
+        threading.Thread(target=process.stdout.read, daemon=True).start()
         yield f"ws://127.0.0.1:{int(port.group(1))}"
-        draining.cancel()
     finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), 30)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
-async def test_the_verdicts_on_ocpp_csms_are_the_ones_the_docs_record(tmp_path: Path) -> None:
+def _first_line(stream: IO[bytes], timeout_s: float) -> bytes:
+    lines: list[bytes] = []
+    reader = threading.Thread(target=lambda: lines.append(stream.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout_s)
+    assert lines, f"ocpp-csms printed nothing within {timeout_s:g} s"
+    return lines[0]
+
+
+def test_the_verdicts_on_ocpp_csms_are_the_ones_the_docs_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     recorded = recorded_verdicts()
     assert recorded, "no verdict table in docs/checking.md"
-    async with ocpp_csms() as ws_url:
-        cli = await run_cli(
-            ws_url,
-            "--id-tags",
-            str(write_tags(tmp_path)),
-            "--timeout",
-            "3",
-            "--json",
-            str(tmp_path / "verdicts.json"),
+    monkeypatch.delenv("CHARGENET_CSMS_PASSWORD", raising=False)
+    with ocpp_csms() as ws_url:
+        code = cli.main(
+            [
+                "check",
+                ws_url,
+                "--id-tags",
+                str(write_tags(tmp_path)),
+                "--timeout",
+                "3",
+                "--json",
+                str(tmp_path / "verdicts.json"),
+            ]
         )
-    assert cli.code == 1, cli.stdout + cli.stderr  # it has fails, judged in the docs
+    output = capsys.readouterr()
+    assert code == 1, output.out + output.err  # it has fails, judged in the docs
     report = json.loads((tmp_path / "verdicts.json").read_text())
     observed = {entry["id"]: entry["verdict"] for entry in report["checks"]}
     expected = {
