@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
-import ssl
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
-from rich.console import Console
-
-from simulator.check.catalogue import Check, catalogue, select
-from simulator.check.context import Target
-from simulator.check.reports import html, json_report, junit
-from simulator.check.reports.model import Run
-from simulator.check.reports.terminal import STYLES, catalogue_table, print_run
-from simulator.check.runner import preflight, run_checks
-from simulator.check.tags import load_id_tags
-from simulator.check.verdicts import Outcome
 from simulator.errors import UserError
+
+if TYPE_CHECKING:  # imported where used: `chargenet` imports every command's module at start
+    import ssl
+
+    from rich.console import Console
+
+    from simulator.check.catalogue import Check
+    from simulator.check.context import Target
+    from simulator.check.reports.model import Run
 
 #: The basic-auth password when --password-file is not given (as the built-in central system).
 PASSWORD_ENVIRONMENT_VARIABLE: Final = "CHARGENET_CSMS_PASSWORD"
@@ -166,6 +163,8 @@ def _ssl_contexts(
     args: argparse.Namespace, scheme: str
 ) -> tuple[ssl.SSLContext | None, ssl.SSLContext | None]:
     """The run's TLS settings, and (with --cert) the same without the client certificate."""
+    import ssl
+
     if scheme == "ws":
         for flag in ("ca", "cert", "key"):
             if getattr(args, flag) is not None:
@@ -184,6 +183,9 @@ def _ssl_contexts(
 
 
 def target_from(args: argparse.Namespace) -> Target:
+    from simulator.check.context import Target
+    from simulator.check.tags import load_id_tags
+
     if not args.url:
         raise UserError("check: give the backend's URL (ws://host:port/path), or --list")
     parts = urlsplit(args.url)
@@ -207,6 +209,11 @@ def target_from(args: argparse.Namespace) -> Target:
 
 
 async def run(target: Target, checks: list[Check], console: Console) -> Run:
+    from simulator.check.reports.model import Run
+    from simulator.check.reports.terminal import STYLES
+    from simulator.check.runner import preflight, run_checks
+    from simulator.check.verdicts import Outcome
+
     started_at = datetime.now(UTC)
     started = time.monotonic()
     await preflight(target)
@@ -229,6 +236,12 @@ async def run(target: Target, checks: list[Check], console: Console) -> Run:
 
 
 def main(args: argparse.Namespace, console: Console) -> int:
+    import asyncio
+
+    from simulator.check.catalogue import catalogue, select
+    from simulator.check.reports import html, json_report, junit
+    from simulator.check.reports.terminal import catalogue_table, print_run
+
     checks = select(catalogue(), args.only, args.profile)
     if args.list:
         console.print(catalogue_table(checks))
