@@ -8,9 +8,11 @@ not fifty fails.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 import traceback
 from collections.abc import Callable, Sequence
+from typing import Final
 
 from simulator.check.catalogue import Check
 from simulator.check.context import CheckContext, Target, basic_auth
@@ -54,6 +56,27 @@ async def preflight(target: Target) -> None:
         raise UserError(f"backend {url} unusable: {refused.reason} ({hint})") from None
 
 
+#: Frames of these files are the framework's or a library's, not the check's own line.
+_FRAMEWORK: Final = (
+    "site-packages",
+    "/ocppj/",
+    "/simulator/check/station.py",
+    "/simulator/check/context.py",
+    "/simulator/check/runner.py",
+)
+
+
+def _where_it_broke(exc: Exception) -> str:
+    """The exception and the deepest line of the check's own code that raised it."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = [f for f in frames if not any(part in f.filename for part in _FRAMEWORK)]
+    frame = (own or frames)[-1]
+    text = str(exc)
+    name = type(exc).__name__
+    message = text if text.startswith(name) else f"{name}: {text}"
+    return f"{message} (at {frame.filename}:{frame.lineno})"
+
+
 async def run_check(target: Target, check: Check) -> Outcome:
     context = CheckContext(target, check)
     started = time.monotonic()
@@ -83,9 +106,7 @@ async def run_check(target: Target, check: Check) -> Outcome:
         verdict, reason = Verdict.FAIL, refused.reason
         expected = "the websocket handshake to succeed"
     except Exception as exc:  # the check itself broke: its error, not the backend's fail
-        frame = traceback.extract_tb(exc.__traceback__)[-1]
-        verdict = Verdict.ERROR
-        reason = f"{type(exc).__name__}: {exc} ({frame.filename}:{frame.lineno})"
+        verdict, reason = Verdict.ERROR, _where_it_broke(exc)
     return Outcome(
         check.id,
         verdict,
@@ -100,11 +121,27 @@ async def run_checks(
     target: Target,
     checks: Sequence[Check],
     on_outcome: Callable[[Check, Outcome], None] | None = None,
+    *,
+    retries: int = 0,
 ) -> list[Outcome]:
-    """Every check in order (one at a time: they share the charge point id)."""
+    """Every check in order (one at a time: they share the charge point id).
+
+    A fail is run again up to `retries` times (a backend under test may restart or stall for
+    a moment); a later pass is reported as a pass that names the failed attempt.
+    """
     outcomes = []
     for check in checks:
         outcome = await run_check(target, check)
+        for attempt in range(2, retries + 2):
+            if outcome.verdict is not Verdict.FAIL:
+                break
+            again = await run_check(target, check)
+            if again.verdict is Verdict.PASS:
+                first = f"expected {outcome.expected}; got {outcome.reason}"
+                again = dataclasses.replace(
+                    again, reason=f"passed on attempt {attempt}; attempt 1 failed: {first}"
+                )
+            outcome = again
         if on_outcome is not None:
             on_outcome(check, outcome)
         outcomes.append(outcome)

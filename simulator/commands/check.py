@@ -131,6 +131,15 @@ def add_parser(sub: Any) -> None:
         metavar="N",
         help="size of RB_OVERSIZED_FRAME's frame (default 100000)",
     )
+    p.add_argument(
+        "--retries",
+        type=int,
+        default=0,
+        choices=range(0, 4),
+        metavar="N",
+        help="run a failed check again up to N times (0-3; default 0); a later pass is reported "
+        "as a pass naming the failed attempt",
+    )
     p.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML")
     p.add_argument("--json", type=Path, metavar="FILE", help="write the verdicts as JSON")
     p.add_argument("--html", type=Path, metavar="FILE", help="write a self-contained HTML report")
@@ -208,7 +217,7 @@ def target_from(args: argparse.Namespace) -> Target:
     )
 
 
-async def run(target: Target, checks: list[Check], console: Console) -> Run:
+async def run(target: Target, checks: list[Check], console: Console, retries: int = 0) -> Run:
     from simulator.check.reports.model import Run
     from simulator.check.reports.terminal import STYLES
     from simulator.check.runner import preflight, run_checks
@@ -225,7 +234,7 @@ async def run(target: Target, checks: list[Check], console: Console) -> Run:
             highlight=False,
         )
 
-    outcomes = await run_checks(target, checks, progress)
+    outcomes = await run_checks(target, checks, progress, retries=retries)
     return Run(
         target.url,
         target.charge_point_id,
@@ -249,7 +258,7 @@ def main(args: argparse.Namespace, console: Console) -> int:
     target = target_from(args)
     if not checks:
         raise UserError("check: --only/--profile select no check")
-    result = asyncio.run(run(target, checks, console))
+    result = asyncio.run(run(target, checks, console, args.retries))
     print_run(console, result)
     for path, writer in (
         (args.junit, junit.write),

@@ -107,6 +107,7 @@ class Fault(enum.Enum):
     LONG_CALL_IDS = "its CALLs carry message ids of 40 characters"
     CERTIFICATE_SIGNED_OFF_SCHEMA = "CertificateSigned with a property its schema does not have"
     NO_PARENT_ID_TAG = "idTagInfo never carries the parentIdTag"
+    ACCEPTS_BLOCKED_ONCE = "the first Authorize of a Blocked tag is Accepted (a stall, then right)"
 
 
 def _older_than(text: Any, age: timedelta) -> bool:
@@ -190,6 +191,7 @@ class MutantCentralSystem:
     call_times: dict[ServerConnection, list[float]] = field(default_factory=dict)
     awaiting: dict[ServerConnection, asyncio.Event] = field(default_factory=dict)
     booting: int = 0
+    blocked_seen: bool = False
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _ca: tuple[ec.EllipticCurvePrivateKey, x509.Certificate] | None = None
 
@@ -400,6 +402,9 @@ class MutantCentralSystem:
         status = self.tags.get(tag, "Invalid")
         if status == "Blocked" and self.fault is Fault.ACCEPTS_BLOCKED:
             return "Accepted"
+        if status == "Blocked" and self.fault is Fault.ACCEPTS_BLOCKED_ONCE:
+            first, self.blocked_seen = not self.blocked_seen, True
+            return "Accepted" if first else status
         if status == "Expired" and self.fault is Fault.ACCEPTS_EXPIRED:
             return "Accepted"
         if tag not in self.tags and self.fault is Fault.ACCEPTS_UNKNOWN:

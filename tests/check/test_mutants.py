@@ -74,6 +74,7 @@ CAUGHT_BY: Final[dict[Fault, tuple[str, ...]]] = {
     Fault.LONG_CALL_IDS: ("TC_074_CS",),
     Fault.CERTIFICATE_SIGNED_OFF_SCHEMA: ("TC_074_CS",),
     Fault.NO_PARENT_ID_TAG: ("TC_069_CS",),
+    Fault.ACCEPTS_BLOCKED_ONCE: ("TC_023_3_CS",),
 }
 #: Checked elsewhere: the TLS checks need a wss:// mutant (test_tls.py).
 ELSEWHERE: Final = {"TC_086_CS", "TC_087_CS"}
