@@ -51,6 +51,10 @@ async def preflight(target: Target) -> None:
             hint = "check --password-file or CHARGENET_CSMS_PASSWORD"
         elif refused.status in (403, 404):
             hint = f"does it know charge point id {target.charge_point_id!r}? (--id)"
+        elif refused.status == 409:
+            hint = f"another connection holds charge point id {target.charge_point_id!r}"
+        elif refused.status in (429, 503):
+            hint = "it refuses connections for now: try again later"
         else:
             hint = "is it running, and is the URL right?"
         raise UserError(f"backend {url} unusable: {refused.reason} ({hint})") from None
