@@ -75,6 +75,8 @@ CAUGHT_BY: Final[dict[Fault, tuple[str, ...]]] = {
     Fault.CERTIFICATE_SIGNED_OFF_SCHEMA: ("TC_074_CS",),
     Fault.NO_PARENT_ID_TAG: ("TC_069_CS",),
     Fault.ACCEPTS_BLOCKED_ONCE: ("TC_023_3_CS",),
+    Fault.NO_LENGTH_CHECK: ("RB_STRING_LENGTH",),
+    Fault.OFF_BY_ONE_LENGTH: ("RB_STRING_LENGTH",),
 }
 #: Checked elsewhere: the TLS checks need a wss:// mutant (test_tls.py).
 ELSEWHERE: Final = {"TC_086_CS", "TC_087_CS"}

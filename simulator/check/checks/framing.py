@@ -334,3 +334,28 @@ async def long_message_id(ctx: CheckContext) -> None:
             f"a CALLRESULT with message id {message_id!r}",
             describe(reply),
         )
+
+
+@check(
+    "RB_STRING_LENGTH",
+    "An idTag of 20 characters is answered, one of 21 refused as too long",
+    profile=CORE,
+    clause=CLAUSE + "; OCPP 1.6 IdToken (CiString20Type)",
+    sends="Authorize with a 20-character idTag, then with a 21-character one",
+    expects="a CALLRESULT for 20 characters; CALLERROR TypeConstraintViolation (FormationViolation "
+    "or PropertyConstraintViolation accepted) for 21",
+)
+async def string_length(ctx: CheckContext) -> None:
+    async with ctx.booted() as station:
+        exactly = ("CHK" + "0" * 17)[:20]
+        reply = await station.call("Authorize", {"idTag": exactly})
+        ctx.expect(
+            isinstance(reply, CallResult),
+            "a CALLRESULT for an idTag of 20 characters (the most CiString20Type allows)",
+            describe(reply),
+        )
+        since = station.mark()
+        await station.send_raw(_frame("rb-long-tag", "Authorize", {"idTag": exactly + "1"}))
+        too_long = await station.next_response("a 21-character idTag", since=since)
+        ctx.expect_error(too_long, WRONG_TYPE | BAD_VALUE, "an idTag of 21 characters")
+        await station.still_open()
