@@ -1,11 +1,11 @@
 """The catalogue against a third-party backend, `ocpp-csms` from PyPI (its own command, a real
-process on 127.0.0.1; `chargenet check` in this process): every verdict is the one
-docs/checking.md records and judges."""
+process on 127.0.0.1; the checks in this process, in four groups at once under four charge
+point ids): every verdict is the one docs/checking.md records and judges."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import json
 import re
 import subprocess
 import sys
@@ -16,9 +16,9 @@ from typing import IO
 
 import pytest
 
-from simulator import cli
 from simulator.check.catalogue import catalogue
-from tests.check.helpers import START_TIMEOUT_S, write_tags
+from simulator.check.runner import preflight, run_checks
+from tests.check.helpers import START_TIMEOUT_S, target
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "checking.md"
 SECTION = "## Against a third-party backend: ocpp-csms"
@@ -67,31 +67,27 @@ def _first_line(stream: IO[bytes], timeout_s: float) -> bytes:
     return lines[0]
 
 
-def test_the_verdicts_on_ocpp_csms_are_the_ones_the_docs_record(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+#: Groups of checks run at once, each as its own charge point id (their waits overlap).
+GROUPS = 4
+
+
+async def test_the_verdicts_on_ocpp_csms_are_the_ones_the_docs_record() -> None:
     recorded = recorded_verdicts()
     assert recorded, "no verdict table in docs/checking.md"
-    monkeypatch.delenv("CHARGENET_CSMS_PASSWORD", raising=False)
+    checks = catalogue()
+    groups = [checks[i::GROUPS] for i in range(GROUPS)]
     with ocpp_csms() as ws_url:
-        code = cli.main(
-            [
-                "check",
-                ws_url,
-                "--id-tags",
-                str(write_tags(tmp_path)),
-                "--timeout",
-                "5",  # room for its first, slow, schema compilations on a loaded machine
-                "--json",
-                str(tmp_path / "verdicts.json"),
-            ]
+        targets = [
+            target(ws_url, charge_point_id=f"third-party-{i}", password=None, timeout_s=5.0)
+            for i in range(GROUPS)
+        ]
+        await preflight(targets[0])
+        results = await asyncio.gather(
+            *(run_checks(t, group) for t, group in zip(targets, groups, strict=True))
         )
-    output = capsys.readouterr()
-    assert code == 1, output.out + output.err  # it has fails, judged in the docs
-    report = json.loads((tmp_path / "verdicts.json").read_text())
-    observed = {entry["id"]: entry["verdict"] for entry in report["checks"]}
+    observed = {o.check_id: o.verdict.value for outcomes in results for o in outcomes}
     expected = {
-        c.id: recorded.get(c.id, "not run" if c.backend_initiated else "pass") for c in catalogue()
+        c.id: recorded.get(c.id, "not run" if c.backend_initiated else "pass") for c in checks
     }
     differing = {
         i: (expected[i], observed.get(i)) for i in expected if expected[i] != observed.get(i)
