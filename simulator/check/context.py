@@ -1,0 +1,389 @@
+"""What a check is given: the backend under test, connections to it, and its test data.
+
+`Target` is the run's configuration (frozen); `CheckContext` is one check's: it opens scripted
+charge points that share one evidence list, and offers the steps most checks repeat (a boot,
+a transaction) and the assertions that turn into verdicts.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import secrets
+import ssl
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+from urllib.parse import quote
+
+from ocpp.messages import CallError
+
+from simulator.check.catalogue import Check, Profile
+from simulator.check.evidence import Direction, FrameRecord
+from simulator.check.station import (
+    OCPP16,
+    HandshakeRefused,
+    Reply,
+    ScriptedChargePoint,
+    ScriptedReply,
+    checked_result,
+    connected,
+    describe,
+)
+from simulator.check.verdicts import CheckFailed, NotApplicable, NotRun
+
+#: Frames longer than this are shortened in the evidence (an oversized frame is 100 kB).
+MAX_EVIDENCE_CHARS: Final = 2000
+#: The error codes by which a backend says it does not offer an action.
+NOT_OFFERED: Final = frozenset({"NotImplemented", "NotSupported"})
+#: Use the run's password (the default of `CheckContext.connection`).
+TARGET_PASSWORD: Final = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The backend under test and how to talk to it."""
+
+    #: ws:// or wss:// URL to which the charge point id is appended as the last segment.
+    url: str
+    charge_point_id: str = "chargenet-check"
+    #: The basic-auth password (security profile 1), or None.
+    password: str | None = None
+    ssl_context: ssl.SSLContext | None = None
+    #: With a client certificate (--cert): the same TLS settings without it (for TC_087_CS).
+    ssl_without_client_certificate: ssl.SSLContext | None = None
+    #: Bound of every wait for the backend (a reply, a handshake, a close).
+    timeout_s: float = 10.0
+    #: Id tags the backend knows, by the status it must answer for them (Accepted, Blocked...).
+    id_tags: Mapping[str, str] = field(default_factory=dict)
+    #: Two Accepted tags with a common parent id tag, and that parent (TC_069_CS), or None.
+    sibling_tags: tuple[str, str, str] | None = None
+    #: Connectors of the scripted charge point (1..N; 0 is the charge point itself).
+    connectors: int = 2
+    #: The most the backend's clock may differ from ours.
+    max_skew_s: float = 60.0
+    #: Size of the "oversized frame" (above most backends' limits: 64 KiB for the built-in).
+    oversized_bytes: int = 100_000
+
+    def url_for(self, charge_point_id: str) -> str:
+        return f"{self.url.rstrip('/')}/{quote(charge_point_id, safe='')}"
+
+
+def utc_text(moment: datetime) -> str:
+    """OCPP's timestamp text: UTC with a Z, milliseconds."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_time(text: Any) -> datetime | None:
+    """A backend's timestamp, or None when it is not an ISO 8601 date-time with an offset."""
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def basic_auth(user: str, password: str) -> dict[str, str]:
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+class CheckContext:
+    """One run of one check."""
+
+    def __init__(self, target: Target, check: Check) -> None:
+        self.target = target
+        self.check = check
+        self.frames: list[FrameRecord] = []
+        self.stations: list[ScriptedChargePoint] = []
+        self._started = time.monotonic()
+        self._connections = 0
+        # Distinct meter readings per check, so no two checks' transactions look alike.
+        self._meter_wh = int(time.time() * 10) % 100_000_000
+
+    @property
+    def timeout_s(self) -> float:
+        return self.target.timeout_s
+
+    @property
+    def charge_point_id(self) -> str:
+        return self.target.charge_point_id
+
+    # -- evidence ---------------------------------------------------------------------------
+
+    def _recorder(self, connection: int) -> Any:
+        def record(direction: Direction, text: str) -> None:
+            if len(text) > MAX_EVIDENCE_CHARS:
+                text = f"{text[:MAX_EVIDENCE_CHARS]}… ({len(text)} characters in all)"
+            self.frames.append(
+                FrameRecord(time.monotonic() - self._started, connection, direction, text)
+            )
+
+        return record
+
+    def note(self, text: str) -> None:
+        """A line in the evidence that is not a frame (what the check is about to do)."""
+        self._recorder(0)(Direction.EVENT, text)
+
+    # -- connections ------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def connection(
+        self,
+        *,
+        charge_point_id: str | None = None,
+        subprotocols: Sequence[str] = (OCPP16,),
+        password: object = TARGET_PASSWORD,
+        retry_conflict: bool = True,
+        require_ocpp16: bool = True,
+        replies: Mapping[str, ScriptedReply] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> AsyncIterator[ScriptedChargePoint]:
+        """A scripted charge point connected to the backend (not booted; TLS settings
+        `ssl_context`, else the run's).
+
+        A refused handshake raises `HandshakeRefused` (checks of the handshake catch it); a
+        check that only needs a connection gets a fail through `open_or_fail`.
+        """
+        self._connections += 1
+        charge_point_id = charge_point_id or self.charge_point_id
+        secret = self.target.password if password is TARGET_PASSWORD else password
+        headers = basic_auth(charge_point_id, secret) if isinstance(secret, str) else {}
+        async with connected(
+            self.target.url_for(charge_point_id),
+            record=self._recorder(self._connections),
+            timeout_s=self.timeout_s,
+            subprotocols=subprotocols,
+            headers=headers,
+            ssl_context=ssl_context or self.target.ssl_context,
+            retry_conflict=retry_conflict,
+            replies=replies,
+        ) as station:
+            self.stations.append(station)
+            if require_ocpp16 and station.subprotocol != OCPP16:
+                raise CheckFailed(
+                    f"the handshake to select {OCPP16} (offered: {', '.join(subprotocols)})",
+                    f"subprotocol {station.subprotocol or 'none'}",
+                )
+            yield station
+
+    @contextlib.asynccontextmanager
+    async def open_or_fail(self, **options: Any) -> AsyncIterator[ScriptedChargePoint]:
+        try:
+            async with self.connection(**options) as station:
+                yield station
+        except HandshakeRefused as refused:
+            raise CheckFailed("the websocket handshake to succeed", refused.reason) from None
+
+    @contextlib.asynccontextmanager
+    async def booted(self, **options: Any) -> AsyncIterator[ScriptedChargePoint]:
+        """Connected, booted (Accepted) and every connector reported Available."""
+        async with self.open_or_fail(**options) as station:
+            await self.boot(station)
+            for connector in range(self.target.connectors + 1):
+                await self.status(station, connector, "Available")
+            yield station
+
+    async def boot(self, station: ScriptedChargePoint) -> dict[str, Any]:
+        reply = await self.result(
+            station,
+            "BootNotification",
+            {
+                "chargePointVendor": "chargenet",
+                "chargePointModel": "check",
+                "chargePointSerialNumber": self.charge_point_id[:25],
+                "firmwareVersion": "check-1",
+            },
+        )
+        self.expect(
+            reply.get("status") == "Accepted",
+            "BootNotification.conf status Accepted (the check's charge point must be accepted)",
+            f"status {reply.get('status')!r}",
+        )
+        return reply
+
+    # -- messages ---------------------------------------------------------------------------
+
+    async def result(
+        self, station: ScriptedChargePoint, action: str, payload: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Send a valid CALL; the reply must be a schema-valid CALLRESULT.
+
+        For a check of an optional profile, NotImplemented/NotSupported means the backend does
+        not offer it: not applicable. In Core it is a fail.
+        """
+        reply = await station.call(action, payload)
+        self._not_offered(action, reply)
+        return checked_result(action, reply)
+
+    def _not_offered(self, action: str, reply: Reply) -> None:
+        if (
+            isinstance(reply, CallError)
+            and reply.error_code in NOT_OFFERED
+            and self.check.profile is not Profile.CORE
+        ):
+            raise NotApplicable(
+                f"the backend answered {action} with {reply.error_code}: it does not offer "
+                f"the {self.check.profile.value} profile"
+            )
+
+    async def status(
+        self,
+        station: ScriptedChargePoint,
+        connector: int,
+        status: str,
+        error_code: str = "NoError",
+    ) -> None:
+        await self.result(
+            station,
+            "StatusNotification",
+            {
+                "connectorId": connector,
+                "errorCode": error_code,
+                "status": status,
+                "timestamp": self.now(),
+            },
+        )
+
+    async def authorize(self, station: ScriptedChargePoint, id_tag: str) -> str:
+        reply = await self.result(station, "Authorize", {"idTag": id_tag})
+        status: str = reply["idTagInfo"]["status"]
+        return status
+
+    def next_meter_wh(self, step_wh: int = 1000) -> int:
+        self._meter_wh += step_wh
+        return self._meter_wh
+
+    async def start_transaction(
+        self,
+        station: ScriptedChargePoint,
+        id_tag: str,
+        *,
+        connector: int = 1,
+        timestamp: str | None = None,
+        meter_start_wh: int | None = None,
+    ) -> tuple[int, dict[str, Any]]:
+        """StartTransaction; returns (transactionId, idTagInfo). The id must be > 0."""
+        reply = await self.result(
+            station,
+            "StartTransaction",
+            {
+                "connectorId": connector,
+                "idTag": id_tag,
+                "meterStart": self.next_meter_wh() if meter_start_wh is None else meter_start_wh,
+                "timestamp": timestamp or self.now(),
+            },
+        )
+        transaction_id: int = reply["transactionId"]
+        info: dict[str, Any] = reply["idTagInfo"]
+        return transaction_id, info
+
+    async def stop_transaction(
+        self,
+        station: ScriptedChargePoint,
+        transaction_id: int,
+        *,
+        reason: str | None = None,
+        id_tag: str | None = None,
+        timestamp: str | None = None,
+        meter_stop_wh: int | None = None,
+        transaction_data: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "transactionId": transaction_id,
+            "meterStop": self.next_meter_wh() if meter_stop_wh is None else meter_stop_wh,
+            "timestamp": timestamp or self.now(),
+        }
+        if reason is not None:
+            payload["reason"] = reason
+        if id_tag is not None:
+            payload["idTag"] = id_tag
+        if transaction_data is not None:
+            payload["transactionData"] = transaction_data
+        return await self.result(station, "StopTransaction", payload)
+
+    def meter_value(
+        self, energy_wh: int, *, context: str = "Sample.Periodic", at: datetime | None = None
+    ) -> dict[str, Any]:
+        return {
+            "timestamp": utc_text(at or datetime.now(UTC)),
+            "sampledValue": [
+                {
+                    "value": str(energy_wh),
+                    "context": context,
+                    "measurand": "Energy.Active.Import.Register",
+                    "unit": "Wh",
+                }
+            ],
+        }
+
+    # -- test data --------------------------------------------------------------------------
+
+    def tag(self, status: str) -> str:
+        """A tag the backend must answer `status` for (given with --id-tags), else N/A."""
+        tag = self.target.id_tags.get(status)
+        if tag is None:
+            raise NotApplicable(
+                f"no id tag with status {status} given (--id-tags FILE: a CSV "
+                f"id_tag,status naming tags the backend knows)"
+            )
+        return tag
+
+    def unknown_tag(self, *, provisioned: bool = True) -> str:
+        """The Invalid tag of the tag file (if `provisioned` and there is one), else a tag no
+        backend knows."""
+        tag = self.target.id_tags.get("Invalid") if provisioned else None
+        return tag or f"CHK{secrets.token_hex(8).upper()}"
+
+    @staticmethod
+    def now(offset_s: float = 0.0) -> str:
+        return utc_text(datetime.now(UTC) + timedelta(seconds=offset_s))
+
+    # -- verdicts ---------------------------------------------------------------------------
+
+    def backend_violations(self) -> list[str]:
+        """Everything wrong with what the backend sent unasked on any of the check's
+        connections (a check that passed otherwise fails on these)."""
+        return [problem for station in self.stations for problem in station.violations]
+
+    @staticmethod
+    def expect(condition: bool, expected: str, observed: str) -> None:
+        if not condition:
+            raise CheckFailed(expected, observed)
+
+    @staticmethod
+    def expect_error(reply: Reply, codes: frozenset[str] | set[str], what: str) -> CallError:
+        """The reply is a CALLERROR with one of `codes` (2.0.1 names flagged as such)."""
+        wanted = " or ".join(sorted(codes))
+        if not isinstance(reply, CallError):
+            raise CheckFailed(
+                f"CALLERROR {wanted} for {what}", f"a CALLRESULT {json.dumps(reply.payload)}"
+            )
+        if reply.error_code not in codes:
+            hint = _VERSION_HINTS.get(reply.error_code, "")
+            raise CheckFailed(f"CALLERROR {wanted} for {what}", describe(reply) + hint)
+        return reply
+
+    def backend_must_send(self, action: str, payload_hint: Mapping[str, Any]) -> None:
+        """Make the backend send `action`: not possible yet (trigger and prompt come next)."""
+        raise NotRun(
+            f"needs the backend to send {action} {json.dumps(dict(payload_hint))}: "
+            "no --trigger adapter in this version"
+        )
+
+
+#: Error codes of other OCPP versions, named as such when a 1.6 backend sends them.
+_VERSION_HINTS: Final = {
+    "FormatViolation": " (the OCPP 2.0.1 name: OCPP-J 1.6 §4.2.3 says FormationViolation)",
+    "RpcFrameworkError": " (an OCPP 2.0.1 code, not defined in OCPP-J 1.6)",
+    "MessageTypeNotSupported": " (an OCPP 2.0.1 code, not defined in OCPP-J 1.6)",
+    "SecurityError": " (an OCPP 2.0.1 code, not defined in OCPP-J 1.6)",
+    "OccurrenceConstraintViolation": (
+        " (the OCPP 2.0.1 spelling: OCPP-J 1.6 §4.2.3 spells it OccurenceConstraintViolation)"
+    ),
+}

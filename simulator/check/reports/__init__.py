@@ -1,0 +1,1 @@
+"""Renderings of a run's outcomes: terminal table, JUnit XML, JSON, self-contained HTML."""

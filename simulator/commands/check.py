@@ -1,0 +1,273 @@
+"""`chargenet check URL`: test an OCPP 1.6J backend, a verdict per check (docs/checking.md)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import urlsplit
+
+from simulator.errors import UserError
+
+if TYPE_CHECKING:  # imported where used: `chargenet` imports every command's module at start
+    import ssl
+
+    from rich.console import Console
+
+    from simulator.check.catalogue import Check
+    from simulator.check.context import Target
+    from simulator.check.reports.model import Run
+
+#: The basic-auth password when --password-file is not given (as the built-in central system).
+PASSWORD_ENVIRONMENT_VARIABLE: Final = "CHARGENET_CSMS_PASSWORD"
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0: {text!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    value = _positive(text)
+    if value != int(value):
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}")
+    return int(value)
+
+
+def _list(text: str) -> list[str]:
+    return [item for item in text.split(",") if item.strip()]
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "check",
+        help="test an OCPP 1.6J backend for conformance: a verdict per check",
+        description="Run the catalogue of checks against the central system at URL as a "
+        "scripted charge point, and print a verdict per check. Exit 0 when every check that "
+        "ran passed, 1 after a fail or error, 2 for a usage error or an unreachable backend.",
+    )
+    p.add_argument("url", nargs="?", help="ws:// or wss:// URL; the charge point id is appended")
+    p.add_argument("--list", action="store_true", help="print the catalogue and exit")
+    p.add_argument(
+        "--only",
+        type=_list,
+        default=[],
+        metavar="ID,...",
+        help="only these checks (ids or patterns such as 'TC_023_*')",
+    )
+    p.add_argument(
+        "--profile",
+        type=_list,
+        default=[],
+        metavar="P,...",
+        help="only checks of these profiles (Core, FirmwareManagement, Security, ...)",
+    )
+    p.add_argument(
+        "--id",
+        default="chargenet-check",
+        metavar="CP_ID",
+        help="the charge point id to connect as (default chargenet-check)",
+    )
+    p.add_argument(
+        "--id-tags",
+        type=Path,
+        metavar="FILE",
+        help="id tags the backend knows: CSV id_tag,status (the built-in central "
+        "system's --id-tags format); checks needing a tag of a status not in it are "
+        "not applicable",
+    )
+    # Refused with a one-line error: a password in argv is in the process list.
+    p.add_argument("--password", help=argparse.SUPPRESS)
+    p.add_argument(
+        "--password-file",
+        type=Path,
+        metavar="FILE",
+        help="basic-auth password (security profile 1) on this file's first line "
+        f"(or set {PASSWORD_ENVIRONMENT_VARIABLE})",
+    )
+    p.add_argument(
+        "--ca", type=Path, metavar="FILE", help="CA certificate(s) to verify a wss:// backend"
+    )
+    p.add_argument(
+        "--cert",
+        type=Path,
+        metavar="FILE",
+        help="client certificate (PEM) for security profile 3 (with --key)",
+    )
+    p.add_argument("--key", type=Path, metavar="FILE", help="the unencrypted key of --cert")
+    p.add_argument(
+        "--timeout",
+        type=_positive,
+        default=10.0,
+        metavar="S",
+        help="bound of every wait for the backend (default 10)",
+    )
+    p.add_argument(
+        "--connectors",
+        type=_count,
+        default=2,
+        metavar="N",
+        help="connectors of the scripted charge point (default 2)",
+    )
+    p.add_argument(
+        "--max-skew-s",
+        type=_positive,
+        default=60.0,
+        metavar="S",
+        help="most the backend's clock may differ from ours (default 60)",
+    )
+    p.add_argument(
+        "--oversized-bytes",
+        type=_count,
+        default=100_000,
+        metavar="N",
+        help="size of RB_OVERSIZED_FRAME's frame (default 100000)",
+    )
+    p.add_argument(
+        "--retries",
+        type=int,
+        default=0,
+        choices=range(0, 4),
+        metavar="N",
+        help="run a failed check again up to N times (0-3; default 0); a later pass is reported "
+        "as a pass naming the failed attempt",
+    )
+    p.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML")
+    p.add_argument("--json", type=Path, metavar="FILE", help="write the verdicts as JSON")
+    p.add_argument("--html", type=Path, metavar="FILE", help="write a self-contained HTML report")
+
+
+def _password(args: argparse.Namespace) -> str | None:
+    if args.password is not None:
+        raise UserError(
+            "--password would show the password in the process list: put it on the first line "
+            f"of a file given with --password-file FILE, or in {PASSWORD_ENVIRONMENT_VARIABLE}"
+        )
+    if args.password_file is not None:
+        try:
+            lines = args.password_file.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise UserError(
+                f"--password-file {args.password_file}: {exc.strerror or exc}"
+            ) from None
+        if not lines or not lines[0]:
+            raise UserError(f"--password-file {args.password_file}: the first line is empty")
+        password: str = lines[0]
+        return password
+    value = os.environ.get(PASSWORD_ENVIRONMENT_VARIABLE)
+    if value == "":
+        raise UserError(f"{PASSWORD_ENVIRONMENT_VARIABLE} is set but empty")
+    return value
+
+
+def _ssl_contexts(
+    args: argparse.Namespace, scheme: str
+) -> tuple[ssl.SSLContext | None, ssl.SSLContext | None]:
+    """The run's TLS settings, and (with --cert) the same without the client certificate."""
+    import ssl
+
+    if scheme == "ws":
+        for flag in ("ca", "cert", "key"):
+            if getattr(args, flag) is not None:
+                raise UserError(f"--{flag} needs a wss:// URL")
+        return None, None
+    if (args.cert is None) != (args.key is None):
+        raise UserError("--cert and --key go together")
+    try:
+        context = ssl.create_default_context(cafile=str(args.ca) if args.ca else None)
+        without = ssl.create_default_context(cafile=str(args.ca) if args.ca else None)
+        if args.cert is not None:
+            context.load_cert_chain(str(args.cert), str(args.key))
+    except (OSError, ssl.SSLError) as exc:
+        raise UserError(f"TLS files: {getattr(exc, 'strerror', None) or exc}") from None
+    return context, (without if args.cert is not None else None)
+
+
+def target_from(args: argparse.Namespace) -> Target:
+    from simulator.check.context import Target
+    from simulator.check.tags import load_id_tags
+
+    if not args.url:
+        raise UserError("check: give the backend's URL (ws://host:port/path), or --list")
+    parts = urlsplit(args.url)
+    if parts.scheme not in ("ws", "wss") or not parts.hostname:
+        raise UserError(f"check: {args.url!r} is not a ws:// or wss:// URL")
+    ssl_context, without_certificate = _ssl_contexts(args, parts.scheme)
+    tags = load_id_tags(args.id_tags) if args.id_tags else None
+    return Target(
+        url=args.url,
+        charge_point_id=args.id,
+        password=_password(args),
+        ssl_context=ssl_context,
+        ssl_without_client_certificate=without_certificate,
+        timeout_s=args.timeout,
+        id_tags=tags.by_status if tags else {},
+        sibling_tags=tags.siblings if tags else None,
+        connectors=args.connectors,
+        max_skew_s=args.max_skew_s,
+        oversized_bytes=args.oversized_bytes,
+    )
+
+
+async def run(target: Target, checks: list[Check], console: Console, retries: int = 0) -> Run:
+    from simulator.check.reports.model import Run
+    from simulator.check.reports.terminal import STYLES
+    from simulator.check.runner import preflight, run_checks
+    from simulator.check.verdicts import Outcome
+
+    started_at = datetime.now(UTC)
+    started = time.monotonic()
+    await preflight(target)
+
+    def progress(check: Check, outcome: Outcome) -> None:
+        style = STYLES[outcome.verdict]
+        console.print(
+            f"{check.id:<28} [{style}]{outcome.verdict.value}[/] {outcome.duration_s:.2f} s",
+            highlight=False,
+        )
+
+    outcomes = await run_checks(target, checks, progress, retries=retries)
+    return Run(
+        target.url,
+        target.charge_point_id,
+        started_at,
+        time.monotonic() - started,
+        tuple(zip(checks, outcomes, strict=True)),
+    )
+
+
+def main(args: argparse.Namespace, console: Console) -> int:
+    import asyncio
+
+    from simulator.check.catalogue import catalogue, select
+    from simulator.check.reports import html, json_report, junit
+    from simulator.check.reports.terminal import catalogue_table, print_run
+
+    checks = select(catalogue(), args.only, args.profile)
+    if args.list:
+        console.print(catalogue_table(checks))
+        return 0
+    target = target_from(args)
+    if not checks:
+        raise UserError("check: --only/--profile select no check")
+    result = asyncio.run(run(target, checks, console, args.retries))
+    print_run(console, result)
+    for path, writer in (
+        (args.junit, junit.write),
+        (args.json, json_report.write),
+        (args.html, html.write),
+    ):
+        if path is not None:
+            try:
+                writer(path, result)
+            except OSError as exc:
+                raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return result.exit_code

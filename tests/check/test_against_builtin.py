@@ -1,0 +1,62 @@
+"""The whole catalogue through `chargenet check` (a real process) against the built-in
+central system (a real process), both on 127.0.0.1: every check it can run passes, the
+backend-initiated ones say why they did not run, and the JUnit and JSON reports agree.
+(The TLS checks need wss://: test_tls.py runs the catalogue over mutual TLS.)"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from simulator.check.catalogue import catalogue
+from tests.check.helpers import builtin_central_system, run_cli, write_password, write_tags
+
+NEEDS_TLS = {"TC_086_CS", "TC_087_CS"}
+
+
+async def test_every_check_the_built_in_central_system_can_be_given_passes(
+    tmp_path: Path,
+) -> None:
+    async with builtin_central_system(tmp_path) as ws_url:
+        cli = await run_cli(
+            ws_url,
+            "--id-tags",
+            str(write_tags(tmp_path)),
+            "--password-file",
+            str(write_password(tmp_path)),
+            "--timeout",
+            "10",
+            "--json",
+            str(tmp_path / "verdicts.json"),
+            "--junit",
+            str(tmp_path / "junit.xml"),
+            "--html",
+            str(tmp_path / "report.html"),
+        )
+    assert cli.code == 0, cli.stdout + cli.stderr
+    assert cli.stderr == ""
+    report = json.loads((tmp_path / "verdicts.json").read_text())
+    assert [c["id"] for c in report["checks"]] == [c.id for c in catalogue()]
+    for entry in report["checks"]:
+        if entry["id"] in NEEDS_TLS:
+            assert entry["verdict"] == "not applicable" and "wss://" in entry["reason"]
+        elif entry["backend_initiated"]:
+            assert entry["verdict"] == "not run", entry
+            assert "--trigger" in entry["reason"]
+        else:
+            assert entry["verdict"] == "pass", (entry["id"], entry["expected"], entry["reason"])
+            assert entry["frames"], entry["id"]
+    assert report["exit_code"] == 0
+    passed = report["counts"]["pass"]
+    assert f"{passed} pass, 0 fail" in cli.stdout
+
+    suite = ET.parse(tmp_path / "junit.xml").getroot().find("testsuite")
+    assert suite is not None
+    assert suite.get("failures") == "0" and suite.get("errors") == "0"
+    assert int(suite.get("tests", "0")) == len(report["checks"])
+    skipped = report["counts"]["not run"] + report["counts"]["not applicable"]
+    assert int(suite.get("skipped", "0")) == skipped
+    assert (tmp_path / "report.html").read_text().count('<section class="check"') == len(
+        report["checks"]
+    )

@@ -1,0 +1,153 @@
+"""Every check can fail: each runnable check fails against the mutant (a central system with
+one fault) meant for it, and passes against the faultless one. Prints the mutants × checks
+table (each mutant with the check or checks meant for it, and why they failed)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Final
+
+from simulator.check.catalogue import catalogue, select
+from simulator.check.runner import run_check
+from simulator.check.verdicts import Outcome, Verdict
+from tests.check.helpers import PASSWORD, TAGS, target
+from tests.check.mutant_csms import Fault, mutant
+
+#: The checks meant to catch each mutant.
+CAUGHT_BY: Final[dict[Fault, tuple[str, ...]]] = {
+    Fault.SILENT_ON_INVALID_JSON: ("RB_INVALID_JSON",),
+    Fault.OCPP201_ERROR_NAMES: ("RB_NOT_AN_ARRAY", "RB_INVALID_JSON"),
+    Fault.CLOSES_ON_UNKNOWN_ACTION: ("RB_UNKNOWN_ACTION",),
+    Fault.INTERNAL_ERROR_ON_MISSING_FIELD: ("RB_MISSING_FIELD",),
+    Fault.NO_SCHEMA_VALIDATION: ("RB_EXTRA_PROPERTY", "RB_BAD_ENUM"),
+    Fault.GENERIC_ERROR_ON_TYPE: ("RB_WRONG_TYPE",),
+    Fault.CLOSES_ON_OVERSIZED: ("RB_OVERSIZED_FRAME",),
+    Fault.ANSWERS_STRAY_RESPONSES: ("RB_UNKNOWN_CALLRESULT", "RB_UNKNOWN_CALLERROR"),
+    Fault.TRUNCATES_MESSAGE_IDS: ("RB_LONG_MESSAGE_ID",),
+    Fault.SILENT_ON_UNKNOWN_MESSAGE_TYPE: ("RB_UNKNOWN_MESSAGE_TYPE",),
+    Fault.INTERNAL_ERROR_ON_CENTRAL_SYSTEM_ACTION: ("RB_CENTRAL_SYSTEM_ACTION",),
+    Fault.NEW_TRANSACTION_ON_RETRANSMIT: ("RB_RETRANSMITTED_START", "RB_DUPLICATE_MESSAGE_ID"),
+    Fault.REUSES_TRANSACTION_ID: ("RB_TRANSACTION_IDS_UNIQUE",),
+    Fault.NO_HEARTBEAT_INTERVAL: ("TC_001_CS",),
+    Fault.ACCEPTS_BLOCKED: ("TC_023_3_CS",),
+    Fault.ACCEPTS_EXPIRED: ("TC_023_2_CS",),
+    Fault.ACCEPTS_UNKNOWN: ("TC_023_1_CS",),
+    Fault.DROPS_METER_VALUES: ("TC_070_CS",),
+    Fault.REFUSES_OFFLINE_START: ("TC_037_1_CS",),
+    Fault.STOP_WITHOUT_ID_TAG_INFO: ("TC_068_CS",),
+    Fault.CALLERROR_FOR_UNKNOWN_STOP: ("RB_STOP_UNKNOWN_TRANSACTION",),
+    Fault.CALLERROR_ON_DATA_TRANSFER: ("TC_064_CS",),
+    Fault.PARTIAL_STATUS_ENUM: ("RB_STATUS_EVERY_STATUS",),
+    Fault.PICKS_FIRST_SUBPROTOCOL: ("RB_SUBPROTOCOL_SELECTED",),
+    Fault.ACCEPTS_ANY_SUBPROTOCOL: ("RB_SUBPROTOCOL_UNSUPPORTED",),
+    Fault.NO_PASSWORD_CHECK: ("RB_WRONG_PASSWORD",),
+    Fault.CLOCK_AN_HOUR_AHEAD: ("RB_CLOCK_SKEW",),
+    Fault.TWO_SESSIONS_PER_ID: ("RB_TWO_CONNECTIONS",),
+    Fault.PROBE_HOLDS_ID: ("RB_PROBE_CONNECTION",),
+    Fault.NO_CERTIFICATE_SIGNED: ("TC_074_CS",),
+    Fault.FIRMWARE_STATUS_INTERNAL_ERROR: ("RB_FIRMWARE_STATUS",),
+    Fault.FORGETS_TRANSACTIONS_ON_DISCONNECT: ("TC_036_CS",),
+    Fault.TRANSACTION_ID_ZERO: ("TC_003_CS",),
+    Fault.AUTHORIZE_NEEDS_PREPARING: ("TC_004_1_CS",),
+    Fault.AVAILABLE_AFTER_PREPARING_REFUSED: ("TC_004_2_CS",),
+    Fault.EV_DISCONNECTED_REFUSED: ("TC_005_1_CS",),
+    Fault.STOP_BEFORE_BOOT_REFUSED: ("TC_032_1_CS",),
+    Fault.CONNECTOR_ZERO_ONLY_AVAILABLE: ("TC_034_CS",),
+    Fault.INVALID_TAG_START_REFUSED: ("TC_037_3_CS",),
+    Fault.STOP_IN_THE_PAST_REFUSED: ("TC_038_CS",),
+    Fault.OLD_METER_VALUES_REFUSED: ("TC_039_CS",),
+    Fault.METER_VALUES_NEED_TRANSACTION: ("TC_071_CS",),
+    Fault.ALWAYS_401: ("TC_085_CS",),
+    Fault.SILENT_ON_BINARY: ("RB_BINARY_FRAME",),
+    Fault.INTERNAL_ERROR_ON_SHORT_CALL: ("RB_TOO_FEW_ELEMENTS",),
+    Fault.PARTIAL_ERROR_CODES: ("RB_STATUS_ERROR_CODES",),
+    Fault.DROP_HOLDS_ID: ("RB_RECONNECT_AFTER_DROP",),
+    Fault.NO_PONG: ("RB_PING",),
+    Fault.SECURITY_EVENT_INTERNAL_ERROR: ("RB_SECURITY_EVENT",),
+    Fault.SIGNED_FIRMWARE_PARTIAL_ENUM: ("RB_SIGNED_FIRMWARE_STATUS",),
+    Fault.DIAGNOSTICS_PARTIAL_ENUM: ("RB_DIAGNOSTICS_STATUS",),
+    Fault.MISSING_CREDENTIALS_LET_IN: ("RB_NO_CREDENTIALS",),
+    Fault.FLOOD_CLOSE: ("RB_OFFLINE_QUEUE_REPLAY",),
+    Fault.CONNECTION_SLOTS_LEAK: ("RB_RECONNECT_STORM",),
+    Fault.BOOT_LOCK: ("RB_BOOT_BURST",),
+    Fault.BLOCKS_WHILE_AWAITING: ("RB_INDEPENDENT_DIRECTIONS",),
+    Fault.LONG_CALL_IDS: ("TC_074_CS",),
+    Fault.CERTIFICATE_SIGNED_OFF_SCHEMA: ("TC_074_CS",),
+    Fault.NO_PARENT_ID_TAG: ("TC_069_CS",),
+    Fault.ACCEPTS_BLOCKED_ONCE: ("TC_023_3_CS",),
+    Fault.NO_LENGTH_CHECK: ("RB_STRING_LENGTH",),
+    Fault.OFF_BY_ONE_LENGTH: ("RB_STRING_LENGTH",),
+}
+#: Checked elsewhere: the TLS checks need a wss:// mutant (test_tls.py).
+ELSEWHERE: Final = {"TC_086_CS", "TC_087_CS"}
+#: Mutants checked at once (their waits for silence overlap; each has its own server).
+CONCURRENT_MUTANTS: Final = 12
+
+
+async def _verdicts(
+    fault: Fault, check_ids: list[str], gate: asyncio.Semaphore
+) -> dict[str, Outcome]:
+    async with gate, mutant(fault, TAGS, PASSWORD) as central:
+        run_target = target(central.ws_url)
+        return {c.id: await run_check(run_target, c) for c in select(catalogue(), check_ids)}
+
+
+def _table(results: dict[Fault, dict[str, Outcome]]) -> str:
+    rows = [("mutant", "fault", "check", "verdict", "why")]
+    for fault, outcomes in results.items():
+        for check_id, outcome in outcomes.items():
+            why = outcome.reason if fault is not Fault.NONE else ""
+            rows.append((fault.name, fault.value, check_id, outcome.verdict.value, why[:70]))
+            if fault is Fault.NONE:
+                passed = sum(o.verdict is Verdict.PASS for o in outcomes.values())
+                rows[-1] = ("NONE", "no fault", f"all {len(outcomes)} checks", f"{passed} pass", "")
+                break
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True))
+        + "  "
+        + row[4]
+        for row in rows
+    )
+
+
+async def test_every_check_fails_against_the_mutant_meant_for_it_and_passes_without_faults() -> (
+    None
+):
+    runnable = [c.id for c in catalogue() if not c.backend_initiated and c.id not in ELSEWHERE]
+    meant = {check_id for checks in CAUGHT_BY.values() for check_id in checks}
+    assert set(CAUGHT_BY) == set(Fault) - {Fault.NONE}, "a mutant without its check"
+    assert meant == set(runnable), f"checks without a mutant: {set(runnable) - meant}"
+    gate = asyncio.Semaphore(CONCURRENT_MUTANTS)
+    plan = {Fault.NONE: runnable} | {fault: list(ids) for fault, ids in CAUGHT_BY.items()}
+    rows = await asyncio.gather(*(_verdicts(fault, ids, gate) for fault, ids in plan.items()))
+    results = dict(zip(plan, rows, strict=True))
+    print(
+        f"\nmutants × checks ({len(CAUGHT_BY)} mutants, {len(runnable)} checks)\n" + _table(results)
+    )
+
+    clean = {c: o for c, o in results[Fault.NONE].items() if o.verdict is not Verdict.PASS}
+    assert not clean, {c: (o.verdict, o.expected, o.reason) for c, o in clean.items()}
+    missed = {
+        (fault.name, check_id): (outcome.verdict, outcome.reason)
+        for fault, outcomes in results.items()
+        if fault is not Fault.NONE
+        for check_id, outcome in outcomes.items()
+        if outcome.verdict is not Verdict.FAIL
+    }
+    assert not missed, missed
+
+
+def test_a_failed_verdict_names_what_was_expected_and_keeps_the_frames() -> None:
+    async def run() -> Outcome:
+        check = select(catalogue(), ["TC_023_3_CS"])[0]
+        async with mutant(Fault.ACCEPTS_BLOCKED, TAGS, PASSWORD) as central:
+            return await run_check(target(central.ws_url), check)
+
+    outcome = asyncio.run(run())
+    assert outcome.verdict is Verdict.FAIL
+    assert "Blocked" in outcome.expected and "Accepted" in outcome.reason
+    sent = [f.text for f in outcome.frames if f.direction.value == "sent"]
+    assert any('"Authorize"' in text and "CHK-BLOCKED" in text for text in sent)
+    received = [f.text for f in outcome.frames if f.direction.value == "received"]
+    assert any('"Accepted"' in text for text in received)

@@ -1,0 +1,98 @@
+"""Security profiles 2 and 3 as checks: the whole catalogue over wss:// with a client
+certificate against the built-in central system, and the TLS checks failing where they must."""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+
+from simulator.check.catalogue import catalogue, select
+from simulator.check.runner import preflight, run_check, run_checks
+from simulator.check.verdicts import Verdict
+from tests.check.certificates import authority, issue
+from tests.check.helpers import PASSWORD, TAGS, builtin_central_system, target
+from tests.check.mutant_csms import Fault, mutant
+
+CHARGE_POINT_ID = "chargenet-check"
+
+
+def _client_contexts(
+    ca_file: Path, cert: Path | None = None, key: Path | None = None
+) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    with_certificate = ssl.create_default_context(cafile=str(ca_file))
+    if cert is not None:
+        with_certificate.load_cert_chain(str(cert), str(key))
+    return with_certificate, ssl.create_default_context(cafile=str(ca_file))
+
+
+async def test_the_catalogue_passes_over_mutual_tls_against_the_built_in_central_system(
+    tmp_path: Path,
+) -> None:
+    ca = authority(tmp_path, "lab")
+    server = issue(tmp_path, ca, "127.0.0.1", server=True)
+    client = issue(tmp_path, ca, CHARGE_POINT_ID, server=False)
+    with_certificate, without = _client_contexts(ca.cert_file, client.cert_file, client.key_file)
+    arguments = ("--tls-cert", str(server.cert_file), "--tls-key", str(server.key_file))
+    async with builtin_central_system(
+        tmp_path, *arguments, "--client-ca", str(ca.cert_file)
+    ) as ws_url:
+        assert ws_url.startswith("wss://")
+        run_target = target(
+            ws_url,
+            ssl_context=with_certificate,
+            ssl_without_client_certificate=without,
+            timeout_s=10.0,
+        )
+        await preflight(run_target)
+        checks = [c for c in catalogue() if not c.backend_initiated]
+        outcomes = await run_checks(run_target, checks)
+    verdicts = {o.check_id: (o.verdict, o.expected, o.reason) for o in outcomes}
+    # ten more ids need ten more certificates: the certificate names only the run's id
+    burst = verdicts.pop("RB_BOOT_BURST")
+    assert burst[0] is Verdict.NOT_APPLICABLE and "HTTP 403" in burst[2], burst
+    failed = {k: v for k, v in verdicts.items() if v[0] is not Verdict.PASS}
+    assert not failed, failed
+    assert {"TC_086_CS", "TC_087_CS"} <= {o.check_id for o in outcomes}
+
+
+async def test_a_server_certificate_from_another_authority_fails_the_profile_2_check(
+    tmp_path: Path,
+) -> None:
+    real, other = authority(tmp_path, "real"), authority(tmp_path, "other")
+    server = issue(tmp_path, real, "127.0.0.1", server=True)
+    serving = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    serving.load_cert_chain(str(server.cert_file), str(server.key_file))
+    trusting_the_other, _ = _client_contexts(other.cert_file)
+    (check,) = select(catalogue(), ["TC_086_CS"])
+    async with mutant(Fault.NONE, TAGS, PASSWORD, ssl_context=serving) as central:
+        outcome = await run_check(target(central.ws_url, ssl_context=trusting_the_other), check)
+    assert outcome.verdict is Verdict.FAIL
+    assert "TLS failed" in outcome.reason and "CERTIFICATE_VERIFY_FAILED" in outcome.reason
+
+
+async def test_a_backend_not_asking_for_client_certificates_fails_the_profile_3_check(
+    tmp_path: Path,
+) -> None:
+    ca = authority(tmp_path, "lab")
+    server = issue(tmp_path, ca, "127.0.0.1", server=True)
+    client = issue(tmp_path, ca, CHARGE_POINT_ID, server=False)
+    serving = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)  # no verify_mode: any client gets in
+    serving.load_cert_chain(str(server.cert_file), str(server.key_file))
+    with_certificate, without = _client_contexts(ca.cert_file, client.cert_file, client.key_file)
+    checks = select(catalogue(), ["TC_086_CS", "TC_087_CS"])
+    async with mutant(Fault.NONE, TAGS, PASSWORD, ssl_context=serving) as central:
+        run_target = target(
+            central.ws_url, ssl_context=with_certificate, ssl_without_client_certificate=without
+        )
+        tls_server, tls_client = [await run_check(run_target, c) for c in checks]
+    assert tls_server.verdict is Verdict.PASS
+    assert tls_client.verdict is Verdict.FAIL
+    assert tls_client.reason == "it was opened and served"
+
+
+async def test_the_tls_checks_are_not_applicable_on_plain_websockets() -> None:
+    checks = select(catalogue(), ["TC_086_CS", "TC_087_CS"])
+    async with mutant(Fault.NONE, TAGS, PASSWORD) as central:
+        outcomes = [await run_check(target(central.ws_url), c) for c in checks]
+    assert [o.verdict for o in outcomes] == [Verdict.NOT_APPLICABLE] * 2
+    assert "wss://" in outcomes[0].reason
