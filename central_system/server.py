@@ -127,7 +127,8 @@ class _WebsocketEndpoint:
             connection.request.path if connection.request else ""
         )
         admission = self._admissions.pop(connection, None)
-        assert charge_point_id is not None and admission is not None  # see process_request
+        assert charge_point_id is not None
+        assert admission is not None
         if connection.subprotocol != OCPP16:
             # Only 1.6 sessions exist yet: a 2.0.1 one will be picked here by subprotocol.
             await connection.close(1002, f"unsupported subprotocol {connection.subprotocol}")

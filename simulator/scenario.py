@@ -452,7 +452,7 @@ def describe(error: ValidationError, data: object) -> str:
         value = "" if cause.value is None else f" = {_short(cause.value)}"
         return f"{cause.path}{value}: {cause}"
     loc = [part for part in first["loc"] if not _is_union_tag(part, data, first["loc"])]
-    path = _dotted(loc, data)
+    path = _dotted(loc)
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         return f"{path}: unknown key"
@@ -506,7 +506,7 @@ def _is_key(part: str, data: object, loc: tuple[int | str, ...]) -> bool:
     return False
 
 
-def _dotted(loc: list[int | str], data: object) -> str:
+def _dotted(loc: list[int | str]) -> str:
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))

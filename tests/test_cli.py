@@ -66,7 +66,9 @@ def summary(out: Path) -> dict:
 def test_run_writes_summary_json_with_the_documented_keys(quickstart_run: Path) -> None:
     s = summary(quickstart_run)
     assert set(s) >= SUMMARY_KEYS
-    assert s["scenario"] == "quickstart" and s["seed"] == 1 and s["days"] == 2
+    assert s["scenario"] == "quickstart"
+    assert s["seed"] == 1
+    assert s["days"] == 2
     assert set(s["networks"]) == {"tesla", "ea"}
     assert set(s["sites"]) == {"tesla-downtown", "ea-highway"}
     assert set(s["brands"]) == {"Tesla", "Volkswagen"}
@@ -74,10 +76,8 @@ def test_run_writes_summary_json_with_the_documented_keys(quickstart_run: Path) 
         assert set(group) >= SESSION_METRICS | PORT_GROUP_METRICS
         assert len(group["hourly_occupancy"]) == 24
     for group in (s["totals"], *s["networks"].values()):
-        assert (
-            set(group["partner"]) >= SESSION_METRICS
-            and set(group["non_partner"]) >= SESSION_METRICS
-        )
+        assert set(group["partner"]) >= SESSION_METRICS
+        assert set(group["non_partner"]) >= SESSION_METRICS
     for brand in s["brands"].values():
         assert set(brand) >= SESSION_METRICS
     assert s["sites"]["ea-highway"]["network"] == "ea"
@@ -113,9 +113,13 @@ def test_run_prints_the_summary_table_and_where_it_wrote(
         ["run", str(QUICKSTART), "--engine", "fast", "--days", "0.5", "--out", str(tmp_path)],
         capsys,
     )
-    assert code == 0 and err == ""
-    assert "quickstart" in out and "by brand" in out and "Tesla" in out
-    assert "summary.json" in out and "sessions.csv" in out
+    assert code == 0
+    assert err == ""
+    assert "quickstart" in out
+    assert "by brand" in out
+    assert "Tesla" in out
+    assert "summary.json" in out
+    assert "sessions.csv" in out
 
 
 def test_quiet_prints_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -185,7 +189,8 @@ def test_seed_changes_the_draws_and_the_same_seed_repeats_them(tmp_path: Path) -
 
 def test_validate_accepts_a_good_file(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = chargenet(["validate", str(QUICKSTART)], capsys)
-    assert code == 0 and err == ""
+    assert code == 0
+    assert err == ""
     assert out.startswith(f"{QUICKSTART}: valid scenario 'quickstart'")
 
 
@@ -214,7 +219,8 @@ def test_a_bad_flag_ends_in_one_line_with_exit_code_2(
     args: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, err = chargenet(args, capsys)
-    assert code == EXIT_USAGE and out == ""
+    assert code == EXIT_USAGE
+    assert out == ""
     assert len(err.splitlines()) == 1
     assert err.startswith(f"chargenet: {message}")
 

@@ -256,31 +256,39 @@ def test_defaults_fill_every_optional_key() -> None:
     assert s.simulation.start == "2025-01-06T00:00:00Z"
     network = s.networks[0]
     assert (network.access, network.members, network.open_from_day) == ("open", [], None)
-    assert network.price_per_kwh == 0.0 and network.non_member_price_per_kwh is None
+    assert network.price_per_kwh == 0.0
+    assert network.non_member_price_per_kwh is None
     port = network.sites[0].ports[0]
-    assert port.count == 1 and network.sites[0].count == 1 and network.sites[0].queue_limit is None
+    assert port.count == 1
+    assert network.sites[0].count == 1
+    assert network.sites[0].queue_limit is None
     vehicle = s.vehicles[0]
-    assert vehicle.adapter_share == 0.0 and vehicle.adapter_connectors == []
+    assert vehicle.adapter_share == 0.0
+    assert vehicle.adapter_connectors == []
     assert vehicle.curve == sc.TwoStageCurve(kind="two_stage", knee_soc=0.8)
     d = s.drivers
     assert d.population == 10_000
     assert d.arrival_soc == sc.Uniform(dist="uniform", low=0.1, high=0.4)
     assert d.target_soc == sc.Uniform(dist="uniform", low=0.8, high=0.95)
     assert d.idle_min == sc.Fixed(dist="fixed", value=0.0)
-    assert d.energy_kwh is None and d.patience_min is None
-    assert d.balk_wait_min is None and d.balk_queue_length is None
+    assert d.energy_kwh is None
+    assert d.patience_min is None
+    assert d.balk_wait_min is None
+    assert d.balk_queue_length is None
     c = d.choice
     assert (c.rule, c.candidates, c.site_spacing_km) == ("logit", None, 10.0)
     assert (c.price_weight, c.wait_weight, c.power_weight) == (-0.05, -0.1, 0.01)
     assert (c.perk_weight, c.size_weight, c.detour_weight) == (1.0, 0.5, -0.05)
-    assert s.deals == [] and s.failures is None
+    assert s.deals == []
+    assert s.failures is None
 
 
 def test_a_deal_defaults_to_every_driver_settled_at_the_list_price() -> None:
     deal = sc.DealSpec(brand="Nissan", network="evgo", perk="complimentary")
     assert deal.eligible_share == 1.0
     assert deal.settlement == "list_price"
-    assert deal.session_cap_min is None and deal.paid_by == ""
+    assert deal.session_cap_min is None
+    assert deal.paid_by == ""
 
 
 def test_a_site_template_expands_into_numbered_sites_placed_round_robin_by_network() -> None:
@@ -293,7 +301,8 @@ def test_a_site_template_expands_into_numbered_sites_placed_round_robin_by_netwo
     assert len(world.ports) == 3 * 4 + 3
     assert world.network("tesla").sites == ("tesla-1", "tesla-2", "tesla-3")
     combined = world.sites[1].ports[2]
-    assert combined.connectors == ("CCS1", "CHAdeMO") and combined.power_kw == 150
+    assert combined.connectors == ("CCS1", "CHAdeMO")
+    assert combined.power_kw == 150
 
 
 def _leaves(value: object) -> list[object]:
@@ -333,7 +342,8 @@ def test_a_start_without_a_zone_is_utc_and_one_with_a_zone_is_converted_to_utc()
 
 def test_flags_override_the_files_days_and_seed() -> None:
     s = sc.parse(tomllib.loads(GOOD))
-    assert sc.world(s).horizon_s == 1 * DAY_S and sc.world(s).seed == 1
+    assert sc.world(s).horizon_s == 1 * DAY_S
+    assert sc.world(s).seed == 1
     world = sc.world(s, days=3.5, seed=9)
     assert (world.horizon_s, world.seed) == (3.5 * DAY_S, 9)
 
@@ -357,7 +367,8 @@ def test_a_flat_curve_charges_at_full_power_with_no_battery_bound() -> None:
         'connectors = ["CCS1"]\ncurve = { kind = "flat" }\n\n[drivers]',
     )
     vehicle = sc.world(sc.parse(tomllib.loads(text))).vehicles[1]
-    assert vehicle.curve.is_flat and math.isinf(vehicle.curve.max_soc)
+    assert vehicle.curve.is_flat
+    assert math.isinf(vehicle.curve.max_soc)
 
 
 @pytest.mark.parametrize(

@@ -152,7 +152,8 @@ def test_a_shipped_scenario_cites_its_sources_in_comments(name: str) -> None:
         line for line in (SCENARIOS / name).read_text(encoding="utf-8").splitlines() if "#" in line
     )
     if name.startswith("validation/"):
-        assert "validation.md" in comments and "Exact" in comments
+        assert "validation.md" in comments
+        assert "Exact" in comments
     else:
         assert "*assumption*" in comments
         assert any(
@@ -210,7 +211,8 @@ def test_the_shared_region_has_121_ports_and_the_documented_fleet() -> None:
             "other": 0.23,
         }
     )
-    assert scenario.arrivals.kind == "profile" and scenario.arrivals.sessions_per_day == 730
+    assert scenario.arrivals.kind == "profile"
+    assert scenario.arrivals.sessions_per_day == 730
     assert scenario.failures is not None
     assert (scenario.failures.mtbf_days, scenario.failures.mttr_days) == (30, 0.93)
 
@@ -266,7 +268,8 @@ def test_interoperability_opens_every_network_and_charges_roaming_fees(
     rows = [r for r in sessions(outputs["interoperability.toml"]) if r["outcome"] == "served"]
     assert any(r["network"] == "tesla" and r["brand"] != "Tesla" for r in rows)
     roaming = [r for r in rows if float(r["roaming_fee"]) > 0]
-    assert roaming and all(r["partner"] == "0" for r in roaming)
+    assert roaming
+    assert all(r["partner"] == "0" for r in roaming)
     assert not any(float(r["roaming_fee"]) > 0 for r in rows if r["partner"] == "1")
 
 
@@ -288,7 +291,8 @@ def test_a_shipped_scenario_runs_for_one_day_from_the_command_line(
     assert cli.main(one_day(name, tmp_path, "--engine", "fast")) == 0
     summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
     warmup = summary["warmup_days"]
-    assert summary["days"] + warmup == 1 and warmup < 1
+    assert summary["days"] + warmup == 1
+    assert warmup < 1
     assert summary["totals"]["arrivals"] == len(sessions(tmp_path)) - sum(
         1 for r in sessions(tmp_path) if float(r["arrival_s"]) < warmup * 86_400
     )
@@ -304,7 +308,8 @@ def test_a_shared_region_scenario_runs_for_one_day_over_ocpp_as_on_the_fast_engi
     for file in ("summary.json", "sessions.csv"):
         assert (tmp_path / "ocpp" / file).read_bytes() == (tmp_path / "fast" / file).read_bytes()
     summary = json.loads((tmp_path / "ocpp" / "summary.json").read_text(encoding="utf-8"))
-    assert summary["days"] == 1 and summary["totals"]["served"] > 0
+    assert summary["days"] == 1
+    assert summary["totals"]["served"] > 0
 
 
 @pytest.mark.parametrize("name", REGION)

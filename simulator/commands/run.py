@@ -248,7 +248,7 @@ def main(args: argparse.Namespace, console: Console) -> int:
         write_atomic(out / "wire.json", wire[0].to_json())
     from simulator.reports.html import write_run_report  # matplotlib: loaded once needed
 
-    write_run_report(summary, records, out / "report.html")
+    write_run_report(summary, out / "report.html")
     if not args.quiet:
         render.print_summary(summary, console)
         if wire:

@@ -302,5 +302,5 @@ class Charging:
         return prof
 
 
-def _unwired(port: ChargePoint) -> None:
+def _unwired(_: ChargePoint) -> None:
     raise RuntimeError("Charging.release is not wired to the ports")

@@ -115,12 +115,13 @@ class ImmediateResolver:
     def meter_values(self, port: ChargePoint, visit: Visit, context: str) -> None:
         pass
 
-    def pending(self, port_index: int) -> bool:
+    def pending(self, port_index: int) -> bool:  # noqa: ARG002 (nothing ever waits here)
         return False
 
     def _decide(self, visit: Visit, *, starting: bool) -> AuthStatus:
         tags = self.tags
-        assert tags is not None and self._env is not None
+        assert tags is not None
+        assert self._env is not None
         return authorize(
             tags, visit.id_tag, self._env.now, accept_unknown=self.accept_unknown, starting=starting
         )

@@ -389,7 +389,7 @@ class Lockstep:
     def meter_wh(self, index: int) -> int | None:
         return self.model.meter_wh(index)
 
-    def unlock(self, index: int, connector_id: int) -> bool:
+    def unlock(self, index: int, connector_id: int) -> bool:  # noqa: ARG002 (one per port)
         return self._enter(index) and self.model.unlock(index)
 
 

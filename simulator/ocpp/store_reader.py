@@ -307,7 +307,8 @@ def _segments(port_id: str, history: list[_Reading], horizon_s: float) -> list[P
     points = [r for r in history if r.energy_wh is not None and r.t_s <= horizon_s]
     out = []
     for a, b in itertools.pairwise(points):
-        assert a.energy_wh is not None and b.energy_wh is not None
+        assert a.energy_wh is not None
+        assert b.energy_wh is not None
         energy_kwh = (b.energy_wh - a.energy_wh) / 1000.0
         if b.t_s > a.t_s and energy_kwh > 0:
             out.append(

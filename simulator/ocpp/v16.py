@@ -421,6 +421,9 @@ class ChargePointV16(OcppClient):
 
     @on(Action.data_transfer)
     def on_data_transfer(
-        self, vendor_id: str, message_id: str | None = None, data: str | None = None
+        self,
+        vendor_id: str,  # noqa: ARG002 (the CALL's fields; this charge point knows no vendor)
+        message_id: str | None = None,  # noqa: ARG002
+        data: str | None = None,  # noqa: ARG002
     ) -> call_result.DataTransfer:
         return call_result.DataTransfer(status=DataTransferStatus.unknown_vendor_id)

@@ -12,7 +12,6 @@ import html
 import math
 from pathlib import Path
 
-from simulator.model.records import Records
 from simulator.reports import views
 from simulator.reports.charts import svg
 from simulator.reports.page import Cell, Page, Table
@@ -135,6 +134,6 @@ def write(page: Page, path: Path) -> None:
 # --- the reports the commands write -------------------------------------------------------
 
 
-def write_run_report(summary: Summary, records: Records, path: Path) -> None:
+def write_run_report(summary: Summary, path: Path) -> None:
     """The report of one run (`chargenet run`): its tables hold summary.json's numbers."""
-    write(views.run_page(summary, records), path)
+    write(views.run_page(summary), path)

@@ -14,7 +14,6 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from simulator.model.records import Records
 from simulator.reports.catalogue import Metric, info
 from simulator.reports.charts import Bars, Lines, Series
 from simulator.reports.metrics import wait_bin_labels
@@ -40,7 +39,7 @@ M = Metric
 # --- a run --------------------------------------------------------------------------------
 
 
-def run_page(summary: Summary, records: Records) -> Page:
+def run_page(summary: Summary) -> Page:
     data: dict[str, Any] = json.loads(to_json(summary))
     networks: dict[str, Any] = data["networks"]
     groups = {**networks, ALL: data["totals"]}

@@ -65,7 +65,8 @@ async def logging_server(
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
         preexec_fn=preexec_fn,
     )
-    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout is not None
+    assert process.stderr is not None
     server = LoggingServer(process, ws_url="")
     async with asyncio.TaskGroup() as tasks:
         draining = server.draining = tasks.create_task(_drain(process.stderr, server))

@@ -101,7 +101,8 @@ async def test_a_csr_not_fit_to_sign_is_rejected_with_its_reason_stored(
     [(status, stored_reason, chain)] = db_rows(
         "SELECT status, reason, certificate_chain FROM certificate_requests"
     )
-    assert (status, chain) == ("Rejected", None) and reason in stored_reason
+    assert (status, chain) == ("Rejected", None)
+    assert reason in stored_reason
 
 
 async def test_with_signing_off_every_csr_is_rejected_and_no_ca_is_made(
@@ -123,6 +124,7 @@ def test_a_generated_ca_is_reused_and_a_given_one_is_loaded(tmp_path: Path) -> N
     again = CertificateAuthority.load_or_create(cert, key)
     assert first.pem == again.pem
     outcome = again.sign(csr_pem("CP9"), "CP9", validity_days=30)
-    assert outcome.accepted and outcome.certificate_chain_pem is not None
+    assert outcome.accepted
+    assert outcome.certificate_chain_pem is not None
     leaf = x509.load_pem_x509_certificates(outcome.certificate_chain_pem.encode())[0]
     leaf.verify_directly_issued_by(first.certificate)

@@ -55,7 +55,8 @@ async def test_serve_prints_one_json_line_with_its_urls_and_stops_on_sigterm(
     async with serve_process(tmp_path / "csms.sqlite") as server:
         assert server.ws_url.startswith("ws://127.0.0.1:")
         assert server.api_url.startswith("http://127.0.0.1:")
-        assert server.api_token is not None and len(server.api_token) >= 40
+        assert server.api_token is not None
+        assert len(server.api_token) >= 40
         async with raw_client(server.ws_url, "CP1") as client:
             assert (await client.boot())["status"] == "Accepted"
             server.process.send_signal(signal.SIGTERM)
@@ -72,8 +73,11 @@ async def test_serve_with_a_bad_id_tags_file_exits_2_with_one_line(tmp_path: Pat
     code, stdout, stderr = await _run_cli(
         "serve", "--port", "0", "--db", str(tmp_path / "x.sqlite"), "--id-tags", str(tags)
     )
-    assert code == 2 and stdout == ""
-    assert stderr.count("\n") == 1 and "tags.csv" in stderr and "Traceback" not in stderr
+    assert code == 2
+    assert stdout == ""
+    assert stderr.count("\n") == 1
+    assert "tags.csv" in stderr
+    assert "Traceback" not in stderr
 
 
 @pytest.mark.parametrize("command", ["serve", "call"])
@@ -94,7 +98,7 @@ async def test_a_killed_server_restarted_on_the_same_store_keeps_every_answered_
         return {"connectorId": 1, "idTag": "T1", "meterStart": meter_start, "timestamp": stamp}
 
     async with serve_process(db_path) as server, raw_client(server.ws_url, "CP1") as client:
-        with pytest.raises(ConnectionClosed):
+        with pytest.raises(ConnectionClosed):  # noqa: PT012 (the kill lands mid-stream)
             async with asyncio.timeout(20):
                 for meter_start in range(10_000):
                     reply = await client.call("StartTransaction", start(meter_start))
@@ -113,7 +117,9 @@ async def test_a_killed_server_restarted_on_the_same_store_keeps_every_answered_
 
     assert {key: again[key] for key in answered} == answered
     ids = list(answered.values())
-    assert ids == sorted(ids) and len(set(ids)) == len(ids) and ids[0] > 0
+    assert ids == sorted(ids)
+    assert len(set(ids)) == len(ids)
+    assert ids[0] > 0
     assert fresh > max(again.values())
     with sqlite3.connect(db_path) as db:
         rows = db.execute("SELECT id, meter_start_wh FROM transactions ORDER BY id").fetchall()
@@ -147,7 +153,8 @@ async def test_the_call_command_prints_the_charge_points_reply(
             api_token=central_system.api_token,
         )
     assert (code, json.loads(stdout), stderr) == (0, {"status": "Accepted"}, "")
-    assert piped[0] == 0 and json.loads(piped[1]) == {"status": "Unlocked"}
+    assert piped[0] == 0
+    assert json.loads(piped[1]) == {"status": "Unlocked"}
     assert [action for action, _ in cp.received] == ["Reset", "UnlockConnector"]
 
 
@@ -176,14 +183,17 @@ async def test_the_call_command_names_the_cause_in_one_line_and_exits_non_zero(
             api_token=central_system.api_token,
         )
     assert (got_code, stdout) == (code, "")
-    assert needle in stderr and stderr.count("\n") == 1
+    assert needle in stderr
+    assert stderr.count("\n") == 1
 
 
-async def test_the_call_command_exits_1_when_the_api_is_unreachable(tmp_path: Path) -> None:
+async def test_the_call_command_exits_1_when_the_api_is_unreachable() -> None:
     code, _, stderr = await _run_cli(
         "call", "CP1", "Reset", "--api-url", "http://127.0.0.1:9", api_token="x" * 43
     )
-    assert code == 1 and "cannot reach" in stderr and "Traceback" not in stderr
+    assert code == 1
+    assert "cannot reach" in stderr
+    assert "Traceback" not in stderr
 
 
 # --- the operator API token on the command line ---------------------------------------------
@@ -207,7 +217,9 @@ async def test_the_call_command_without_the_right_token_exits_2_and_sends_nothin
             "call", "STOCK1", "ClearCache", "--api-url", central_system.api_url, api_token=token
         )
     assert (code, stdout) == (2, "")
-    assert needle in stderr and stderr.count("\n") == 1 and "Traceback" not in stderr
+    assert needle in stderr
+    assert stderr.count("\n") == 1
+    assert "Traceback" not in stderr
     assert cp.received == []
 
 
@@ -247,8 +259,10 @@ async def test_serve_uses_the_token_in_an_existing_token_file(tmp_path: Path) ->
             await _run_cli("call", "GHOST", "ClearCache", "--api-url", server.api_url, api_token=t)
             for t in ("operator-chosen-token-0123456789", "another-token-0123456789")
         ]
-    assert good[0] == 1 and "not connected" in good[2]  # past the token check
-    assert bad[0] == 2 and "wrong API token" in bad[2]
+    assert good[0] == 1
+    assert "not connected" in good[2]
+    assert bad[0] == 2
+    assert "wrong API token" in bad[2]
 
 
 @pytest.mark.parametrize(
@@ -269,14 +283,18 @@ async def test_serve_with_an_unusable_token_file_exits_2_with_one_line(
         str(token_file),
     )
     assert (code, stdout) == (2, "")
-    assert needle in stderr and str(token_file) in stderr and stderr.count("\n") == 1
+    assert needle in stderr
+    assert str(token_file) in stderr
+    assert stderr.count("\n") == 1
 
 
 async def test_serve_refuses_an_api_token_file_without_the_api(tmp_path: Path) -> None:
     code, stdout, stderr = await _run_cli(
         "serve", "--no-api", "--db", str(tmp_path / "x.sqlite"), "--api-token-file", "t"
     )
-    assert (code, stdout) == (2, "") and "--no-api" in stderr and stderr.count("\n") == 1
+    assert (code, stdout) == (2, "")
+    assert "--no-api" in stderr
+    assert stderr.count("\n") == 1
     assert not (tmp_path / "x.sqlite").exists()
 
 
@@ -292,4 +310,5 @@ async def test_serve_without_the_api_prints_no_token(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(process.wait(), 20)
-    assert line["api_url"] is None and "api_token" not in line
+    assert line["api_url"] is None
+    assert "api_token" not in line

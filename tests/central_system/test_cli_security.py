@@ -38,8 +38,10 @@ async def test_a_password_on_the_command_line_is_refused_in_one_line_that_says_w
 ) -> None:
     code, stdout, stderr = await run_serve(tmp_path, "--password", "hunter2")
     assert (code, stdout) == (2, "")
-    assert stderr.count("\n") == 1 and "Traceback" not in stderr
-    assert "--password-file" in stderr and "CHARGENET_CSMS_PASSWORD" in stderr
+    assert stderr.count("\n") == 1
+    assert "Traceback" not in stderr
+    assert "--password-file" in stderr
+    assert "CHARGENET_CSMS_PASSWORD" in stderr
     assert "hunter2" not in stderr
 
 
@@ -60,7 +62,9 @@ async def test_unusable_security_settings_end_in_one_line_and_exit_2(
 ) -> None:
     code, stdout, stderr = await run_serve(tmp_path, *arguments, **environment)
     assert (code, stdout) == (2, "")
-    assert stderr.count("\n") == 1 and message in stderr and "Traceback" not in stderr
+    assert stderr.count("\n") == 1
+    assert message in stderr
+    assert "Traceback" not in stderr
 
 
 async def password_required(ws_url: str, password: str) -> None:

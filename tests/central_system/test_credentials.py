@@ -54,7 +54,8 @@ async def answer_change_configuration(
     client: RawClient, status: str, http_call: asyncio.Task[tuple[int, Any]]
 ) -> tuple[int, Any]:
     message = await client.receive()
-    assert message[0] == 2 and message[2] == "ChangeConfiguration", message
+    assert message[0] == 2, message
+    assert message[2] == "ChangeConfiguration", message
     await client.ws.send(json.dumps([3, message[1], {"status": status}]))
     return await http_call
 
@@ -96,7 +97,9 @@ async def test_an_accepted_authorization_key_is_the_password_from_then_on_even_a
     with sqlite3.connect(tmp_path / "csms.sqlite") as db:
         rows = db.execute("SELECT charge_point_id, password_hash FROM charge_point_credentials")
         [(charge_point_id, stored)] = rows.fetchall()
-    assert charge_point_id == "CP1" and stored.startswith("scrypt$") and NEW_KEY not in stored
+    assert charge_point_id == "CP1"
+    assert stored.startswith("scrypt$")
+    assert NEW_KEY not in stored
     # The rotated key outlives the run and supersedes the provisioned password.
     async with running(config) as central:
         assert await login_status(central, "CP1", NEW_KEY) == 101
@@ -153,7 +156,8 @@ async def test_a_failed_login_flood_costs_one_burst_of_hashes_and_the_real_charg
         # Spraying ids from one address stops at the address's burst.
         runs_before = book(central).verifications
         statuses = [await login_status(central, f"CP{n}", "guess") for n in range(3, 33)]
-        assert statuses.count(401) == 8 - 3 and statuses.count(429) == 30 - 5
+        assert statuses.count(401) == 8 - 3
+        assert statuses.count(429) == 30 - 5
         assert book(central).verifications - runs_before == 5
 
 
@@ -168,7 +172,8 @@ async def test_a_throttled_login_says_when_to_retry(tmp_path: Path) -> None:
             async with raw_client(central.ws_url, "CP1", additional_headers=basic("CP1", "x")):
                 pass
     response = refused.value.response
-    assert response.status_code == 429 and 0 < int(response.headers["Retry-After"]) <= 30
+    assert response.status_code == 429
+    assert 0 < int(response.headers["Retry-After"]) <= 30
 
 
 async def test_provisioned_passwords_are_hashed_once_it_listens_and_their_text_dropped(

@@ -287,12 +287,16 @@ async def test_fuzzed_frames_are_all_answered_and_leave_no_forbidden_row(tmp_pat
         f" RSS {rss_warm_mib:.1f} -> {rss_end_mib:.1f} MiB;"
         f" stored {stored}"
     )
-    assert alive and exit_code == 0
-    assert tally.closed == [] and tally.unanswered == [] and tally.wrong == []
+    assert alive
+    assert exit_code == 0
+    assert tally.closed == []
+    assert tally.unanswered == []
+    assert tally.wrong == []
     assert tally.internal == []
     assert tally.sent == per_connection * CONNECTIONS
     assert not [line for line in stderr if "Traceback" in line or "ERROR" in line], stderr[:20]
     assert rss_end_mib - rss_warm_mib < RSS_GROWTH_BOUND_MIB
     assert integrity == [("ok",)]
     assert forbidden == {}
-    assert stored["transactions"] > 0 and stored["meter_values"] > 0
+    assert stored["transactions"] > 0
+    assert stored["meter_values"] > 0

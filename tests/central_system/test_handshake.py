@@ -214,7 +214,8 @@ async def test_an_unproven_reconnect_replaces_a_half_open_connection_that_misses
         async with raw_client(central.ws_url, "CP1") as new:
             assert (await new.boot())["status"] == "Accepted"
             new_session = central.registry.get("CP1")
-            assert new_session is not None and new_session is not old_session
+            assert new_session is not None
+            assert new_session is not old_session
             old.ws.transport.resume_reading()
             with pytest.raises(ConnectionClosed):
                 await asyncio.wait_for(old.ws.recv(), 5)
@@ -238,7 +239,8 @@ async def test_a_reconnect_with_its_own_password_replaces_the_old_connection_at_
         async with raw_client(central.ws_url, "CP1", additional_headers=headers) as new:
             assert (await new.boot())["status"] == "Accepted"
             new_session = central.registry.get("CP1")
-            assert new_session is not None and new_session is not old_session
+            assert new_session is not None
+            assert new_session is not old_session
             old.ws.transport.resume_reading()
             with pytest.raises(ConnectionClosed):
                 await asyncio.wait_for(old.ws.recv(), 5)

@@ -65,7 +65,7 @@ async def test_a_connection_over_the_cap_gets_http_503_at_once(tmp_path: Path) -
     async with running(make_config(tmp_path, max_connections=2)) as central:
         async with raw_client(central.ws_url, "CP1") as first, raw_client(central.ws_url, "CP2"):
             await first.boot()
-            with pytest.raises(InvalidStatus) as refused:
+            with pytest.raises(InvalidStatus) as refused:  # noqa: PT012 (a refused handshake)
                 async with asyncio.timeout(REPLY_TIMEOUT_S):
                     async with raw_client(central.ws_url, "CP3"):
                         pass
@@ -124,7 +124,8 @@ async def test_stopping_does_not_wait_for_handshakes_that_never_sent_their_reque
             async with asyncio.timeout(8.0):  # the handshake timeout is 10 s
                 await stack.aclose()
             answer = await asyncio.wait_for(reader.read(), REPLY_TIMEOUT_S)
-            assert answer.startswith(b"HTTP/1.1 503 ") and answer.endswith(b"shutting down\n")
+            assert answer.startswith(b"HTTP/1.1 503 ")
+            assert answer.endswith(b"shutting down\n")
         finally:
             writer.close()
 
@@ -139,7 +140,8 @@ async def test_a_frame_beyond_twice_the_frame_limit_closes_the_connection_with_1
             await client.ws.send(json.dumps([2, "m2", "Authorize", {"x": "y" * 2100}]))
             with pytest.raises(ConnectionClosed) as closed:
                 await asyncio.wait_for(client.ws.recv(), REPLY_TIMEOUT_S)
-        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 1009
 
 
 # --- Against the real `serve` command ------------------------------------------------------------
@@ -205,7 +207,8 @@ async def test_under_a_slowloris_at_the_descriptor_limit_a_charge_point_is_still
                         )
                     )
                     reply = json.loads(await asyncio.wait_for(ws.recv(), 30))
-                    assert reply[0] == 3 and reply[2]["status"] == "Accepted"
+                    assert reply[0] == 3
+                    assert reply[2]["status"] == "Accepted"
                     await ws.send('[2, "h1", "Heartbeat", {}]')
                     assert json.loads(await asyncio.wait_for(ws.recv(), 30))[0] == 3
             finally:

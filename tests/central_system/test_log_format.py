@@ -79,7 +79,8 @@ def test_a_traceback_follows_on_continuation_lines_that_cannot_pass_for_records(
         logger.exception("handler failed")
     first, *rest = stream.getvalue().splitlines()
     assert RECORD_START.match(first)
-    assert rest and all(line.startswith(CONTINUATION) for line in rest)
+    assert rest
+    assert all(line.startswith(CONTINUATION) for line in rest)
     assert CONTINUATION + FORGED in rest
 
 
@@ -184,4 +185,5 @@ async def test_five_thousand_replies_with_unknown_ids_log_a_few_lines_and_their_
     assert len(lines) <= 10, lines
     shown = [line for line in lines if "nobody-asked-" in line]
     counts = [int(m.group(1)) for line in lines if (m := re.search(r": (\d+) more like", line))]
-    assert counts and len(shown) + sum(counts) == replies
+    assert counts
+    assert len(shown) + sum(counts) == replies

@@ -23,4 +23,5 @@ def test_sampled_values_are_flattened_with_the_specs_defaults() -> None:
         MeterSample(moment, "10", "Energy.Active.Import.Register", "", "Wh"),
         MeterSample(moment, "230.1", "Voltage", "L1", "V"),
     ]
-    assert samples[1].context == "Sample.Periodic" and samples[1].location == "Outlet"
+    assert samples[1].context == "Sample.Periodic"
+    assert samples[1].location == "Outlet"

@@ -129,7 +129,8 @@ async def test_a_bad_operator_request_gets_a_one_line_error(
         await wait_until_connected(central_system, "CP1")
         got_status, reply = await _post(http, central_system.api_url, path, body, **query)
     assert got_status == status
-    assert needle in reply["error"] and "\n" not in reply["error"]
+    assert needle in reply["error"]
+    assert "\n" not in reply["error"]
 
 
 async def test_a_charge_point_that_does_not_answer_gets_504_and_a_late_reply_is_ignored(
@@ -145,7 +146,8 @@ async def test_a_charge_point_that_does_not_answer_gets_504_and_a_late_reply_is_
             {"type": "Soft"},
             timeout_s="0.2",
         )
-        assert status == 504 and "did not answer" in reply["error"]
+        assert status == 504
+        assert "did not answer" in reply["error"]
         late = await client.receive()
         await client.ws.send(json.dumps([3, late[1], {"status": "Accepted"}]))
         assert (await client.call("Heartbeat", {}))[0] == 3
@@ -180,7 +182,8 @@ async def test_a_reply_that_fails_its_schema_gets_502(
             request = await client.receive()
             await client.ws.send(json.dumps([3, request[1], {"status": "Maybe"}]))
         status, reply = posting.result()
-    assert status == 502 and reply["call_error"]["code"] == "PropertyConstraintViolation"
+    assert status == 502
+    assert reply["call_error"]["code"] == "PropertyConstraintViolation"
 
 
 async def test_two_operator_calls_on_one_connection_are_never_outstanding_together(
@@ -292,7 +295,8 @@ async def test_a_request_naming_another_host_is_refused_even_with_the_token(
         ) as response:
             assert response.status == 403
             reply = await response.json()
-    assert "Host" in reply["error"] and "CP1" not in json.dumps(reply)
+    assert "Host" in reply["error"]
+    assert "CP1" not in json.dumps(reply)
 
 
 @pytest.mark.parametrize("name", ["127.0.0.1", "localhost", "LocalHost", "[::1]"])
@@ -323,5 +327,6 @@ async def test_each_central_system_gets_its_own_random_token(tmp_path: Path) -> 
         running(make_config(tmp_path, db_path=tmp_path / "a.sqlite")) as first,
         running(make_config(tmp_path, db_path=tmp_path / "b.sqlite")) as second,
     ):
-        assert len(first.api_token) >= 40 and first.api_token != second.api_token
+        assert len(first.api_token) >= 40
+        assert first.api_token != second.api_token
         assert first.api_token not in repr(make_config(tmp_path))

@@ -67,7 +67,8 @@ def test_a_bad_id_tags_file_is_one_line_naming_the_file(
     path.write_text(text)
     with pytest.raises(ProvisioningError) as error:
         load_id_tags(path)
-    assert needle in str(error.value) and str(path) in str(error.value)
+    assert needle in str(error.value)
+    assert str(path) in str(error.value)
     assert "\n" not in str(error.value)
 
 

@@ -95,9 +95,11 @@ async def test_a_start_on_a_connector_the_charge_point_never_reported_is_refused
         await report_connectors(client, 0, 1, 2)
         on_two = await started(client, connector_id=2)
         on_three = await client.call("StartTransaction", start(connector_id=3))
-    assert before_any_report > 0 and on_two > before_any_report
+    assert before_any_report > 0
+    assert on_two > before_any_report
     assert on_three[2] == "PropertyConstraintViolation"
-    assert "0, 1, 2, 7" not in on_three[3] and "(0, 1, 2)" in on_three[3]
+    assert "0, 1, 2, 7" not in on_three[3]
+    assert "(0, 1, 2)" in on_three[3]
     assert db_rows("SELECT connector_id FROM transactions ORDER BY id") == [(7,), (2,)]
 
 
@@ -111,7 +113,8 @@ async def test_a_status_for_a_connector_beyond_100_or_in_year_0001_is_refused(
             "StatusNotification", {**status, "timestamp": "0001-01-01T00:00:00+01:00"}
         )
         good = await client.call("StatusNotification", {**status, "timestamp": STAMP})
-    assert far[2] == old[2] == "PropertyConstraintViolation" and good[0] == 3
+    assert far[2] == old[2] == "PropertyConstraintViolation"
+    assert good[0] == 3
     assert db_rows("SELECT connector_id FROM status_notifications") == [(1,)]
 
 
@@ -235,7 +238,8 @@ async def test_an_impossible_stop_is_accepted_as_1_6_requires_and_flagged(
             "transactionId": transaction_id,
         }
         reply = await client.call("StopTransaction", {**stop, "idTag": "ACCEPTED1"})
-    assert reply[0] == 3 and reply[2]["idTagInfo"]["status"] == "Accepted"
+    assert reply[0] == 3
+    assert reply[2]["idTagInfo"]["status"] == "Accepted"
     assert db_rows("SELECT meter_stop_wh, stop_flag FROM transactions") == [
         (meter_stop, None if flag is None else flag.value)
     ]
@@ -261,7 +265,8 @@ async def test_stop_transaction_data_that_goes_backwards_is_left_out_and_flags_t
             "StopTransaction",
             {**stop, "transactionData": [{"timestamp": STAMP, "sampledValue": [{"value": "NaN"}]}]},
         )
-    assert reply[0] == 3 and nan[2] == "PropertyConstraintViolation"
+    assert reply[0] == 3
+    assert nan[2] == "PropertyConstraintViolation"
     assert db_rows("SELECT stop_flag FROM transactions") == [("meter_went_backwards",)]
     assert db_rows("SELECT value FROM meter_values") == [("1500",)]
 
@@ -283,7 +288,8 @@ def test_a_stop_flag_names_the_first_contradiction() -> None:
     assert flag(99, later) is StopFlag.METER_STOP_BELOW_START
     assert flag(100, T0 - timedelta(seconds=1)) is StopFlag.STOP_BEFORE_START
     assert flag(150, later, last=151.0) is StopFlag.METER_WENT_BACKWARDS
-    assert flag(100, T0) is None and flag(151, later, last=151.0) is None
+    assert flag(100, T0) is None
+    assert flag(151, later, last=151.0) is None
 
 
 def test_a_register_reading_must_be_a_finite_number_of_wh_not_below_meter_start() -> None:

@@ -86,10 +86,12 @@ async def test_a_bad_frame_gets_the_ocpp_callerror_and_the_connection_goes_on(
     async with raw_client(central_system.ws_url, "CP1") as client:
         reply = await client.send_raw(frame)
         assert reply[:3] == [4, message_id, error_code]
-        assert isinstance(reply[3], str) and len(reply[3]) <= 255
+        assert isinstance(reply[3], str)
+        assert len(reply[3]) <= 255
         assert isinstance(reply[4], dict)
         heartbeat = await client.call("Heartbeat", {})
-        assert heartbeat[0] == 3 and "currentTime" in heartbeat[2]
+        assert heartbeat[0] == 3
+        assert "currentTime" in heartbeat[2]
 
 
 @pytest.mark.parametrize(
@@ -279,7 +281,8 @@ async def test_a_start_repeating_a_stopped_transactions_fields_is_a_new_transact
         other_connector = await client.call("StartTransaction", {**start, "connectorId": 2})
         stop = {"meterStop": 7000, "timestamp": "2000-01-01T01:00:00Z", "transactionId": second}
         assert (await client.call("StopTransaction", stop))[0] == 3
-    assert second != first and again == second
+    assert second != first
+    assert again == second
     assert other_connector[2]["transactionId"] not in (first, second)
     assert db_rows("SELECT id, meter_stop_wh FROM transactions ORDER BY id") == [
         (first, 5000),
@@ -328,7 +331,8 @@ async def test_a_stop_for_an_unknown_transaction_is_answered_and_kept(
     async with raw_client(central_system.ws_url, "CP1") as client:
         reply = await client.call("StopTransaction", stop)
         again = await client.call("StopTransaction", stop)
-    assert reply == [3, "m1", {}] and again == [3, "m2", {}]
+    assert reply == [3, "m1", {}]
+    assert again == [3, "m2", {}]
     assert db_rows("SELECT transaction_id, meter_stop_wh FROM unmatched_stops") == [(4242, 500)]
 
 
@@ -380,7 +384,8 @@ async def test_data_transfer_is_answered_with_a_status_never_a_callerror(
 ) -> None:
     async with raw_client(central_system.ws_url, "CP1") as client:
         reply = await client.call("DataTransfer", payload)
-    assert reply[0] == 3 and reply[2] == expected
+    assert reply[0] == 3
+    assert reply[2] == expected
 
 
 async def test_a_burst_of_200_fresh_charge_points_booting_at_once_all_get_answers(

@@ -42,7 +42,9 @@ def test_transaction_ids_are_positive_unique_and_survive_a_reopen(tmp_path: Path
     later, created = store.start_transaction(_start(99), IdTagStatus.ACCEPTED, NOW)
     again, created_again = store.start_transaction(_start(1), IdTagStatus.ACCEPTED, NOW)
     store.close()
-    assert first == [1, 2, 3] and later == 4 and created
+    assert first == [1, 2, 3]
+    assert later == 4
+    assert created
     assert (again, created_again) == (2, False)
 
 
@@ -165,4 +167,5 @@ def test_a_start_matches_only_an_open_transaction_of_its_connector(tmp_path: Pat
     store.stop_transaction(TransactionStop("CP1", first, 10, NOW), (), NOW)
     second, created = store.start_transaction(_start(), IdTagStatus.ACCEPTED, NOW)
     store.close()
-    assert second > first and created
+    assert second > first
+    assert created

@@ -41,7 +41,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pki]:
     directory = tmp_path_factory.mktemp("pki")
     ca = make_authority(directory, "chargenet-test-ca")
     other_ca = make_authority(directory, "someone-elses-ca")
-    yield Pki(ca, other_ca, issue(ca, directory, "127.0.0.1", server=True), directory)
+    return Pki(ca, other_ca, issue(ca, directory, "127.0.0.1", server=True), directory)
 
 
 def profile(
@@ -165,4 +165,5 @@ def test_unusable_tls_files_are_one_line_errors(tmp_path: Path, pki: Pki) -> Non
     ]:
         with pytest.raises(TlsError) as error:
             server_context(settings)
-        assert str(error.value).startswith(flag) and "\n" not in str(error.value)
+        assert str(error.value).startswith(flag)
+        assert "\n" not in str(error.value)

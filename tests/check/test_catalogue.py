@@ -16,7 +16,10 @@ def test_every_check_is_described_and_its_id_well_formed() -> None:
     checks = catalogue()
     assert len({c.id for c in checks}) == len(checks)
     for c in checks:
-        assert c.title and c.clause and c.sends and c.expects, c.id
+        assert c.title, c.id
+        assert c.clause, c.id
+        assert c.sends, c.id
+        assert c.expects, c.id
         assert c.id.startswith("RB_") or (c.id.startswith("TC_") and c.id.endswith("_CS"))
     robustness = [c for c in checks if c.kind is Kind.ROBUSTNESS]
     assert len(robustness) >= 15
@@ -36,7 +39,8 @@ def test_only_takes_ids_and_patterns_and_profile_filters() -> None:
     ]
     assert [c.id for c in select(checks, ["tc_001_cs"])] == ["TC_001_CS"]
     firmware = select(checks, profiles=["firmwaremanagement"])
-    assert firmware and {c.profile for c in firmware} == {Profile.FIRMWARE}
+    assert firmware
+    assert {c.profile for c in firmware} == {Profile.FIRMWARE}
     assert select(checks, ["RB_*"], ["Security"]) == [
         c for c in checks if c.id.startswith("RB_") and c.profile is Profile.SECURITY
     ]

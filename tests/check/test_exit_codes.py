@@ -32,7 +32,8 @@ async def test_an_unreachable_backend_is_exit_2_in_one_line_before_any_check() -
     result = await run_cli(f"ws://127.0.0.1:{_closed_port()}/ocpp", "--timeout", "5")
     assert result.code == 2
     line = _one_line(result.stderr)
-    assert line.startswith("chargenet: backend ws://127.0.0.1:") and "cannot connect" in line
+    assert line.startswith("chargenet: backend ws://127.0.0.1:")
+    assert "cannot connect" in line
     assert "TC_001_CS" not in result.stdout
 
 
@@ -59,7 +60,8 @@ def test_a_fail_is_exit_1_and_the_table_says_what_was_expected(
         )
     assert code == 1, out + err
     assert "2 pass, 1 fail" in out
-    assert "TC_023_3_CS" in out and "expected Authorize idTagInfo Blocked" in out
+    assert "TC_023_3_CS" in out
+    assert "expected Authorize idTagInfo Blocked" in out
 
 
 def test_not_applicable_and_not_run_alone_are_exit_0(
@@ -115,7 +117,8 @@ def test_list_prints_the_catalogue_with_every_id(capsys: pytest.CaptureFixture[s
     ids = [line.split("│")[1].strip() for line in out.splitlines() if line.startswith("│")]
     ids = [i for i in ids if i]
     assert ids == [c.id for c in catalogue()]
-    assert "TC_001_CS" in ids and "RB_INVALID_JSON" in ids
+    assert "TC_001_CS" in ids
+    assert "RB_INVALID_JSON" in ids
     assert sum(i.startswith("RB_") for i in ids) >= 15
 
 

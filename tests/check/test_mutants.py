@@ -146,7 +146,8 @@ def test_a_failed_verdict_names_what_was_expected_and_keeps_the_frames() -> None
 
     outcome = asyncio.run(run())
     assert outcome.verdict is Verdict.FAIL
-    assert "Blocked" in outcome.expected and "Accepted" in outcome.reason
+    assert "Blocked" in outcome.expected
+    assert "Accepted" in outcome.reason
     sent = [f.text for f in outcome.frames if f.direction.value == "sent"]
     assert any('"Authorize"' in text and "CHK-BLOCKED" in text for text in sent)
     received = [f.text for f in outcome.frames if f.direction.value == "received"]

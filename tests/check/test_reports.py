@@ -63,9 +63,11 @@ def test_junit_marks_the_fail_as_failure_and_the_not_run_as_skipped(run: Run) ->
     assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("5", "1", "1")
     cases = {case.get("name", "").split()[0]: case for case in suite.iter("testcase")}
     failure = cases["TC_023_3_CS"].find("failure")
-    assert failure is not None and "Blocked" in failure.get("message", "")
+    assert failure is not None
+    assert "Blocked" in failure.get("message", "")
     out = cases["TC_023_3_CS"].find("system-out")
-    assert out is not None and "CHK-BLOCKED" in (out.text or "")
+    assert out is not None
+    assert "CHK-BLOCKED" in (out.text or "")
     assert cases["TC_013_CS"].find("skipped") is not None
     assert cases["TC_001_CS"].find("failure") is None
     assert cases["TC_001_CS"].get("classname") == "chargenet.check.Core"
@@ -84,7 +86,8 @@ def test_json_carries_each_check_with_its_frames(run: Run, tmp_path: Path) -> No
     }
     by_id = {entry["id"]: entry for entry in document["checks"]}
     blocked = by_id["TC_023_3_CS"]
-    assert blocked["verdict"] == "fail" and "Blocked" in blocked["expected"]
+    assert blocked["verdict"] == "fail"
+    assert "Blocked" in blocked["expected"]
     directions = {frame["direction"] for frame in blocked["frames"]}
     assert directions == {"sent", "received", "event"}
     times = [frame["at_s"] for frame in blocked["frames"]]
@@ -140,4 +143,5 @@ def test_the_html_report_opens_in_chromium_with_a_section_per_check(
     assert page.locator("table.summary a[href='#RB_INVALID_JSON']").count() == 1
     page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
     page.close()
-    assert errors == [] and requests == []
+    assert errors == []
+    assert requests == []

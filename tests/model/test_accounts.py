@@ -25,10 +25,12 @@ def test_an_allowance_is_used_up_by_the_drivers_own_sessions_only() -> None:
     accounts = Accounts(w)
     mine, other = visit(w, driver=1), visit(w, driver=2)
     t = mine.terms = accounts.terms(mine, "n")
-    assert t.deal is not None and accounts.allowance_left(mine, t) == 50.0
+    assert t.deal is not None
+    assert accounts.allowance_left(mine, t) == 50.0
     mine.energy_kwh = 30.0
     bill = accounts.bill(mine, "n", idle_s=0.0)
-    assert bill.allowance_used_kwh == pytest.approx(30.0) and bill.energy_cost == 0.0
+    assert bill.allowance_used_kwh == pytest.approx(30.0)
+    assert bill.energy_cost == 0.0
     assert accounts.allowance_left(mine, t) == pytest.approx(20.0)
     assert accounts.allowance_left(other, accounts.terms(other, "n")) == 50.0
     mine.energy_kwh = 30.0

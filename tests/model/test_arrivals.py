@@ -40,15 +40,19 @@ def test_visits_arrive_at_the_instants_of_the_arrival_stream_until_the_horizon()
     w = world(rate_per_h=12.0, vehicles=TWO_MODELS)
     times = arrivals.arrival_times(w.arrivals, Streams(w.seed)["arrivals"], w.start.weekday())
     expected = list(itertools.takewhile(lambda t: t < horizon_s, times))
-    assert [v.arrival_s for v in seen] == expected and len(expected) > 200
+    assert [v.arrival_s for v in seen] == expected
+    assert len(expected) > 200
 
 
 def test_each_visit_is_drawn_whole_at_its_arrival() -> None:
     seen, _ = arrived(12.0)
     for v in seen:
-        assert 0.0 <= v.soc_start <= v.soc_target and 0.0 <= v.location < 1.0
+        assert 0.0 <= v.soc_start <= v.soc_target
+        assert 0.0 <= v.location < 1.0
         assert v.key == (v.vehicle.index, "CHAdeMO" in v.connectors)
-        assert v.connectors >= v.vehicle.connectors and v.port is None and v.site is None
+        assert v.connectors >= v.vehicle.connectors
+        assert v.port is None
+        assert v.site is None
     assert {v.vehicle.id for v in seen} == {"v0", "v1"}
     assert {v.key[1] for v in seen} == {False, True}
 

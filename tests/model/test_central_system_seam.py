@@ -87,7 +87,8 @@ def plugged_in_awaiting_authorization() -> tuple[Simulation, HeldReplies, str]:
         if central.waiting(Authorize) is not None:
             break
         sim.env.step()
-    assert port.visit is not None and not port.charging
+    assert port.visit is not None
+    assert not port.charging
     return sim, central, port.id
 
 
@@ -113,13 +114,16 @@ def test_a_reading_on_a_free_port_is_none_and_while_charging_it_draws_power() ->
     assert sim.ports[0].charging
     sim.env.run(until=sim.env.now + 600.0)
     reading = sim.meter_reading(port_id)
-    assert reading is not None and reading.power_kw > 0 and reading.energy_wh > 0
+    assert reading is not None
+    assert reading.power_kw > 0
+    assert reading.energy_wh > 0
 
 
 def test_a_refused_driver_is_recorded_with_the_port_and_the_time_they_plugged_in() -> None:
     sim, central, port_id = plugged_in_awaiting_authorization()
     visit = sim.ports[0].visit
-    assert visit is not None and visit.arrival_s > 0
+    assert visit is not None
+    assert visit.arrival_s > 0
     central.answer(sim, Authorize, AuthReply(AuthStatus.INVALID))
     [refused] = sim.recorder.sessions
     assert (refused.outcome, refused.reason) == (Outcome.TURNED_AWAY, "authorization_invalid")

@@ -18,17 +18,22 @@ def test_a_charge_on_the_fast_engine_starts_at_plug_in_and_ends_at_the_target() 
     v = visit(w, at_s=600.0, soc_start=0.2, soc_target=0.8)
     arrive_at(sim, v)
     port = sim.ports[0]
-    assert port.charging and port.charge_start_s == 600.0 and port.state is PortState.CHARGING
+    assert port.charging
+    assert port.charge_start_s == 600.0
+    assert port.state is PortState.CHARGING
     records = sim.run()
     [session] = records.sessions
     charge_s = 0.6 * 60 / 100 * 3600  # 36 kWh at 100 kW
-    assert session.outcome is Outcome.SERVED and session.reason == StopReason.LOCAL.value
+    assert session.outcome is Outcome.SERVED
+    assert session.reason == StopReason.LOCAL.value
     assert session.start_s == 600.0
     assert session.charge_end_s == pytest.approx(600.0 + charge_s)
     assert session.energy_kwh == pytest.approx(36.0)
     [segment] = records.segments
-    assert segment.start_kw == 100.0 and segment.energy_kwh == pytest.approx(36.0)
-    assert port.meter_wh == pytest.approx(36_000.0) and port.visit is None
+    assert segment.start_kw == 100.0
+    assert segment.energy_kwh == pytest.approx(36.0)
+    assert port.meter_wh == pytest.approx(36_000.0)
+    assert port.visit is None
 
 
 def test_each_plug_in_numbers_a_new_transaction_on_its_port() -> None:
@@ -53,7 +58,8 @@ def test_a_refused_tag_turns_the_driver_away_from_the_port_they_plugged_into() -
     refused, served = records.sessions
     assert (refused.outcome, refused.reason) == (Outcome.TURNED_AWAY, "authorization_blocked")
     assert (refused.port, refused.start_s, refused.depart_s) == (sim.ports[0].id, 100.0, 100.0)
-    assert served.outcome is Outcome.SERVED and served.start_s == 200.0
+    assert served.outcome is Outcome.SERVED
+    assert served.start_s == 200.0
 
 
 def test_a_stop_overtakes_the_charge_timer_and_books_the_energy_so_far() -> None:
@@ -64,7 +70,8 @@ def test_a_stop_overtakes_the_charge_timer_and_books_the_energy_so_far() -> None
     assert sim.charging.stop_charging(sim.ports[0], StopReason.REMOTE)
     assert not sim.charging.stop_charging(sim.ports[0], StopReason.REMOTE)  # nothing left
     [session] = sim.run().sessions
-    assert session.reason == "Remote" and session.charge_end_s == 1800.0
+    assert session.reason == "Remote"
+    assert session.charge_end_s == 1800.0
     assert session.energy_kwh == pytest.approx(50.0)  # half an hour at 100 kW
 
 

@@ -59,7 +59,8 @@ def test_the_first_rule_takes_the_nearest_site_and_the_logit_spreads_by_the_unif
     corridor, sites, accounts = corridor_of(sites=3, drivers={"choice": {"rule": "first"}})
     here = visit(w, location=0.5)  # position int(0.5 * 3) = 1
     chosen = choose(corridor, accounts, here, 0.0)
-    assert chosen is not None and chosen[0] is sites[1]
+    assert chosen is not None
+    assert chosen[0] is sites[1]
     corridor, sites, accounts = corridor_of(sites=3)
     picks = set()
     for u in (0.0, 0.5, 0.999999):
@@ -77,7 +78,9 @@ def test_choice_changes_nothing_it_reads() -> None:
         choose(corridor, accounts, v, 0.0)
         balks(corridor, sites[0], v)
     after = [(list(s.free), list(s.queue), s.on_site, s.occupancy_total_s) for s in sites]
-    assert after == before and v.site is None and v.terms is None
+    assert after == before
+    assert v.site is None
+    assert v.terms is None
 
 
 def test_nobody_is_admitted_to_a_members_only_network_before_it_opens() -> None:

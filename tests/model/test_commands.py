@@ -17,8 +17,11 @@ def test_an_app_started_session_charges_with_the_tag_it_was_started_with() -> No
     assert not sim.remote_start(port_id, "APP2")  # busy
     assert not sim.remote_start("nowhere", "APP3")
     port = sim.ports[0]
-    assert port.visit is not None and port.visit.id_tag == "APP1" and port.charging
-    assert sim.transaction_on(port_id) == 1 and sim.transaction_on("nowhere") == 0
+    assert port.visit is not None
+    assert port.visit.id_tag == "APP1"
+    assert port.charging
+    assert sim.transaction_on(port_id) == 1
+    assert sim.transaction_on("nowhere") == 0
     [session] = sim.run().sessions
     assert (session.driver, session.outcome, session.start_s) == (-1, Outcome.SERVED, 50.0)
 
@@ -27,7 +30,8 @@ def test_an_unlock_stops_the_charge_and_is_false_where_nothing_charges() -> None
     w = world()
     sim = Simulation(w)
     port_id = sim.ports[0].id
-    assert not sim.unlock(port_id) and not sim.unlock("nowhere")
+    assert not sim.unlock(port_id)
+    assert not sim.unlock("nowhere")
     arrive_at(sim, visit(w, soc_start=0.0, soc_target=1.0))
     sim.env.run(until=100.0)
     assert sim.unlock(port_id)
@@ -42,10 +46,13 @@ def test_a_port_made_inoperative_under_a_car_is_scheduled_and_taken_down_as_it_l
     arrive_at(sim, visit(w, soc_start=0.5, soc_target=0.6))  # 6 kWh: 216 s
     assert sim.change_availability(port.id, operative=False) == "Scheduled"
     sim.env.run(until=300.0)
-    assert port.down and port.state is PortState.DOWN and port.visit is None
+    assert port.down
+    assert port.state is PortState.DOWN
+    assert port.visit is None
     assert sim.change_availability(port.id, operative=False) == "Accepted"
     assert sim.change_availability(port.id, operative=True) == "Accepted"
-    assert not port.down and port in port.site.free
+    assert not port.down
+    assert port in port.site.free
     assert sim.change_availability("nowhere", operative=True) == "Rejected"
 
 
@@ -56,4 +63,5 @@ def test_a_port_whose_answer_came_at_once_is_not_left_authorizing() -> None:
     assert not sim.authorizing(sim.ports[0].id)  # answered within the plug-in
     assert not sim.authorizing("nowhere")
     reading = sim.meter_reading(sim.ports[0].id)
-    assert reading is not None and reading.context == "Trigger"
+    assert reading is not None
+    assert reading.context == "Trigger"

@@ -35,7 +35,8 @@ def test_a_timer_calls_its_callback_once_its_delay_has_passed() -> None:
     seen: list[float] = []
     timer = Timer(env, 90.0, lambda ev: seen.append(env.now))
     env.run(until=89.0)
-    assert seen == [] and not timer.processed
+    assert seen == []
+    assert not timer.processed
     env.run()
     assert seen == [90.0]
 

@@ -127,7 +127,8 @@ def check_invariants(records: Records, world: World) -> None:
         by_port.setdefault(i.port, []).append((i.start_s, i.end_s))
     for spans in by_port.values():
         spans.sort()
-        assert spans[0][0] == 0.0 and spans[-1][1] == pytest.approx(records.horizon_s)
+        assert spans[0][0] == 0.0
+        assert spans[-1][1] == pytest.approx(records.horizon_s)
         for (_, end), (start, _) in itertools.pairwise(spans):
             assert start == pytest.approx(end)
     # Little's law: occupied port-time = sum over visits of their time on a port

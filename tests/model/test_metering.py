@@ -41,4 +41,5 @@ def test_a_charging_port_is_sampled_every_interval_until_the_charge_ends() -> No
         ("Transaction.End", pytest.approx(1296.0)),
     ]
     energies = [s.energy_wh for s in samples]
-    assert energies == sorted(energies) and energies[1] == 16_666
+    assert energies == sorted(energies)
+    assert energies[1] == 16_666

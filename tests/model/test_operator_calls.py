@@ -86,7 +86,9 @@ def test_a_reset_stops_the_running_charge_and_the_port_waits_for_the_reboot(
     visit = port.visit
     assert visit is not None
     assert sim.reset(port.id, hard=True)
-    assert not port.charging and port.visit is None and port not in port.site.free
+    assert not port.charging
+    assert port.visit is None
+    assert port not in port.site.free
     sim.env.run(until=sim.env.now + 1.0)  # the instant's flush
     stops = [o.request for o in central.sent if isinstance(o.request, StopTransaction)]
     assert stops[-1].reason is StopReason.HARD_RESET
@@ -106,7 +108,8 @@ def test_an_idle_port_reset_takes_no_car_until_the_reboot_and_is_then_free_once(
 ) -> None:
     sim, _ = simulation(tmp_path)
     port = sim.ports[0]
-    assert port.visit is None and port in port.site.free
+    assert port.visit is None
+    assert port in port.site.free
     assert sim.reset(port.id, hard=True)
     assert port not in port.site.free
     sim.env.run(until=3600.0)  # drivers arrive meanwhile: none may take the rebooting port
@@ -133,7 +136,8 @@ def test_an_authorization_under_way_at_a_reset_never_becomes_a_session(
     assert sim.authorizing(port.id)  # the answer is still to come
     central.answer(held)  # the central system accepts the tag, too late
     sim.env.run(until=sim.env.now + 1.0)
-    assert not sim.authorizing(port.id) and port.visit is None
+    assert not sim.authorizing(port.id)
+    assert port.visit is None
     later = [o.request for o in central.sent if o.port == held.port]
     later = [r for r in later if r.at_s >= held.request.at_s]
     assert not [r for r in later if isinstance(r, StartTransaction) and r is not held.request]
@@ -158,7 +162,8 @@ def test_a_remote_stop_that_overtakes_the_answer_to_its_start_stops_the_charge_a
     sim, central = simulation(tmp_path, hold_port=3, hold=StartTransaction)
     step_until(sim, lambda: central.held is not None)
     held = central.held
-    assert held is not None and isinstance(held.request, StartTransaction)
+    assert held is not None
+    assert isinstance(held.request, StartTransaction)
     port = sim.ports[held.port]
     # the central system has numbered the transaction and asks to stop it at once
     assert sim.remote_stop(held.request.transaction_ref)
@@ -171,4 +176,5 @@ def test_a_remote_stop_that_overtakes_the_answer_to_its_start_stops_the_charge_a
     ]
     records = sim.finish()
     [session] = [s for s in records.sessions if s.port == port.id and s.reason == "Remote"]
-    assert session.outcome is Outcome.SERVED and session.energy_kwh == 0.0
+    assert session.outcome is Outcome.SERVED
+    assert session.energy_kwh == 0.0

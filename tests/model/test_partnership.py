@@ -74,7 +74,8 @@ def test_an_allowance_is_free_until_used_up_then_the_member_price_applies() -> N
     b = pa.bill(n, t, 30, 0, allowance_left_kwh=12)
     assert b.allowance_used_kwh == 12
     assert b.energy_cost == pytest.approx(18 * 0.31)
-    assert not pa.is_free(t, 0) and pa.is_free(t, 1)
+    assert not pa.is_free(t, 0)
+    assert pa.is_free(t, 1)
 
 
 def test_idle_fees_apply_after_the_grace_period_even_on_free_sessions() -> None:

@@ -18,7 +18,8 @@ def test_a_charge_point_copies_its_ports_facts_and_numbers_connectors_from_one()
     assert (port.id, port.index, port.network, port.power_kw) == ("s-01", 0, "n", 50)
     assert port.connector_ids == {"CCS1": 1, "CHAdeMO": 2}
     v = visit(w)
-    assert port.fits(v) and port.connector_for(v) == 1
+    assert port.fits(v)
+    assert port.connector_for(v) == 1
     v.connectors = frozenset({"J1772"})
     assert not port.fits(v)
 
@@ -29,10 +30,14 @@ def test_an_idle_port_taken_down_leaves_the_free_ports_and_comes_back_when_broug
     port = sim.ports[0]
     sim.env.run(until=100.0)
     sim.availability.take_down(port)
-    assert port.down and port.state is PortState.DOWN and port not in port.site.free
+    assert port.down
+    assert port.state is PortState.DOWN
+    assert port not in port.site.free
     sim.env.run(until=400.0)
     sim.availability.bring_up(port)
-    assert not port.down and port in port.site.free and port.state is PortState.AVAILABLE
+    assert not port.down
+    assert port in port.site.free
+    assert port.state is PortState.AVAILABLE
     records = sim.run()
     assert [(i.state, i.start_s, i.end_s) for i in records.intervals] == [
         (PortState.AVAILABLE, 0.0, 100.0),

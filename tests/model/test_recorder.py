@@ -38,9 +38,11 @@ def test_a_curved_charge_is_booked_as_one_segment_per_piece_it_crossed() -> None
     recorder = Recorder()
     recorder.charge("p", prof, 0.0, 9.9, 0.5, 0.9, 24.0)
     first, second = recorder.segments
-    assert first.start_s == 0.0 and first.end_s == second.start_s
+    assert first.start_s == 0.0
+    assert first.end_s == second.start_s
     assert first.energy_kwh + second.energy_kwh == pytest.approx(24.0)
-    assert first.start_kw == first.end_kw == 120.0 and second.end_kw < second.start_kw
+    assert first.start_kw == first.end_kw == 120.0
+    assert second.end_kw < second.start_kw
 
 
 def test_a_visit_turned_away_is_recorded_at_its_arrival_with_no_site() -> None:

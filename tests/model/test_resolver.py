@@ -40,7 +40,8 @@ def test_the_immediate_resolver_answers_within_the_call_and_schedules_nothing() 
     resolver.status(port, PortStatus.CHARGING, 1)
     resolver.stop_transaction(port, v, StopReason.LOCAL)
     assert answered == [(v, port, AuthStatus.ACCEPTED)] * 2
-    assert env.peek() == float("inf") and not resolver.pending(port.index)
+    assert env.peek() == float("inf")
+    assert not resolver.pending(port.index)
     assert v.tag == ""  # every tag is accepted: nobody even asked for it
 
 
@@ -65,7 +66,8 @@ def test_the_batched_resolver_hands_over_one_instants_requests_at_its_end_in_iss
     resolver.status(port, PortStatus.PREPARING, 1)
     resolver.authorize(port, v, lambda *a: None)
     resolver.stop_transaction(port, v, StopReason.REMOTE)
-    assert resolver.pending(port.index) and not resolver.pending(port.index + 1)
+    assert resolver.pending(port.index)
+    assert not resolver.pending(port.index + 1)
     assert batches == []
     env.run(until=61.0)
     [batch] = batches
@@ -87,7 +89,8 @@ def test_a_batched_answer_reaches_the_visit_with_its_status_or_none_for_a_wrong_
     resolver.start_transaction(port, v, lambda *a: answered.append(a))
     env.run(until=1.0)
     auth, start = batches[0]
-    assert auth.reply is not None and start.reply is not None
+    assert auth.reply is not None
+    assert start.reply is not None
     auth.reply.succeed(AuthReply(AuthStatus.EXPIRED))
     start.reply.succeed(AuthReply(AuthStatus.ACCEPTED))  # not a StartReply: no answer
     env.run(until=2.0)

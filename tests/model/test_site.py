@@ -11,7 +11,8 @@ from tests.model.worlds import world
 def test_a_site_starts_with_every_port_free_and_an_empty_queue() -> None:
     w = world(ports=[{"power_kw": 50, "connectors": ["CCS1"], "count": 3}])
     site = Site(w.sites[0])
-    assert site.free == site.ports and len(site.ports) == 3
+    assert site.free == site.ports
+    assert len(site.ports) == 3
     assert all(p.site is site for p in site.ports)
     assert (site.id, site.network, len(site.queue), site.on_site) == ("s", "n", 0, 0)
 

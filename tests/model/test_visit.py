@@ -26,10 +26,12 @@ def test_a_driver_waits_for_the_busy_port_and_takes_it_when_it_is_released() -> 
     first, second = visit(w, at_s=0.0), visit(w, at_s=60.0, driver=1)
     arrive_at(sim, first)
     arrive_at(sim, second)
-    assert list(sim.sites[0].queue) == [second] and second.port is None
+    assert list(sim.sites[0].queue) == [second]
+    assert second.port is None
     records = sim.run()
     a, b = records.sessions
-    assert b.start_s == a.depart_s and b.wait_s == a.depart_s - 60.0
+    assert b.start_s == a.depart_s
+    assert b.wait_s == a.depart_s - 60.0
 
 
 def test_an_impatient_driver_gives_up_after_their_patience() -> None:
@@ -59,7 +61,8 @@ def test_a_full_site_turns_drivers_away_and_a_long_predicted_wait_makes_them_bal
 
 def test_a_visit_encodes_its_tag_once_from_its_vehicle_and_driver() -> None:
     v = visit(world(), driver=1234)
-    assert v.id_tag == "D000001234" and v.tag == "D000001234"
+    assert v.id_tag == "D000001234"
+    assert v.tag == "D000001234"
     app = Visit()
     app.tag = "APP1"
     assert app.id_tag == "APP1"

@@ -91,10 +91,12 @@ def test_a_spec_builds_numbered_sites_round_robin_and_fills_in_each_networks_sit
     assert [s.position for s in world.sites] == [0, 1, 2, 3]
     assert [p.id for p in world.sites[2].ports] == ["a-2-01", "a-2-02", "a-2-03"]
     assert [p.index for p in world.ports] == list(range(10))
-    assert world.sites[0].queue_limit == 5 and world.sites[1].queue_limit is None
+    assert world.sites[0].queue_limit == 5
+    assert world.sites[1].queue_limit is None
     assert world.network("a").sites == ("a-1", "a-2", "a-3")
     assert world.network("b").sites == ("b",)
-    assert world.ports[2].connectors == ("CCS1", "CHAdeMO") and world.ports[2].power_kw == 50.0
+    assert world.ports[2].connectors == ("CCS1", "CHAdeMO")
+    assert world.ports[2].power_kw == 50.0
 
 
 def test_the_spec_gives_the_window_and_seed_unless_build_is_told_otherwise() -> None:

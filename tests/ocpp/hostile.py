@@ -128,7 +128,8 @@ async def chargenet_run(scenario: Path, out: Path, *args: str) -> Finished:
         stderr=asyncio.subprocess.PIPE,
         env=env,
     )  # fmt: skip
-    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout is not None
+    assert process.stderr is not None
     reading = asyncio.gather(process.stdout.read(), process.stderr.read())
     try:
         async with asyncio.timeout(RUN_TIMEOUT_S):

@@ -73,7 +73,8 @@ async def test_a_call_unanswered_within_the_timeout_is_resent_on_a_new_connectio
             await client.pump()
             await wait_for(lambda: station.backlog == 0, "the meter values to be answered")
         ids = [frame[1] for _, frame in csms.calls("MeterValues")]
-        assert len(ids) == 2 and ids[0] == ids[1]
+        assert len(ids) == 2
+        assert ids[0] == ids[1]
 
 
 async def test_a_pending_boot_is_repeated_at_the_interval_and_nothing_else_goes_before_it() -> None:
@@ -122,7 +123,8 @@ async def test_a_refused_transaction_message_is_retried_under_a_new_message_id()
                 reply = await waiter
         assert reply == StartReply(AuthStatus.ACCEPTED, 1)
         ids = [frame[1] for _, frame in csms.calls("StartTransaction")]
-        assert len(ids) == 2 and ids[0] != ids[1]
+        assert len(ids) == 2
+        assert ids[0] != ids[1]
         # a refused status is not a transaction message: dropped, not repeated
         faulted = [f for _, f in csms.calls("StatusNotification") if f[3]["status"] == "Faulted"]
         assert len(faulted) == 3  # connectors 0, 1 and 2, each once
@@ -155,7 +157,8 @@ async def test_calls_go_one_at_a_time_in_the_order_they_were_queued(tmp_path: Pa
     meter_ids = [f[1] for _, f in csms.calls("MeterValues")]
     assert meter_ids == [i for i in sent_ids if i in meter_ids]
     stamps = [f[3]["meterValue"][0]["timestamp"] for _, f in csms.calls("MeterValues")]
-    assert stamps == sorted(stamps) and len(stamps) == 20
+    assert stamps == sorted(stamps)
+    assert len(stamps) == 20
 
 
 async def test_a_reset_reboots_the_charge_point_and_it_boots_again() -> None:

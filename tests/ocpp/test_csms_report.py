@@ -105,7 +105,8 @@ def test_a_file_that_is_not_a_central_system_store_ends_in_one_line(
     code = cli.main(["report", "--csms-db", str(db), "--scenario", str(scenario)])
     err = capsys.readouterr().err
     assert code == 2
-    assert err.startswith(f"chargenet: --csms-db {db}: ") and err.count("\n") == 1
+    assert err.startswith(f"chargenet: --csms-db {db}: ")
+    assert err.count("\n") == 1
 
 
 def _store_with_one_session(db: Path, world: World) -> None:
@@ -144,7 +145,8 @@ def test_the_reader_knows_the_schema_version_the_central_system_writes(tmp_path:
     con = sqlite3.connect(db)
     (written,) = con.execute("PRAGMA user_version").fetchone()
     con.close()
-    assert written == SCHEMA_VERSION and written in SCHEMA_VERSIONS
+    assert written == SCHEMA_VERSION
+    assert written in SCHEMA_VERSIONS
     (session,) = read_records(db, world).sessions
     assert (session.outcome, session.energy_kwh) == (Outcome.SERVED, pytest.approx(20.0))
 
@@ -236,7 +238,8 @@ def test_a_store_with_flagged_and_unmatched_stops_makes_the_report_warn_in_one_l
     clean: dict[str, Any] = json.loads((tmp_path / "clean" / "summary.json").read_text())
     flagged: dict[str, Any] = json.loads((tmp_path / "csms" / "summary.json").read_text())
     assert clean["totals"]["energy_kwh"] == pytest.approx(20.0)
-    assert err.count("\n") == 1 and err.startswith("warning: --csms-db")
+    assert err.count("\n") == 1
+    assert err.startswith("warning: --csms-db")
     assert "1 stop flagged as impossible (1 meter stop below start)" in err
     assert "1 stop for transactions the central system never started" in err
     assert flagged["totals"]["energy_kwh"] == pytest.approx(20.0)

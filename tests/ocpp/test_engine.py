@@ -129,7 +129,8 @@ async def test_the_message_log_holds_every_frame_with_virtual_and_wall_time(
     results = {f[1] for d, f in frames if d == "recv" and f[0] == 3}
     assert calls == results  # every CALL answered, nothing answered twice
     virtual = [e["virtual_s"] for e in entries]
-    assert virtual == sorted(virtual) and virtual[-1] <= world.horizon_s
+    assert virtual == sorted(virtual)
+    assert virtual[-1] <= world.horizon_s
     assert [e["wall"] for e in entries] == sorted(e["wall"] for e in entries)
     assert entries[0]["virtual"] == "2025-01-06T00:00:00.000Z"
     for direction, frame in frames:
@@ -436,5 +437,6 @@ async def test_a_charge_point_rotates_its_authorization_key_mid_run_and_the_old_
     text = log.read_text(encoding="utf-8")
     frames = [json.loads(json.loads(line)["frame"]) for line in text.splitlines()]
     keys = [f[3] for f in frames if f[0] == 2 and f[2] == "ChangeConfiguration"]
-    assert len(keys) == 4 and {k["value"] for k in keys} == {"<redacted>"}
+    assert len(keys) == 4
+    assert {k["value"] for k in keys} == {"<redacted>"}
     assert new_key not in text

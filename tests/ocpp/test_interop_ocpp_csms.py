@@ -154,7 +154,8 @@ class Operator:
             self.problems[name] = str(error) or traceback.format_exc(limit=2)
 
     def call(self, step: str, cp: str, method: str, **args: Any) -> Call:
-        assert time.monotonic() < self.deadline and not self.over(), "the day was over"
+        assert time.monotonic() < self.deadline, "the day was over"
+        assert not self.over(), "the day was over"
         record = Call(step, cp, method, args, sent_at_event=len(self.csms.events))
         self._fill(record, self.csms.call(cp, method, **args))
         return record
@@ -842,7 +843,8 @@ def test_changing_configuration_at_boot_is_accepted_and_thins_the_meter_values(d
 
 def test_get_and_change_configuration_answer_from_the_key_store(day: Day) -> None:
     everything, some = day.by_step("get_configuration")
-    assert everything.ok and some.ok, (str(everything), str(some))
+    assert everything.ok, (str(everything), str(some))
+    assert some.ok, (str(everything), str(some))
     values = everything.result["values"]
     assert values["HeartbeatInterval"]["value"] == str(HEARTBEAT_INTERVAL_S)
     assert values["MeterValueSampleInterval"]["value"] == str(METER_SAMPLE_INTERVAL_S)
@@ -860,7 +862,8 @@ def test_get_and_change_configuration_answer_from_the_key_store(day: Day) -> Non
 
 def test_data_transfer_is_answered_unknown_vendor_id(day: Day) -> None:
     call = day.one("data_transfer")
-    assert call.ok and call.result == ["UnknownVendorId", None], str(call)
+    assert call.ok, str(call)
+    assert call.result == ["UnknownVendorId", None], str(call)
 
 
 def test_trigger_message_is_accepted_and_the_triggered_message_arrives(day: Day) -> None:
@@ -874,7 +877,8 @@ def test_trigger_meter_values_while_a_car_is_plugged_in_but_not_charging_is_acce
 ) -> None:
     # the car's Authorize is held by ocpp-csms's hook: plugged in, not charging yet
     call = day.one("trigger_plugged_in")
-    assert call.ok and call.result == "Accepted", str(call)
+    assert call.ok, str(call)
+    assert call.result == "Accepted", str(call)
     assert "hold" not in day.problems, day.problems["hold"]
     triggered = [
         e for e in day.events[call.sent_at_event :]
@@ -889,7 +893,8 @@ def test_trigger_meter_values_while_a_car_is_plugged_in_but_not_charging_is_acce
         tx for tx in transactions(day).values()
         if tx["cp"] == call.cp and tx["id_tag"] == call.target["id_tag"]
     ]  # fmt: skip
-    assert len(started) == 1 and float(reading["value"]) == started[0]["meter_start"]
+    assert len(started) == 1
+    assert float(reading["value"]) == started[0]["meter_start"]
 
 
 def test_remote_start_is_answered_as_the_port_dictates_and_its_session_is_in_sessions_csv(
@@ -907,16 +912,19 @@ def test_remote_start_is_answered_as_the_port_dictates_and_its_session_is_in_ses
     # told it (Authorize and StartTransaction hold virtual time)
     assert call.result == "Accepted", str(call)
     mine = [r for r in rows if r["port"] == call.cp and int(r["driver"]) < 0]
-    assert len(mine) == 1 and window.holds(float(mine[0]["arrival_s"])), (mine, window)
+    assert len(mine) == 1, (mine, window)
+    assert window.holds(float(mine[0]["arrival_s"])), (mine, window)
     assert mine[0]["outcome"] in ("served", "on_site")
     started = [tx for tx in transactions(day).values() if tx["id_tag"] == OPERATOR_TAG]
-    assert len(started) == 1 and started[0]["cp"] == call.cp
+    assert len(started) == 1
+    assert started[0]["cp"] == call.cp
     assert window.holds(virtual_s(world, started[0]["started_at"])), (started, window)
 
 
 def test_a_remote_start_for_a_blocked_tag_turns_the_driver_away(day: Day) -> None:
     call = day.one("remote_start_blocked")
-    assert call.ok and call.result == "Accepted", str(call)
+    assert call.ok, str(call)
+    assert call.result == "Accepted", str(call)
     window = entered(day, call)
     mine = [
         r for r in sessions(day)
@@ -952,8 +960,10 @@ def test_change_availability_makes_the_port_unavailable_until_it_is_operative_ag
         at for at, status in statuses
         if status == "Available" and at is not None and at >= w1.lo_s - EPS_S
     ]  # fmt: skip
-    assert down and up, statuses
-    assert w0.holds(down[0]) and w1.holds(up[0]), (statuses, w0, w1)
+    assert down, statuses
+    assert up, statuses
+    assert w0.holds(down[0]), (statuses, w0, w1)
+    assert w1.holds(up[0]), (statuses, w0, w1)
     # nobody plugged in while it was out of service
     assert not [
         r for r in rows
@@ -1002,7 +1012,8 @@ def test_remote_stop_ends_a_charging_transaction_with_reason_remote(day: Day) ->
 
 def test_remote_stop_of_a_stopped_transaction_is_rejected(day: Day) -> None:
     call = day.one("remote_stop_stopped")
-    assert call.ok and call.result == "Rejected", str(call)
+    assert call.ok, str(call)
+    assert call.result == "Rejected", str(call)
 
 
 def test_unlock_connector_is_answered_unlocked(day: Day) -> None:
@@ -1061,7 +1072,8 @@ def test_a_hard_reset_of_an_idle_charge_point_is_answered_accepted_and_it_boots_
 ) -> None:
     call = day.one("hard_reset")
     assert "hard_reset" not in day.problems, day.problems["hard_reset"]  # it booted again
-    assert call.ok and call.result == "Accepted", str(call)
+    assert call.ok, str(call)
+    assert call.result == "Accepted", str(call)
 
 
 # --- the physics, and the fixture -----------------------------------------------------------
@@ -1077,7 +1089,8 @@ async def test_the_ocpp_csms_fixture_serves_a_charge_point_on_127_0_0_1(
         reply = json.loads(await asyncio.wait_for(ws.recv(), EVENT_TIMEOUT_S))
         await ws.send(json.dumps([2, "2", "Heartbeat", {"unexpected": 1}]))
         refused = json.loads(await asyncio.wait_for(ws.recv(), EVENT_TIMEOUT_S))
-    assert reply[:2] == [3, "1"] and reply[2]["status"] == "Accepted"
+    assert reply[:2] == [3, "1"]
+    assert reply[2]["status"] == "Accepted"
     assert refused[:2] == [4, "2"]  # its schema forbids the extra property
     ocpp_csms.wait_for(lambda e: e["kind"] == "BootEvent" and e["cp"] == "CP-1", what="a boot")
     ocpp_csms.wait_until(lambda: len(ocpp_csms.callerrors) == 1, EVENT_TIMEOUT_S, "a CALLERROR")

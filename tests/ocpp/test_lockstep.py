@@ -246,15 +246,18 @@ async def test_a_reset_flushes_the_stopped_transaction_then_answers_then_reboots
         and f[3]["meterValue"][0]["sampledValue"][0]["context"] == "Transaction.End"
     ]
     assert reset_at < reply_at < boots[1]
-    assert len(ends) == 1 and ends[0] < stop_at < boots[1]
+    assert len(ends) == 1
+    assert ends[0] < stop_at < boots[1]
     answered = {f[1] for d, f in mine[: boots[1]] if d == "recv" and f[0] == 3}
-    assert mine[stop_at][1][1] in answered and mine[ends[0]][1][1] in answered
+    assert mine[stop_at][1][1] in answered
+    assert mine[ends[0]][1][1] in answered
     # the backend had the Reset reply before it saw the connection close
     seen = [e[1:3] for e in shared.events if e[0] == cp and e[1] in ("call_result", "closed")]
     assert seen[:2] == [("call_result", "Reset"), ("closed",)]
     # the model: that session ended with the reset
     [session] = [s for s in records.sessions if s.reason == "SoftReset"]
-    assert session.port == cp and session.outcome is Outcome.SERVED
+    assert session.port == cp
+    assert session.outcome is Outcome.SERVED
 
 
 # --- an authorization in flight at the Reset -----------------------------------------------

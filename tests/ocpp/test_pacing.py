@@ -33,7 +33,9 @@ async def test_a_wake_ends_the_sleep_early_and_says_so() -> None:
     async with asyncio.timeout(WAIT_S), asyncio.TaskGroup() as tasks:
         waker = tasks.create_task(wake_once_asleep())
         woken = await pacer.until(FAR_S)
-    assert woken is True and sleeping.is_set() and waker.done()
+    assert woken is True
+    assert sleeping.is_set()
+    assert waker.done()
     assert not pacer.sleeping
     assert 0.0 <= pacer.virtual_now_s() < FAR_S
 

@@ -66,7 +66,8 @@ def test_the_message_log_and_the_store_are_written_where_asked(
     args = ["run", str(scenario), "--engine", "ocpp", "--out", str(tmp_path / "o"), "--quiet"]
     code, _, err = chargenet([*args, "--message-log", str(log), "--csms-db", str(db)], capsys)
     assert (code, err) == (0, "")
-    assert log.stat().st_size > 0 and db.stat().st_size > 0
+    assert log.stat().st_size > 0
+    assert db.stat().st_size > 0
     # the store holds that run: a second run must not mix into it
     code, _, err = chargenet([*args, "--csms-db", str(db)], capsys)
     assert code == 2
@@ -142,10 +143,13 @@ def test_with_the_default_max_lag_the_wire_stays_within_it_and_the_files_match_t
     assert wire["lag_s"]["bound"] == 60.0
     assert wire["lag_s"]["p50"] <= wire["lag_s"]["p99"] <= wire["lag_s"]["max"] <= 60.0
     assert (wire["charge_points"], wire["boots"], wire["reconnects"]) == (5, 5, 0)
-    assert wire["messages"] > 50 and wire["refused"] == {}
-    assert wire["sessions"]["plugged_in"] > 0 and wire["sessions"]["refused"] == 0
+    assert wire["messages"] > 50
+    assert wire["refused"] == {}
+    assert wire["sessions"]["plugged_in"] > 0
+    assert wire["sessions"]["refused"] == 0
     [line] = [line for line in out.splitlines() if line.startswith("wire: ")]
-    assert f"{wire['messages']:,} messages" in line and "(bound 60 s)" in line
+    assert f"{wire['messages']:,} messages" in line
+    assert "(bound 60 s)" in line
 
 
 def test_max_lag_is_checked_and_needs_the_ocpp_engine(
@@ -191,7 +195,8 @@ def test_a_run_whose_sessions_the_backend_mostly_refused_ends_with_a_warning(
         process.wait(timeout=10)
     wire = json.loads((tmp_path / "o" / "wire.json").read_text(encoding="utf-8"))
     plugged_in = wire["sessions"]["plugged_in"]
-    assert plugged_in > 0 and wire["sessions"]["refused"] == plugged_in
+    assert plugged_in > 0
+    assert wire["sessions"]["refused"] == plugged_in
     assert code == 0
     assert err == (
         f"chargenet: warning: the central system refused {plugged_in} of {plugged_in} "

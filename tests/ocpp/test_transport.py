@@ -99,7 +99,7 @@ async def test_a_url_that_is_not_a_websocket_url_is_refused() -> None:
 
 
 async def test_a_backend_without_the_subprotocol_is_refused() -> None:
-    async def handler(ws: object) -> None:
+    async def handler(_: object) -> None:
         return None
 
     async with serve(handler, "127.0.0.1", 0) as server:
@@ -108,7 +108,7 @@ async def test_a_backend_without_the_subprotocol_is_refused() -> None:
             await open_connection("cp-1", TransportConfig(url))
 
 
-async def test_wrong_credentials_and_a_refused_handshake_are_told_apart(tmp_path: object) -> None:
+async def test_wrong_credentials_and_a_refused_handshake_are_told_apart() -> None:
     async with BuiltinCsms(password="secret") as csms:
         good = await open_connection("cp-1", TransportConfig(csms.ws_url, password="secret"))
         await good.close()

@@ -76,7 +76,8 @@ def open_report(browser: Any, path: Path, expected_charts: int) -> dict[str, Any
         figure.scroll_into_view_if_needed()
         box = figure.locator("svg").bounding_box()
         assert box is not None, f"chart {i + 1} is not drawn"
-        assert box["width"] > MIN_CHART_PX and box["height"] > MIN_CHART_PX / 2, box
+        assert box["width"] > MIN_CHART_PX, box
+        assert box["height"] > MIN_CHART_PX / 2, box
         assert figure.locator("svg text").count() > 5  # titles, ticks and axis labels
         assert figure.locator("svg path, svg rect, svg polyline").count() > 3
     screenshot = path.with_suffix(".png")

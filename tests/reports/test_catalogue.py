@@ -83,7 +83,8 @@ def test_every_key_of_a_real_summary_json_is_a_catalogue_key_and_back() -> None:
 
 def test_uptime_is_a_share_inside_and_uptime_pct_in_summary_json_as_before() -> None:
     entry = info("uptime_pct")
-    assert entry.metric is Metric.UPTIME and entry.scale == 100.0
+    assert entry.metric is Metric.UPTIME
+    assert entry.scale == 100.0
     assert all(e.scale == 1.0 for e in CATALOGUE.values() if e.metric is not Metric.UPTIME)
     ports = [m.PortInfo("p", "s", "n", 50.0)]
     down = [PortInterval("p", PortState.DOWN, 0.0, 21_600.0)]

@@ -40,7 +40,8 @@ def test_a_chart_is_inline_svg_with_no_external_reference() -> None:
 def test_every_id_carries_the_prefix_and_every_reference_resolves() -> None:
     text = svg(LINES, "f7")
     ids = re.findall(r'\bid="([^"]+)"', text)
-    assert ids and all(i.startswith("f7-") for i in ids)
+    assert ids
+    assert all(i.startswith("f7-") for i in ids)
     for ref in re.findall(r"url\(#([^)]+)\)", text) + re.findall(r'href="#([^"]+)"', text):
         assert ref in ids
 
@@ -48,7 +49,9 @@ def test_every_id_carries_the_prefix_and_every_reference_resolves() -> None:
 def test_two_charts_on_one_page_share_no_id() -> None:
     a = set(re.findall(r'\bid="([^"]+)"', svg(BARS, "f1")))
     b = set(re.findall(r'\bid="([^"]+)"', svg(BARS, "f2")))
-    assert a and b and not a & b
+    assert a
+    assert b
+    assert not a & b
 
 
 def test_titles_and_axes_are_text_with_their_units() -> None:

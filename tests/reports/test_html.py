@@ -16,8 +16,8 @@ from tests.reports.helpers import region_run
 def test_the_run_report_opens_in_chromium_with_every_chart(browser: Any, tmp_path: Path) -> None:
     result = region_run()
     path = tmp_path / "run.html"
-    write_run_report(result.summary, result.records, path)
-    expected = charts(views.run_page(result.summary, result.records))
+    write_run_report(result.summary, path)
+    expected = charts(views.run_page(result.summary))
     assert expected >= 12
     seen = open_report(browser, path, expected)
     assert seen["title"] == "Nissan + EVgo: run report"
@@ -26,7 +26,7 @@ def test_the_run_report_opens_in_chromium_with_every_chart(browser: Any, tmp_pat
 
 def test_a_report_is_one_file_that_needs_no_network() -> None:
     result = region_run()
-    html = render(views.run_page(result.summary, result.records))
+    html = render(views.run_page(result.summary))
     assert "<script" not in html
     assert "<link" not in html
     assert "src=" not in html

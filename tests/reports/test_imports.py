@@ -22,7 +22,8 @@ def test_importing_every_reports_module_loads_no_experiment_module() -> None:
     names = [
         f"simulator.reports.{m.name}" for m in pkgutil.iter_modules(simulator.reports.__path__)
     ]
-    assert "simulator.reports.catalogue" in names and "simulator.reports.views" in names
+    assert "simulator.reports.catalogue" in names
+    assert "simulator.reports.views" in names
     done = subprocess.run(
         [sys.executable, "-c", PROBE, *names],
         capture_output=True,

@@ -45,7 +45,8 @@ def test_a_run_no_longer_than_its_warm_up_summarizes_to_zeros_from_python() -> N
     data["simulation"]["warmup_days"] = 0.5
     result = runner.run(sc.parse(data), days=0.5)
     totals = result.summary.totals
-    assert result.summary.days == 0 and totals.arrivals == 0
+    assert result.summary.days == 0
+    assert totals.arrivals == 0
     assert (totals.occupancy_utilization, totals.uptime_pct, totals.peak_kw) == (0.0, 0.0, 0.0)
     assert '"sessions_per_port_per_day": 0.0' in to_json(result.summary)
 

@@ -43,5 +43,6 @@ def test_a_wide_terminal_shows_every_column_of_both_tables() -> None:
     text = _text(region_run().summary)
     headers = [h for _, h in (*render.NETWORK_COLUMNS, *render.BRAND_COLUMNS)]
     assert [h for h in headers if h not in text] == []
-    assert "by brand" in text and "Volkswagen" in text
+    assert "by brand" in text
+    assert "Volkswagen" in text
     assert max(len(line) for line in text.splitlines()) <= WIDTH

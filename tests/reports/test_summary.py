@@ -46,7 +46,8 @@ def test_times_with_no_value_are_empty_and_times_of_zero_are_zero() -> None:
     assert [r["charge_end_s"] for r in not_over] == [""] * 6
     assert served["charge_end_s"] == "0.0"  # a real time: the run's first instant
     assert [r["depart_s"] for r in (away, gave_up, waiting)] == ["100.0", "160.0", "150.0"]
-    assert away["wait_s"] == "0.0" and away["energy_kwh"] == "0.0"
+    assert away["wait_s"] == "0.0"
+    assert away["energy_kwh"] == "0.0"
 
 
 def test_the_columns_are_every_field_of_the_session_record_and_what_it_pays() -> None:

@@ -46,7 +46,7 @@ def test_the_run_report_tables_hold_exactly_the_numbers_of_summary_json() -> Non
             for seg in ("partner", "non_partner")
         },
     }
-    tables = _tables(views.run_page(result.summary, result.records))
+    tables = _tables(views.run_page(result.summary))
     assert set(tables) == set(TABLE_METRICS)
     checked = 0
     for title, metrics in TABLE_METRICS.items():
@@ -59,7 +59,7 @@ def test_the_run_report_tables_hold_exactly_the_numbers_of_summary_json() -> Non
                 checked += 1
     assert checked > 300
     # and the page carries each of them, exactly, next to its formatted text
-    html = render(views.run_page(result.summary, result.records))
+    html = render(views.run_page(result.summary))
     shown = [float(v) for v in re.findall(r'data-value="([^"]+)"', html)]
     assert len(shown) == checked
 

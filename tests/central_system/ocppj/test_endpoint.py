@@ -362,7 +362,8 @@ def test_an_endpoint_refuses_a_version_it_does_not_know() -> None:
 
 def test_an_unknown_callerror_code_maps_to_generic_error() -> None:
     error = exception_for(CallError("1", "Teapot", "short and stout", {}))
-    assert error.code == "GenericError" and error.details["error_code"] == "Teapot"
+    assert error.code == "GenericError"
+    assert error.details["error_code"] == "Teapot"
     known = exception_for(CallError("1", "NotSupported", "no", {}))
     assert known.code == "NotSupported"
 

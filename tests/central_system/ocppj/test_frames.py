@@ -12,20 +12,24 @@ from ocppj import OCPP16, OCPP201, Rejected, parse_frame
 
 def test_well_formed_frames_become_ocpp_messages() -> None:
     call = parse_frame(OCPP16, '[2, "1", "Heartbeat", {}]')
-    assert isinstance(call, Call) and (call.unique_id, call.action, call.payload) == (
+    assert isinstance(call, Call)
+    assert (call.unique_id, call.action, call.payload) == (
         "1",
         "Heartbeat",
         {},
     )
     result = parse_frame(OCPP16, b'[3, "1", {"currentTime": "x"}]')
-    assert isinstance(result, CallResult) and result.payload == {"currentTime": "x"}
+    assert isinstance(result, CallResult)
+    assert result.payload == {"currentTime": "x"}
     error = parse_frame(OCPP16, '[4, "1", "GenericError", "oops", {"a": 1}]')
-    assert isinstance(error, CallError) and error.error_details == {"a": 1}
+    assert isinstance(error, CallError)
+    assert error.error_details == {"a": 1}
 
 
 def test_a_callerror_without_details_is_accepted() -> None:
     error = parse_frame(OCPP16, '[4, "1", "GenericError", "oops"]')
-    assert isinstance(error, CallError) and error.error_details == {}
+    assert isinstance(error, CallError)
+    assert error.error_details == {}
 
 
 @pytest.mark.parametrize(
@@ -56,7 +60,8 @@ def test_a_defective_call_is_answered_with_the_versions_error_code(
 def test_a_defective_response_is_never_answered_but_names_its_id(frame: str) -> None:
     rejected = parse_frame(OCPP16, frame)
     assert isinstance(rejected, Rejected)
-    assert rejected.reply is None and rejected.message_id == "x"
+    assert rejected.reply is None
+    assert rejected.message_id == "x"
 
 
 def test_an_oversized_frame_is_refused_unparsed_with_its_id() -> None:
@@ -65,15 +70,18 @@ def test_an_oversized_frame_is_refused_unparsed_with_its_id() -> None:
     )
     assert isinstance(parse_frame(OCPP16, frame, max_frame_bytes=1000), Call)  # 800-odd bytes
     rejected = parse_frame(OCPP16, frame, max_frame_bytes=500)
-    assert isinstance(rejected, Rejected) and rejected.reply is not None
+    assert isinstance(rejected, Rejected)
+    assert rejected.reply is not None
     assert (rejected.reply.unique_id, rejected.reply.error_code) == ("big", "FormationViolation")
     response = parse_frame(OCPP16, '[3, "r", {"data": "' + "x" * 600 + '"}]', max_frame_bytes=500)
-    assert isinstance(response, Rejected) and response.reply is None
+    assert isinstance(response, Rejected)
+    assert response.reply is None
 
 
 def test_nan_and_infinity_are_not_json() -> None:
     rejected = parse_frame(OCPP16, '[2, "x", "MeterValues", {"v": Infinity}]')
-    assert isinstance(rejected, Rejected) and rejected.error.code == "FormationViolation"
+    assert isinstance(rejected, Rejected)
+    assert rejected.error.code == "FormationViolation"
 
 
 @pytest.mark.parametrize(
@@ -88,7 +96,8 @@ def test_nan_and_infinity_are_not_json() -> None:
 )
 def test_error_descriptions_read_as_sentences(frame: str, description: str) -> None:
     rejected = parse_frame(OCPP16, frame)
-    assert isinstance(rejected, Rejected) and rejected.reply is not None
+    assert isinstance(rejected, Rejected)
+    assert rejected.reply is not None
     assert rejected.reply.error_description == description
 
 
@@ -104,7 +113,8 @@ def test_error_descriptions_read_as_sentences(frame: str, description: str) -> N
 )
 def test_a_lone_surrogate_escape_is_a_formation_violation(frame: str, message_id: str) -> None:
     rejected = parse_frame(OCPP16, frame)
-    assert isinstance(rejected, Rejected) and rejected.reply is not None
+    assert isinstance(rejected, Rejected)
+    assert rejected.reply is not None
     assert (rejected.reply.unique_id, rejected.reply.error_code) == (
         message_id,
         "FormationViolation",
@@ -114,11 +124,14 @@ def test_a_lone_surrogate_escape_is_a_formation_violation(frame: str, message_id
 
 def test_a_surrogate_pair_escape_and_an_escaped_backslash_are_fine() -> None:
     pair = parse_frame(OCPP16, r'[2, "x", "Authorize", {"idTag": "\ud83d\ude00"}]')
-    assert isinstance(pair, Call) and pair.payload == {"idTag": "\U0001f600"}
+    assert isinstance(pair, Call)
+    assert pair.payload == {"idTag": "\U0001f600"}
     backslash = parse_frame(OCPP16, r'[2, "x", "Authorize", {"idTag": "\\ud800"}]')
-    assert isinstance(backslash, Call) and backslash.payload == {"idTag": "\\ud800"}
+    assert isinstance(backslash, Call)
+    assert backslash.payload == {"idTag": "\\ud800"}
 
 
 def test_a_response_with_a_lone_surrogate_is_not_answered() -> None:
     rejected = parse_frame(OCPP16, r'[3, "x", {"status": "\ud800"}]')
-    assert isinstance(rejected, Rejected) and rejected.reply is None
+    assert isinstance(rejected, Rejected)
+    assert rejected.reply is None

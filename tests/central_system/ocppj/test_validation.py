@@ -71,7 +71,8 @@ def test_a_schema_failure_raises_the_ocpp_error_for_the_defect(
 ) -> None:
     with pytest.raises(error) as raised:
         validate_request(version, action, payload)
-    assert raised.value.description and len(raised.value.description) <= 255
+    assert raised.value.description
+    assert len(raised.value.description) <= 255
 
 
 def test_the_description_names_the_action_and_the_path() -> None:
