@@ -9,7 +9,7 @@ from pathlib import Path
 from simulator.check.catalogue import catalogue, select
 from simulator.check.runner import preflight, run_check, run_checks
 from simulator.check.verdicts import Verdict
-from tests.check.certificates import authority, issue
+from tests.central_system.certificates import issue, make_authority
 from tests.check.helpers import PASSWORD, TAGS, builtin_central_system, target
 from tests.check.mutant_csms import Fault, mutant
 
@@ -28,9 +28,9 @@ def _client_contexts(
 async def test_the_catalogue_passes_over_mutual_tls_against_the_built_in_central_system(
     tmp_path: Path,
 ) -> None:
-    ca = authority(tmp_path, "lab")
-    server = issue(tmp_path, ca, "127.0.0.1", server=True)
-    client = issue(tmp_path, ca, CHARGE_POINT_ID, server=False)
+    ca = make_authority(tmp_path, "lab")
+    server = issue(ca, tmp_path, "127.0.0.1", server=True)
+    client = issue(ca, tmp_path, CHARGE_POINT_ID, server=False)
     with_certificate, without = _client_contexts(ca.cert_file, client.cert_file, client.key_file)
     arguments = ("--tls-cert", str(server.cert_file), "--tls-key", str(server.key_file))
     async with builtin_central_system(
@@ -59,8 +59,8 @@ async def test_the_catalogue_passes_over_mutual_tls_against_the_built_in_central
 async def test_a_server_certificate_from_another_authority_fails_the_profile_2_check(
     tmp_path: Path,
 ) -> None:
-    real, other = authority(tmp_path, "real"), authority(tmp_path, "other")
-    server = issue(tmp_path, real, "127.0.0.1", server=True)
+    real, other = make_authority(tmp_path, "real"), make_authority(tmp_path, "other")
+    server = issue(real, tmp_path, "127.0.0.1", server=True)
     serving = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     serving.load_cert_chain(str(server.cert_file), str(server.key_file))
     trusting_the_other, _ = _client_contexts(other.cert_file)
@@ -75,9 +75,9 @@ async def test_a_server_certificate_from_another_authority_fails_the_profile_2_c
 async def test_a_backend_not_asking_for_client_certificates_fails_the_profile_3_check(
     tmp_path: Path,
 ) -> None:
-    ca = authority(tmp_path, "lab")
-    server = issue(tmp_path, ca, "127.0.0.1", server=True)
-    client = issue(tmp_path, ca, CHARGE_POINT_ID, server=False)
+    ca = make_authority(tmp_path, "lab")
+    server = issue(ca, tmp_path, "127.0.0.1", server=True)
+    client = issue(ca, tmp_path, CHARGE_POINT_ID, server=False)
     serving = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)  # no verify_mode: any client gets in
     serving.load_cert_chain(str(server.cert_file), str(server.key_file))
     with_certificate, without = _client_contexts(ca.cert_file, client.cert_file, client.key_file)
