@@ -17,6 +17,7 @@ POST /charge-points/{id}/calls/{Action}[?timeout_s=S]
      502 {"error", "call_error": {"code", "description", "details"}}: the charge point
          answered with a CALLERROR (or with a reply that fails its schema)
      504 {"error"}: no reply within timeout_s (default: --call-timeout-s)
+POST /api/octt/...                               the OCTT trigger convention (octt_trigger)
 """
 
 from __future__ import annotations
@@ -32,9 +33,11 @@ from ocpp.exceptions import OCPPError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from websockets.exceptions import ConnectionClosed
 
+from central_system import octt_trigger
 from central_system.config import CentralSystemConfig
 from central_system.registry import SessionRegistry
 from central_system.session import ChargePointSession
+from central_system.store import Store
 from central_system.timestamps import format_timestamp
 from ocppj import validate_request
 
@@ -211,8 +214,12 @@ async def _read_payload(request: web.Request) -> dict[str, Any]:
 
 
 async def _call(request: web.Request) -> web.Response:
-    charge_point_id = request.match_info["charge_point_id"]
-    action = request.match_info["action"]
+    return await _call_action(
+        request, request.match_info["charge_point_id"], request.match_info["action"]
+    )
+
+
+async def _call_action(request: web.Request, charge_point_id: str, action: str) -> web.Response:
     config = request.app[_CONFIG]
     try:
         options = CallOptions.model_validate({"timeout_s": config.call_timeout_s, **request.query})
@@ -253,25 +260,30 @@ async def _call(request: web.Request) -> web.Response:
     return web.json_response(reply)
 
 
-def create_app(registry: SessionRegistry, config: CentralSystemConfig) -> web.Application:
+def create_app(
+    registry: SessionRegistry, config: CentralSystemConfig, store: Store | None = None
+) -> web.Application:
     app = web.Application(middlewares=[_guard(config.api_token)])
     app[_REGISTRY] = registry
     app[_CONFIG] = config
     app.router.add_get("/health", _health)
     app.router.add_get("/charge-points", _charge_points)
     app.router.add_post("/charge-points/{charge_point_id}/calls/{action}", _call)
+    octt_trigger.add_routes(
+        app, _call_action, CENTRAL_SYSTEM_ACTIONS_16, store, registry.credentials
+    )
     return app
 
 
 @asynccontextmanager
 async def start_operator_api(
-    registry: SessionRegistry, config: CentralSystemConfig, port: int
+    registry: SessionRegistry, config: CentralSystemConfig, port: int, store: Store | None = None
 ) -> AsyncIterator[str]:
     """Serve the API on config.api_host:port (0: a free port); yields its base URL.
 
     Requests must carry config.api_token (see the module's docstring)."""
     host = config.api_host
-    runner = web.AppRunner(create_app(registry, config), access_log=None)
+    runner = web.AppRunner(create_app(registry, config, store), access_log=None)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)

@@ -211,7 +211,7 @@ async def running(config: CentralSystemConfig) -> AsyncIterator[RunningCentralSy
             api_url = None
             if config.api_port is not None:
                 api_url = await stack.enter_async_context(
-                    start_operator_api(registry, config, config.api_port)
+                    start_operator_api(registry, config, config.api_port, store)
                 )
             yield RunningCentralSystem(ws_url, api_url, store, registry, api_token=config.api_token)
     finally:

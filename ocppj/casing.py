@@ -7,11 +7,12 @@ package's own function and remembered (up to a bound, as 2.0.1 customData allows
 
 from __future__ import annotations
 
+import re
 from typing import Any, Final
 
 from ocpp.charge_point import camel_to_snake_case, snake_to_camel_case
 
-__all__ = ["camel_keys", "snake_keys"]
+__all__ = ["camel_keys", "kebab_action", "snake_keys"]
 
 _MAX_CACHED_KEYS: Final = 4096
 _snake: dict[str, str] = {}
@@ -54,3 +55,9 @@ def camel_keys(data: Any) -> Any:
     if isinstance(data, list):
         return [camel_keys(value) for value in data]
     return data
+
+
+def kebab_action(action: str) -> str:
+    """RemoteStartTransaction -> remote-start-transaction: an action as the OCTT trigger
+    convention names it in a path."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", action).lower()

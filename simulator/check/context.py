@@ -7,6 +7,7 @@ a transaction) and the assertions that turn into verdicts.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import json
@@ -19,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 from urllib.parse import quote
 
-from ocpp.messages import CallError
+from ocpp.messages import Call, CallError
 
 from simulator.check.catalogue import Check, Profile
 from simulator.check.evidence import Direction, FrameRecord
@@ -33,6 +34,7 @@ from simulator.check.station import (
     connected,
     describe,
 )
+from simulator.check.trigger import Trigger, TriggerFailed
 from simulator.check.verdicts import CheckFailed, NotApplicable, NotRun
 
 #: Frames longer than this are shortened in the evidence (an oversized frame is 100 kB).
@@ -67,6 +69,10 @@ class Target:
     max_skew_s: float = 60.0
     #: Size of the "oversized frame" (above most backends' limits: 64 KiB for the built-in).
     oversized_bytes: int = 100_000
+    #: What makes the backend initiate a call (--trigger), or None: those cases are not run.
+    trigger: Trigger | None = None
+    #: Bound of the wait for a triggered CALL (None: timeout_s; a person needs longer).
+    trigger_wait_s: float | None = None
 
     def url_for(self, charge_point_id: str) -> str:
         return f"{self.url.rstrip('/')}/{quote(charge_point_id, safe='')}"
@@ -369,12 +375,80 @@ class CheckContext:
             raise CheckFailed(f"CALLERROR {wanted} for {what}", describe(reply) + hint)
         return reply
 
-    def backend_must_send(self, action: str, payload_hint: Mapping[str, Any]) -> None:
-        """Make the backend send `action`: not possible yet (trigger and prompt come next)."""
-        raise NotRun(
-            f"needs the backend to send {action} {json.dumps(dict(payload_hint))}: "
-            "no --trigger adapter in this version"
-        )
+    async def backend_sends(
+        self,
+        station: ScriptedChargePoint,
+        action: str,
+        payload: Mapping[str, Any],
+        *,
+        reply: ScriptedReply | None = None,
+    ) -> Call:
+        """Make the backend send `action` with `payload` to `station` (through the run's
+        trigger), answered with `reply` (else the station's scripted one). The CALL must come
+        within the wait and carry every field of `payload` with its value; the trigger itself
+        must report success. Without a trigger the check is not run."""
+        trigger = self.target.trigger
+        if trigger is None:
+            raise NotRun(
+                f"needs the backend to send {action} {json.dumps(dict(payload))}: give "
+                "--trigger URL (the OCTT trigger convention) to make it do so"
+            )
+        if reply is not None:
+            station.replies[action] = reply
+        since = station.mark()
+        self.note(f"trigger: {trigger.description}, {action} {json.dumps(dict(payload))}")
+        wait_s = self.target.trigger_wait_s or self.timeout_s
+        sending = asyncio.ensure_future(trigger.send(station.charge_point_id, action, payload))
+        arriving = asyncio.ensure_future(station.expect_call(action, since=since, timeout_s=wait_s))
+        try:
+            await asyncio.wait({sending, arriving}, return_when=asyncio.FIRST_COMPLETED)
+            if sending.done() and not arriving.done() and sending.exception() is not None:
+                raise self._trigger_failed(action, sending.exception())
+            call = await arriving
+            try:
+                async with asyncio.timeout(self.timeout_s):
+                    await sending
+            except TimeoutError:
+                raise CheckFailed(
+                    f"{trigger.description} to answer once the charge point replied to {action}",
+                    f"no answer within {self.timeout_s:g} s",
+                ) from None
+            except TriggerFailed as failed:
+                raise self._trigger_failed(action, failed) from None
+        finally:
+            for task in (sending, arriving):
+                task.cancel()
+            await asyncio.gather(sending, arriving, return_exceptions=True)
+        for key, value in payload.items():
+            self.expect(
+                call.payload.get(key) == value,
+                f"{action} with {key} = {json.dumps(value)}",
+                f"{key} = {json.dumps(call.payload.get(key))}",
+            )
+        return call
+
+    @staticmethod
+    def _trigger_failed(action: str, exc: BaseException | None) -> CheckFailed:
+        return CheckFailed(f"the backend to send {action} when triggered", str(exc))
+
+    async def backend_knows_tag(
+        self, status: str, *, parent_id_tag: str | None = None, expiry_date: str | None = None
+    ) -> str:
+        """A new tag the backend is made to know with `status` (through the trigger's
+        create-token); without a trigger, the tag of that status from --id-tags, else N/A."""
+        trigger = self.target.trigger
+        if trigger is None:
+            return self.tag(status)
+        tag = f"CHK{secrets.token_hex(6).upper()}"
+        self.note(f"trigger: {trigger.description}, create-token {tag} {status}")
+        try:
+            await trigger.create_token(
+                tag, status, parent_id_tag=parent_id_tag, expiry_date=expiry_date
+            )
+        except TriggerFailed as failed:
+            expected = f"the backend to take id tag {tag} as {status}"
+            raise CheckFailed(expected, str(failed)) from None
+        return tag
 
 
 #: Error codes of other OCPP versions, named as such when a 1.6 backend sends them.

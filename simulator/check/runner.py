@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import secrets
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -18,6 +19,7 @@ from simulator.check.catalogue import Check
 from simulator.check.context import CheckContext, Target, basic_auth
 from simulator.check.evidence import Direction
 from simulator.check.station import HandshakeRefused, connected
+from simulator.check.trigger import TriggerFailed
 from simulator.check.verdicts import CheckFailed, NotApplicable, NotRun, Outcome, Verdict
 from simulator.errors import UserError
 
@@ -58,6 +60,36 @@ async def preflight(target: Target) -> None:
         else:
             hint = "is it running, and is the URL right?"
         raise UserError(f"backend {url} unusable: {refused.reason} ({hint})") from None
+
+
+#: The tag statuses a run provisions through its trigger when --id-tags names none.
+PROVISIONED_STATUSES: Final = ("Accepted", "Blocked", "Expired")
+
+
+async def provision_tags(target: Target) -> Target:
+    """With a trigger, the id tags no --id-tags file gave: new tags of each status (and two
+    Accepted ones of one group) the backend is made to know through create-token. A trigger
+    that cannot is the user's to fix (a `UserError`)."""
+    trigger = target.trigger
+    if trigger is None:
+        return target
+    run = secrets.token_hex(4).upper()
+    tags = dict(target.id_tags)
+    siblings = target.sibling_tags
+    try:
+        for status in PROVISIONED_STATUSES:
+            if status not in tags:
+                tags[status] = f"CHK-{run}-{status[:3].upper()}"
+                await trigger.create_token(tags[status], status)
+        if siblings is None:
+            parent = f"CHK-{run}-GRP"
+            siblings = (f"{parent}-1", f"{parent}-2", parent)
+            await trigger.create_token(parent, "Accepted")
+            for tag in siblings[:2]:
+                await trigger.create_token(tag, "Accepted", parent_id_tag=parent)
+    except TriggerFailed as failed:
+        raise UserError(f"--trigger: cannot create the run's id tags: {failed}") from None
+    return dataclasses.replace(target, id_tags=tags, sibling_tags=siblings)
 
 
 #: Frames of these files are the framework's or a library's, not the check's own line.

@@ -18,6 +18,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
+from urllib.parse import unquote, urlsplit
 
 from ocpp.messages import Call, CallError, CallResult
 from websockets.asyncio.client import ClientConnection, connect
@@ -138,8 +139,11 @@ class ScriptedChargePoint:
         record: Record,
         timeout_s: float,
         replies: Mapping[str, ScriptedReply] | None = None,
+        charge_point_id: str = "",
     ) -> None:
         self.ws = ws
+        #: The id it connected as (the last segment of its URL).
+        self.charge_point_id = charge_point_id
         self.timeout_s = timeout_s
         self.replies: dict[str, ScriptedReply] = dict(DEFAULT_REPLIES)
         self.replies.update(replies or {})
@@ -254,12 +258,15 @@ class ScriptedChargePoint:
         assert isinstance(item.frame, CallResult | CallError)
         return item.frame
 
-    async def expect_call(self, action: str, *, since: int = 0) -> Call:
+    async def expect_call(
+        self, action: str, *, since: int = 0, timeout_s: float | None = None
+    ) -> Call:
         """Wait for the backend to send a CALL of `action` (answered from `replies`)."""
         item = await self.wait_for(
             lambda r: isinstance(r.frame, Call) and r.frame.action == action,
             expected=f"the backend to send {action}",
             since=since,
+            timeout_s=timeout_s,
         )
         assert isinstance(item.frame, Call)
         return item.frame
@@ -425,7 +432,8 @@ async def connected(
                 continue
             raise refused from None
     record(Direction.EVENT, f"open: subprotocol {ws.subprotocol or 'none'}")
-    station = ScriptedChargePoint(ws, record, timeout_s, replies)
+    charge_point_id = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    station = ScriptedChargePoint(ws, record, timeout_s, replies, charge_point_id)
     # The check's own exception is kept aside and raised after the group: a TaskGroup would
     # wrap it in an ExceptionGroup, and the verdict depends on its type.
     failure: Exception | None = None

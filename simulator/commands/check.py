@@ -20,9 +20,13 @@ if TYPE_CHECKING:  # imported where used: `chargenet` imports every command's mo
     from simulator.check.catalogue import Check
     from simulator.check.context import Target
     from simulator.check.reports.model import Run
+    from simulator.check.trigger import HttpTrigger
 
 #: The basic-auth password when --password-file is not given (as the built-in central system).
 PASSWORD_ENVIRONMENT_VARIABLE: Final = "CHARGENET_CSMS_PASSWORD"
+#: The trigger's bearer token when --trigger-token-file is not given (the built-in central
+#: system's operator API token, under the name `chargenet csms call` reads it from).
+TRIGGER_TOKEN_ENVIRONMENT_VARIABLE: Final = "CHARGENET_CSMS_API_TOKEN"
 
 
 def _positive(text: str) -> float:
@@ -94,6 +98,20 @@ def add_parser(sub: Any) -> None:
         f"(or set {PASSWORD_ENVIRONMENT_VARIABLE})",
     )
     p.add_argument(
+        "--trigger",
+        metavar="URL",
+        help="the backend's OCTT trigger API (http://host:port): POST "
+        "{URL}/api/octt/1.6/{id}/{kebab-action} makes it send a call, so the cases it "
+        "initiates run; the built-in central system serves it on its operator API",
+    )
+    p.add_argument(
+        "--trigger-token-file",
+        type=Path,
+        metavar="FILE",
+        help="bearer token for --trigger on this file's first line "
+        f"(or set {TRIGGER_TOKEN_ENVIRONMENT_VARIABLE}; the built-in's api_token)",
+    )
+    p.add_argument(
         "--ca", type=Path, metavar="FILE", help="CA certificate(s) to verify a wss:// backend"
     )
     p.add_argument(
@@ -145,6 +163,33 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--html", type=Path, metavar="FILE", help="write a self-contained HTML report")
 
 
+def _first_line(path: Path, flag: str) -> str:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UserError(f"{flag} {path}: {exc.strerror or exc}") from None
+    if not lines or not lines[0]:
+        raise UserError(f"{flag} {path}: the first line is empty")
+    return lines[0]
+
+
+def _trigger(args: argparse.Namespace) -> HttpTrigger | None:
+    from simulator.check.trigger import HttpTrigger
+
+    if args.trigger is None:
+        if args.trigger_token_file is not None:
+            raise UserError("--trigger-token-file needs --trigger URL")
+        return None
+    parts = urlsplit(args.trigger)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UserError(f"--trigger: {args.trigger!r} is not an http:// or https:// URL")
+    if args.trigger_token_file is not None:
+        token: str | None = _first_line(args.trigger_token_file, "--trigger-token-file")
+    else:
+        token = os.environ.get(TRIGGER_TOKEN_ENVIRONMENT_VARIABLE) or None
+    return HttpTrigger(args.trigger, token=token, timeout_s=args.timeout)
+
+
 def _password(args: argparse.Namespace) -> str | None:
     if args.password is not None:
         raise UserError(
@@ -152,16 +197,7 @@ def _password(args: argparse.Namespace) -> str | None:
             f"of a file given with --password-file FILE, or in {PASSWORD_ENVIRONMENT_VARIABLE}"
         )
     if args.password_file is not None:
-        try:
-            lines = args.password_file.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise UserError(
-                f"--password-file {args.password_file}: {exc.strerror or exc}"
-            ) from None
-        if not lines or not lines[0]:
-            raise UserError(f"--password-file {args.password_file}: the first line is empty")
-        password: str = lines[0]
-        return password
+        return _first_line(args.password_file, "--password-file")
     value = os.environ.get(PASSWORD_ENVIRONMENT_VARIABLE)
     if value == "":
         raise UserError(f"{PASSWORD_ENVIRONMENT_VARIABLE} is set but empty")
@@ -214,18 +250,26 @@ def target_from(args: argparse.Namespace) -> Target:
         connectors=args.connectors,
         max_skew_s=args.max_skew_s,
         oversized_bytes=args.oversized_bytes,
+        trigger=_trigger(args),
     )
 
 
 async def run(target: Target, checks: list[Check], console: Console, retries: int = 0) -> Run:
     from simulator.check.reports.model import Run
     from simulator.check.reports.terminal import STYLES
-    from simulator.check.runner import preflight, run_checks
+    from simulator.check.runner import preflight, provision_tags, run_checks
+    from simulator.check.trigger import HttpTrigger, TriggerFailed
     from simulator.check.verdicts import Outcome
 
     started_at = datetime.now(UTC)
     started = time.monotonic()
     await preflight(target)
+    if isinstance(target.trigger, HttpTrigger):
+        try:
+            await target.trigger.preflight()
+        except TriggerFailed as failed:
+            raise UserError(f"--trigger unusable: {failed}") from None
+    target = await provision_tags(target)
 
     def progress(check: Check, outcome: Outcome) -> None:
         style = STYLES[outcome.verdict]

@@ -102,10 +102,35 @@ async def run_cli(*arguments: str, env: dict[str, str] | None = None) -> Cli:
     return Cli(process.returncode, stdout.decode(), stderr.decode())
 
 
+@dataclass(frozen=True)
+class Serving:
+    """A built-in central system's serve line: its URLs and the operator API token."""
+
+    ws_url: str
+    api_url: str
+    token_file: Path
+
+
 @contextlib.asynccontextmanager
 async def builtin_central_system(folder: Path, *arguments: str) -> AsyncIterator[str]:
-    """`python -m central_system serve` on 127.0.0.1 with the tags and the password; yields
-    its ws_url."""
+    """`python -m central_system serve` on 127.0.0.1 with the tags and the password, without
+    the operator API; yields its ws_url."""
+    async with _serving(folder, "--no-api", *arguments) as line:
+        yield str(line["ws_url"])
+
+
+@contextlib.asynccontextmanager
+async def builtin_with_trigger(folder: Path, *arguments: str) -> AsyncIterator[Serving]:
+    """As `builtin_central_system`, with its operator API (and so the OCTT trigger API) on a
+    free port; the token is written to a file for --trigger-token-file."""
+    async with _serving(folder, "--api-port", "0", *arguments) as line:
+        token_file = folder / "api-token"
+        token_file.write_text(str(line["api_token"]) + "\n", encoding="utf-8")
+        yield Serving(str(line["ws_url"]), str(line["api_url"]), token_file)
+
+
+@contextlib.asynccontextmanager
+async def _serving(folder: Path, *arguments: str) -> AsyncIterator[dict[str, object]]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -113,7 +138,6 @@ async def builtin_central_system(folder: Path, *arguments: str) -> AsyncIterator
         "serve",
         "--port",
         "0",
-        "--no-api",
         "--db",
         str(folder / "csms.sqlite"),
         "--id-tags",
@@ -129,7 +153,7 @@ async def builtin_central_system(folder: Path, *arguments: str) -> AsyncIterator
         assert process.stdout is not None
         line = await asyncio.wait_for(process.stdout.readline(), START_TIMEOUT_S)
         assert line, "the central system did not start"
-        yield str(json.loads(line)["ws_url"])
+        yield json.loads(line)
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)

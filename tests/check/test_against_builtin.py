@@ -1,7 +1,7 @@
 """The whole catalogue through `chargenet check` (a real process) against the built-in
-central system (a real process), both on 127.0.0.1: every check it can run passes, the
-backend-initiated ones say why they did not run, and the JUnit and JSON reports agree.
-(The TLS checks need wss://: test_tls.py runs the catalogue over mutual TLS.)"""
+central system (a real process), both on 127.0.0.1, driven through its OCTT trigger API:
+every check passes, and the JUnit and JSON reports agree. (The TLS checks need wss://:
+test_tls.py runs the catalogue over mutual TLS.)"""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from simulator.check.catalogue import catalogue
-from tests.check.helpers import builtin_central_system, run_cli, write_password, write_tags
+from tests.check.helpers import builtin_with_trigger, run_cli, write_password
 
 NEEDS_TLS = {"TC_086_CS", "TC_087_CS"}
 
@@ -18,11 +18,13 @@ NEEDS_TLS = {"TC_086_CS", "TC_087_CS"}
 async def test_every_check_the_built_in_central_system_can_be_given_passes(
     tmp_path: Path,
 ) -> None:
-    async with builtin_central_system(tmp_path) as ws_url:
+    async with builtin_with_trigger(tmp_path) as central:
         cli = await run_cli(
-            ws_url,
-            "--id-tags",
-            str(write_tags(tmp_path)),
+            central.ws_url,
+            "--trigger",
+            central.api_url,
+            "--trigger-token-file",
+            str(central.token_file),
             "--password-file",
             str(write_password(tmp_path)),
             "--timeout",
@@ -42,9 +44,6 @@ async def test_every_check_the_built_in_central_system_can_be_given_passes(
         if entry["id"] in NEEDS_TLS:
             assert entry["verdict"] == "not applicable"
             assert "wss://" in entry["reason"]
-        elif entry["backend_initiated"]:
-            assert entry["verdict"] == "not run", entry
-            assert "--trigger" in entry["reason"]
         else:
             assert entry["verdict"] == "pass", (entry["id"], entry["expected"], entry["reason"])
             assert entry["frames"], entry["id"]

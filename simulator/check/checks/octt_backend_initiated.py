@@ -1,32 +1,26 @@
 """OCTT 1.6 cases the central system initiates.
 
-Each needs the backend to send a CALL; `CheckContext.backend_must_send` is where a trigger
-adapter (--trigger, the OCTT HTTP convention) or an interactive prompt will make it do so. In
-this version there is neither, so these report "not run" with the reason, never "pass".
-The steps after the trigger are written now, so adding the trigger runs them.
+Each makes the backend send a CALL through the run's trigger (`CheckContext.backend_sends`:
+--trigger, the OCTT HTTP convention); without one they report "not run" with the reason.
 """
 
 from __future__ import annotations
 
+import secrets
+
 from simulator.check.catalogue import Profile, check
 from simulator.check.context import CheckContext
+from simulator.check.station import HandshakeRefused
+from simulator.check.verdicts import CheckFailed, NotApplicable
 
 CORE = Profile.CORE
 
 
 async def _backend_call(
-    ctx: CheckContext, action: str, payload_hint: dict[str, object], *, reboot: bool = False
+    ctx: CheckContext, action: str, payload: dict[str, object], *, reboot: bool = False
 ) -> None:
     async with ctx.booted() as station:
-        since = station.mark()
-        ctx.backend_must_send(action, payload_hint)
-        call = await station.expect_call(action, since=since)
-        for key, value in payload_hint.items():
-            ctx.expect(
-                call.payload.get(key) == value,
-                f"{action} with {key} = {value!r}",
-                f"{key} = {call.payload.get(key)!r}",
-            )
+        await ctx.backend_sends(station, action, payload)
         if reboot:
             await ctx.boot(station)
 
@@ -41,7 +35,9 @@ async def _backend_call(
     backend_initiated=True,
 )
 async def remote_start_plugged_in(ctx: CheckContext) -> None:
-    await _backend_call(ctx, "RemoteStartTransaction", {"connectorId": 1})
+    await _backend_call(
+        ctx, "RemoteStartTransaction", {"connectorId": 1, "idTag": ctx.tag("Accepted")}
+    )
 
 
 @check(
@@ -54,7 +50,7 @@ async def remote_start_plugged_in(ctx: CheckContext) -> None:
     backend_initiated=True,
 )
 async def remote_stop(ctx: CheckContext) -> None:
-    await _backend_call(ctx, "RemoteStopTransaction", {})
+    await _backend_call(ctx, "RemoteStopTransaction", {"transactionId": 1})
 
 
 @check(
@@ -119,7 +115,9 @@ async def get_configuration(ctx: CheckContext) -> None:
     backend_initiated=True,
 )
 async def change_configuration(ctx: CheckContext) -> None:
-    await _backend_call(ctx, "ChangeConfiguration", {"key": "MeterValueSampleInterval"})
+    await _backend_call(
+        ctx, "ChangeConfiguration", {"key": "MeterValueSampleInterval", "value": "60"}
+    )
 
 
 @check(
@@ -158,7 +156,7 @@ async def clear_cache(ctx: CheckContext) -> None:
     backend_initiated=True,
 )
 async def data_transfer_to_charge_point(ctx: CheckContext) -> None:
-    await _backend_call(ctx, "DataTransfer", {})
+    await _backend_call(ctx, "DataTransfer", {"vendorId": "chargenet", "messageId": "check"})
 
 
 @check(
@@ -166,9 +164,34 @@ async def data_transfer_to_charge_point(ctx: CheckContext) -> None:
     "Update the charge point's basic-auth password (AuthorizationKey)",
     profile=Profile.SECURITY,
     clause="OCPP 1.6 Security Whitepaper (AuthorizationKey); §5.3 ChangeConfiguration",
-    sends="answers ChangeConfiguration AuthorizationKey Accepted, reconnects with the new key",
-    expects="ChangeConfiguration key AuthorizationKey; the new key let in, the old one 401",
+    sends="as a second charge point id: answers ChangeConfiguration AuthorizationKey Accepted, "
+    "reconnects with the new key, then tries the old password",
+    expects="ChangeConfiguration key AuthorizationKey with the new key; the new key let in "
+    "(101), the old password refused (401)",
     backend_initiated=True,
 )
 async def authorization_key(ctx: CheckContext) -> None:
-    await _backend_call(ctx, "ChangeConfiguration", {"key": "AuthorizationKey"})
+    if ctx.target.password is None:
+        raise NotApplicable("the run has no basic-auth password (--password-file) to rotate")
+    # Another id than the run's: the rotation outlives the check on the backend.
+    charge_point_id = f"{ctx.charge_point_id[:38]}-k{secrets.token_hex(4)}"
+    new_key = secrets.token_hex(20)
+    async with ctx.booted(charge_point_id=charge_point_id) as station:
+        await ctx.backend_sends(
+            station, "ChangeConfiguration", {"key": "AuthorizationKey", "value": new_key}
+        )
+    async with ctx.booted(charge_point_id=charge_point_id, password=new_key):
+        pass
+    try:
+        async with ctx.connection(charge_point_id=charge_point_id):
+            pass
+    except HandshakeRefused as refused:
+        ctx.expect(
+            refused.status == 401,
+            "HTTP 401 for the password the new key replaced",
+            refused.reason,
+        )
+        return
+    raise CheckFailed(
+        "HTTP 401 for the password the new key replaced", "the old password was let in"
+    )

@@ -1,0 +1,116 @@
+"""The OCTT trigger convention on the operator API: what compliance suites call to make a
+central system act (the same guard as every operator route: loopback, bearer token, JSON).
+
+POST /api/octt/1.6/{station_id}/{kebab-action}   body: the OCPP payload
+     the same as POST /charge-points/{station_id}/calls/{Action}: 200 the charge point's
+     reply; 400, 404, 502, 504 as there; an action not sent by a central system is 404
+POST /api/octt/create-token      {"idTag", "status"="Accepted", "expiryDate"?, "parentIdTag"?}
+     200 {"idTag", "status"}: the tag is provisioned (created or replaced), as --id-tags does
+POST /api/octt/set-basic-auth-password   {"stationId", "password"}
+     200 {"stationId"}: the password is the charge point's from now on (hashed and stored, as
+     an accepted AuthorizationKey is); its previous one is refused
+GET  /api/octt/1.6               200 {"actions": [...]}: the kebab actions it serves
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated, Final
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+
+from central_system.credentials import CredentialBook
+from central_system.records import IdTag, IdTagStatus
+from central_system.store import Store
+from ocppj.casing import kebab_action
+
+__all__ = [
+    "add_routes",
+]
+
+#: What 1.6 allows for an idTag (CiString20Type) and a charge point id (the id rules).
+_ID_TAG = Annotated[str, StringConstraints(min_length=1, max_length=20, pattern=r"^[ -~]+$")]
+_STATION_ID = Annotated[str, StringConstraints(min_length=1, max_length=48, pattern=r"^[!-~]+$")]
+#: The AuthorizationKey's bounds: 16 to 20 bytes, as 32 to 40 hex digits, or as text (any
+#: printable ASCII of 8 to 40 characters: a backend's own basic-auth passwords).
+_PASSWORD = Annotated[str, StringConstraints(min_length=8, max_length=40, pattern=r"^[ -~]+$")]
+
+Call = Callable[[web.Request, str, str], Awaitable[web.Response]]
+
+
+class _CreateToken(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    idTag: _ID_TAG
+    status: IdTagStatus = IdTagStatus.ACCEPTED
+    expiryDate: datetime | None = None
+    parentIdTag: _ID_TAG | None = None
+
+
+class _SetPassword(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    stationId: _STATION_ID
+    password: _PASSWORD
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+async def _body(request: web.Request, model: type[BaseModel]) -> BaseModel | web.Response:
+    try:
+        return model.model_validate_json(await request.read() or b"{}")
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(map(str, first["loc"])) or "body"
+        return _error(400, f"{where}: {first['msg']}")
+
+
+def add_routes(
+    app: web.Application,
+    call: Call,
+    actions: frozenset[str],
+    store: Store | None,
+    credentials: CredentialBook | None,
+) -> None:
+    """Serve the convention on `app`; `call(request, station_id, Action)` is the operator
+    API's own call route."""
+    by_kebab: Final = {kebab_action(action): action for action in actions}
+
+    async def action(request: web.Request) -> web.Response:
+        name = by_kebab.get(request.match_info["action"])
+        if name is None:
+            unknown = request.match_info["action"]
+            return _error(404, f"{unknown}: not an action the central system sends")
+        return await call(request, request.match_info["station_id"], name)
+
+    async def index(_request: web.Request) -> web.Response:
+        return web.json_response({"actions": sorted(by_kebab)})
+
+    async def create_token(request: web.Request) -> web.Response:
+        body = await _body(request, _CreateToken)
+        if isinstance(body, web.Response):
+            return body
+        assert isinstance(body, _CreateToken)
+        if store is None:
+            return _error(503, "no store to provision tags in")
+        store.provision_id_tags([IdTag(body.idTag, body.status, body.expiryDate, body.parentIdTag)])
+        return web.json_response({"idTag": body.idTag, "status": body.status.value})
+
+    async def set_password(request: web.Request) -> web.Response:
+        body = await _body(request, _SetPassword)
+        if isinstance(body, web.Response):
+            return body
+        assert isinstance(body, _SetPassword)
+        if credentials is None:
+            return _error(503, "no credentials to set")
+        await credentials.rotate(body.stationId, body.password)
+        return web.json_response({"stationId": body.stationId})
+
+    app.router.add_get("/api/octt/1.6", index)
+    app.router.add_post("/api/octt/1.6/{station_id}/{action}", action)
+    app.router.add_post("/api/octt/create-token", create_token)
+    app.router.add_post("/api/octt/set-basic-auth-password", set_password)
