@@ -110,6 +110,7 @@ class Fault(enum.Enum):
     ACCEPTS_BLOCKED_ONCE = "the first Authorize of a Blocked tag is Accepted (a stall, then right)"
     NO_LENGTH_CHECK = "strings longer than their schema allows are accepted"
     OFF_BY_ONE_LENGTH = "an idTag of 20 characters is refused as too long"
+    TRIGGER_IGNORED = "its trigger API says yes and sends nothing"
 
 
 def _older_than(text: Any, age: timedelta) -> bool:
@@ -194,6 +195,12 @@ class MutantCentralSystem:
     awaiting: dict[ServerConnection, asyncio.Event] = field(default_factory=dict)
     booting: int = 0
     blocked_seen: bool = False
+    #: Per-id passwords (set through the trigger's set-basic-auth-password).
+    passwords: dict[str, str] = field(default_factory=dict)
+    #: Parent id tags of tags created through the trigger.
+    parents: dict[str, str] = field(default_factory=lambda: dict(PARENTS))
+    #: Replies awaited to the CALLs it sent (by message id).
+    pending: dict[str, asyncio.Future[Any]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _ca: tuple[ec.EllipticCurvePrivateKey, x509.Certificate] | None = None
 
@@ -223,7 +230,8 @@ class MutantCentralSystem:
             and self.fault is not Fault.NO_PASSWORD_CHECK
             and not unchecked
         ):
-            expected = base64.b64encode(f"{charge_point_id}:{self.password}".encode()).decode()
+            password = self.passwords.get(charge_point_id, self.password)
+            expected = base64.b64encode(f"{charge_point_id}:{password}".encode()).decode()
             if given != f"Basic {expected}":
                 return _response(http.HTTPStatus.UNAUTHORIZED, "wrong or missing credentials")
         held = self.held_until.get(charge_point_id)
@@ -283,6 +291,11 @@ class MutantCentralSystem:
             await self._rejected(ws, raw, frame)
             return
         if not isinstance(frame, Call):
+            waiting_reply = self.pending.pop(frame.unique_id, None)
+            if waiting_reply is not None:
+                if not waiting_reply.done():
+                    waiting_reply.set_result(frame)
+                return
             if self.fault is Fault.ANSWERS_STRAY_RESPONSES:
                 await _send(ws, [4, frame.unique_id, "GenericError", "unknown id", {}])
             return
@@ -382,6 +395,18 @@ class MutantCentralSystem:
         reply: dict[str, Any] | None = await handler(ws, charge_point_id, payload)
         return reply
 
+    # -- its own CALLs ----------------------------------------------------------------------
+
+    async def after_reply(
+        self, charge_point_id: str, action: str, payload: dict[str, Any], reply: Any
+    ) -> None:
+        """What it does once a charge point answered a CALL it sent (as the built-in does:
+        an accepted AuthorizationKey becomes the id's password)."""
+        accepted = getattr(reply, "payload", {}).get("status") == "Accepted"
+        rotates = action == "ChangeConfiguration" and payload.get("key") == "AuthorizationKey"
+        if rotates and accepted:
+            self.passwords[charge_point_id] = str(payload["value"])
+
     # -- handlers ---------------------------------------------------------------------------
 
     def _now(self) -> str:
@@ -437,7 +462,7 @@ class MutantCentralSystem:
 
     def _info(self, tag: str) -> dict[str, str]:
         info = {"status": self._status_of(tag)}
-        parent = PARENTS.get(tag)
+        parent = self.parents.get(tag)
         if parent is not None and self.fault is not Fault.NO_PARENT_ID_TAG:
             info["parentIdTag"] = parent
         return info
@@ -563,6 +588,53 @@ class MutantCentralSystem:
         )
         pem = serialization.Encoding.PEM
         return (leaf.public_bytes(pem) + ca.public_bytes(pem)).decode()
+
+
+class MutantTrigger:
+    """The trigger of a mutant, in process: its CALLs go over the real websocket."""
+
+    def __init__(self, central: MutantCentralSystem, timeout_s: float) -> None:
+        self.central = central
+        self.timeout_s = timeout_s
+        self.description = f"the mutant's trigger ({central.fault.name})"
+        self._ids = itertools.count(1)
+
+    async def send(self, charge_point_id: str, action: str, payload: Any) -> None:
+        from simulator.check.trigger import TriggerFailed
+
+        central = self.central
+        ws = central.sessions.get(charge_point_id)
+        if ws is None:
+            raise TriggerFailed(f"{charge_point_id} is not connected")
+        if central.fault is Fault.TRIGGER_IGNORED:
+            return
+        message_id = f"mutant-{next(self._ids)}"
+        reply: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        central.pending[message_id] = reply
+        await _send(ws, [2, message_id, action, dict(payload)])
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                await reply
+        except TimeoutError:
+            raise TriggerFailed(f"{charge_point_id} did not answer {action}") from None
+        finally:
+            central.pending.pop(message_id, None)
+        await central.after_reply(charge_point_id, action, dict(payload), reply.result())
+
+    async def create_token(
+        self,
+        id_tag: str,
+        status: str,
+        *,
+        parent_id_tag: str | None = None,
+        expiry_date: str | None = None,
+    ) -> None:
+        self.central.tags[id_tag] = status
+        if parent_id_tag is not None:
+            self.central.parents[id_tag] = parent_id_tag
+
+    async def set_password(self, charge_point_id: str, password: str) -> None:
+        self.central.passwords[charge_point_id] = password
 
 
 def _is_json(text: str) -> bool:
