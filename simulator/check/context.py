@@ -387,12 +387,7 @@ class CheckContext:
         trigger), answered with `reply` (else the station's scripted one). The CALL must come
         within the wait and carry every field of `payload` with its value; the trigger itself
         must report success. Without a trigger the check is not run."""
-        trigger = self.target.trigger
-        if trigger is None:
-            raise NotRun(
-                f"needs the backend to send {action} {json.dumps(dict(payload))}: give "
-                "--trigger URL (the OCTT trigger convention) to make it do so"
-            )
+        trigger = self.require_trigger(action, payload)
         if reply is not None:
             station.replies[action] = reply
         since = station.mark()
@@ -426,6 +421,16 @@ class CheckContext:
                 f"{key} = {json.dumps(call.payload.get(key))}",
             )
         return call
+
+    def require_trigger(self, action: str, payload: Mapping[str, Any] | None = None) -> Trigger:
+        """The run's trigger; without one the check is not run (say so before other steps)."""
+        if self.target.trigger is None:
+            what = f"{action} {json.dumps(dict(payload))}" if payload is not None else action
+            raise NotRun(
+                f"needs the backend to send {what}: give --trigger URL (the OCTT trigger "
+                "convention) to make it do so"
+            )
+        return self.target.trigger
 
     @staticmethod
     def _trigger_failed(action: str, exc: BaseException | None) -> CheckFailed:

@@ -168,6 +168,10 @@ REFUSALS: dict[Fault, tuple[str, Callable[[dict[str, Any]], bool], str]] = {
 }
 
 
+#: Faults of the trigger: what it sends instead of the payload it was given.
+TRIGGER_REWRITES: dict[Fault, Callable[[str, dict[str, Any]], dict[str, Any]]] = {}
+
+
 @dataclass
 class _Transaction:
     connector: int
@@ -608,10 +612,12 @@ class MutantTrigger:
             raise TriggerFailed(f"{charge_point_id} is not connected")
         if central.fault is Fault.TRIGGER_IGNORED:
             return
+        rewrite = TRIGGER_REWRITES.get(central.fault)
+        payload = rewrite(action, dict(payload)) if rewrite is not None else dict(payload)
         message_id = f"mutant-{next(self._ids)}"
         reply: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         central.pending[message_id] = reply
-        await _send(ws, [2, message_id, action, dict(payload)])
+        await _send(ws, [2, message_id, action, payload])
         try:
             async with asyncio.timeout(self.timeout_s):
                 await reply
@@ -619,7 +625,7 @@ class MutantTrigger:
             raise TriggerFailed(f"{charge_point_id} did not answer {action}") from None
         finally:
             central.pending.pop(message_id, None)
-        await central.after_reply(charge_point_id, action, dict(payload), reply.result())
+        await central.after_reply(charge_point_id, action, payload, reply.result())
 
     async def create_token(
         self,

@@ -1,7 +1,8 @@
-"""OCTT 1.6 security-extension cases the charge point can start (OCPP 1.6 Security
-Whitepaper, edition 2)."""
+"""OCTT 1.6 security-extension cases (OCPP 1.6 Security Whitepaper, edition 2)."""
 
 from __future__ import annotations
+
+import secrets
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -150,4 +151,43 @@ async def tls_client_certificate(ctx: CheckContext) -> None:
         return  # opened at the TLS level, then closed before serving: refused all the same
     raise CheckFailed(
         "the connection without a client certificate refused", "it was opened and served"
+    )
+
+
+@check(
+    "TC_073_CS",
+    "Update the charge point's basic-auth password (AuthorizationKey)",
+    profile=Profile.SECURITY,
+    clause="OCPP 1.6 Security Whitepaper (AuthorizationKey); §5.3 ChangeConfiguration",
+    sends="as a second charge point id: answers ChangeConfiguration AuthorizationKey Accepted, "
+    "reconnects with the new key, then tries the old password",
+    expects="ChangeConfiguration key AuthorizationKey with the new key; the new key let in "
+    "(101), the old password refused (401)",
+    backend_initiated=True,
+)
+async def authorization_key(ctx: CheckContext) -> None:
+    ctx.require_trigger("ChangeConfiguration AuthorizationKey")
+    if ctx.target.password is None:
+        raise NotApplicable("the run has no basic-auth password (--password-file) to rotate")
+    # Another id than the run's: the rotation outlives the check on the backend.
+    charge_point_id = f"{ctx.charge_point_id[:38]}-k{secrets.token_hex(4)}"
+    new_key = secrets.token_hex(20)
+    async with ctx.booted(charge_point_id=charge_point_id) as station:
+        await ctx.backend_sends(
+            station, "ChangeConfiguration", {"key": "AuthorizationKey", "value": new_key}
+        )
+    async with ctx.booted(charge_point_id=charge_point_id, password=new_key):
+        pass
+    try:
+        async with ctx.connection(charge_point_id=charge_point_id):
+            pass
+    except HandshakeRefused as refused:
+        ctx.expect(
+            refused.status == 401,
+            "HTTP 401 for the password the new key replaced",
+            refused.reason,
+        )
+        return
+    raise CheckFailed(
+        "HTTP 401 for the password the new key replaced", "the old password was let in"
     )
