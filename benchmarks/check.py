@@ -69,7 +69,7 @@ async def central_system(folder: Path) -> AsyncIterator[dict[str, str]]:
 
 async def one_run(
     folder: Path, serving: dict[str, str], run: int, args: argparse.Namespace
-) -> dict:
+) -> dict[str, Any]:
     report = folder / f"run-{run}.json"
     env = {k: v for k, v in os.environ.items() if k != "CHARGENET_CSMS_API_TOKEN"}
     started = time.perf_counter()
