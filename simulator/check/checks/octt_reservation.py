@@ -93,9 +93,10 @@ async def _charge(
     reservation_id: int | None,
     *,
     connector: int = 1,
+    why: str = "",
 ) -> None:
     """Preparing, StartTransaction (with the reservationId, if any), Charging, then the stop:
-    the start must be Accepted with a transactionId > 0."""
+    the start must be Accepted with a transactionId > 0 (`why`: the reason, for the verdict)."""
     await ctx.status(station, connector, "Preparing")
     payload: dict[str, Any] = {
         "connectorId": connector,
@@ -110,7 +111,7 @@ async def _charge(
     info = reply["idTagInfo"]
     ctx.expect(
         reply["transactionId"] > 0 and info.get("status") == "Accepted",
-        f"StartTransaction of {id_tag!r}{using}: idTagInfo Accepted, a transactionId > 0",
+        f"StartTransaction of {id_tag!r}{using}: idTagInfo Accepted, a transactionId > 0{why}",
         f"transactionId {reply['transactionId']}, idTagInfo {info}",
     )
     await ctx.status(station, connector, "Charging")
@@ -161,10 +162,9 @@ async def _refused(ctx: CheckContext, connector: int, answer: str) -> None:
             await ctx.status(station, number, "Available")
         if state is not None:
             await ctx.status(station, connector, "Available")
-        ctx.note(f"after the {answer} answer, another tag starts on connector {busy[0]}")
-        await _charge(
-            ctx, station, await ctx.backend_knows_tag("Accepted"), None, connector=busy[0]
-        )
+        other = await ctx.backend_knows_tag("Accepted")
+        why = f" (after ReserveNow {answer} no reservation holds)"
+        await _charge(ctx, station, other, None, connector=busy[0], why=why)
 
 
 def _refusal_check(check_id: str, connector: int, answer: str, title: str, before: str) -> None:
