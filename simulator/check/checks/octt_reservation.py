@@ -185,8 +185,6 @@ def _refusal_check(check_id: str, connector: int, answer: str, title: str, befor
     async def refused(ctx: CheckContext) -> None:
         await _refused(ctx, connector, answer)
 
-    refused.__name__ = f"reservation_{answer.lower()}_{connector}"
-
 
 @check(
     "TC_046_1_CS",
