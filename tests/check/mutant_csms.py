@@ -111,6 +111,16 @@ class Fault(enum.Enum):
     NO_LENGTH_CHECK = "strings longer than their schema allows are accepted"
     OFF_BY_ONE_LENGTH = "an idTag of 20 characters is refused as too long"
     TRIGGER_IGNORED = "its trigger API says yes and sends nothing"
+    # -- reservation --
+    RESERVED_STATUS_REFUSED = "StatusNotification Reserved refused"
+    RESERVED_START_REFUSED = "a StartTransaction with a reservationId refused"
+    RESERVE_NOW_OTHER_ID = "ReserveNow relayed with another reservationId"
+    RESERVE_NOW_CONNECTOR_ONE = "a ReserveNow for connector 0 relayed for connector 1"
+    RESERVE_NOW_WITHOUT_PARENT = "ReserveNow relayed without its parentIdTag"
+    CANCEL_OTHER_RESERVATION = "CancelReservation relayed with another reservationId"
+    AVAILABLE_AFTER_RESERVED_REFUSED = "Reserved → Available without a transaction refused"
+    AUTHORIZE_WITHOUT_PARENT = "Authorize.conf without the parentIdTag (the other replies have it)"
+    REFUSED_RESERVATION_KEPT = "a refused ReserveNow kept: other tags' starts there Blocked"
 
 
 def _older_than(text: Any, age: timedelta) -> bool:
@@ -165,11 +175,36 @@ REFUSALS: dict[Fault, tuple[str, Callable[[dict[str, Any]], bool], str]] = {
         lambda p: p["status"] == "UploadFailed",
         "PropertyConstraintViolation",
     ),
+    # -- reservation --
+    Fault.RESERVED_STATUS_REFUSED: (
+        "StatusNotification",
+        lambda p: p["status"] == "Reserved",
+        "PropertyConstraintViolation",
+    ),
+    Fault.RESERVED_START_REFUSED: (
+        "StartTransaction",
+        lambda p: "reservationId" in p,
+        "PropertyConstraintViolation",
+    ),
 }
 
 
 #: Faults of the trigger: what it sends instead of the payload it was given.
-TRIGGER_REWRITES: dict[Fault, Callable[[str, dict[str, Any]], dict[str, Any]]] = {}
+TRIGGER_REWRITES: dict[Fault, Callable[[str, dict[str, Any]], dict[str, Any]]] = {
+    # -- reservation --
+    Fault.RESERVE_NOW_OTHER_ID: lambda action, p: (
+        p | {"reservationId": p["reservationId"] + 1} if action == "ReserveNow" else p
+    ),
+    Fault.RESERVE_NOW_CONNECTOR_ONE: lambda action, p: (
+        p | {"connectorId": 1} if action == "ReserveNow" and p["connectorId"] == 0 else p
+    ),
+    Fault.RESERVE_NOW_WITHOUT_PARENT: lambda action, p: (
+        {k: v for k, v in p.items() if k != "parentIdTag"} if action == "ReserveNow" else p
+    ),
+    Fault.CANCEL_OTHER_RESERVATION: lambda action, p: (
+        p | {"reservationId": p["reservationId"] + 1} if action == "CancelReservation" else p
+    ),
+}
 
 
 @dataclass
@@ -205,6 +240,9 @@ class MutantCentralSystem:
     parents: dict[str, str] = field(default_factory=lambda: dict(PARENTS))
     #: Replies awaited to the CALLs it sent (by message id).
     pending: dict[str, asyncio.Future[Any]] = field(default_factory=dict)
+    #: REFUSED_RESERVATION_KEPT: the last ReserveNow per id, (connectorId, idTag), whatever
+    #: the answer.
+    kept_reservations: dict[str, tuple[int, str]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _ca: tuple[ec.EllipticCurvePrivateKey, x509.Certificate] | None = None
 
@@ -393,6 +431,9 @@ class MutantCentralSystem:
         refusal = REFUSALS.get(self.fault)
         if refusal is not None and refusal[0] == action and refusal[1](payload):
             raise _error(refusal[2], f"{self.fault.value}")
+        override = self._reservation_fault(charge_point_id, action, payload)
+        if override is not None:
+            return override
         handler = getattr(self, f"_on_{action}", None)
         if handler is None:
             return {}
@@ -410,6 +451,8 @@ class MutantCentralSystem:
         rotates = action == "ChangeConfiguration" and payload.get("key") == "AuthorizationKey"
         if rotates and accepted:
             self.passwords[charge_point_id] = str(payload["value"])
+        if action == "ReserveNow" and self.fault is Fault.REFUSED_RESERVATION_KEPT:
+            self.kept_reservations[charge_point_id] = (payload["connectorId"], payload["idTag"])
 
     # -- handlers ---------------------------------------------------------------------------
 
@@ -553,6 +596,25 @@ class MutantCentralSystem:
                 lambda: asyncio.ensure_future(_send(ws, self._certificate_signed(chain)))
             )
         return {"status": "Accepted"}
+
+    # -- reservation --
+    def _reservation_fault(
+        self, cp: str, action: str, payload: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """The reservation faults that depend on what came before: a CALLERROR raised, or the
+        reply that replaces the handler's."""
+        if self.fault is Fault.AVAILABLE_AFTER_RESERVED_REFUSED and action == "StatusNotification":
+            previous = self.statuses.get((cp, payload["connectorId"]))
+            if previous == "Reserved" and payload["status"] == "Available":
+                raise _error("PropertyConstraintViolation", "Available without a transaction")
+        if self.fault is Fault.AUTHORIZE_WITHOUT_PARENT and action == "Authorize":
+            return {"idTagInfo": {"status": self._status_of(payload["idTag"])}}
+        kept = self.kept_reservations.get(cp)
+        if kept is not None and action == "StartTransaction" and "reservationId" not in payload:
+            connector, tag = kept
+            if payload["idTag"] != tag and connector in (0, payload["connectorId"]):
+                return {"transactionId": next(self._ids), "idTagInfo": {"status": "Blocked"}}
+        return None
 
     def _certificate_signed(self, chain: str) -> list[Any]:
         message_id = "c" * 40 if self.fault is Fault.LONG_CALL_IDS else "cs-1"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import Final
 
-from simulator.check.catalogue import catalogue, select
+from simulator.check.catalogue import Profile, catalogue, select
 from simulator.check.runner import run_check
 from simulator.check.verdicts import Outcome, Verdict
 from tests.check.helpers import PASSWORD, TAGS, TIMEOUT_S, target
@@ -79,6 +79,47 @@ CAUGHT_BY: Final[dict[Fault, tuple[str, ...]]] = {
     Fault.OFF_BY_ONE_LENGTH: ("RB_STRING_LENGTH",),
     # Every case the backend initiates waits for a CALL that never comes.
     Fault.TRIGGER_IGNORED: tuple(c.id for c in catalogue() if c.backend_initiated),
+    # -- reservation --
+    Fault.RESERVED_STATUS_REFUSED: (
+        "TC_046_1_CS",
+        "TC_046_2_CS",
+        "TC_047_CS",
+        "TC_051_CS",
+        "TC_053_1_CS",
+        "TC_053_2_CS",
+    ),
+    Fault.RESERVED_START_REFUSED: (
+        "TC_046_1_CS",
+        "TC_046_2_CS",
+        "TC_049_CS",
+        "TC_053_1_CS",
+        "TC_053_2_CS",
+    ),
+    # Every reservation case but TC_052_CS (no ReserveNow) checks the reservationId.
+    Fault.RESERVE_NOW_OTHER_ID: tuple(
+        c.id for c in catalogue() if c.profile is Profile.RESERVATION and c.id != "TC_052_CS"
+    ),
+    Fault.RESERVE_NOW_CONNECTOR_ONE: (
+        "TC_049_CS",
+        "TC_050_1_CS",
+        "TC_050_2_CS",
+        "TC_050_3_CS",
+        "TC_050_4_CS",
+    ),
+    Fault.RESERVE_NOW_WITHOUT_PARENT: ("TC_053_1_CS", "TC_053_2_CS"),
+    Fault.CANCEL_OTHER_RESERVATION: ("TC_051_CS", "TC_052_CS"),
+    Fault.AVAILABLE_AFTER_RESERVED_REFUSED: ("TC_047_CS", "TC_051_CS"),
+    Fault.AUTHORIZE_WITHOUT_PARENT: ("TC_053_1_CS", "TC_053_2_CS"),
+    Fault.REFUSED_RESERVATION_KEPT: (
+        "TC_048_1_CS",
+        "TC_048_2_CS",
+        "TC_048_3_CS",
+        "TC_048_4_CS",
+        "TC_050_1_CS",
+        "TC_050_2_CS",
+        "TC_050_3_CS",
+        "TC_050_4_CS",
+    ),
 }
 #: Checked elsewhere: the TLS checks need a wss:// mutant (test_tls.py).
 ELSEWHERE: Final = {"TC_086_CS", "TC_087_CS"}
