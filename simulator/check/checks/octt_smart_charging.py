@@ -22,7 +22,7 @@ from simulator.check.verdicts import CheckFailed
 SMART = Profile.SMART_CHARGING
 #: The connector the profiles are meant for (connector 0 is the whole charge point).
 CONNECTOR = 1
-#: A transactionId no backend gives a running transaction (TC_058_2_CS).
+#: Added to the running transaction's id: a transactionId that is not the running one (TC_058_2_CS).
 OFFSET_OF_A_WRONG_TRANSACTION_ID = 100_000
 
 
