@@ -121,6 +121,16 @@ class Fault(enum.Enum):
     AVAILABLE_AFTER_RESERVED_REFUSED = "Reserved → Available without a transaction refused"
     AUTHORIZE_WITHOUT_PARENT = "Authorize.conf without the parentIdTag (the other replies have it)"
     REFUSED_RESERVATION_KEPT = "a refused ReserveNow kept: other tags' starts there Blocked"
+    # -- smart --
+    PROFILE_RATE_UNIT_SWAPPED = "SetChargingProfile relayed with chargingRateUnit A and W swapped"
+    PROFILE_PERIODS_TRUNCATED = "SetChargingProfile relayed with its first schedule period only"
+    PROFILE_TRANSACTION_ID_DROPPED = "SetChargingProfile relayed without its transactionId"
+    PROFILE_STACK_LEVEL_FLATTENED = "SetChargingProfile relayed with stackLevel 0"
+    REMOTE_START_PROFILE_DROPPED = "RemoteStartTransaction relayed without its chargingProfile"
+    CLEAR_PROFILE_WITHOUT_ID = "ClearChargingProfile relayed without its id (clears them all)"
+    COMPOSITE_SCHEDULE_REFUSED = "a GetCompositeSchedule answer with a schedule is an error"
+    METER_VALUES_REFUSED_UNDER_PROFILE = "MeterValues refused once a profile was accepted"
+    REJECTED_REMOTE_START_HOLDS_TAG = "a tag whose remote start was rejected is ConcurrentTx"
 
 
 def _older_than(text: Any, age: timedelta) -> bool:
@@ -204,7 +214,46 @@ TRIGGER_REWRITES: dict[Fault, Callable[[str, dict[str, Any]], dict[str, Any]]] =
     Fault.CANCEL_OTHER_RESERVATION: lambda action, p: (
         p | {"reservationId": p["reservationId"] + 1} if action == "CancelReservation" else p
     ),
+    # -- smart --
+    Fault.PROFILE_RATE_UNIT_SWAPPED: lambda action, p: _rewrite_schedule(
+        action, p, lambda s: s | {"chargingRateUnit": "W" if s["chargingRateUnit"] == "A" else "A"}
+    ),
+    Fault.PROFILE_PERIODS_TRUNCATED: lambda action, p: _rewrite_schedule(
+        action, p, lambda s: s | {"chargingSchedulePeriod": s["chargingSchedulePeriod"][:1]}
+    ),
+    Fault.PROFILE_TRANSACTION_ID_DROPPED: lambda action, p: _rewrite_profile(
+        action, p, lambda c: {k: v for k, v in c.items() if k != "transactionId"}
+    ),
+    Fault.PROFILE_STACK_LEVEL_FLATTENED: lambda action, p: _rewrite_profile(
+        action, p, lambda c: c | {"stackLevel": 0}
+    ),
+    Fault.REMOTE_START_PROFILE_DROPPED: lambda action, p: (
+        {k: v for k, v in p.items() if k != "chargingProfile"}
+        if action == "RemoteStartTransaction"
+        else p
+    ),
+    Fault.CLEAR_PROFILE_WITHOUT_ID: lambda action, p: (
+        {k: v for k, v in p.items() if k != "id"} if action == "ClearChargingProfile" else p
+    ),
 }
+
+
+def _rewrite_profile(
+    action: str, payload: dict[str, Any], change: Callable[[dict[str, Any]], dict[str, Any]]
+) -> dict[str, Any]:
+    """SetChargingProfile with its csChargingProfiles changed (other actions unchanged)."""
+    if action != "SetChargingProfile":
+        return payload
+    return payload | {"csChargingProfiles": change(payload["csChargingProfiles"])}
+
+
+def _rewrite_schedule(
+    action: str, payload: dict[str, Any], change: Callable[[dict[str, Any]], dict[str, Any]]
+) -> dict[str, Any]:
+    """SetChargingProfile with the chargingSchedule of its profile changed."""
+    return _rewrite_profile(
+        action, payload, lambda c: c | {"chargingSchedule": change(c["chargingSchedule"])}
+    )
 
 
 @dataclass
@@ -243,6 +292,10 @@ class MutantCentralSystem:
     #: REFUSED_RESERVATION_KEPT: the last ReserveNow per id, (connectorId, idTag), whatever
     #: the answer.
     kept_reservations: dict[str, tuple[int, str]] = field(default_factory=dict)
+    #: Charge points that accepted a charging profile (METER_VALUES_REFUSED_UNDER_PROFILE).
+    profiled: set[str] = field(default_factory=set)
+    #: Tags of rejected remote starts (REJECTED_REMOTE_START_HOLDS_TAG).
+    held_tags: set[str] = field(default_factory=set)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _ca: tuple[ec.EllipticCurvePrivateKey, x509.Certificate] | None = None
 
@@ -453,6 +506,17 @@ class MutantCentralSystem:
             self.passwords[charge_point_id] = str(payload["value"])
         if action == "ReserveNow" and self.fault is Fault.REFUSED_RESERVATION_KEPT:
             self.kept_reservations[charge_point_id] = (payload["connectorId"], payload["idTag"])
+        # -- smart --
+        if accepted and action in ("SetChargingProfile", "RemoteStartTransaction"):
+            self.profiled.add(charge_point_id)
+        rejected = getattr(reply, "payload", {}).get("status") == "Rejected"
+        if rejected and action == "RemoteStartTransaction":
+            self.held_tags.add(str(payload.get("idTag")))
+        schedule = "chargingSchedule" in getattr(reply, "payload", {})
+        if self.fault is Fault.COMPOSITE_SCHEDULE_REFUSED and schedule:
+            from simulator.check.trigger import TriggerFailed
+
+            raise TriggerFailed(f"{charge_point_id}: the composite schedule could not be read")
 
     # -- handlers ---------------------------------------------------------------------------
 
@@ -521,6 +585,9 @@ class MutantCentralSystem:
             status == "Preparing" for (who, _), status in self.statuses.items() if who == cp
         ):
             return {"idTagInfo": {"status": "Invalid"}}
+        held = self.fault is Fault.REJECTED_REMOTE_START_HOLDS_TAG
+        if held and payload["idTag"] in self.held_tags:
+            return {"idTagInfo": {"status": "ConcurrentTx"}}
         return {"idTagInfo": self._info(payload["idTag"])}
 
     async def _on_StartTransaction(
@@ -570,6 +637,8 @@ class MutantCentralSystem:
         )
         if self.fault is Fault.FORGETS_TRANSACTIONS_ON_DISCONNECT and unknown:
             raise _error("PropertyConstraintViolation", "unknown transaction")
+        if self.fault is Fault.METER_VALUES_REFUSED_UNDER_PROFILE and cp in self.profiled:
+            raise _error("InternalError", "the charging profile's transaction is locked")
         return None if self.fault is Fault.DROPS_METER_VALUES else {}
 
     async def _on_DataTransfer(self, ws: ServerConnection, cp: str, payload: Any) -> dict[str, Any]:

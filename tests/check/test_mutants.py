@@ -120,6 +120,22 @@ CAUGHT_BY: Final[dict[Fault, tuple[str, ...]]] = {
         "TC_050_3_CS",
         "TC_050_4_CS",
     ),
+    # -- smart --
+    Fault.PROFILE_RATE_UNIT_SWAPPED: ("TC_056_CS", "TC_082_CS"),
+    Fault.PROFILE_PERIODS_TRUNCATED: ("TC_057_CS", "TC_058_1_CS", "TC_072_CS"),
+    Fault.PROFILE_TRANSACTION_ID_DROPPED: ("TC_057_CS", "TC_058_2_CS"),
+    Fault.PROFILE_STACK_LEVEL_FLATTENED: ("TC_072_CS",),
+    Fault.REMOTE_START_PROFILE_DROPPED: ("TC_059_CS", "TC_060_CS"),
+    Fault.CLEAR_PROFILE_WITHOUT_ID: ("TC_067_CS",),
+    Fault.COMPOSITE_SCHEDULE_REFUSED: ("TC_066_CS",),
+    Fault.METER_VALUES_REFUSED_UNDER_PROFILE: (
+        "TC_056_CS",
+        "TC_057_CS",
+        "TC_059_CS",
+        "TC_072_CS",
+        "TC_082_CS",
+    ),
+    Fault.REJECTED_REMOTE_START_HOLDS_TAG: ("TC_060_CS",),
 }
 #: Checked elsewhere: the TLS checks need a wss:// mutant (test_tls.py).
 ELSEWHERE: Final = {"TC_086_CS", "TC_087_CS"}
