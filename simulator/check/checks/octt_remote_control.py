@@ -149,6 +149,7 @@ async def _answered_after(
     backend_initiated=True,
 )
 async def remote_start_plugged_in(ctx: CheckContext) -> None:
+    ctx.require_trigger("RemoteStartTransaction")
     tag = ctx.tag("Accepted")
     async with ctx.booted() as station:
         await ctx.status(station, CONNECTOR, "Preparing")
@@ -170,6 +171,7 @@ async def remote_start_plugged_in(ctx: CheckContext) -> None:
     backend_initiated=True,
 )
 async def remote_start_first(ctx: CheckContext) -> None:
+    ctx.require_trigger("RemoteStartTransaction")
     tag = ctx.tag("Accepted")
     async with ctx.booted() as station:
         await _remote_start(ctx, station, tag)
@@ -192,6 +194,7 @@ async def remote_start_first(ctx: CheckContext) -> None:
     backend_initiated=True,
 )
 async def remote_start_timeout(ctx: CheckContext) -> None:
+    ctx.require_trigger("RemoteStartTransaction")
     tag = ctx.tag("Accepted")
     async with ctx.booted() as station:
         await _remote_start(ctx, station, tag)
@@ -211,6 +214,7 @@ async def remote_start_timeout(ctx: CheckContext) -> None:
     backend_initiated=True,
 )
 async def remote_start_rejected(ctx: CheckContext) -> None:
+    ctx.require_trigger("RemoteStartTransaction")
     tag = ctx.tag("Accepted")
     async with ctx.booted() as station:
         await _remote_start(ctx, station, tag, reply={"status": "Rejected"})
@@ -228,6 +232,7 @@ async def remote_start_rejected(ctx: CheckContext) -> None:
     backend_initiated=True,
 )
 async def remote_start_connector_zero(ctx: CheckContext) -> None:
+    ctx.require_trigger("RemoteStartTransaction")
     tag = ctx.tag("Accepted")
     async with ctx.booted() as station:
         await _remote_start(ctx, station, tag, connector=0, reply={"status": "Rejected"})
@@ -248,6 +253,7 @@ async def remote_start_connector_zero(ctx: CheckContext) -> None:
     backend_initiated=True,
 )
 async def remote_start_cached_id(ctx: CheckContext) -> None:
+    ctx.require_trigger("RemoteStartTransaction")
     tag = ctx.tag("Accepted")
     async with ctx.booted() as station:
         await _authorized(ctx, station, tag)
@@ -271,6 +277,7 @@ async def remote_start_cached_id(ctx: CheckContext) -> None:
     backend_initiated=True,
 )
 async def remote_start_authorize_invalid(ctx: CheckContext) -> None:
+    ctx.require_trigger("RemoteStartTransaction")
     tag = ctx.unknown_tag()
     async with ctx.booted() as station:
         await _remote_start(ctx, station, tag)
@@ -300,6 +307,7 @@ async def remote_start_authorize_invalid(ctx: CheckContext) -> None:
     backend_initiated=True,
 )
 async def remote_stop(ctx: CheckContext) -> None:
+    ctx.require_trigger("RemoteStopTransaction")
     async with ctx.booted() as station:
         transaction_id = await _running(ctx, station)
         await ctx.backend_sends(station, "RemoteStopTransaction", {"transactionId": transaction_id})
@@ -318,6 +326,7 @@ async def remote_stop(ctx: CheckContext) -> None:
     backend_initiated=True,
 )
 async def remote_stop_rejected(ctx: CheckContext) -> None:
+    ctx.require_trigger("RemoteStopTransaction")
     async with ctx.booted() as station:
         transaction_id = await _running(ctx, station)
         await ctx.backend_sends(
@@ -334,6 +343,7 @@ async def remote_stop_rejected(ctx: CheckContext) -> None:
 
 
 async def _unlock_answered(ctx: CheckContext, connector: int, status: str) -> None:
+    ctx.require_trigger("UnlockConnector", {"connectorId": connector})
     async with ctx.booted() as station:
         await ctx.backend_sends(
             station, "UnlockConnector", {"connectorId": connector}, reply={"status": status}
@@ -407,6 +417,7 @@ async def unlock_unknown_connector(ctx: CheckContext) -> None:
     backend_initiated=True,
 )
 async def unlock_during_session(ctx: CheckContext) -> None:
+    ctx.require_trigger("UnlockConnector")
     async with ctx.booted() as station:
         transaction_id = await _running(ctx, station)
 
@@ -437,6 +448,7 @@ async def unlock_during_session(ctx: CheckContext) -> None:
     backend_initiated=True,
 )
 async def unlock_during_session_fixed_cable(ctx: CheckContext) -> None:
+    ctx.require_trigger("UnlockConnector")
     async with ctx.booted() as station:
         transaction_id = await _running(ctx, station)
         await ctx.backend_sends(
@@ -472,6 +484,7 @@ async def _availability(
     backend_initiated=True,
 )
 async def change_availability(ctx: CheckContext) -> None:
+    ctx.require_trigger("ChangeAvailability")
     async with ctx.booted() as station:
         await _availability(ctx, station, "Inoperative")
         await ctx.status(station, CONNECTOR, "Unavailable")
@@ -492,6 +505,7 @@ async def change_availability(ctx: CheckContext) -> None:
     backend_initiated=True,
 )
 async def change_availability_scheduled(ctx: CheckContext) -> None:
+    ctx.require_trigger("ChangeAvailability")
     async with ctx.booted() as station:
         transaction_id = await _running(ctx, station)
         await _availability(ctx, station, "Inoperative", reply={"status": "Scheduled"})
