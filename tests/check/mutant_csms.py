@@ -683,7 +683,7 @@ class MutantCentralSystem:
         elif action == "StartTransaction" and tag in pending and reply is not None:
             if not pending.pop(tag) and self.fault is Fault.REMOTE_START_NEEDS_AUTHORIZE:
                 reply = reply | {"idTagInfo": {"status": "Invalid"}}
-        elif action == "StatusNotification" and payload["status"] == "Available" and pending:
+        elif action == "StatusNotification" and payload.get("status") == "Available" and pending:
             pending.clear()
             if self.fault is Fault.REMOTE_START_TIMEOUT_REFUSED:
                 raise _error("PropertyConstraintViolation", "a remote start is pending")
