@@ -131,6 +131,23 @@ class Fault(enum.Enum):
     COMPOSITE_SCHEDULE_REFUSED = "a GetCompositeSchedule answer with a schedule is an error"
     METER_VALUES_REFUSED_UNDER_PROFILE = "MeterValues refused once a profile was accepted"
     REJECTED_REMOTE_START_HOLDS_TAG = "a tag whose remote start was rejected is ConcurrentTx"
+    # -- remote --
+    REMOTE_START_OTHER_CONNECTOR = "RemoteStartTransaction relayed for the next connector"
+    REMOTE_START_NEEDS_AUTHORIZE = (
+        "a StartTransaction after its RemoteStart with no Authorize since: idTagInfo Invalid"
+    )
+    REMOTE_START_CONCURRENT_TX = "Authorize of a tag it remote-started: ConcurrentTx"
+    REMOTE_START_TIMEOUT_REFUSED = "Available after an accepted RemoteStart refused"
+    REMOTE_TAG_TRUSTED = "Authorize of a tag it remote-started: Accepted, whatever its status"
+    REMOTE_STOP_OTHER_TRANSACTION = "RemoteStopTransaction relayed with another transactionId"
+    REMOTE_STOP_REASON_REFUSED = "StopTransaction reason Remote refused"
+    UNLOCK_COMMAND_REASON_REFUSED = "StopTransaction reason UnlockCommand refused"
+    UNLOCK_OTHER_CONNECTOR = "UnlockConnector relayed for the next connector"
+    ENDS_TRANSACTION_ON_CALL = (
+        "a transaction taken as ended once RemoteStop/UnlockConnector is sent: MeterValues refused"
+    )
+    CLOSES_UNLESS_ACCEPTED = "closes the connection when its CALL is answered other than yes"
+    UNAVAILABLE_REFUSED = "StatusNotification Unavailable refused"
 
 
 def _older_than(text: Any, age: timedelta) -> bool:
@@ -196,6 +213,22 @@ REFUSALS: dict[Fault, tuple[str, Callable[[dict[str, Any]], bool], str]] = {
         lambda p: "reservationId" in p,
         "PropertyConstraintViolation",
     ),
+    # -- remote --
+    Fault.REMOTE_STOP_REASON_REFUSED: (
+        "StopTransaction",
+        lambda p: p.get("reason") == "Remote",
+        "PropertyConstraintViolation",
+    ),
+    Fault.UNLOCK_COMMAND_REASON_REFUSED: (
+        "StopTransaction",
+        lambda p: p.get("reason") == "UnlockCommand",
+        "PropertyConstraintViolation",
+    ),
+    Fault.UNAVAILABLE_REFUSED: (
+        "StatusNotification",
+        lambda p: p["status"] == "Unavailable",
+        "PropertyConstraintViolation",
+    ),
 }
 
 
@@ -235,6 +268,18 @@ TRIGGER_REWRITES: dict[Fault, Callable[[str, dict[str, Any]], dict[str, Any]]] =
     Fault.CLEAR_PROFILE_WITHOUT_ID: lambda action, p: (
         {k: v for k, v in p.items() if k != "id"} if action == "ClearChargingProfile" else p
     ),
+    # -- remote --
+    Fault.REMOTE_START_OTHER_CONNECTOR: lambda action, p: (
+        p | {"connectorId": p.get("connectorId", 0) + 1}
+        if action == "RemoteStartTransaction"
+        else p
+    ),
+    Fault.REMOTE_STOP_OTHER_TRANSACTION: lambda action, p: (
+        p | {"transactionId": p["transactionId"] + 1} if action == "RemoteStopTransaction" else p
+    ),
+    Fault.UNLOCK_OTHER_CONNECTOR: lambda action, p: (
+        p | {"connectorId": p["connectorId"] + 1} if action == "UnlockConnector" else p
+    ),
 }
 
 
@@ -254,6 +299,10 @@ def _rewrite_schedule(
     return _rewrite_profile(
         action, payload, lambda c: c | {"chargingSchedule": change(c["chargingSchedule"])}
     )
+
+
+#: The answers by which a charge point says yes to a CALL (CLOSES_UNLESS_ACCEPTED).
+YES_STATUSES = frozenset({"Accepted", "Unlocked"})
 
 
 @dataclass
@@ -298,6 +347,9 @@ class MutantCentralSystem:
     held_tags: set[str] = field(default_factory=set)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _ca: tuple[ec.EllipticCurvePrivateKey, x509.Certificate] | None = None
+    #: Per charge point: the tags of its accepted RemoteStarts not yet started, each with
+    #: whether it was authorized since (the remote-control faults read it).
+    remote_starts: dict[str, dict[str, bool]] = field(default_factory=dict)
 
     @property
     def ws_url(self) -> str:
@@ -491,7 +543,7 @@ class MutantCentralSystem:
         if handler is None:
             return {}
         reply: dict[str, Any] | None = await handler(ws, charge_point_id, payload)
-        return reply
+        return self._remote_control(charge_point_id, action, payload, reply)
 
     # -- its own CALLs ----------------------------------------------------------------------
 
@@ -517,6 +569,7 @@ class MutantCentralSystem:
             from simulator.check.trigger import TriggerFailed
 
             raise TriggerFailed(f"{charge_point_id}: the composite schedule could not be read")
+        await self._after_remote_call(charge_point_id, action, payload, reply)
 
     # -- handlers ---------------------------------------------------------------------------
 
@@ -723,6 +776,53 @@ class MutantCentralSystem:
         )
         pem = serialization.Encoding.PEM
         return (leaf.public_bytes(pem) + ca.public_bytes(pem)).decode()
+
+    # -- remote control (RemoteStart/Stop, UnlockConnector, ChangeAvailability) --------------
+
+    async def _after_remote_call(
+        self, cp: str, action: str, payload: dict[str, Any], reply: Any
+    ) -> None:
+        status = getattr(reply, "payload", {}).get("status")
+        if action == "RemoteStartTransaction" and status == "Accepted":
+            self.remote_starts.setdefault(cp, {})[payload["idTag"]] = False
+        ws = self.sessions.get(cp)
+        ends = action in ("RemoteStopTransaction", "UnlockConnector")
+        if ends and self.fault is Fault.ENDS_TRANSACTION_ON_CALL:
+            for number, known in self.transactions.items():
+                named = number == payload.get("transactionId", number)
+                on_connector = known.connector == payload.get("connectorId", known.connector)
+                if known.connection is ws and named and on_connector:
+                    known.open = False
+        unwelcome = status is not None and status not in YES_STATUSES
+        if unwelcome and self.fault is Fault.CLOSES_UNLESS_ACCEPTED and ws is not None:
+            await ws.close(1011, f"{action} {status}")
+
+    def _remote_control(
+        self, cp: str, action: str, payload: dict[str, Any], reply: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
+        """The remote-control faults, on the reply to a charge point's message."""
+        pending = self.remote_starts.setdefault(cp, {})
+        tag = payload.get("idTag")
+        if action == "BootNotification":
+            pending.clear()
+        elif action == "Authorize" and tag in pending and reply is not None:
+            pending[tag] = True
+            if self.fault is Fault.REMOTE_START_CONCURRENT_TX:
+                reply = {"idTagInfo": {"status": "ConcurrentTx"}}
+            if self.fault is Fault.REMOTE_TAG_TRUSTED:
+                reply = {"idTagInfo": {"status": "Accepted"}}
+        elif action == "StartTransaction" and tag in pending and reply is not None:
+            if not pending.pop(tag) and self.fault is Fault.REMOTE_START_NEEDS_AUTHORIZE:
+                reply = reply | {"idTagInfo": {"status": "Invalid"}}
+        elif action == "StatusNotification" and payload.get("status") == "Available" and pending:
+            pending.clear()
+            if self.fault is Fault.REMOTE_START_TIMEOUT_REFUSED:
+                raise _error("PropertyConstraintViolation", "a remote start is pending")
+        elif action == "MeterValues" and self.fault is Fault.ENDS_TRANSACTION_ON_CALL:
+            known = self.transactions.get(payload.get("transactionId", 0))
+            if known is not None and not known.open:
+                raise _error("PropertyConstraintViolation", "the transaction has ended")
+        return reply
 
 
 class MutantTrigger:

@@ -32,11 +32,9 @@ def test_the_catalogue_lists_octt_cases_first_then_robustness_checks() -> None:
 
 def test_only_takes_ids_and_patterns_and_profile_filters() -> None:
     checks = catalogue()
-    assert [c.id for c in select(checks, ["TC_023_*"])] == [
-        "TC_023_1_CS",
-        "TC_023_2_CS",
-        "TC_023_3_CS",
-    ]
+    chosen = [c.id for c in select(checks, ["TC_023_*"])]
+    assert chosen == [c.id for c in checks if c.id.startswith("TC_023_")]
+    assert {"TC_023_1_CS", "TC_023_2_CS", "TC_023_3_CS"} <= set(chosen)
     assert [c.id for c in select(checks, ["tc_001_cs"])] == ["TC_001_CS"]
     firmware = select(checks, profiles=["firmwaremanagement"])
     assert firmware

@@ -136,6 +136,42 @@ CAUGHT_BY: Final[dict[Fault, tuple[str, ...]]] = {
         "TC_082_CS",
     ),
     Fault.REJECTED_REMOTE_START_HOLDS_TAG: ("TC_060_CS",),
+    # -- remote --
+    Fault.REMOTE_START_OTHER_CONNECTOR: (
+        "TC_010_CS",
+        "TC_011_1_CS",
+        "TC_011_2_CS",
+        "TC_026_CS",
+        "TC_027_CS",
+        "TC_007_2_CS",
+        "TC_023_5_CS",
+    ),
+    Fault.REMOTE_START_NEEDS_AUTHORIZE: ("TC_010_CS", "TC_007_2_CS"),
+    Fault.REMOTE_START_CONCURRENT_TX: ("TC_011_1_CS",),
+    Fault.REMOTE_START_TIMEOUT_REFUSED: ("TC_011_2_CS",),
+    Fault.REMOTE_TAG_TRUSTED: ("TC_023_5_CS",),
+    Fault.REMOTE_STOP_OTHER_TRANSACTION: ("TC_012_CS", "TC_028_CS"),
+    Fault.REMOTE_STOP_REASON_REFUSED: ("TC_012_CS",),
+    Fault.UNLOCK_COMMAND_REASON_REFUSED: ("TC_018_1_CS",),
+    Fault.UNLOCK_OTHER_CONNECTOR: (
+        "TC_017_1_CS",
+        "TC_017_2_CS",
+        "TC_018_1_CS",
+        "TC_018_2_CS",
+        "TC_030_CS",
+        "TC_031_CS",
+    ),
+    Fault.ENDS_TRANSACTION_ON_CALL: ("TC_018_2_CS", "TC_028_CS"),
+    Fault.CLOSES_UNLESS_ACCEPTED: (
+        "TC_017_2_CS",
+        "TC_026_CS",
+        "TC_027_CS",
+        "TC_028_CS",
+        "TC_030_CS",
+        "TC_031_CS",
+        "RB_CHANGE_AVAILABILITY_SCHEDULED",
+    ),
+    Fault.UNAVAILABLE_REFUSED: ("RB_CHANGE_AVAILABILITY", "RB_CHANGE_AVAILABILITY_SCHEDULED"),
 }
 #: Checked elsewhere: the TLS checks need a wss:// mutant (test_tls.py).
 ELSEWHERE: Final = {"TC_086_CS", "TC_087_CS"}
