@@ -111,6 +111,26 @@ class Fault(enum.Enum):
     NO_LENGTH_CHECK = "strings longer than their schema allows are accepted"
     OFF_BY_ONE_LENGTH = "an idTag of 20 characters is refused as too long"
     TRIGGER_IGNORED = "its trigger API says yes and sends nothing"
+    # -- profiles --
+    LIST_VERSION_NEGATIVE_REFUSED = "GetLocalListVersion.conf listVersion -1 taken as malformed"
+    LIST_VERSION_ZERO_MISSING = "GetLocalListVersion.conf listVersion 0 taken as missing"
+    LOCAL_LIST_EMPTIED = "SendLocalList relayed with its localAuthorizationList emptied"
+    LOCAL_LIST_VERSION_STALE = "SendLocalList relayed with listVersion 1, whatever it was given"
+    LOCAL_LIST_REFUSAL_CLOSES = "SendLocalList answered other than Accepted: connection closed"
+    LOCAL_LIST_VERSION_MISMATCH_UNKNOWN = "SendLocalList.conf VersionMismatch taken as malformed"
+    START_NEEDS_AUTHORIZE = "StartTransaction of a tag not Authorized first: Invalid"
+    FIRMWARE_INSTALLED_REFUSED = "FirmwareStatusNotification Installed refused"
+    FIRMWARE_FAILURE_REFUSED = (
+        "FirmwareStatusNotification DownloadFailed/InstallationFailed refused"
+    )
+    DIAGNOSTICS_UPLOADED_REFUSED = "DiagnosticsStatusNotification Uploaded refused"
+    DIAGNOSTICS_FAILURE_OFF_SCHEMA = (
+        "DiagnosticsStatusNotification UploadFailed answered off schema"
+    )
+    TRIGGER_CONTEXT_REFUSED = "MeterValues of context Trigger refused"
+    REPEATED_STATUS_REFUSED = "a StatusNotification repeating the connector's status refused"
+    TRIGGER_DROPS_CONNECTOR_ID = "TriggerMessage relayed without its connectorId"
+    TRIGGER_REFUSAL_CLOSES = "TriggerMessage answered Rejected/NotImplemented: connection closed"
 
 
 def _older_than(text: Any, age: timedelta) -> bool:
@@ -165,11 +185,72 @@ REFUSALS: dict[Fault, tuple[str, Callable[[dict[str, Any]], bool], str]] = {
         lambda p: p["status"] == "UploadFailed",
         "PropertyConstraintViolation",
     ),
+    # -- profiles --
+    Fault.FIRMWARE_INSTALLED_REFUSED: (
+        "FirmwareStatusNotification",
+        lambda p: p["status"] == "Installed",
+        "PropertyConstraintViolation",
+    ),
+    Fault.FIRMWARE_FAILURE_REFUSED: (
+        "FirmwareStatusNotification",
+        lambda p: p["status"] in ("DownloadFailed", "InstallationFailed"),
+        "PropertyConstraintViolation",
+    ),
+    Fault.DIAGNOSTICS_UPLOADED_REFUSED: (
+        "DiagnosticsStatusNotification",
+        lambda p: p["status"] == "Uploaded",
+        "PropertyConstraintViolation",
+    ),
+    Fault.TRIGGER_CONTEXT_REFUSED: (
+        "MeterValues",
+        lambda p: any(
+            s.get("context") == "Trigger" for v in p["meterValue"] for s in v["sampledValue"]
+        ),
+        "PropertyConstraintViolation",
+    ),
 }
 
 
 #: Faults of the trigger: what it sends instead of the payload it was given.
-TRIGGER_REWRITES: dict[Fault, Callable[[str, dict[str, Any]], dict[str, Any]]] = {}
+TRIGGER_REWRITES: dict[Fault, Callable[[str, dict[str, Any]], dict[str, Any]]] = {
+    # -- profiles --
+    Fault.LOCAL_LIST_EMPTIED: lambda action, p: (
+        p | {"localAuthorizationList": []} if action == "SendLocalList" else p
+    ),
+    Fault.LOCAL_LIST_VERSION_STALE: lambda action, p: (
+        p | {"listVersion": 1} if action == "SendLocalList" else p
+    ),
+    Fault.TRIGGER_DROPS_CONNECTOR_ID: lambda action, p: (
+        {k: v for k, v in p.items() if k != "connectorId"} if action == "TriggerMessage" else p
+    ),
+}
+
+#: Faults in taking a charge point's CALLRESULT to its own CALL: (action, does it mishandle
+#: this reply payload, what it does then: "fail" its trigger or "close" the connection).
+REPLY_FAULTS: dict[Fault, tuple[str, Callable[[dict[str, Any]], bool], str]] = {
+    # -- profiles --
+    Fault.LIST_VERSION_NEGATIVE_REFUSED: (
+        "GetLocalListVersion",
+        lambda p: p["listVersion"] < 0,
+        "fail",
+    ),
+    Fault.LIST_VERSION_ZERO_MISSING: (
+        "GetLocalListVersion",
+        lambda p: not p["listVersion"],
+        "fail",
+    ),
+    Fault.LOCAL_LIST_REFUSAL_CLOSES: (
+        "SendLocalList",
+        lambda p: p["status"] != "Accepted",
+        "close",
+    ),
+    Fault.LOCAL_LIST_VERSION_MISMATCH_UNKNOWN: (
+        "SendLocalList",
+        lambda p: p["status"] == "VersionMismatch",
+        "fail",
+    ),
+    Fault.TRIGGER_REFUSAL_CLOSES: ("TriggerMessage", lambda p: p["status"] != "Accepted", "close"),
+}
 
 
 @dataclass
@@ -206,6 +287,8 @@ class MutantCentralSystem:
     #: Replies awaited to the CALLs it sent (by message id).
     pending: dict[str, asyncio.Future[Any]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    #: Tags an Authorize was answered for (START_NEEDS_AUTHORIZE).
+    authorized: set[str] = field(default_factory=set)
     _ca: tuple[ec.EllipticCurvePrivateKey, x509.Certificate] | None = None
 
     @property
@@ -461,6 +544,8 @@ class MutantCentralSystem:
             previous == "Preparing" and payload["status"] == "Available"
         ):
             raise _error("PropertyConstraintViolation", "Available without a transaction")
+        if self.fault is Fault.REPEATED_STATUS_REFUSED and previous == payload["status"]:
+            raise _error("PropertyConstraintViolation", "no change of status")
         self.statuses[key] = payload["status"]
         return {}
 
@@ -478,6 +563,7 @@ class MutantCentralSystem:
             status == "Preparing" for (who, _), status in self.statuses.items() if who == cp
         ):
             return {"idTagInfo": {"status": "Invalid"}}
+        self.authorized.add(payload["idTag"])
         return {"idTagInfo": self._info(payload["idTag"])}
 
     async def _on_StartTransaction(
@@ -489,6 +575,8 @@ class MutantCentralSystem:
         ):
             raise _error("PropertyConstraintViolation", "timestamp too old")
         info = {"status": self._status_of(payload["idTag"])}
+        if self.fault is Fault.START_NEEDS_AUTHORIZE and payload["idTag"] not in self.authorized:
+            info = {"status": "Invalid"}
         if self.fault is Fault.INVALID_TAG_START_REFUSED and info["status"] != "Accepted":
             raise _error("PropertyConstraintViolation", "tag not accepted")
         fields = (payload["connectorId"], payload["idTag"], payload["meterStart"])
@@ -539,6 +627,16 @@ class MutantCentralSystem:
     ) -> dict[str, Any]:
         if self.fault is Fault.FIRMWARE_STATUS_INTERNAL_ERROR:
             raise _error("InternalError", "no table")
+        return {}
+
+    async def _on_DiagnosticsStatusNotification(
+        self, ws: ServerConnection, cp: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        if (
+            self.fault is Fault.DIAGNOSTICS_FAILURE_OFF_SCHEMA
+            and payload["status"] == "UploadFailed"
+        ):
+            return {"status": "Rejected"}
         return {}
 
     async def _on_SignCertificate(
@@ -626,6 +724,14 @@ class MutantTrigger:
         finally:
             central.pending.pop(message_id, None)
         await central.after_reply(charge_point_id, action, payload, reply.result())
+        reply_fault = REPLY_FAULTS.get(central.fault)
+        answer = getattr(reply.result(), "payload", None)
+        mishandled = isinstance(answer, dict) and reply_fault and reply_fault[0] == action
+        if reply_fault and mishandled and reply_fault[1](answer):
+            if reply_fault[2] == "close":
+                await ws.close(1011, central.fault.value)
+            else:
+                raise TriggerFailed(f"{central.fault.value}: HTTP 502")
 
     async def create_token(
         self,
