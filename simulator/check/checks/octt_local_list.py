@@ -40,6 +40,7 @@ async def _list_version_answered(ctx: CheckContext, version: int) -> None:
 
 async def _send_list_answered(ctx: CheckContext, status: str) -> None:
     """A full list answered `status`; the backend takes it and the connection stays."""
+    ctx.require_trigger("SendLocalList")
     tag = await ctx.backend_knows_tag("Accepted")
     async with ctx.booted() as station:
         await ctx.backend_sends(
@@ -89,6 +90,7 @@ async def _session_without_authorize(
     backend_initiated=True,
 )
 async def local_start_by_local_list_tag(ctx: CheckContext) -> None:
+    ctx.require_trigger("SendLocalList")
     async with ctx.booted() as station:
         tag = await _tag_in_local_list(ctx, station)
         await _session_without_authorize(ctx, station, tag)
@@ -106,6 +108,7 @@ async def local_start_by_local_list_tag(ctx: CheckContext) -> None:
     backend_initiated=True,
 )
 async def remote_start_by_local_list_tag(ctx: CheckContext) -> None:
+    ctx.require_trigger("SendLocalList")
     async with ctx.booted() as station:
         tag = await _tag_in_local_list(ctx, station)
         await ctx.backend_sends(station, "RemoteStartTransaction", {"connectorId": 1, "idTag": tag})
@@ -152,6 +155,7 @@ async def list_version_empty(ctx: CheckContext) -> None:
     backend_initiated=True,
 )
 async def send_local_list(ctx: CheckContext) -> None:
+    ctx.require_trigger("SendLocalList")
     accepted = await ctx.backend_knows_tag("Accepted")
     blocked = await ctx.backend_knows_tag("Blocked")
     async with ctx.booted() as station:
