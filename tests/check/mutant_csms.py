@@ -724,14 +724,13 @@ class MutantTrigger:
         finally:
             central.pending.pop(message_id, None)
         await central.after_reply(charge_point_id, action, payload, reply.result())
-        reply_fault = REPLY_FAULTS.get(central.fault)
-        answer = getattr(reply.result(), "payload", None)
-        mishandled = isinstance(answer, dict) and reply_fault and reply_fault[0] == action
-        if reply_fault and mishandled and reply_fault[1](answer):
-            if reply_fault[2] == "close":
-                await ws.close(1011, central.fault.value)
-            else:
+        mishandled = REPLY_FAULTS.get(central.fault)
+        answer = getattr(reply.result(), "payload", None)  # CALLERRORs have none
+        if mishandled and mishandled[0] == action and isinstance(answer, dict):
+            if mishandled[1](answer) and mishandled[2] == "fail":
                 raise TriggerFailed(f"{central.fault.value}: HTTP 502")
+            if mishandled[1](answer) and mishandled[2] == "close":
+                await ws.close(1011, central.fault.value)
 
     async def create_token(
         self,
