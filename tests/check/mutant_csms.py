@@ -148,6 +148,26 @@ class Fault(enum.Enum):
     )
     CLOSES_UNLESS_ACCEPTED = "closes the connection when its CALL is answered other than yes"
     UNAVAILABLE_REFUSED = "StatusNotification Unavailable refused"
+    # -- profiles --
+    LIST_VERSION_NEGATIVE_REFUSED = "GetLocalListVersion.conf listVersion -1 taken as malformed"
+    LIST_VERSION_ZERO_MISSING = "GetLocalListVersion.conf listVersion 0 taken as missing"
+    LOCAL_LIST_EMPTIED = "SendLocalList relayed with its localAuthorizationList emptied"
+    LOCAL_LIST_VERSION_STALE = "SendLocalList relayed with listVersion 1, whatever it was given"
+    LOCAL_LIST_REFUSAL_CLOSES = "SendLocalList answered other than Accepted: connection closed"
+    LOCAL_LIST_VERSION_MISMATCH_UNKNOWN = "SendLocalList.conf VersionMismatch taken as malformed"
+    START_NEEDS_AUTHORIZE = "StartTransaction of a tag not Authorized first: Invalid"
+    FIRMWARE_INSTALLED_REFUSED = "FirmwareStatusNotification Installed refused"
+    FIRMWARE_FAILURE_REFUSED = (
+        "FirmwareStatusNotification DownloadFailed/InstallationFailed refused"
+    )
+    DIAGNOSTICS_UPLOADED_REFUSED = "DiagnosticsStatusNotification Uploaded refused"
+    DIAGNOSTICS_FAILURE_OFF_SCHEMA = (
+        "DiagnosticsStatusNotification UploadFailed answered off schema"
+    )
+    TRIGGER_CONTEXT_REFUSED = "MeterValues of context Trigger refused"
+    REPEATED_STATUS_REFUSED = "a StatusNotification repeating the connector's status refused"
+    TRIGGER_DROPS_CONNECTOR_ID = "TriggerMessage relayed without its connectorId"
+    TRIGGER_REFUSAL_CLOSES = "TriggerMessage answered Rejected/NotImplemented: connection closed"
 
 
 def _older_than(text: Any, age: timedelta) -> bool:
@@ -229,6 +249,29 @@ REFUSALS: dict[Fault, tuple[str, Callable[[dict[str, Any]], bool], str]] = {
         lambda p: p["status"] == "Unavailable",
         "PropertyConstraintViolation",
     ),
+    # -- profiles --
+    Fault.FIRMWARE_INSTALLED_REFUSED: (
+        "FirmwareStatusNotification",
+        lambda p: p["status"] == "Installed",
+        "PropertyConstraintViolation",
+    ),
+    Fault.FIRMWARE_FAILURE_REFUSED: (
+        "FirmwareStatusNotification",
+        lambda p: p["status"] in ("DownloadFailed", "InstallationFailed"),
+        "PropertyConstraintViolation",
+    ),
+    Fault.DIAGNOSTICS_UPLOADED_REFUSED: (
+        "DiagnosticsStatusNotification",
+        lambda p: p["status"] == "Uploaded",
+        "PropertyConstraintViolation",
+    ),
+    Fault.TRIGGER_CONTEXT_REFUSED: (
+        "MeterValues",
+        lambda p: any(
+            s.get("context") == "Trigger" for v in p["meterValue"] for s in v["sampledValue"]
+        ),
+        "PropertyConstraintViolation",
+    ),
 }
 
 
@@ -280,6 +323,16 @@ TRIGGER_REWRITES: dict[Fault, Callable[[str, dict[str, Any]], dict[str, Any]]] =
     Fault.UNLOCK_OTHER_CONNECTOR: lambda action, p: (
         p | {"connectorId": p["connectorId"] + 1} if action == "UnlockConnector" else p
     ),
+    # -- profiles --
+    Fault.LOCAL_LIST_EMPTIED: lambda action, p: (
+        p | {"localAuthorizationList": []} if action == "SendLocalList" else p
+    ),
+    Fault.LOCAL_LIST_VERSION_STALE: lambda action, p: (
+        p | {"listVersion": 1} if action == "SendLocalList" else p
+    ),
+    Fault.TRIGGER_DROPS_CONNECTOR_ID: lambda action, p: (
+        {k: v for k, v in p.items() if k != "connectorId"} if action == "TriggerMessage" else p
+    ),
 }
 
 
@@ -303,6 +356,34 @@ def _rewrite_schedule(
 
 #: The answers by which a charge point says yes to a CALL (CLOSES_UNLESS_ACCEPTED).
 YES_STATUSES = frozenset({"Accepted", "Unlocked"})
+
+
+#: Faults in taking a charge point's CALLRESULT to its own CALL: (action, does it mishandle
+#: this reply payload, what it does then: "fail" its trigger or "close" the connection).
+REPLY_FAULTS: dict[Fault, tuple[str, Callable[[dict[str, Any]], bool], str]] = {
+    # -- profiles --
+    Fault.LIST_VERSION_NEGATIVE_REFUSED: (
+        "GetLocalListVersion",
+        lambda p: p["listVersion"] < 0,
+        "fail",
+    ),
+    Fault.LIST_VERSION_ZERO_MISSING: (
+        "GetLocalListVersion",
+        lambda p: not p["listVersion"],
+        "fail",
+    ),
+    Fault.LOCAL_LIST_REFUSAL_CLOSES: (
+        "SendLocalList",
+        lambda p: p["status"] != "Accepted",
+        "close",
+    ),
+    Fault.LOCAL_LIST_VERSION_MISMATCH_UNKNOWN: (
+        "SendLocalList",
+        lambda p: p["status"] == "VersionMismatch",
+        "fail",
+    ),
+    Fault.TRIGGER_REFUSAL_CLOSES: ("TriggerMessage", lambda p: p["status"] != "Accepted", "close"),
+}
 
 
 @dataclass
@@ -346,6 +427,8 @@ class MutantCentralSystem:
     #: Tags of rejected remote starts (REJECTED_REMOTE_START_HOLDS_TAG).
     held_tags: set[str] = field(default_factory=set)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    #: Tags an Authorize was answered for (START_NEEDS_AUTHORIZE).
+    authorized: set[str] = field(default_factory=set)
     _ca: tuple[ec.EllipticCurvePrivateKey, x509.Certificate] | None = None
     #: Per charge point: the tags of its accepted RemoteStarts not yet started, each with
     #: whether it was authorized since (the remote-control faults read it).
@@ -621,6 +704,8 @@ class MutantCentralSystem:
             previous == "Preparing" and payload["status"] == "Available"
         ):
             raise _error("PropertyConstraintViolation", "Available without a transaction")
+        if self.fault is Fault.REPEATED_STATUS_REFUSED and previous == payload["status"]:
+            raise _error("PropertyConstraintViolation", "no change of status")
         self.statuses[key] = payload["status"]
         return {}
 
@@ -638,6 +723,7 @@ class MutantCentralSystem:
             status == "Preparing" for (who, _), status in self.statuses.items() if who == cp
         ):
             return {"idTagInfo": {"status": "Invalid"}}
+        self.authorized.add(payload["idTag"])
         held = self.fault is Fault.REJECTED_REMOTE_START_HOLDS_TAG
         if held and payload["idTag"] in self.held_tags:
             return {"idTagInfo": {"status": "ConcurrentTx"}}
@@ -652,6 +738,8 @@ class MutantCentralSystem:
         ):
             raise _error("PropertyConstraintViolation", "timestamp too old")
         info = {"status": self._status_of(payload["idTag"])}
+        if self.fault is Fault.START_NEEDS_AUTHORIZE and payload["idTag"] not in self.authorized:
+            info = {"status": "Invalid"}
         if self.fault is Fault.INVALID_TAG_START_REFUSED and info["status"] != "Accepted":
             raise _error("PropertyConstraintViolation", "tag not accepted")
         fields = (payload["connectorId"], payload["idTag"], payload["meterStart"])
@@ -704,6 +792,16 @@ class MutantCentralSystem:
     ) -> dict[str, Any]:
         if self.fault is Fault.FIRMWARE_STATUS_INTERNAL_ERROR:
             raise _error("InternalError", "no table")
+        return {}
+
+    async def _on_DiagnosticsStatusNotification(
+        self, ws: ServerConnection, cp: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        if (
+            self.fault is Fault.DIAGNOSTICS_FAILURE_OFF_SCHEMA
+            and payload["status"] == "UploadFailed"
+        ):
+            return {"status": "Rejected"}
         return {}
 
     async def _on_SignCertificate(
@@ -857,6 +955,13 @@ class MutantTrigger:
         finally:
             central.pending.pop(message_id, None)
         await central.after_reply(charge_point_id, action, payload, reply.result())
+        mishandled = REPLY_FAULTS.get(central.fault)
+        answer = getattr(reply.result(), "payload", None)  # CALLERRORs have none
+        if mishandled and mishandled[0] == action and isinstance(answer, dict):
+            if mishandled[1](answer) and mishandled[2] == "fail":
+                raise TriggerFailed(f"{central.fault.value}: HTTP 502")
+            if mishandled[1](answer) and mishandled[2] == "close":
+                await ws.close(1011, central.fault.value)
 
     async def create_token(
         self,

@@ -77,6 +77,22 @@ CAUGHT_BY: Final[dict[Fault, tuple[str, ...]]] = {
     Fault.ACCEPTS_BLOCKED_ONCE: ("TC_023_3_CS",),
     Fault.NO_LENGTH_CHECK: ("RB_STRING_LENGTH",),
     Fault.OFF_BY_ONE_LENGTH: ("RB_STRING_LENGTH",),
+    # -- profiles --
+    Fault.LIST_VERSION_NEGATIVE_REFUSED: ("TC_042_1_CS",),
+    Fault.LIST_VERSION_ZERO_MISSING: ("TC_042_2_CS", "TC_043_CS"),
+    Fault.LOCAL_LIST_EMPTIED: ("TC_043_CS", "TC_008_1_CS"),
+    Fault.LOCAL_LIST_VERSION_STALE: ("TC_043_CS", "TC_043_1_CS"),
+    Fault.LOCAL_LIST_REFUSAL_CLOSES: ("TC_043_1_CS", "TC_043_2_CS", "TC_043_3_CS"),
+    Fault.LOCAL_LIST_VERSION_MISMATCH_UNKNOWN: ("TC_043_2_CS",),
+    Fault.START_NEEDS_AUTHORIZE: ("TC_008_1_CS", "TC_008_2_CS"),
+    Fault.FIRMWARE_INSTALLED_REFUSED: ("TC_044_1_CS",),
+    Fault.FIRMWARE_FAILURE_REFUSED: ("TC_044_2_CS", "TC_044_3_CS"),
+    Fault.DIAGNOSTICS_UPLOADED_REFUSED: ("TC_045_1_CS",),
+    Fault.DIAGNOSTICS_FAILURE_OFF_SCHEMA: ("TC_045_2_CS",),
+    Fault.TRIGGER_CONTEXT_REFUSED: ("TC_054_CS",),
+    Fault.REPEATED_STATUS_REFUSED: ("TC_054_CS",),
+    Fault.TRIGGER_DROPS_CONNECTOR_ID: ("TC_054_CS", "TC_055_CS"),
+    Fault.TRIGGER_REFUSAL_CLOSES: ("TC_055_CS",),
     # Every case the backend initiates waits for a CALL that never comes.
     Fault.TRIGGER_IGNORED: tuple(c.id for c in catalogue() if c.backend_initiated),
     # -- reservation --
