@@ -36,6 +36,7 @@ def test_only_takes_ids_and_patterns_and_profile_filters() -> None:
         "TC_023_1_CS",
         "TC_023_2_CS",
         "TC_023_3_CS",
+        "TC_023_4_CS",
     ]
     assert [c.id for c in select(checks, ["tc_001_cs"])] == ["TC_001_CS"]
     firmware = select(checks, profiles=["firmwaremanagement"])

@@ -79,6 +79,26 @@ CAUGHT_BY: Final[dict[Fault, tuple[str, ...]]] = {
     Fault.OFF_BY_ONE_LENGTH: ("RB_STRING_LENGTH",),
     # Every case the backend initiates waits for a CALL that never comes.
     Fault.TRIGGER_IGNORED: tuple(c.id for c in catalogue() if c.backend_initiated),
+    # -- sessions --
+    Fault.BOOT_AFTER_RESET_REJECTED: ("TC_013_CS", "TC_014_CS", "TC_015_CS", "TC_016_CS"),
+    Fault.RESET_ALWAYS_SOFT: ("TC_013_CS", "TC_015_CS"),
+    Fault.RESET_ALWAYS_HARD: ("TC_014_CS", "TC_016_CS"),
+    Fault.HARD_RESET_STOP_REFUSED: ("TC_015_CS",),
+    Fault.SOFT_RESET_STOP_REFUSED: ("TC_016_CS",),
+    Fault.GET_CONFIGURATION_ADDS_KEY: ("TC_019_1_CS",),
+    Fault.GET_CONFIGURATION_DROPS_KEY: ("TC_019_2_CS",),
+    Fault.CONFIGURATION_VALUE_AS_NUMBER: ("TC_021_CS", "TC_040_2_CS"),
+    Fault.NOT_ACCEPTED_FAILS_TRIGGER: ("TC_040_1_CS", "TC_040_2_CS", "TC_062_CS"),
+    Fault.FAULT_INFO_REFUSED: ("TC_041_CS", "TC_024_CS"),
+    Fault.BOOT_CLOSES_TRANSACTIONS: ("TC_032_2_CS", "TC_015_CS"),
+    Fault.CLEAR_CACHE_FORGETS_TAGS: ("TC_061_CS",),
+    Fault.STOP_NEEDS_ID_TAG: ("TC_005_2_CS", "TC_023_4_CS"),
+    Fault.CHARGING_AFTER_SUSPENDED_EV_REFUSED: ("TC_005_3_CS",),
+    Fault.START_NEEDS_AUTHORIZE: ("TC_007_1_CS",),
+    Fault.INVALID_AUTHORIZE_HOLDS_CONNECTOR: ("TC_023_4_CS",),
+    Fault.LOCK_FAILURE_REFUSED: ("TC_024_CS",),
+    Fault.INVALID_TX_METER_VALUES_REFUSED: ("TC_037_2_CS",),
+    Fault.PENDING_FOREVER: ("TC_002_CS",),
 }
 #: Checked elsewhere: the TLS checks need a wss:// mutant (test_tls.py).
 ELSEWHERE: Final = {"TC_086_CS", "TC_087_CS"}
