@@ -133,6 +133,7 @@ class Fault(enum.Enum):
     LOCK_FAILURE_REFUSED = "StatusNotification Faulted ConnectorLockFailure refused"
     INVALID_TX_METER_VALUES_REFUSED = "MeterValues of a transaction of a refused tag refused"
     PENDING_FOREVER = "every boot of a Pending charge point answered Pending"
+    METER_VALUES_RATE_LIMITED = "a transaction's MeterValues sampled < 300 s apart refused"
 
 
 def _older_than(text: Any, age: timedelta) -> bool:
@@ -282,6 +283,7 @@ class MutantCentralSystem:
     authorized: set[tuple[ServerConnection, str]] = field(default_factory=set)
     held_connectors: set[tuple[str, int]] = field(default_factory=set)
     cache_cleared: bool = False
+    sampled_at: dict[int, datetime] = field(default_factory=dict)
 
     @property
     def ws_url(self) -> str:
@@ -650,6 +652,14 @@ class MutantCentralSystem:
         refused = known is not None and self.tags.get(known.id_tag, "Invalid") != "Accepted"
         if self.fault is Fault.INVALID_TX_METER_VALUES_REFUSED and refused:
             raise _error("PropertyConstraintViolation", "the transaction's tag is refused")
+        if self.fault is Fault.METER_VALUES_RATE_LIMITED and known is not None:
+            number = payload["transactionId"]
+            for value in payload["meterValue"]:
+                moment = datetime.fromisoformat(value["timestamp"].replace("Z", "+00:00"))
+                previous = self.sampled_at.get(number)
+                if previous is not None and abs(moment - previous) < timedelta(seconds=300):
+                    raise _error("PropertyConstraintViolation", "sampled too often")
+                self.sampled_at[number] = moment
         return None if self.fault is Fault.DROPS_METER_VALUES else {}
 
     async def _on_DataTransfer(self, ws: ServerConnection, cp: str, payload: Any) -> dict[str, Any]:

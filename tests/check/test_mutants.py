@@ -99,6 +99,7 @@ CAUGHT_BY: Final[dict[Fault, tuple[str, ...]]] = {
     Fault.LOCK_FAILURE_REFUSED: ("TC_024_CS",),
     Fault.INVALID_TX_METER_VALUES_REFUSED: ("TC_037_2_CS",),
     Fault.PENDING_FOREVER: ("TC_002_CS",),
+    Fault.METER_VALUES_RATE_LIMITED: ("TC_021_CS",),
 }
 #: Checked elsewhere: the TLS checks need a wss:// mutant (test_tls.py).
 ELSEWHERE: Final = {"TC_086_CS", "TC_087_CS"}
