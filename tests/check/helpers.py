@@ -69,7 +69,6 @@ def target(url: str, **options: object) -> Target:
         "timeout_s": TIMEOUT_S,
         "id_tags": BY_STATUS,
         "sibling_tags": SIBLINGS,
-        "pending_charge_point_id": PENDING_ID,
     }
     settings.update(options)
     return Target(**settings)  # type: ignore[arg-type]

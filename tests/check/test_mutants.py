@@ -10,7 +10,7 @@ from typing import Final
 from simulator.check.catalogue import catalogue, select
 from simulator.check.runner import run_check
 from simulator.check.verdicts import Outcome, Verdict
-from tests.check.helpers import PASSWORD, TAGS, TIMEOUT_S, target
+from tests.check.helpers import PASSWORD, PENDING_ID, TAGS, TIMEOUT_S, target
 from tests.check.mutant_csms import Fault, MutantTrigger, mutant
 
 #: The checks meant to catch each mutant.
@@ -114,7 +114,8 @@ async def _verdicts(
 ) -> dict[str, Outcome]:
     async def server(ids: list[str]) -> dict[str, Outcome]:
         async with gate, mutant(fault, TAGS, PASSWORD) as central:
-            run_target = target(central.ws_url, trigger=MutantTrigger(central, TIMEOUT_S))
+            trigger = MutantTrigger(central, TIMEOUT_S)
+            run_target = target(central.ws_url, trigger=trigger, pending_charge_point_id=PENDING_ID)
             return {c.id: await run_check(run_target, c) for c in select(catalogue(), ids)}
 
     chunks = [

@@ -78,14 +78,7 @@ async def test_the_verdicts_on_ocpp_csms_are_the_ones_the_docs_record() -> None:
     groups = [checks[i::GROUPS] for i in range(GROUPS)]
     with ocpp_csms() as ws_url:
         targets = [
-            # no --pending-id: its command cannot keep a charge point Pending (TC_002_CS)
-            target(
-                ws_url,
-                charge_point_id=f"third-party-{i}",
-                password=None,
-                timeout_s=5.0,
-                pending_charge_point_id=None,
-            )
+            target(ws_url, charge_point_id=f"third-party-{i}", password=None, timeout_s=5.0)
             for i in range(GROUPS)
         ]
         await preflight(targets[0])
