@@ -73,6 +73,8 @@ class Target:
     trigger: Trigger | None = None
     #: Bound of the wait for a triggered CALL (None: timeout_s; a person needs longer).
     trigger_wait_s: float | None = None
+    #: A charge point id the backend answers Pending at its first boot (TC_002_CS), or None.
+    pending_charge_point_id: str | None = None
 
     def url_for(self, charge_point_id: str) -> str:
         return f"{self.url.rstrip('/')}/{quote(charge_point_id, safe='')}"

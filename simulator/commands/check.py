@@ -81,6 +81,12 @@ def add_parser(sub: Any) -> None:
         help="the charge point id to connect as (default chargenet-check)",
     )
     p.add_argument(
+        "--pending-id",
+        metavar="CP_ID",
+        help="a charge point id the backend answers Pending at its first boot (TC_002_CS; "
+        "not applicable without it)",
+    )
+    p.add_argument(
         "--id-tags",
         type=Path,
         metavar="FILE",
@@ -251,6 +257,7 @@ def target_from(args: argparse.Namespace) -> Target:
         max_skew_s=args.max_skew_s,
         oversized_bytes=args.oversized_bytes,
         trigger=_trigger(args),
+        pending_charge_point_id=args.pending_id,
     )
 
 

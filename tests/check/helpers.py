@@ -31,6 +31,8 @@ BY_STATUS = {"Accepted": "CHK-OK", "Blocked": "CHK-BLOCKED", "Expired": "CHK-EXP
     "Invalid": "CHK-INVALID"
 }
 PASSWORD = "check-s3cret"
+#: A charge point id the central systems answer Pending at its first boot (TC_002_CS).
+PENDING_ID = "chk-pending"
 #: Waits of the check in tests: room for a loaded machine, small enough for silent mutants.
 TIMEOUT_S = 3.0
 #: The central system's start-up on a loaded machine (imports, schemas, the store).
@@ -44,6 +46,13 @@ def write_tags(folder: Path) -> Path:
         f"{tag},{status},,{PARENTS.get(tag, '')}" for tag, status in TAGS.items()
     ]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def write_pending_ids(folder: Path) -> Path:
+    """The built-in central system's --pending-ids file: PENDING_ID."""
+    path = folder / "pending-ids"
+    path.write_text(PENDING_ID + "\n", encoding="utf-8")
     return path
 
 

@@ -43,6 +43,8 @@ OCPP16 = "ocpp1.6"
 #: Tag → parent id tag (the group of TC_069_CS).
 PARENTS = {"CHK-FLEET-1": "CHK-FLEET", "CHK-FLEET-2": "CHK-FLEET"}
 MAX_FRAME_BYTES = 65_536
+#: Charge points whose first boot per server is answered Pending (helpers.PENDING_ID: TC_002_CS).
+PENDING_IDS = frozenset({"chk-pending"})
 CENTRAL_SYSTEM_ACTIONS = frozenset({"Reset", "RemoteStartTransaction", "ChangeConfiguration"})
 
 
@@ -168,6 +170,29 @@ class Fault(enum.Enum):
     REPEATED_STATUS_REFUSED = "a StatusNotification repeating the connector's status refused"
     TRIGGER_DROPS_CONNECTOR_ID = "TriggerMessage relayed without its connectorId"
     TRIGGER_REFUSAL_CLOSES = "TriggerMessage answered Rejected/NotImplemented: connection closed"
+    # -- sessions --
+    BOOT_AFTER_RESET_REJECTED = "the first boot after an accepted Reset answered Rejected"
+    RESET_ALWAYS_SOFT = "its trigger sends every Reset as type Soft"
+    RESET_ALWAYS_HARD = "its trigger sends every Reset as type Hard"
+    HARD_RESET_STOP_REFUSED = "StopTransaction reason HardReset refused"
+    SOFT_RESET_STOP_REFUSED = "StopTransaction reason SoftReset refused"
+    GET_CONFIGURATION_ADDS_KEY = "its trigger asks GetConfiguration for HeartbeatInterval only"
+    GET_CONFIGURATION_DROPS_KEY = "its trigger drops GetConfiguration's key list"
+    CONFIGURATION_VALUE_AS_NUMBER = "ChangeConfiguration value sent as a number, not a string"
+    NOT_ACCEPTED_FAILS_TRIGGER = "a reply status other than Accepted fails its trigger (502)"
+    FAULT_INFO_REFUSED = "StatusNotification with info or vendorErrorCode refused"
+    BOOT_CLOSES_TRANSACTIONS = "a boot closes the transactions begun before it: stops refused"
+    CLEAR_CACHE_FORGETS_TAGS = "after an accepted ClearCache every tag is Invalid"
+    STOP_NEEDS_ID_TAG = "StopTransaction without idTag refused"
+    CHARGING_AFTER_SUSPENDED_EV_REFUSED = "SuspendedEV → Charging refused"
+    START_NEEDS_AUTHORIZE_ON_CONNECTION = (
+        "StartTransaction of a tag not authorized on the connection: Invalid"
+    )
+    INVALID_AUTHORIZE_HOLDS_CONNECTOR = "an Invalid Authorize holds a Preparing connector"
+    LOCK_FAILURE_REFUSED = "StatusNotification Faulted ConnectorLockFailure refused"
+    INVALID_TX_METER_VALUES_REFUSED = "MeterValues of a transaction of a refused tag refused"
+    PENDING_FOREVER = "every boot of a Pending charge point answered Pending"
+    METER_VALUES_RATE_LIMITED = "a transaction's MeterValues sampled < 300 s apart refused"
 
 
 def _older_than(text: Any, age: timedelta) -> bool:
@@ -272,7 +297,38 @@ REFUSALS: dict[Fault, tuple[str, Callable[[dict[str, Any]], bool], str]] = {
         ),
         "PropertyConstraintViolation",
     ),
+    # -- sessions --
+    Fault.HARD_RESET_STOP_REFUSED: (
+        "StopTransaction",
+        lambda p: p.get("reason") == "HardReset",
+        "PropertyConstraintViolation",
+    ),
+    Fault.SOFT_RESET_STOP_REFUSED: (
+        "StopTransaction",
+        lambda p: p.get("reason") == "SoftReset",
+        "PropertyConstraintViolation",
+    ),
+    Fault.FAULT_INFO_REFUSED: (
+        "StatusNotification",
+        lambda p: "info" in p or "vendorErrorCode" in p,
+        "PropertyConstraintViolation",
+    ),
+    Fault.STOP_NEEDS_ID_TAG: (
+        "StopTransaction",
+        lambda p: "idTag" not in p,
+        "OccurenceConstraintViolation",
+    ),
+    Fault.LOCK_FAILURE_REFUSED: (
+        "StatusNotification",
+        lambda p: p["status"] == "Faulted" and p["errorCode"] == "ConnectorLockFailure",
+        "PropertyConstraintViolation",
+    ),
 }
+
+
+def _rewrite(wanted: str, change: Callable[[dict[str, Any]], dict[str, Any]]) -> Any:
+    """A trigger rewrite that changes the payloads of one action only."""
+    return lambda action, payload: change(payload) if action == wanted else payload
 
 
 #: Faults of the trigger: what it sends instead of the payload it was given.
@@ -332,6 +388,19 @@ TRIGGER_REWRITES: dict[Fault, Callable[[str, dict[str, Any]], dict[str, Any]]] =
     ),
     Fault.TRIGGER_DROPS_CONNECTOR_ID: lambda action, p: (
         {k: v for k, v in p.items() if k != "connectorId"} if action == "TriggerMessage" else p
+    ),
+    # -- sessions --
+    Fault.RESET_ALWAYS_SOFT: _rewrite("Reset", lambda p: p | {"type": "Soft"}),
+    Fault.RESET_ALWAYS_HARD: _rewrite("Reset", lambda p: p | {"type": "Hard"}),
+    Fault.GET_CONFIGURATION_ADDS_KEY: _rewrite(
+        "GetConfiguration", lambda p: p if "key" in p else p | {"key": ["HeartbeatInterval"]}
+    ),
+    Fault.GET_CONFIGURATION_DROPS_KEY: _rewrite(
+        "GetConfiguration", lambda p: {k: v for k, v in p.items() if k != "key"}
+    ),
+    Fault.CONFIGURATION_VALUE_AS_NUMBER: _rewrite(
+        "ChangeConfiguration",
+        lambda p: p | {"value": int(p["value"])} if p["value"].lstrip("-").isdigit() else p,
     ),
 }
 
@@ -433,6 +502,15 @@ class MutantCentralSystem:
     #: Per charge point: the tags of its accepted RemoteStarts not yet started, each with
     #: whether it was authorized since (the remote-control faults read it).
     remote_starts: dict[str, dict[str, bool]] = field(default_factory=dict)
+    # -- sessions --
+    #: Boots per charge point (the Pending policy), ids reset since their last boot, tags
+    #: authorized per connection, connectors held by an Invalid Authorize, a cleared cache.
+    boots: dict[str, int] = field(default_factory=dict)
+    reset_ids: set[str] = field(default_factory=set)
+    authorized_on: set[tuple[ServerConnection, str]] = field(default_factory=set)
+    held_connectors: set[tuple[str, int]] = field(default_factory=set)
+    cache_cleared: bool = False
+    sampled_at: dict[int, datetime] = field(default_factory=dict)
 
     @property
     def ws_url(self) -> str:
@@ -653,6 +731,16 @@ class MutantCentralSystem:
 
             raise TriggerFailed(f"{charge_point_id}: the composite schedule could not be read")
         await self._after_remote_call(charge_point_id, action, payload, reply)
+        # -- sessions --
+        status = getattr(reply, "payload", {}).get("status")
+        if action == "Reset" and accepted:
+            self.reset_ids.add(charge_point_id)
+        if action == "ClearCache" and accepted:
+            self.cache_cleared = self.fault is Fault.CLEAR_CACHE_FORGETS_TAGS
+        if self.fault is Fault.NOT_ACCEPTED_FAILS_TRIGGER and status not in (None, "Accepted"):
+            from simulator.check.trigger import TriggerFailed
+
+            raise TriggerFailed(f"HTTP 502 the charge point answered {action} {status}")
 
     # -- handlers ---------------------------------------------------------------------------
 
@@ -674,6 +762,14 @@ class MutantCentralSystem:
                 await asyncio.sleep(1.5)  # long enough for the burst to overlap on a loaded machine
             finally:
                 self.booting -= 1
+        # -- sessions --
+        earlier = self.boots.get(cp, 0)
+        self.boots[cp] = earlier + 1
+        if cp in PENDING_IDS and (earlier == 0 or self.fault is Fault.PENDING_FOREVER):
+            return {"status": "Pending", "currentTime": self._now(), "interval": 1}
+        if cp in self.reset_ids and self.fault is Fault.BOOT_AFTER_RESET_REJECTED:
+            self.reset_ids.discard(cp)
+            return {"status": "Rejected", "currentTime": self._now(), "interval": 300}
         reply: dict[str, Any] = {"status": "Accepted", "currentTime": self._now(), "interval": 300}
         if self.fault is Fault.NO_HEARTBEAT_INTERVAL:
             del reply["interval"]
@@ -683,6 +779,8 @@ class MutantCentralSystem:
         return {"currentTime": self._now()}
 
     def _status_of(self, tag: str) -> str:
+        if self.cache_cleared:  # -- sessions -- CLEAR_CACHE_FORGETS_TAGS
+            return "Invalid"
         status = self.tags.get(tag, "Invalid")
         if status == "Blocked" and self.fault is Fault.ACCEPTS_BLOCKED:
             return "Accepted"
@@ -706,6 +804,10 @@ class MutantCentralSystem:
             raise _error("PropertyConstraintViolation", "Available without a transaction")
         if self.fault is Fault.REPEATED_STATUS_REFUSED and previous == payload["status"]:
             raise _error("PropertyConstraintViolation", "no change of status")
+        if self.fault is Fault.CHARGING_AFTER_SUSPENDED_EV_REFUSED and (
+            previous == "SuspendedEV" and payload["status"] == "Charging"
+        ):
+            raise _error("PropertyConstraintViolation", "Charging after SuspendedEV")
         self.statuses[key] = payload["status"]
         return {}
 
@@ -719,6 +821,15 @@ class MutantCentralSystem:
     async def _on_Authorize(
         self, ws: ServerConnection, cp: str, payload: dict[str, Any]
     ) -> dict[str, Any]:
+        self.authorized_on.add((ws, payload["idTag"]))
+        if self.fault is Fault.INVALID_AUTHORIZE_HOLDS_CONNECTOR and (
+            self._status_of(payload["idTag"]) == "Invalid"
+        ):
+            self.held_connectors |= {
+                key
+                for key, status in self.statuses.items()
+                if key[0] == cp and status == "Preparing"
+            }
         if self.fault is Fault.AUTHORIZE_NEEDS_PREPARING and not any(
             status == "Preparing" for (who, _), status in self.statuses.items() if who == cp
         ):
@@ -742,6 +853,13 @@ class MutantCentralSystem:
             info = {"status": "Invalid"}
         if self.fault is Fault.INVALID_TAG_START_REFUSED and info["status"] != "Accepted":
             raise _error("PropertyConstraintViolation", "tag not accepted")
+        unauthorized = (ws, payload["idTag"]) not in self.authorized_on
+        if self.fault is Fault.START_NEEDS_AUTHORIZE_ON_CONNECTION and unauthorized:
+            info = {"status": "Invalid"}
+        if self.fault is Fault.INVALID_AUTHORIZE_HOLDS_CONNECTOR and (
+            (cp, payload["connectorId"]) in self.held_connectors
+        ):
+            info = {"status": "ConcurrentTx"}
         fields = (payload["connectorId"], payload["idTag"], payload["meterStart"])
         if self.fault is not Fault.NEW_TRANSACTION_ON_RETRANSMIT:
             for number, known in self.transactions.items():
@@ -764,6 +882,10 @@ class MutantCentralSystem:
             raise _error("PropertyConstraintViolation", "stop before the boot")
         if known is None and self.fault is Fault.CALLERROR_FOR_UNKNOWN_STOP:
             raise _error("PropertyConstraintViolation", "unknown transaction")
+        if self.fault is Fault.BOOT_CLOSES_TRANSACTIONS and known is not None and booted:
+            begun = datetime.fromisoformat(known.timestamp.replace("Z", "+00:00"))
+            if begun < booted:
+                raise _error("PropertyConstraintViolation", "transaction closed at the reboot")
         if known is not None:
             known.open = False
         if "idTag" in payload and self.fault is not Fault.STOP_WITHOUT_ID_TAG_INFO:
@@ -780,6 +902,18 @@ class MutantCentralSystem:
             raise _error("PropertyConstraintViolation", "unknown transaction")
         if self.fault is Fault.METER_VALUES_REFUSED_UNDER_PROFILE and cp in self.profiled:
             raise _error("InternalError", "the charging profile's transaction is locked")
+        known = self.transactions.get(payload.get("transactionId", 0))
+        refused = known is not None and self.tags.get(known.id_tag, "Invalid") != "Accepted"
+        if self.fault is Fault.INVALID_TX_METER_VALUES_REFUSED and refused:
+            raise _error("PropertyConstraintViolation", "the transaction's tag is refused")
+        if self.fault is Fault.METER_VALUES_RATE_LIMITED and known is not None:
+            number = payload["transactionId"]
+            for value in payload["meterValue"]:
+                moment = datetime.fromisoformat(value["timestamp"].replace("Z", "+00:00"))
+                previous = self.sampled_at.get(number)
+                if previous is not None and abs(moment - previous) < timedelta(seconds=300):
+                    raise _error("PropertyConstraintViolation", "sampled too often")
+                self.sampled_at[number] = moment
         return None if self.fault is Fault.DROPS_METER_VALUES else {}
 
     async def _on_DataTransfer(self, ws: ServerConnection, cp: str, payload: Any) -> dict[str, Any]:

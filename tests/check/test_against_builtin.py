@@ -10,7 +10,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from simulator.check.catalogue import catalogue
-from tests.check.helpers import builtin_with_trigger, run_cli, write_password
+from tests.check.helpers import (
+    PENDING_ID,
+    builtin_with_trigger,
+    run_cli,
+    write_password,
+    write_pending_ids,
+)
 
 NEEDS_TLS = {"TC_086_CS", "TC_087_CS"}
 
@@ -18,9 +24,12 @@ NEEDS_TLS = {"TC_086_CS", "TC_087_CS"}
 async def test_every_check_the_built_in_central_system_can_be_given_passes(
     tmp_path: Path,
 ) -> None:
-    async with builtin_with_trigger(tmp_path) as central:
+    pending = ("--pending-ids", str(write_pending_ids(tmp_path)), "--boot-retry-interval-s", "1")
+    async with builtin_with_trigger(tmp_path, *pending) as central:
         cli = await run_cli(
             central.ws_url,
+            "--pending-id",
+            PENDING_ID,
             "--trigger",
             central.api_url,
             "--trigger-token-file",

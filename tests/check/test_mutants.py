@@ -10,7 +10,7 @@ from typing import Final
 from simulator.check.catalogue import Profile, catalogue, select
 from simulator.check.runner import run_check
 from simulator.check.verdicts import Outcome, Verdict
-from tests.check.helpers import PASSWORD, TAGS, TIMEOUT_S, target
+from tests.check.helpers import PASSWORD, PENDING_ID, TAGS, TIMEOUT_S, target
 from tests.check.mutant_csms import Fault, MutantTrigger, mutant
 
 #: The checks meant to catch each mutant.
@@ -188,6 +188,27 @@ CAUGHT_BY: Final[dict[Fault, tuple[str, ...]]] = {
         "RB_CHANGE_AVAILABILITY_SCHEDULED",
     ),
     Fault.UNAVAILABLE_REFUSED: ("RB_CHANGE_AVAILABILITY", "RB_CHANGE_AVAILABILITY_SCHEDULED"),
+    # -- sessions --
+    Fault.BOOT_AFTER_RESET_REJECTED: ("TC_013_CS", "TC_014_CS", "TC_015_CS", "TC_016_CS"),
+    Fault.RESET_ALWAYS_SOFT: ("TC_013_CS", "TC_015_CS"),
+    Fault.RESET_ALWAYS_HARD: ("TC_014_CS", "TC_016_CS"),
+    Fault.HARD_RESET_STOP_REFUSED: ("TC_015_CS",),
+    Fault.SOFT_RESET_STOP_REFUSED: ("TC_016_CS",),
+    Fault.GET_CONFIGURATION_ADDS_KEY: ("TC_019_1_CS",),
+    Fault.GET_CONFIGURATION_DROPS_KEY: ("TC_019_2_CS",),
+    Fault.CONFIGURATION_VALUE_AS_NUMBER: ("TC_021_CS", "TC_040_2_CS"),
+    Fault.NOT_ACCEPTED_FAILS_TRIGGER: ("TC_040_1_CS", "TC_040_2_CS", "TC_062_CS"),
+    Fault.FAULT_INFO_REFUSED: ("TC_041_CS", "TC_024_CS"),
+    Fault.BOOT_CLOSES_TRANSACTIONS: ("TC_032_2_CS", "TC_015_CS"),
+    Fault.CLEAR_CACHE_FORGETS_TAGS: ("TC_061_CS",),
+    Fault.STOP_NEEDS_ID_TAG: ("TC_005_2_CS", "TC_023_4_CS"),
+    Fault.CHARGING_AFTER_SUSPENDED_EV_REFUSED: ("TC_005_3_CS",),
+    Fault.START_NEEDS_AUTHORIZE_ON_CONNECTION: ("TC_007_1_CS",),
+    Fault.INVALID_AUTHORIZE_HOLDS_CONNECTOR: ("TC_023_4_CS",),
+    Fault.LOCK_FAILURE_REFUSED: ("TC_024_CS",),
+    Fault.INVALID_TX_METER_VALUES_REFUSED: ("TC_037_2_CS",),
+    Fault.PENDING_FOREVER: ("TC_002_CS",),
+    Fault.METER_VALUES_RATE_LIMITED: ("TC_021_CS",),
 }
 #: Checked elsewhere: the TLS checks need a wss:// mutant (test_tls.py).
 ELSEWHERE: Final = {"TC_086_CS", "TC_087_CS"}
@@ -202,7 +223,8 @@ async def _verdicts(
 ) -> dict[str, Outcome]:
     async def server(ids: list[str]) -> dict[str, Outcome]:
         async with gate, mutant(fault, TAGS, PASSWORD) as central:
-            run_target = target(central.ws_url, trigger=MutantTrigger(central, TIMEOUT_S))
+            trigger = MutantTrigger(central, TIMEOUT_S)
+            run_target = target(central.ws_url, trigger=trigger, pending_charge_point_id=PENDING_ID)
             return {c.id: await run_check(run_target, c) for c in select(catalogue(), ids)}
 
     chunks = [
