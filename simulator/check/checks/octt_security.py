@@ -460,9 +460,9 @@ async def _firmware_statuses(
     backend_initiated=True,
 )
 async def signed_firmware_update(ctx: CheckContext) -> None:
+    ctx.require_trigger("SignedUpdateFirmware")
     request_id = secrets.randbelow(1_000_000) + 1
     payload = _signed_firmware(request_id)
-    ctx.require_trigger("SignedUpdateFirmware", payload)
     async with ctx.booted() as station:
         await ctx.backend_sends(station, "SignedUpdateFirmware", payload)
         await _firmware_statuses(
@@ -488,9 +488,9 @@ async def signed_firmware_update(ctx: CheckContext) -> None:
     backend_initiated=True,
 )
 async def signed_firmware_invalid_signature(ctx: CheckContext) -> None:
+    ctx.require_trigger("SignedUpdateFirmware")
     request_id = secrets.randbelow(1_000_000) + 1
     payload = _signed_firmware(request_id)
-    ctx.require_trigger("SignedUpdateFirmware", payload)
     async with ctx.booted() as station:
         await ctx.backend_sends(station, "SignedUpdateFirmware", payload)
         await _firmware_statuses(
@@ -519,11 +519,11 @@ def _run_profile(ctx: CheckContext) -> int:
     backend_initiated=True,
 )
 async def upgrade_security_profile(ctx: CheckContext) -> None:
+    ctx.require_trigger("ChangeConfiguration SecurityProfile")
     current = _run_profile(ctx)
     if current == 3:
         raise NotApplicable("the run connects with security profile 3: there is none higher")
     payload = {"key": "SecurityProfile", "value": str(current + 1)}
-    ctx.require_trigger("ChangeConfiguration", payload)
     ctx.note(f"the run connects with security profile {current}")
     # Another id: a backend that enforces the new profile refuses this transport after it.
     async with ctx.booted(charge_point_id=_second_id(ctx, "u")) as station:
@@ -542,11 +542,11 @@ async def upgrade_security_profile(ctx: CheckContext) -> None:
     backend_initiated=True,
 )
 async def downgrade_security_profile(ctx: CheckContext) -> None:
+    ctx.require_trigger("ChangeConfiguration SecurityProfile")
     current = _run_profile(ctx)
     if current == 0:
         raise NotApplicable("the run connects with security profile 0: there is none lower")
     payload = {"key": "SecurityProfile", "value": str(current - 1)}
-    ctx.require_trigger("ChangeConfiguration", payload)
     ctx.note(f"the run connects with security profile {current}")
     charge_point_id = _second_id(ctx, "d")
     async with ctx.booted(charge_point_id=charge_point_id) as station:
