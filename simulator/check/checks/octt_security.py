@@ -166,7 +166,7 @@ async def tls_client_certificate(ctx: CheckContext) -> None:
     profile=Profile.SECURITY,
     clause="OCPP 1.6 Security Whitepaper (AuthorizationKey); §5.3 ChangeConfiguration",
     sends="as a second charge point id: answers ChangeConfiguration AuthorizationKey Accepted, "
-    "reconnects with the new key, then tries the old password",
+    "reconnects with the new key, tries the old one; set-basic-auth-password to the run's after",
     expects="ChangeConfiguration key AuthorizationKey with the new key; the new key let in "
     "(101), the old password refused (401)",
     backend_initiated=True,
@@ -514,8 +514,8 @@ def _run_profile(ctx: CheckContext) -> int:
     clause="OCPP 1.6 Security Whitepaper (A05: ChangeConfiguration SecurityProfile, a higher "
     "profile)",
     sends="as a second charge point id: answers ChangeConfiguration SecurityProfile Accepted",
-    expects="ChangeConfiguration key SecurityProfile, value the run's profile + 1 (a string); "
-    "the trigger done",
+    expects="ChangeConfiguration key SecurityProfile with the run's profile + 1 as a string; the "
+    "Accepted reply taken (the trigger reports success)",
     backend_initiated=True,
 )
 async def upgrade_security_profile(ctx: CheckContext) -> None:
