@@ -37,8 +37,16 @@ class PromptTrigger:
         self.description = f"the prompt on this terminal (waits {timeout_s:g} s)"
         self._input_fd = input_fd
         self._output = output
+        self._introduced = False
 
     def _say(self, *lines: str) -> None:
+        if not self._introduced:
+            self._introduced = True
+            lines = (
+                "(no --trigger: you make the backend act; each >>> says what, and waits "
+                f"{self.timeout_s:g} s, --prompt-timeout)",
+                *lines,
+            )
         self._output.write("\n" + "\n".join(lines) + "\n")
         self._output.flush()
 

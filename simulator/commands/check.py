@@ -205,7 +205,7 @@ def _prompt(args: argparse.Namespace) -> PromptTrigger | None:
 
     from simulator.check.prompt import PromptTrigger
 
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if sys.stdin is None or not (sys.stdin.isatty() and sys.stdout.isatty()):
         return None
     return PromptTrigger(
         input_fd=sys.stdin.fileno(), output=sys.stdout, timeout_s=args.prompt_timeout

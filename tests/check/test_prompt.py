@@ -6,6 +6,7 @@ operator API), or not acting at all."""
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import json
 import os
@@ -49,9 +50,11 @@ class Terminal:
         self.master = master
         self.process = process
         self.text = ""
+        self._raw = ""
         self._read_up_to = 0
         self._changed = asyncio.Event()
         self._ended = False
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         asyncio.get_running_loop().add_reader(master, self._readable)
 
     def _readable(self) -> None:
@@ -62,7 +65,9 @@ class Terminal:
         if not data:
             self._ended = True
             asyncio.get_running_loop().remove_reader(self.master)
-        self.text += _ANSI.sub("", data.decode(errors="replace")).replace("\r", "")
+        # Escape sequences (rich's colours) may be split across reads: strip the whole text.
+        self._raw += self._decoder.decode(data, final=not data)
+        self.text = _ANSI.sub("", self._raw).replace("\r", "")
         self._changed.set()
 
     async def next_match(self, *patterns: re.Pattern[str]) -> re.Match[str] | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -12,6 +11,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509 import ocsp
 from cryptography.x509.oid import NameOID
 
 from simulator.check.catalogue import Profile, check
@@ -249,16 +249,16 @@ def _pem(certificate: x509.Certificate) -> str:
 
 
 def _hash_data(certificate: x509.Certificate) -> dict[str, str]:
-    """CertificateHashDataType of a self-signed P-256 certificate (its own key is the issuer's;
-    the key hash covers the key's BIT STRING value, the uncompressed point, as OCSP's does)."""
-    point = certificate.public_key().public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    """CertificateHashDataType of a self-signed certificate: the hashes of an OCSP CertID
+    (the issuer's name and key; the certificate is its own issuer), the serial in hex."""
+    request = (
+        ocsp.OCSPRequestBuilder().add_certificate(certificate, certificate, hashes.SHA256()).build()
     )
     return {
         "hashAlgorithm": "SHA256",
-        "issuerNameHash": hashlib.sha256(certificate.issuer.public_bytes()).hexdigest(),
-        "issuerKeyHash": hashlib.sha256(point).hexdigest(),
-        "serialNumber": format(certificate.serial_number, "x"),
+        "issuerNameHash": request.issuer_name_hash.hex(),
+        "issuerKeyHash": request.issuer_key_hash.hex(),
+        "serialNumber": format(request.serial_number, "x"),
     }
 
 
@@ -454,9 +454,10 @@ async def _firmware_statuses(
     clause="OCPP 1.6 Security Whitepaper (L01: SignedUpdateFirmware, "
     "SignedFirmwareStatusNotification)",
     sends="answers SignedUpdateFirmware Accepted; SignedFirmwareStatusNotification Downloading, "
-    "Downloaded, SignatureVerified, Installing, InstallRebooting; reboots, boots, Installed",
+    "Downloaded, SignatureVerified, Installing, InstallRebooting; reboots, boots, Installed; "
+    "SecurityEventNotification FirmwareUpdated",
     expects="SignedUpdateFirmware with the requestId, location, certificate and signature; "
-    "every notification answered, the boot after the reboot Accepted",
+    "every notification and the event answered, the boot after the reboot Accepted",
     backend_initiated=True,
 )
 async def signed_firmware_update(ctx: CheckContext) -> None:
@@ -474,6 +475,7 @@ async def signed_firmware_update(ctx: CheckContext) -> None:
     ctx.note("the charge point reboots into the new firmware")
     async with ctx.booted() as station:
         await _firmware_statuses(ctx, station, request_id, ("Installed",))
+        await _security_event(ctx, station, "FirmwareUpdated")
 
 
 @check(
