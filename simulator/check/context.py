@@ -430,7 +430,7 @@ class CheckContext:
             what = f"{action} {json.dumps(dict(payload))}" if payload is not None else action
             raise NotRun(
                 f"needs the backend to send {what}: give --trigger URL (the OCTT trigger "
-                "convention) to make it do so"
+                "convention) to make it do so, or run on a terminal to be prompted"
             )
         return self.target.trigger
 

@@ -25,8 +25,9 @@ from simulator.errors import UserError
 
 
 def budget_s(target: Target) -> float:
-    """The bound of one check in all (each of its waits is bounded by timeout_s already)."""
-    return 12 * target.timeout_s + 5
+    """The bound of one check in all (each of its waits is bounded by timeout_s already, a
+    wait for a person by trigger_wait_s: room for three of those)."""
+    return 12 * target.timeout_s + 5 + 3 * (target.trigger_wait_s or 0.0)
 
 
 async def preflight(target: Target) -> None:
@@ -88,7 +89,9 @@ async def provision_tags(target: Target) -> Target:
             for tag in siblings[:2]:
                 await trigger.create_token(tag, "Accepted", parent_id_tag=parent)
     except TriggerFailed as failed:
-        raise UserError(f"--trigger: cannot create the run's id tags: {failed}") from None
+        raise UserError(
+            f"cannot create the run's id tags through {trigger.description}: {failed}"
+        ) from None
     return dataclasses.replace(target, id_tags=tags, sibling_tags=siblings)
 
 

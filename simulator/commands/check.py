@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # imported where used: `chargenet` imports every command's mo
 
     from simulator.check.catalogue import Check
     from simulator.check.context import Target
+    from simulator.check.prompt import PromptTrigger
     from simulator.check.reports.model import Run
     from simulator.check.trigger import HttpTrigger
 
@@ -118,6 +119,14 @@ def add_parser(sub: Any) -> None:
         f"(or set {TRIGGER_TOKEN_ENVIRONMENT_VARIABLE}; the built-in's api_token)",
     )
     p.add_argument(
+        "--prompt-timeout",
+        type=_positive,
+        default=120.0,
+        metavar="S",
+        help="without --trigger, on a terminal: how long each prompt (what to make the "
+        "backend send, or do and confirm with Enter) waits (default 120)",
+    )
+    p.add_argument(
         "--ca", type=Path, metavar="FILE", help="CA certificate(s) to verify a wss:// backend"
     )
     p.add_argument(
@@ -196,6 +205,19 @@ def _trigger(args: argparse.Namespace) -> HttpTrigger | None:
     return HttpTrigger(args.trigger, token=token, timeout_s=args.timeout)
 
 
+def _prompt(args: argparse.Namespace) -> PromptTrigger | None:
+    """A terminal both ways: the user is prompted for the cases the backend initiates."""
+    import sys
+
+    from simulator.check.prompt import PromptTrigger
+
+    if sys.stdin is None or not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return None
+    return PromptTrigger(
+        input_fd=sys.stdin.fileno(), output=sys.stdout, timeout_s=args.prompt_timeout
+    )
+
+
 def _password(args: argparse.Namespace) -> str | None:
     if args.password is not None:
         raise UserError(
@@ -244,6 +266,8 @@ def target_from(args: argparse.Namespace) -> Target:
         raise UserError(f"check: {args.url!r} is not a ws:// or wss:// URL")
     ssl_context, without_certificate = _ssl_contexts(args, parts.scheme)
     tags = load_id_tags(args.id_tags) if args.id_tags else None
+    trigger = _trigger(args)
+    prompt = _prompt(args) if trigger is None else None
     return Target(
         url=args.url,
         charge_point_id=args.id,
@@ -256,7 +280,8 @@ def target_from(args: argparse.Namespace) -> Target:
         connectors=args.connectors,
         max_skew_s=args.max_skew_s,
         oversized_bytes=args.oversized_bytes,
-        trigger=_trigger(args),
+        trigger=trigger or prompt,
+        trigger_wait_s=prompt.timeout_s if prompt is not None else None,
         pending_charge_point_id=args.pending_id,
     )
 

@@ -193,6 +193,16 @@ class Fault(enum.Enum):
     INVALID_TX_METER_VALUES_REFUSED = "MeterValues of a transaction of a refused tag refused"
     PENDING_FOREVER = "every boot of a Pending charge point answered Pending"
     METER_VALUES_RATE_LIMITED = "a transaction's MeterValues sampled < 300 s apart refused"
+    # -- security --
+    INSTALL_CERTIFICATE_CUT = "InstallCertificate relayed with its certificate's last line cut"
+    DELETE_CERTIFICATE_OTHER_SERIAL = "DeleteCertificate relayed with another serial number"
+    CERTIFICATE_EVENTS_REFUSED = "SecurityEventNotification of an invalid certificate refused"
+    LOG_UPLOADED_REFUSED = "LogStatusNotification Uploaded refused"
+    SIGNED_FIRMWARE_INSTALLED_REFUSED = "SignedFirmwareStatusNotification Installed refused"
+    FIRMWARE_SIGNATURE_EVENT_REFUSED = "SecurityEventNotification InvalidFirmwareSignature refused"
+    SECURITY_PROFILE_AS_NUMBER = "ChangeConfiguration SecurityProfile's value sent as a number"
+    REJECTED_DOWNGRADE_TAKEN = "a rejected SecurityProfile downgrade taken: the password dropped"
+    AUTHORIZATION_KEY_NOT_TAKEN = "an accepted AuthorizationKey not taken as the password"
 
 
 def _older_than(text: Any, age: timedelta) -> bool:
@@ -323,6 +333,27 @@ REFUSALS: dict[Fault, tuple[str, Callable[[dict[str, Any]], bool], str]] = {
         lambda p: p["status"] == "Faulted" and p["errorCode"] == "ConnectorLockFailure",
         "PropertyConstraintViolation",
     ),
+    # -- security --
+    Fault.CERTIFICATE_EVENTS_REFUSED: (
+        "SecurityEventNotification",
+        lambda p: p["type"] in ("InvalidChargePointCertificate", "InvalidCentralSystemCertificate"),
+        "PropertyConstraintViolation",
+    ),
+    Fault.LOG_UPLOADED_REFUSED: (
+        "LogStatusNotification",
+        lambda p: p["status"] == "Uploaded",
+        "PropertyConstraintViolation",
+    ),
+    Fault.SIGNED_FIRMWARE_INSTALLED_REFUSED: (
+        "SignedFirmwareStatusNotification",
+        lambda p: p["status"] == "Installed",
+        "InternalError",
+    ),
+    Fault.FIRMWARE_SIGNATURE_EVENT_REFUSED: (
+        "SecurityEventNotification",
+        lambda p: p["type"] == "InvalidFirmwareSignature",
+        "PropertyConstraintViolation",
+    ),
 }
 
 
@@ -401,6 +432,20 @@ TRIGGER_REWRITES: dict[Fault, Callable[[str, dict[str, Any]], dict[str, Any]]] =
     Fault.CONFIGURATION_VALUE_AS_NUMBER: _rewrite(
         "ChangeConfiguration",
         lambda p: p | {"value": int(p["value"])} if p["value"].lstrip("-").isdigit() else p,
+    ),
+    # -- security --
+    Fault.INSTALL_CERTIFICATE_CUT: lambda action, p: (
+        p | {"certificate": p["certificate"].strip().rsplit("\n", 1)[0] + "\n"}
+        if action == "InstallCertificate"
+        else p
+    ),
+    Fault.DELETE_CERTIFICATE_OTHER_SERIAL: lambda action, p: (
+        p | {"certificateHashData": p["certificateHashData"] | {"serialNumber": "1"}}
+        if action == "DeleteCertificate"
+        else p
+    ),
+    Fault.SECURITY_PROFILE_AS_NUMBER: lambda action, p: (
+        p | {"value": int(p["value"])} if p.get("key") == "SecurityProfile" else p
     ),
 }
 
@@ -715,8 +760,11 @@ class MutantCentralSystem:
         an accepted AuthorizationKey becomes the id's password)."""
         accepted = getattr(reply, "payload", {}).get("status") == "Accepted"
         rotates = action == "ChangeConfiguration" and payload.get("key") == "AuthorizationKey"
-        if rotates and accepted:
+        if rotates and accepted and self.fault is not Fault.AUTHORIZATION_KEY_NOT_TAKEN:
             self.passwords[charge_point_id] = str(payload["value"])
+        profile = action == "ChangeConfiguration" and payload.get("key") == "SecurityProfile"
+        if profile and self.fault is Fault.REJECTED_DOWNGRADE_TAKEN:
+            self.passwords[charge_point_id] = f"dropped-{next(self._ids)}"
         if action == "ReserveNow" and self.fault is Fault.REFUSED_RESERVATION_KEPT:
             self.kept_reservations[charge_point_id] = (payload["connectorId"], payload["idTag"])
         # -- smart --

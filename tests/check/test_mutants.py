@@ -209,6 +209,16 @@ CAUGHT_BY: Final[dict[Fault, tuple[str, ...]]] = {
     Fault.INVALID_TX_METER_VALUES_REFUSED: ("TC_037_2_CS",),
     Fault.PENDING_FOREVER: ("TC_002_CS",),
     Fault.METER_VALUES_RATE_LIMITED: ("TC_021_CS",),
+    # -- security --
+    Fault.INSTALL_CERTIFICATE_CUT: ("TC_075_1_CS", "TC_075_2_CS"),
+    Fault.DELETE_CERTIFICATE_OTHER_SERIAL: ("TC_076_CS",),
+    Fault.CERTIFICATE_EVENTS_REFUSED: ("TC_077_CS", "TC_078_CS"),
+    Fault.LOG_UPLOADED_REFUSED: ("TC_079_CS",),
+    Fault.SIGNED_FIRMWARE_INSTALLED_REFUSED: ("TC_080_CS",),
+    Fault.FIRMWARE_SIGNATURE_EVENT_REFUSED: ("TC_081_CS",),
+    Fault.SECURITY_PROFILE_AS_NUMBER: ("TC_083_CS",),
+    Fault.REJECTED_DOWNGRADE_TAKEN: ("TC_084_CS",),
+    Fault.AUTHORIZATION_KEY_NOT_TAKEN: ("TC_073_CS",),
 }
 #: Checked elsewhere: the TLS checks need a wss:// mutant (test_tls.py).
 ELSEWHERE: Final = {"TC_086_CS", "TC_087_CS"}
