@@ -62,6 +62,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("url", nargs="?", help="ws:// or wss:// URL; the charge point id is appended")
     p.add_argument("--list", action="store_true", help="print the catalogue and exit")
     p.add_argument(
+        "--markdown", action="store_true", help="with --list: print it as a Markdown table"
+    )
+    p.add_argument(
         "--only",
         type=_list,
         default=[],
@@ -328,8 +331,15 @@ def main(args: argparse.Namespace, console: Console) -> int:
     from simulator.check.reports.terminal import catalogue_table, print_run
 
     checks = select(catalogue(), args.only, args.profile)
+    if args.markdown and not args.list:
+        raise UserError("--markdown goes with --list")
     if args.list:
-        console.print(catalogue_table(checks))
+        if args.markdown:
+            from simulator.check.reports.markdown import catalogue_markdown
+
+            print(catalogue_markdown(checks))
+        else:
+            console.print(catalogue_table(checks))
         return 0
     target = target_from(args)
     if not checks:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from simulator.check.catalogue import Kind, Profile, catalogue, check, select
+from simulator.check.reports.markdown import catalogue_markdown
 from simulator.check.tags import load_id_tags
 from simulator.errors import UserError
 
@@ -79,8 +80,11 @@ def test_the_tag_file_gives_the_first_tag_of_each_status(tmp_path: Path) -> None
         load_id_tags(path)
 
 
-def test_docs_checking_lists_every_check_of_the_catalogue() -> None:
+def test_docs_checking_holds_the_catalogue_table_as_the_code_declares_it() -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "checking.md").read_text("utf-8")
     section = doc[doc.index("## The catalogue") :].split("\n## ", 1)[0]
-    listed = [line.split("`")[1] for line in section.splitlines() if line.startswith("| `")]
+    table = "\n".join(line for line in section.splitlines() if line.startswith("|"))
+    listed = [line.split("`")[1] for line in table.splitlines() if line.startswith("| `")]
     assert listed == [c.id for c in catalogue()]
+    # `chargenet check --list --markdown` regenerates it
+    assert table == catalogue_markdown(catalogue())

@@ -7,13 +7,16 @@ import ssl
 from pathlib import Path
 
 from simulator.check.catalogue import catalogue, select
-from simulator.check.runner import preflight, run_check, run_checks
+from simulator.check.runner import preflight, provision_tags, run_check, run_checks
+from simulator.check.trigger import HttpTrigger
 from simulator.check.verdicts import Verdict
 from tests.central_system.certificates import issue, make_authority
-from tests.check.helpers import PASSWORD, TAGS, builtin_central_system, target
+from tests.check.helpers import PASSWORD, TAGS, builtin_with_trigger, target
 from tests.check.mutant_csms import Fault, mutant
 
 CHARGE_POINT_ID = "chargenet-check"
+#: The checks that connect as more charge point ids than the run's own.
+SECOND_IDS = ("RB_BOOT_BURST", "TC_073_CS", "TC_084_CS")
 
 
 def _client_contexts(
@@ -33,29 +36,54 @@ async def test_the_catalogue_passes_over_mutual_tls_against_the_built_in_central
     client = issue(ca, tmp_path, CHARGE_POINT_ID, server=False)
     with_certificate, without = _client_contexts(ca.cert_file, client.cert_file, client.key_file)
     arguments = ("--tls-cert", str(server.cert_file), "--tls-key", str(server.key_file))
-    async with builtin_central_system(
+    async with builtin_with_trigger(
         tmp_path, *arguments, "--client-ca", str(ca.cert_file)
-    ) as ws_url:
-        assert ws_url.startswith("wss://")
+    ) as central:
+        assert central.ws_url.startswith("wss://")
+        token = central.token_file.read_text().strip()
         run_target = target(
-            ws_url,
+            central.ws_url,
             ssl_context=with_certificate,
             ssl_without_client_certificate=without,
             timeout_s=10.0,
+            trigger=HttpTrigger(central.api_url, token=token, timeout_s=10.0),
         )
         await preflight(run_target)
-        checks = [c for c in catalogue() if not c.backend_initiated]
-        outcomes = await run_checks(run_target, checks)
+        outcomes = await run_checks(await provision_tags(run_target), catalogue())
     verdicts = {o.check_id: (o.verdict, o.expected, o.reason) for o in outcomes}
-    # ten more ids need ten more certificates: the certificate names only the run's id
-    burst = verdicts.pop("RB_BOOT_BURST")
-    assert burst[0] is Verdict.NOT_APPLICABLE, burst
-    assert "HTTP 403" in burst[2], burst
+    # more ids need more certificates: the certificate names only the run's id (the next
+    # test runs these over TLS with a password instead)
+    for second_id in SECOND_IDS:
+        refused = verdicts.pop(second_id)
+        assert refused[0] is Verdict.NOT_APPLICABLE, (second_id, refused)
+        assert "HTTP 403" in refused[2], (second_id, refused)
+    highest = verdicts.pop("TC_083_CS")  # no security profile above 3
+    assert highest[0] is Verdict.NOT_APPLICABLE, highest
     pending = verdicts.pop("TC_002_CS")  # no --pending-id: no other id to keep Pending
     assert pending[0] is Verdict.NOT_APPLICABLE, pending
     failed = {k: v for k, v in verdicts.items() if v[0] is not Verdict.PASS}
     assert not failed, failed
     assert {"TC_086_CS", "TC_087_CS"} <= {o.check_id for o in outcomes}
+
+
+async def test_over_tls_with_a_password_the_checks_of_more_ids_and_profiles_pass(
+    tmp_path: Path,
+) -> None:
+    ca = make_authority(tmp_path, "lab")
+    server = issue(ca, tmp_path, "127.0.0.1", server=True)
+    arguments = ("--tls-cert", str(server.cert_file), "--tls-key", str(server.key_file))
+    async with builtin_with_trigger(tmp_path, *arguments) as central:
+        token = central.token_file.read_text().strip()
+        run_target = target(
+            central.ws_url,
+            ssl_context=ssl.create_default_context(cafile=str(ca.cert_file)),
+            timeout_s=10.0,
+            trigger=HttpTrigger(central.api_url, token=token, timeout_s=10.0),
+        )
+        checks = select(catalogue(), [*SECOND_IDS, "TC_083_CS", "TC_086_CS"])
+        outcomes = await run_checks(await provision_tags(run_target), checks)
+    verdicts = {o.check_id: (o.verdict, o.reason) for o in outcomes}
+    assert verdicts == {c.id: (Verdict.PASS, "as expected") for c in checks}
 
 
 async def test_a_server_certificate_from_another_authority_fails_the_profile_2_check(

@@ -179,6 +179,7 @@ async def authorization_key(ctx: CheckContext) -> None:
     # Another id than the run's: a backend that gets the rotation wrong cannot lock the run's
     # own id out; afterwards its password is set back to the run's (set-basic-auth-password).
     charge_point_id = _second_id(ctx, "k")
+    await _second_id_usable(ctx, charge_point_id)
     try:
         await _rotate_authorization_key(ctx, charge_point_id)
     finally:
@@ -219,6 +220,21 @@ def _second_id(ctx: CheckContext, mark: str) -> str:
     """Another id than the run's, for a case whose change (a key, a profile) outlives the
     check on a backend: a wrong backend must not lock the run's own id out."""
     return f"{ctx.charge_point_id[:38]}-{mark}{secrets.token_hex(4)}"
+
+
+async def _second_id_usable(ctx: CheckContext, charge_point_id: str) -> None:
+    """A backend that refuses the second id (HTTP 403/404: unknown to it, or under security
+    profile 3 a client certificate naming only the run's id) makes the case not applicable."""
+    try:
+        async with ctx.connection(charge_point_id=charge_point_id):
+            pass
+    except HandshakeRefused as refused:
+        if refused.status in (403, 404):
+            raise NotApplicable(
+                f"the case needs a second charge point id, and the backend refuses "
+                f"{charge_point_id!r} ({refused.reason})"
+            ) from None
+        raise CheckFailed("the websocket handshake to succeed", refused.reason) from None
 
 
 def _certificate(common_name: str) -> x509.Certificate:
@@ -528,7 +544,9 @@ async def upgrade_security_profile(ctx: CheckContext) -> None:
     payload = {"key": "SecurityProfile", "value": str(current + 1)}
     ctx.note(f"the run connects with security profile {current}")
     # Another id: a backend that enforces the new profile refuses this transport after it.
-    async with ctx.booted(charge_point_id=_second_id(ctx, "u")) as station:
+    charge_point_id = _second_id(ctx, "u")
+    await _second_id_usable(ctx, charge_point_id)
+    async with ctx.booted(charge_point_id=charge_point_id) as station:
         await ctx.backend_sends(station, "ChangeConfiguration", payload)
 
 
@@ -551,6 +569,7 @@ async def downgrade_security_profile(ctx: CheckContext) -> None:
     payload = {"key": "SecurityProfile", "value": str(current - 1)}
     ctx.note(f"the run connects with security profile {current}")
     charge_point_id = _second_id(ctx, "d")
+    await _second_id_usable(ctx, charge_point_id)
     async with ctx.booted(charge_point_id=charge_point_id) as station:
         await ctx.backend_sends(
             station, "ChangeConfiguration", payload, reply={"status": "Rejected"}
