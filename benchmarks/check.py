@@ -4,10 +4,10 @@
 
 Starts the built-in central system (`python -m central_system serve`, its own process, a
 fresh SQLite store, a password, the operator API and so the OCTT trigger API on 127.0.0.1)
-and runs `python -m simulator check URL --trigger API` over every check, `--runs` times, each
-a new process as a user would start it. Prints per run the wall time (process start to
-exit), the time the run itself reports (first check to last), the verdict counts and the
-five slowest checks. The last line is `check runs=N wall_s=min/median/max checks=N`.
+and runs `python -m simulator check URL --trigger API --pending-id ID` over every check,
+`--runs` times, each a new process as a user would start it. Prints per run the wall time
+(process start to exit), the time the run itself reports (first check to last), the verdict
+counts and the five slowest checks. The last line is `check runs=N wall_s=min/median/max checks=N`.
 Every run is bounded (--bound-s).
 """
 
@@ -32,9 +32,12 @@ PASSWORD = "benchmark-s3cret"
 
 
 @contextlib.asynccontextmanager
-async def central_system(folder: Path) -> AsyncIterator[dict[str, str]]:
+async def central_system(folder: Path, runs: int) -> AsyncIterator[dict[str, str]]:
     password = folder / "password"
     password.write_text(PASSWORD + "\n")
+    # TC_002_CS: one id per run that the central system answers Pending at its first boot
+    pending = folder / "pending-ids"
+    pending.write_text("".join(f"bench-pending-{run}\n" for run in range(1, runs + 1)))
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -48,6 +51,10 @@ async def central_system(folder: Path) -> AsyncIterator[dict[str, str]]:
         str(folder / "csms.sqlite"),
         "--password-file",
         str(password),
+        "--pending-ids",
+        str(pending),
+        "--boot-retry-interval-s",
+        "1",
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
@@ -81,6 +88,8 @@ async def one_run(
         serving["ws_url"],
         "--id",
         f"bench-{run}",
+        "--pending-id",
+        f"bench-pending-{run}",
         "--trigger",
         serving["api_url"],
         "--trigger-token-file",
@@ -114,7 +123,7 @@ async def one_run(
 async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="chargenet-check-bench-") as name:
         folder = Path(name)
-        async with central_system(folder) as serving:
+        async with central_system(folder, args.runs) as serving:
             walls = []
             checks = 0
             for run in range(1, args.runs + 1):
