@@ -279,7 +279,7 @@ class LoadChargePoint:
                 answered_at = free_at = loop.time()
                 if answer is None:
                     recorder.timed_out(action)
-                    schedule.failed(due, answered_at)
+                    schedule.failed(due, answered_at, timed_out=True)
                     self._unanswered += 1
                     if self._unanswered >= fleet.options.silence_limit:
                         fleet.stop(

@@ -3,7 +3,8 @@
 Per charge point, from the moment its websocket opens:
 
 1. BootNotification. Accepted: go on; Pending/Rejected: boot again after the interval the
-   central system gave (at least 1 s); a CALLERROR or a timeout: boot again after 5 s.
+   central system gave (at least 1 s); a CALLERROR: boot again after 5 s; no answer within
+   timeout_s: boot again at once.
 2. Once the boot is accepted: one StatusNotification (Available) per connector, 1..connectors.
 3. Heartbeat every `heartbeat_interval_s` (the plan's interval: the one in the boot reply is
    not used, the load is the plan's), first one at a per-charge-point phase in the interval.

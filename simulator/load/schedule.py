@@ -147,11 +147,13 @@ class Schedule:
             self._meter_wh = self._register_wh(due)
             self._transaction_id = None
 
-    def failed(self, due: Due, at_s: float) -> None:
-        """`due` got a CALLERROR (or an invalid reply) or no answer in time, at `at_s`."""
+    def failed(self, due: Due, at_s: float, *, timed_out: bool = False) -> None:
+        """`due` got a CALLERROR (or an invalid reply), or no answer in time (`timed_out`),
+        at `at_s`."""
         action = due.action
         if action == BOOT:
-            self._push(at_s + BOOT_ERROR_RETRY_S, BOOT)
+            # After a timeout the wait is over already; a refusal is not repeated at once.
+            self._push(at_s if timed_out else at_s + BOOT_ERROR_RETRY_S, BOOT)
         elif action == AUTHORIZE:
             self._push(max(due.cycle_s, at_s), START, due.cycle_s)  # a load goes on regardless
         elif action == STOP:
