@@ -297,14 +297,15 @@ class LoadChargePoint:
                     recorder.answered(action, answered_at - due.at_s, answered_at - sent_at)
                     schedule.answered(due, answered_at, answer)
                 due = None
-        except ConnectionClosed:
+        except (ConnectionClosed, OSError):
             if due is not None:
                 recorder.lost(due.action)
             return True
-        except OSError:
+        except asyncio.CancelledError:
+            # The run was stopped: the CALL in flight is closed off with its connection.
             if due is not None:
                 recorder.lost(due.action)
-            return True
+            raise
 
     async def _idle_until(self, ws: ClientConnection, deadline: float) -> None:
         """Wait until `deadline`, answering what the central system sends meanwhile."""
