@@ -16,11 +16,11 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ocpp.messages import Call
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from ocppj import OCPP16, parse_frame, validate_request, validate_response
-from ocpp.messages import Call
 from simulator.load import LoadOptions, MessagePlan, Ramp
 
 NOW = "2026-12-01T18:00:00Z"

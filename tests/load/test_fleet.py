@@ -85,7 +85,9 @@ async def test_dropped_connections_reconnect_with_back_off_and_are_counted() -> 
     async with scripted_central_system(close_after=4) as backend:
         settings = {"backoff_initial_s": 0.05, "backoff_max_s": 0.2}
         plan = MessagePlan(heartbeat_interval_s=0.3)
-        result = await run_load(options(backend.url, "boot-storm:2, hold 3s", plan=plan, **settings))
+        result = await run_load(
+            options(backend.url, "boot-storm:2, hold 3s", plan=plan, **settings)
+        )
     connections = result.connections
     assert connections.drops >= 2
     assert connections.reconnects >= 2
@@ -122,7 +124,9 @@ async def test_two_shards_split_the_fleet_and_merge_exactly() -> None:
     async with scripted_central_system(delay_s=lambda n: 0.001 * (n % 7)) as backend:
         shards = await asyncio.gather(
             *(
-                run_load(options(backend.url, "0->5 over 1s, hold 2s", plan=plan, shard=k, shards=2))
+                run_load(
+                    options(backend.url, "0->5 over 1s, hold 2s", plan=plan, shard=k, shards=2)
+                )
                 for k in (0, 1)
             )
         )

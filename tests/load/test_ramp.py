@@ -95,7 +95,7 @@ def test_durations_and_counts_take_their_units() -> None:
     ],
 )
 def test_a_bad_spec_is_a_user_error_naming_the_bad_part(text: str, named: str) -> None:
-    with pytest.raises(UserError, match="^ramp: ") as raised:
+    with pytest.raises(UserError, match=r"^ramp: ") as raised:
         Ramp.parse(text)
     assert named in str(raised.value)
     assert "\n" not in str(raised.value)

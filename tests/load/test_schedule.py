@@ -66,8 +66,12 @@ def test_an_active_charge_point_cycles_authorize_start_meter_values_stop() -> No
     actions = [d.action for d in cycle]
     assert actions[:3] == ["BootNotification", "StatusNotification", "Authorize"]
     one = actions[2:15]
-    assert one == ["Authorize", "StartTransaction", *["MeterValues"] * 9, "StopTransaction"] + [
-        "Authorize"
+    assert one == [
+        "Authorize",
+        "StartTransaction",
+        *(["MeterValues"] * 9),
+        "StopTransaction",
+        "Authorize",
     ]
     start = cycle[2].at_s
     assert cycle[13].at_s == pytest.approx(start + 600.0)  # the stop
@@ -115,7 +119,8 @@ def test_a_failed_start_skips_the_transaction_but_not_the_next_cycle() -> None:
             schedule.failed(due, at_s)
         else:
             schedule.answered(due, at_s, {})
-    assert "MeterValues" not in seen and "StopTransaction" not in seen
+    assert "MeterValues" not in seen
+    assert "StopTransaction" not in seen
     assert seen.count("Authorize") == 2
 
 
