@@ -47,13 +47,18 @@ class ScriptedCentralSystem:
     answers: int = 0
     connections: int = 0
     actions: dict[str, int] = field(default_factory=dict)
+    holds_s: list[float] = field(default_factory=list)
+    """Per answer, how long it was actually held (the delay plus this machine's lateness)."""
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def handler(self, ws: ServerConnection) -> None:
         self.connections += 1
+        loop = asyncio.get_running_loop()
         with contextlib.suppress(ConnectionClosed):
             for n_on_connection in itertools.count(1):
-                frame = parse_frame(OCPP16, await ws.recv())
+                raw = await ws.recv()
+                received_at = loop.time()
+                frame = parse_frame(OCPP16, raw)
                 assert isinstance(frame, Call), frame
                 validate_request(OCPP16, frame.action, frame.payload)
                 self.received += 1
@@ -68,7 +73,9 @@ class ScriptedCentralSystem:
                     await asyncio.sleep(delay_s)
                 payload = _REPLIES[frame.action]
                 validate_response(OCPP16, frame.action, payload)
-                await ws.send(frame.create_call_result(payload).to_json())
+                reply = frame.create_call_result(payload).to_json()
+                self.holds_s.append(loop.time() - received_at)
+                await ws.send(reply)
                 self.answers += 1
 
 

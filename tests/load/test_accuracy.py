@@ -8,6 +8,8 @@ next measures) are printed beside them, and must not show the stall at p99.
 
 from __future__ import annotations
 
+import statistics
+
 from simulator.load import LoadResult, MessagePlan, run_load
 from tests.load.helpers import options, scripted_central_system
 
@@ -31,11 +33,20 @@ async def test_a_known_delay_on_every_answer_is_the_reported_median() -> None:
         # Heartbeats every 0.25 s: a CALL never waits behind another one (delay 0.05 s).
         plan = MessagePlan(heartbeat_interval_s=0.25)
         result = await run_load(options(backend.url, "boot-storm:5, hold 3s", plan=plan))
-    print(f"\nknown delay {DELAY_S * 1000:.0f} ms on every answer:\n{_table(result)}")
+    held_ms = statistics.median(backend.holds_s) * 1000
+    p50_ms = result.latency().get_value_at_percentile(50) / 1000
+    table = _table(result)
+    print(
+        f"\nknown delay {DELAY_S * 1000:.0f} ms on every answer, held {held_ms:.1f} ms "
+        f"(median, as the central system's own clock saw it):\n{table}\n"
+        f"reported p50 {p50_ms:.1f} ms: {p50_ms / (DELAY_S * 1000) - 1:+.1%} off the delay"
+    )
     assert result.calls == result.answered == backend.answers
     assert result.answered >= 5 * 3 / 0.25 * 0.8
-    p50_ms = result.latency().get_value_at_percentile(50) / 1000
-    assert DELAY_S * 1000 <= p50_ms <= DELAY_S * 1000 * 1.10, _table(result)
+    # Never below the delay; within 10 % of the delay the central system really added (50 ms
+    # plus its own timer's lateness: on an idle machine a fraction of a millisecond, at load
+    # 17 on 2 cores about 3 ms, which a bound on 50 ms alone could not tell from an error).
+    assert DELAY_S * 1000 <= p50_ms <= max(DELAY_S * 1000, held_ms) * 1.10, table
 
 
 async def test_a_stall_once_in_many_answers_shows_at_p99_open_loop_not_closed_loop() -> None:
