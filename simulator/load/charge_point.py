@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import errno
 import json
 import random
 import ssl
@@ -158,9 +159,9 @@ async def open_websocket(
             "connection reset", f"{where} reset the connection during the handshake", fatal=False
         ) from None
     except OSError as e:
-        raise ConnectFailure(
-            f"OSError {e.errno}", f"cannot reach {where}: {e.strerror or e}", fatal=True
-        ) from None
+        # EMFILE (open files) and EADDRNOTAVAIL (ephemeral ports) are the machine's limits.
+        name = errno.errorcode.get(e.errno or 0, str(e.errno))
+        raise ConnectFailure(name, f"cannot reach {where}: {e.strerror or e}", fatal=True) from None
     except InvalidMessage as e:
         raise ConnectFailure(
             "handshake broken off", f"{where} broke off the handshake: {e}", fatal=False

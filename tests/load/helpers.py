@@ -42,8 +42,14 @@ class ScriptedCentralSystem:
     delay_s: Callable[[int], float | None] = lambda n: 0.0
     close_after: int | None = None
     """Close each connection (code 1011) on receiving its n-th CALL, unanswered."""
+    answer: Callable[[int, Call], str | None] = lambda n, call: None
+    """The raw frame to answer the n-th CALL with instead of its CALLRESULT (None: as usual)."""
+    probes: tuple[str, ...] = ()
+    """Raw frames sent to each charge point before the answer to its boot."""
     url: str = ""
     received: int = 0
+    replies: list[Any] = field(default_factory=list)
+    """Frames the charge points sent that were not CALLs (their answers to the probes)."""
     answers: int = 0
     connections: int = 0
     actions: dict[str, int] = field(default_factory=dict)
@@ -59,31 +65,36 @@ class ScriptedCentralSystem:
                 raw = await ws.recv()
                 received_at = loop.time()
                 frame = parse_frame(OCPP16, raw)
-                assert isinstance(frame, Call), frame
+                if not isinstance(frame, Call):
+                    self.replies.append(frame)
+                    continue
                 validate_request(OCPP16, frame.action, frame.payload)
                 self.received += 1
                 self.actions[frame.action] = self.actions.get(frame.action, 0) + 1
                 if self.close_after is not None and n_on_connection >= self.close_after:
                     await ws.close(1011, "test: going away")
                     return
-                delay_s = self.delay_s(next(self._counter))
+                n = next(self._counter)
+                delay_s = self.delay_s(n)
                 if delay_s is None:
                     continue  # withheld
                 if delay_s > 0:
                     await asyncio.sleep(delay_s)
+                if frame.action == "BootNotification":
+                    for probe in self.probes:
+                        await ws.send(probe)
                 payload = _REPLIES[frame.action]
                 validate_response(OCPP16, frame.action, payload)
-                reply = frame.create_call_result(payload).to_json()
+                reply = self.answer(n, frame) or frame.create_call_result(payload).to_json()
                 self.holds_s.append(loop.time() - received_at)
                 await ws.send(reply)
                 self.answers += 1
 
 
 @contextlib.asynccontextmanager
-async def scripted_central_system(
-    delay_s: Callable[[int], float | None] = lambda n: 0.0, close_after: int | None = None
-) -> AsyncIterator[ScriptedCentralSystem]:
-    system = ScriptedCentralSystem(delay_s=delay_s, close_after=close_after)
+async def scripted_central_system(**behaviour: Any) -> AsyncIterator[ScriptedCentralSystem]:
+    """Serve a `ScriptedCentralSystem(**behaviour)` on a free port of 127.0.0.1."""
+    system = ScriptedCentralSystem(**behaviour)
     async with serve(system.handler, "127.0.0.1", 0, subprotocols=[OCPP16]) as server:  # type: ignore[list-item]
         port = server.sockets[0].getsockname()[1]
         system.url = f"ws://127.0.0.1:{port}/ocpp"

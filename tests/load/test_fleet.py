@@ -8,6 +8,8 @@ import socket
 
 import numpy as np
 import pytest
+from ocpp.exceptions import InternalError
+from ocpp.messages import Call, CallError
 
 from simulator.errors import UserError
 from simulator.load import LoadResult, MessagePlan, WindowStats, run_load
@@ -146,3 +148,46 @@ async def test_two_shards_split_the_fleet_and_merge_exactly() -> None:
     assert window_targets == [5, 5, 5]
     assert sum(w["calls"] for w in merged.windows) == merged.calls
     _adds_up(merged)
+
+
+async def test_refusals_and_invalid_replies_are_counted_by_code() -> None:
+    def answer(n: int, call: Call) -> str | None:
+        if call.action != "Heartbeat":
+            return None
+        if n % 3 == 0:
+            return call.create_call_error(InternalError(description="test")).to_json()
+        if n % 3 == 1:
+            return call.create_call_result({"currentTime": 5}).to_json()  # not a date-time
+        return None
+
+    async with scripted_central_system(answer=answer) as backend:
+        result = await run_load(options(backend.url, "boot-storm:2, hold 2s"))
+    beats = result.actions["Heartbeat"]
+    assert result.callerrors["InternalError"] > 0
+    assert result.callerrors["InvalidReply:TypeConstraintViolation"] > 0
+    assert beats.errors == sum(result.callerrors.values())
+    assert beats.answered > 0
+    assert beats.calls == beats.answered + beats.errors
+    assert result.stopped is None
+    _adds_up(result)
+
+
+async def test_calls_and_malformed_frames_from_the_central_system_get_the_callerror_due() -> None:
+    probes = (
+        '[2, "op-1", "GetConfiguration", {}]',
+        '[2, "op-2", "NoSuchAction", {}]',
+        '[2, "op-3"]',
+        "not json",
+    )
+    async with scripted_central_system(probes=probes) as backend:
+        result = await run_load(options(backend.url, "boot-storm:1, hold 1s"))
+    errors = {frame.unique_id: frame.error_code for frame in backend.replies}
+    assert errors == {
+        "op-1": "NotSupported",
+        "op-2": "NotImplemented",
+        "op-3": "ProtocolError",
+        "-1": "FormationViolation",
+    }
+    assert all(isinstance(frame, CallError) for frame in backend.replies)
+    assert result.server_calls == 2
+    assert result.answered == result.calls
