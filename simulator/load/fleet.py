@@ -82,7 +82,6 @@ async def run_load(
     """Run the load `options` describe; `on_window` gets each window as it closes."""
     warm_up(OCPP16)  # compiled now, not inside the first CALLs' latency
     recorder = Recorder()
-    started_at = datetime.now(UTC)
     fleet = Fleet(options, recorder)
     ramp = options.ramp
     plan = options.plan
@@ -98,6 +97,9 @@ async def run_load(
             )
             members.append((cp, spans))
     window_ends: list[float] = [0.0]
+    # Time 0 of the ramp: now, with every charge point built (a big fleet takes a while).
+    started_at = datetime.now(UTC)
+    fleet.t0 = fleet.loop.time()
 
     async def roll_windows() -> None:
         k = 1
