@@ -1,13 +1,15 @@
 """`Recorder`: where the charge points of one run put what happened (sans-I/O, one per run).
 
-Every answered CALL goes into the current window's latency histogram (from its intended send
-time) and the run's service histogram (from its actual send); at each window's end `roll`
-turns the window into its load.json entry, adds its histograms into the run's totals and
-starts the next one from empty, so memory stays one window deep whatever the run's length.
+Every answered CALL's latency (from its intended send time) and service time (from its actual
+send) are kept as integers for the current window; at each window's end `roll` records them
+into HdrHistograms at once (vectorized: one by one costs about 6 us each in Python, on the
+loop that measures), turns the window into its load.json entry, adds it into the run's
+totals and starts the next one from empty, so memory stays one window deep.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from datetime import datetime
 from typing import Any
@@ -19,6 +21,7 @@ from simulator.load.result import (
     LoadResult,
     WindowStats,
     new_histogram,
+    record_all,
     window_action,
 )
 
@@ -30,9 +33,9 @@ def _us(seconds: float) -> int:
 
 
 class _Window:
-    """One action within the current window."""
+    """One action within the current window: counts, and the latencies (us) to record."""
 
-    __slots__ = ("answered", "calls", "errors", "latency", "lost", "timeouts")
+    __slots__ = ("answered", "calls", "errors", "latency_us", "lost", "service_us", "timeouts")
 
     def __init__(self) -> None:
         self.calls = 0
@@ -40,11 +43,13 @@ class _Window:
         self.errors = 0
         self.timeouts = 0
         self.lost = 0
-        self.latency = new_histogram()
+        self.latency_us = array("q")
+        self.service_us = array("q")
 
     def reset(self) -> None:
         self.calls = self.answered = self.errors = self.timeouts = self.lost = 0
-        self.latency = new_histogram()  # HdrHistogram.reset walks every bucket in Python
+        self.latency_us = array("q")
+        self.service_us = array("q")
 
 
 class Recorder:
@@ -80,8 +85,8 @@ class Recorder:
     def answered(self, action: str, latency_s: float, service_s: float) -> None:
         window = self._windows[action]
         window.answered += 1
-        window.latency.record_value(_us(latency_s))
-        self.totals[action].service.record_value(_us(service_s))
+        window.latency_us.append(_us(latency_s))
+        window.service_us.append(_us(service_s))
 
     def errored(self, action: str, code: str) -> None:
         self._windows[action].errors += 1
@@ -129,17 +134,20 @@ class Recorder:
         for name in sorted(self._windows):
             window = self._windows[name]
             totals = self.totals[name]
+            latency = new_histogram()
+            record_all(latency, window.latency_us)
+            record_all(totals.service, window.service_us)
             totals.calls += window.calls
             totals.answered += window.answered
             totals.errors += window.errors
             totals.timeouts += window.timeouts
             totals.lost += window.lost
-            totals.latency.add(window.latency)
+            totals.latency.add(latency)
             for key in counts:
                 counts[key] += getattr(window, key)
             if window.calls or window.answered or window.errors or window.timeouts:
                 actions[name] = window_action(
-                    window.calls, window.answered, window.errors, window.timeouts, window.latency
+                    window.calls, window.answered, window.errors, window.timeouts, latency
                 )
             window.reset()
         length_s = end_s - start_s

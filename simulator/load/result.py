@@ -34,6 +34,7 @@ import csv
 import io
 import itertools
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -54,6 +55,7 @@ __all__ = [
     "encode_histogram",
     "new_histogram",
     "percentiles_ms",
+    "record_all",
 ]
 
 SCHEMA_VERSION: Final = 1
@@ -71,6 +73,27 @@ _WINDOW_COUNTS: Final = ("calls", "answered", "errors", "timeouts", "lost")
 
 def new_histogram() -> HdrHistogram:
     return HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS)
+
+
+def record_all(histogram: HdrHistogram, values_us: Sequence[int]) -> None:
+    """`histogram.record_value(v)` for every v (1..HIGHEST_US), vectorized: the package's
+    record_value costs about 6 us in Python, and a run records two per CALL. Same buckets,
+    counts, min and max as recording them one by one (tests/load/test_result.py)."""
+    if len(values_us) == 0:
+        return
+    values = np.asarray(values_us, dtype=np.int64)
+    # bucket: the smallest power of 2 holding value | sub_bucket_mask (frexp: exact bit length)
+    _, bit_length = np.frexp((values | histogram.sub_bucket_mask).astype(np.float64))
+    unit = histogram.unit_magnitude
+    half_magnitude = histogram.sub_bucket_half_count_magnitude
+    bucket = bit_length.astype(np.int64) - unit - (half_magnitude + 1)
+    sub_bucket = values >> (bucket + unit)
+    index = ((bucket + 1) << half_magnitude) + sub_bucket - histogram.sub_bucket_half_count
+    counts = np.ctypeslib.as_array(histogram.counts)
+    np.add.at(counts, index, 1)
+    histogram.total_count += len(values)
+    histogram.min_value = min(histogram.min_value, int(values.min()))
+    histogram.max_value = max(histogram.max_value, int(values.max()))
 
 
 def encode_histogram(histogram: HdrHistogram) -> str:

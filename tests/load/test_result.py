@@ -8,11 +8,12 @@ import json
 import random
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 
 from simulator.load import LoadResult
 from simulator.load.recorder import Recorder
-from simulator.load.result import new_histogram, percentiles_ms
+from simulator.load.result import HIGHEST_US, new_histogram, percentiles_ms, record_all
 
 STARTED = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
 
@@ -132,3 +133,21 @@ def test_an_unknown_schema_version_is_refused() -> None:
     document = _recorded(1).to_json() | {"schema_version": 2}
     with pytest.raises(ValueError, match="schema_version 2"):
         LoadResult.from_json(document)
+
+
+def test_recording_all_at_once_fills_the_buckets_one_by_one_would() -> None:
+    rng = random.Random(4)
+    values = [1, 2, 1023, 1024, 2047, 2048, 2049, 65535, 65536, HIGHEST_US]
+    values += [2**k + d for k in range(11, 32) for d in (-1, 0, 1)]
+    values += [int(rng.lognormvariate(10.0, 2.0)) % HIGHEST_US + 1 for _ in range(5000)]
+    one_by_one, at_once = new_histogram(), new_histogram()
+    for value in values:
+        assert one_by_one.record_value(value)
+    record_all(at_once, values)
+    assert np.array_equal(
+        np.ctypeslib.as_array(at_once.counts), np.ctypeslib.as_array(one_by_one.counts)
+    )
+    assert at_once.get_total_count() == one_by_one.get_total_count() == len(values)
+    assert at_once.get_min_value() == one_by_one.get_min_value()
+    assert at_once.get_max_value() == one_by_one.get_max_value()
+    assert at_once.encode() == one_by_one.encode()
