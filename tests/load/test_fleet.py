@@ -95,7 +95,9 @@ async def test_dropped_connections_reconnect_with_back_off_and_are_counted() -> 
     assert connections.reconnects >= 2
     assert connections.opened == backend.connections == 2 + connections.reconnects
     assert result.lost == connections.drops
-    assert result.actions["BootNotification"].answered == connections.opened
+    # Each connection boots, but one that opens as its ramp ends closes before its boot.
+    boots = result.actions["BootNotification"].answered
+    assert connections.opened - 2 <= boots <= connections.opened
     _adds_up(result)
 
 
