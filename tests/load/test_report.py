@@ -12,6 +12,7 @@ import pytest
 
 from simulator.load import slo
 from simulator.load.report import load_page, render_report, write_report
+from simulator.reports.charts import Timeline
 from tests.load.load_documents import Action, document, ramp_run
 from tests.reports.chromium import browser, charts, open_report
 
@@ -68,7 +69,10 @@ def test_a_broken_slo_is_a_warning_and_a_strong_cell(run: dict[str, Any]) -> Non
 def test_the_stall_shows_in_the_window_maximum_of_its_action(run: dict[str, Any]) -> None:
     page = load_page(run)
     (timeline,) = [
-        c for s in page.sections for c in s.charts if c.title.endswith("StartTransaction")
+        c
+        for s in page.sections
+        for c in s.charts
+        if isinstance(c, Timeline) and c.title.endswith("StartTransaction")
     ]
     maxima = {s.name: s.values for s in timeline.series}["max"]
     assert max(maxima) == pytest.approx(2000, rel=0.01)  # the window of the 2 s stall
