@@ -62,6 +62,8 @@ def load_page(document: Mapping[str, Any], verdicts: Sequence[Verdict] = ()) -> 
         ("peak connected", f"{connections['peak_connected']:,}"),
     )
     broken = [v.line() for v in verdicts if not v.held]
+    if document.get("stopped"):
+        broken.insert(0, f"the run stopped early: {document['stopped']}")
     sections: list[Section] = []
     if verdicts:
         sections.append(Section("Service-level objectives", tables=(_slo_table(verdicts),)))
@@ -179,9 +181,24 @@ def _distribution_chart(document: Mapping[str, Any]) -> Lines:
         values = [histogram.get_value_at_percentile(p) / 1000.0 for _, p in _DISTRIBUTION]
         values.append(histogram.get_max_value() / 1000.0)
         series.append(Series("all actions" if name is None else name, tuple(values)))
+    service = _service_histogram(document)
+    if service is not None and service.get_total_count():
+        values = [service.get_value_at_percentile(p) / 1000.0 for _, p in _DISTRIBUTION]
+        values.append(service.get_max_value() / 1000.0)
+        series.append(Series("all actions, from the actual send (closed loop)", tuple(values)))
     if not series:  # nothing was answered: an empty line still says so on the page
         series.append(Series("no answers", tuple(0.0 for _ in labels)))
     return Lines("Latency by percentile", labels, "percentile", tuple(series), "latency (ms)")
+
+
+def _service_histogram(document: Mapping[str, Any]) -> Any:
+    """Every action's latency from its actual send, merged (None when load.json has none)."""
+    services = {
+        name: entry["service"]
+        for name, entry in document["actions"].items()
+        if name != "all" and isinstance(entry.get("service"), Mapping)
+    }
+    return merged_histogram({"actions": services})
 
 
 def _spans_decades(values: Sequence[float]) -> bool:
@@ -208,31 +225,33 @@ def _slo_table(verdicts: Sequence[Verdict]) -> Table:
 def _actions_table(document: Mapping[str, Any]) -> Table:
     figures = ("p50", "p90", "p99", "p99.9", "max", "mean")
     keys = ("p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms", "mean_ms")
+    counts = ("count", "errors", "timeouts", "lost")
     rows: list[tuple[Cell, ...]] = []
     actions: Mapping[str, Any] = document["actions"]
-    for name in _actions(document):
+    names = _actions(document)
+    for name in names:
         entry = actions[name]
+        service = entry.get("service") or {}
         rows.append(
             (
                 Cell(name),
-                _count(entry["count"]),
-                _count(entry["errors"]),
-                _count(entry["timeouts"]),
+                *(_count(entry.get(c, 0)) for c in counts),
                 *(_ms(float(entry[k])) for k in keys),
+                *(_ms(float(service[k])) if k in service else Cell("") for k in _SERVICE_KEYS),
             )
         )
     merged = merged_histogram(document)
     if merged is not None and merged.get_total_count():
-        calls = sum(int(actions[n]["count"]) for n in _actions(document))
-        errors = sum(int(actions[n]["errors"]) for n in _actions(document))
-        timeouts = sum(int(actions[n]["timeouts"]) for n in _actions(document))
+        service_all = _service_histogram(document)
         rows.append(
             (
                 Cell("all actions"),
-                _count(calls),
-                _count(errors),
-                _count(timeouts),
+                *(_count(sum(int(actions[n].get(c, 0)) for n in names)) for c in counts),
                 *(_ms(percentile_ms(merged, f)) for f in figures),
+                *(
+                    _ms(percentile_ms(service_all, f)) if service_all is not None else Cell("")
+                    for f in ("p99", "max")
+                ),
             )
         )
     handshake = document.get("handshake")
@@ -241,18 +260,25 @@ def _actions_table(document: Mapping[str, Any]) -> Table:
             (
                 Cell("websocket handshake"),
                 _count(handshake["count"]),
-                Cell(""),
-                Cell(""),
+                *(Cell("") for _ in counts[1:]),
                 *(_ms(float(handshake[k])) for k in keys),
+                *(Cell("") for _ in _SERVICE_KEYS),
             )
         )
     return Table(
         "Latency by action (ms)",
-        ("action", "calls", "CALLERRORs", "timeouts", *figures),
+        ("action", "calls", "CALLERRORs", "timeouts", "lost", *figures, *_SERVICE_COLUMNS),
         tuple(rows),
-        note="calls: CALLs sent; latency: answered calls, from the intended send time; "
-        "the handshake row: the websocket opening handshakes.",
+        note="calls: CALLs sent; lost: unanswered when their connection closed; latency: of "
+        "the answered calls, from the intended send time (open loop); closed-loop: from the "
+        "actual send, what a tester that waits for each answer would report; the handshake "
+        "row: the websocket opening handshakes, from the intended connect time.",
     )
+
+
+#: The closed-loop columns: keys of an action's "service" entry.
+_SERVICE_KEYS: Final = ("p99_ms", "max_ms")
+_SERVICE_COLUMNS: Final = ("closed-loop p99", "closed-loop max")
 
 
 def _totals_table(document: Mapping[str, Any]) -> Table:
@@ -267,7 +293,13 @@ def _totals_table(document: Mapping[str, Any]) -> Table:
     ]
     rows += [
         (Cell("timeouts"), _count(totals["timeouts"])),
+        (Cell("lost with their connection"), _count(totals.get("lost", 0))),
         (Cell("answered calls/s"), Cell(f"{totals['msgs_per_s']:,.1f}", totals["msgs_per_s"])),
+        (Cell("calls from the central system"), _count(totals.get("server_calls", 0))),
+        (
+            Cell("generator's send lag, max (ms)"),
+            _ms(float(totals.get("send_lag_max_ms", 0.0))),
+        ),
         (Cell("connection attempts"), _count(connections["attempts"])),
         (Cell("connections opened"), _count(connections["opened"])),
     ]
@@ -277,6 +309,7 @@ def _totals_table(document: Mapping[str, Any]) -> Table:
     ]
     rows += [
         (Cell("reconnects"), _count(connections["reconnects"])),
+        (Cell("drops"), _count(connections.get("drops", 0))),
         (Cell("peak connected"), _count(connections["peak_connected"])),
     ]
     return Table("Totals", ("", "value"), tuple(rows))

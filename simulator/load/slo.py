@@ -4,8 +4,8 @@ run's load.json document after it (docs/load.md lists the forms).
     p99(StartTransaction) < 500ms     a latency percentile of one action (p50, p90, p99, p99.9)
     p50 < 100ms                       ... of every action together (their histograms merged)
     max(Heartbeat) <= 2s              max and mean too; p99(handshake): the websocket handshakes
-    errors < 0.1%                     (CALLERRORs + timeouts) / calls; without % a count
-    callerrors(Authorize) == 0        CALLERRORs only; timeouts(...) timeouts only
+    errors < 0.1%                     (CALLERRORs + timeouts + lost) / calls; without % a count
+    callerrors(Authorize) == 0        CALLERRORs only; timeouts(...), lost(...) alike
     msgs/s >= 500                     answered CALLs per second over the run
     connected >= 1000                 the peak of connected charge points
     reconnects < 10, connect_failures == 0
@@ -45,7 +45,7 @@ _LATENCY_UNITS: Final = {"us": 0.001, "µs": 0.001, "ms": 1.0, "s": 1000.0}
 _PERCENTILES: Final = {"p50": 50.0, "p90": 90.0, "p99": 99.0, "p99.9": 99.9, "p999": 99.9}
 _LATENCIES: Final = (*_PERCENTILES, "max", "mean")
 #: Counts of calls that may be a count or (with %) a share of the calls.
-_CALL_COUNTS: Final = ("errors", "callerrors", "timeouts")
+_CALL_COUNTS: Final = ("errors", "callerrors", "timeouts", "lost")
 #: Run-wide figures, each with the path of its number in load.json.
 _RUN_FIGURES: Final[dict[str, tuple[str, ...]]] = {
     "msgs/s": ("totals", "msgs_per_s"),
@@ -224,16 +224,22 @@ def _calls(slo: Slo, document: Mapping[str, Any]) -> Verdict:
         calls = int(entry["count"]) if entry else 0
         callerrors = int(entry["errors"]) if entry else 0
         timeouts = int(entry["timeouts"]) if entry else 0
+        lost = int(entry.get("lost", 0)) if entry else 0
         nothing = f"no {slo.argument} was sent"
     else:
         totals = document["totals"]
         calls = int(totals["calls"])
         callerrors = sum(int(n) for n in totals["callerrors"].values())
         timeouts = int(totals["timeouts"])
+        lost = int(totals.get("lost", 0))
         nothing = "no call was sent"
-    count = {"errors": callerrors + timeouts, "callerrors": callerrors, "timeouts": timeouts}[
-        slo.metric
-    ]
+    # a call lost with its connection is as unanswered as one that timed out
+    count = {
+        "errors": callerrors + timeouts + lost,
+        "callerrors": callerrors,
+        "timeouts": timeouts,
+        "lost": lost,
+    }[slo.metric]
     if not slo.share:
         return _verdict(slo, float(count))
     if calls == 0:

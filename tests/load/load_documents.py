@@ -5,7 +5,7 @@ every percentile in them is the histogram's own, never a hand-written number."""
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +14,7 @@ from hdrh.histogram import HdrHistogram
 LOWEST_US, HIGHEST_US, DIGITS = 1, 3_600_000_000, 3
 
 
-def histogram(values_us: Sequence[int] = ()) -> HdrHistogram:
+def histogram(values_us: Iterable[int] = ()) -> HdrHistogram:
     h = HdrHistogram(LOWEST_US, HIGHEST_US, DIGITS)
     for value in values_us:
         h.record_value(value)
@@ -41,11 +41,20 @@ def figures(h: HdrHistogram) -> dict[str, Any]:
 
 @dataclass
 class Action:
-    """What one action measured over the run: latencies (µs) per window, errors, timeouts."""
+    """What one action measured over the run: latencies (µs) per window of the answered calls
+    (CALLRESULTs and CALLERRORs: `errors` of them), and the calls never answered."""
 
     latencies_us: list[list[int]]
     errors: list[int] = field(default_factory=list)
     timeouts: list[int] = field(default_factory=list)
+    lost: list[int] = field(default_factory=list)
+
+    def at(self, counts: list[int], w: int) -> int:
+        return counts[w] if counts else 0
+
+
+#: The share of a call's latency spent after its actual send (the rest: waiting to be sent).
+SERVICE_SHARE = 0.8
 
 
 def lognormal_us(rng: random.Random, n: int, median_ms: float, sigma: float = 0.4) -> list[int]:
@@ -68,35 +77,38 @@ def document(
     run_histograms = {name: histogram() for name in actions}
     for w in range(windows_n):
         per_action: dict[str, Any] = {}
-        calls = answered = errors = timeouts = 0
+        calls = answered = errors = timeouts = lost_n = 0
         for name, action in actions.items():
             values = action.latencies_us[w]
             h = histogram(values)
             run_histograms[name].add(h)
-            e = action.errors[w] if action.errors else 0
-            t = action.timeouts[w] if action.timeouts else 0
+            e, t = action.at(action.errors, w), action.at(action.timeouts, w)
+            lost = action.at(action.lost, w)
             f = figures(h)
             per_action[name] = {
-                "count": len(values) + t,
-                "p50_ms": f["p50_ms"],
-                "p99_ms": f["p99_ms"],
-                "max_ms": f["max_ms"],
-                "histogram": f["histogram"],
+                "count": len(values) + t + lost,
+                "answered": len(values) - e,
+                "errors": e,
+                "timeouts": t,
+                **{k: f[k] for k in ("p50_ms", "p90_ms", "p99_ms", "max_ms", "histogram")},
             }
-            calls += len(values) + t
-            answered += len(values)
+            calls += len(values) + t + lost
+            answered += len(values) - e
             errors += e
             timeouts += t
+            lost_n += lost
         windows.append(
             {
                 "start_s": w * window_s,
                 "end_s": (w + 1) * window_s,
                 "target": targets[w],
                 "connected": connected[w],
+                "peak_connected": connected[w],
                 "calls": calls,
                 "answered": answered,
                 "errors": errors,
                 "timeouts": timeouts,
+                "lost": lost_n,
                 "msgs_per_s": answered / window_s,
                 "actions": per_action,
             }
@@ -106,12 +118,18 @@ def document(
     action_entries = {}
     for name, action in actions.items():
         h = run_histograms[name]
-        timeouts = sum(action.timeouts)
+        answered_n = h.get_total_count()
+        service = histogram(
+            max(1, round(SERVICE_SHARE * v)) for window in action.latencies_us for v in window
+        )
         action_entries[name] = {
-            "count": h.get_total_count() + timeouts,
+            "count": answered_n + sum(action.timeouts) + sum(action.lost),
+            "answered": answered_n - sum(action.errors),
             "errors": sum(action.errors),
-            "timeouts": timeouts,
+            "timeouts": sum(action.timeouts),
+            "lost": sum(action.lost),
             **figures(h),
+            "service": figures(service),
         }
     return {
         "schema_version": 1,
@@ -132,18 +150,23 @@ def document(
             "answered": totals_answered,
             "callerrors": {callerror_code: sum(sum(a.errors) for a in actions.values())},
             "timeouts": sum(sum(a.timeouts) for a in actions.values()),
+            "lost": sum(sum(a.lost) for a in actions.values()),
             "msgs_per_s": totals_answered / duration_s,
+            "server_calls": 0,
+            "send_lag_max_ms": 0.4,
             "connections": {
                 "attempts": max(connected) + sum((failed_connections or {}).values()),
                 "opened": max(connected),
                 "failed": dict(failed_connections or {}),
                 "reconnects": reconnects,
+                "drops": reconnects,
                 "peak_connected": max(connected),
             },
         },
         "actions": action_entries,
         "handshake": {"count": len(handshakes_us), **figures(histogram(handshakes_us))},
         "windows": windows,
+        "stopped": None,
     }
 
 
@@ -163,10 +186,11 @@ def ramp_run(seed: int = 9, windows_n: int = 12, stall_window: int | None = 8) -
         start.append(values)
     start_errors = [1 if w % 4 == 3 else 0 for w in range(windows_n)]
     start_timeouts = [1 if w == stall_window else 0 for w in range(windows_n)]
+    start_lost = [1 if w == windows_n - 1 else 0 for w in range(windows_n)]
     return document(
         {
             "Heartbeat": heartbeat,
-            "StartTransaction": Action(start, start_errors, start_timeouts),
+            "StartTransaction": Action(start, start_errors, start_timeouts, start_lost),
         },
         targets,
         connected,

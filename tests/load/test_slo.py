@@ -100,9 +100,9 @@ def test_the_handshake_latency_is_its_own_histogram(run: dict[str, Any]) -> None
     assert verdict.held
 
 
-def test_errors_are_callerrors_and_timeouts_over_calls(run: dict[str, Any]) -> None:
+def test_errors_are_callerrors_timeouts_and_lost_calls_over_calls(run: dict[str, Any]) -> None:
     totals = run["totals"]
-    bad = sum(totals["callerrors"].values()) + totals["timeouts"]
+    bad = sum(totals["callerrors"].values()) + totals["timeouts"] + totals["lost"]
     assert bad > 0
     share = measured("errors < 0.1%", run)
     assert share.measured == pytest.approx(bad / totals["calls"])
@@ -112,12 +112,14 @@ def test_errors_are_callerrors_and_timeouts_over_calls(run: dict[str, Any]) -> N
     assert measured("callerrors == 3", run).held
     assert measured("timeouts == 1", run).held
     assert not measured("timeouts == 0", run).held
+    assert measured("lost == 1", run).held
 
 
 def test_errors_of_one_action_count_only_its_calls(run: dict[str, Any]) -> None:
     start = run["actions"]["StartTransaction"]
     verdict = measured("errors(StartTransaction) < 1%", run)
-    assert verdict.measured == pytest.approx((start["errors"] + start["timeouts"]) / start["count"])
+    unanswered = start["errors"] + start["timeouts"] + start["lost"]
+    assert verdict.measured == pytest.approx(unanswered / start["count"])
     assert measured("errors(Heartbeat) == 0%", run).held
     assert measured("timeouts(Heartbeat) == 0", run).held
 
