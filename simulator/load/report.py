@@ -185,7 +185,7 @@ def _distribution_chart(document: Mapping[str, Any]) -> Lines:
     if service is not None and service.get_total_count():
         values = [service.get_value_at_percentile(p) / 1000.0 for _, p in _DISTRIBUTION]
         values.append(service.get_max_value() / 1000.0)
-        series.append(Series("all actions, from the actual send (closed loop)", tuple(values)))
+        series.append(Series("all, closed loop", tuple(values)))
     if not series:  # nothing was answered: an empty line still says so on the page
         series.append(Series("no answers", tuple(0.0 for _ in labels)))
     return Lines("Latency by percentile", labels, "percentile", tuple(series), "latency (ms)")

@@ -1,0 +1,199 @@
+"""`chargenet load` as a real process against the built-in central system (a real process too,
+on 127.0.0.1): a small fleet for a few seconds writes load.json, windows.csv and report.html;
+SLO exit codes on a passing and a failing run; usage errors in one line before any connection."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import os
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.check.helpers import builtin_central_system, write_password
+
+CLI_TIMEOUT_S = 100.0
+#: The fleet of a run in the tests: small and short, but every window has calls.
+FLEET = (
+    "--charge-points",
+    "3",
+    "--duration",
+    "4s",
+    "--active-share",
+    "1",
+    "--heartbeat-interval-s",
+    "1",
+    "--meter-interval-s",
+    "1",
+    "--window-s",
+    "1",
+    "--timeout",
+    "20",
+    "--connect-timeout",
+    "30",
+)
+
+
+def _generator_exists() -> bool:
+    try:
+        import simulator.load
+    except ImportError:
+        return False
+    return hasattr(simulator.load, "run_load")
+
+
+needs_generator = pytest.mark.skipif(
+    not _generator_exists(),
+    reason="simulator.load.run_load (loadcore's generator, merged by the lead) is not in this "
+    "tree yet",
+)
+
+
+@dataclass
+class Cli:
+    code: int
+    stdout: str
+    stderr: str
+
+
+async def chargenet_load(*arguments: str) -> Cli:
+    """`python -m simulator load ...` as a real process (awaited: the loop keeps serving)."""
+    env = {k: v for k, v in os.environ.items() if k != "CHARGENET_CSMS_PASSWORD"}
+    env |= {"PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "simulator",
+        "load",
+        *arguments,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    try:
+        stdout, stderr = await asyncio.wait_for(process.communicate(), CLI_TIMEOUT_S)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode is not None
+    return Cli(process.returncode, stdout.decode(), stderr.decode())
+
+
+async def run_against_builtin(folder: Path, *slos: str) -> Cli:
+    out = folder / "out"
+    async with builtin_central_system(folder) as url:
+        return await chargenet_load(
+            url,
+            *FLEET,
+            "--password-file",
+            str(write_password(folder)),
+            "--out",
+            str(out),
+            *(a for s in slos for a in ("--slo", s)),
+        )
+
+
+@needs_generator
+async def test_a_run_that_meets_its_slos_exits_0_and_writes_its_three_files(
+    tmp_path: Path,
+) -> None:
+    result = await run_against_builtin(tmp_path, "p99 < 60s", "errors < 50%", "connected >= 1")
+    assert result.code == 0, result.stderr
+    document: dict[str, Any] = json.loads((tmp_path / "out" / "load.json").read_text())
+    assert document["schema_version"] == 1
+    assert document["totals"]["calls"] > 0
+    assert document["totals"]["connections"]["peak_connected"] == 3
+    assert {"BootNotification", "Heartbeat"} <= set(document["actions"])
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "out" / "windows.csv").read_text())))
+    assert len(rows) == len(document["windows"]) > 0
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>")
+    assert "SLO verdicts" in html
+    for line in ("SLO p99 < 60s: held", "SLO errors < 50%: held", "SLO connected >= 1: held"):
+        assert line in result.stdout
+    assert result.stderr == ""
+
+
+@needs_generator
+async def test_an_impossible_slo_exits_1_naming_it_in_one_line(tmp_path: Path) -> None:
+    result = await run_against_builtin(tmp_path, "p99 < 60s", "p50 < 1us")
+    assert result.code == 1, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("chargenet: SLO p50 < 1us: BROKEN (measured ")
+    assert line.endswith(" us, bound < 1 us)")
+    assert "SLO p99 < 60s: held" in result.stdout
+    assert (tmp_path / "out" / "load.json").is_file()  # a broken SLO still leaves the results
+
+
+@dataclass
+class Listener:
+    """A TCP port on 127.0.0.1 that counts the connections made to it (and answers none)."""
+
+    url: str
+    accepted: list[int]
+
+
+@pytest.fixture
+async def listener() -> AsyncIterator[Listener]:
+    accepted: list[int] = []
+
+    async def count(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(1)
+        writer.close()
+
+    server = await asyncio.start_server(count, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        yield Listener(f"ws://127.0.0.1:{port}/ocpp", accepted)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "names"),
+    [
+        (("--charge-points", "5", "--slo", "p99(Bogus) < 5ms"), "'Bogus' is not an OCPP action"),
+        (("--charge-points", "5", "--slo", "p99 < 5"), "a latency needs a unit"),
+        (("--charge-points", "5", "--password", "hunter2"), "--password-file"),
+        (("--charge-points", "5", "--scheduler", "localhost"), "not a Dask address"),
+    ],
+)
+async def test_a_usage_error_is_one_line_exit_2_before_any_connection(
+    listener: Listener, tmp_path: Path, arguments: tuple[str, ...], names: str
+) -> None:
+    result = await chargenet_load(listener.url, *arguments, "--out", str(tmp_path / "out"))
+    assert result.code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("chargenet: ")
+    assert names in line
+    assert listener.accepted == []
+    assert not (tmp_path / "out").exists()
+
+
+@needs_generator
+@pytest.mark.parametrize(
+    ("arguments", "names"),
+    [
+        (("--charge-points", "5", "--ramp", "0->5 over 1m"), "give one of them"),
+        (("--ramp", "0->5 over 2m", "--duration", "1m"), "shorter than the ramp"),
+        (("--ramp", "0->five over 2m"), "ramp: cannot read"),
+        ((), "give --charge-points N, --ramp SPEC or --scenario FILE"),
+        (("--scenario", "no-such.toml"), "no such file"),
+        (("--charge-points", "5", "--speed", "2"), "--speed goes with --scenario"),
+    ],
+)
+async def test_a_bad_fleet_is_one_line_exit_2_before_any_connection(
+    listener: Listener, tmp_path: Path, arguments: tuple[str, ...], names: str
+) -> None:
+    result = await chargenet_load(listener.url, *arguments, "--out", str(tmp_path / "out"))
+    assert result.code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("chargenet: ")
+    assert names in line
+    assert listener.accepted == []
