@@ -30,6 +30,9 @@ if TYPE_CHECKING:  # imported where used: `chargenet` imports every command's mo
 PASSWORD_ENVIRONMENT_VARIABLE: Final = "CHARGENET_CSMS_PASSWORD"
 #: How long a ramp that sets no duration of its own ("500", "boot-storm:5000") is held.
 DEFAULT_DURATION_S: Final = 60.0
+#: Open files a load process needs besides one per connection (imports, the loop, logs).
+OPEN_FILES_MARGIN: Final = 64
+PORT_RANGE: Final = "/proc/sys/net/ipv4/ip_local_port_range"
 _DURATION: Final = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?$")
 
 
@@ -218,6 +221,8 @@ def main(args: argparse.Namespace, console: Console) -> int:
     from simulator.commands._common import prepare_out
 
     options, slos = options_from(args)
+    if args.scheduler is None:  # on Dask, the shards' connections are the workers' to hold
+        machine_limits(options.ramp, args.shards)
     out = prepare_out(args.out)
     result = asyncio.run(_run(options, args, console))
     return finish(result, slos, out, console)
@@ -295,6 +300,39 @@ def _ramp(args: argparse.Namespace) -> Ramp:
         end = ramp.steps[-1].end
         ramp = Ramp((*ramp.steps, RampStep(end, end, wanted_s - ramp.duration_s)))
     return ramp
+
+
+def machine_limits(ramp: Ramp, shards: int) -> None:
+    """Raise the open-files limit to what the fleet needs of each local process, or say in one
+    line why it cannot be; warn in one line when one source address has too few ephemeral
+    ports for the fleet (every connection to the backend's address needs its own)."""
+    import math
+    import resource
+    import sys
+
+    peak = max(max(step.start, step.end) for step in ramp.steps)
+    needed = math.ceil(peak / shards) + OPEN_FILES_MARGIN
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    infinite = resource.RLIM_INFINITY
+    if soft != infinite and soft < needed:
+        if hard != infinite and hard < needed:
+            raise UserError(
+                f"the fleet needs {needed:,} open files per process, the hard limit is "
+                f"{hard:,} (ulimit -Hn): raise it (LimitNOFILE, limits.conf) or use --shards"
+            )
+        resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))  # children inherit it
+    try:
+        low, high = map(int, Path(PORT_RANGE).read_text().split())
+    except (OSError, ValueError):
+        return  # not Linux: nothing to read
+    ports = high - low + 1
+    if peak > ports:
+        print(
+            f"chargenet: note: {peak:,} connections to one address from one source address "
+            f"need as many ephemeral ports, this machine has {ports:,} ({PORT_RANGE}: "
+            f"{low} {high}): widen it, or place shards on other machines (--scheduler)",
+            file=sys.stderr,
+        )
 
 
 def _shard_runner() -> Any:

@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import os
+import resource
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -63,8 +64,14 @@ class Cli:
     stderr: str
 
 
-async def chargenet_load(*arguments: str) -> Cli:
-    """`python -m simulator load ...` as a real process (awaited: the loop keeps serving)."""
+async def chargenet_load(*arguments: str, open_files: int | None = None) -> Cli:
+    """`python -m simulator load ...` as a real process (awaited: the loop keeps serving),
+    its open-files limit (soft and hard) lowered to `open_files` when given."""
+
+    def limit() -> None:
+        if open_files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
+
     env = {k: v for k, v in os.environ.items() if k != "CHARGENET_CSMS_PASSWORD"}
     env |= {"PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
     process = await asyncio.create_subprocess_exec(
@@ -76,6 +83,7 @@ async def chargenet_load(*arguments: str) -> Cli:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=env,
+        preexec_fn=limit,
     )
     try:
         stdout, stderr = await asyncio.wait_for(process.communicate(), CLI_TIMEOUT_S)
@@ -196,4 +204,18 @@ async def test_a_bad_fleet_is_one_line_exit_2_before_any_connection(
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("chargenet: ")
     assert names in line
+    assert listener.accepted == []
+
+
+@needs_generator
+async def test_a_fleet_beyond_the_open_files_limit_is_one_line_exit_2_before_connecting(
+    listener: Listener, tmp_path: Path
+) -> None:
+    result = await chargenet_load(
+        listener.url, "--charge-points", "1000", "--out", str(tmp_path / "out"), open_files=256
+    )
+    assert result.code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("chargenet: the fleet needs 1,064 open files per process")
+    assert "the hard limit is 256 (ulimit -Hn)" in line
     assert listener.accepted == []
