@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from simulator.load.slo import Verdict, merged_histogram, percentile_ms
+from simulator.load.slo import Verdict, at_percentile_ms, merged_histogram, percentile_ms
 from simulator.reports.charts import Chart, Lines, Series, Timeline
 from simulator.reports.html import render
 from simulator.reports.page import Cell, Page, Section, Table
@@ -178,12 +178,12 @@ def _distribution_chart(document: Mapping[str, Any]) -> Lines:
         histogram = merged_histogram(document, None if name is None else [name])
         if histogram is None or histogram.get_total_count() == 0:
             continue
-        values = [histogram.get_value_at_percentile(p) / 1000.0 for _, p in _DISTRIBUTION]
+        values = [at_percentile_ms(histogram, p) for _, p in _DISTRIBUTION]
         values.append(histogram.get_max_value() / 1000.0)
         series.append(Series("all actions" if name is None else name, tuple(values)))
     service = _service_histogram(document)
     if service is not None and service.get_total_count():
-        values = [service.get_value_at_percentile(p) / 1000.0 for _, p in _DISTRIBUTION]
+        values = [at_percentile_ms(service, p) for _, p in _DISTRIBUTION]
         values.append(service.get_max_value() / 1000.0)
         series.append(Series("all, closed loop", tuple(values)))
     if not series:  # nothing was answered: an empty line still says so on the page

@@ -28,7 +28,17 @@ from typing import Any, Final
 
 from simulator.errors import UserError
 
-__all__ = ["HANDSHAKE", "Slo", "Verdict", "evaluate", "evaluate_all", "merged_histogram", "parse"]
+__all__ = [
+    "HANDSHAKE",
+    "Slo",
+    "Verdict",
+    "at_percentile_ms",
+    "evaluate",
+    "evaluate_all",
+    "merged_histogram",
+    "parse",
+    "percentile_ms",
+]
 
 #: The argument of a latency function that names the websocket handshakes, not an action.
 HANDSHAKE: Final = "handshake"
@@ -190,14 +200,45 @@ def merged_histogram(document: Mapping[str, Any], actions: Iterable[str] | None 
 
 
 def percentile_ms(histogram: Any, metric: str) -> float:
-    """A latency figure (p50, ..., max, mean) of a microsecond histogram, in ms."""
+    """A latency figure (p50, ..., max, mean) of a microsecond histogram, in ms.
+
+    The value `HdrHistogram.get_value_at_percentile` / `get_mean_value` give, found with numpy
+    over the buckets: the package walks its 23,552 buckets in Python for each figure (about
+    50 ms), which a report of hundreds of windows cannot afford."""
+    import numpy as np
+
+    total = int(histogram.get_total_count())
+    if total == 0:
+        return 0.0
     if metric == "max":
-        value_us = float(histogram.get_max_value())
-    elif metric == "mean":
-        value_us = float(histogram.get_mean_value())
-    else:
-        value_us = float(histogram.get_value_at_percentile(_PERCENTILES[metric]))
-    return value_us / 1000.0
+        return float(histogram.get_max_value()) / 1000.0
+    length = min(histogram.counts_len, histogram.encoder.payload.counts_len)
+    counts = np.ctypeslib.as_array(histogram.counts)[:length]
+    if metric == "mean":
+        indexes = np.flatnonzero(counts)
+        weighted = 0
+        for index in indexes.tolist():
+            value = histogram.get_value_from_index(index)
+            low = histogram.get_lowest_equivalent_value(value)
+            size = histogram.get_highest_equivalent_value(value) + 1 - low
+            weighted += int(counts[index]) * (low + (size >> 1))
+        return weighted / total / 1000.0
+    return at_percentile_ms(histogram, _PERCENTILES[metric])
+
+
+def at_percentile_ms(histogram: Any, percentile: float) -> float:
+    """`get_value_at_percentile(percentile)` in ms, with numpy (see `percentile_ms`)."""
+    import numpy as np
+
+    total = int(histogram.get_total_count())
+    if total == 0:
+        return 0.0
+    length = min(histogram.counts_len, histogram.encoder.payload.counts_len)
+    counts = np.ctypeslib.as_array(histogram.counts)[:length]
+    wanted = max(int(min(percentile, 100.0) * total / 100 + 0.5), 1)
+    index = int(np.searchsorted(np.cumsum(counts), wanted, side="left"))
+    value = histogram.get_value_from_index(index)
+    return float(histogram.get_highest_equivalent_value(value)) / 1000.0
 
 
 def _latency(slo: Slo, document: Mapping[str, Any]) -> Verdict:

@@ -208,3 +208,20 @@ def test_a_bad_expression_is_one_line_naming_it(text: str, names: str) -> None:
     assert message.startswith(f"--slo {text!r}: ")
     assert names in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize("metric", ["p50", "p90", "p99", "p99.9", "max", "mean"])
+def test_the_fast_figures_are_hdrhs_own(metric: str) -> None:
+    rng = random.Random(11)
+    h = histogram([*lognormal_us(rng, 3000, 20.0, sigma=1.5), 2_000_000, 1, 3_599_000_000])
+    if metric == "max":
+        expected = h.get_max_value()
+    elif metric == "mean":
+        expected = h.get_mean_value()
+    else:
+        expected = h.get_value_at_percentile(float(metric[1:]))
+    assert slo.percentile_ms(h, metric) == pytest.approx(expected / 1000, rel=1e-12)
+    from hdrh.histogram import HdrHistogram
+
+    decoded = HdrHistogram.decode(h.encode())  # as load.json's histograms arrive
+    assert slo.percentile_ms(decoded, metric) == pytest.approx(expected / 1000, rel=1e-12)
