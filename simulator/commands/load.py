@@ -178,7 +178,11 @@ def add_parser(sub: Any) -> None:
         "'errors < 0.1%%', 'msgs/s >= 500' (repeatable; exit 1 when one is broken)",
     )
     p.add_argument(
-        "--out", type=Path, default=Path("out-load"), help="output folder (default out-load)"
+        "--out",
+        type=Path,
+        default=Path("out-load"),
+        metavar="DIR",
+        help="output folder (default out-load)",
     )
     # Refused with a one-line error: a password in argv is in the process list.
     p.add_argument("--password", help=argparse.SUPPRESS)
