@@ -326,17 +326,28 @@ def machine_limits(ramp: Ramp, shards: int) -> None:
             )
         resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))  # children inherit it
     try:
-        low, high = map(int, Path(PORT_RANGE).read_text().split())
-    except (OSError, ValueError):
+        note = ephemeral_ports_note(peak, Path(PORT_RANGE).read_text())
+    except OSError:
         return  # not Linux: nothing to read
+    if note is not None:
+        print(f"chargenet: note: {note}", file=sys.stderr)
+
+
+def ephemeral_ports_note(peak: int, port_range: str) -> str | None:
+    """One line when `peak` connections from one source address to one backend address need
+    more ephemeral ports than `port_range` (ip_local_port_range's text: "low high") holds."""
+    try:
+        low, high = map(int, port_range.split())
+    except ValueError:
+        return None
     ports = high - low + 1
-    if peak > ports:
-        print(
-            f"chargenet: note: {peak:,} connections to one address from one source address "
-            f"need as many ephemeral ports, this machine has {ports:,} ({PORT_RANGE}: "
-            f"{low} {high}): widen it, or place shards on other machines (--scheduler)",
-            file=sys.stderr,
-        )
+    if peak <= ports:
+        return None
+    return (
+        f"{peak:,} connections to one address from one source address need as many "
+        f"ephemeral ports, this machine has {ports:,} ({PORT_RANGE}: {low} {high}): widen "
+        "it, or place shards on other machines (--scheduler)"
+    )
 
 
 def _shard_runner() -> Any:

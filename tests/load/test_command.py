@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from simulator.commands.load import ephemeral_ports_note
 from tests.check.helpers import builtin_central_system, write_password
 
 CLI_TIMEOUT_S = 100.0
@@ -219,3 +220,13 @@ async def test_a_fleet_beyond_the_open_files_limit_is_one_line_exit_2_before_con
     assert line.startswith("chargenet: the fleet needs 1,064 open files per process")
     assert "the hard limit is 256 (ulimit -Hn)" in line
     assert listener.accepted == []
+
+
+def test_a_fleet_beyond_the_ephemeral_ports_of_one_address_gets_a_one_line_note() -> None:
+    note = ephemeral_ports_note(30_000, "32768\t60999\n")
+    assert note is not None
+    assert note.startswith("30,000 connections to one address from one source address")
+    assert "this machine has 28,232 (/proc/sys/net/ipv4/ip_local_port_range: 32768 60999)" in note
+    assert "\n" not in note
+    assert ephemeral_ports_note(28_232, "32768 60999") is None
+    assert ephemeral_ports_note(30_000, "garbage") is None
