@@ -3,8 +3,8 @@
 A fleet of charge points (synthetic, or a scenario's) follows a ramp against the backend; every
 CALL's latency counts from its intended send time (open loop). Writes DIR/load.json,
 DIR/windows.csv and DIR/report.html, prints the figures and the SLO verdicts. Exit 0 when every
---slo holds, 1 when one is broken (each named in one line), 2 for a usage error: those are
-found before any connection is made.
+--slo holds, 1 when one is broken or the run stopped before its ramp ended (each named in one
+line), 2 for a usage error: those are found before any connection is made.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def add_parser(sub: Any) -> None:
         description="Connect a fleet of charge points to the central system at URL along a "
         "ramp and measure every call's latency from its intended send time. Writes "
         "DIR/load.json, DIR/windows.csv and DIR/report.html. Exit 0 when every --slo holds, "
-        "1 when one is broken, 2 for a usage error (see docs/load.md).",
+        "1 when one is broken or the run stopped early, 2 for a usage error (docs/load.md).",
     )
     p.add_argument("url", help="ws:// or wss:// URL; the charge point id is appended")
     traffic = p.add_argument_group("traffic (one of --charge-points, --ramp, --scenario)")
@@ -275,7 +275,7 @@ def options_from(args: argparse.Namespace) -> tuple[LoadOptions, list[Slo]]:
 
 
 def _ramp(args: argparse.Namespace) -> Ramp:
-    from simulator.load import Ramp, RampStep
+    from simulator.load import Ramp
 
     given = [f for f in ("charge_points", "ramp", "scenario") if getattr(args, f) is not None]
     if args.charge_points is not None and args.ramp is not None:
@@ -300,10 +300,7 @@ def _ramp(args: argparse.Namespace) -> Ramp:
         raise UserError(
             f"--duration {wanted_s:g} s is shorter than the ramp ({ramp.duration_s:g} s)"
         )
-    if wanted_s > ramp.duration_s:  # hold the last target for the rest of the run
-        end = ramp.steps[-1].end
-        ramp = Ramp((*ramp.steps, RampStep(end, end, wanted_s - ramp.duration_s)))
-    return ramp
+    return ramp.held_until(wanted_s)  # a shorter ramp holds its last target for the rest
 
 
 def machine_limits(ramp: Ramp, shards: int) -> None:
@@ -430,9 +427,12 @@ def finish(result: LoadResult, slos: list[Slo], out: Path, console: Console) -> 
     print_summary(console, document, verdicts)
     say(console, f"wrote {out / 'load.json'}, {out / 'windows.csv'}, {out / 'report.html'}")
     broken = [v for v in verdicts if not v.held]
-    if not broken:
+    stopped = document.get("stopped")
+    if not broken and not stopped:
         return 0
     errors = StderrConsole(stderr=True)
+    if stopped:  # the ramp did not run to its end: the figures cover less than was asked
+        say(errors, f"chargenet: the run stopped early: {stopped}")
     for verdict in broken:
         say(errors, f"chargenet: {verdict.line()}")
     return EXIT_FAILURE

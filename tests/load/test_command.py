@@ -230,3 +230,43 @@ def test_a_fleet_beyond_the_ephemeral_ports_of_one_address_gets_a_one_line_note(
     assert "\n" not in note
     assert ephemeral_ports_note(28_232, "32768 60999") is None
     assert ephemeral_ports_note(30_000, "garbage") is None
+
+
+@pytest.fixture
+async def silent_backend() -> AsyncIterator[str]:
+    """A websocket server on 127.0.0.1 that accepts ocpp1.6 and never answers a CALL."""
+    from websockets.asyncio.server import ServerConnection, serve
+    from websockets.typing import Subprotocol
+
+    async def ignore(connection: ServerConnection) -> None:
+        async for _ in connection:
+            pass
+
+    async with serve(ignore, "127.0.0.1", 0, subprotocols=[Subprotocol("ocpp1.6")]) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        yield f"ws://127.0.0.1:{port}/ocpp"
+
+
+@needs_generator
+async def test_a_run_that_stops_before_its_ramp_ends_exits_1_saying_why(
+    silent_backend: str, tmp_path: Path
+) -> None:
+    result = await chargenet_load(
+        silent_backend,
+        "--charge-points",
+        "1",
+        "--duration",
+        "60s",
+        "--timeout",
+        "1",
+        "--window-s",
+        "1",
+        "--out",
+        str(tmp_path / "out"),
+    )
+    assert result.code == 1, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("chargenet: the run stopped early: charge point load-000000: ")
+    document = json.loads((tmp_path / "out" / "load.json").read_text())
+    assert document["stopped"] in line
+    assert document["totals"]["answered"] == 0
