@@ -228,8 +228,11 @@ def main(args: argparse.Namespace, console: Console) -> int:
     if args.scheduler is None:  # on Dask, the shards' connections are the workers' to hold
         machine_limits(options.ramp, args.shards)
     out = prepare_out(args.out)
-    result = asyncio.run(_run(options, args, console))
-    return finish(result, slos, out, console)
+    if args.shards > 1 or args.scheduler is not None:
+        result, shards = _run_sharded(options, args, console)
+    else:
+        result, shards = asyncio.run(_run(options, console)), ()
+    return finish(result, slos, out, console, shards)
 
 
 def options_from(args: argparse.Namespace) -> tuple[LoadOptions, list[Slo]]:
@@ -246,11 +249,6 @@ def options_from(args: argparse.Namespace) -> tuple[LoadOptions, list[Slo]]:
     ssl_context = _ssl_context(args, parts.scheme)
     from simulator.load import LoadOptions, MessagePlan
 
-    if (args.shards > 1 or args.scheduler is not None) and _shard_runner() is None:
-        raise UserError(
-            "--shards/--scheduler: sharded runs are not available in this build "
-            "(run without them: one process)"
-        )
     plan = MessagePlan(
         heartbeat_interval_s=args.heartbeat_interval_s,
         active_share=args.active_share,
@@ -347,12 +345,6 @@ def ephemeral_ports_note(peak: int, port_range: str) -> str | None:
     )
 
 
-def _shard_runner() -> Any:
-    import simulator.load
-
-    return getattr(simulator.load, "run_shards", None)
-
-
 def _first_line(path: Path, flag: str) -> str:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -390,23 +382,41 @@ def _ssl_context(args: argparse.Namespace, scheme: str) -> ssl.SSLContext | None
         raise UserError(f"--ca {args.ca}: {getattr(exc, 'strerror', None) or exc}") from None
 
 
-async def _run(options: LoadOptions, args: argparse.Namespace, console: Console) -> LoadResult:
+async def _run(options: LoadOptions, console: Console) -> LoadResult:
     from simulator.load import run_load
     from simulator.load.live import LiveView
 
     with LiveView(console, options.url, options.ramp.duration_s) as view:
-        if args.shards > 1 or args.scheduler is not None:
-            run_shards = _shard_runner()
-            result: LoadResult = await run_shards(
-                options, args.shards, args.scheduler, on_window=view.update
-            )
-        else:
-            result = await run_load(options, on_window=view.update)
-    return result
+        return await run_load(options, on_window=view.update)
 
 
-def finish(result: LoadResult, slos: list[Slo], out: Path, console: Console) -> int:
-    """Write the run's files, print its figures and verdicts; the exit code of the SLOs."""
+def _run_sharded(
+    options: LoadOptions, args: argparse.Namespace, console: Console
+) -> tuple[LoadResult, tuple[dict[str, Any], ...]]:
+    from simulator.load.shards import run_shards
+
+    where = f"the Dask cluster at {args.scheduler}" if args.scheduler else "local processes"
+    if console.is_terminal:
+        console.print(f"load {options.url}: {args.shards} shards on {where}…", markup=False)
+    ca_pem = None
+    if args.ca is not None:
+        try:
+            ca_pem = args.ca.read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"--ca {args.ca}: {getattr(exc, 'strerror', None) or exc}") from None
+    run = run_shards(options, args.shards, args.scheduler, ca_pem)
+    return run.merged, run.shards
+
+
+def finish(
+    result: LoadResult,
+    slos: list[Slo],
+    out: Path,
+    console: Console,
+    shards: tuple[dict[str, Any], ...] = (),
+) -> int:
+    """Write the run's files (and each shard's load.json when sharded), print its figures and
+    verdicts; the exit code of the SLOs and of an early stop."""
     import json
 
     from rich.console import Console as StderrConsole
@@ -420,6 +430,8 @@ def finish(result: LoadResult, slos: list[Slo], out: Path, console: Console) -> 
     verdicts = evaluate_all(slos, document)
     try:
         write_atomic(out / "load.json", json.dumps(document, indent=1) + "\n")
+        for k, shard in enumerate(shards):
+            write_atomic(out / f"shard-{k}.json", json.dumps(shard, indent=1) + "\n")
         write_atomic(out / "windows.csv", result.windows_csv())
         write_report(document, out / "report.html", verdicts)
     except OSError as exc:

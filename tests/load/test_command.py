@@ -10,8 +10,10 @@ import io
 import json
 import os
 import resource
+import subprocess
 import sys
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -270,3 +272,112 @@ async def test_a_run_that_stops_before_its_ramp_ends_exits_1_saying_why(
     document = json.loads((tmp_path / "out" / "load.json").read_text())
     assert document["stopped"] in line
     assert document["totals"]["answered"] == 0
+
+
+#: The Dask scheduler's and workers' start on a loaded machine.
+DASK_START_TIMEOUT_S = 60.0
+DASK = (sys.executable, "-m", "dask")
+LOCAL = ("--host", "127.0.0.1", "--no-dashboard")
+
+
+@pytest.fixture(scope="module")
+def dask_scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`dask scheduler` and `dask worker --nworkers 2` as processes on 127.0.0.1."""
+    folder = tmp_path_factory.mktemp("dask")
+    scheduler_file = folder / "scheduler.json"
+    log = (folder / "dask.log").open("w")
+    started: list[subprocess.Popen[bytes]] = []
+    try:
+        started.append(
+            subprocess.Popen(
+                [
+                    *DASK,
+                    "scheduler",
+                    *LOCAL,
+                    "--port",
+                    "0",
+                    "--scheduler-file",
+                    str(scheduler_file),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+        )
+        deadline = time.monotonic() + DASK_START_TIMEOUT_S
+        while not scheduler_file.exists() or not scheduler_file.read_text().strip():
+            assert time.monotonic() < deadline, "the dask scheduler did not start"
+            assert started[0].poll() is None, "the dask scheduler exited"
+            time.sleep(0.1)  # a file appearing: nothing to wait on but polling
+        address = str(json.loads(scheduler_file.read_text())["address"])
+        started.append(
+            subprocess.Popen(
+                [
+                    *DASK,
+                    "worker",
+                    address,
+                    *LOCAL,
+                    "--nworkers",
+                    "2",
+                    "--nthreads",
+                    "1",
+                    "--local-directory",
+                    str(folder),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+        )
+        from dask.distributed import Client
+
+        with Client(address, timeout=DASK_START_TIMEOUT_S, set_as_default=False) as client:
+            client.wait_for_workers(2, timeout=DASK_START_TIMEOUT_S)
+        yield address
+    finally:
+        for process in reversed(started):
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        log.close()
+
+
+@needs_generator
+async def test_two_shards_on_dask_merge_to_the_sum_of_the_shards(
+    dask_scheduler: str, tmp_path: Path
+) -> None:
+    from hdrh.histogram import HdrHistogram
+
+    out = tmp_path / "out"
+    async with builtin_central_system(tmp_path) as url:
+        result = await chargenet_load(
+            url,
+            *FLEET,
+            "--shards",
+            "2",
+            "--scheduler",
+            dask_scheduler,
+            "--password-file",
+            str(write_password(tmp_path)),
+            "--out",
+            str(out),
+            "--slo",
+            "connected >= 3",
+        )
+    assert result.code == 0, result.stderr
+    merged = json.loads((out / "load.json").read_text())
+    shards = [json.loads((out / f"shard-{k}.json").read_text()) for k in (0, 1)]
+    assert merged["shards"] == 2
+    assert all(shard["totals"]["calls"] > 0 for shard in shards)  # both shards ran
+    assert merged["totals"]["calls"] == sum(shard["totals"]["calls"] for shard in shards)
+    for action, entry in merged["actions"].items():
+        counts = [
+            HdrHistogram.decode(shard["actions"][action]["histogram"]).get_total_count()
+            for shard in shards
+            if action in shard["actions"]
+        ]
+        assert HdrHistogram.decode(entry["histogram"]).get_total_count() == sum(counts)
+        assert entry["count"] == sum(
+            shard["actions"][action]["count"] for shard in shards if action in shard["actions"]
+        )
