@@ -10,16 +10,18 @@ import io
 import json
 import os
 import resource
+import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from simulator import cli
 from simulator.commands.load import ephemeral_ports_note
 from tests.check.helpers import builtin_central_system, write_password
 
@@ -166,6 +168,45 @@ async def listener() -> AsyncIterator[Listener]:
         yield Listener(f"ws://127.0.0.1:{port}/ocpp", accepted)
 
 
+@dataclass
+class Port:
+    """A listening TCP socket on 127.0.0.1 that no one accepts on: `connections()` takes what
+    the kernel queued (a client's connect completes without an accept)."""
+
+    url: str
+    sock: socket.socket
+
+    def connections(self) -> int:
+        n = 0
+        while True:
+            try:
+                connection, _ = self.sock.accept()
+            except BlockingIOError:
+                return n
+            connection.close()
+            n += 1
+
+
+@pytest.fixture
+def port() -> Iterator[Port]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(16)
+        sock.setblocking(False)
+        yield Port(f"ws://127.0.0.1:{sock.getsockname()[1]}/ocpp", sock)
+
+
+def chargenet_in_process(
+    arguments: Sequence[str], capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str]:
+    """`chargenet load ...` in this process (usage errors end before any event loop)."""
+    try:
+        code = cli.main(["load", *arguments, "--connect-timeout", "1"])
+    except SystemExit as e:  # argparse's errors
+        code = int(e.code or 0)
+    return code, capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("arguments", "names"),
     [
@@ -173,17 +214,32 @@ async def listener() -> AsyncIterator[Listener]:
         (("--charge-points", "5", "--slo", "p99 < 5"), "a latency needs a unit"),
         (("--charge-points", "5", "--password", "hunter2"), "--password-file"),
         (("--charge-points", "5", "--scheduler", "localhost"), "not a Dask address"),
+        (
+            (
+                "--charge-points",
+                "0",
+            ),
+            "must be > 0",
+        ),
+        (("--charge-points", "5", "--active-share", "2"), "must be between 0 and 1"),
+        (("--charge-points", "5", "--duration", "soon"), "not a duration"),
     ],
 )
-async def test_a_usage_error_is_one_line_exit_2_before_any_connection(
-    listener: Listener, tmp_path: Path, arguments: tuple[str, ...], names: str
+def test_a_usage_error_is_one_line_exit_2_before_any_connection(
+    port: Port,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    arguments: tuple[str, ...],
+    names: str,
 ) -> None:
-    result = await chargenet_load(listener.url, *arguments, "--out", str(tmp_path / "out"))
-    assert result.code == 2
-    (line,) = result.stderr.strip().splitlines()
+    code, stderr = chargenet_in_process(
+        [port.url, *arguments, "--out", str(tmp_path / "out")], capsys
+    )
+    assert code == 2
+    (line,) = stderr.strip().splitlines()
     assert line.startswith("chargenet: ")
     assert names in line
-    assert listener.accepted == []
+    assert port.connections() == 0
     assert not (tmp_path / "out").exists()
 
 
@@ -199,15 +255,21 @@ async def test_a_usage_error_is_one_line_exit_2_before_any_connection(
         (("--charge-points", "5", "--speed", "2"), "--speed goes with --scenario"),
     ],
 )
-async def test_a_bad_fleet_is_one_line_exit_2_before_any_connection(
-    listener: Listener, tmp_path: Path, arguments: tuple[str, ...], names: str
+def test_a_bad_fleet_is_one_line_exit_2_before_any_connection(
+    port: Port,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    arguments: tuple[str, ...],
+    names: str,
 ) -> None:
-    result = await chargenet_load(listener.url, *arguments, "--out", str(tmp_path / "out"))
-    assert result.code == 2
-    (line,) = result.stderr.strip().splitlines()
+    code, stderr = chargenet_in_process(
+        [port.url, *arguments, "--out", str(tmp_path / "out")], capsys
+    )
+    assert code == 2
+    (line,) = stderr.strip().splitlines()
     assert line.startswith("chargenet: ")
     assert names in line
-    assert listener.accepted == []
+    assert port.connections() == 0
 
 
 @needs_generator
