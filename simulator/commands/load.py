@@ -393,18 +393,18 @@ async def _run(options: LoadOptions, console: Console) -> LoadResult:
 def _run_sharded(
     options: LoadOptions, args: argparse.Namespace, console: Console
 ) -> tuple[LoadResult, tuple[dict[str, Any], ...]]:
+    from simulator.load.live import LiveView, ShardWindows
     from simulator.load.shards import run_shards
 
-    where = f"the Dask cluster at {args.scheduler}" if args.scheduler else "local processes"
-    if console.is_terminal:
-        console.print(f"load {options.url}: {args.shards} shards on {where}…", markup=False)
     ca_pem = None
     if args.ca is not None:
         try:
             ca_pem = args.ca.read_text(encoding="ascii")
         except (OSError, UnicodeDecodeError) as exc:
             raise UserError(f"--ca {args.ca}: {getattr(exc, 'strerror', None) or exc}") from None
-    run = run_shards(options, args.shards, args.scheduler, ca_pem)
+    with LiveView(console, options.url, options.ramp.duration_s) as view:
+        joined = ShardWindows(args.shards, view.update)
+        run = run_shards(options, args.shards, args.scheduler, ca_pem, on_window=joined.add)
     return run.merged, run.shards
 
 

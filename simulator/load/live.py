@@ -8,8 +8,8 @@ on a timer, so it starts no thread and costs the generator nothing between windo
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final
 
 from rich import box
 from rich.console import Group
@@ -24,7 +24,10 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
     from rich.live import Live
 
-__all__ = ["LiveView", "print_summary"]
+__all__ = ["LiveView", "ShardWindows", "combine_windows", "print_summary"]
+
+#: Counts of a window that add across shards.
+_ADDED: Final = ("target", "connected", "calls", "answered", "errors", "timeouts", "lost")
 
 
 class LiveView:
@@ -109,6 +112,48 @@ class LiveView:
                 *(_ms(float(entry[k])) for k in ("p50_ms", "p99_ms", "max_ms")),
             )
         return Group(head, table)
+
+
+class ShardWindows:
+    """The windows of K shards joined by position: the view gets a window once every shard has
+    sent its own (shards start within moments of each other, each counts from its start)."""
+
+    def __init__(self, shards: int, update: Callable[[Mapping[str, Any]], None]) -> None:
+        self.shards = shards
+        self.update = update
+        self._sent = [0] * shards
+        self._pending: dict[int, dict[int, Mapping[str, Any]]] = {}
+
+    def add(self, shard: int, window: Mapping[str, Any]) -> None:
+        index = self._sent[shard]
+        self._sent[shard] += 1
+        arrived = self._pending.setdefault(index, {})
+        arrived[shard] = window
+        if len(arrived) == self.shards:
+            del self._pending[index]
+            self.update(combine_windows([arrived[k] for k in sorted(arrived)]))
+
+
+def combine_windows(windows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Shards' windows of one position as one: counts and rates add, histograms merge."""
+    first = windows[0]
+    combined: dict[str, Any] = {"start_s": first["start_s"], "end_s": first["end_s"]}
+    for key in (*_ADDED, "msgs_per_s"):
+        combined[key] = sum(w.get(key, 0) for w in windows)
+    actions: dict[str, Any] = {}
+    for name in sorted({n for w in windows for n in w.get("actions", {})}):
+        entries = [w["actions"][name] for w in windows if name in w.get("actions", {})]
+        histogram = merged_histogram({"actions": {str(i): e for i, e in enumerate(entries)}})
+        entry: dict[str, Any] = {
+            key: sum(int(e.get(key, 0)) for e in entries)
+            for key in ("count", "answered", "errors", "timeouts")
+        }
+        for figure in ("p50", "p99", "max"):
+            entry[f"{figure}_ms"] = percentile_ms(histogram, figure) if histogram else 0.0
+        entry["histogram"] = histogram.encode().decode("ascii") if histogram else ""
+        actions[name] = entry
+    combined["actions"] = actions
+    return combined
 
 
 def print_summary(

@@ -12,6 +12,7 @@ waited for a thread would run their ramps one after another).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 
@@ -20,7 +21,7 @@ from simulator.errors import UserError
 if TYPE_CHECKING:
     from distributed import Client
 
-    from simulator.load import LoadOptions, LoadResult
+    from simulator.load import LoadOptions, LoadResult, WindowStats
 
 __all__ = ["ShardedRun", "run_shard", "run_shards"]
 
@@ -32,13 +33,25 @@ class ShardedRun:
     """Each shard's own load.json document, by shard number."""
 
 
-def run_shard(options: LoadOptions, shard: int, shards: int, ca_pem: str | None) -> dict[str, Any]:
-    """One shard, in a worker: its part of the fleet for the whole run (the Dask task)."""
+def run_shard(
+    options: LoadOptions, shard: int, shards: int, ca_pem: str | None, topic: str | None = None
+) -> dict[str, Any]:
+    """One shard, in a worker: its part of the fleet for the whole run (the Dask task). With
+    `topic`, each window is also sent as a Dask event {"shard": k, "window": ...} under it."""
     import asyncio
     import ssl
     from urllib.parse import urlsplit
 
     from simulator.load import run_load
+
+    on_window = None
+    if topic is not None:
+        from distributed import get_worker
+
+        worker = get_worker()
+
+        def on_window(window: WindowStats) -> None:
+            worker.log_event(topic, {"shard": shard, "window": window})
 
     # An SSLContext does not pickle: the worker builds its own from the CA text.
     context = None
@@ -46,13 +59,18 @@ def run_shard(options: LoadOptions, shard: int, shards: int, ca_pem: str | None)
         context = ssl.create_default_context(cadata=ca_pem) if ca_pem else None
         context = context or ssl.create_default_context()
     mine = replace(options, shard=shard, shards=shards, ssl_context=context)
-    return asyncio.run(run_load(mine)).to_json()
+    return asyncio.run(run_load(mine, on_window=on_window)).to_json()
 
 
 def run_shards(
-    options: LoadOptions, shards: int, scheduler: str | None = None, ca_pem: str | None = None
+    options: LoadOptions,
+    shards: int,
+    scheduler: str | None = None,
+    ca_pem: str | None = None,
+    on_window: Callable[[int, WindowStats], None] | None = None,
 ) -> ShardedRun:
-    """Run `options` as `shards` shards at once and merge their results."""
+    """Run `options` as `shards` shards at once and merge their results; `on_window(k, w)`
+    gets shard k's windows as they close (in the client's thread, as Dask events)."""
     from simulator.experiment.execution import connect
     from simulator.load import LoadResult
 
@@ -66,13 +84,33 @@ def run_shards(
                 f"--shards {shards}: the cluster has {threads} worker threads; every shard "
                 "needs its own for the whole run"
             )
+        topic = None
+        if on_window is not None:
+            topic = f"load-{run_id}-windows"
+            receive = on_window
+
+            def handle(event: tuple[float, dict[str, Any]]) -> None:
+                receive(int(event[1]["shard"]), event[1]["window"])
+
+            client.subscribe_topic(topic, handle)
         futures = [
             client.submit(
-                run_shard, portable, k, shards, ca_pem, key=f"load-{run_id}-shard-{k}", pure=False
+                run_shard,
+                portable,
+                k,
+                shards,
+                ca_pem,
+                topic,
+                key=f"load-{run_id}-shard-{k}",
+                pure=False,
             )
             for k in range(shards)
         ]
-        documents: list[dict[str, Any]] = client.gather(futures)
+        try:
+            documents: list[dict[str, Any]] = client.gather(futures)
+        finally:
+            if topic is not None:
+                client.unsubscribe_topic(topic)
     merged = LoadResult.from_json(documents[0])
     for document in documents[1:]:
         merged = merged.merge(LoadResult.from_json(document))

@@ -4,14 +4,15 @@ terminal), and the summary prints load.json's figures and the SLO verdicts."""
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 from rich.console import Console
 
 from simulator.load import slo
-from simulator.load.live import LiveView, print_summary
-from tests.load.load_documents import ramp_run
+from simulator.load.live import LiveView, ShardWindows, print_summary
+from tests.load.load_documents import histogram, ramp_run
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +68,32 @@ def test_the_summary_prints_each_actions_figures_and_the_verdicts(run: dict[str,
     assert f"{run['totals']['calls']:,} calls" in shown
     assert verdicts[0].line() in shown
     assert verdicts[1].line() in shown
+
+
+def test_shard_windows_reach_the_view_joined_once_every_shard_sent_its_own() -> None:
+    from hdrh.histogram import HdrHistogram
+
+    shards = [ramp_run(seed=1), ramp_run(seed=2, stall_window=None)]
+    joined_windows: list[Mapping[str, Any]] = []
+    joiner = ShardWindows(2, joined_windows.append)
+    joiner.add(0, shards[0]["windows"][0])
+    joiner.add(0, shards[0]["windows"][1])
+    assert joined_windows == []  # shard 1 has sent nothing yet
+    joiner.add(1, shards[1]["windows"][0])
+    joiner.add(1, shards[1]["windows"][1])
+    assert len(joined_windows) == 2
+    first = joined_windows[0]
+    a, b = shards[0]["windows"][0], shards[1]["windows"][0]
+    assert first["connected"] == a["connected"] + b["connected"]
+    assert first["calls"] == a["calls"] + b["calls"]
+    assert first["msgs_per_s"] == pytest.approx(a["msgs_per_s"] + b["msgs_per_s"])
+    merged = histogram()
+    for window in (a, b):
+        merged.add(HdrHistogram.decode(window["actions"]["StartTransaction"]["histogram"]))
+    start = first["actions"]["StartTransaction"]
+    assert (
+        start["count"]
+        == a["actions"]["StartTransaction"]["count"] + b["actions"]["StartTransaction"]["count"]
+    )
+    assert start["p99_ms"] == pytest.approx(merged.get_value_at_percentile(99) / 1000)
+    assert start["max_ms"] == pytest.approx(merged.get_max_value() / 1000)
