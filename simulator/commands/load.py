@@ -247,6 +247,7 @@ def options_from(args: argparse.Namespace) -> tuple[LoadOptions, list[Slo]]:
         raise UserError(f"--scheduler {args.scheduler!r}: not a Dask address (tcp://host:port)")
     password = _password(args)
     ssl_context = _ssl_context(args, parts.scheme)
+    # imported after the checks above: they need no generator (and its imports take a while)
     from simulator.load import LoadOptions, MessagePlan
 
     plan = MessagePlan(
@@ -309,7 +310,7 @@ def machine_limits(ramp: Ramp, shards: int) -> None:
     import resource
     import sys
 
-    peak = max(max(step.start, step.end) for step in ramp.steps)
+    peak = ramp.peak
     needed = math.ceil(peak / shards) + OPEN_FILES_MARGIN
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     infinite = resource.RLIM_INFINITY
