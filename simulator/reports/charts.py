@@ -94,7 +94,22 @@ class Forest:
     share: bool = False
 
 
-Chart = Bars | Lines | Forest
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """Lines over time (a load run's windows), against a reference drawn as steps on a second
+    axis (the ramp's target). NaN values are gaps; `log` draws the value axis in decades."""
+
+    title: str
+    x: tuple[float, ...]
+    x_axis: str
+    series: tuple[Series, ...]
+    axis: str
+    reference: Series | None = None
+    reference_axis: str = ""
+    log: bool = False
+
+
+Chart = Bars | Lines | Forest | Timeline
 
 
 def svg(chart: Chart, prefix: str = "c") -> str:
@@ -104,6 +119,8 @@ def svg(chart: Chart, prefix: str = "c") -> str:
             fig = _bars(chart)
         elif isinstance(chart, Lines):
             fig = _lines(chart)
+        elif isinstance(chart, Timeline):
+            fig = _timeline(chart)
         else:
             fig = _forest(chart)
         fig.suptitle(chart.title, x=0.01, ha="left", fontsize=10, fontweight="bold")
@@ -217,6 +234,56 @@ def _lines(chart: Lines) -> Figure:
     ax.set_ylabel(chart.axis)
     _format_values(ax.yaxis, chart.share)
     _legend(ax, chart.series)
+    return fig
+
+
+def _timeline(chart: Timeline) -> Figure:
+    fig, ax = _figure()
+    xs = [float(x) for x in chart.x]
+    marker = "o" if len(xs) <= 60 else None
+    for j, series in enumerate(chart.series):
+        ax.plot(
+            xs,
+            series.values,
+            color=PALETTE[j % len(PALETTE)],
+            label=series.name,
+            linewidth=1.3,
+            marker=marker,
+            markersize=2.5,
+        )
+    if chart.log:
+        ax.set_yscale("log")
+    ax.set_xlabel(chart.x_axis)
+    ax.set_ylabel(chart.axis)
+    _format_values(ax.yaxis, share=False)
+    handles, labels = ax.get_legend_handles_labels()
+    if chart.reference is not None:
+        twin = ax.twinx()
+        twin.spines["right"].set_visible(True)
+        twin.grid(visible=False)
+        twin.step(
+            xs,
+            chart.reference.values,
+            where="mid",
+            color="#555555",
+            linestyle="--",
+            linewidth=1.1,
+            label=chart.reference.name,
+        )
+        twin.set_ylim(bottom=0)
+        twin.set_ylabel(chart.reference_axis)
+        _format_values(twin.yaxis, share=False)
+        more_handles, more_labels = twin.get_legend_handles_labels()
+        handles, labels = handles + more_handles, labels + more_labels
+    if len(handles) > 1:
+        ax.legend(
+            handles,
+            labels,
+            fontsize=8,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.2),
+            ncols=min(len(handles), 6),
+        )
     return fig
 
 
