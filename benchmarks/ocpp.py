@@ -50,6 +50,7 @@ from typing import Any
 
 import psutil
 
+from ocppj import event_loop
 from simulator import scenario as sc
 from simulator.model.world import DAY_S, Port
 from simulator.ocpp.builtin_csms import BuiltinCsms
@@ -178,7 +179,7 @@ def stock_server() -> None:
             await asyncio.Future()
 
     logging.getLogger("ocpp").setLevel(logging.WARNING)
-    asyncio.run(main())
+    event_loop.run(main())
 
 
 @contextlib.asynccontextmanager
@@ -418,4 +419,4 @@ if __name__ == "__main__":
         logging.basicConfig(level=logging.ERROR)
         if arguments.days * DAY_S <= 0:
             raise SystemExit("--days must be positive")
-        asyncio.run(main(arguments))
+        event_loop.run(main(arguments))
