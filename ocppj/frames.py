@@ -24,7 +24,7 @@ from ocpp.exceptions import OCPPError
 from ocpp.messages import Call, CallError, CallResult, MessageType
 
 from ocppj.errors import UNREADABLE_MESSAGE_ID, Defect, error_for
-from ocppj.json_codec import fast_loads
+from ocppj.json_codec import fast_loads, has_long_integer
 from ocppj.versions import Version, check_version
 
 __all__ = ["Frame", "Rejected", "parse_frame"]
@@ -72,13 +72,12 @@ def _no_constants(name: str) -> Any:
 
 # One decoder: json.loads builds a new one per call when given any option.
 _DECODER: Final = json.JSONDecoder(parse_constant=_no_constants)
-# orjson reads integers beyond 64 bits as floats: leave those to the standard decoder.
-_LONG_DIGITS: Final = re.compile(r"\d{19}")
 
 
 def _decode(text: str) -> tuple[Any, bool]:
     """(the decoded value, whether orjson read it); raises like `_DECODER.decode`."""
-    if fast_loads is not None and _LONG_DIGITS.search(text) is None:
+    # orjson reads integers beyond 64 bits as floats: those go to the standard decoder
+    if fast_loads is not None and not has_long_integer(text):
         try:
             return fast_loads(text), True
         except ValueError:
