@@ -17,7 +17,7 @@ from ocppj.json_codec import dumps_compact, fast_dumps, has_long_integer
 STANDARD = json.JSONEncoder(separators=(",", ":")).encode
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     ACCEPTED = "Accepted"
 
 
