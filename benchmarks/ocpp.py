@@ -172,8 +172,8 @@ def stock_server() -> None:
             handle,
             "127.0.0.1",
             0,
-            subprotocols=["ocpp1.6"],
-            compression=None,  # type: ignore[list-item]
+            subprotocols=[Subprotocol("ocpp1.6")],
+            compression=None,
         ) as server:
             print(server.sockets[0].getsockname()[1], flush=True)
             await asyncio.Future()
@@ -228,6 +228,7 @@ async def stock_fleet(connections: int, calls: int) -> float:
     second process; `calls` in all are timed, after a warm-up."""
     from ocpp.v16 import ChargePoint
     from websockets.asyncio.client import ClientConnection, connect
+    from websockets.typing import Subprotocol
     from websockets.exceptions import ConnectionClosed
 
     logging.getLogger("ocpp").setLevel(logging.WARNING)
@@ -242,7 +243,7 @@ async def stock_fleet(connections: int, calls: int) -> float:
                 return await stack.enter_async_context(
                     connect(
                         f"ws://127.0.0.1:{port}/stock-{i:05d}",
-                        subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+                        subprotocols=[Subprotocol("ocpp1.6")],
                         compression=None,
                         open_timeout=60,
                     )

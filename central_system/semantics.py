@@ -76,7 +76,7 @@ def _plausible_numbers(payload: Any) -> bool:
     if kind is str or kind is bool or payload is None:
         return True
     if kind is int:
-        return INT64_MIN <= payload <= INT64_MAX
+        return bool(INT64_MIN <= payload <= INT64_MAX)
     if kind is float:
         return math.isfinite(payload)
     if kind is dict:
