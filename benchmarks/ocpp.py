@@ -130,6 +130,7 @@ def stock_server() -> None:
     from ocpp.v16.enums import Action
     from websockets.asyncio.server import ServerConnection, serve
     from websockets.exceptions import ConnectionClosed
+    from websockets.typing import Subprotocol
 
     accepted = {"status": "Accepted"}
 
@@ -228,8 +229,8 @@ async def stock_fleet(connections: int, calls: int) -> float:
     second process; `calls` in all are timed, after a warm-up."""
     from ocpp.v16 import ChargePoint
     from websockets.asyncio.client import ClientConnection, connect
-    from websockets.typing import Subprotocol
     from websockets.exceptions import ConnectionClosed
+    from websockets.typing import Subprotocol
 
     logging.getLogger("ocpp").setLevel(logging.WARNING)
     per_cp = max(len(CYCLE), calls // connections)
