@@ -832,12 +832,14 @@ def _meter_rows(
     source: str,
     received_at: str,
 ) -> list[tuple[object, ...]]:
+    texts: dict[datetime, str] = {}  # a meterValue's samples share their timestamp
     return [
         (
             charge_point_id,
             connector_id,
             transaction_id,
-            format_timestamp(sample.timestamp),
+            texts.get(sample.timestamp)
+            or texts.setdefault(sample.timestamp, format_timestamp(sample.timestamp)),
             sample.value,
             sample.measurand,
             sample.phase,
