@@ -1,9 +1,9 @@
 # ruff: noqa: E402  (sys.path is fixed before the imports; see below)
-"""OCPP engine benchmark: throughput against the stock `ocpp` ceiling, and connections per process.
+"""OCPP engine benchmark: throughput against stock `ocpp` at the same concurrency, connections.
 
     python benchmarks/ocpp.py [--scenario scenarios/walled_gardens.toml] [--days 1]
                               [--stock-calls 12100] [--charge-points 5000]
-                              [--max-lag 60 [--max-lag none ...]] [--run-only]
+                              [--max-lag 60 [--max-lag none ...]] [--run-only | --stock-only]
 
 Three measurements in one run, all on 127.0.0.1:
 
@@ -23,7 +23,8 @@ Three measurements in one run, all on 127.0.0.1:
 
 The last line is `ocpp msgs/s=... stock msgs/s=... stock connections=... ratio=...
 connections=... kib_per_cp=...` (ratio: (a) over (b)).
-Every phase is bounded in count and in time.
+Every phase is bounded in count and in time. All of it runs on uvloop where installed
+(`ocppj.event_loop`; CHARGENET_EVENT_LOOP=asyncio for the standard loop), stock included.
 """
 
 from __future__ import annotations
