@@ -1,9 +1,9 @@
 # ruff: noqa: E402  (sys.path is fixed before the imports; see below)
-"""OCPP engine benchmark: throughput against the stock `ocpp` ceiling, and connections per process.
+"""OCPP engine benchmark: throughput against stock `ocpp` at the same concurrency, connections.
 
     python benchmarks/ocpp.py [--scenario scenarios/walled_gardens.toml] [--days 1]
-                              [--stock-calls 3000] [--charge-points 5000]
-                              [--max-lag 60 [--max-lag none ...]] [--run-only]
+                              [--stock-calls 12100] [--charge-points 5000]
+                              [--max-lag 60 [--max-lag none ...]] [--run-only | --stock-only]
 
 Three measurements in one run, all on 127.0.0.1:
 
@@ -12,15 +12,19 @@ Three measurements in one run, all on 127.0.0.1:
     system in its own process, every message validated on both ends; a message is one CALL and
     its reply. Once per --max-lag given (virtual seconds, or `none` for no bound), with the
     run's lag (p50/p99/max virtual seconds between a message's issue and its answer).
-(b) the ceiling of two stock `ocpp` ChargePoints, the charge point here and the central system
-    in a second process, exchanging the same MeterValues (5 measurands) one CALL at a time with
-    the package's stock jsonschema validation on both ends.
+(b) the stock `ocpp` package at the same concurrency as (a): as many stock ChargePoints as
+    (a) had connections, all at once in this process, each sending the same session of
+    messages (Heartbeat, StatusNotification, Authorize, StartTransaction, 3 MeterValues with 5
+    measurands, StopTransaction) one CALL at a time, against a stock `ocpp` central system in
+    a second process, with the package's stock jsonschema validation on both ends.
 (c) concurrently connected charge points in one process: N chargenet charge points booted
     against the built-in central system (another process); memory per charge point is this
     process's RSS growth divided by N.
 
-The last line is `ocpp msgs/s=... stock msgs/s=... ratio=... connections=... kib_per_cp=...`.
-Every phase is bounded in count and in time.
+The last line is `ocpp msgs/s=... stock msgs/s=... stock connections=... ratio=...
+connections=... kib_per_cp=...` (ratio: (a) over (b)).
+Every phase is bounded in count and in time. All of it runs on uvloop where installed
+(`ocppj.event_loop`; CHARGENET_EVENT_LOOP=asyncio for the standard loop), stock included.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from typing import Any
 
 import psutil
 
+from ocppj import event_loop
 from simulator import scenario as sc
 from simulator.model.world import DAY_S, Port
 from simulator.ocpp.builtin_csms import BuiltinCsms
@@ -57,9 +62,8 @@ from simulator.ocpp.v16 import ChargePointV16
 from simulator.ocpp.wire_stats import DEFAULT_MAX_LAG_S
 
 RUN_LIMIT_S = 600.0
-STOCK_LIMIT_S = 60.0
+STOCK_LIMIT_S = 180.0
 CONNECT_LIMIT_S = 300.0
-STOCK_WARMUP_CALLS = 200
 
 
 def _raise_file_limit(wanted: int) -> None:
@@ -74,9 +78,9 @@ def _raise_file_limit(wanted: int) -> None:
 
 async def chargenet_run(
     scenario: Path, days: float, max_lag_s: float | None = DEFAULT_MAX_LAG_S
-) -> tuple[float, int, float, str]:
-    """(messages/s, messages, wall seconds, lag) of one run against the built-in central
-    system."""
+) -> tuple[float, int, float, str, int]:
+    """(messages/s, messages, wall seconds, lag, connections) of one run against the built-in
+    central system."""
     world = sc.world(sc.load(scenario), days=days)
     async with BuiltinCsms() as csms:
         lockstep = Lockstep(world, TransportConfig(csms.ws_url), max_lag_s=max_lag_s)
@@ -87,10 +91,11 @@ async def chargenet_run(
     assert lockstep.wire is not None
     lag = lockstep.wire.lag_s
     lag_text = f"lag p50={lag.p50:g} p99={lag.p99:g} max={lag.max:g} (bound {lag.bound})"
-    return lockstep.messages / wall_s, lockstep.messages, wall_s, lag_text
+    connections = len(lockstep.clients)
+    return lockstep.messages / wall_s, lockstep.messages, wall_s, lag_text, connections
 
 
-# --- (b) two stock ocpp ChargePoints -------------------------------------------------------
+# --- (b) the stock ocpp package at the same concurrency ------------------------------------
 
 SAMPLED = [
     {"value": "12345", "context": "Sample.Periodic", "measurand": m, "unit": u}
@@ -102,32 +107,81 @@ SAMPLED = [
         ("SoC", "Percent"),
     )
 ]
+#: One charging session as every stock charge point sends it, in order, over and over (the
+#: actions of a chargenet run; 3 of 10 messages are MeterValues with 5 measurands).
+CYCLE = (
+    "Heartbeat",
+    "StatusNotification",
+    "Authorize",
+    "StartTransaction",
+    "StatusNotification",
+    "MeterValues",
+    "MeterValues",
+    "MeterValues",
+    "StopTransaction",
+    "StatusNotification",
+)
 
 
 def stock_server() -> None:
-    """The stock central system (second process): prints its port, serves until killed."""
+    """The stock central system (second process): one stock `ocpp` ChargePoint per connection,
+    stock validation; prints its port, serves until killed."""
     from ocpp.routing import on
     from ocpp.v16 import ChargePoint, call_result
     from ocpp.v16.enums import Action
     from websockets.asyncio.server import ServerConnection, serve
     from websockets.exceptions import ConnectionClosed
+    from websockets.typing import Subprotocol
+
+    accepted = {"status": "Accepted"}
 
     class Central(ChargePoint):
+        transactions = 0
+
+        @on(Action.heartbeat)
+        def on_heartbeat(self) -> call_result.Heartbeat:
+            return call_result.Heartbeat(current_time=datetime.now(UTC).isoformat())
+
+        @on(Action.status_notification)
+        def on_status(self, **_: Any) -> call_result.StatusNotification:
+            return call_result.StatusNotification()
+
+        @on(Action.authorize)
+        def on_authorize(self, **_: Any) -> call_result.Authorize:
+            return call_result.Authorize(id_tag_info=accepted)
+
+        @on(Action.start_transaction)
+        def on_start(self, **_: Any) -> call_result.StartTransaction:
+            Central.transactions += 1
+            return call_result.StartTransaction(
+                transaction_id=Central.transactions, id_tag_info=accepted
+            )
+
         @on(Action.meter_values)
         def on_meter_values(self, **_: Any) -> call_result.MeterValues:
             return call_result.MeterValues()
 
+        @on(Action.stop_transaction)
+        def on_stop(self, **_: Any) -> call_result.StopTransaction:
+            return call_result.StopTransaction(id_tag_info=accepted)
+
     async def handle(ws: ServerConnection) -> None:
         with contextlib.suppress(ConnectionClosed):
-            await Central("cp", ws).start()
+            await Central(ws.request.path.strip("/") if ws.request else "cp", ws).start()
 
     async def main() -> None:
-        async with serve(handle, "127.0.0.1", 0, subprotocols=["ocpp1.6"]) as server:  # type: ignore[list-item]
+        async with serve(
+            handle,
+            "127.0.0.1",
+            0,
+            subprotocols=[Subprotocol("ocpp1.6")],
+            compression=None,
+        ) as server:
             print(server.sockets[0].getsockname()[1], flush=True)
             await asyncio.Future()
 
     logging.getLogger("ocpp").setLevel(logging.WARNING)
-    asyncio.run(main())
+    event_loop.run(main())
 
 
 @contextlib.asynccontextmanager
@@ -145,38 +199,91 @@ async def stock_process() -> AsyncIterator[int]:
         await process.wait()
 
 
-async def stock_ceiling(calls: int) -> float:
-    from ocpp.v16 import ChargePoint, call
-    from websockets.asyncio.client import connect
+def _stock_request(action: str, n: int) -> Any:
+    from ocpp.v16 import call
+
+    now = datetime.now(UTC).isoformat()
+    if action == "Heartbeat":
+        return call.Heartbeat()
+    if action == "StatusNotification":
+        return call.StatusNotification(connector_id=1, error_code="NoError", status="Charging")
+    if action == "Authorize":
+        return call.Authorize(id_tag=f"TAG{n:05d}")
+    if action == "StartTransaction":
+        return call.StartTransaction(
+            connector_id=1, id_tag=f"TAG{n:05d}", meter_start=1000, timestamp=now
+        )
+    if action == "MeterValues":
+        return call.MeterValues(
+            connector_id=1,
+            transaction_id=n + 1,
+            meter_value=[{"timestamp": now, "sampledValue": SAMPLED}],
+        )
+    return call.StopTransaction(
+        meter_stop=21000, timestamp=now, transaction_id=n + 1, reason="EVDisconnected"
+    )
+
+
+async def stock_fleet(connections: int, calls: int) -> float:
+    """messages/s of `connections` stock ChargePoints at once, each sending `CYCLE` one CALL at
+    a time (stock validation of request and reply), against the stock central system in a
+    second process; `calls` in all are timed, after a warm-up."""
+    from ocpp.v16 import ChargePoint
+    from websockets.asyncio.client import ClientConnection, connect
     from websockets.exceptions import ConnectionClosed
+    from websockets.typing import Subprotocol
 
     logging.getLogger("ocpp").setLevel(logging.WARNING)
-    async with stock_process() as port:
-        url = f"ws://127.0.0.1:{port}/cp"
-        async with connect(url, subprotocols=["ocpp1.6"], compression=None) as ws:  # type: ignore[list-item]
-            cp = ChargePoint("cp", ws)
+    per_cp = max(len(CYCLE), calls // connections)
+    warmup = len(CYCLE)
+    async with stock_process() as port, contextlib.AsyncExitStack() as stack:
+        sockets: list[ClientConnection] = []
+        gate = asyncio.Semaphore(64)
 
-            async def serve() -> None:
-                with contextlib.suppress(ConnectionClosed):
-                    await cp.start()
-
-            async with asyncio.TaskGroup() as tasks:
-                serving = tasks.create_task(serve())
-                now = datetime.now(UTC).isoformat()
-                request = call.MeterValues(
-                    connector_id=1,
-                    transaction_id=1,
-                    meter_value=[{"timestamp": now, "sampledValue": SAMPLED}],
+        async def open_one(i: int) -> ClientConnection:
+            async with gate:
+                return await stack.enter_async_context(
+                    connect(
+                        f"ws://127.0.0.1:{port}/stock-{i:05d}",
+                        subprotocols=[Subprotocol("ocpp1.6")],
+                        compression=None,
+                        open_timeout=60,
+                    )
                 )
-                async with asyncio.timeout(STOCK_LIMIT_S):
-                    for _ in range(STOCK_WARMUP_CALLS):
-                        await cp.call(request, suppress=False)
-                    started = time.perf_counter()
-                    for _ in range(calls):
-                        await cp.call(request, suppress=False)
-                    wall_s = time.perf_counter() - started
-                serving.cancel()
-    return calls / wall_s
+
+        async with asyncio.timeout(CONNECT_LIMIT_S):
+            for i in range(connections):
+                sockets.append(await open_one(i))
+        cps = [ChargePoint(f"stock-{i:05d}", ws) for i, ws in enumerate(sockets)]
+        requests = [[_stock_request(a, i) for a in CYCLE] for i in range(connections)]
+        warmed = asyncio.Barrier(connections + 1)
+        go = asyncio.Event()
+
+        async def serve(cp: ChargePoint) -> None:
+            with contextlib.suppress(ConnectionClosed):
+                await cp.start()
+
+        async def drive(i: int) -> None:
+            cp, cycle = cps[i], requests[i]
+            for k in range(warmup):
+                await cp.call(cycle[k % len(cycle)], suppress=False)
+            await warmed.wait()
+            await go.wait()
+            for k in range(per_cp):
+                await cp.call(cycle[k % len(cycle)], suppress=False)
+
+        async with asyncio.TaskGroup() as tasks:
+            serving = [tasks.create_task(serve(cp)) for cp in cps]
+            drivers = [tasks.create_task(drive(i)) for i in range(connections)]
+            async with asyncio.timeout(STOCK_LIMIT_S):
+                await warmed.wait()
+                started = time.perf_counter()
+                go.set()
+                await asyncio.gather(*drivers)
+                wall_s = time.perf_counter() - started
+            for task in serving:
+                task.cancel()
+    return per_cp * connections / wall_s
 
 
 # --- (c) connections per process -----------------------------------------------------------
@@ -259,23 +366,31 @@ async def connections_per_process(n: int) -> tuple[int, float]:
 
 async def main(args: argparse.Namespace) -> None:
     msgs_per_s = 0.0
-    for max_lag_s in args.max_lag or [DEFAULT_MAX_LAG_S]:
-        msgs_per_s, messages, wall_s, lag = await chargenet_run(args.scenario, args.days, max_lag_s)
+    connections = len(sc.world(sc.load(args.scenario), days=args.days).ports)
+    for max_lag_s in [] if args.stock_only else args.max_lag or [DEFAULT_MAX_LAG_S]:
+        run = await chargenet_run(args.scenario, args.days, max_lag_s)
+        msgs_per_s, messages, wall_s, lag, connections = run
         print(
             f"(a) chargenet run: {args.scenario.name}, {args.days:g} day(s), max lag "
             f"{max_lag_s}: {messages} messages in {wall_s:.1f} s = {msgs_per_s:.0f} msgs/s "
-            f"({wall_s / args.days:.1f} s per day); {lag}",
+            f"({wall_s / args.days:.1f} s per day) over {connections} connections; {lag}",
             flush=True,
         )
     if args.run_only:
         return
-    stock = await stock_ceiling(args.stock_calls)
-    print(f"(b) two stock ocpp ChargePoints, stock validation: {stock:.0f} msgs/s", flush=True)
+    stock = await stock_fleet(connections, args.stock_calls)
+    print(
+        f"(b) {connections} stock ocpp ChargePoints at once against a stock ocpp central "
+        f"system, stock validation: {stock:.0f} msgs/s",
+        flush=True,
+    )
+    if args.stock_only:
+        return
     connected, kib = await connections_per_process(args.charge_points)
     print(f"(c) {connected} charge points connected in one process, {kib:.1f} KiB each", flush=True)
     print(
-        f"ocpp msgs/s={msgs_per_s:.0f} stock msgs/s={stock:.0f} ratio={msgs_per_s / stock:.2f} "
-        f"connections={connected} kib_per_cp={kib:.1f}"
+        f"ocpp msgs/s={msgs_per_s:.0f} stock msgs/s={stock:.0f} stock connections={connections} "
+        f"ratio={msgs_per_s / stock:.2f} connections={connected} kib_per_cp={kib:.1f}"
     )
 
 
@@ -283,7 +398,10 @@ def parse() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "walled_gardens.toml")
     p.add_argument("--days", type=float, default=1.0)
-    p.add_argument("--stock-calls", type=int, default=3000)
+    p.add_argument(
+        "--stock-calls", type=int, default=12100, help="timed stock CALLs in all (phase b)"
+    )
+    p.add_argument("--stock-only", action="store_true", help="measure (b) only")
     p.add_argument("--charge-points", type=int, default=5000)
     p.add_argument(
         "--max-lag",
@@ -304,4 +422,4 @@ if __name__ == "__main__":
         logging.basicConfig(level=logging.ERROR)
         if arguments.days * DAY_S <= 0:
             raise SystemExit("--days must be positive")
-        asyncio.run(main(arguments))
+        event_loop.run(main(arguments))

@@ -44,6 +44,7 @@ from central_system.defaults import (
     DEFAULT_PORT,
 )
 from central_system.operator_client import CallFailed, call_charge_point
+from ocppj import event_loop
 
 __all__ = [
     "DIRECT",
@@ -505,7 +506,7 @@ def serve(args: argparse.Namespace) -> int:
 
     _raise_open_file_limit()
     try:
-        asyncio.run(_serve_until_stopped(config, print_token=args.api_token_file is None))
+        event_loop.run(_serve_until_stopped(config, print_token=args.api_token_file is None))
     except StoreError as exc:
         return _fail(str(exc), EXIT_FAILED)
     except OSError as exc:

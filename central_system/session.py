@@ -1,9 +1,10 @@
 """`ChargePointSession`: one connected charge point, with thin `@on` handlers.
 
 Handlers translate between the ocpp package's types and `records`, and call plain functions
-that hold the logic; each of those commits to the store before the handler returns, and the
-reply is only sent after that. There is a handler for every action a 1.6J charge point sends:
-Core, the optional profiles (firmware management) and the security extension.
+that hold the logic; their writes join the store's group commit (`Store.batched`), and the
+reply is only sent once they are committed (`Store.durable`). There is a handler for every
+action a 1.6J charge point sends: Core, the optional profiles (firmware management) and the
+security extension.
 
 A value the semantic rules refuse (`semantics.Implausible`) is answered with the error OCPP-J
 1.6 §4.2.3 names for it, PropertyConstraintViolation ("Payload is syntactically correct but at
@@ -147,6 +148,16 @@ class ChargePointSession(Endpoint):
             follower = self._tasks.create_task(self._after_reply.pop(0)())
             self._followers.add(follower)
             follower.add_done_callback(self._followers.discard)
+
+    def _invoke(self, handler: Callable[..., Any], kwargs: dict[str, Any], call: Any) -> Any:
+        # The handler's writes join this event loop turn's group commit (store.batched) ...
+        with self._backend.store.batched():
+            return super()._invoke(handler, kwargs, call)
+
+    async def _send(self, message: str) -> None:
+        # ... and no frame goes out before what was written for it is committed.
+        await self._backend.store.durable()
+        await super()._send(message)
 
     @on(Action.boot_notification, skip_schema_validation=True)
     def on_boot_notification(

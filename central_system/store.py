@@ -2,14 +2,24 @@
 
 Every handler writes and commits before its reply is sent, so a crash never loses an answered
 message. WAL with synchronous=NORMAL: a commit survives the process being killed (not a power
-cut), at no fsync per message. One connection, used from the event loop's thread only; SQL
-statements are constants, so sqlite3's statement cache keeps them prepared.
+cut), at no fsync per message.
+
+Group commit: the writes of the handlers that run inside `batched()` (the sessions' message
+handlers) join one SQLite transaction, committed once per turn of the event loop; each session
+sends its reply only after `durable()` (that commit), so the guarantee above holds, the rows are
+the same, and a turn that handles many messages pays for one commit. Each write method stays
+atomic inside the batch (a SAVEPOINT). Outside `batched()`, or with no running event loop, each
+write method is its own transaction, committed on return. One connection, used from the event
+loop's thread only; SQL statements are constants, so sqlite3's statement cache keeps them
+prepared.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
@@ -410,6 +420,9 @@ class Store:
         except BaseException:
             self._db.close()
             raise
+        self._batching = False
+        self._batch: asyncio.Future[None] | None = None
+        """The open batch transaction's commit, while one is open."""
 
     def _prepare(self) -> None:
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -429,10 +442,69 @@ class Store:
         return bool(columns) and "stop_flag" not in columns
 
     def close(self) -> None:
+        self.commit_batch()
         self._db.close()
 
+    # Group commit.
+
+    @contextmanager
+    def batched(self) -> Iterator[None]:
+        """Writes in this block join the event loop turn's batch (see the module)."""
+        outer = self._batching
+        self._batching = True
+        try:
+            yield
+        finally:
+            self._batching = outer
+
+    def _in_batch(self) -> bool:
+        """Before a write: whether it goes into the batch (opened here if need be)."""
+        if self._batch is not None:
+            return True
+        if not self._batching:
+            return False
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        self._db.execute("BEGIN")
+        self._batch = loop.create_future()
+        loop.call_soon(self.commit_batch)
+        return True
+
+    def commit_batch(self) -> None:
+        """Commit the open batch (the event loop calls it once per turn); a failed commit
+        rolls the batch back and fails `durable()`, so none of its replies is sent."""
+        batch = self._batch
+        if batch is None:
+            return
+        self._batch = None
+        try:
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            if not batch.done():
+                batch.set_exception(exc)
+                batch.exception()  # retrieved: a batch no one awaits must not warn
+            return
+        if not batch.done():
+            batch.set_result(None)
+
+    async def durable(self) -> None:
+        """Return once every write made so far is committed (raises if the commit failed)."""
+        batch = self._batch
+        if batch is not None:
+            await asyncio.shield(batch)
+
+    def _atomic(self) -> _transaction | _savepoint:
+        """One write method's transaction: a savepoint inside the batch, else its own."""
+        return _savepoint(self._db) if self._in_batch() else _transaction(self._db)
+
     def _write(self, sql: str, params: Sequence[object]) -> None:
-        # Outside BEGIN a single statement is its own transaction: committed on return.
+        # Outside BEGIN a single statement is its own transaction: committed on return (in a
+        # batch, a failing statement undoes only itself).
+        self._in_batch()
         self._db.execute(sql, params)
 
     # Charge points.
@@ -489,7 +561,7 @@ class Store:
             (tag.id_tag, tag.status.value, _text(tag.expiry_date), tag.parent_id_tag)
             for tag in tags
         ]
-        with _transaction(self._db):
+        with self._atomic():
             self._db.executemany(_UPSERT_ID_TAG, rows)
         return len(rows)
 
@@ -509,7 +581,7 @@ class Store:
         started_at = format_timestamp(start.started_at)
         key = (start.charge_point_id, start.connector_id, start.id_tag, start.meter_start_wh)
         db = self._db
-        with _transaction(db):
+        with self._atomic():
             existing = db.execute(_FIND_OPEN_START, (*key, started_at)).fetchone()
             if existing is not None:
                 return existing[0], False
@@ -539,7 +611,7 @@ class Store:
         received = format_timestamp(received_at)
         stopped_at = format_timestamp(stop.stopped_at)
         db = self._db
-        with _transaction(db):
+        with self._atomic():
             found = db.execute(_FIND_TRANSACTION, (stop.transaction_id, stop.charge_point_id))
             row = found.fetchone()
             if row is None:
@@ -607,7 +679,7 @@ class Store:
             "MeterValues",
             format_timestamp(received_at),
         )
-        with _transaction(self._db):
+        with self._atomic():
             self._db.executemany(_METER_VALUE, rows)
 
     def record_data_transfer(
@@ -646,7 +718,7 @@ class Store:
         self, charge_point_id: str, csr: str, outcome: SigningOutcome, received_at: datetime
     ) -> int:
         """Store a SignCertificate and its answer; returns the request's id."""
-        with _transaction(self._db):
+        with self._atomic():
             cursor = self._db.execute(
                 _CERTIFICATE_REQUEST,
                 (
@@ -720,6 +792,23 @@ def _status_row(update: StatusUpdate, received_at: datetime) -> tuple[object, ..
     )
 
 
+class _savepoint:
+    """SAVEPOINT ... RELEASE, or ROLLBACK TO on any exception (inside a batch)."""
+
+    __slots__ = ("_db",)
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("SAVEPOINT write")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is not None:
+            self._db.execute("ROLLBACK TO write")
+        self._db.execute("RELEASE write")
+
+
 class _transaction:
     """BEGIN ... COMMIT, or ROLLBACK on any exception."""
 
@@ -743,12 +832,14 @@ def _meter_rows(
     source: str,
     received_at: str,
 ) -> list[tuple[object, ...]]:
+    texts: dict[datetime, str] = {}  # a meterValue's samples share their timestamp
     return [
         (
             charge_point_id,
             connector_id,
             transaction_id,
-            format_timestamp(sample.timestamp),
+            texts.get(sample.timestamp)
+            or texts.setdefault(sample.timestamp, format_timestamp(sample.timestamp)),
             sample.value,
             sample.measurand,
             sample.phase,

@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from ocpp.charge_point import camel_to_snake_case, snake_to_camel_case
 
-__all__ = ["camel_keys", "kebab_action", "snake_keys"]
+__all__ = ["camel_key", "camel_keys", "kebab_action", "snake_keys"]
 
 _MAX_CACHED_KEYS: Final = 4096
 _snake: dict[str, str] = {}
@@ -29,6 +29,14 @@ def _snake_key(key: str) -> str:
         return converted
 
 
+def camel_key(key: str) -> str:
+    """One snake_case key in camelCase (cached)."""
+    try:
+        return _camel[key]
+    except KeyError:
+        return _camel_key(key)
+
+
 def _camel_key(key: str) -> str:
     try:
         return _camel[key]
@@ -39,8 +47,22 @@ def _camel_key(key: str) -> str:
         return converted
 
 
+_LEAVES: Final = frozenset({str, int, float, bool, type(None)})
+
+
 def snake_keys(data: Any) -> Any:
     """`camel_to_snake_case(data)`, with cached keys."""
+    kind = type(data)
+    if kind is dict:  # what a decoded frame holds: the hot path, without a call per leaf
+        snake, leaves = _snake, _LEAVES
+        return {
+            (snake[key] if key in snake else _snake_key(key)): (
+                value if type(value) in leaves else snake_keys(value)
+            )
+            for key, value in data.items()
+        }
+    if kind is list:
+        return [value if type(value) in _LEAVES else snake_keys(value) for value in data]
     if isinstance(data, dict):
         return {_snake_key(key): snake_keys(value) for key, value in data.items()}
     if isinstance(data, list):

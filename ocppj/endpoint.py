@@ -38,12 +38,13 @@ from types import ModuleType
 from typing import Any, ClassVar, Final, Protocol
 
 from ocpp.exceptions import GenericError, OCPPError, UnknownCallErrorCodeError
-from ocpp.messages import Call, CallError, CallResult
+from ocpp.messages import Call, CallError, CallResult, MessageType
 from ocpp.routing import create_route_map
 
-from ocppj.casing import camel_keys, snake_keys
+from ocppj.casing import camel_key, camel_keys, snake_keys
 from ocppj.errors import Defect, error_for
 from ocppj.frames import Rejected, parse_frame
+from ocppj.json_codec import fast_dumps
 from ocppj.validation import is_known_action, validate_request, validate_response
 from ocppj.versions import OCPP16, OCPP201, Version, check_version
 
@@ -107,10 +108,40 @@ def _without_nones(data: Any) -> Any:
     return data
 
 
+class _Unusual(Exception):
+    """A value `_wire` leaves to the general path (a tuple, a set, ...)."""
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(cls))
+
+
+def _wire(value: Any) -> Any:
+    """asdict + _without_nones + camel_keys in one pass, for dataclasses, dicts, lists and
+    scalars (what ocpp's call_result dataclasses hold); raises _Unusual for anything else."""
+    if isinstance(value, str | int | float):  # bool is an int
+        return value
+    if isinstance(value, dict):
+        return {camel_key(key): _wire(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_wire(item) for item in value if item is not None]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = ((name, getattr(value, name)) for name in _field_names(type(value)))
+        return {camel_key(name): _wire(item) for name, item in fields if item is not None}
+    raise _Unusual
+
+
 def wire_payload(message: object) -> dict[str, Any]:
     """A `call`/`call_result` dataclass as a wire payload: camelCase keys, no Nones."""
     if not dataclasses.is_dataclass(message) or isinstance(message, type):
         raise TypeError(f"{type(message).__name__} is not an ocpp call/call_result dataclass")
+    try:
+        fast: dict[str, Any] = _wire(message)
+    except _Unusual:
+        pass
+    else:
+        return fast
     payload: dict[str, Any] = camel_keys(_without_nones(dataclasses.asdict(message)))
     return payload
 
@@ -264,7 +295,8 @@ class Endpoint:
             raise error_for(
                 version, Defect.INTERNAL, f"{call.action} reply failed its schema"
             ) from error
-        await self._send(call.create_call_result(payload).to_json())
+        text = fast_dumps([MessageType.CallResult, call.unique_id, payload])
+        await self._send(call.create_call_result(payload).to_json() if text is None else text)
         hook = handlers.get("_after_action")
         if hook is not None:
             self._run_after_hook(hook, kwargs, call)

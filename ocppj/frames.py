@@ -6,6 +6,11 @@ carrying the exact CALLERROR to send back (with the frame's message id when it c
 Only framing is checked; payloads are checked by `ocppj.validation`. Text with a lone
 surrogate escape ("\\ud800", legal JSON but not Unicode) is a FormationViolation here, so no
 handler, log or store ever holds a string that cannot be encoded.
+
+Frames are decoded with orjson where it is installed (several times faster than the standard
+library's decoder) and by the standard library wherever orjson refuses a frame or could read
+it differently (integers of 19 digits or more, which orjson turns into floats): every verdict
+is the standard decoder's, so a frame is accepted or refused exactly as without orjson.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from ocpp.exceptions import OCPPError
 from ocpp.messages import Call, CallError, CallResult, MessageType
 
 from ocppj.errors import UNREADABLE_MESSAGE_ID, Defect, error_for
+from ocppj.json_codec import fast_loads, has_long_integer
 from ocppj.versions import Version, check_version
 
 __all__ = ["Frame", "Rejected", "parse_frame"]
@@ -66,6 +72,17 @@ def _no_constants(name: str) -> Any:
 
 # One decoder: json.loads builds a new one per call when given any option.
 _DECODER: Final = json.JSONDecoder(parse_constant=_no_constants)
+
+
+def _decode(text: str) -> tuple[Any, bool]:
+    """(the decoded value, whether orjson read it); raises like `_DECODER.decode`."""
+    # orjson reads integers beyond 64 bits as floats: those go to the standard decoder
+    if fast_loads is not None and not has_long_integer(text):
+        try:
+            return fast_loads(text), True
+        except ValueError:
+            pass  # the standard decoder has the last word, and the error
+    return _DECODER.decode(text), False
 
 
 def _reject(
@@ -137,7 +154,7 @@ def parse_frame(version: str, raw: str | bytes, *, max_frame_bytes: int | None =
     if max_frame_bytes is not None and _too_big(text, max_frame_bytes):
         return _oversized(checked, text, max_frame_bytes)
     try:
-        message = _DECODER.decode(text)
+        message, fast = _decode(text)
     except (ValueError, RecursionError):
         return _reject(checked, Defect.NOT_JSON, None)
     if not isinstance(message, list) or not message:
@@ -145,9 +162,10 @@ def parse_frame(version: str, raw: str | bytes, *, max_frame_bytes: int | None =
 
     message_type = message[0]
     message_id = message[1] if len(message) > 1 and isinstance(message[1], str) else None
-    if message_id is not None and not _is_unicode(message_id):
+    if message_id is not None and not fast and not _is_unicode(message_id):
         message_id = None
-    if _SURROGATE_ESCAPE.search(text) and not _is_unicode(message):
+    # orjson refuses lone surrogates: only the standard decoder's strings need the check
+    if not fast and _SURROGATE_ESCAPE.search(text) and not _is_unicode(message):
         answerable = not (type(message_type) is int and message_type in _RESPONSE_TYPES)
         description = "Frame has a lone surrogate escape (\\uD800-\\uDFFF): not Unicode text"
         return _reject(checked, Defect.NOT_JSON, message_id, answerable, description)

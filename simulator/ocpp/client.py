@@ -37,7 +37,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import json
 import logging
 import random
 from collections import deque
@@ -50,6 +49,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from ocppj import Endpoint, Rejected, parse_frame, validate_request, validate_response
+from ocppj.json_codec import dumps_compact
 from simulator.model.requests import Reply, Request
 from simulator.model.world import Port
 from simulator.ocpp.clock import VirtualClock
@@ -59,7 +59,7 @@ from simulator.ocpp.transport import BackendError, Backoff, TransportConfig, ope
 
 LOGGER = logging.getLogger("simulator.ocpp")
 _JITTER = random.Random()  # wall-clock jitter only: nothing simulated depends on it
-_ENCODE = json.JSONEncoder(separators=(",", ":")).encode  # built once, not per message
+_ENCODE = dumps_compact  # json.dumps(..., separators=(",", ":")) text, by orjson where it can
 BOOT_RETRY_MIN_S = 1.0
 BOOT_ERROR_RETRY_S = 5.0
 RESET_GRACE_S = 1.0

@@ -8,12 +8,12 @@ run itself is a `Lockstep` (simulator.ocpp.lockstep).
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ocppj import event_loop
 from simulator.model.records import Records
 from simulator.model.world import World
 from simulator.ocpp.builtin_csms import BuiltinCsms
@@ -91,5 +91,5 @@ async def run_ocpp_async(world: World, options: OcppRunOptions | None = None) ->
 
 
 def run_ocpp(world: World, options: OcppRunOptions | None = None) -> Records:
-    """`run_ocpp_async` on a fresh event loop."""
-    return asyncio.run(run_ocpp_async(world, options))
+    """`run_ocpp_async` on a fresh event loop (uvloop where installed: `ocppj.event_loop`)."""
+    return event_loop.run(run_ocpp_async(world, options))
