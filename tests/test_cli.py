@@ -37,18 +37,57 @@ def chargenet(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int,
     return code, out, err
 
 
+QUICKSTART_RUN = pytest.mark.xdist_group("quickstart_run")
+"""The tests that read the quickstart run: one test process makes it, once."""
+
+
 @pytest.fixture(scope="module")
-def quickstart_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def quickstart_process(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """`python -m simulator run quickstart.toml` in a fresh process, on the default engine (every
+    port over OCPP 1.6J to the built-in central system): the one two-day OCPP run the tests
+    below read."""
     out = tmp_path_factory.mktemp("quickstart") / "nested" / "out"
     store = out.parent.parent / "csms.sqlite"  # run creates out's missing folders, not the store's
-    # the default engine: every port over OCPP 1.6J to the built-in central system
-    assert (
-        cli.main(["run", str(QUICKSTART), "--out", str(out), "--quiet", "--csms-db", str(store)])
-        == 0
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "simulator",
+            "run",
+            str(QUICKSTART),
+            "--out",
+            str(out),
+            "--quiet",
+            "--csms-db",
+            str(store),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=110,  # room on a loaded machine, inside pytest-timeout's 120 s
+        check=False,
     )
+    return out, done
+
+
+@pytest.fixture(scope="module")
+def quickstart_run(quickstart_process: tuple[Path, subprocess.CompletedProcess[str]]) -> Path:
+    out, done = quickstart_process
+    assert done.returncode == 0, done.stderr
     return out
 
 
+@QUICKSTART_RUN
+def test_the_console_script_runs_the_quickstart_in_a_fresh_process(
+    quickstart_process: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    out, done = quickstart_process
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    assert summary(out)["totals"]["served"] > 0
+
+
+@QUICKSTART_RUN
 def test_run_goes_over_ocpp_by_default_and_writes_an_html_report(quickstart_run: Path) -> None:
     with sqlite3.connect(quickstart_run.parent.parent / "csms.sqlite") as db:
         (transactions,) = db.execute("SELECT COUNT(*) FROM transactions").fetchone()
@@ -63,6 +102,7 @@ def summary(out: Path) -> dict:
     return json.loads((out / "summary.json").read_text(encoding="utf-8"))
 
 
+@QUICKSTART_RUN
 def test_run_writes_summary_json_with_the_documented_keys(quickstart_run: Path) -> None:
     s = summary(quickstart_run)
     assert set(s) >= SUMMARY_KEYS
@@ -84,6 +124,7 @@ def test_run_writes_summary_json_with_the_documented_keys(quickstart_run: Path) 
     assert s["totals"]["ports"] == 12
 
 
+@QUICKSTART_RUN
 def test_the_summary_adds_up_across_networks_and_outcomes(quickstart_run: Path) -> None:
     s = summary(quickstart_run)
     t = s["totals"]
@@ -94,6 +135,7 @@ def test_the_summary_adds_up_across_networks_and_outcomes(quickstart_run: Path) 
     assert 0 < t["occupancy_utilization"] < 1
 
 
+@QUICKSTART_RUN
 def test_run_writes_one_sessions_csv_row_per_arrival_with_the_documented_columns(
     quickstart_run: Path,
 ) -> None:
@@ -234,27 +276,6 @@ def test_an_out_path_that_is_a_file_ends_in_one_line_and_is_left_alone(
     assert (code, out) == (EXIT_USAGE, "")
     assert err == f"chargenet: --out {not_a_folder}: exists and is not a folder\n"
     assert not_a_folder.read_text(encoding="utf-8") == "mine"
-
-
-def test_the_console_script_runs_the_quickstart_in_a_fresh_process(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "simulator",
-            "run",
-            str(QUICKSTART),
-            "--out",
-            str(tmp_path),
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=110,  # room on a loaded machine, inside pytest-timeout's 120 s
-        check=False,
-    )
-    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
-    assert summary(tmp_path)["totals"]["served"] > 0
 
 
 # --- output that is not a terminal is never wrapped ---------------------------------------
