@@ -37,17 +37,13 @@ def chargenet(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int,
     return code, out, err
 
 
-QUICKSTART_RUN = pytest.mark.xdist_group("quickstart_run")
-"""The tests that read the quickstart run: one test process makes it, once."""
-
-
 @pytest.fixture(scope="module")
 def quickstart_process(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[Path, subprocess.CompletedProcess[str]]:
     """`python -m simulator run quickstart.toml` in a fresh process, on the default engine (every
     port over OCPP 1.6J to the built-in central system): the one two-day OCPP run the tests
-    below read."""
+    below read (tests/conftest.py keeps them in one test process)."""
     out = tmp_path_factory.mktemp("quickstart") / "nested" / "out"
     store = out.parent.parent / "csms.sqlite"  # run creates out's missing folders, not the store's
     done = subprocess.run(
@@ -78,7 +74,6 @@ def quickstart_run(quickstart_process: tuple[Path, subprocess.CompletedProcess[s
     return out
 
 
-@QUICKSTART_RUN
 def test_the_console_script_runs_the_quickstart_in_a_fresh_process(
     quickstart_process: tuple[Path, subprocess.CompletedProcess[str]],
 ) -> None:
@@ -87,7 +82,6 @@ def test_the_console_script_runs_the_quickstart_in_a_fresh_process(
     assert summary(out)["totals"]["served"] > 0
 
 
-@QUICKSTART_RUN
 def test_run_goes_over_ocpp_by_default_and_writes_an_html_report(quickstart_run: Path) -> None:
     with sqlite3.connect(quickstart_run.parent.parent / "csms.sqlite") as db:
         (transactions,) = db.execute("SELECT COUNT(*) FROM transactions").fetchone()
@@ -102,7 +96,6 @@ def summary(out: Path) -> dict:
     return json.loads((out / "summary.json").read_text(encoding="utf-8"))
 
 
-@QUICKSTART_RUN
 def test_run_writes_summary_json_with_the_documented_keys(quickstart_run: Path) -> None:
     s = summary(quickstart_run)
     assert set(s) >= SUMMARY_KEYS
@@ -124,7 +117,6 @@ def test_run_writes_summary_json_with_the_documented_keys(quickstart_run: Path) 
     assert s["totals"]["ports"] == 12
 
 
-@QUICKSTART_RUN
 def test_the_summary_adds_up_across_networks_and_outcomes(quickstart_run: Path) -> None:
     s = summary(quickstart_run)
     t = s["totals"]
@@ -135,7 +127,6 @@ def test_the_summary_adds_up_across_networks_and_outcomes(quickstart_run: Path) 
     assert 0 < t["occupancy_utilization"] < 1
 
 
-@QUICKSTART_RUN
 def test_run_writes_one_sessions_csv_row_per_arrival_with_the_documented_columns(
     quickstart_run: Path,
 ) -> None:

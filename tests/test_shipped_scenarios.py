@@ -52,10 +52,6 @@ NETWORK_RULES = {
 }
 
 
-OUTPUTS = pytest.mark.xdist_group("shipped_outputs")
-"""The tests that read the module's runs (`outputs`): one test process makes each, once."""
-
-
 def golden_path(name: str) -> Path:
     return GOLDEN / (name.removesuffix(".toml").replace("/", "__") + ".json")
 
@@ -85,7 +81,8 @@ def run(name: str, out: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Each scenario's short run, made once per test module and shared by the tests below."""
+    """Each scenario's short run, made once per test module and shared by the tests below (their
+    group in tests/conftest.py keeps them in one test process)."""
 
     class Lazy(dict[str, Path]):
         def __missing__(self, name: str) -> Path:
@@ -119,7 +116,6 @@ def test_a_shipped_scenario_validates(name: str, capsys: pytest.CaptureFixture[s
     assert "valid scenario" in capsys.readouterr().out
 
 
-@OUTPUTS
 @pytest.mark.parametrize("name", SHIPPED)
 def test_a_shipped_scenario_matches_its_golden_summary(name: str, outputs: dict[str, Path]) -> None:
     text = (outputs[name] / "summary.json").read_text(encoding="utf-8")
@@ -142,7 +138,6 @@ def test_every_golden_file_belongs_to_a_shipped_scenario() -> None:
     assert {p.name for p in GOLDEN.glob("*.json")} <= expected
 
 
-@OUTPUTS
 @pytest.mark.parametrize("name", SHIPPED)
 def test_a_shipped_scenario_gives_byte_identical_summaries_twice(
     name: str, outputs: dict[str, Path], tmp_path: Path
@@ -223,7 +218,6 @@ def test_the_shared_region_has_121_ports_and_the_documented_fleet() -> None:
     assert (scenario.failures.mtbf_days, scenario.failures.mttr_days) == (30, 0.93)
 
 
-@OUTPUTS
 def test_walled_gardens_keeps_every_other_brand_off_the_tesla_network(
     outputs: dict[str, Path],
 ) -> None:
@@ -232,7 +226,6 @@ def test_walled_gardens_keeps_every_other_brand_off_the_tesla_network(
     assert all(brand == "Tesla" for brand, network in served if network == "tesla")
 
 
-@OUTPUTS
 def test_the_nacs_opening_lets_adapter_carrying_brands_charge_at_tesla_but_not_the_leaf(
     outputs: dict[str, Path],
 ) -> None:
@@ -243,7 +236,6 @@ def test_the_nacs_opening_lets_adapter_carrying_brands_charge_at_tesla_but_not_t
     assert not any(r["vehicle"].startswith("nissan_leaf") for r in at_tesla)
 
 
-@OUTPUTS
 def test_nissan_drivers_charge_free_at_evgo_and_nissan_pays(outputs: dict[str, Path]) -> None:
     rows = [r for r in sessions(outputs["nissan_evgo.toml"]) if r["outcome"] == "served"]
     free = [r for r in rows if r["free"] == "1"]
@@ -256,7 +248,6 @@ def test_nissan_drivers_charge_free_at_evgo_and_nissan_pays(outputs: dict[str, P
     assert all(float(r["charge_end_s"]) - float(r["start_s"]) <= cap_s + 1e-6 for r in free)
 
 
-@OUTPUTS
 @pytest.mark.parametrize("name", ["vw_ea_free.toml", "vw_ea_allowance.toml"])
 def test_id4_drivers_charge_free_at_electrify_america_and_volkswagen_pays(
     name: str, outputs: dict[str, Path]
@@ -272,7 +263,6 @@ def test_id4_drivers_charge_free_at_electrify_america_and_volkswagen_pays(
     assert now[("Volkswagen", "ea")] > base[("Volkswagen", "ea")]
 
 
-@OUTPUTS
 def test_interoperability_opens_every_network_and_charges_roaming_fees(
     outputs: dict[str, Path],
 ) -> None:

@@ -79,16 +79,6 @@ def dask_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         quiet["stderr"].close()
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist names the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test on the Dask cluster in one xdist group (`--dist loadgroup`, `make test`): one
-    test process starts the one cluster, and the module fixtures that run experiments on it
-    (test_coverage.py's 300 replications) run once rather than once per test process."""
-    for item in items:
-        if "dask_address" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("dask"))
-
-
 def _wait_for_address(scheduler_file: Path, process: subprocess.Popen[bytes]) -> str:
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:

@@ -4,9 +4,9 @@ Each case runs independent replications and asserts |mean - exact| < 3 standard 
 on the fast-converging quantities where the tolerance is tight.
 
 Hundreds of simulated days replicate the same few code paths, so coverage is not measured here
-(its tracer doubles their time; the model's other tests cover those lines). The Erlang C and
-Erlang B runs are shared, within a test process, with the limit cases that reproduce them
-(the `erlang` xdist group keeps those tests in one process).
+(the tracer makes them 2.7 times slower; the model's other tests cover those lines). The
+Erlang C and Erlang B runs are shared, within a test process, with the limit cases that
+reproduce them (tests/conftest.py keeps this module in one test process).
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ from simulator.reports.summary import Metrics
 from tests.model.queueing import mean_se, one_site, replicate_many
 
 Z = 3.0
-ERLANG = pytest.mark.xdist_group("erlang")
-
 pytestmark = pytest.mark.no_cover
 
 
@@ -38,7 +36,6 @@ def assert_close(values: list[float], exact: float) -> None:
     assert abs(mean - exact) < Z * se, f"mean {mean:.5f} ± {se:.5f} vs exact {exact}"
 
 
-@ERLANG
 def test_erlang_c_wait_probability_mean_wait_and_utilization() -> None:
     runs = erlang_c()
     assert_close([r.p_wait for r in runs], 0.5094)
@@ -52,7 +49,7 @@ def test_light_load_rarely_waits() -> None:
     assert_close([r.mean_wait_min for r in runs], 0.20)
 
 
-@pytest.mark.parametrize("service", ["fixed", pytest.param("exponential", marks=ERLANG)])
+@pytest.mark.parametrize("service", ["fixed", "exponential"])
 def test_erlang_b_blocking_does_not_depend_on_the_service_distribution(service: str) -> None:
     runs = erlang_b(service)
     assert_close([r.turned_away_share for r in runs], 0.2061)
@@ -97,7 +94,6 @@ def test_time_varying_arrivals_give_the_infinite_server_occupancy_curve() -> Non
         )
 
 
-@ERLANG
 def test_infinite_patience_reproduces_erlang_c_and_a_queue_limit_of_c_reproduces_erlang_b() -> None:
     # Patience draws have their own random stream: drivers who would wait 10^9 min leave the
     # run exactly as it is without patience, seed by seed, and that run is Erlang C's.
