@@ -24,8 +24,10 @@ setup-dev: $(VENV)/.dev
 run: setup
 	$(BIN)/chargenet run $(SCENARIO)
 
+# --dist loadgroup: the tests that share a costly fixture (the Dask cluster, a scenario's runs)
+# run in one process; --no-loadscope-reorder keeps tests/conftest.py's order, longest first.
 test: setup-dev
-	$(BIN)/python -m pytest -n 2 -q --cov --cov-report=term
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --no-loadscope-reorder -q --cov --cov-report=term
 
 lint: setup-dev
 	$(BIN)/ruff check .

@@ -38,15 +38,48 @@ def chargenet(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int,
 
 
 @pytest.fixture(scope="module")
-def quickstart_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def quickstart_process(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """`python -m simulator run quickstart.toml` in a fresh process, on the default engine (every
+    port over OCPP 1.6J to the built-in central system): the one two-day OCPP run the tests
+    below read (tests/conftest.py keeps them in one test process)."""
     out = tmp_path_factory.mktemp("quickstart") / "nested" / "out"
     store = out.parent.parent / "csms.sqlite"  # run creates out's missing folders, not the store's
-    # the default engine: every port over OCPP 1.6J to the built-in central system
-    assert (
-        cli.main(["run", str(QUICKSTART), "--out", str(out), "--quiet", "--csms-db", str(store)])
-        == 0
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "simulator",
+            "run",
+            str(QUICKSTART),
+            "--out",
+            str(out),
+            "--quiet",
+            "--csms-db",
+            str(store),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=110,  # room on a loaded machine, inside pytest-timeout's 120 s
+        check=False,
     )
+    return out, done
+
+
+@pytest.fixture(scope="module")
+def quickstart_run(quickstart_process: tuple[Path, subprocess.CompletedProcess[str]]) -> Path:
+    out, done = quickstart_process
+    assert done.returncode == 0, done.stderr
     return out
+
+
+def test_the_console_script_runs_the_quickstart_in_a_fresh_process(
+    quickstart_process: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    out, done = quickstart_process
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    assert summary(out)["totals"]["served"] > 0
 
 
 def test_run_goes_over_ocpp_by_default_and_writes_an_html_report(quickstart_run: Path) -> None:
@@ -234,27 +267,6 @@ def test_an_out_path_that_is_a_file_ends_in_one_line_and_is_left_alone(
     assert (code, out) == (EXIT_USAGE, "")
     assert err == f"chargenet: --out {not_a_folder}: exists and is not a folder\n"
     assert not_a_folder.read_text(encoding="utf-8") == "mine"
-
-
-def test_the_console_script_runs_the_quickstart_in_a_fresh_process(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "simulator",
-            "run",
-            str(QUICKSTART),
-            "--out",
-            str(tmp_path),
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=110,  # room on a loaded machine, inside pytest-timeout's 120 s
-        check=False,
-    )
-    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
-    assert summary(tmp_path)["totals"]["served"] > 0
 
 
 # --- output that is not a terminal is never wrapped ---------------------------------------

@@ -81,7 +81,8 @@ def run(name: str, out: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Each scenario's short run, made once per test module and shared by the tests below."""
+    """Each scenario's short run, made once per test module and shared by the tests below (their
+    group in tests/conftest.py keeps them in one test process)."""
 
     class Lazy(dict[str, Path]):
         def __missing__(self, name: str) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
 from collections.abc import Callable
@@ -74,12 +75,20 @@ def replicate(
     return statistics.fmean(values), statistics.stdev(values) / math.sqrt(len(values))
 
 
+_RUNS: dict[tuple[str, float, int], tuple[Metrics, ...]] = {}
+
+
 def replicate_many(data: dict[str, Any], *, days: float, replications: int) -> list[Metrics]:
-    scenario = parse(data)
-    return [
-        runner.run(scenario, days=days, seed=seed).summary.totals
-        for seed in range(1, replications + 1)
-    ]
+    """Each replication's totals (seeds 1..R). Remembered for the test process: tests that
+    look at the same queue from two sides share its runs rather than simulate it twice."""
+    key = json.dumps(data, sort_keys=True), days, replications
+    if key not in _RUNS:
+        scenario = parse(data)
+        _RUNS[key] = tuple(
+            runner.run(scenario, days=days, seed=seed).summary.totals
+            for seed in range(1, replications + 1)
+        )
+    return list(_RUNS[key])
 
 
 def mean_se(values: list[float]) -> tuple[float, float]:

@@ -1,0 +1,103 @@
+"""How `make test` (`-n 2 --dist loadgroup --no-loadscope-reorder`) spreads the suite over its
+two test processes.
+
+Groups: the tests that share a costly fixture run in one process, which makes it once (the Dask
+cluster and test_coverage.py's 300 replications on it; the quickstart's OCPP run; the shipped
+scenarios' runs; the validation cases' shared Erlang C and B runs). xdist's own loadgroup names
+its groups by rewriting node ids, which pytest 9.2 no longer allows, so the groups are listed
+here by node id and `pytest_xdist_make_scheduler` schedules by them; a test that uses one of the
+shared fixtures outside its group is refused at collection.
+
+Order: the longest units first, so that none is left running alone at the end (the scheduler
+keeps the collection order; a group starts where its first test is).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+GROUPS: dict[str, tuple[str, ...]] = {
+    "dask": (
+        "tests/experiment/test_compare_command.py::",
+        "tests/experiment/test_comparison.py::",
+        "tests/experiment/test_coverage.py::",
+        "tests/experiment/test_execution.py::",
+        "tests/experiment/test_sweep_command.py::",
+    ),
+    "validation": ("tests/model/test_validation.py::",),
+    "quickstart_run": tuple(
+        f"tests/test_cli.py::{name}"
+        for name in (
+            "test_the_console_script_runs_the_quickstart_in_a_fresh_process",
+            "test_run_goes_over_ocpp_by_default_and_writes_an_html_report",
+            "test_run_writes_summary_json_with_the_documented_keys",
+            "test_the_summary_adds_up_across_networks_and_outcomes",
+            "test_run_writes_one_sessions_csv_row_per_arrival_with_the_documented_columns",
+        )
+    ),
+    "shipped_outputs": tuple(
+        f"tests/test_shipped_scenarios.py::{name}"
+        for name in (
+            "test_a_shipped_scenario_matches_its_golden_summary[",
+            "test_a_shipped_scenario_gives_byte_identical_summaries_twice[",
+            "test_walled_gardens_keeps_every_other_brand_off_the_tesla_network",
+            "test_the_nacs_opening_lets_adapter_carrying_brands_charge_at_tesla_but_not_the_leaf",
+            "test_nissan_drivers_charge_free_at_evgo_and_nissan_pays",
+            "test_id4_drivers_charge_free_at_electrify_america_and_volkswagen_pays[",
+            "test_interoperability_opens_every_network_and_charges_roaming_fees",
+        )
+    ),
+}
+SHARED_FIXTURES = {
+    "dask_address": "dask",
+    "quickstart_process": "quickstart_run",
+    "outputs": "shipped_outputs",
+}
+"""The fixtures made once per process, and the group whose process makes them."""
+
+LONGEST_FIRST = (
+    "tests/experiment/",  # the Dask group: 300 replications for the coverage test
+    "tests/test_shipped_scenarios.py",  # a shared-region day over OCPP; every scenario's runs
+    "tests/test_cli.py",  # the quickstart's two days over OCPP
+)
+"""Not the validation cases: started next to the Dask group's replications (CPU-bound both), five
+of them hit the 120 s timeout at load 8 to 17 (2026-12-01); in collection order they passed."""
+
+
+def group_of(nodeid: str) -> str | None:
+    return next((group for group, prefixes in GROUPS.items() if nodeid.startswith(prefixes)), None)
+
+
+def _rank(item: pytest.Item) -> int:
+    return next(
+        (i for i, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)),
+        len(LONGEST_FIRST),
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, group in SHARED_FIXTURES.items():
+            if fixture in getattr(item, "fixturenames", ()) and group_of(item.nodeid) != group:
+                raise pytest.UsageError(
+                    f"{item.nodeid} uses {fixture}: list it in tests/conftest.py's {group} group"
+                )
+    # a stable sort: each module's tests stay together and in order (module fixtures run once)
+    items.sort(key=_rank)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByGroup(LoadScopeScheduling):
+        """A work unit is a group of GROUPS, or one test."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid) or nodeid
+
+    return ByGroup(config, log)
