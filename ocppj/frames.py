@@ -15,6 +15,7 @@ is the standard decoder's, so a frame is accepted or refused exactly as without 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from dataclasses import dataclass
@@ -78,10 +79,10 @@ def _decode(text: str) -> tuple[Any, bool]:
     """(the decoded value, whether orjson read it); raises like `_DECODER.decode`."""
     # orjson reads integers beyond 64 bits as floats: those go to the standard decoder
     if fast_loads is not None and not has_long_integer(text):
-        try:
+        # what orjson refuses, the standard decoder reads again: it has the last word, and
+        # gives the error
+        with contextlib.suppress(ValueError):
             return fast_loads(text), True
-        except ValueError:
-            pass  # the standard decoder has the last word, and the error
     return _DECODER.decode(text), False
 
 
