@@ -114,29 +114,39 @@ def _ms(value_us: float) -> float:
     return round(value_us / 1000.0, 3)
 
 
-def percentiles_ms(histogram: HdrHistogram) -> dict[str, float]:
-    """p50/p90/p99/p99.9/max/mean in milliseconds (all 0.0 for an empty histogram).
+def _counts(histogram: HdrHistogram) -> np.ndarray[Any, Any]:
+    """The bucket counts as a numpy view (no copy); a decoded histogram's array may be longer
+    than the part its encoder filled."""
+    length = min(histogram.counts_len, histogram.encoder.payload.counts_len)
+    return np.ctypeslib.as_array(histogram.counts)[:length]
 
-    The values `HdrHistogram.get_value_at_percentile` gives (the highest value equivalent to
-    the bucket where the cumulative count reaches the percentile's share), found with numpy
-    over the buckets in use: the package walks all 23,552 buckets in Python for each figure
-    (and for the mean, hundreds of times longer), which would stall the event loop that
-    measures."""
+
+def value_at_percentile_us(histogram: HdrHistogram, percentile: float) -> int:
+    """`HdrHistogram.get_value_at_percentile`: the highest value equivalent to the bucket where
+    the cumulative count reaches the percentile's share (0 for an empty histogram).
+
+    Found with numpy over the buckets in use: the package walks all 23,552 buckets in Python
+    for each figure (and for the mean, hundreds of times longer), which would stall the event
+    loop that measures and a report of hundreds of windows."""
     total = histogram.get_total_count()
     if total == 0:
-        return {name: 0.0 for name, _ in _PERCENTILES} | {"max_ms": 0.0, "mean_ms": 0.0}
-    counts = np.ctypeslib.as_array(histogram.counts)
+        return 0
+    counts = _counts(histogram)
     used = np.flatnonzero(counts)
-    cumulative = np.cumsum(counts[used])
-    figures: dict[str, float] = {}
-    for name, percentile in _PERCENTILES:
-        wanted = max(int(percentile * total / 100 + 0.5), 1)
-        index = int(used[min(int(np.searchsorted(cumulative, wanted)), len(used) - 1)])
-        value = histogram.get_value_from_index(index)
-        figures[name] = _ms(histogram.get_highest_equivalent_value(value))
-    figures["max_ms"] = _ms(histogram.get_max_value())
-    # The mean over each bucket's median value, as get_mean_value: get_value_from_index and
-    # the bucket's width, vectorized.
+    wanted = max(int(min(percentile, 100.0) * total / 100 + 0.5), 1)
+    position = min(int(np.searchsorted(np.cumsum(counts[used]), wanted)), len(used) - 1)
+    value = histogram.get_value_from_index(int(used[position]))
+    return int(histogram.get_highest_equivalent_value(value))
+
+
+def mean_us(histogram: HdrHistogram) -> float:
+    """`HdrHistogram.get_mean_value`: the mean over each bucket's median value (0.0 when empty),
+    get_value_from_index and the bucket's width vectorized."""
+    total = histogram.get_total_count()
+    if total == 0:
+        return 0.0
+    counts = _counts(histogram)
+    used = np.flatnonzero(counts)
     half_magnitude = histogram.sub_bucket_half_count_magnitude
     half_count = histogram.sub_bucket_half_count
     bucket = (used >> half_magnitude) - 1
@@ -146,7 +156,14 @@ def percentiles_ms(histogram: HdrHistogram) -> dict[str, float]:
     bucket[first] = 0
     shift = bucket + histogram.unit_magnitude
     medians = (sub_bucket << shift) + ((np.int64(1) << shift) >> 1)
-    figures["mean_ms"] = _ms(float(np.dot(counts[used].astype(np.float64), medians)) / total)
+    return float(np.dot(counts[used].astype(np.float64), medians)) / total
+
+
+def percentiles_ms(histogram: HdrHistogram) -> dict[str, float]:
+    """p50/p90/p99/p99.9/max/mean in milliseconds, to the microsecond (all 0.0 when empty)."""
+    figures = {name: _ms(value_at_percentile_us(histogram, p)) for name, p in _PERCENTILES}
+    figures["max_ms"] = _ms(histogram.get_max_value() if histogram.get_total_count() else 0)
+    figures["mean_ms"] = _ms(mean_us(histogram))
     return figures
 
 

@@ -200,45 +200,23 @@ def merged_histogram(document: Mapping[str, Any], actions: Iterable[str] | None 
 
 
 def percentile_ms(histogram: Any, metric: str) -> float:
-    """A latency figure (p50, ..., max, mean) of a microsecond histogram, in ms.
-
-    The value `HdrHistogram.get_value_at_percentile` / `get_mean_value` give, found with numpy
-    over the buckets: the package walks its 23,552 buckets in Python for each figure (about
-    50 ms), which a report of hundreds of windows cannot afford."""
-    import numpy as np
-
-    total = int(histogram.get_total_count())
-    if total == 0:
+    """A latency figure (p50, ..., max, mean) of a microsecond histogram, in ms, unrounded."""
+    if histogram.get_total_count() == 0:
         return 0.0
     if metric == "max":
         return float(histogram.get_max_value()) / 1000.0
-    length = min(histogram.counts_len, histogram.encoder.payload.counts_len)
-    counts = np.ctypeslib.as_array(histogram.counts)[:length]
     if metric == "mean":
-        indexes = np.flatnonzero(counts)
-        weighted = 0
-        for index in indexes.tolist():
-            value = histogram.get_value_from_index(index)
-            low = histogram.get_lowest_equivalent_value(value)
-            size = histogram.get_highest_equivalent_value(value) + 1 - low
-            weighted += int(counts[index]) * (low + (size >> 1))
-        return weighted / total / 1000.0
+        from simulator.load.result import mean_us  # numpy: only once a figure is read
+
+        return mean_us(histogram) / 1000.0
     return at_percentile_ms(histogram, _PERCENTILES[metric])
 
 
 def at_percentile_ms(histogram: Any, percentile: float) -> float:
-    """`get_value_at_percentile(percentile)` in ms, with numpy (see `percentile_ms`)."""
-    import numpy as np
+    """`get_value_at_percentile(percentile)` in ms (see `result.value_at_percentile_us`)."""
+    from simulator.load.result import value_at_percentile_us
 
-    total = int(histogram.get_total_count())
-    if total == 0:
-        return 0.0
-    length = min(histogram.counts_len, histogram.encoder.payload.counts_len)
-    counts = np.ctypeslib.as_array(histogram.counts)[:length]
-    wanted = max(int(min(percentile, 100.0) * total / 100 + 0.5), 1)
-    index = int(np.searchsorted(np.cumsum(counts), wanted, side="left"))
-    value = histogram.get_value_from_index(index)
-    return float(histogram.get_highest_equivalent_value(value)) / 1000.0
+    return value_at_percentile_us(histogram, percentile) / 1000.0
 
 
 def _latency(slo: Slo, document: Mapping[str, Any]) -> Verdict:
