@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
+from simulator.commands import _credentials as credentials
 from simulator.errors import UserError
 
 if TYPE_CHECKING:  # imported where used: `chargenet` imports every command's module at start
@@ -23,8 +24,6 @@ if TYPE_CHECKING:  # imported where used: `chargenet` imports every command's mo
     from simulator.check.reports.model import Run
     from simulator.check.trigger import HttpTrigger
 
-#: The basic-auth password when --password-file is not given (as the built-in central system).
-PASSWORD_ENVIRONMENT_VARIABLE: Final = "CHARGENET_CSMS_PASSWORD"
 #: The trigger's bearer token when --trigger-token-file is not given (the built-in central
 #: system's operator API token, under the name `chargenet csms call` reads it from).
 TRIGGER_TOKEN_ENVIRONMENT_VARIABLE: Final = "CHARGENET_CSMS_API_TOKEN"
@@ -98,15 +97,7 @@ def add_parser(sub: Any) -> None:
         "system's --id-tags format); checks needing a tag of a status not in it are "
         "not applicable",
     )
-    # Refused with a one-line error: a password in argv is in the process list.
-    p.add_argument("--password", help=argparse.SUPPRESS)
-    p.add_argument(
-        "--password-file",
-        type=Path,
-        metavar="FILE",
-        help="basic-auth password (security profile 1) on this file's first line "
-        f"(or set {PASSWORD_ENVIRONMENT_VARIABLE})",
-    )
+    credentials.add_password_arguments(p)
     p.add_argument(
         "--trigger",
         metavar="URL",
@@ -181,16 +172,6 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--html", type=Path, metavar="FILE", help="write a self-contained HTML report")
 
 
-def _first_line(path: Path, flag: str) -> str:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise UserError(f"{flag} {path}: {exc.strerror or exc}") from None
-    if not lines or not lines[0]:
-        raise UserError(f"{flag} {path}: the first line is empty")
-    return lines[0]
-
-
 def _trigger(args: argparse.Namespace) -> HttpTrigger | None:
     from simulator.check.trigger import HttpTrigger
 
@@ -202,7 +183,7 @@ def _trigger(args: argparse.Namespace) -> HttpTrigger | None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UserError(f"--trigger: {args.trigger!r} is not an http:// or https:// URL")
     if args.trigger_token_file is not None:
-        token: str | None = _first_line(args.trigger_token_file, "--trigger-token-file")
+        token: str | None = credentials.first_line(args.trigger_token_file, "--trigger-token-file")
     else:
         token = os.environ.get(TRIGGER_TOKEN_ENVIRONMENT_VARIABLE) or None
     return HttpTrigger(args.trigger, token=token, timeout_s=args.timeout)
@@ -219,20 +200,6 @@ def _prompt(args: argparse.Namespace) -> PromptTrigger | None:
     return PromptTrigger(
         input_fd=sys.stdin.fileno(), output=sys.stdout, timeout_s=args.prompt_timeout
     )
-
-
-def _password(args: argparse.Namespace) -> str | None:
-    if args.password is not None:
-        raise UserError(
-            "--password would show the password in the process list: put it on the first line "
-            f"of a file given with --password-file FILE, or in {PASSWORD_ENVIRONMENT_VARIABLE}"
-        )
-    if args.password_file is not None:
-        return _first_line(args.password_file, "--password-file")
-    value = os.environ.get(PASSWORD_ENVIRONMENT_VARIABLE)
-    if value == "":
-        raise UserError(f"{PASSWORD_ENVIRONMENT_VARIABLE} is set but empty")
-    return value
 
 
 def _ssl_contexts(
@@ -274,7 +241,7 @@ def target_from(args: argparse.Namespace) -> Target:
     return Target(
         url=args.url,
         charge_point_id=args.id,
-        password=_password(args),
+        password=credentials.password(args),
         ssl_context=ssl_context,
         ssl_without_client_certificate=without_certificate,
         timeout_s=args.timeout,

@@ -10,12 +10,12 @@ line), 2 for a usage error: those are found before any connection is made.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
+from simulator.commands import _credentials as credentials
 from simulator.errors import EXIT_FAILURE, UserError
 
 if TYPE_CHECKING:  # imported where used: `chargenet` imports every command's module at start
@@ -26,8 +26,6 @@ if TYPE_CHECKING:  # imported where used: `chargenet` imports every command's mo
     from simulator.load import LoadOptions, LoadResult, Ramp
     from simulator.load.slo import Slo
 
-#: The basic-auth password when --password-file is not given (as `chargenet check`).
-PASSWORD_ENVIRONMENT_VARIABLE: Final = "CHARGENET_CSMS_PASSWORD"
 #: How long a ramp that sets no duration of its own ("500", "boot-storm:5000") is held.
 DEFAULT_DURATION_S: Final = 60.0
 #: Open files a load process needs besides one per connection (imports, the loop, logs).
@@ -184,15 +182,7 @@ def add_parser(sub: Any) -> None:
         metavar="DIR",
         help="output folder (default out-load)",
     )
-    # Refused with a one-line error: a password in argv is in the process list.
-    p.add_argument("--password", help=argparse.SUPPRESS)
-    p.add_argument(
-        "--password-file",
-        type=Path,
-        metavar="FILE",
-        help="basic-auth password (security profile 1) on this file's first line "
-        f"(or set {PASSWORD_ENVIRONMENT_VARIABLE})",
-    )
+    credentials.add_password_arguments(p)
     p.add_argument(
         "--ca", type=Path, metavar="FILE", help="CA certificate(s) to verify a wss:// backend"
     )
@@ -245,7 +235,7 @@ def options_from(args: argparse.Namespace) -> tuple[LoadOptions, list[Slo]]:
     slos = [parse(text) for text in args.slo]
     if args.scheduler is not None and not re.match(r"^(tcp|tls|inproc|ucx)://\S+$", args.scheduler):
         raise UserError(f"--scheduler {args.scheduler!r}: not a Dask address (tcp://host:port)")
-    password = _password(args)
+    password = credentials.password(args)
     ssl_context = _ssl_context(args, parts.scheme)
     # imported after the checks above: they need no generator (and its imports take a while)
     from simulator.load import LoadOptions, MessagePlan
@@ -344,30 +334,6 @@ def ephemeral_ports_note(peak: int, port_range: str) -> str | None:
         f"ephemeral ports, this machine has {ports:,} ({PORT_RANGE}: {low} {high}): widen "
         "it, or place shards on other machines (--scheduler)"
     )
-
-
-def _first_line(path: Path, flag: str) -> str:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise UserError(f"{flag} {path}: {exc.strerror or exc}") from None
-    if not lines or not lines[0]:
-        raise UserError(f"{flag} {path}: the first line is empty")
-    return lines[0]
-
-
-def _password(args: argparse.Namespace) -> str | None:
-    if args.password is not None:
-        raise UserError(
-            "--password would show the password in the process list: put it on the first line "
-            f"of a file given with --password-file FILE, or in {PASSWORD_ENVIRONMENT_VARIABLE}"
-        )
-    if args.password_file is not None:
-        return _first_line(args.password_file, "--password-file")
-    value = os.environ.get(PASSWORD_ENVIRONMENT_VARIABLE)
-    if value == "":
-        raise UserError(f"{PASSWORD_ENVIRONMENT_VARIABLE} is set but empty")
-    return value
 
 
 def _ssl_context(args: argparse.Namespace, scheme: str) -> ssl.SSLContext | None:

@@ -16,6 +16,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from simulator import runner
 from simulator import scenario as sc
+from simulator.commands import _credentials as credentials
 from simulator.commands._common import (
     add_window_options,
     check_window,
@@ -45,6 +46,7 @@ OCPP_FLAGS = (
     "message_log",
     "csms_db",
     "csms_password",
+    "csms_password_file",
     "csms_ca",
     "response_timeout",
     "call_attempts",
@@ -99,11 +101,7 @@ def add_parser(sub: Any) -> None:
         metavar="FILE",
         help="where the built-in central system keeps its SQLite store (see chargenet report)",
     )
-    ocpp.add_argument(
-        "--csms-password",
-        metavar="PW",
-        help="HTTP basic auth (security profile 1); the username is the charge point id",
-    )
+    credentials.add_password_arguments(ocpp, "--csms-password")
     ocpp.add_argument(
         "--csms-ca", type=Path, metavar="FILE", help="CA certificate to verify a wss:// backend"
     )
@@ -171,7 +169,7 @@ def _check_ocpp_flags(args: argparse.Namespace) -> None:
             raise UserError(f"{path}: the folder {path.parent} does not exist")
 
 
-def _transport_config(args: argparse.Namespace) -> TransportConfig:
+def _transport_config(args: argparse.Namespace, password: str | None = None) -> TransportConfig:
     """The connection settings of every charge point (the built-in central system's URL
     replaces `url` when no --csms is given)."""
     from simulator.ocpp.transport import TransportConfig, ssl_context
@@ -189,7 +187,7 @@ def _transport_config(args: argparse.Namespace) -> TransportConfig:
     timeout_s = args.handshake_timeout
     return TransportConfig(
         args.csms or "",
-        password=args.csms_password,
+        password=password,
         ssl_context=ssl_context(args.csms_ca),
         **bounds,
         open_timeout_s=DEFAULT_HANDSHAKE_TIMEOUT_S if timeout_s is None else timeout_s,
@@ -198,6 +196,7 @@ def _transport_config(args: argparse.Namespace) -> TransportConfig:
 
 def main(args: argparse.Namespace, console: Console) -> int:
     _check_ocpp_flags(args)
+    password = credentials.password(args, "--csms-password") if args.engine == "ocpp" else None
     scenario = with_warmup(sc.load(args.scenario), args.warmup_days)
     check_window(args.scenario, scenario.simulation, args.days, args.warmup_days)
     out = prepare_out(args.out)
@@ -233,8 +232,8 @@ def main(args: argparse.Namespace, console: Console) -> int:
                 message_log=args.message_log,
                 progress=progress,
                 csms_db=args.csms_db,
-                password=args.csms_password,
-                transport=_transport_config(args),
+                password=password,
+                transport=_transport_config(args, password),
                 max_lag_s=max_lag_s,
                 on_wire=wire.append,
             )

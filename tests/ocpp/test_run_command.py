@@ -94,7 +94,10 @@ def test_bad_credentials_end_in_one_line_and_exit_code_2(
     (tmp_path / "password.txt").write_text("secret\n")
     with central_system(tmp_path, "--password-file", str(tmp_path / "password.txt")) as url:
         args = ["run", str(scenario), "--engine", "ocpp", "--csms", url, "--out", str(tmp_path)]
-        code, _, err = chargenet([*args, "--csms-password", "guess"], capsys)
+        (tmp_path / "guess.txt").write_text("guess\n")
+        code, _, err = chargenet(
+            [*args, "--csms-password-file", str(tmp_path / "guess.txt")], capsys
+        )
     assert code == 2
     assert err.startswith(f"chargenet: the central system at {url} refused the credentials")
     assert err.count("\n") == 1
@@ -114,6 +117,19 @@ def test_bad_credentials_end_in_one_line_and_exit_code_2(
             "--csms-db is the built-in central system's store: drop it with --csms",
         ),
         (["--engine", "ocpp", "--csms-ca", "nope.pem"], "--csms-ca nope.pem: no such file"),
+        (
+            ["--engine", "ocpp", "--csms-password", "guess"],
+            "--csms-password would show the password in the process list: put it on the first "
+            "line of a file given with --csms-password-file FILE, or in CHARGENET_CSMS_PASSWORD",
+        ),
+        (
+            ["--engine", "ocpp", "--csms-password-file", "nope.txt"],
+            "--csms-password-file nope.txt: No such file or directory",
+        ),
+        (
+            ["--engine", "fast", "--csms-password-file", "nope.txt"],
+            "--csms-password-file needs --engine ocpp",
+        ),
     ],
 )
 def test_ocpp_flags_that_do_not_fit_end_in_one_line(
