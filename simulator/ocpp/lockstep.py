@@ -133,6 +133,11 @@ class Lockstep:
     def lag(self) -> LagMeter:
         return self.backlog.lag
 
+    @property
+    def pacer(self) -> Pacer | None:
+        """The wall-clock mapping of a paced run (None: as fast as the wire allows)."""
+        return self._pacer
+
     # --- the run ------------------------------------------------------------------------
 
     async def run(self) -> Records:
@@ -206,6 +211,8 @@ class Lockstep:
                 await self._catch_up(min(t, beat_s, horizon_s))
                 continue  # central systems' calls may have changed the schedule: look again
             if beat_s <= t and beat_s < horizon_s:
+                if pacer is not None and await pacer.until(beat_s):
+                    continue  # paced, a heartbeat leaves at its instant, not before it
                 await self._heartbeat()
                 continue
             if t >= horizon_s:
