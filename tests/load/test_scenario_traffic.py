@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ocpp.messages import Call, CallError
 
 from simulator.errors import UserError
 from simulator.load import LoadOptions, LoadResult, Ramp, run_load
@@ -150,3 +151,46 @@ async def test_a_stall_once_in_many_answers_shows_at_p99_from_the_intended_send_
     assert closed_loop.get_value_at_percentile(99) < STALL_S / 4 * 1e6, table
     # Open loop, what the scenario meant to send during the stall waited for it: p99 shows it.
     assert open_loop.get_value_at_percentile(99) >= STALL_S * 0.5e6, table
+
+
+async def test_callerrors_are_counted_by_code_and_every_call_ends_once() -> None:
+    refused: list[int] = []
+
+    def answer(n: int, call: Call) -> str | None:
+        # not the boot, nor a transaction message (retried after a wall-clock interval)
+        if n % 10 or call.action not in ("Heartbeat", "StatusNotification"):
+            return None
+        refused.append(n)
+        return CallError(call.unique_id, "InternalError", "test: refused", {}).to_json()
+
+    async with scripted_central_system(answer=answer) as backend:
+        result = await run_load(_options(backend.url))
+    document = result.to_json()
+    totals = document["totals"]
+    assert result.stopped is None, result.stopped
+    assert refused
+    assert totals["callerrors"] == {"InternalError": len(refused)}
+    assert totals["calls"] == backend.answers
+    assert totals["calls"] == totals["answered"] + len(refused) + totals["timeouts"]
+    assert totals["timeouts"] == totals["lost"] == 0
+    assert sum(a["errors"] for a in document["actions"].values()) == len(refused)
+
+
+async def test_a_backend_that_goes_silent_stops_the_run_saying_why_with_the_figures_kept() -> None:
+    async with scripted_central_system(delay_s=lambda n: None if n > 40 else 0.0) as backend:
+        result = await run_load(_options(backend.url, timeout_s=0.5, silence_limit=2))
+    assert result.stopped is not None
+    assert "\n" not in result.stopped
+    assert "no reply to" in result.stopped, result.stopped
+    assert result.answered == 40
+    assert result.timeouts >= 2
+    assert result.calls == result.answered + result.errors + result.timeouts + result.lost
+
+
+async def test_the_hard_bound_stops_a_run_the_backend_cannot_keep_up_with() -> None:
+    async with scripted_central_system(delay_s=lambda n: 0.0 if n <= 12 else 0.05) as backend:
+        result = await run_load(_options(backend.url, max_duration_s=2.0))
+    assert result.stopped is not None
+    assert "hard bound of 2 s" in result.stopped, result.stopped
+    assert result.answered > 0
+    assert result.calls == result.answered + result.errors + result.timeouts + result.lost
