@@ -7,17 +7,21 @@ sessions; at speed 1200 about 4 s of wall time.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
-from ocpp.messages import Call, CallError
+from ocpp.messages import Call, CallError, CallResult
 
 from simulator.errors import UserError
 from simulator.load import LoadOptions, LoadResult, Ramp, run_load
 from simulator.load.result import percentiles_ms
-from simulator.load.scenario_traffic import failure_cause, scenario_horizon
+from simulator.load.scenario_traffic import failure_cause, scenario_horizon, scenario_world
+from simulator.ocpp.client import OcppClient, Pending
+from simulator.ocpp.lockstep import Lockstep
+from simulator.ocpp.transport import TransportConfig
 from tests.check.helpers import PASSWORD, builtin_central_system
 from tests.load.helpers import scripted_central_system
 
@@ -194,3 +198,49 @@ async def test_the_hard_bound_stops_a_run_the_backend_cannot_keep_up_with() -> N
     assert "hard bound of 2 s" in result.stopped, result.stopped
     assert result.answered > 0
     assert result.calls == result.answered + result.errors + result.timeouts + result.lost
+
+
+class _QueueTimes:
+    """A CallObserver that keeps, per queued CALL, its action, virtual time and loop time."""
+
+    def __init__(self, lockstep: Lockstep) -> None:
+        self.lockstep = lockstep
+        self.loop = asyncio.get_running_loop()
+        self.queued_at: list[tuple[str, float, float]] = []
+
+    def queued(self, client: OcppClient, pending: Pending) -> None:
+        self.queued_at.append((pending.action, self.lockstep.now_s(), self.loop.time()))
+
+    def sent(self, client: OcppClient, pending: Pending, sent_at: float) -> None:
+        pass
+
+    def settled(self, client: OcppClient, pending: Pending, frame: CallResult | CallError) -> None:
+        pass
+
+    def unanswered(self, client: OcppClient, pending: Pending, timed_out: bool) -> None:
+        pass
+
+    def connection(self, client: OcppClient, handshake_s: float | None, error: str) -> None:
+        pass
+
+    def closed(self, client: OcppClient) -> None:
+        pass
+
+
+async def test_paced_calls_are_queued_at_their_instant_never_before_it() -> None:
+    # the pacer's mapping is the intended send time: a CALL issued ahead of it (as heartbeats
+    # were, before the lockstep paced them) would count from a time it had not reached yet
+    world, _ = scenario_world(_options("ws://127.0.0.1:1/ocpp"))
+    async with scripted_central_system() as backend:
+        lockstep = Lockstep(world, TransportConfig(backend.url), pace=SPEED, max_lag_s=None)
+        times = _QueueTimes(lockstep)
+        for client in lockstep.clients:
+            client.observer = times
+        await lockstep.run()
+    pacer = lockstep.pacer
+    assert pacer is not None
+    assert pacer.started
+    paced = [(a, t, at) for a, t, at in times.queued_at if t > 0]
+    assert {a for a, _, _ in paced} >= {"Heartbeat", "MeterValues", "StartTransaction"}
+    early = [(a, t, pacer.wall_time(t) - at) for a, t, at in paced if at < pacer.wall_time(t)]
+    assert early == [], early[:5]
