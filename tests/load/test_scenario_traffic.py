@@ -8,6 +8,7 @@ sessions; at speed 1200 about 4 s of wall time.
 from __future__ import annotations
 
 import asyncio
+import socket
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -244,3 +245,14 @@ async def test_paced_calls_are_queued_at_their_instant_never_before_it() -> None
     assert {a for a, _, _ in paced} >= {"Heartbeat", "MeterValues", "StartTransaction"}
     early = [(a, t, pacer.wall_time(t) - at) for a, t, at in paced if at < pacer.wall_time(t)]
     assert early == [], early[:5]
+
+
+async def test_a_backend_that_is_not_there_is_a_one_line_user_error() -> None:
+    with socket.socket() as sock:  # a port of 127.0.0.1 that nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        url = f"ws://127.0.0.1:{sock.getsockname()[1]}/ocpp"
+    with pytest.raises(UserError) as raised:
+        await run_load(_options(url))
+    message = str(raised.value)
+    assert "\n" not in message
+    assert "connection refused" in message
