@@ -183,7 +183,8 @@ async def test_callerrors_are_counted_by_code_and_every_call_ends_once() -> None
 
 async def test_a_backend_that_goes_silent_stops_the_run_saying_why_with_the_figures_kept() -> None:
     async with scripted_central_system(delay_s=lambda n: None if n > 40 else 0.0) as backend:
-        result = await run_load(_options(backend.url, timeout_s=0.5, silence_limit=2))
+        # 2 s: room for a loaded loop before an answered CALL could be taken for a timeout
+        result = await run_load(_options(backend.url, timeout_s=2.0, silence_limit=2))
     assert result.stopped is not None
     assert "\n" not in result.stopped
     assert "no reply to" in result.stopped, result.stopped
