@@ -3,7 +3,8 @@
     connect every charge point (boot, initial StatusNotification)
     while the next event is before the horizon:
         wait until the oldest unanswered message is at most max_lag behind that event
-        send the heartbeats due before it (virtual time, only from idle charge points)
+        send the heartbeats due before it (virtual time, only from idle charge points;
+            paced, each at its instant)
         run the SimPy event; when the instant's flush hands over a batch:
             queue every request on its charge point's connection (in issue order)
             await the replies the model waits on; resolve them in the order they were issued
