@@ -104,14 +104,16 @@ def add_parser(sub: Any) -> None:
         "--scenario",
         type=Path,
         metavar="FILE",
-        help="the fleet and drivers of a scenario, in wall-clock time at --speed",
+        help="the fleet and drivers of a scenario, in wall-clock time at --speed (its charge "
+        "points keep the scenario's ids and all connect at the start)",
     )
     traffic.add_argument(
         "--speed",
         type=_positive,
         default=1.0,
         metavar="N",
-        help="with --scenario: N x real time (default 1)",
+        help="with --scenario: N x real time (default 1); the scenario runs --duration x N "
+        "virtual seconds, or its own days when shorter (the default --duration)",
     )
     traffic.add_argument(
         "--duration",
@@ -235,6 +237,8 @@ def options_from(args: argparse.Namespace) -> tuple[LoadOptions, list[Slo]]:
     slos = [parse(text) for text in args.slo]
     if args.scheduler is not None and not re.match(r"^(tcp|tls|inproc|ucx)://\S+$", args.scheduler):
         raise UserError(f"--scheduler {args.scheduler!r}: not a Dask address (tcp://host:port)")
+    if args.scenario is not None:
+        _check_scenario_flags(args)
     password = credentials.password(args)
     ssl_context = _ssl_context(args, parts.scheme)
     # imported after the checks above: they need no generator (and its imports take a while)
@@ -263,6 +267,46 @@ def options_from(args: argparse.Namespace) -> tuple[LoadOptions, list[Slo]]:
     return options, slos
 
 
+#: The synthetic fleet's message plan flags: a scenario's drivers decide instead.
+_PLAN_FLAGS: Final = {
+    "heartbeat_interval_s": ("--heartbeat-interval-s", 60.0),
+    "active_share": ("--active-share", 0.0),
+    "meter_interval_s": ("--meter-interval-s", 60.0),
+    "transaction_s": ("--transaction-s", 600.0),
+}
+
+
+def _check_scenario_flags(args: argparse.Namespace) -> None:
+    """What does not go with --scenario, in one line each (exit 2, before any connection)."""
+    if args.ramp is not None:
+        raise UserError(
+            "--ramp goes with a synthetic fleet: a scenario's charge points all connect at the "
+            "start and its drivers set the activity (drop --ramp, or use --charge-points)"
+        )
+    if args.shards > 1 or args.scheduler is not None:
+        flag = "--shards" if args.shards > 1 else "--scheduler"
+        raise UserError(
+            f"{flag} cannot split a scenario: it is one simulation whose drivers share sites "
+            "and queues (run it in one process; raise --speed for more traffic)"
+        )
+    for name, (flag, default) in _PLAN_FLAGS.items():
+        if getattr(args, name) != default:
+            raise UserError(
+                f"{flag} is the synthetic fleet's message plan: with --scenario, its drivers "
+                "and the central system's heartbeat interval decide"
+            )
+
+
+def _scenario_duration_s(args: argparse.Namespace) -> float:
+    """--duration, or the scenario's own days at --speed; the file is read either way, so that
+    a bad one is a usage error here (a ScenarioError names it), before any connection."""
+    from simulator import scenario as sc
+    from simulator.model.world import DAY_S
+
+    days = sc.load(args.scenario).simulation.days
+    return float(args.duration) if args.duration is not None else days * DAY_S / args.speed
+
+
 def _ramp(args: argparse.Namespace) -> Ramp:
     from simulator.load import Ramp
 
@@ -278,6 +322,8 @@ def _ramp(args: argparse.Namespace) -> Ramp:
         raise UserError("--speed goes with --scenario")
     if not given:
         raise UserError("load: give --charge-points N, --ramp SPEC or --scenario FILE")
+    if args.scenario is not None:  # the scenario's fleet: the ramp only carries the duration
+        return Ramp.parse("0").held_until(_scenario_duration_s(args))
     if args.ramp is not None:
         ramp = Ramp.parse(args.ramp)
     else:

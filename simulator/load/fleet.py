@@ -80,6 +80,10 @@ async def run_load(
     options: LoadOptions, on_window: Callable[[WindowStats], None] | None = None
 ) -> LoadResult:
     """Run the load `options` describe; `on_window` gets each window as it closes."""
+    if options.scenario is not None:  # a scenario's fleet and drivers, paced: its own module
+        from simulator.load.scenario_traffic import run_scenario_load
+
+        return await run_scenario_load(options, on_window)
     warm_up(OCPP16)  # compiled now, not inside the first CALLs' latency
     recorder = Recorder()
     fleet = Fleet(options, recorder)

@@ -36,7 +36,9 @@ class LoadOptions:
     shard: int = 0
     shards: int = 1
     scenario: Path | None = None
+    """Traffic from this scenario's fleet and drivers (scenario_traffic), not `plan`'s."""
     speed: float = 1.0
+    """With `scenario`: virtual seconds per wall second."""
     silence_limit: int = 3
     """This many CALLs in a row of one charge point without an answer end the run."""
     backoff_initial_s: float = 0.5
@@ -56,8 +58,11 @@ class LoadOptions:
             raise UserError(f"shard {self.shard} is not one of {self.shards} shards")
         if self.silence_limit < 1:
             raise UserError(f"silence_limit must be at least 1, not {self.silence_limit}")
-        if self.scenario is not None:
-            raise UserError("traffic from a scenario is not available yet: use --charge-points")
+        if self.scenario is not None and self.shards > 1:
+            raise UserError(
+                "a scenario is one simulation (its drivers share sites and queues): it cannot "
+                "be split over shards; run it in one process"
+            )
 
     @property
     def hard_limit_s(self) -> float:

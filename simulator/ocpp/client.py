@@ -71,6 +71,7 @@ __all__ = [
     "BOOT_ERROR_RETRY_S",
     "BOOT_RETRY_MIN_S",
     "RESET_GRACE_S",
+    "CallObserver",
     "OcppClient",
     "Pending",
     "Station",
@@ -115,6 +116,35 @@ class Station(Protocol):
         ...
 
 
+class CallObserver(Protocol):
+    """Sees every CALL of a charge point and its connections (`chargenet load --scenario`
+    measures with it); `OcppClient.observer` is None otherwise, and then costs one test."""
+
+    def queued(self, client: OcppClient, pending: Pending) -> None:
+        """A CALL joined the queue (at the station's current virtual time)."""
+        ...
+
+    def sent(self, client: OcppClient, pending: Pending, sent_at: float) -> None:
+        """A CALL left, at loop time `sent_at` (again, after a reconnect)."""
+        ...
+
+    def settled(self, client: OcppClient, pending: Pending, frame: CallResult | CallError) -> None:
+        """Its answer came (a CALLERROR also for a reply that failed its schema)."""
+        ...
+
+    def unanswered(self, client: OcppClient, pending: Pending, timed_out: bool) -> None:
+        """No answer: the response timeout passed, or the connection closed first."""
+        ...
+
+    def connection(self, client: OcppClient, handshake_s: float | None, error: str) -> None:
+        """A handshake ended: opened after `handshake_s`, or failed (None) with `error`."""
+        ...
+
+    def closed(self, client: OcppClient) -> None:
+        """An open connection ended."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Pending:
     """A CALL on its way: in the queue, or the boot."""
@@ -135,6 +165,8 @@ class Pending:
 class OcppClient(Endpoint):
     """One charge point's connection, offline queue and boot; a version module subclasses it
     with the mapping and the handlers."""
+
+    observer: CallObserver | None = None
 
     def __init__(
         self,
@@ -244,6 +276,11 @@ class OcppClient(Endpoint):
         return self._online
 
     @property
+    def closing(self) -> bool:
+        """`close()` was called: the run is over for this charge point."""
+        return self._closing
+
+    @property
     def booted(self) -> bool:
         """A boot was accepted and no reboot has begun since: calls that change the
         simulation are served from here on."""
@@ -268,8 +305,11 @@ class OcppClient(Endpoint):
         transactional: bool = False,
     ) -> None:
         validate_request(self.wire_version, action, payload)
-        self._queue.append(self._pending(action, payload, request, waiter, transactional))
+        pending = self._pending(action, payload, request, waiter, transactional)
+        self._queue.append(pending)
         self.station.enqueued(self.index)
+        if self.observer is not None:
+            self.observer.queued(self, pending)
 
     def _pending(
         self,
@@ -299,6 +339,8 @@ class OcppClient(Endpoint):
             return
         self._inflight = head
         self._sent_at = loop.time()
+        if self.observer is not None:
+            self.observer.sent(self, head, self._sent_at)
         await self._send_frame(head.frame)
 
     async def _send_frame(self, frame: str) -> None:
@@ -380,6 +422,8 @@ class OcppClient(Endpoint):
                 cause = f"with an invalid payload ({error.description})"
         if isinstance(frame, CallError) and cause is None:
             cause = _call_error(frame)
+        if self.observer is not None:
+            self.observer.settled(self, pending, frame)
         if pending.action == "BootNotification" and not self._online:
             self._boot_replied(frame, cause or "")
             return
@@ -439,6 +483,8 @@ class OcppClient(Endpoint):
         pending = self._pending("BootNotification", payload, None, None, False)
         self._inflight = pending
         self._sent_at = asyncio.get_running_loop().time()
+        if self.observer is not None:
+            self.observer.sent(self, pending, self._sent_at)
         self.boots += 1
         await self._send_frame(pending.frame)
 
@@ -490,11 +536,13 @@ class OcppClient(Endpoint):
         while not self._closing:
             try:
                 if self.connect_gate is None:
-                    ws = await open_connection(self.id, self.transport)
+                    ws = await self._open()
                 else:
                     async with self.connect_gate:
-                        ws = await open_connection(self.id, self.transport)
+                        ws = await self._open()
             except BackendError as error:
+                if self.observer is not None:
+                    self.observer.connection(self, None, str(error))
                 if self.connections == 0 and not error.transient:
                     raise
                 LOGGER.info("%s: %s; retrying", self.id, error)
@@ -525,6 +573,14 @@ class OcppClient(Endpoint):
                     "before answering",
                 )
             await self._sleep(self._offline_wait_s(loop.time()))
+
+    async def _open(self) -> ClientConnection:
+        if self.observer is None:
+            return await open_connection(self.id, self.transport)
+        started = asyncio.get_running_loop().time()
+        ws = await open_connection(self.id, self.transport)
+        self.observer.connection(self, asyncio.get_running_loop().time() - started, "")
+        return ws
 
     def _offline(self, now: float, cause: str) -> None:
         """One more failed attempt at a working connection; gives up after offline_limit_s."""
@@ -589,6 +645,10 @@ class OcppClient(Endpoint):
         except ConnectionClosed:
             pass
         finally:
+            if self.observer is not None:
+                if self._inflight is not None:
+                    self.observer.unanswered(self, self._inflight, False)
+                self.observer.closed(self)
             self._ws = None
             self._online = False
             self._reconnect_requested = False  # the next connection uses the new key anyway
@@ -671,6 +731,8 @@ class OcppClient(Endpoint):
             if now - self._sent_at > transport.response_timeout_s:
                 self._unanswered += 1
                 self.timeouts += 1
+                if self.observer is not None:
+                    self.observer.unanswered(self, inflight, True)
                 n = self._unanswered
                 if n >= transport.call_attempts:
                     attempts = f"{n} attempt{'s' if n != 1 else ''}"

@@ -3,7 +3,8 @@
     connect every charge point (boot, initial StatusNotification)
     while the next event is before the horizon:
         wait until the oldest unanswered message is at most max_lag behind that event
-        send the heartbeats due before it (virtual time, only from idle charge points)
+        send the heartbeats due before it (virtual time, only from idle charge points;
+            paced, each at its instant)
         run the SimPy event; when the instant's flush hands over a batch:
             queue every request on its charge point's connection (in issue order)
             await the replies the model waits on; resolve them in the order they were issued
@@ -133,6 +134,11 @@ class Lockstep:
     def lag(self) -> LagMeter:
         return self.backlog.lag
 
+    @property
+    def pacer(self) -> Pacer | None:
+        """The wall-clock mapping of a paced run (None: as fast as the wire allows)."""
+        return self._pacer
+
     # --- the run ------------------------------------------------------------------------
 
     async def run(self) -> Records:
@@ -206,6 +212,8 @@ class Lockstep:
                 await self._catch_up(min(t, beat_s, horizon_s))
                 continue  # central systems' calls may have changed the schedule: look again
             if beat_s <= t and beat_s < horizon_s:
+                if pacer is not None and await pacer.until(beat_s):
+                    continue  # paced, a heartbeat leaves at its instant, not before it
                 await self._heartbeat()
                 continue
             if t >= horizon_s:

@@ -16,7 +16,7 @@ __all__ = ["Pacer"]
 class Pacer:
     """Maps virtual seconds to the event loop's clock from `start()` on."""
 
-    __slots__ = ("_wake", "_wall0", "pace", "sleeping")
+    __slots__ = ("_wake", "_wall0", "pace", "sleeping", "started")
 
     def __init__(self, pace: float) -> None:
         self.pace = pace
@@ -24,10 +24,16 @@ class Pacer:
         self._wake = asyncio.Event()
         self.sleeping = False
         """The lockstep waits for the wall clock (virtual time is behind it)."""
+        self.started = False
 
     def start(self) -> None:
         """Virtual time 0 is now."""
         self._wall0 = asyncio.get_running_loop().time()
+        self.started = True
+
+    def wall_time(self, t: float) -> float:
+        """The loop time virtual time t is due at (its intended instant)."""
+        return self._wall0 + t / self.pace
 
     def virtual_now_s(self) -> float:
         """The virtual time the wall clock has reached."""
