@@ -403,6 +403,11 @@ def _topology(
     return tuple(out)
 
 
+_REPORTS: Final[dict[str, Callable[[Variable], bool]]] = {
+    "FullInventory": lambda _: True,
+    "ConfigurationInventory": lambda v: v.configurable,
+    "SummaryInventory": lambda v: v.name == "AvailabilityState",
+}
 _COMMON_ENTRIES: Final = tuple((v, Where()) for v in _COMMON)
 
 Key = tuple[str, str | None, int | None, int | None, str, str | None]
@@ -528,14 +533,10 @@ class DeviceModel:
         """NotifyReport's reportData for a GetBaseReport's reportBase: every variable
         (FullInventory), the configurable ones (ConfigurationInventory), or the availability
         of every component (SummaryInventory)."""
-        out = []
-        for var, where in self._entries:
-            if base == "ConfigurationInventory" and not var.configurable:
-                continue
-            if base == "SummaryInventory" and var.name != "AvailabilityState":
-                continue
-            out.append(self._report_entry(var, where))
-        return out
+        wanted = _REPORTS.get(base)
+        if wanted is None:
+            return []
+        return [self._report_entry(v, w) for v, w in self._entries if wanted(v)]
 
     def _report_entry(self, var: Variable, where: Where) -> dict[str, Any]:
         component: dict[str, Any] = {"name": var.component}

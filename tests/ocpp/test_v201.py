@@ -1,0 +1,220 @@
+"""Simulated OCPP 2.0.1 charging stations (`simulator.ocpp.v201`) end to end, through
+`chargenet run`, against an independent central system built from the stock `ocpp` package's
+v201 classes with their own validation on (tests/ocpp/stock_csms.py), on 127.0.0.1.
+
+The physics does not depend on the version: a seed gives the fast engine's summary.json and
+sessions.csv byte for byte over 1.6, over 2.0.1, and with a network on each in one run.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from simulator import cli
+from simulator import scenario as sc
+from simulator.model.requests import StopReason
+from simulator.ocpp.v201 import STOP_REASONS
+from tests.ocpp.helpers import write_small_scenario
+from tests.ocpp.stock_csms import Journal, stock_csms, transactions
+
+FILES = ("summary.json", "sessions.csv")
+
+
+def run(scenario: Path, out: Path, *flags: str) -> None:
+    assert cli.main(["run", str(scenario), "--out", str(out), "--quiet", *flags]) == 0
+
+
+def mixed_scenario(folder: Path, **options: Any) -> Path:
+    """The small scenario with its south network on 2.0.1 (north stays on 1.6)."""
+    path = write_small_scenario(folder, **options)
+    text = path.read_text(encoding="utf-8")
+    south = '[[networks]]\nid = "south"\n'
+    assert south in text
+    path.write_text(text.replace(south, south + 'ocpp = "2.0.1"\n'), encoding="utf-8")
+    return path
+
+
+@dataclass
+class Run:
+    folder: Path
+    scenario: Path
+    journal: Journal
+
+
+@pytest.fixture(scope="module")
+def failing_day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    """A day of the small scenario with failures, every station on 2.0.1, and the same day
+    on the fast engine (out: fast/, v201/)."""
+    folder = tmp_path_factory.mktemp("v201")
+    scenario = write_small_scenario(folder, failures=True)
+    run(scenario, folder / "fast", "--engine", "fast")
+    with stock_csms() as csms:
+        run(scenario, folder / "v201", "--ocpp", "2.0.1", "--csms", csms.url)
+    return Run(folder, scenario, csms.journal)
+
+
+def sessions(out: Path) -> list[dict[str, str]]:
+    text = (out / "sessions.csv").read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+# --- the physics is the version's no matter -----------------------------------------------
+
+
+def test_a_201_run_writes_the_fast_engines_summary_and_sessions_byte_for_byte(
+    failing_day: Run,
+) -> None:
+    for name in FILES:
+        fast = (failing_day.folder / "fast" / name).read_bytes()
+        assert (failing_day.folder / "v201" / name).read_bytes() == fast
+    assert set(failing_day.journal.subprotocols.values()) == {"ocpp2.0.1"}
+
+
+def test_a_16_run_and_a_run_mixing_versions_by_network_write_the_same_bytes(
+    failing_day: Run, tmp_path: Path
+) -> None:
+    run(failing_day.scenario, tmp_path / "v16", "--ocpp", "1.6")  # the built-in central system
+    mixed = mixed_scenario(tmp_path, failures=True)
+    with stock_csms() as csms:
+        run(mixed, tmp_path / "mixed", "--csms", csms.url)
+    for name in FILES:
+        fast = (failing_day.folder / "fast" / name).read_bytes()
+        assert (tmp_path / "v16" / name).read_bytes() == fast
+        assert (tmp_path / "mixed" / name).read_bytes() == fast
+    world = sc.world(sc.load(mixed))
+    expected = {p.id: "ocpp2.0.1" if p.network == "south" else "ocpp1.6" for p in world.ports}
+    assert csms.journal.subprotocols == expected
+    assert not csms.journal.call_errors
+    assert csms.journal.of("TransactionEvent")
+    assert csms.journal.of("StartTransaction")
+
+
+def test_the_ocpp_flag_overrides_every_networks_key(tmp_path: Path) -> None:
+    mixed = mixed_scenario(tmp_path, days=0.1)
+    with stock_csms() as csms:
+        run(mixed, tmp_path / "out", "--csms", csms.url, "--ocpp", "1.6")
+    assert set(csms.journal.subprotocols.values()) == {"ocpp1.6"}
+
+
+def test_the_ocpp_flag_needs_the_ocpp_engine_and_a_bad_key_is_named_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = write_small_scenario(tmp_path)
+    args = ["run", str(scenario), "--out", str(tmp_path / "o"), "--engine", "fast"]
+    assert cli.main([*args, "--ocpp", "2.0.1"]) == 2
+    assert capsys.readouterr().err == "chargenet: --ocpp needs --engine ocpp\n"
+    text = scenario.read_text(encoding="utf-8")
+    scenario.write_text(text.replace('id = "south"\n', 'id = "south"\nocpp = "2.0"\n'), "utf-8")
+    assert cli.main(["run", str(scenario), "--out", str(tmp_path / "o"), "--engine", "fast"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "networks[1].ocpp = '2.0'" in err
+
+
+# --- what the central system saw -----------------------------------------------------------
+
+
+def test_every_message_passed_the_stock_validation_and_got_an_answer(failing_day: Run) -> None:
+    journal = failing_day.journal
+    assert journal.call_errors == []
+    seen = Counter(action for _, action, _ in journal.calls)
+    assert seen["BootNotification"] >= 5  # one per station; more after a reboot
+    for action in ("StatusNotification", "Authorize", "TransactionEvent", "Heartbeat"):
+        assert seen[action] > 0, action
+    wire = (failing_day.folder / "v201" / "wire.json").read_text(encoding="utf-8")
+    assert '"refused": {}' in wire
+
+
+def test_each_transaction_runs_started_updated_ended_with_seq_nos_from_zero_without_gaps(
+    failing_day: Run,
+) -> None:
+    events = transactions(failing_day.journal)
+    assert events
+    for transaction_id, sequence in events.items():
+        assert [e["seqNo"] for e in sequence] == list(range(len(sequence))), transaction_id
+        kinds = [e["eventType"] for e in sequence]
+        assert kinds[0] == "Started", transaction_id
+        assert kinds.count("Started") == 1, transaction_id
+        assert kinds.count("Ended") <= 1, transaction_id
+        assert "Ended" not in kinds[:-1], transaction_id
+        assert not any(e.get("offline") for e in sequence)  # the connection never dropped
+
+
+def test_every_started_transaction_is_ended_with_the_reason_the_model_stopped_it(
+    failing_day: Run,
+) -> None:
+    """Each session that plugged in (sessions.csv) is one transaction; each the model
+    stopped is Ended with the mapped trigger and stopped reasons; only those still charging
+    at the horizon stay open."""
+    rows = sessions(failing_day.folder / "v201")
+    plugged = [r for r in rows if r["outcome"] in ("served", "on_site") and r["port"]]
+    events = transactions(failing_day.journal)
+    assert len(events) == len(plugged)
+    ended = [s[-1] for s in events.values() if s[-1]["eventType"] == "Ended"]
+    charging = sum(1 for r in plugged if r["outcome"] == "on_site" and r["reason"] == "charging")
+    assert len(events) - len(ended) == charging
+    for last in ended:
+        assert last["meterValue"][0]["sampledValue"][0]["context"] == "Transaction.End"
+    mapped = Counter(
+        (last["triggerReason"], last["transactionInfo"]["stoppedReason"]) for last in ended
+    )
+    expected = Counter(
+        tuple(reason.value for reason in STOP_REASONS[StopReason(r["reason"])])
+        for r in plugged
+        if r["outcome"] == "served"
+    )
+    assert expected <= mapped  # plus those that stopped and still linger on site
+    assert mapped.total() == len(plugged) - charging
+    assert ("AbnormalCondition", "PowerLoss") in mapped  # the failures stopped some
+
+
+def test_started_carries_the_begin_register_and_the_driver_token_and_updates_sample_periodic(
+    failing_day: Run,
+) -> None:
+    for sequence in transactions(failing_day.journal).values():
+        started = sequence[0]
+        assert started["triggerReason"] == "Authorized"
+        assert started["idToken"]["type"] == "ISO14443"
+        begin = started["meterValue"][0]["sampledValue"][0]
+        assert (begin["context"], begin["measurand"]) == (
+            "Transaction.Begin",
+            "Energy.Active.Import.Register",
+        )
+        periodic = [e for e in sequence if e["triggerReason"] == "MeterValuePeriodic"]
+        for event in periodic:
+            contexts = {v["context"] for v in event["meterValue"][0]["sampledValue"]}
+            assert contexts == {"Sample.Periodic"}
+        registers = [
+            v["value"]
+            for e in sequence
+            for m in e.get("meterValue", [])
+            for v in m["sampledValue"]
+            if v["measurand"] == "Energy.Active.Import.Register"
+        ]
+        assert registers == sorted(registers)  # the register never runs backwards
+
+
+def test_status_notifications_use_the_201_connector_statuses_per_evse_connector(
+    failing_day: Run,
+) -> None:
+    statuses = failing_day.journal.of("StatusNotification")
+    assert {p["connectorStatus"] for _, p in statuses} <= {
+        "Available",
+        "Occupied",
+        "Unavailable",
+        "Faulted",
+    }
+    assert {"Available", "Occupied", "Faulted"} <= {p["connectorStatus"] for _, p in statuses}
+    world = sc.world(sc.load(failing_day.scenario))
+    connectors = {p.id: len(p.connectors) for p in world.ports}
+    for station, payload in statuses:
+        assert payload["evseId"] == 1
+        assert 1 <= payload["connectorId"] <= connectors[station]
