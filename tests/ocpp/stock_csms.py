@@ -27,6 +27,7 @@ from websockets.exceptions import ConnectionClosed
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 30.0
 CALL_TIMEOUT_S = 30.0
+CLOSE_TIMEOUT_S = 1.0  # a run cancelled by its test never answers the closing handshake
 
 
 @dataclass
@@ -250,7 +251,9 @@ def stock_csms(journal: Journal | None = None) -> Iterator[StockCsms]:
         stop = loop.create_future()
         stopped.append(stop)
         subprotocols: Any = ["ocpp2.0.1", "ocpp1.6"]
-        async with serve(csms._handle, "127.0.0.1", 0, subprotocols=subprotocols) as server:
+        async with serve(
+            csms._handle, "127.0.0.1", 0, subprotocols=subprotocols, close_timeout=CLOSE_TIMEOUT_S
+        ) as server:
             csms.url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}"
             started.set()
             await stop
