@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -46,6 +46,10 @@ class Journal:
     configure: list[dict[str, Any]] = field(default_factory=list)
     """SetVariableData every 2.0.1 station gets after each accepted boot."""
     set_results: list[dict[str, Any]] = field(default_factory=list)
+    gate: Callable[[str, str], bool] | None = None
+    """(station, raw frame) -> False to drop the connection instead of handling the frame."""
+    admit: Callable[[str], bool] | None = None
+    """station -> False to close its new connection at once (an outage)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def note(self, station: str, action: str, payload: dict[str, Any]) -> None:
@@ -83,6 +87,13 @@ class StationSession(_Journaled, v201.ChargePoint):
 
     def _wire(self, action: str, **payload: Any) -> None:
         self.journal.note(self.id, action, v201_payload(payload))
+
+    async def route_message(self, raw: str) -> None:
+        gate = self.journal.gate
+        if gate is not None and not gate(self.id, raw):
+            await self._connection.close()  # the frame is never handled: it comes again
+            return
+        await super().route_message(raw)
 
     @on(v201.enums.Action.boot_notification)
     def on_boot(self, **payload: Any) -> v201.call_result.BootNotification:
@@ -219,6 +230,10 @@ class StockCsms:
     async def _handle(self, ws: ServerConnection) -> None:
         assert ws.request is not None
         station = ws.request.path.rstrip("/").rsplit("/", 1)[-1]
+        admit = self.journal.admit
+        if admit is not None and not admit(station):
+            await ws.close(code=1013)  # try again later
+            return
         with self.journal.lock:
             self.journal.subprotocols[station] = str(ws.subprotocol)
         kind = StationSession if ws.subprotocol == "ocpp2.0.1" else ChargePointSession

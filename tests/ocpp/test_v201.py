@@ -8,11 +8,14 @@ sessions.csv byte for byte over 1.6, over 2.0.1, and with a network on each in o
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +23,25 @@ import pytest
 
 from simulator import cli
 from simulator import scenario as sc
-from simulator.model.requests import StopReason
-from simulator.ocpp.v201 import STOP_REASONS
-from tests.ocpp.helpers import write_small_scenario
+from simulator.model.requests import (
+    AuthStatus,
+    MeterSample,
+    StartReply,
+    StartTransaction,
+    StopReason,
+    StopTransaction,
+)
+from simulator.ocpp.clock import VirtualClock
+from simulator.ocpp.transport import TransportConfig
+from simulator.ocpp.v201 import STOP_REASONS, ChargingStationV201
+from tests.ocpp.helpers import (
+    PORT,
+    WAIT_S,
+    RecordingStation,
+    running,
+    wait_for,
+    write_small_scenario,
+)
 from tests.ocpp.stock_csms import Journal, stock_csms, transactions
 
 FILES = ("summary.json", "sessions.csv")
@@ -218,3 +237,76 @@ def test_status_notifications_use_the_201_connector_statuses_per_evse_connector(
     for station, payload in statuses:
         assert payload["evseId"] == 1
         assert 1 <= payload["connectorId"] <= connectors[station]
+
+
+# --- the offline queue -------------------------------------------------------------------
+
+
+class Outage:
+    """The central system's side of an outage, switched by the test: the next TransactionEvent
+    is dropped unhandled with its connection, and reconnections are closed at once until the
+    test lets the station back in."""
+
+    def __init__(self) -> None:
+        self.drop_next = False
+        self.admitting = True
+
+    def gate(self, _station: str, raw: str) -> bool:
+        frame = json.loads(raw)
+        if self.drop_next and frame[0] == 2 and frame[2] == "TransactionEvent":
+            self.drop_next = False
+            self.admitting = False
+            return False
+        return True
+
+    def admit(self, _station: str) -> bool:
+        return self.admitting
+
+
+def sample(at_s: float, energy_wh: int, context: str = "Sample.Periodic") -> MeterSample:
+    return MeterSample(1, 1, at_s, energy_wh, 50.0, 0.5, 400.0, context)
+
+
+async def test_events_raised_offline_are_queued_and_sent_in_order_with_their_seq_no() -> None:
+    outage = Outage()
+    journal = Journal(gate=outage.gate, admit=outage.admit)
+    with stock_csms(journal) as csms:
+        station = RecordingStation()
+        transport = TransportConfig(csms.url, backoff_initial_s=0.02, backoff_max_s=0.1)
+        clock = VirtualClock(datetime(2025, 1, 6, tzinfo=UTC))
+        client = ChargingStationV201(0, PORT, station, transport, clock, id_prefix="t-")
+        # raised before the station ever connected: queued behind the boot
+        started: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        client.submit(StartTransaction(1, "TAG1", 0, 10.0, 1), started)
+        client.submit(sample(70.0, 800), None)
+        async with running(client):
+            async with asyncio.timeout(WAIT_S):
+                assert await started == StartReply(AuthStatus.ACCEPTED, 1)
+            await wait_for(lambda: station.backlog == 0, "the queue to drain")
+            outage.drop_next = True
+            client.submit(sample(140.0, 1600), None)  # online: dropped unanswered
+            await client.pump()
+            await wait_for(lambda: not client.online, "the drop")
+            client.submit(sample(210.0, 2400), None)  # raised while away
+            client.submit(StopTransaction(1, "TAG1", 3000, 250.0, StopReason.LOCAL), None)
+            outage.admitting = True
+            await wait_for(lambda: station.backlog == 0, "the queue to drain again")
+    assert journal.call_errors == []
+    (sequence,) = transactions(journal).values()
+    # the dropped event came again once, with its seqNo; then what was raised while away
+    assert [e["seqNo"] for e in sequence] == [0, 1, 2, 3, 4]
+    assert [e["eventType"] for e in sequence] == [
+        "Started",
+        "Updated",
+        "Updated",
+        "Updated",
+        "Ended",
+    ]
+    assert [e["timestamp"][11:19] for e in sequence] == [
+        "00:00:10",
+        "00:01:10",
+        "00:02:20",
+        "00:03:30",
+        "00:04:10",
+    ]
+    assert [bool(e.get("offline")) for e in sequence] == [True, True, False, True, True]
