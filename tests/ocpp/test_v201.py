@@ -239,6 +239,25 @@ def test_status_notifications_use_the_201_connector_statuses_per_evse_connector(
         assert 1 <= payload["connectorId"] <= connectors[station]
 
 
+def test_a_boot_answered_pending_then_rejected_is_repeated_until_accepted_before_anything_else(
+    tmp_path: Path,
+) -> None:
+    scenario = write_small_scenario(tmp_path, days=0.25)
+    journal = Journal(boot_answers={"n-01": ["Pending", "Rejected"]})
+    with stock_csms(journal) as csms:
+        run(scenario, tmp_path / "v201", "--ocpp", "2.0.1", "--csms", csms.url)
+    run(scenario, tmp_path / "fast", "--engine", "fast")
+    for name in FILES:
+        assert (tmp_path / "v201" / name).read_bytes() == (tmp_path / "fast" / name).read_bytes()
+    actions = [a for s, a, _ in journal.calls if s == "n-01"]
+    assert actions[:3] == ["BootNotification"] * 3
+    assert "BootNotification" not in actions[3:]
+    assert actions[3:5] == ["StatusNotification", "StatusNotification"]  # its two connectors
+    boots = [p for s, p in journal.of("BootNotification") if s == "n-01"]
+    assert {p["reason"] for p in boots} == {"PowerUp"}
+    assert journal.call_errors == []
+
+
 # --- the offline queue -------------------------------------------------------------------
 
 
