@@ -21,8 +21,9 @@ from typing import Any
 
 import pytest
 
-from simulator import cli
+from simulator import cli, runner
 from simulator import scenario as sc
+from simulator.commands._common import write_atomic
 from simulator.model.requests import (
     AuthStatus,
     MeterSample,
@@ -32,8 +33,11 @@ from simulator.model.requests import (
     StopTransaction,
 )
 from simulator.ocpp.clock import VirtualClock
+from simulator.ocpp.engine import OcppRunOptions, run_ocpp
 from simulator.ocpp.transport import TransportConfig
 from simulator.ocpp.v201 import STOP_REASONS, ChargingStationV201
+from simulator.ocpp.wire_stats import WireStats
+from simulator.reports.summary import sessions_csv, to_json
 from tests.ocpp.helpers import (
     PORT,
     WAIT_S,
@@ -49,6 +53,32 @@ FILES = ("summary.json", "sessions.csv")
 
 def run(scenario: Path, out: Path, *flags: str) -> None:
     assert cli.main(["run", str(scenario), "--out", str(out), "--quiet", *flags]) == 0
+
+
+def simulate(
+    scenario: Path,
+    out: Path,
+    *,
+    engine: str = "ocpp",
+    override: sc.OcppVersion | None = None,
+    csms_url: str | None = None,
+) -> None:
+    """What `chargenet run` writes to summary.json, sessions.csv and wire.json, in this
+    process and without its HTML report (matplotlib: most of a small run's time)."""
+    loaded = sc.load(scenario)
+    world = sc.world(loaded)
+    wire: list[WireStats] = []
+    if engine == "fast":
+        records = runner.run_fast(world)
+    else:
+        versions = sc.ocpp_versions(loaded, override)
+        options = OcppRunOptions(csms_url=csms_url, versions=versions, on_wire=wire.append)
+        records = run_ocpp(world, options)
+    out.mkdir(parents=True)
+    write_atomic(out / "summary.json", to_json(runner.summarize_world(world, records)))
+    write_atomic(out / "sessions.csv", sessions_csv(records))
+    if wire:
+        write_atomic(out / "wire.json", wire[0].to_json())
 
 
 def mixed_scenario(folder: Path, **options: Any) -> Path:
@@ -74,8 +104,8 @@ def failing_day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     on the fast engine (out: fast/, v201/)."""
     folder = tmp_path_factory.mktemp("v201")
     scenario = write_small_scenario(folder, failures=True)
-    run(scenario, folder / "fast", "--engine", "fast")
-    with stock_csms() as csms:
+    simulate(scenario, folder / "fast", engine="fast")
+    with stock_csms() as csms:  # through the command line: --ocpp
         run(scenario, folder / "v201", "--ocpp", "2.0.1", "--csms", csms.url)
     return Run(folder, scenario, csms.journal)
 
@@ -100,10 +130,10 @@ def test_a_201_run_writes_the_fast_engines_summary_and_sessions_byte_for_byte(
 def test_a_16_run_and_a_run_mixing_versions_by_network_write_the_same_bytes(
     failing_day: Run, tmp_path: Path
 ) -> None:
-    run(failing_day.scenario, tmp_path / "v16", "--ocpp", "1.6")  # the built-in central system
+    simulate(failing_day.scenario, tmp_path / "v16", override="1.6")  # the built-in CSMS
     mixed = mixed_scenario(tmp_path, failures=True)
     with stock_csms() as csms:
-        run(mixed, tmp_path / "mixed", "--csms", csms.url)
+        simulate(mixed, tmp_path / "mixed", csms_url=csms.url)
     for name in FILES:
         fast = (failing_day.folder / "fast" / name).read_bytes()
         assert (tmp_path / "v16" / name).read_bytes() == fast
@@ -116,10 +146,10 @@ def test_a_16_run_and_a_run_mixing_versions_by_network_write_the_same_bytes(
     assert csms.journal.of("StartTransaction")
 
 
-def test_the_ocpp_flag_overrides_every_networks_key(tmp_path: Path) -> None:
+def test_the_ocpp_flags_version_overrides_every_networks_key(tmp_path: Path) -> None:
     mixed = mixed_scenario(tmp_path, days=0.1)
     with stock_csms() as csms:
-        run(mixed, tmp_path / "out", "--csms", csms.url, "--ocpp", "1.6")
+        simulate(mixed, tmp_path / "out", override="1.6", csms_url=csms.url)
     assert set(csms.journal.subprotocols.values()) == {"ocpp1.6"}
 
 
@@ -245,8 +275,8 @@ def test_a_boot_answered_pending_then_rejected_is_repeated_until_accepted_before
     scenario = write_small_scenario(tmp_path, days=0.25)
     journal = Journal(boot_answers={"n-01": ["Pending", "Rejected"]})
     with stock_csms(journal) as csms:
-        run(scenario, tmp_path / "v201", "--ocpp", "2.0.1", "--csms", csms.url)
-    run(scenario, tmp_path / "fast", "--engine", "fast")
+        simulate(scenario, tmp_path / "v201", override="2.0.1", csms_url=csms.url)
+    simulate(scenario, tmp_path / "fast", engine="fast")
     for name in FILES:
         assert (tmp_path / "v201" / name).read_bytes() == (tmp_path / "fast" / name).read_bytes()
     actions = [a for s, a, _ in journal.calls if s == "n-01"]
