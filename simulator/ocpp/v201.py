@@ -251,8 +251,9 @@ class ChargingStationV201(OcppClient):
         }
         if not self.online:
             payload["offline"] = True
-        if meter_value:
-            payload["meterValue"] = meter_value
+        kept = [m for m in meter_value or () if m["sampledValue"]]  # none: measurands off
+        if kept:
+            payload["meterValue"] = kept
         return (_TRANSACTION_EVENT, payload, True)
 
     def _started_event(self, start: StartTransaction) -> Message:
@@ -358,7 +359,7 @@ class ChargingStationV201(OcppClient):
                 "Ended",
                 stop.at_s,
                 trigger.value,
-                [end] if end["sampledValue"] else None,
+                [end],
                 chargingState="Idle"
                 if stop.reason is StopReason.EV_DISCONNECTED
                 else "EVConnected",

@@ -359,3 +359,22 @@ async def test_events_raised_offline_are_queued_and_sent_in_order_with_their_seq
         "00:04:10",
     ]
     assert [bool(e.get("offline")) for e in sequence] == [True, True, False, True, True]
+
+
+def test_a_transaction_event_whose_measurands_are_all_off_goes_without_meter_values() -> None:
+    station = RecordingStation()
+    clock = VirtualClock(datetime(2025, 1, 6, tzinfo=UTC))
+    client = ChargingStationV201(
+        0, PORT, station, TransportConfig("ws://127.0.0.1:9"), clock, id_prefix="t-"
+    )
+    for name, value in (("TxStartedMeasurands", "SoC"), ("TxEndedMeasurands", "Voltage")):
+        status, _ = client.device.set({"name": "SampledDataCtrlr"}, {"name": name}, None, value)
+        assert status.value == "Accepted"
+    # submit validates each payload against the 2.0.1 schema (an empty sampledValue fails it)
+    assert client.submit(StartTransaction(1, "TAG1", 0, 10.0, 1), None) == 1
+    assert client.submit(StopTransaction(1, "TAG1", 900, 60.0, StopReason.LOCAL), None) == 1
+    started, ended = (p.payload for p in client._queue)
+    assert "meterValue" not in started
+    assert "meterValue" not in ended  # Voltage was never sampled: there is no End sample
+    assert (started["seqNo"], ended["seqNo"]) == (0, 1)
+    assert started["offline"] is True  # never connected
