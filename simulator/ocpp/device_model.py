@@ -19,6 +19,7 @@ Definitions are shared; a station stores only the values a CSMS changed.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -410,6 +411,21 @@ _REPORTS: Final[dict[str, Callable[[Variable], bool]]] = {
 }
 _COMMON_ENTRIES: Final = tuple((v, Where()) for v in _COMMON)
 
+
+@functools.cache
+def _layout(
+    model: str, vendor: str, connectors: tuple[str, ...], power_kw: float
+) -> tuple[
+    tuple[tuple[Variable, Where], ...],
+    dict[Key, tuple[Variable, Where]],
+    frozenset[tuple[str, int | None, int | None]],
+]:
+    entries = _COMMON_ENTRIES + _topology(model, vendor, connectors, power_kw)
+    index = {_key(v, w): (v, w) for v, w in entries}
+    components = frozenset((v.component, w.evse, w.connector) for v, w in entries)
+    return entries, index, components
+
+
 Key = tuple[str, str | None, int | None, int | None, str, str | None]
 """(component, component instance, evse, connector, variable, variable instance)."""
 
@@ -433,9 +449,8 @@ class DeviceModel:
         power_kw: float,
     ) -> None:
         self._config = config
-        self._entries = _COMMON_ENTRIES + _topology(model, vendor, connectors, power_kw)
-        self._index = {_key(v, w): (v, w) for v, w in self._entries}
-        self._components = {(v.component, w.evse, w.connector) for v, w in self._entries}
+        # shared by every station of the same make: a fleet costs one layout per port type
+        self._entries, self._index, self._components = _layout(model, vendor, connectors, power_kw)
         self._changed: dict[Key, str] = {}
         self._states: dict[tuple[int | None, int | None], str] = {}
 
