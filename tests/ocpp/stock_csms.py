@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ocpp import v16, v201
+from ocpp.exceptions import InternalError
 from ocpp.routing import after, on
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
@@ -49,6 +50,8 @@ class Journal:
     gate: Callable[[str, str], bool] | None = None
     """(station, raw frame) -> False to drop the connection instead of handling the frame."""
     admit: Callable[[str], bool] | None = None
+    refuse: Callable[[str, dict[str, Any]], bool] | None = None
+    """(station, TransactionEvent payload) -> True to answer it with a CALLERROR."""
     """station -> False to close its new connection at once (an outage)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -134,6 +137,9 @@ class StationSession(_Journaled, v201.ChargePoint):
 
     @on(v201.enums.Action.transaction_event)
     def on_transaction_event(self, **payload: Any) -> v201.call_result.TransactionEvent:
+        refuse = self.journal.refuse
+        if refuse is not None and refuse(self.id, v201_payload(payload)):
+            raise InternalError(description="refused by the test")
         self._wire("TransactionEvent", **payload)
         if payload["event_type"] == "Started":
             return v201.call_result.TransactionEvent(id_token_info={"status": "Accepted"})

@@ -378,3 +378,45 @@ def test_a_transaction_event_whose_measurands_are_all_off_goes_without_meter_val
     assert "meterValue" not in ended  # Voltage was never sampled: there is no End sample
     assert (started["seqNo"], ended["seqNo"]) == (0, 1)
     assert started["offline"] is True  # never connected
+
+
+async def test_a_refused_transaction_event_is_retried_as_message_attempts_say() -> None:
+    refused: list[tuple[str, int]] = []
+
+    def refuse_first(_station: str, payload: dict[str, Any]) -> bool:
+        """The first transaction's Started once; every event of the second."""
+        event = (payload["transactionInfo"]["transactionId"], payload["seqNo"])
+        if (event == ("t-0-1", 0) and event not in refused) or event[0] == "t-0-2":
+            refused.append(event)
+            return True
+        return False
+
+    journal = Journal(refuse=refuse_first)
+    with stock_csms(journal) as csms:
+        station = RecordingStation()
+        transport = TransportConfig(csms.url, backoff_initial_s=0.02, backoff_max_s=0.1)
+        clock = VirtualClock(datetime(2025, 1, 6, tzinfo=UTC))
+        client = ChargingStationV201(0, PORT, station, transport, clock, id_prefix="t-")
+        async with running(client):
+            await wait_for(lambda: station.ready_n == 1, "the boot")
+            first: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            client.submit(StartTransaction(1, "TAG1", 0, 10.0, 1), first)
+            await client.pump()
+            async with asyncio.timeout(WAIT_S):  # refused once, accepted on the retry
+                assert await first == StartReply(AuthStatus.ACCEPTED, 1)
+            client.submit(StopTransaction(1, "TAG1", 10, 20.0, StopReason.LOCAL), None)
+            await wait_for(lambda: station.backlog == 0, "the first transaction")
+            attempts = {"name": "MessageAttempts", "instance": "TransactionEvent"}
+            status, _ = client.device.set({"name": "OCPPCommCtrlr"}, attempts, None, "1")
+            assert status.value == "Accepted"
+            second: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            client.submit(StartTransaction(1, "TAG2", 10, 30.0, 2), second)
+            await client.pump()
+            async with asyncio.timeout(WAIT_S):  # one attempt only: refused for good
+                assert await second == StartReply(AuthStatus.INVALID, 0)
+    assert refused == [("t-0-1", 0), ("t-0-2", 0)]
+    assert len(journal.call_errors) == 2
+    accepted = transactions(journal)
+    assert [e["seqNo"] for e in accepted["t-0-1"]] == [0, 1]  # the retry kept its seqNo
+    assert "t-0-2" not in accepted
+    assert client.refused == {"TransactionEvent": 1}
