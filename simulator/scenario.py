@@ -28,6 +28,9 @@ from simulator.model.curve import Curve as ChargingCurve
 from simulator.model.distribution import Dist
 
 Connector = Literal["NACS", "CCS1", "CHAdeMO"]
+OcppVersion = Literal["1.6", "2.0.1"]
+Subprotocol = Literal["ocpp1.6", "ocpp2.0.1"]
+_SUBPROTOCOLS: dict[OcppVersion, Subprotocol] = {"1.6": "ocpp1.6", "2.0.1": "ocpp2.0.1"}
 SHARE_TOLERANCE = 1e-6
 
 
@@ -180,6 +183,9 @@ class NetworkSpec(Strict):
     roaming_fee_per_kwh: float = Field(default=0.0, ge=0)
     """Mark-up a non-member pays to a roaming hub (OCPI, Hubject) on top of the price."""
     roaming_fee_per_session: float = Field(default=0.0, ge=0)
+    ocpp: OcppVersion = "1.6"
+    """The OCPP version this network's charge points speak on the OCPP engine (the physics
+    is the same on both)."""
     sites: list[SiteSpec] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -524,6 +530,14 @@ def _short(value: object) -> str:
 def world(scenario: Scenario, *, days: float | None = None, seed: int | None = None) -> mw.World:
     """The world a validated scenario describes, over `days` with `seed` (default: the file's)."""
     return mw.build(spec(scenario), days=days, seed=seed)
+
+
+def ocpp_versions(
+    scenario: Scenario, override: OcppVersion | None = None
+) -> dict[str, Subprotocol]:
+    """Each network's OCPP subprotocol ("ocpp1.6", "ocpp2.0.1") by network id; `override`
+    (`chargenet run --ocpp`) sets every network's."""
+    return {n.id: _SUBPROTOCOLS[override or n.ocpp] for n in scenario.networks}
 
 
 def spec(scenario: Scenario) -> mw.WorldSpec:

@@ -49,11 +49,24 @@ GROUPS: dict[str, tuple[str, ...]] = {
             "test_interoperability_opens_every_network_and_charges_roaming_fees",
         )
     ),
+    "v201_day": tuple(
+        f"tests/ocpp/test_v201.py::{name}"
+        for name in (
+            "test_a_201_run_writes_the_fast_engines_summary_and_sessions_byte_for_byte",
+            "test_a_16_run_and_a_run_mixing_versions_by_network_write_the_same_bytes",
+            "test_every_message_passed_the_stock_validation_and_got_an_answer",
+            "test_each_transaction_runs_started_updated_ended_with_seq_nos_from_zero_without_gaps",
+            "test_every_started_transaction_is_ended_with_the_reason_the_model_stopped_it",
+            "test_started_carries_the_begin_register_and_the_driver_token_and_updates_sample_periodic",
+            "test_status_notifications_use_the_201_connector_statuses_per_evse_connector",
+        )
+    ),
 }
 SHARED_FIXTURES = {
     "dask_address": "dask",
     "quickstart_process": "quickstart_run",
     "outputs": "shipped_outputs",
+    "failing_day": "v201_day",
 }
 """The fixtures made once per process, and the group whose process makes them."""
 
@@ -61,6 +74,7 @@ LONGEST_FIRST = (
     "tests/experiment/",  # the Dask group: 300 replications for the coverage test
     "tests/test_shipped_scenarios.py",  # a shared-region day over OCPP; every scenario's runs
     "tests/test_cli.py",  # the quickstart's two days over OCPP
+    "tests/ocpp/test_v201_region.py",  # two shared-region days over 2.0.1, stock v201 CSMS
 )
 """Not the validation cases: started next to the Dask group's replications (CPU-bound both), five
 of them hit the 120 s timeout at load 8 to 17 (2026-12-01); in collection order they passed."""

@@ -41,6 +41,7 @@ DEFAULT_HANDSHAKE_TIMEOUT_S = 10.0  # TransportConfig.open_timeout_s's default
 LONG_RUN_DAYS = 14  # a progress bar from this many simulated days on
 LONG_OCPP_RUN_DAYS = 1  # the OCPP engine takes seconds per simulated day
 OCPP_FLAGS = (
+    "ocpp",
     "csms",
     "pace",
     "message_log",
@@ -67,11 +68,17 @@ def add_parser(sub: Any) -> None:
         "--engine",
         choices=("fast", "ocpp"),
         default="ocpp",
-        help="ocpp (default): every port speaks OCPP 1.6J to a central system; "
-        "fast: the same physics with no wire",
+        help="ocpp (default): every port speaks OCPP (1.6J, or its network's `ocpp` key) to a "
+        "central system; fast: the same physics with no wire",
     )
     p.add_argument("--quiet", action="store_true", help="print no table")
     ocpp = p.add_argument_group("OCPP engine")
+    ocpp.add_argument(
+        "--ocpp",
+        choices=("1.6", "2.0.1"),
+        help="the OCPP version every charge point speaks (default: each network's `ocpp` key, "
+        "else 1.6)",
+    )
     ocpp.add_argument(
         "--csms",
         metavar="URL",
@@ -236,6 +243,7 @@ def main(args: argparse.Namespace, console: Console) -> int:
                 transport=_transport_config(args, password),
                 max_lag_s=max_lag_s,
                 on_wire=wire.append,
+                versions=sc.ocpp_versions(scenario, args.ocpp),
             )
             records = run_ocpp(world, options)
         else:

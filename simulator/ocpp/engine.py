@@ -1,5 +1,6 @@
-"""The OCPP engine's entry points: `run_ocpp` / `run_ocpp_async` run a world over OCPP 1.6J
-with the settings of one `OcppRunOptions`.
+"""The OCPP engine's entry points: `run_ocpp` / `run_ocpp_async` run a world over OCPP (1.6J,
+or 2.0.1 for the networks `OcppRunOptions.versions` names) with the settings of one
+`OcppRunOptions`.
 
 With no `csms_url` the built-in central system runs as its own process for the run (its store
 at `csms_db`, or a temporary file), with every id tag accepted, as the fast engine does. The
@@ -9,11 +10,11 @@ run itself is a `Lockstep` (simulator.ocpp.lockstep).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ocppj import event_loop
+from ocppj import Version, event_loop
 from simulator.model.records import Records
 from simulator.model.world import World
 from simulator.ocpp.builtin_csms import BuiltinCsms
@@ -52,6 +53,9 @@ class OcppRunOptions:
     """How far virtual time may run ahead of the oldest unanswered message (None: no
     bound)."""
     on_wire: OnWire | None = None
+    versions: Mapping[str, Version] | None = None
+    """The OCPP version of each network's charge points, by network id (1.6 where none is
+    given): `scenario.ocpp_versions`."""
 
     def __post_init__(self) -> None:
         if self.max_lag_s is not None and not self.max_lag_s >= 0:
@@ -59,7 +63,7 @@ class OcppRunOptions:
 
 
 async def run_ocpp_async(world: World, options: OcppRunOptions | None = None) -> Records:
-    """Run `world` over OCPP 1.6J as `options` say (default: against the built-in central
+    """Run `world` over OCPP as `options` say (default: against the built-in central
     system, as fast as the wire allows)."""
     o = OcppRunOptions() if options is None else options
 
@@ -71,6 +75,7 @@ async def run_ocpp_async(world: World, options: OcppRunOptions | None = None) ->
             message_log=o.message_log,
             progress=o.progress,
             max_lag_s=o.max_lag_s,
+            versions=o.versions,
         )
         records = await lockstep.run()
         if o.on_wire is not None and lockstep.wire is not None:

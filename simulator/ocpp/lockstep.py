@@ -39,9 +39,10 @@ import contextlib
 import math
 import resource
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from ocppj import OCPP201, Version
 from simulator.model.records import Outcome, Records
 from simulator.model.requests import Reply
 from simulator.model.world import DAY_S, World
@@ -54,6 +55,7 @@ from simulator.ocpp.model_adapter import Handover, ModelAdapter
 from simulator.ocpp.pacing import Pacer
 from simulator.ocpp.transport import BackendError, TransportConfig
 from simulator.ocpp.v16 import ChargePointV16
+from simulator.ocpp.v201 import ChargingStationV201
 from simulator.ocpp.wire_stats import (
     DEFAULT_MAX_LAG_S,
     LagMeter,
@@ -87,7 +89,10 @@ class Lockstep:
         message_log: Path | None = None,
         progress: Progress | None = None,
         max_lag_s: float | None = DEFAULT_MAX_LAG_S,
+        versions: Mapping[str, Version] | None = None,
     ) -> None:
+        """`versions`: the OCPP version of each network's charge points, by network id
+        (1.6 where none is given)."""
         if max_lag_s is not None and not max_lag_s >= 0:
             raise ValueError(f"max_lag_s must be 0 or more, not {max_lag_s}")
         self.world = world
@@ -102,8 +107,9 @@ class Lockstep:
             MessageLog(message_log, self.clock, self.now_s) if message_log is not None else None
         )
         prefix = uuid.uuid4().hex[:8] + "-"  # message ids stay unique across runs on one DB
+        versions = versions or {}
         self.clients: list[OcppClient] = [
-            ChargePointV16(
+            (ChargingStationV201 if versions.get(port.network) == OCPP201 else ChargePointV16)(
                 i, port, self, transport, self.clock, message_log=self._log, id_prefix=prefix
             )
             for i, port in enumerate(world.ports)
