@@ -9,7 +9,7 @@ documents every key.
 from __future__ import annotations
 
 import math
-import tomllib
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Literal
@@ -22,6 +22,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
+
+from simulator import scenario_files
 
 from simulator.model import world as mw
 from simulator.model.curve import Curve as ChargingCurve
@@ -418,19 +421,24 @@ def _usable_anywhere(scenario: Scenario, vehicle: VehicleSpec) -> bool:
 
 
 def load(path: str | Path) -> Scenario:
-    """Read and validate a scenario file; every defect becomes a one-line ScenarioError."""
-    path = Path(path)
+    """Read and validate a scenario file (and the files it extends, see `scenario_files`);
+    every defect becomes a one-line ScenarioError naming the file that set the bad key."""
+    composed = compose(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such file") from None
-    except OSError as e:
-        raise ScenarioError(f"{path}: cannot read ({e.strerror})") from None
+        return Scenario.model_validate(composed.data)
+    except ValidationError as e:
+        setter = composed.file_for(_location(e, composed.data))
+        top = composed.files[0]
+        via = "" if setter == top else f" (extended by {top})"
+        raise ScenarioError(f"{setter}: {describe(e, composed.data)}{via}") from None
+
+
+def compose(path: str | Path) -> scenario_files.Composed:
+    """A scenario file's data with the files it extends merged in, not yet validated."""
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ScenarioError(f"{path}: not valid TOML: {e}") from None
-    return parse(data, source=str(path))
+        return scenario_files.read(Path(path))
+    except scenario_files.FileError as e:
+        raise ScenarioError(str(e)) from None
 
 
 def parse(data: dict[str, object], source: str = "scenario") -> Scenario:
@@ -440,13 +448,29 @@ def parse(data: dict[str, object], source: str = "scenario") -> Scenario:
         raise ScenarioError(f"{source}: {describe(e, data)}") from None
 
 
+def _first(error: ValidationError) -> ErrorDetails:
+    errors = error.errors()
+    return next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+
+
+def _location(error: ValidationError, data: object) -> tuple[int | str, ...]:
+    """The key path of the defect `describe` reports, as indices and keys into `data`."""
+    first = _first(error)
+    cause = first.get("ctx", {}).get("error")
+    if isinstance(cause, KeyPathError):
+        return tuple(
+            int(part) if part.isdigit() else part
+            for part in re.findall(r"[^.\[\]]+", cause.path)
+        )
+    return tuple(p for p in first["loc"] if not _is_union_tag(p, data, first["loc"]))
+
+
 def describe(error: ValidationError, data: object) -> str:
     """The first defect as `key.path = value: what is wrong`.
 
     An unknown key goes first: a misspelt key also makes its correct twin "missing", and the
     typo is what the user has to see."""
-    errors = error.errors()
-    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    first = _first(error)
     cause = first.get("ctx", {}).get("error")
     if isinstance(cause, KeyPathError):
         value = "" if cause.value is None else f" = {_short(cause.value)}"
