@@ -25,7 +25,6 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from simulator import scenario_files
-
 from simulator.model import world as mw
 from simulator.model.curve import Curve as ChargingCurve
 from simulator.model.distribution import Dist
@@ -459,8 +458,7 @@ def _location(error: ValidationError, data: object) -> tuple[int | str, ...]:
     cause = first.get("ctx", {}).get("error")
     if isinstance(cause, KeyPathError):
         return tuple(
-            int(part) if part.isdigit() else part
-            for part in re.findall(r"[^.\[\]]+", cause.path)
+            int(part) if part.isdigit() else part for part in re.findall(r"[^.\[\]]+", cause.path)
         )
     return tuple(p for p in first["loc"] if not _is_union_tag(p, data, first["loc"]))
 
