@@ -28,6 +28,7 @@ from simulator import scenario_files
 from simulator.model import world as mw
 from simulator.model.curve import Curve as ChargingCurve
 from simulator.model.distribution import Dist
+from simulator.ocpp.configuration import KEYS
 
 Connector = Literal["NACS", "CCS1", "CHAdeMO"]
 SHARE_TOLERANCE = 1e-6
@@ -146,6 +147,40 @@ class PortSpec(Strict):
     power_kw: float = Field(gt=0)
     connectors: list[Connector] = Field(min_length=1)
     count: int = Field(default=1, ge=1)
+    template: str | None = None
+    """The id of the [station_templates] entry these ports' charge points are built from."""
+
+
+class StationTemplate(Strict):
+    """A charge point's BootNotification identity and the OCPP configuration it starts with
+    (1.6 CiString limits: vendor and model 20 characters, firmware 50)."""
+
+    vendor: str = Field(default=mw.DEFAULT_STATION.vendor, min_length=1, max_length=20)
+    model: str | None = Field(default=None, min_length=1, max_length=20)
+    """Default: the port's power and connectors, e.g. "250kW NACS"."""
+    firmware_version: str = Field(default=mw.DEFAULT_STATION.firmware_version, max_length=50)
+    configuration: dict[str, str | bool | int] = {}
+    """Configuration keys (GetConfiguration's names) and the values they start with."""
+
+    @field_validator("configuration")
+    @classmethod
+    def _known_writable_keys(cls, keys: dict[str, str | bool | int]) -> dict[str, str | bool | int]:
+        for name, value in keys.items():
+            key = KEYS.get(name)
+            if key is None:
+                raise ValueError(f"{name}: not a configuration key of the charge point")
+            if key.readonly or key.write_only:
+                raise ValueError(f"{name}: {'read-only' if key.readonly else 'write-only'} key")
+            if not key.valid(_configuration_value(value)):
+                raise ValueError(f"{name} = {value!r}: not a valid value for this key")
+        return keys
+
+
+def _configuration_value(value: str | bool | int) -> str:
+    """A TOML value as OCPP 1.6 writes configuration values (booleans as true / false)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 class SiteSpec(Strict):
@@ -371,6 +406,7 @@ class Scenario(Strict):
     deals: list[DealSpec] = []
     arrivals: Arrivals
     failures: FailureSpec | None = None
+    station_templates: dict[str, StationTemplate] = {}
 
     @model_validator(mode="after")
     def _coherent(self) -> Scenario:
@@ -387,6 +423,15 @@ class Scenario(Strict):
                 raise KeyPathError(f"deals[{i}].network", "no such network", deal.network)
             if deal.brand not in brands:
                 raise KeyPathError(f"deals[{i}].brand", "no vehicle of this brand", deal.brand)
+        for i, network in enumerate(self.networks):
+            for j, site in enumerate(network.sites):
+                for k, port in enumerate(site.ports):
+                    if port.template is not None and port.template not in self.station_templates:
+                        raise KeyPathError(
+                            f"networks[{i}].sites[{j}].ports[{k}].template",
+                            "no such station template",
+                            port.template,
+                        )
         for i, vehicle in enumerate(self.vehicles):
             if vehicle.share > 0 and not _usable_anywhere(self, vehicle):
                 raise KeyPathError(f"vehicles[{i}]", f"vehicle {vehicle.id!r} can use no site")
@@ -563,7 +608,7 @@ def spec(scenario: Scenario) -> mw.WorldSpec:
         warmup_days=sim.warmup_days,
         seed=sim.seed,
         meter_interval_s=sim.meter_interval_s,
-        networks=tuple(_network(n) for n in scenario.networks),
+        networks=tuple(_network(n, _stations(scenario)) for n in scenario.networks),
         vehicles=tuple(_vehicle(i, v) for i, v in enumerate(scenario.vehicles)),
         deals=tuple(_deal(x) for x in scenario.deals),
         drivers=mw.Drivers(
@@ -616,7 +661,19 @@ def dist(d: Distribution) -> Dist:
     return Dist("lognormal", d.mean, d.sd)
 
 
-def _network(n: NetworkSpec) -> mw.NetworkPlan:
+def _stations(scenario: Scenario) -> dict[str, mw.Station]:
+    return {
+        name: mw.Station(
+            vendor=t.vendor,
+            model=t.model,
+            firmware_version=t.firmware_version,
+            configuration=tuple((k, _configuration_value(v)) for k, v in t.configuration.items()),
+        )
+        for name, t in scenario.station_templates.items()
+    }
+
+
+def _network(n: NetworkSpec, stations: dict[str, mw.Station]) -> mw.NetworkPlan:
     network = mw.Network(
         id=n.id,
         name=n.name or n.id,
@@ -636,7 +693,15 @@ def _network(n: NetworkSpec) -> mw.NetworkPlan:
     sites = tuple(
         mw.SitePlan(
             id=site.id,
-            ports=tuple(mw.PortGroup(p.power_kw, tuple(p.connectors), p.count) for p in site.ports),
+            ports=tuple(
+                mw.PortGroup(
+                    p.power_kw,
+                    tuple(p.connectors),
+                    p.count,
+                    mw.DEFAULT_STATION if p.template is None else stations[p.template],
+                )
+                for p in site.ports
+            ),
             count=site.count,
             queue_limit=site.queue_limit,
         )
