@@ -600,6 +600,7 @@ def spec(scenario: Scenario) -> mw.WorldSpec:
     if start.tzinfo is None:
         start = start.replace(tzinfo=UTC)
     d = scenario.drivers
+    stations = _stations(scenario)
     c = d.choice
     return mw.WorldSpec(
         name=scenario.name,
@@ -608,7 +609,7 @@ def spec(scenario: Scenario) -> mw.WorldSpec:
         warmup_days=sim.warmup_days,
         seed=sim.seed,
         meter_interval_s=sim.meter_interval_s,
-        networks=tuple(_network(n, _stations(scenario)) for n in scenario.networks),
+        networks=tuple(_network(n, stations) for n in scenario.networks),
         vehicles=tuple(_vehicle(i, v) for i, v in enumerate(scenario.vehicles)),
         deals=tuple(_deal(x) for x in scenario.deals),
         drivers=mw.Drivers(
