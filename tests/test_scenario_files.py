@@ -284,3 +284,11 @@ def test_a_shipped_overlay_is_short_and_extends_the_shared_region(name: str) -> 
     assert 'extends = "regions/shared.toml"' in text
     assert len(text.splitlines()) <= 40
     assert sf.read(SCENARIOS / name).files[1] == SCENARIOS / "regions" / "shared.toml"
+
+
+def test_the_shared_region_cites_its_sources_and_marks_its_assumptions() -> None:
+    text = (SCENARIOS / "regions" / "shared.toml").read_text(encoding="utf-8")
+    comments = "\n".join(line for line in text.splitlines() if "#" in line)
+    assert "*assumption*" in comments
+    assert all(source in comments for source in ("parameters.md", "SimBEV", "23 CFR 680"))
+    assert "name" not in tomllib.loads(text)  # a region, not a scenario
