@@ -9,7 +9,7 @@ documents every key.
 from __future__ import annotations
 
 import math
-import tomllib
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Literal
@@ -22,10 +22,13 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
+from simulator import scenario_files
 from simulator.model import world as mw
 from simulator.model.curve import Curve as ChargingCurve
 from simulator.model.distribution import Dist
+from simulator.ocpp.configuration import KEYS
 
 Connector = Literal["NACS", "CCS1", "CHAdeMO"]
 OcppVersion = Literal["1.6", "2.0.1"]
@@ -147,6 +150,40 @@ class PortSpec(Strict):
     power_kw: float = Field(gt=0)
     connectors: list[Connector] = Field(min_length=1)
     count: int = Field(default=1, ge=1)
+    template: str | None = None
+    """The id of the [station_templates] entry these ports' charge points are built from."""
+
+
+class StationTemplate(Strict):
+    """A charge point's BootNotification identity and the OCPP configuration it starts with
+    (1.6 CiString limits: vendor and model 20 characters, firmware 50)."""
+
+    vendor: str = Field(default=mw.DEFAULT_STATION.vendor, min_length=1, max_length=20)
+    model: str | None = Field(default=None, min_length=1, max_length=20)
+    """Default: the port's power and connectors, e.g. "250kW NACS"."""
+    firmware_version: str = Field(default=mw.DEFAULT_STATION.firmware_version, max_length=50)
+    configuration: dict[str, str | bool | int] = {}
+    """Configuration keys (GetConfiguration's names) and the values they start with."""
+
+    @field_validator("configuration")
+    @classmethod
+    def _known_writable_keys(cls, keys: dict[str, str | bool | int]) -> dict[str, str | bool | int]:
+        for name, value in keys.items():
+            key = KEYS.get(name)
+            if key is None:
+                raise ValueError(f"{name}: not a configuration key of the charge point")
+            if key.readonly or key.write_only:
+                raise ValueError(f"{name}: {'read-only' if key.readonly else 'write-only'} key")
+            if not key.valid(_configuration_value(value)):
+                raise ValueError(f"{name} = {value!r}: not a valid value for this key")
+        return keys
+
+
+def _configuration_value(value: str | bool | int) -> str:
+    """A TOML value as OCPP 1.6 writes configuration values (booleans as true / false)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 class SiteSpec(Strict):
@@ -375,6 +412,7 @@ class Scenario(Strict):
     deals: list[DealSpec] = []
     arrivals: Arrivals
     failures: FailureSpec | None = None
+    station_templates: dict[str, StationTemplate] = {}
 
     @model_validator(mode="after")
     def _coherent(self) -> Scenario:
@@ -391,6 +429,15 @@ class Scenario(Strict):
                 raise KeyPathError(f"deals[{i}].network", "no such network", deal.network)
             if deal.brand not in brands:
                 raise KeyPathError(f"deals[{i}].brand", "no vehicle of this brand", deal.brand)
+        for i, network in enumerate(self.networks):
+            for j, site in enumerate(network.sites):
+                for k, port in enumerate(site.ports):
+                    if port.template is not None and port.template not in self.station_templates:
+                        raise KeyPathError(
+                            f"networks[{i}].sites[{j}].ports[{k}].template",
+                            "no such station template",
+                            port.template,
+                        )
         for i, vehicle in enumerate(self.vehicles):
             if vehicle.share > 0 and not _usable_anywhere(self, vehicle):
                 raise KeyPathError(f"vehicles[{i}]", f"vehicle {vehicle.id!r} can use no site")
@@ -424,19 +471,24 @@ def _usable_anywhere(scenario: Scenario, vehicle: VehicleSpec) -> bool:
 
 
 def load(path: str | Path) -> Scenario:
-    """Read and validate a scenario file; every defect becomes a one-line ScenarioError."""
-    path = Path(path)
+    """Read and validate a scenario file (and the files it extends, see `scenario_files`);
+    every defect becomes a one-line ScenarioError naming the file that set the bad key."""
+    composed = compose(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such file") from None
-    except OSError as e:
-        raise ScenarioError(f"{path}: cannot read ({e.strerror})") from None
+        return Scenario.model_validate(composed.data)
+    except ValidationError as e:
+        setter = composed.file_for(_location(e, composed.data))
+        top = composed.files[0]
+        via = "" if setter == top else f" (extended by {top})"
+        raise ScenarioError(f"{setter}: {describe(e, composed.data)}{via}") from None
+
+
+def compose(path: str | Path) -> scenario_files.Composed:
+    """A scenario file's data with the files it extends merged in, not yet validated."""
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ScenarioError(f"{path}: not valid TOML: {e}") from None
-    return parse(data, source=str(path))
+        return scenario_files.read(Path(path))
+    except scenario_files.FileError as e:
+        raise ScenarioError(str(e)) from None
 
 
 def parse(data: dict[str, object], source: str = "scenario") -> Scenario:
@@ -446,13 +498,28 @@ def parse(data: dict[str, object], source: str = "scenario") -> Scenario:
         raise ScenarioError(f"{source}: {describe(e, data)}") from None
 
 
+def _first(error: ValidationError) -> ErrorDetails:
+    errors = error.errors()
+    return next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+
+
+def _location(error: ValidationError, data: object) -> tuple[int | str, ...]:
+    """The key path of the defect `describe` reports, as indices and keys into `data`."""
+    first = _first(error)
+    cause = first.get("ctx", {}).get("error")
+    if isinstance(cause, KeyPathError):
+        return tuple(
+            int(part) if part.isdigit() else part for part in re.findall(r"[^.\[\]]+", cause.path)
+        )
+    return tuple(p for p in first["loc"] if not _is_union_tag(p, data, first["loc"]))
+
+
 def describe(error: ValidationError, data: object) -> str:
     """The first defect as `key.path = value: what is wrong`.
 
     An unknown key goes first: a misspelt key also makes its correct twin "missing", and the
     typo is what the user has to see."""
-    errors = error.errors()
-    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    first = _first(error)
     cause = first.get("ctx", {}).get("error")
     if isinstance(cause, KeyPathError):
         value = "" if cause.value is None else f" = {_short(cause.value)}"
@@ -547,6 +614,7 @@ def spec(scenario: Scenario) -> mw.WorldSpec:
     if start.tzinfo is None:
         start = start.replace(tzinfo=UTC)
     d = scenario.drivers
+    stations = _stations(scenario)
     c = d.choice
     return mw.WorldSpec(
         name=scenario.name,
@@ -555,7 +623,7 @@ def spec(scenario: Scenario) -> mw.WorldSpec:
         warmup_days=sim.warmup_days,
         seed=sim.seed,
         meter_interval_s=sim.meter_interval_s,
-        networks=tuple(_network(n) for n in scenario.networks),
+        networks=tuple(_network(n, stations) for n in scenario.networks),
         vehicles=tuple(_vehicle(i, v) for i, v in enumerate(scenario.vehicles)),
         deals=tuple(_deal(x) for x in scenario.deals),
         drivers=mw.Drivers(
@@ -608,7 +676,19 @@ def dist(d: Distribution) -> Dist:
     return Dist("lognormal", d.mean, d.sd)
 
 
-def _network(n: NetworkSpec) -> mw.NetworkPlan:
+def _stations(scenario: Scenario) -> dict[str, mw.Station]:
+    return {
+        name: mw.Station(
+            vendor=t.vendor,
+            model=t.model,
+            firmware_version=t.firmware_version,
+            configuration=tuple((k, _configuration_value(v)) for k, v in t.configuration.items()),
+        )
+        for name, t in scenario.station_templates.items()
+    }
+
+
+def _network(n: NetworkSpec, stations: dict[str, mw.Station]) -> mw.NetworkPlan:
     network = mw.Network(
         id=n.id,
         name=n.name or n.id,
@@ -628,7 +708,15 @@ def _network(n: NetworkSpec) -> mw.NetworkPlan:
     sites = tuple(
         mw.SitePlan(
             id=site.id,
-            ports=tuple(mw.PortGroup(p.power_kw, tuple(p.connectors), p.count) for p in site.ports),
+            ports=tuple(
+                mw.PortGroup(
+                    p.power_kw,
+                    tuple(p.connectors),
+                    p.count,
+                    mw.DEFAULT_STATION if p.template is None else stations[p.template],
+                )
+                for p in site.ports
+            ),
             count=site.count,
             queue_limit=site.queue_limit,
         )

@@ -19,6 +19,22 @@ DAY_S = 86_400.0
 
 
 @dataclass(frozen=True, slots=True)
+class Station:
+    """Who a port's charge point says it is, and its OCPP configuration to start from (a
+    scenario's station template; the physics ignores it)."""
+
+    vendor: str = "chargenet"
+    model: str | None = None
+    """None: named after the port's power and connectors."""
+    firmware_version: str = "chargenet-0.1"
+    configuration: tuple[tuple[str, str], ...] = ()
+    """(key, value) pairs that replace the charge point's configuration defaults."""
+
+
+DEFAULT_STATION = Station()
+
+
+@dataclass(frozen=True, slots=True)
 class Port:
     id: str
     index: int
@@ -26,6 +42,7 @@ class Port:
     network: str
     power_kw: float
     connectors: tuple[str, ...]
+    station: Station = DEFAULT_STATION
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +176,7 @@ class PortGroup:
     power_kw: float
     connectors: tuple[str, ...]
     count: int = 1
+    station: Station = DEFAULT_STATION
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +269,7 @@ def _expand_sites(
                     network=network_id,
                     power_kw=group.power_kw,
                     connectors=group.connectors,
+                    station=group.station,
                 )
                 site_ports.append(port)
                 ports.append(port)

@@ -59,11 +59,12 @@ from simulator.model.requests import (
     StatusChange,
     StopTransaction,
 )
+from simulator.model.world import DEFAULT_STATION
 from simulator.ocpp.client import OcppClient, Pending
 from simulator.ocpp.configuration import AUTHORIZATION_KEY, ChangeStatus
 
-VENDOR: Final = "chargenet"
-FIRMWARE: Final = "chargenet-0.1"
+VENDOR: Final = DEFAULT_STATION.vendor
+FIRMWARE: Final = DEFAULT_STATION.firmware_version
 SAMPLE_EPSILON_S: Final = 1e-6
 _AUTH: Final = {
     AuthorizationStatus.accepted: AuthStatus.ACCEPTED,
@@ -109,18 +110,21 @@ class ChargePointV16(OcppClient):
         self._active: dict[int, int] = {}  # connector -> transactionId
         self._meter_wh = 0
         self._last_periodic_s = -1e18
+        for key, value in self.port.station.configuration:  # the station template's values
+            self.config.set(key, value)
         self._measurands = self.config.measurands()
 
     # --- model -> wire ------------------------------------------------------------------
 
     def boot_payload(self) -> dict[str, Any]:
         port = self.port
-        model = f"{port.power_kw:g}kW {'+'.join(port.connectors)}"
+        station = port.station
+        model = station.model or f"{port.power_kw:g}kW {'+'.join(port.connectors)}"
         return {
-            "chargePointVendor": VENDOR,
+            "chargePointVendor": station.vendor,
             "chargePointModel": model[:20],
             "chargePointSerialNumber": port.id[:25],
-            "firmwareVersion": FIRMWARE,
+            "firmwareVersion": station.firmware_version,
         }
 
     def wire_messages(self, request: Request) -> list[tuple[str, dict[str, Any], bool]]:
