@@ -72,7 +72,7 @@ from simulator.ocpp.device_model import (
     DeviceModel,
     GetStatus,
 )
-from simulator.ocpp.v16 import FIRMWARE, SAMPLE_EPSILON_S, VENDOR
+from simulator.ocpp.v16 import SAMPLE_EPSILON_S
 
 __all__ = ["STOP_REASONS", "ChargingStationV201"]
 
@@ -163,11 +163,14 @@ class ChargingStationV201(OcppClient):
         port = self.port
         n = len(port.connectors)
         self._status = ["Available"] * (n + 1)  # by connector; [0] unused
-        self._model_name = f"{port.power_kw:g}kW {'+'.join(port.connectors)}"[:20]
+        station = port.station  # the scenario's station template, or chargenet's default
+        self._model_name = (station.model or f"{port.power_kw:g}kW {'+'.join(port.connectors)}")[
+            :20
+        ]
         self.device = DeviceModel(
             self.config,
             model=self._model_name,
-            vendor=VENDOR,
+            vendor=station.vendor,
             connectors=tuple(port.connectors),
             power_kw=port.power_kw,
         )
@@ -186,9 +189,9 @@ class ChargingStationV201(OcppClient):
         return {
             "chargingStation": {
                 "model": self._model_name,
-                "vendorName": VENDOR,
+                "vendorName": self.port.station.vendor,
                 "serialNumber": self.port.id[:25],
-                "firmwareVersion": FIRMWARE,
+                "firmwareVersion": self.port.station.firmware_version,
             },
             "reason": self._boot_reason,
         }
