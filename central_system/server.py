@@ -30,7 +30,8 @@ from central_system.registry import Admission, SessionRegistry
 from central_system.session import ChargePointSession
 from central_system.store import Store
 from central_system.tls import server_context, subject_common_names
-from ocppj import OCPP16, warm_up
+from central_system.v201.session import ChargingStationSession
+from ocppj import OCPP16, OCPP201, warm_up
 
 __all__ = [
     "RunningCentralSystem",
@@ -129,11 +130,12 @@ class _WebsocketEndpoint:
         admission = self._admissions.pop(connection, None)
         assert charge_point_id is not None
         assert admission is not None
-        if connection.subprotocol != OCPP16:
-            # Only 1.6 sessions exist yet: a 2.0.1 one will be picked here by subprotocol.
+        # The subprotocol picks the session class (websockets admits only configured ones).
+        session_type = ChargingStationSession if connection.subprotocol == OCPP201 else None
+        if session_type is None and connection.subprotocol != OCPP16:
             await connection.close(1002, f"unsupported subprotocol {connection.subprotocol}")
             return
-        session = ChargePointSession(
+        session = (session_type or ChargePointSession)(
             charge_point_id,
             connection,
             self._backend,
