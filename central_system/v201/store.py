@@ -43,7 +43,7 @@ UPDATE transaction_events_201 SET repeats = repeats + 1
 WHERE charge_point_id = ? AND transaction_id = ? AND seq_no = ?
 """
 _HIGHEST_SEQ_NO: Final = """
-SELECT last_seq_no FROM transactions_201 WHERE charge_point_id = ? AND transaction_id = ?
+SELECT last_seq_no, evse_id FROM transactions_201 WHERE charge_point_id = ? AND transaction_id = ?
 """
 _NEW_TRANSACTION: Final = """
 INSERT INTO transactions_201 (
@@ -224,6 +224,8 @@ class Store201:
         with store.atomic():
             row = store.execute(_HIGHEST_SEQ_NO, key).fetchone()
             highest = None if row is None else int(row[0])
+            # Only the first event must name the EVSE: the others' readings are filed under it.
+            evse_id = event.evse_id if event.evse_id is not None or row is None else row[1]
             late = highest is not None and event.seq_no < highest
             inserted = store.execute(
                 _INSERT_EVENT,
@@ -292,7 +294,7 @@ class Store201:
                     _METER_VALUE,
                     _meter_rows(
                         event.charge_point_id,
-                        event.evse_id or 0,
+                        evse_id or 0,
                         event.transaction_id,
                         event.seq_no,
                         event.samples,
@@ -301,14 +303,6 @@ class Store201:
                     ),
                 )
         return EventOutcome.APPLIED
-
-    def known_evse(self, charge_point_id: str, transaction_id: str) -> int | None:
-        """The EVSE a stored transaction runs on (its meter values are filed under it)."""
-        found = self.store.execute(
-            "SELECT evse_id FROM transactions_201 WHERE charge_point_id = ? AND transaction_id = ?",
-            (charge_point_id, transaction_id),
-        ).fetchone()
-        return None if found is None else found[0]
 
     def record_meter_values(
         self, charge_point_id: str, evse_id: int, samples: Sequence[Sample], received_at: datetime
