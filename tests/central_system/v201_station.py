@@ -206,7 +206,11 @@ class StockStation(ChargePoint):
                         "variable_attribute": [
                             {"type": "Actual", "value": "300", "mutability": "ReadWrite"}
                         ],
-                        "variable_characteristics": {"data_type": "integer", "unit": "s"},
+                        "variable_characteristics": {
+                            "data_type": "integer",
+                            "unit": "s",
+                            "supports_monitoring": False,
+                        },
                     }
                 ],
             ),
@@ -224,7 +228,10 @@ class StockStation(ChargePoint):
                         "variable_attribute": [
                             {"type": "Actual", "value": "Available", "mutability": "ReadOnly"}
                         ],
-                        "variable_characteristics": {"data_type": "OptionList"},
+                        "variable_characteristics": {
+                            "data_type": "OptionList",
+                            "supports_monitoring": False,
+                        },
                     }
                 ],
             ),
