@@ -6,3 +6,5 @@ facts), `meter_values` and `transactions` (the logic), `store` (the 2.0.1 tables
 `schema`), `session` (thin handlers) and `actions` (what the CSMS may send). This package
 imports nothing at import time, so that `central_system.store` may import `schema`.
 """
+
+__all__: list[str] = []

@@ -121,7 +121,8 @@ def _check(path: Path, db: sqlite3.Connection) -> None:
 
 
 def _unsupported(path: Path, version: int) -> str:
-    known = " and ".join(str(v) for v in SCHEMA_VERSIONS)
+    *first, last = (str(v) for v in SCHEMA_VERSIONS)
+    known = f"{', '.join(first)} and {last}"
     return (
         f"--csms-db {path}: store schema version {version} is not supported"
         f" (chargenet report reads versions {known})"
