@@ -14,9 +14,14 @@ from ocppj.casing import camel_keys
 __all__ = [
     "BEGIN",
     "END",
+    "MAX_MULTIPLIER",
     "energy_wh",
     "samples_from_meter_values",
 ]
+
+#: unitOfMeasure.multiplier beyond this (a power of ten) is refused: no meter reads in units
+#: beyond giga or below nano, and 10**400 is not a float.
+MAX_MULTIPLIER: Final = 9
 
 #: The readingContexts of a transaction's first and last energy readings.
 BEGIN: Final = "Transaction.Begin"
@@ -27,12 +32,18 @@ def samples_from_meter_values(
     meter_values: Iterable[dict[str, Any]], field: str = "meterValue"
 ) -> tuple[Sample, ...]:
     """Snake-cased meterValue dicts (schema-checked) as samples; raises
-    `semantics.Implausible` for an unreadable timestamp."""
+    `semantics.Implausible` for an unreadable timestamp or a multiplier beyond
+    ±`MAX_MULTIPLIER`."""
     samples = []
     for index, meter_value in enumerate(meter_values):
         moment = semantics.timestamp(f"{field}[{index}].timestamp", meter_value["timestamp"])
-        for sampled in meter_value["sampled_value"]:
+        for number, sampled in enumerate(meter_value["sampled_value"]):
             unit = sampled.get("unit_of_measure") or {}
+            if abs(unit.get("multiplier", 0)) > MAX_MULTIPLIER:
+                raise semantics.Implausible(
+                    f"{field}[{index}].sampledValue[{number}].unitOfMeasure.multiplier",
+                    f"beyond ±{MAX_MULTIPLIER}",
+                )
             signed = sampled.get("signed_meter_value")
             samples.append(
                 Sample(

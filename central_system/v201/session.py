@@ -40,7 +40,7 @@ from central_system.records import (
     StatusUpdate,
 )
 from central_system.timestamps import format_timestamp
-from central_system.v201 import transactions
+from central_system.v201 import rules, transactions
 from central_system.v201.meter_values import samples_from_meter_values
 from central_system.v201.records import ConnectorStatus, ReportedVariable, TransactionEvent
 from central_system.v201.store import Store201
@@ -186,6 +186,8 @@ class ChargingStationSession(Endpoint):
         self, timestamp: str, connector_status: str, evse_id: int, connector_id: int, **_: Any
     ) -> call_result.StatusNotification:
         moment = semantics.timestamp("timestamp", timestamp)
+        rules.check_evse("evseId", evse_id, connector_id, lowest_evse=1)
+        evse_id, connector_id = int(evse_id), int(connector_id)  # 1.0 is a schema "integer"
         status = ConnectorStatus(self.id, evse_id, connector_id, connector_status, moment)
         self._store.record_status(status, self._backend.clock())
         self.last_status[f"{evse_id}/{connector_id}"] = status
@@ -202,6 +204,8 @@ class ChargingStationSession(Endpoint):
         **_: Any,
     ) -> call_result.NotifyReport:
         moment = semantics.timestamp("generatedAt", generated_at)
+        seq_no = rules.count("seqNo", seq_no)
+        request_id = rules.count("requestId", request_id)
         variables = [
             variable for item in report_data or () for variable in _reported_variables(item)
         ]
@@ -236,6 +240,12 @@ class ChargingStationSession(Endpoint):
         reservation_id: int | None = None,
         **_: Any,
     ) -> call_result.TransactionEvent:
+        seq_no = rules.count("seqNo", seq_no)
+        cable_max_current = rules.count("cableMaxCurrent", cable_max_current)
+        reservation_id = rules.count("reservationId", reservation_id)
+        rules.check_phases(number_of_phases_used)
+        if evse is not None:
+            rules.check_evse("evse", evse["id"], evse.get("connector_id"), lowest_evse=1)
         event = TransactionEvent(
             charge_point_id=self.id,
             transaction_id=transaction_info["transaction_id"],
@@ -244,13 +254,15 @@ class ChargingStationSession(Endpoint):
             trigger_reason=trigger_reason,
             seq_no=seq_no,
             offline=offline,
-            evse_id=None if evse is None else evse["id"],
-            connector_id=None if evse is None else evse.get("connector_id"),
+            evse_id=None if evse is None else int(evse["id"]),
+            connector_id=rules.count("evse.connectorId", (evse or {}).get("connector_id")),
             id_token=None if id_token is None else id_token["id_token"],
             id_token_type=None if id_token is None else id_token["type"],
             charging_state=transaction_info.get("charging_state"),
             stopped_reason=transaction_info.get("stopped_reason"),
-            remote_start_id=transaction_info.get("remote_start_id"),
+            remote_start_id=rules.count(
+                "transactionInfo.remoteStartId", transaction_info.get("remote_start_id")
+            ),
             number_of_phases_used=number_of_phases_used,
             cable_max_current=cable_max_current,
             reservation_id=reservation_id,
@@ -277,8 +289,9 @@ class ChargingStationSession(Endpoint):
     def on_meter_values(
         self, evse_id: int, meter_value: list[dict[str, Any]], **_: Any
     ) -> call_result.MeterValues:
+        rules.check_evse("evseId", evse_id, None, lowest_evse=0)
         samples = samples_from_meter_values(meter_value)
-        transactions.record_meter_values(self._backend, self._store, self.id, evse_id, samples)
+        transactions.record_meter_values(self._backend, self._store, self.id, int(evse_id), samples)
         return call_result.MeterValues()
 
     @on(Action.security_event_notification, skip_schema_validation=True)
