@@ -10,12 +10,13 @@ import asyncio
 import logging
 import math
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import NegotiationError
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
@@ -192,6 +193,7 @@ async def running(config: CentralSystemConfig) -> AsyncIterator[RunningCentralSy
                     config.port if sock is None else None,
                     sock=sock,
                     subprotocols=[Subprotocol(version) for version in config.subprotocols],
+                    select_subprotocol=_station_preference,
                     process_request=endpoint.process_request,
                     ssl=None if config.tls is None else server_context(config.tls),
                     max_size=config.websocket_max_size,
@@ -218,6 +220,18 @@ async def running(config: CentralSystemConfig) -> AsyncIterator[RunningCentralSy
             yield RunningCentralSystem(ws_url, api_url, store, registry, api_token=config.api_token)
     finally:
         store.close()
+
+
+def _station_preference(
+    connection: ServerConnection, offered: Sequence[Subprotocol]
+) -> Subprotocol | None:
+    """The first subprotocol in the station's own order that is served: a station offering
+    `ocpp2.0.1, ocpp1.6` prefers 2.0.1. None offered or none served: HTTP 400."""
+    served = connection.protocol.available_subprotocols or ()
+    for subprotocol in offered:
+        if subprotocol in served:
+            return subprotocol
+    raise NegotiationError(f"no supported subprotocol; expected one of {', '.join(served)}")
 
 
 def _url_host(host: str) -> str:

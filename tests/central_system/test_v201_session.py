@@ -372,3 +372,19 @@ async def test_a_201_station_and_a_16_charge_point_share_the_port_and_the_store(
         ("CP16", "Raw"),
         ("CS201", "OCA"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("offered", "chosen"),
+    [(["ocpp2.0.1", "ocpp1.6"], "ocpp2.0.1"), (["ocpp1.6", "ocpp2.0.1"], "ocpp1.6")],
+    ids=["2.0.1 first", "1.6 first"],
+)
+async def test_a_station_offering_both_versions_gets_its_own_first_choice(
+    central: RunningCentralSystem, offered: list[Any], chosen: str
+) -> None:
+    async with raw_client(central.ws_url, "CS1", subprotocols=offered) as client:
+        assert client.ws.subprotocol == chosen
+        assert (await client.call("Heartbeat", {}))[0] == 3
+        session = central.registry.get("CS1")
+        assert session is not None
+        assert session.wire_version == chosen
