@@ -15,7 +15,7 @@ from ocpp.v201 import call
 
 from central_system.registration import BootPolicy
 from central_system.server import RunningCentralSystem, running
-from tests.central_system.conftest import make_config, raw_client
+from tests.central_system.conftest import make_config, raw_client, serve_process
 from tests.central_system.v201_station import (
     OCPP201_SUBPROTOCOL,
     at,
@@ -388,3 +388,19 @@ async def test_a_station_offering_both_versions_gets_its_own_first_choice(
         session = central.registry.get("CS1")
         assert session is not None
         assert session.wire_version == chosen
+
+
+async def test_serve_with_rejected_ids_rejects_those_stations_and_accepts_the_others(
+    tmp_path: Path,
+) -> None:
+    rejected = tmp_path / "rejected.txt"
+    rejected.write_text("# not registered here\nREJ1\n")
+    async with serve_process(
+        tmp_path / "cli.sqlite", "--rejected-ids", str(rejected), "--boot-retry-interval-s", "9"
+    ) as server:
+        async with stock_station(server.ws_url, "REJ1") as station:
+            refused = await station.call(boot_request(), suppress=False)
+        async with stock_station(server.ws_url, "OK1") as station:
+            accepted = await station.call(boot_request(), suppress=False)
+    assert (refused.status, refused.interval) == ("Rejected", 9)
+    assert (accepted.status, accepted.interval) == ("Accepted", 300)
