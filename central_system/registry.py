@@ -20,6 +20,7 @@ from websockets.exceptions import ConnectionClosed
 
 from central_system.credentials import AUTHORIZATION_KEY, CredentialBook
 from central_system.session import ChargePointSession
+from central_system.v201.passwords import accepted_password
 from central_system.v201.session import ChargingStationSession
 
 __all__ = [
@@ -103,11 +104,18 @@ class SessionRegistry:
         self, charge_point_id: str, action: str, payload: dict[str, Any], reply: dict[str, Any]
     ) -> None:
         """Call after every answered operator call: when a charge point accepted
-        ChangeConfiguration AuthorizationKey, its new key becomes its password (hashed,
+        ChangeConfiguration AuthorizationKey (1.6) or SetVariables
+        SecurityCtrlr.BasicAuthPassword (2.0.1), its new key becomes its password (hashed,
         stored) and the old one is refused."""
+        if self.credentials is None:
+            return
+        if action == "SetVariables":
+            password = accepted_password(payload, reply)
+            if password is not None:
+                await self.credentials.rotate(charge_point_id, password)
+            return
         if (
-            self.credentials is not None
-            and action == "ChangeConfiguration"
+            action == "ChangeConfiguration"
             and payload.get("key") == AUTHORIZATION_KEY
             and isinstance(payload.get("value"), str)
             and reply.get("status") == "Accepted"

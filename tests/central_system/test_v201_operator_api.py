@@ -5,13 +5,19 @@ it is sent, over real HTTP and websockets on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from ocpp.routing import on
+from ocpp.v201 import call_result
+from websockets.exceptions import InvalidStatus
 
+from central_system.handshake import Credentials
+from central_system.passwords import ScryptCost
 from central_system.server import RunningCentralSystem, running
 from tests.central_system.conftest import (
     api_headers,
@@ -19,9 +25,17 @@ from tests.central_system.conftest import (
     stock_charge_point,
     wait_until_connected,
 )
-from tests.central_system.v201_station import REPLY_TIMEOUT_S, stock_station
+from tests.central_system.v201_station import (
+    REPLY_TIMEOUT_S,
+    StockStation,
+    boot_request,
+    stock_station,
+)
 
 Rows = Callable[..., list[tuple[Any, ...]]]
+
+#: A cheap scrypt: the tests hash passwords, not attackers'.
+CHEAP = ScryptCost(n=2**4, r=1, p=1)
 
 COMPONENT = {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}
 
@@ -204,3 +218,60 @@ async def test_the_201_index_lists_the_kebab_actions_and_the_view_shows_the_subp
         await wait_until_connected(central, "CS1")
         view = await _get(central, "/charge-points")
     assert [(cp["id"], cp["subprotocol"]) for cp in view["charge_points"]] == [("CS1", "ocpp2.0.1")]
+
+
+class _AcceptingStation(StockStation):
+    @on("SetVariables")
+    def on_set_variables(self, **payload: Any) -> call_result.SetVariables:
+        self.received.append(("SetVariables", payload))
+        results = [
+            {"attribute_status": "Accepted", "component": d["component"], "variable": d["variable"]}
+            for d in payload["set_variable_data"]
+        ]
+        return call_result.SetVariables(set_variable_result=results)
+
+
+def _basic(station_id: str, password: str) -> dict[str, str]:
+    token = base64.b64encode(f"{station_id}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+@pytest.mark.parametrize(
+    ("station_type", "rotated"),
+    [(_AcceptingStation, True), (StockStation, False)],
+    ids=["accepted", "rejected"],
+)
+async def test_an_accepted_basic_auth_password_set_through_set_variables_is_the_new_one(
+    tmp_path: Path, station_type: type[StockStation], rotated: bool
+) -> None:
+    credentials = Credentials.from_passwords(passwords={"CS1": "old-password-1"}, cost=CHEAP)
+    config = make_config(tmp_path, credentials=credentials, password_cost=CHEAP)
+    new = "new-password-22"
+    body = {
+        "setVariableData": [
+            {
+                "attributeValue": new,
+                "component": {"name": "SecurityCtrlr"},
+                "variable": {"name": "BasicAuthPassword"},
+            }
+        ]
+    }
+    async with running(config) as central:
+        async with stock_station(
+            central.ws_url, "CS1", station_type, additional_headers=_basic("CS1", "old-password-1")
+        ):
+            await wait_until_connected(central, "CS1")
+            status, reply = await _post(central, "/api/octt/2.0.1/CS1/set-variables", body)
+        assert status == 200
+        assert reply["setVariableResult"][0]["attributeStatus"] == (
+            "Accepted" if rotated else "Rejected"
+        )
+        good, bad = (new, "old-password-1") if rotated else ("old-password-1", new)
+        async with stock_station(
+            central.ws_url, "CS1", additional_headers=_basic("CS1", good)
+        ) as station:
+            assert (await station.call(boot_request(), suppress=False)).status == "Accepted"
+        with pytest.raises(InvalidStatus) as refused:
+            async with stock_station(central.ws_url, "CS1", additional_headers=_basic("CS1", bad)):
+                pass
+        assert refused.value.response.status_code == 401

@@ -256,11 +256,18 @@ async def _serve_quietly(station: ChargePoint) -> None:
 
 
 @contextlib.asynccontextmanager
-async def stock_station(ws_url: str, station_id: str) -> AsyncIterator[StockStation]:
+async def stock_station(
+    ws_url: str,
+    station_id: str,
+    station_type: type[StockStation] = StockStation,
+    **connect_options: Any,
+) -> AsyncIterator[StockStation]:
     """A connected stock 2.0.1 station, serving the CSMS's calls in a task group."""
-    async with connect(f"{ws_url}/{station_id}", subprotocols=[OCPP201_SUBPROTOCOL]) as ws:
+    async with connect(
+        f"{ws_url}/{station_id}", subprotocols=[OCPP201_SUBPROTOCOL], **connect_options
+    ) as ws:
         assert ws.subprotocol == OCPP201_SUBPROTOCOL
-        station = StockStation(station_id, ws, response_timeout=REPLY_TIMEOUT_S)
+        station = station_type(station_id, ws, response_timeout=REPLY_TIMEOUT_S)
         async with asyncio.TaskGroup() as tasks:
             serving = tasks.create_task(_serve_quietly(station))
             try:
