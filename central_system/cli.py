@@ -236,10 +236,16 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         "(default %(default)s)",
     )
     parser.add_argument(
+        "--rejected-ids",
+        type=Path,
+        metavar="FILE",
+        help="answer every boot of these charge point ids (one per line) with Rejected",
+    )
+    parser.add_argument(
         "--boot-retry-interval-s",
         type=_positive_int,
         default=10,
-        help="interval given with a Pending boot (default %(default)s)",
+        help="interval given with a Pending or Rejected boot (default %(default)s)",
     )
     parser.add_argument(
         "--max-frame-bytes",
@@ -412,6 +418,7 @@ def config_from_arguments(args: argparse.Namespace) -> CentralSystemConfig:
             heartbeat_interval_s=args.heartbeat_interval_s,
             pending_ids=load_id_list(args.pending_ids) if args.pending_ids else frozenset(),
             pending_boots=args.pending_boots,
+            rejected_ids=load_id_list(args.rejected_ids) if args.rejected_ids else frozenset(),
             boot_retry_interval_s=args.boot_retry_interval_s,
         ),
         id_tags=load_id_tags(args.id_tags) if args.id_tags else (),

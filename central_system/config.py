@@ -20,7 +20,7 @@ from central_system.passwords import ScryptCost
 from central_system.records import IdTag
 from central_system.registration import BootPolicy
 from central_system.tls import TlsSettings
-from ocppj import OCPP16, Version
+from ocppj import SUPPORTED_VERSIONS, Version
 
 __all__ = [
     "CentralSystemConfig",
@@ -39,7 +39,8 @@ class CentralSystemConfig:
     api_host: str = "127.0.0.1"
     #: Every operator API request must carry it (`Authorization: Bearer ...`); kept out of repr.
     api_token: str = field(default_factory=new_api_token, repr=False)
-    subprotocols: tuple[Version, ...] = (OCPP16,)
+    #: The websocket subprotocols served, in order of preference (both by default).
+    subprotocols: tuple[Version, ...] = SUPPORTED_VERSIONS
     boot_policy: BootPolicy = field(default_factory=BootPolicy)
     id_tags: tuple[IdTag, ...] = ()
     accept_unknown_tags: bool = False

@@ -4,17 +4,20 @@ central system act (the same guard as every operator route: loopback, bearer tok
 POST /api/octt/1.6/{station_id}/{kebab-action}   body: the OCPP payload
      the same as POST /charge-points/{station_id}/calls/{Action}: 200 the charge point's
      reply; 400, 404, 502, 504 as there; an action not sent by a central system is 404
+POST /api/octt/2.0.1/{station_id}/{kebab-action}  the same for a 2.0.1 charging station
+     (`request-start-transaction`, `get-variables`, ...); 409 when the station is connected
+     over the other version
 POST /api/octt/create-token      {"idTag", "status"="Accepted", "expiryDate"?, "parentIdTag"?}
      200 {"idTag", "status"}: the tag is provisioned (created or replaced), as --id-tags does
 POST /api/octt/set-basic-auth-password   {"stationId", "password"}
      200 {"stationId"}: the password is the charge point's from now on (hashed and stored, as
      an accepted AuthorizationKey is); its previous one is refused
-GET  /api/octt/1.6               200 {"actions": [...]}: the kebab actions it serves
+GET  /api/octt/1.6, /api/octt/2.0.1   200 {"actions": [...]}: the kebab actions it serves
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Annotated, Final
 
@@ -24,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 from central_system.credentials import CredentialBook
 from central_system.records import IdTag, IdTagStatus
 from central_system.store import Store
+from ocppj import Version
 from ocppj.casing import kebab_action
 
 __all__ = [
@@ -37,7 +41,10 @@ _STATION_ID = Annotated[str, StringConstraints(min_length=1, max_length=48, patt
 #: printable ASCII of 8 to 40 characters: a backend's own basic-auth passwords).
 _PASSWORD = Annotated[str, StringConstraints(min_length=8, max_length=40, pattern=r"^[ -~]+$")]
 
-Call = Callable[[web.Request, str, str], Awaitable[web.Response]]
+Call = Callable[[web.Request, str, str, Version], Awaitable[web.Response]]
+
+#: The version segment of a trigger path, per subprotocol.
+_PATH_VERSIONS: Final[dict[Version, str]] = {"ocpp1.6": "1.6", "ocpp2.0.1": "2.0.1"}
 
 
 class _CreateToken(BaseModel):
@@ -72,23 +79,14 @@ async def _body(request: web.Request, model: type[BaseModel]) -> BaseModel | web
 def add_routes(
     app: web.Application,
     call: Call,
-    actions: frozenset[str],
+    actions: Mapping[Version, frozenset[str]],
     store: Store | None,
     credentials: CredentialBook | None,
 ) -> None:
-    """Serve the convention on `app`; `call(request, station_id, Action)` is the operator
-    API's own call route."""
-    by_kebab: Final = {kebab_action(action): action for action in actions}
-
-    async def action(request: web.Request) -> web.Response:
-        name = by_kebab.get(request.match_info["action"])
-        if name is None:
-            unknown = request.match_info["action"]
-            return _error(404, f"{unknown}: not an action the central system sends")
-        return await call(request, request.match_info["station_id"], name)
-
-    async def index(_request: web.Request) -> web.Response:
-        return web.json_response({"actions": sorted(by_kebab)})
+    """Serve the convention on `app`; `call(request, station_id, Action, version)` is the
+    operator API's own call route."""
+    for version, names in actions.items():
+        _add_action_routes(app, call, version, names)
 
     async def create_token(request: web.Request) -> web.Response:
         body = await _body(request, _CreateToken)
@@ -110,7 +108,25 @@ def add_routes(
         await credentials.rotate(body.stationId, body.password)
         return web.json_response({"stationId": body.stationId})
 
-    app.router.add_get("/api/octt/1.6", index)
-    app.router.add_post("/api/octt/1.6/{station_id}/{action}", action)
     app.router.add_post("/api/octt/create-token", create_token)
     app.router.add_post("/api/octt/set-basic-auth-password", set_password)
+
+
+def _add_action_routes(
+    app: web.Application, call: Call, version: Version, actions: frozenset[str]
+) -> None:
+    by_kebab: Final = {kebab_action(action): action for action in actions}
+
+    async def action(request: web.Request) -> web.Response:
+        name = by_kebab.get(request.match_info["action"])
+        if name is None:
+            unknown = request.match_info["action"]
+            return _error(404, f"{unknown}: not an action the central system sends")
+        return await call(request, request.match_info["station_id"], name, version)
+
+    async def index(_request: web.Request) -> web.Response:
+        return web.json_response({"actions": sorted(by_kebab)})
+
+    prefix = f"/api/octt/{_PATH_VERSIONS[version]}"
+    app.router.add_get(prefix, index)
+    app.router.add_post(prefix + "/{station_id}/{action}", action)

@@ -9,7 +9,8 @@ can send text/plain cross-site without a preflight). Refusals: 403, 401, 415.
 GET  /health                                     {"status": "ok", "connected": N}
 GET  /charge-points                              connected charge points, last status
 POST /charge-points/{id}/calls/{Action}[?timeout_s=S]
-     body: the OCPP payload, camelCase exactly as on the wire (empty body = {})
+     body: the OCPP payload, camelCase exactly as on the wire (empty body = {}); the
+     charge point's subprotocol (1.6 or 2.0.1) decides which actions and schemas apply
      200 the charge point's reply payload (camelCase)
      400 {"error"}: body not a JSON object, bad query, payload fails the action's schema,
          or the action is not one the central system sends
@@ -35,11 +36,13 @@ from websockets.exceptions import ConnectionClosed
 
 from central_system import octt_trigger
 from central_system.config import CentralSystemConfig
-from central_system.registry import SessionRegistry
-from central_system.session import ChargePointSession
+from central_system.records import StatusReport
+from central_system.registry import AnySession, SessionRegistry
 from central_system.store import Store
 from central_system.timestamps import format_timestamp
-from ocppj import validate_request
+from central_system.v201.actions import CSMS_ACTIONS_201
+from central_system.v201.records import ConnectorStatus
+from ocppj import OCPP16, OCPP201, Version, validate_request
 
 __all__ = [
     "CENTRAL_SYSTEM_ACTIONS_16",
@@ -81,6 +84,12 @@ CENTRAL_SYSTEM_ACTIONS_16: Final = frozenset(
         "UpdateFirmware",
     }
 )
+
+#: What a central system may send, per subprotocol.
+_ACTIONS: Final[dict[Version, frozenset[str]]] = {
+    OCPP16: CENTRAL_SYSTEM_ACTIONS_16,
+    OCPP201: CSMS_ACTIONS_201,
+}
 
 _REGISTRY: Final[web.AppKey[SessionRegistry]] = web.AppKey("registry", SessionRegistry)
 _CONFIG: Final = web.AppKey("config", CentralSystemConfig)
@@ -172,7 +181,11 @@ def _error(status: int, message: str, **extra: Any) -> web.Response:
     return web.json_response({"error": message, **extra}, status=status)
 
 
-def _session_view(session: ChargePointSession) -> dict[str, Any]:
+def _session_view(session: AnySession) -> dict[str, Any]:
+    # Keyed by connector id (1.6) or by "evseId/connectorId" (2.0.1).
+    statuses: list[tuple[int | str, StatusReport | ConnectorStatus]] = list(
+        session.last_status.items()
+    )
     return {
         "id": session.id,
         "subprotocol": session.wire_version,
@@ -185,7 +198,7 @@ def _session_view(session: ChargePointSession) -> dict[str, Any]:
                 if report.timestamp is None
                 else format_timestamp(report.timestamp),
             }
-            for connector_id, report in sorted(session.last_status.items())
+            for connector_id, report in sorted(statuses, key=lambda item: item[0])
         },
     }
 
@@ -219,14 +232,18 @@ async def _call(request: web.Request) -> web.Response:
     )
 
 
-async def _call_action(request: web.Request, charge_point_id: str, action: str) -> web.Response:
+async def _call_action(
+    request: web.Request, charge_point_id: str, action: str, version: Version | None = None
+) -> web.Response:
+    """Send `action`; `version` (the OCTT trigger's path) must be the charge point's."""
     config = request.app[_CONFIG]
     try:
         options = CallOptions.model_validate({"timeout_s": config.call_timeout_s, **request.query})
     except ValidationError as exc:
         first = exc.errors()[0]
         return _error(400, f"query {'.'.join(map(str, first['loc']))}: {first['msg']}")
-    if action not in CENTRAL_SYSTEM_ACTIONS_16:
+    allowed = _ACTIONS[version] if version else CENTRAL_SYSTEM_ACTIONS_16 | CSMS_ACTIONS_201
+    if action not in allowed:
         return _error(400, f"{action} is not an action the central system sends")
     try:
         payload = await _read_payload(request)
@@ -235,6 +252,10 @@ async def _call_action(request: web.Request, charge_point_id: str, action: str) 
     session = request.app[_REGISTRY].get(charge_point_id)
     if session is None:
         return _error(404, f"charge point {charge_point_id} is not connected")
+    if version is not None and session.wire_version != version:
+        return _error(409, f"charge point {charge_point_id} speaks {session.wire_version}")
+    if action not in _ACTIONS[session.wire_version]:
+        return _error(400, f"{action} is not an action a {session.wire_version} CSMS sends")
     try:
         validate_request(session.wire_version, action, payload)
     except OCPPError as exc:
@@ -269,9 +290,7 @@ def create_app(
     app.router.add_get("/health", _health)
     app.router.add_get("/charge-points", _charge_points)
     app.router.add_post("/charge-points/{charge_point_id}/calls/{action}", _call)
-    octt_trigger.add_routes(
-        app, _call_action, CENTRAL_SYSTEM_ACTIONS_16, store, registry.credentials
-    )
+    octt_trigger.add_routes(app, _call_action, _ACTIONS, store, registry.credentials)
     return app
 
 

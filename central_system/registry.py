@@ -5,7 +5,8 @@ rotated key, or a client certificate bound to the id) replaces the connected one
 which is what a charge point rebooting after a network loss needs (its old TCP connection may
 be half-dead). Any other connection (no authentication, or a shared password) for a connected
 id is let in only if the connected one fails a liveness probe: a websocket ping not answered
-within `probe_timeout_s`. A live charge point therefore keeps its id; a dead one is replaced.
+within `probe_timeout_s`. A live charge point therefore keeps its id; a dead one is replaced,
+and so is one that has not sent a single message yet.
 """
 
 from __future__ import annotations
@@ -19,11 +20,17 @@ from websockets.exceptions import ConnectionClosed
 
 from central_system.credentials import AUTHORIZATION_KEY, CredentialBook
 from central_system.session import ChargePointSession
+from central_system.v201.passwords import accepted_password
+from central_system.v201.session import ChargingStationSession
 
 __all__ = [
     "Admission",
+    "AnySession",
     "SessionRegistry",
 ]
+
+#: A connected charge point, over 1.6 or 2.0.1.
+AnySession = ChargePointSession | ChargingStationSession
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +38,10 @@ class Admission:
     """A handshake let in: whether it proved the id, and the session it may replace."""
 
     proves_identity: bool
-    replaces: ChargePointSession | None = None
+    replaces: AnySession | None = None
 
 
-async def _answers_ping(session: ChargePointSession, timeout_s: float) -> bool:
+async def _answers_ping(session: AnySession, timeout_s: float) -> bool:
     try:
         pong = await session.connection.ping()
         async with asyncio.timeout(timeout_s):
@@ -46,7 +53,7 @@ async def _answers_ping(session: ChargePointSession, timeout_s: float) -> bool:
 
 class SessionRegistry:
     def __init__(self, credentials: CredentialBook | None = None) -> None:
-        self._sessions: dict[str, ChargePointSession] = {}
+        self._sessions: dict[str, AnySession] = {}
         #: Passwords and rotated keys (None: a registry without authentication, for tests).
         self.credentials = credentials
 
@@ -56,13 +63,15 @@ class SessionRegistry:
         """May a new connection for `charge_point_id` go ahead? None: the id is held by a
         live connection and the newcomer did not prove it is this charge point."""
         current = self._sessions.get(charge_point_id)
-        if current is None or proves_identity:
+        # A connection that has sent nothing yet (a station's short subprotocol probe, say
+        # ocpp1.6 before its ocpp2.0.1 session) has no session worth keeping.
+        if current is None or proves_identity or current.messages_received == 0:
             return Admission(proves_identity, current)
         if await _answers_ping(current, probe_timeout_s):
             return None
         return Admission(proves_identity, current)
 
-    def add(self, session: ChargePointSession, admission: Admission) -> bool:
+    def add(self, session: AnySession, admission: Admission) -> bool:
         """Register an admitted session; False if, since its admission, another connection
         took the id that it may not replace. A replaced session is told to close."""
         current = self._sessions.get(session.id)
@@ -77,15 +86,15 @@ class SessionRegistry:
             current.replace()
         return True
 
-    def discard(self, session: ChargePointSession) -> None:
+    def discard(self, session: AnySession) -> None:
         """Forget `session`, unless a newer session already holds its id."""
         if self._sessions.get(session.id) is session:
             del self._sessions[session.id]
 
-    def get(self, charge_point_id: str) -> ChargePointSession | None:
+    def get(self, charge_point_id: str) -> AnySession | None:
         return self._sessions.get(charge_point_id)
 
-    def __iter__(self) -> Iterator[ChargePointSession]:
+    def __iter__(self) -> Iterator[AnySession]:
         return iter(list(self._sessions.values()))
 
     def __len__(self) -> int:
@@ -95,11 +104,18 @@ class SessionRegistry:
         self, charge_point_id: str, action: str, payload: dict[str, Any], reply: dict[str, Any]
     ) -> None:
         """Call after every answered operator call: when a charge point accepted
-        ChangeConfiguration AuthorizationKey, its new key becomes its password (hashed,
+        ChangeConfiguration AuthorizationKey (1.6) or SetVariables
+        SecurityCtrlr.BasicAuthPassword (2.0.1), its new key becomes its password (hashed,
         stored) and the old one is refused."""
+        if self.credentials is None:
+            return
+        if action == "SetVariables":
+            password = accepted_password(payload, reply)
+            if password is not None:
+                await self.credentials.rotate(charge_point_id, password)
+            return
         if (
-            self.credentials is not None
-            and action == "ChangeConfiguration"
+            action == "ChangeConfiguration"
             and payload.get("key") == AUTHORIZATION_KEY
             and isinstance(payload.get("value"), str)
             and reply.get("status") == "Accepted"

@@ -106,6 +106,8 @@ class ChargePointSession(Endpoint):
         self.connected_at = backend.clock()
         #: The latest StatusNotification per connector (connector 0: the charge point).
         self.last_status: dict[int, StatusReport] = {}
+        #: Messages received on this connection (a probe that sent none may be replaced).
+        self.messages_received = 0
         self._backend = backend
         self._replaced = asyncio.Event()
         self._tasks: asyncio.TaskGroup | None = None
@@ -137,6 +139,7 @@ class ChargePointSession(Endpoint):
         await self.connection.close(1000, "replaced by a newer connection")
 
     async def route_message(self, raw_msg: str | bytes) -> None:
+        self.messages_received += 1
         try:
             await super().route_message(raw_msg)
         except ConnectionClosed:

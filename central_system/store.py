@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
@@ -41,6 +41,7 @@ from central_system.records import (
     TransactionStop,
 )
 from central_system.timestamps import format_timestamp
+from central_system.v201.schema import SCHEMA_201
 
 __all__ = [
     "ENERGY_REGISTER",
@@ -55,7 +56,9 @@ ENERGY_REGISTER: Final = "Energy.Active.Import.Register"
 #: 2: transactions lost their UNIQUE key (a start is deduplicated against the connector's open
 #: transactions only) and gained stop_flag; firmware, diagnostics, security event and
 #: certificate request tables. A version 1 store is migrated in place when opened.
-SCHEMA_VERSION: Final = 2
+#: 3: the OCPP 2.0.1 tables (central_system.v201.schema), added to a version 1 or 2 store
+#: when it is opened.
+SCHEMA_VERSION: Final = 3
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS charge_points (
@@ -429,12 +432,12 @@ class Store:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version not in (0, 1, SCHEMA_VERSION):
+        if version not in (0, 1, 2, SCHEMA_VERSION):
             raise StoreError(f"{self.path}: store schema version {version} is not supported")
         if version in (0, 1) and self._has_unique_transactions():
             # One transaction: a kill during the migration leaves the version 1 store intact.
             self._db.executescript(f"BEGIN; {_MIGRATE_1_TO_2} COMMIT;")
-        self._db.executescript(_SCHEMA)
+        self._db.executescript(_SCHEMA + SCHEMA_201)
         self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def _has_unique_transactions(self) -> bool:
@@ -758,6 +761,22 @@ class Store:
 
     def transactions(self) -> list[Transaction]:
         return [_transaction_from(row) for row in self._db.execute(_TRANSACTIONS)]
+
+    # The tables of other modules (the 2.0.1 ones: central_system.v201.store), through the
+    # same group commit.
+
+    def atomic(self) -> AbstractContextManager[None]:
+        """One write method's transaction (a savepoint inside the batch), for other modules."""
+        return self._atomic()
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> sqlite3.Cursor:
+        """Run one statement; a write joins the open batch (or is its own transaction)."""
+        self._in_batch()
+        return self._db.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
+        self._in_batch()
+        self._db.executemany(sql, rows)
 
     # Credentials (security profiles): one separate block.
 

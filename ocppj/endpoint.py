@@ -263,6 +263,9 @@ class Endpoint:
         for outstanding in self._rpc_outstanding.values():
             if not outstanding.reply.done():
                 outstanding.reply.set_exception(error)
+                # Retrieved: a waiter cancelled at this very moment (a session closing its
+                # follower tasks) must not leave "Future exception was never retrieved".
+                outstanding.reply.exception()
         self._rpc_outstanding.clear()
 
     async def _handle_call(self, call: Call) -> None:

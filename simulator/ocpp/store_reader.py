@@ -59,8 +59,9 @@ _OCCUPIED: Final = frozenset({"Preparing", "SuspendedEV", "SuspendedEVSE", "Fini
 _DOWN: Final = frozenset({"Faulted", "Unavailable"})
 _FREE: Final = frozenset({"Available", "Faulted", "Unavailable"})
 _TABLES: Final = ("transactions", "status_notifications", "meter_values")
-#: The store schema versions this reader understands (see central_system/store.py).
-SCHEMA_VERSIONS: Final = (1, 2)
+#: The store schema versions this reader understands (see central_system/store.py); version 3
+#: only added the 2.0.1 tables, which this reader does not read yet.
+SCHEMA_VERSIONS: Final = (1, 2, 3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +121,8 @@ def _check(path: Path, db: sqlite3.Connection) -> None:
 
 
 def _unsupported(path: Path, version: int) -> str:
-    known = " and ".join(str(v) for v in SCHEMA_VERSIONS)
+    *first, last = (str(v) for v in SCHEMA_VERSIONS)
+    known = f"{', '.join(first)} and {last}"
     return (
         f"--csms-db {path}: store schema version {version} is not supported"
         f" (chargenet report reads versions {known})"

@@ -22,3 +22,14 @@ def test_a_listed_charge_point_waits_pending_boots_then_is_accepted() -> None:
         Registration(RegistrationStatus.PENDING, 5),
         Registration(RegistrationStatus.ACCEPTED, 60),
     ]
+
+
+def test_a_rejected_charge_point_is_rejected_at_every_boot_with_the_retry_interval() -> None:
+    policy = BootPolicy(
+        heartbeat_interval_s=60,
+        pending_ids=frozenset({"BAD"}),
+        rejected_ids=frozenset({"BAD"}),
+        boot_retry_interval_s=5,
+    )
+    answers = {register(policy, "BAD", earlier) for earlier in range(3)}
+    assert answers == {Registration(RegistrationStatus.REJECTED, 5)}

@@ -182,7 +182,7 @@ def test_a_store_of_a_schema_version_the_reader_does_not_know_ends_in_one_line(
     assert code == 2
     assert err == (
         f"chargenet: --csms-db {db}: store schema version {version} is not supported"
-        f" (chargenet report reads versions 1 and 2)\n"
+        f" (chargenet report reads versions 1, 2 and 3)\n"
     )
     assert not out.exists()
 
