@@ -59,6 +59,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
             "test_every_started_transaction_is_ended_with_the_reason_the_model_stopped_it",
             "test_started_carries_the_begin_register_and_the_driver_token_and_updates_sample_periodic",
             "test_status_notifications_use_the_201_connector_statuses_per_evse_connector",
+            "test_a_run_mixing_versions_against_the_built_in_central_system_writes_the_same_bytes",
         )
     ),
 }

@@ -420,3 +420,49 @@ async def test_a_refused_transaction_event_is_retried_as_message_attempts_say() 
     assert [e["seqNo"] for e in accepted["t-0-1"]] == [0, 1]  # the retry kept its seqNo
     assert "t-0-2" not in accepted
     assert client.refused == {"TransactionEvent": 1}
+
+
+def test_a_run_mixing_versions_against_the_built_in_central_system_writes_the_same_bytes(
+    failing_day: Run, tmp_path: Path
+) -> None:
+    """The built-in central system serves both versions on one port (the subprotocol
+    choosing) and keeps both in one store: 2.0.1 transactions by the station's own id, every
+    seqNo from 0 without a gap."""
+    import sqlite3
+
+    mixed = mixed_scenario(tmp_path, failures=True)
+    loaded = sc.load(mixed)
+    world = sc.world(loaded)
+    store = tmp_path / "csms.sqlite"
+    options = OcppRunOptions(versions=sc.ocpp_versions(loaded, None), csms_db=store)
+    records = run_ocpp(world, options)
+    summary = to_json(runner.summarize_world(world, records))
+    assert summary == (failing_day.folder / "fast" / "summary.json").read_text(encoding="utf-8")
+    assert sessions_csv(records) == (failing_day.folder / "fast" / "sessions.csv").read_text(
+        encoding="utf-8"
+    )
+    with sqlite3.connect(store) as db:
+        started_16 = db.execute("SELECT count(*) FROM transactions").fetchone()[0]
+        started_201, ended_201 = db.execute(
+            "SELECT count(*), count(ended_at) FROM transactions_201"
+        ).fetchone()
+        gaps = db.execute("SELECT count(*) FROM seq_no_gaps_201").fetchone()[0]
+        open_per_station = db.execute(
+            "SELECT charge_point_id, count(*) FROM transactions_201 WHERE ended_at IS NULL "
+            "GROUP BY charge_point_id"
+        ).fetchall()
+        seq_nos = db.execute(
+            "SELECT transaction_id, group_concat(seq_no) FROM "
+            "(SELECT transaction_id, seq_no FROM transaction_events_201 ORDER BY seq_no) "
+            "GROUP BY transaction_id"
+        ).fetchall()
+    assert started_16 > 0
+    assert ended_201 > 0
+    assert started_201 - ended_201 == len(open_per_station)
+    assert gaps == 0
+    for transaction_id, numbers in seq_nos:
+        assert [int(n) for n in numbers.split(",")] == list(range(len(numbers.split(",")))), (
+            transaction_id
+        )
+    # only a charge still going at the horizon is left open: at most one per station
+    assert all(count == 1 for _, count in open_per_station), open_per_station
