@@ -27,7 +27,7 @@ run: setup
 # --dist loadgroup: the tests that share a costly fixture (the Dask cluster, a scenario's runs)
 # run in one process; --no-loadscope-reorder keeps tests/conftest.py's order, longest first.
 test: setup-dev
-	$(BIN)/python -m pytest -n 2 --dist loadgroup --no-loadscope-reorder -q --cov --cov-report=term
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --no-loadscope-reorder -q --cov --cov-report=term --durations=25
 
 lint: setup-dev
 	$(BIN)/ruff check .
