@@ -24,7 +24,7 @@ def test_every_python_block_of_the_python_doc_runs(
     assert len(found) >= 6
     namespace: dict[str, object] = {}
     for block in found:
-        exec(compile(block, str(DOC), "exec"), namespace)  # noqa: S102
+        exec(compile(block, str(DOC), "exec"), namespace)
     printed = capsys.readouterr().out
     assert "arrivals.multiplier = -1" in printed
     for name in ("networks", "tesla", "totals"):
