@@ -507,15 +507,44 @@ def serve(args: argparse.Namespace) -> int:
     _raise_open_file_limit()
     try:
         event_loop.run(_serve_until_stopped(config, print_token=args.api_token_file is None))
-    except StoreError as exc:
-        return _fail(str(exc), EXIT_FAILED)
-    except OSError as exc:
-        return _fail(
-            f"cannot serve on {config.host}:{config.port}: {exc.strerror or exc}", EXIT_FAILED
-        )
+    except (StoreError, OSError, BaseExceptionGroup) as raised:
+        # the server's task group wraps what failed in an ExceptionGroup
+        exc = _leaf(raised)
+        if isinstance(exc, StoreError):
+            return _fail(str(exc), EXIT_FAILED)
+        if isinstance(exc, OSError):
+            return _fail(_cannot_listen(config, exc), EXIT_FAILED)
+        raise
     finally:
         repeats.flush()  # the counts of lines held back
     return EXIT_OK
+
+
+def _leaf(raised: BaseException) -> BaseException:
+    """The first exception an ExceptionGroup holds (nested groups unwrapped), or `raised`."""
+    while isinstance(raised, BaseExceptionGroup) and raised.exceptions:
+        raised = raised.exceptions[0]
+    return raised
+
+
+def _cannot_listen(config: CentralSystemConfig, exc: OSError) -> str:
+    """One line naming the address that could not be bound: the websocket's (bound first) if it
+    cannot be bound now, else the operator API's."""
+    # asyncio's message repeats the address as a Python tuple: the errno's own words instead
+    reason = os.strerror(exc.errno) if exc.errno else str(exc)
+    if config.api_port is None or (config.port != 0 and not _can_bind(config.host, config.port)):
+        return f"cannot serve on {config.host}:{config.port}: {reason}"
+    return f"cannot serve the operator API on 127.0.0.1:{config.api_port}: {reason}"
+
+
+def _can_bind(host: str, port: int) -> bool:
+    import socket
+
+    try:
+        socket.create_server((host, port)).close()  # SO_REUSEADDR, as the server binds
+    except OSError:
+        return False
+    return True
 
 
 def _read_payload(text: str) -> dict[str, Any]:

@@ -3,6 +3,8 @@
 Each sub-command is a module in simulator/commands with `add_parser(sub)` and
 `main(args, console) -> int`; they are found by name, so adding one touches nothing here.
 A user's mistake ends in one line naming the cause and exit code 2; nothing is written.
+Bare `chargenet` prints the help and exits 0; `chargenet --version` prints the version.
+`csms` is listed with the others but handed over before parsing (`_become_central_system`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,12 @@ from typing import Any, NoReturn
 
 from simulator import commands
 from simulator.errors import EXIT_USAGE, UserError
+from simulator.version import __version__
+
+CSMS = "csms"
+CSMS_HELP = "the built-in OCPP 1.6J central system: csms serve, csms call (see csms --help)"
+WIDE_COLUMNS = 1_000
+"""Piped or captured output is as wide as the widest table: nothing is cut, whatever COLUMNS."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -39,10 +47,17 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
         epilog="chargenet csms serve|call: the built-in OCPP 1.6J central system, in its own "
         "process (chargenet csms serve --help, chargenet csms call --help)",
     )
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    parser.add_argument("--version", action="version", version=f"chargenet {__version__}")
     modules = _modules()
-    for module in modules.values():
-        module.add_parser(sub)
+    names = sorted([*modules, CSMS])
+    sub = parser.add_subparsers(
+        dest="command", required=True, parser_class=Parser, metavar="{" + ",".join(names) + "}"
+    )
+    for name in names:
+        if name == CSMS:  # never parsed here: main() hands `csms ...` over first
+            sub.add_parser(CSMS, help=CSMS_HELP, add_help=False)
+        else:
+            modules[name].add_parser(sub)
     return parser, modules
 
 
@@ -65,7 +80,7 @@ def _become_central_system(arguments: list[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["csms"]:
+    if argv[:1] == [CSMS]:
         return _become_central_system(argv[1:])
     # Imported here, not above: handing over to `csms` needs neither (they take seconds on a
     # loaded machine, and a Ctrl-C meanwhile would end in a traceback).
@@ -74,10 +89,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from simulator.scenario import ScenarioError
 
     parser, modules = build_parser()
+    if not argv:
+        parser.print_help()
+        return 0
     args = parser.parse_args(argv)
     console = Console()
     if not console.is_terminal:  # piped or captured: don't crop the tables at 80 columns
-        console = Console(width=max(console.width, 120))
+        console = Console(width=WIDE_COLUMNS)
     try:
         code: int = modules[args.command.replace("-", "_")].main(args, console)
         return code

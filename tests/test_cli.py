@@ -415,3 +415,50 @@ def test_a_warm_up_that_is_not_a_number_of_days_ends_in_one_line(
     assert (code, out) == (EXIT_USAGE, "")
     assert err.startswith(f"chargenet: argument --warmup-days: {why}: '{value}'")
     assert err.count("\n") == 1
+
+
+def test_version_prints_the_packages_version(capsys: pytest.CaptureFixture[str]) -> None:
+    import tomllib
+
+    from simulator.version import __version__
+
+    code, out, err = chargenet(["--version"], capsys)
+    assert (code, out, err) == (0, f"chargenet {__version__}\n", "")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert project["tool"]["setuptools"]["dynamic"]["version"]["attr"] == (
+        "simulator.version.__version__"
+    )
+
+
+def test_bare_chargenet_prints_the_help_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = chargenet([], capsys)
+    assert (code, err) == (0, "")
+    assert out.startswith("usage: chargenet ")
+    assert "simulate a scenario and report utilization" in out
+
+
+def test_the_usage_line_names_every_command_and_csms(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = chargenet(["--help"], capsys)
+    assert code == 0
+    usage = out.split("\n\n")[0]
+    for command in ("check", "compare", "csms", "load", "report", "run", "sweep", "validate"):
+        assert command in usage
+    assert "csms serve, csms call" in " ".join(out.split())  # argparse wraps the help
+
+
+def test_a_table_wider_than_the_terminal_is_not_cut_when_piped(tmp_path: Path) -> None:
+    long_id = "a-network-id-long-enough-that-its-table-is-wider-than-any-terminal-" * 2
+    text = QUICKSTART.read_text(encoding="utf-8")
+    assert text.count('id = "tesla"') == 1
+    scenario = tmp_path / "wide.toml"
+    scenario.write_text(text.replace('id = "tesla"', f'id = "{long_id}"'), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "simulator", "run", str(scenario), "--engine", "fast",
+         "--days", "0.5", "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=110, check=False,
+        env={**os.environ, "COLUMNS": "80"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    [row] = [line for line in done.stdout.splitlines() if long_id in line]
+    assert row.split()[:2] == [long_id, "8"]  # the whole id, then the port count on its line
+    assert "…" not in done.stdout
