@@ -509,11 +509,11 @@ def serve(args: argparse.Namespace) -> int:
         event_loop.run(_serve_until_stopped(config, print_token=args.api_token_file is None))
     except (StoreError, OSError, BaseExceptionGroup) as raised:
         # the server's task group wraps what failed in an ExceptionGroup
-        exc = _leaf(raised)
-        if isinstance(exc, StoreError):
-            return _fail(str(exc), EXIT_FAILED)
-        if isinstance(exc, OSError):
-            return _fail(_cannot_listen(config, exc), EXIT_FAILED)
+        cause = _leaf(raised)
+        if isinstance(cause, StoreError):
+            return _fail(str(cause), EXIT_FAILED)
+        if isinstance(cause, OSError):
+            return _fail(_cannot_listen(config, cause), EXIT_FAILED)
         raise
     finally:
         repeats.flush()  # the counts of lines held back
