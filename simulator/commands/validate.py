@@ -1,8 +1,12 @@
-"""`chargenet validate FILE`: check a scenario file."""
+"""`chargenet validate FILE...`: check scenario files, one line each.
+
+Every file is checked (a bad one does not hide the next): a valid file's line goes to stdout,
+a defect's line to stderr, and the exit code is 2 if any file is not valid."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,15 +14,26 @@ from rich.console import Console
 
 from simulator import scenario as sc
 from simulator.commands._common import check_window, say
+from simulator.errors import EXIT_USAGE, UserError
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("validate", help="check a scenario file")
-    p.add_argument("scenario", type=Path)
+    p = sub.add_parser("validate", help="check scenario files")
+    p.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO")
 
 
 def main(args: argparse.Namespace, console: Console) -> int:
-    scenario = sc.load(args.scenario)
-    check_window(args.scenario, scenario.simulation, None, None)
-    say(console, f"{args.scenario}: valid scenario {scenario.name!r}")
-    return 0
+    failed = 0
+    for path in args.scenarios:
+        try:
+            scenario = sc.load(path)
+            check_window(path, scenario.simulation, None, None)
+        except (sc.ScenarioError, UserError) as e:
+            failed += 1
+            console.file.flush()
+            print(f"chargenet: {e}", file=sys.stderr)
+            continue
+        say(console, f"{path}: valid scenario {scenario.name!r}")
+    if failed and len(args.scenarios) > 1:
+        print(f"chargenet: {failed} of {len(args.scenarios)} files are not valid", file=sys.stderr)
+    return EXIT_USAGE if failed else 0
