@@ -14,14 +14,14 @@ them.
 
 from __future__ import annotations
 
-import contextlib
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from chargenet.progress import progress as show_progress
 from chargenet.scenarios import Scenario, key_path, scenario_of
 from simulator.commands._common import check_window
 from simulator.errors import UserError
@@ -186,18 +186,25 @@ def _text(value: Any) -> str:
 def _execute(
     tasks: Sequence[Task], *, workers: int | None, scheduler: str | None, progress: bool
 ) -> list[Run]:
-    with _bar(progress, len(tasks)) as advance:
+    with show_progress(progress, "finished", len(tasks), "runs") as advance:
         if workers == 1 and scheduler is None:
             runs = []
             for task in tasks:
                 runs.append(_run_here(task))
-                advance()
+                advance(len(runs))
             return runs
         from simulator.experiment.execution import execute
         from simulator.experiment.progress import cluster
 
         with cluster(scheduler, workers, len(tasks)) as client:
-            return execute(client, tasks, lambda _run: advance())
+            finished = 0
+
+            def on_run(_run: Run) -> None:
+                nonlocal finished
+                finished += 1
+                advance(finished)
+
+            return execute(client, tasks, on_run)
 
 
 def _run_here(task: Task) -> Run:
@@ -214,16 +221,3 @@ def _with_failures(frame: pd.DataFrame, runs: Sequence[Run]) -> pd.DataFrame:
         warnings.warn(line, RuntimeWarning, stacklevel=3)
     frame.attrs["failures"] = failures
     return frame
-
-
-@contextlib.contextmanager
-def _bar(shown: bool, total: int) -> Iterator[Callable[[], None]]:
-    """Finished runs counted on a bar (rich: a terminal or a notebook), or none."""
-    if not shown:
-        yield lambda: None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    with Progress(TextColumn("runs"), BarColumn(), MofNCompleteColumn(), transient=True) as bar:
-        task = bar.add_task("runs", total=total)
-        yield lambda: bar.update(task, advance=1)

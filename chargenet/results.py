@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
 
+from chargenet.progress import progress as show_progress
 from chargenet.scenarios import Scenario, scenario_of
 from simulator import runner
 from simulator import scenario as sc
@@ -95,7 +95,11 @@ def run(
         raise UserError("csms_url needs engine='ocpp'")
     check_window(s.source, s.model.simulation, days, None)
     world = sc.world(s.model, days=days, seed=seed)
-    with _bar(progress, world.horizon_s / DAY_S) as tick:
+    with show_progress(progress, "simulated", world.horizon_s / DAY_S, "days") as advance:
+
+        def tick(done_s: float, _total_s: float) -> None:
+            advance(done_s / DAY_S)
+
         if engine == "fast":
             records = runner.run_fast(world, tick)
         else:
@@ -152,22 +156,3 @@ def _run_ocpp(world: World, csms_url: str | None, tick: Callable[[float, float],
     # a notebook's cell runs inside an event loop: the run gets its own, on a thread
     with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="chargenet-ocpp") as pool:
         return pool.submit(run_ocpp, world, options).result()
-
-
-@contextlib.contextmanager
-def _bar(shown: bool, days: float) -> Iterator[Callable[[float, float], None]]:
-    """A progress bar over simulated days (rich: a terminal or a notebook), or none."""
-    if not shown:
-        yield lambda _done_s, _total_s: None
-        return
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    with Progress(
-        TextColumn("simulating"),
-        BarColumn(),
-        TextColumn("{task.completed:.1f}/{task.total:g} days"),
-        TimeRemainingColumn(),
-        transient=True,
-    ) as bar:
-        task = bar.add_task("run", total=days)
-        yield lambda done_s, _total_s: bar.update(task, completed=done_s / DAY_S)
