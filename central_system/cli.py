@@ -452,13 +452,20 @@ def _serve_api_token(path: Path | None) -> str:
     return token
 
 
-async def _serve_until_stopped(config: CentralSystemConfig, *, print_token: bool) -> None:
+async def _serve_until_stopped(config: CentralSystemConfig, *, print_token: bool) -> bool:
+    """Serve until SIGTERM or SIGINT; True if it was SIGINT (Ctrl-C)."""
     from central_system.server import running
 
     stop = asyncio.Event()
+    stopped_by: list[int] = []
     loop = asyncio.get_running_loop()
+
+    def stop_on(signal_number: int) -> None:
+        stopped_by.append(signal_number)
+        stop.set()
+
     for signal_number in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signal_number, stop.set)
+        loop.add_signal_handler(signal_number, stop_on, signal_number)
     async with running(config) as central_system:
         line: dict[str, str | None] = {
             "ws_url": central_system.ws_url,
@@ -468,6 +475,7 @@ async def _serve_until_stopped(config: CentralSystemConfig, *, print_token: bool
             line["api_token"] = central_system.api_token  # printed this once, nowhere else
         print(json.dumps(line), flush=True)
         await stop.wait()
+    return stopped_by[:1] == [signal.SIGINT]
 
 
 def _raise_open_file_limit() -> None:
@@ -506,7 +514,9 @@ def serve(args: argparse.Namespace) -> int:
 
     _raise_open_file_limit()
     try:
-        event_loop.run(_serve_until_stopped(config, print_token=args.api_token_file is None))
+        interrupted = event_loop.run(
+            _serve_until_stopped(config, print_token=args.api_token_file is None)
+        )
     except (StoreError, OSError, BaseExceptionGroup) as raised:
         # the server's task group wraps what failed in an ExceptionGroup
         cause = _leaf(raised)
@@ -517,6 +527,11 @@ def serve(args: argparse.Namespace) -> int:
         raise
     finally:
         repeats.flush()  # the counts of lines held back
+    if interrupted:  # a person at a terminal: say it stopped (a supervisor's SIGTERM: quiet)
+        print(
+            f"{_invocation.error_prefix}: interrupted; the central system stopped cleanly",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 
