@@ -22,9 +22,3 @@ def test_nothing_done_yet_gives_no_eta() -> None:
 
 def test_outside_a_notebook_there_is_no_notebook_shell() -> None:
     assert progress._notebook_shell() is None
-
-
-def test_progress_not_shown_accepts_every_update() -> None:
-    with progress.progress(False, "finished", 3, "runs") as advance:
-        for done in range(4):
-            advance(done)
