@@ -57,7 +57,7 @@ def _notebook_line(label: str, total: float, unit: str) -> Iterator[Advance]:
     from IPython.display import display
 
     started = time.monotonic()
-    handle = display(line(label, 0, total, unit, 0.0), display_id=True)
+    handle = display(line(label, 0, total, unit, 0.0), display_id=True)  # type: ignore[no-untyped-call]
     last = [started]
 
     def advance(done: float) -> None:

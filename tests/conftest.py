@@ -49,6 +49,9 @@ GROUPS: dict[str, tuple[str, ...]] = {
             "test_interoperability_opens_every_network_and_charges_roaming_fees",
         )
     ),
+    # module fixtures run once: the notebook's kernel run, the CLI run the facade is held against
+    "chargenet_notebook": ("tests/chargenet/test_notebook.py::",),
+    "chargenet_results": ("tests/chargenet/test_results.py::",),
 }
 SHARED_FIXTURES = {
     "dask_address": "dask",
