@@ -49,14 +49,14 @@ GROUPS: dict[str, tuple[str, ...]] = {
             "test_interoperability_opens_every_network_and_charges_roaming_fees",
         )
     ),
-    # module fixtures run once: the notebook's kernel run, the CLI run the facade is held against
-    "chargenet_notebook": ("tests/chargenet/test_notebook.py::",),
-    "chargenet_results": ("tests/chargenet/test_results.py::",),
+    # the CLI run the facade and the notebook are held against, and the notebook's kernel run
+    "chargenet_cli": ("tests/chargenet/test_notebook.py::", "tests/chargenet/test_results.py::"),
 }
 SHARED_FIXTURES = {
     "dask_address": "dask",
     "quickstart_process": "quickstart_run",
     "outputs": "shipped_outputs",
+    "cli_run": "chargenet_cli",
 }
 """The fixtures made once per process, and the group whose process makes them."""
 

@@ -10,7 +10,8 @@ import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell
 
-from tests.chargenet.helpers import QUICKSTART, ROOT, chargenet_cli
+from tests.chargenet.conftest import CLI_DAYS, CLI_SEED
+from tests.chargenet.helpers import ROOT
 
 NOTEBOOK = ROOT / "docs" / "python.ipynb"
 CELL_TIMEOUT_S = 100
@@ -50,16 +51,13 @@ def test_the_notebook_runs_every_cell_without_an_error(executed: nbformat.Notebo
 
 
 def test_the_notebooks_run_gives_the_clis_summary_json(
-    executed: nbformat.NotebookNode, tmp_path: Path
+    executed: nbformat.NotebookNode, cli_run: Path
 ) -> None:
-    out = tmp_path / "out"
-    chargenet_cli(
-        "run", str(QUICKSTART), "--engine", "fast", "--days", "2", "--seed", "5",
-        "--out", str(out), "--quiet",
-    )  # fmt: skip
+    run_cell = next(c for c in executed.cells if "result = chargenet.run(" in c.source)
+    assert f"days={CLI_DAYS}, seed={CLI_SEED}" in run_cell.source  # cli_run's days and seed
     printed = outputs_text(executed.cells[-1])
     assert printed.startswith(MARK)
-    assert printed.removeprefix(MARK) == (out / "summary.json").read_text() + "\n"
+    assert printed.removeprefix(MARK) == (cli_run / "summary.json").read_text() + "\n"
     assert json.loads(printed.removeprefix(MARK))["seed"] == 5
 
 
