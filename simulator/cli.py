@@ -61,6 +61,32 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     return parser, modules
 
 
+def table_console(**options: Any) -> Any:
+    """A rich Console that never cuts a table: one wider than the console is printed at its
+    own width (a terminal wraps the long lines; rich would drop its last columns and shorten
+    names to "Volksw…"). Other output keeps the console's width."""
+    from rich.console import Console
+    from rich.measure import Measurement
+    from rich.table import Table
+
+    class TableConsole(Console):
+        def print(self, *objects: Any, **kwargs: Any) -> None:
+            tables = [o for o in objects if isinstance(o, Table)]
+            if not tables:
+                super().print(*objects, **kwargs)
+                return
+            wide = self.options.update_width(WIDE_COLUMNS)
+            need = max(Measurement.get(self, wide, t).maximum for t in tables)
+            width = self.width
+            self.width = max(width, need)
+            try:
+                super().print(*objects, **kwargs)
+            finally:
+                self.width = width
+
+    return TableConsole(**options)
+
+
 def _become_central_system(arguments: list[str]) -> int:
     """Replace this process with the central system's own command line (never imported here).
 
@@ -84,8 +110,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _become_central_system(argv[1:])
     # Imported here, not above: handing over to `csms` needs neither (they take seconds on a
     # loaded machine, and a Ctrl-C meanwhile would end in a traceback).
-    from rich.console import Console
-
     from simulator.scenario import ScenarioError
 
     parser, modules = build_parser()
@@ -93,9 +117,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     args = parser.parse_args(argv)
-    console = Console()
-    if not console.is_terminal:  # piped or captured: don't crop the tables at 80 columns
-        console = Console(width=WIDE_COLUMNS)
+    console = table_console()
+    if not console.is_terminal:  # piped or captured: nothing wraps, whatever COLUMNS says
+        console = table_console(width=WIDE_COLUMNS)
     try:
         code: int = modules[args.command.replace("-", "_")].main(args, console)
         return code

@@ -462,3 +462,25 @@ def test_a_table_wider_than_the_terminal_is_not_cut_when_piped(tmp_path: Path) -
     [row] = [line for line in done.stdout.splitlines() if long_id in line]
     assert row.split()[:2] == [long_id, "8"]  # the whole id, then the port count on its line
     assert "…" not in done.stdout
+
+
+def test_a_table_wider_than_the_terminal_keeps_every_column_and_whole_names() -> None:
+    """On a terminal narrower than a table, rich drops its last columns and shortens names
+    ("Volksw…"); the CLI's console prints the table at its own width instead."""
+    import io
+
+    from simulator import runner
+    from simulator import scenario as sc
+    from simulator.reports import render
+
+    summary = runner.run(sc.load(QUICKSTART), days=0.5).summary
+    screen = io.StringIO()
+    console = cli.table_console(file=screen, width=60, force_terminal=True, color_system=None)
+    render.print_summary(summary, console)
+    console.print("after the tables, the terminal's own width again " * 3)
+    text = screen.getvalue()
+    for header in ("revenue $", "perks $", "Volkswagen", "sess/port/d"):
+        assert header in text
+    assert "…" not in text
+    assert max(len(line) for line in text.splitlines()) > 60  # the tables, at their own width
+    assert all(len(line) <= 60 for line in text.splitlines()[-3:])  # plain text still wraps
