@@ -22,8 +22,7 @@ from typing import Any
 import pandas as pd
 
 from chargenet.progress import progress as show_progress
-from chargenet.scenarios import Scenario, key_path, scenario_of
-from simulator.commands._common import check_window
+from chargenet.scenarios import Scenario, check_window, key_path, scenario_of
 from simulator.errors import UserError
 from simulator.experiment import comparison as cmp
 from simulator.experiment import grid as gr
@@ -65,7 +64,7 @@ def compare(
     _check_replications(replications)
     labels = [label for label, _ in labelled]
     for _, s in labelled:
-        check_window(s.source, s.model.simulation, days, None)
+        check_window(s.source, s.model.simulation, days)
     base_seed = seed if seed is not None else labelled[0][1].seed
     tasks = plan(
         [(label, scenario_data(s.model)) for label, s in labelled],
@@ -120,7 +119,7 @@ def sweep(
     points = gr.grid(base.model, varies)
     for point in points:
         simulation = base.model.simulation.model_validate(point.scenario["simulation"])
-        check_window(f"{base.source} at {point.label}", simulation, days, None)
+        check_window(f"{base.source} at {point.label}", simulation, days)
     base_seed = seed if seed is not None else base.seed
     tasks = sw.tasks(points, replications=replications, base_seed=base_seed, days=days)
     runs = _execute(tasks, workers=workers, scheduler=scheduler, progress=progress)

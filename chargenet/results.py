@@ -18,10 +18,9 @@ from typing import Any, Literal
 import pandas as pd
 
 from chargenet.progress import progress as show_progress
-from chargenet.scenarios import Scenario, scenario_of
+from chargenet.scenarios import Scenario, check_window, scenario_of
 from simulator import runner
 from simulator import scenario as sc
-from simulator.commands._common import check_window
 from simulator.errors import UserError
 from simulator.experiment.observations import observations
 from simulator.experiment.tables import KEY_COLUMNS
@@ -93,7 +92,7 @@ def run(
         raise UserError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
     if csms_url is not None and engine != "ocpp":
         raise UserError("csms_url needs engine='ocpp'")
-    check_window(s.source, s.model.simulation, days, None)
+    check_window(s.source, s.model.simulation, days)
     world = sc.world(s.model, days=days, seed=seed)
     with show_progress(progress, "simulated", world.horizon_s / DAY_S, "days") as advance:
 

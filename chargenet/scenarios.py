@@ -147,3 +147,17 @@ def _sites_at(data: dict[str, Any], sites_path: str) -> list[dict[str, Any]]:
     before = [s for n in data["networks"] for s in n["sites"]]
     after = [s for n in tagged["networks"] for s in n["sites"]]
     return [b for b, a in zip(before, after, strict=True) if a["id"] == tag]
+
+
+def check_window(where: str, simulation: sc.SimulationSpec, days: float | None) -> None:
+    """Refuse, before any work, a horizon at or below the warm-up (no metric would have a
+    window), in the API's words (the command line names its flags instead)."""
+    horizon_days = simulation.days if days is None else days
+    if horizon_days > simulation.warmup_days:
+        return
+    horizon = f"days={days:g}" if days is not None else f"simulation.days = {horizon_days:g}"
+    raise UserError(
+        f"{where}: {horizon} leaves nothing to measure after the warm-up "
+        f"(simulation.warmup_days = {simulation.warmup_days:g}); give more days or "
+        "with_(warmup_days=...) a shorter warm-up"
+    )

@@ -83,8 +83,12 @@ def test_an_unknown_engine_is_refused_in_one_line() -> None:
 
 def test_a_horizon_inside_the_warm_up_is_refused_before_any_work() -> None:
     scenario = chargenet.load(QUICKSTART).with_(warmup_days=1)
-    with pytest.raises(chargenet.UserError, match="leaves nothing to measure"):
+    with pytest.raises(chargenet.UserError) as raised:
         chargenet.run(scenario, days=0.5)
+    assert str(raised.value) == (
+        f"{scenario.source}: days=0.5 leaves nothing to measure after the warm-up "
+        "(simulation.warmup_days = 1); give more days or with_(warmup_days=...) a shorter warm-up"
+    )
 
 
 async def test_the_ocpp_engine_gives_the_same_summary_even_inside_an_event_loop() -> None:
