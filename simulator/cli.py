@@ -22,8 +22,10 @@ from simulator.version import __version__
 
 CSMS = "csms"
 CSMS_HELP = "the built-in OCPP 1.6J central system: csms serve, csms call (see csms --help)"
-WIDE_COLUMNS = 1_000
-"""Piped or captured output is as wide as the widest table: nothing is cut, whatever COLUMNS."""
+PIPED_COLUMNS = 120
+"""Piped or captured output is at least this wide, whatever COLUMNS says."""
+WIDE_COLUMNS = 10_000
+"""Room to measure a table's natural width in."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -62,9 +64,10 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
 
 
 def table_console(**options: Any) -> Any:
-    """A rich Console that never cuts a table: one wider than the console is printed at its
-    own width (a terminal wraps the long lines; rich would drop its last columns and shorten
-    names to "Volksw…"). Other output keeps the console's width."""
+    """A rich Console that never cuts a table: one that cannot fit the console is printed at
+    the narrowest width that keeps every column and every word whole (a terminal then wraps
+    the long lines; rich would drop the last columns and shorten names to "Volksw…"). Text
+    cells still wrap at word boundaries; other output keeps the console's width."""
     from rich.console import Console
     from rich.measure import Measurement
     from rich.table import Table
@@ -76,7 +79,7 @@ def table_console(**options: Any) -> Any:
                 super().print(*objects, **kwargs)
                 return
             wide = self.options.update_width(WIDE_COLUMNS)
-            need = max(Measurement.get(self, wide, t).maximum for t in tables)
+            need = max(Measurement.get(self, wide, t).minimum for t in tables)
             width = self.width
             self.width = max(width, need)
             try:
@@ -118,8 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     args = parser.parse_args(argv)
     console = table_console()
-    if not console.is_terminal:  # piped or captured: nothing wraps, whatever COLUMNS says
-        console = table_console(width=WIDE_COLUMNS)
+    if not console.is_terminal:  # piped or captured: lines as long as a log reader takes
+        console = table_console(width=max(console.width, PIPED_COLUMNS))
     try:
         code: int = modules[args.command.replace("-", "_")].main(args, console)
         return code
