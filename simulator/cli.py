@@ -52,9 +52,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     parser.add_argument("--version", action="version", version=f"chargenet {__version__}")
     modules = _modules()
     names = sorted([*modules, CSMS])
-    sub = parser.add_subparsers(
-        dest="command", required=True, parser_class=Parser, metavar="{" + ",".join(names) + "}"
-    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for name in names:
         if name == CSMS:  # never parsed here: main() hands `csms ...` over first
             sub.add_parser(CSMS, help=CSMS_HELP, add_help=False)

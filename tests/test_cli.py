@@ -235,7 +235,6 @@ def test_validate_accepts_a_good_file(capsys: pytest.CaptureFixture[str]) -> Non
         (["run", str(QUICKSTART), "--seed", "x"], "argument --seed: invalid int value: 'x'"),
         (["run", str(QUICKSTART), "--dayz", "1"], "unrecognized arguments: --dayz 1"),
         (["run"], "the following arguments are required: scenario"),
-        ([], "the following arguments are required: command"),
         (["simulate", str(QUICKSTART)], "argument command: invalid choice: 'simulate'"),
     ],
     ids=[
@@ -244,7 +243,6 @@ def test_validate_accepts_a_good_file(capsys: pytest.CaptureFixture[str]) -> Non
         "seed-not-an-int",
         "unknown-flag",
         "no-scenario",
-        "no-command",
         "unknown-command",
     ],
 )
