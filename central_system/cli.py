@@ -459,13 +459,20 @@ def _serve_api_token(path: Path | None) -> str:
     return token
 
 
-async def _serve_until_stopped(config: CentralSystemConfig, *, print_token: bool) -> None:
+async def _serve_until_stopped(config: CentralSystemConfig, *, print_token: bool) -> bool:
+    """Serve until SIGTERM or SIGINT; True if it was SIGINT (Ctrl-C)."""
     from central_system.server import running
 
     stop = asyncio.Event()
+    stopped_by: list[int] = []
     loop = asyncio.get_running_loop()
+
+    def stop_on(signal_number: int) -> None:
+        stopped_by.append(signal_number)
+        stop.set()
+
     for signal_number in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signal_number, stop.set)
+        loop.add_signal_handler(signal_number, stop_on, signal_number)
     async with running(config) as central_system:
         line: dict[str, str | None] = {
             "ws_url": central_system.ws_url,
@@ -475,6 +482,7 @@ async def _serve_until_stopped(config: CentralSystemConfig, *, print_token: bool
             line["api_token"] = central_system.api_token  # printed this once, nowhere else
         print(json.dumps(line), flush=True)
         await stop.wait()
+    return stopped_by[:1] == [signal.SIGINT]
 
 
 def _raise_open_file_limit() -> None:
@@ -513,16 +521,52 @@ def serve(args: argparse.Namespace) -> int:
 
     _raise_open_file_limit()
     try:
-        event_loop.run(_serve_until_stopped(config, print_token=args.api_token_file is None))
-    except StoreError as exc:
-        return _fail(str(exc), EXIT_FAILED)
-    except OSError as exc:
-        return _fail(
-            f"cannot serve on {config.host}:{config.port}: {exc.strerror or exc}", EXIT_FAILED
+        interrupted = event_loop.run(
+            _serve_until_stopped(config, print_token=args.api_token_file is None)
         )
+    except (StoreError, OSError, BaseExceptionGroup) as raised:
+        # the server's task group wraps what failed in an ExceptionGroup
+        cause = _leaf(raised)
+        if isinstance(cause, StoreError):
+            return _fail(str(cause), EXIT_FAILED)
+        if isinstance(cause, OSError):
+            return _fail(_cannot_listen(config, cause), EXIT_FAILED)
+        raise
     finally:
         repeats.flush()  # the counts of lines held back
+    if interrupted:  # a person at a terminal: say it stopped (a supervisor's SIGTERM: quiet)
+        print(
+            f"{_invocation.error_prefix}: interrupted; the central system stopped cleanly",
+            file=sys.stderr,
+        )
     return EXIT_OK
+
+
+def _leaf(raised: BaseException) -> BaseException:
+    """The first exception an ExceptionGroup holds (nested groups unwrapped), or `raised`."""
+    while isinstance(raised, BaseExceptionGroup) and raised.exceptions:
+        raised = raised.exceptions[0]
+    return raised
+
+
+def _cannot_listen(config: CentralSystemConfig, exc: OSError) -> str:
+    """One line naming the address that could not be bound: the websocket's (bound first) if it
+    cannot be bound now, else the operator API's."""
+    # asyncio's message repeats the address as a Python tuple: the errno's own words instead
+    reason = os.strerror(exc.errno) if exc.errno else str(exc)
+    if config.api_port is None or (config.port != 0 and not _can_bind(config.host, config.port)):
+        return f"cannot serve on {config.host}:{config.port}: {reason}"
+    return f"cannot serve the operator API on 127.0.0.1:{config.api_port}: {reason}"
+
+
+def _can_bind(host: str, port: int) -> bool:
+    import socket
+
+    try:
+        socket.create_server((host, port)).close()  # SO_REUSEADDR, as the server binds
+    except OSError:
+        return False
+    return True
 
 
 def _read_payload(text: str) -> dict[str, Any]:

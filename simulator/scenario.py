@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -35,6 +35,7 @@ OcppVersion = Literal["1.6", "2.0.1"]
 Subprotocol = Literal["ocpp1.6", "ocpp2.0.1"]
 _SUBPROTOCOLS: dict[OcppVersion, Subprotocol] = {"1.6": "ocpp1.6", "2.0.1": "ocpp2.0.1"}
 SHARE_TOLERANCE = 1e-6
+START_EXAMPLE = "2025-01-06T00:00:00Z"
 
 
 class ScenarioError(Exception):
@@ -51,7 +52,10 @@ class KeyPathError(ValueError):
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Unknown keys are errors, and so are values of the wrong type: `mtbf_days = "20"` is
+    refused, not read as 20 (strict mode; a whole number is still a valid float)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 # --- distributions ------------------------------------------------------------------------
@@ -395,11 +399,30 @@ class SimulationSpec(Strict):
     days: float = Field(default=7.0, gt=0)
     seed: int = 1
     start: str = "2025-01-06T00:00:00Z"
-    """Virtual time zero (a Monday by default), an ISO 8601 UTC timestamp."""
+    """Virtual time zero (a Monday by default): an ISO 8601 timestamp (UTC where it names no
+    offset), as a string or a TOML date-time; a TOML date is its midnight UTC."""
     warmup_days: float = Field(default=0.0, ge=0)
     """Metrics ignore what happens before this (records are kept)."""
     meter_interval_s: float = Field(default=60.0, gt=0)
     """MeterValues sample interval on the OCPP engine."""
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _timestamp(cls, value: object) -> object:
+        """A TOML date-time or date becomes its ISO text; text must parse as a timestamp, so
+        that a mistake fails `validate`, not the run."""
+        if isinstance(value, datetime):
+            return value.isoformat() if value.tzinfo else value.isoformat() + "Z"
+        if isinstance(value, date):
+            return f"{value.isoformat()}T00:00:00Z"
+        if isinstance(value, time):
+            raise ValueError(f"a time of day is not a timestamp; expected e.g. {START_EXAMPLE}")
+        if isinstance(value, str):
+            try:
+                start_of(value)
+            except ValueError:
+                raise ValueError(f"not an ISO 8601 timestamp such as {START_EXAMPLE}") from None
+        return value
 
 
 class Scenario(Strict):
@@ -587,11 +610,25 @@ def _dotted(loc: list[int | str]) -> str:
 
 
 def _short(value: object) -> str:
-    text = repr(value)
+    # TOML's dates, times and booleans as TOML writes them, not as Python's repr
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, date | time):
+        text = value.isoformat()
+    else:
+        text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
 # --- the model's spec ---------------------------------------------------------------------
+
+
+def start_of(text: str) -> datetime:
+    """`simulation.start` as an aware UTC datetime (no offset: UTC); ValueError if it is none."""
+    start = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=UTC)
+    return start.astimezone(UTC)
 
 
 def world(scenario: Scenario, *, days: float | None = None, seed: int | None = None) -> mw.World:
@@ -610,15 +647,13 @@ def ocpp_versions(
 def spec(scenario: Scenario) -> mw.WorldSpec:
     """A validated scenario in the model's own types (no pydantic past this point)."""
     sim = scenario.simulation
-    start = datetime.fromisoformat(sim.start.replace("Z", "+00:00"))
-    if start.tzinfo is None:
-        start = start.replace(tzinfo=UTC)
+    start = start_of(sim.start)
     d = scenario.drivers
     stations = _stations(scenario)
     c = d.choice
     return mw.WorldSpec(
         name=scenario.name,
-        start=start.astimezone(UTC),
+        start=start,
         days=sim.days,
         warmup_days=sim.warmup_days,
         seed=sim.seed,

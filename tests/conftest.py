@@ -62,12 +62,15 @@ GROUPS: dict[str, tuple[str, ...]] = {
             "test_a_run_mixing_versions_against_the_built_in_central_system_writes_the_same_bytes",
         )
     ),
+    # the CLI run the facade and the notebook are held against, and the notebook's kernel run
+    "chargenet_cli": ("tests/chargenet/test_notebook.py::", "tests/chargenet/test_results.py::"),
 }
 SHARED_FIXTURES = {
     "dask_address": "dask",
     "quickstart_process": "quickstart_run",
     "outputs": "shipped_outputs",
     "failing_day": "v201_day",
+    "cli_run": "chargenet_cli",
 }
 """The fixtures made once per process, and the group whose process makes them."""
 

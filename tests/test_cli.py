@@ -235,7 +235,6 @@ def test_validate_accepts_a_good_file(capsys: pytest.CaptureFixture[str]) -> Non
         (["run", str(QUICKSTART), "--seed", "x"], "argument --seed: invalid int value: 'x'"),
         (["run", str(QUICKSTART), "--dayz", "1"], "unrecognized arguments: --dayz 1"),
         (["run"], "the following arguments are required: scenario"),
-        ([], "the following arguments are required: command"),
         (["simulate", str(QUICKSTART)], "argument command: invalid choice: 'simulate'"),
     ],
     ids=[
@@ -244,7 +243,6 @@ def test_validate_accepts_a_good_file(capsys: pytest.CaptureFixture[str]) -> Non
         "seed-not-an-int",
         "unknown-flag",
         "no-scenario",
-        "no-command",
         "unknown-command",
     ],
 )
@@ -415,3 +413,72 @@ def test_a_warm_up_that_is_not_a_number_of_days_ends_in_one_line(
     assert (code, out) == (EXIT_USAGE, "")
     assert err.startswith(f"chargenet: argument --warmup-days: {why}: '{value}'")
     assert err.count("\n") == 1
+
+
+def test_version_prints_the_packages_version(capsys: pytest.CaptureFixture[str]) -> None:
+    import tomllib
+
+    from simulator.version import __version__
+
+    code, out, err = chargenet(["--version"], capsys)
+    assert (code, out, err) == (0, f"chargenet {__version__}\n", "")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert project["tool"]["setuptools"]["dynamic"]["version"]["attr"] == (
+        "simulator.version.__version__"
+    )
+
+
+def test_bare_chargenet_prints_the_help_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = chargenet([], capsys)
+    assert (code, err) == (0, "")
+    assert out.startswith("usage: chargenet ")
+    assert "simulate a scenario and report utilization" in out
+
+
+def test_the_usage_line_names_every_command_and_csms(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = chargenet(["--help"], capsys)
+    assert code == 0
+    usage = out.split("\n\n")[0]
+    for command in ("check", "compare", "csms", "load", "report", "run", "sweep", "validate"):
+        assert command in usage
+    assert "csms serve, csms call" in " ".join(out.split())  # argparse wraps the help
+
+
+def test_a_table_wider_than_the_terminal_is_not_cut_when_piped(tmp_path: Path) -> None:
+    long_id = "a-network-id-long-enough-that-its-table-is-wider-than-any-terminal-" * 2
+    text = QUICKSTART.read_text(encoding="utf-8")
+    assert text.count('id = "tesla"') == 1
+    scenario = tmp_path / "wide.toml"
+    scenario.write_text(text.replace('id = "tesla"', f'id = "{long_id}"'), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "simulator", "run", str(scenario), "--engine", "fast",
+         "--days", "0.5", "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=110, check=False,
+        env={**os.environ, "COLUMNS": "80"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    [row] = [line for line in done.stdout.splitlines() if long_id in line]
+    assert row.split()[:2] == [long_id, "8"]  # the whole id, then the port count on its line
+    assert "…" not in done.stdout
+
+
+def test_a_table_wider_than_the_terminal_keeps_every_column_and_whole_names() -> None:
+    """On a terminal narrower than a table, rich drops its last columns and shortens names
+    ("Volksw…"); the CLI's console prints the table at its own width instead."""
+    import io
+
+    from simulator import runner
+    from simulator import scenario as sc
+    from simulator.reports import render
+
+    summary = runner.run(sc.load(QUICKSTART), days=0.5).summary
+    screen = io.StringIO()
+    console = cli.table_console(file=screen, width=60, force_terminal=True, color_system=None)
+    render.print_summary(summary, console)
+    console.print("after the tables, the terminal's own width again " * 3)
+    text = screen.getvalue()
+    for header in ("revenue $", "perks $", "Volkswagen", "sess/port/d"):
+        assert header in text
+    assert "…" not in text
+    assert max(len(line) for line in text.splitlines()) > 60  # the tables, at their own width
+    assert all(len(line) <= 60 for line in text.splitlines()[-3:])  # plain text still wraps

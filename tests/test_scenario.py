@@ -102,8 +102,7 @@ BAD_FILES = {
     ),
     "a wrong type": (
         edited("rate_per_h = 4", 'rate_per_h = "four"'),
-        "arrivals.rate_per_h = 'four': Input should be a valid number, "
-        "unable to parse string as a number",
+        "arrivals.rate_per_h = 'four': Input should be a valid number",
     ),
     "shares that do not sum to 1": (
         edited("share = 0.4", "share = 0.5"),
@@ -152,6 +151,32 @@ BAD_FILES = {
     "a member-price deal without a price": (
         GOOD + '\n[[deals]]\nbrand = "Volkswagen"\nnetwork = "ea"\nperk = "member_price"\n',
         "deals[0]: a member_price deal needs price_per_kwh",
+    ),
+    # validation gaps of issue 12: each passed validate (or crashed run) before
+    "a start that is not a timestamp": (
+        edited("days = 1", 'days = 1\nstart = "next monday"'),
+        "simulation.start = 'next monday': not an ISO 8601 timestamp such as 2025-01-06T00:00:00Z",
+    ),
+    "a start that is a TOML time of day": (
+        edited("days = 1", "days = 1\nstart = 07:32:00"),
+        "simulation.start = 07:32:00: a time of day is not a timestamp; "
+        "expected e.g. 2025-01-06T00:00:00Z",
+    ),
+    "a number written as a string": (
+        GOOD + '\n[failures]\nmtbf_days = "20"\nmttr_days = 1\n',
+        "failures.mtbf_days = '20': Input should be a valid number",
+    ),
+    "a whole number written as a string": (
+        edited("days = 1", 'days = 1\nseed = "3"'),
+        "simulation.seed = '3': Input should be a valid integer",
+    ),
+    "a boolean for a number": (
+        edited("days = 1", "days = true"),
+        "simulation.days = true: Input should be a valid number",
+    ),
+    "a fraction for a count": (
+        edited("count = 4 }", "count = 4.5 }"),
+        "networks[0].sites[0].ports[0].count = 4.5: Input should be a valid integer",
     ),
 }
 
@@ -338,6 +363,61 @@ def test_a_start_without_a_zone_is_utc_and_one_with_a_zone_is_converted_to_utc()
         )
     )
     assert str(naive.start) == str(zoned.start) == "2025-01-06 00:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("start", "utc"),
+    [
+        ("2025-01-06T00:00:00Z", "2025-01-06 00:00:00+00:00"),
+        ("2025-01-06T08:30:00", "2025-01-06 08:30:00+00:00"),
+        ("2025-01-06T01:00:00+01:00", "2025-01-06 00:00:00+00:00"),
+        ("2025-01-06", "2025-01-06 00:00:00+00:00"),
+    ],
+    ids=["offset date-time", "local date-time", "date-time with an offset", "local date"],
+)
+def test_a_native_toml_date_time_or_date_is_a_start(start: str, utc: str) -> None:
+    text = GOOD.replace("days = 1", f"days = 1\nstart = {start}")  # unquoted: TOML's own type
+    parsed = sc.parse(tomllib.loads(text))
+    assert str(sc.spec(parsed).start) == utc
+    assert isinstance(parsed.simulation.start, str)  # the document keeps a timestamp's text
+    assert sc.parse(parsed.model_dump()) == parsed
+
+
+def test_strict_types_still_take_a_whole_number_where_a_float_is_meant() -> None:
+    s = sc.parse(tomllib.loads(GOOD))
+    assert s.networks[0].sites[0].ports[0].power_kw == 250.0
+    assert isinstance(s.networks[0].sites[0].ports[0].power_kw, int | float)
+
+
+def test_every_shipped_scenario_validates_under_strict_types() -> None:
+    root = Path(__file__).resolve().parent.parent / "scenarios"
+    # scenarios/regions/ holds what overlays extend: not scenarios by themselves
+    paths = sorted(p for p in root.rglob("*.toml") if "regions" not in p.relative_to(root).parts)
+    assert len(paths) >= 15
+    for path in paths:
+        assert sc.load(path).name
+    region = sc.compose(root / "regions" / "shared.toml").data  # strict types there too
+    assert sc.parse({**region, "name": "the shared region"}).networks
+
+
+def test_validate_checks_every_file_given_and_says_which_are_not_valid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = write(tmp_path, GOOD)
+    bad = tmp_path / "bad.toml"
+    bad.write_text(edited("days = 1", 'days = 1\nstart = "next monday"'), encoding="utf-8")
+    missing = tmp_path / "missing.toml"
+    code, out, err = run_cli(["validate", str(bad), str(good), str(missing)], capsys)
+    assert code == EXIT_USAGE
+    assert out == f"{good}: valid scenario 'two sites'\n"
+    assert err.splitlines() == [
+        f"chargenet: {bad}: simulation.start = 'next monday': not an ISO 8601 timestamp such as "
+        "2025-01-06T00:00:00Z",
+        f"chargenet: {missing}: no such file",
+        "chargenet: 2 of 3 files are not valid",
+    ]
+    code, out, _ = run_cli(["validate", str(good), str(good)], capsys)
+    assert (code, out.count("valid scenario")) == (0, 2)
 
 
 def test_flags_override_the_files_days_and_seed() -> None:
