@@ -153,7 +153,8 @@ async def open_websocket(
         raise ConnectFailure(
             "connection refused", f"cannot reach {where}: connection refused", fatal=True
         ) from None
-    except (ConnectionResetError, ConnectionAbortedError, BrokenPipeError):
+    except (ConnectionResetError, ConnectionAbortedError, BrokenPipeError, ConnectionClosed):
+        # ConnectionClosed: the socket went away while websockets was still in the handshake.
         raise ConnectFailure(
             "connection reset", f"{where} reset the connection during the handshake", fatal=False
         ) from None
