@@ -2,7 +2,7 @@
 """Load generator benchmark: connections per process, messages/s against raw websockets, shards.
 
     python benchmarks/load.py [--charge-points 20000] [--seconds 20] [--concurrency 1000]
-                              [--servers 2] [--connect-ramp-s 40] [--hold-s 10]
+                              [--servers 2] [--connect-ramp-s 120] [--hold-s 30] [--warmup-s 3]
 
 Three measurements in one run, all on 127.0.0.1, each against the same lean server
 (`benchmarks/lean_server.py`: `--servers` processes sharing one port with SO_REUSEPORT, each
@@ -18,13 +18,13 @@ generator, so on 2 shared cores it, not the generator, would be measured.
     the hard limit; when the hard limit (or the ephemeral ports of one source address) cannot
     hold the fleet, one line says so and the fleet is cut to what fits.
 (b) messages/s: `--concurrency` charge points of `run_load` (validating every frame) with a
-    plan that asks more than they can send (heartbeats and meter values every 0.1 s, a
+    plan that asks more than they can send (heartbeats and meter values every 0.01 s, a
     transaction cycle every 10.5 s), so each connection sends its next CALL as soon as the
     last one is answered; then, in the same run, as many raw `websockets` connections, each
     sending the same frames in the same mix (the generator's own per-action counts, payloads
     from `simulator.load.plan`) and awaiting each reply, nothing parsed or validated. Both
     over `--seconds` of steady state (the generator's windows after its first
-    `WARMUP_S`), both on uvloop. ratio = generator / raw.
+    `--warmup-s`), both on uvloop. ratio = generator / raw.
 (c) shards: the load of (b) through `simulator.load.shards.run_shards` with 1 shard and with
     2 (each a Dask worker process on a local cluster); speedup = messages/s(2) / (1), from
     the merged windows of the steady state. Also: generator and server CPU per message.
@@ -64,21 +64,23 @@ from simulator.load import LoadOptions, LoadResult, MessagePlan, Ramp, run_load
 from simulator.load import plan as payloads
 
 WARMUP_S = 3.0
-"""The first seconds of a throughput run (connections, boots) are left out of its msgs/s."""
-FD_MARGIN = 64
+"""The first seconds of a throughput run (connections, boots) are left out of its msgs/s
+(`--warmup-s`)."""
+FD_MARGIN = 32
 """Open files this process needs besides its sockets (pipes, epoll, the interpreter's)."""
 SERVER_START_S = 30.0
 PHASE_MARGIN_S = 120.0
 """Each phase's bound beyond its own length (handshakes on a loaded machine, closes)."""
 IDLE = MessagePlan(heartbeat_interval_s=300.0)
 BUSY = MessagePlan(
-    heartbeat_interval_s=0.1,
+    heartbeat_interval_s=0.01,
     active_share=1.0,
-    meter_interval_s=0.1,
+    meter_interval_s=0.01,
     transaction_s=10.0,
     idle_between_s=0.5,
 )
-"""More than a connection can send: each one goes as fast as its answers come back."""
+"""200 CALLs/s per connection, more than one can send: each one sends its next CALL as soon as
+the last is answered (the generator at full speed, as the raw loop is)."""
 TIMESTAMP = "2026-12-01T18:00:00Z"
 
 
@@ -208,7 +210,7 @@ async def connections(url: str, count: int, ramp_s: float, hold_s: float) -> Con
         ramp=ramp,
         plan=IDLE,
         window_s=1.0,
-        connect_timeout_s=60.0,
+        connect_timeout_s=120.0,  # a loaded machine's handshakes, not the backend's
         timeout_s=60.0,
         max_duration_s=ramp.duration_s + PHASE_MARGIN_S,
     )
@@ -229,8 +231,8 @@ async def connections(url: str, count: int, ramp_s: float, hold_s: float) -> Con
 # --- (b) generator against raw websockets --------------------------------------------------
 
 
-def busy_options(url: str, concurrency: int, seconds: float) -> LoadOptions:
-    ramp = Ramp.parse(str(concurrency)).held_until(WARMUP_S + seconds)
+def busy_options(url: str, concurrency: int, seconds: float, warmup_s: float) -> LoadOptions:
+    ramp = Ramp.parse(str(concurrency)).held_until(warmup_s + seconds)
     return LoadOptions(
         url=url,
         ramp=ramp,
@@ -240,15 +242,23 @@ def busy_options(url: str, concurrency: int, seconds: float) -> LoadOptions:
         timeout_s=60.0,
         # The plan asks more than a connection can send: the bound ends the run at the hold's
         # end rather than after the backlog (the run's `stopped` says so; not an error here).
-        max_duration_s=WARMUP_S + seconds + 1.0,
+        max_duration_s=warmup_s + seconds + 1.0,
     )
 
 
-def steady_rate(windows: list[dict[str, Any]], seconds: float) -> tuple[float, int, float]:
-    """(msgs/s, answered, span) over the windows inside [WARMUP_S, WARMUP_S + seconds]."""
-    steady = [
-        w for w in windows if w["start_s"] >= WARMUP_S - 1e-6 and w["end_s"] <= WARMUP_S + seconds
-    ]
+def steady_windows(
+    windows: list[dict[str, Any]], seconds: float, warmup_s: float
+) -> list[dict[str, Any]]:
+    """The windows inside [warmup_s, warmup_s + seconds]."""
+    end_s = warmup_s + seconds + 1e-6
+    return [w for w in windows if w["start_s"] >= warmup_s - 1e-6 and w["end_s"] <= end_s]
+
+
+def steady_rate(
+    windows: list[dict[str, Any]], seconds: float, warmup_s: float
+) -> tuple[float, int, float]:
+    """(msgs/s, answered, span) over the steady windows."""
+    steady = steady_windows(windows, seconds, warmup_s)
     if not steady:
         return 0.0, 0, 0.0
     answered = sum(int(w["answered"]) for w in steady)
@@ -265,7 +275,9 @@ class Rate:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-async def generator_rate(options: LoadOptions, seconds: float, servers: Servers) -> Rate:
+async def generator_rate(
+    options: LoadOptions, seconds: float, warmup_s: float, servers: Servers
+) -> Rate:
     warm_up(OCPP16)
     marks: dict[float, tuple[float, float]] = {}
 
@@ -274,12 +286,8 @@ async def generator_rate(options: LoadOptions, seconds: float, servers: Servers)
 
     result = await run_load(options, on_window=mark)
     document = result.to_json()
-    rate, answered, _ = steady_rate(document["windows"], seconds)
-    steady = [
-        w
-        for w in document["windows"]
-        if w["start_s"] >= WARMUP_S - 1e-6 and w["end_s"] <= WARMUP_S + seconds
-    ]
+    rate, answered, _ = steady_rate(document["windows"], seconds, warmup_s)
+    steady = steady_windows(document["windows"], seconds, warmup_s)
     cpu_us = server_us = 0.0
     if steady and answered:
         first = marks.get(round(steady[0]["start_s"], 3))
@@ -408,7 +416,9 @@ class _CpuWatch:
         return sum(self._last.values())
 
 
-def shard_rate(options: LoadOptions, shards: int, seconds: float, servers: Servers) -> ShardRate:
+def shard_rate(
+    options: LoadOptions, shards: int, seconds: float, warmup_s: float, servers: Servers
+) -> ShardRate:
     from simulator.load.shards import run_shards
 
     server_pids = {p.pid for p in servers.processes}
@@ -417,7 +427,7 @@ def shard_rate(options: LoadOptions, shards: int, seconds: float, servers: Serve
         run = run_shards(options, shards)
     server_s = servers.cpu_s() - server_before
     merged: LoadResult = run.merged
-    rate, _, _ = steady_rate(merged.to_json()["windows"], seconds)
+    rate, _, _ = steady_rate(merged.to_json()["windows"], seconds, warmup_s)
     answered = max(1, merged.answered)
     generator_s = watch.cpu_s
     return ShardRate(
@@ -436,8 +446,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=1_000)
     parser.add_argument("--servers", type=int, default=2)
-    parser.add_argument("--connect-ramp-s", type=float, default=40.0)
-    parser.add_argument("--hold-s", type=float, default=10.0)
+    parser.add_argument("--connect-ramp-s", type=float, default=120.0)
+    parser.add_argument("--hold-s", type=float, default=30.0)
+    parser.add_argument("--warmup-s", type=float, default=WARMUP_S)
     args = parser.parse_args(argv)
     for name in ("charge_points", "concurrency", "servers"):
         if getattr(args, name) < 1:
@@ -466,8 +477,8 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         concurrency = min(args.concurrency, cps)
-        options = busy_options(servers.url, concurrency, args.seconds)
-        generator = event_loop.run(generator_rate(options, args.seconds, servers))
+        options = busy_options(servers.url, concurrency, args.seconds, args.warmup_s)
+        generator = event_loop.run(generator_rate(options, args.seconds, args.warmup_s, servers))
         mix = frame_mix(generator.counts)
         raw = event_loop.run(raw_rate(servers.url, concurrency, args.seconds, mix))
         ratio = generator.msgs_per_s / raw.msgs_per_s if raw.msgs_per_s else 0.0
@@ -479,8 +490,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{generator.counts}",
             flush=True,
         )
-        one = shard_rate(options, 1, args.seconds, servers)
-        two = shard_rate(options, 2, args.seconds, servers)
+        one = shard_rate(options, 1, args.seconds, args.warmup_s, servers)
+        two = shard_rate(options, 2, args.seconds, args.warmup_s, servers)
         speedup = two.msgs_per_s / one.msgs_per_s if one.msgs_per_s else 0.0
         for k, shard in ((1, one), (2, two)):
             print(
