@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -34,10 +35,11 @@ def _us(seconds: float) -> int:
     return min(HIGHEST_US, max(1, int(seconds * 1_000_000)))
 
 
-def _us_all(seconds: array[float]) -> np.ndarray[Any, np.dtype[np.int64]]:
+def _us_all(seconds: array[float]) -> Sequence[int]:
     """`_us` of every value at once (the window's end, not each CALL, pays for it)."""
     values = np.asarray(seconds, dtype=np.float64) * 1_000_000
-    return np.clip(values.astype(np.int64), 1, HIGHEST_US)
+    # An int64 array: record_all reads it with np.asarray, as it reads any sequence.
+    return cast("Sequence[int]", np.clip(values.astype(np.int64), 1, HIGHEST_US))
 
 
 class _Window:
