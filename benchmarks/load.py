@@ -214,12 +214,16 @@ async def connections(url: str, count: int, ramp_s: float, hold_s: float) -> Con
     held = loop.create_future()
     all_connected_s: list[float] = []
 
+    started = time.perf_counter()
+
     def sample(window: dict[str, Any]) -> None:
+        # Wall time, not the window's label: a loop short of CPU rolls its windows late.
         connected = int(window["connected"])
+        now_s = time.perf_counter() - started
         samples.append((connected, process.memory_info().rss))
         if connected >= count and not all_connected_s:
-            all_connected_s.append(float(window["end_s"]))
-        done = all_connected_s and window["end_s"] >= all_connected_s[0] + hold_s
+            all_connected_s.append(now_s)
+        done = all_connected_s and now_s >= all_connected_s[0] + hold_s
         if done and not held.done():
             held.set_result(None)
 
@@ -409,60 +413,55 @@ class ShardRate:
     server_cpu_share: float
 
 
-class _CpuWatch:
-    """CPU seconds of this process's children (the Dask cluster) sampled while it runs:
-    processes come and go, so each one's last sample counts."""
-
-    def __init__(self, exclude: set[int]) -> None:
-        self._exclude = exclude
-        self._last: dict[int, float] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        me = psutil.Process()
-        while not self._stop.wait(0.25):
-            for child in me.children(recursive=True):
-                if child.pid in self._exclude:
-                    continue
-                try:
-                    times = child.cpu_times()
-                except psutil.Error:
-                    continue
-                self._last[child.pid] = times.user + times.system
-
-    def __enter__(self) -> _CpuWatch:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    @property
-    def cpu_s(self) -> float:
-        return sum(self._last.values())
+def _children_cpu_s(exclude: set[int]) -> float:
+    """CPU seconds of this process's children (the Dask nannies and workers) but `exclude`."""
+    total = 0.0
+    for child in psutil.Process().children(recursive=True):
+        if child.pid in exclude:
+            continue
+        try:
+            times = child.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
 
 
 def shard_rate(
     options: LoadOptions, shards: int, seconds: float, warmup_s: float, servers: Servers
 ) -> ShardRate:
+    """msgs/s of the merged steady windows; CPU marked when the first shard's window of each
+    end arrives (a Dask event), so the workers' start-up is not counted per message."""
     from simulator.load.shards import run_shards
 
     server_pids = {p.pid for p in servers.processes}
-    server_before = servers.cpu_s()
-    with _CpuWatch(server_pids) as watch:
-        run = run_shards(options, shards)
-    server_s = servers.cpu_s() - server_before
+    marks: dict[float, tuple[float, float]] = {}
+    lock = threading.Lock()
+
+    def mark(_shard: int, window: dict[str, Any]) -> None:
+        end_s = round(float(window["end_s"]), 3)
+        with lock:
+            if end_s not in marks:
+                marks[end_s] = (_children_cpu_s(server_pids), servers.cpu_s())
+
+    run = run_shards(options, shards, on_window=mark)
     merged: LoadResult = run.merged
-    rate, _, _ = steady_rate(merged.to_json()["windows"], seconds, warmup_s)
-    answered = max(1, merged.answered)
-    generator_s = watch.cpu_s
-    return ShardRate(
-        rate,
-        generator_s / answered * 1e6,
-        server_s / (server_s + generator_s) if generator_s else 0.0,
-    )
+    windows = merged.to_json()["windows"]
+    rate, answered, _ = steady_rate(windows, seconds, warmup_s)
+    steady = steady_windows(windows, seconds, warmup_s)
+    generator_us = share = 0.0
+    if steady and answered:
+        first = marks.get(round(steady[0]["start_s"], 3))
+        last = marks.get(round(steady[-1]["end_s"], 3))
+        if first and last:
+            generator_s, server_s = last[0] - first[0], last[1] - first[1]
+            generator_us = generator_s / answered * 1e6
+            share = server_s / (server_s + generator_s) if generator_s + server_s else 0.0
+    return ShardRate(rate, generator_us, share)
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f} s"
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -500,7 +499,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"(a) connections: {conn.connected:,} connected in one process; RSS "
             f"{conn.rss_base_mib:.1f} -> {conn.rss_peak_mib:.1f} MiB: {conn.kib_per_cp:.1f} "
-            f"KiB/charge point; all connected at {conn.all_connected_s} s (ramp "
+            f"KiB/charge point; all connected after {_seconds(conn.all_connected_s)} (ramp "
             f"{args.connect_ramp_s:g} s); failed attempts {conn.failed or 0} "
             f"({time.perf_counter() - started:.0f} s)",
             flush=True,
