@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import errno
-import json
 import random
 import ssl
 import time
@@ -45,6 +44,7 @@ from websockets.typing import Subprotocol
 
 from ocppj import OCPP16, Defect, Rejected, error_for, parse_frame, validate_request
 from ocppj import validate_response as _validate_response
+from ocppj.json_codec import dumps_compact
 from ocppj.validation import is_known_action
 from simulator.load.schedule import Due, Schedule
 
@@ -53,7 +53,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ConnectFailure", "LoadChargePoint", "charge_point_url"]
 
-_ENCODE: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _BUSY: Final = frozenset({408, 429})
 _JITTER: Final = random.Random()  # wall-clock jitter only
 
@@ -154,7 +153,8 @@ async def open_websocket(
         raise ConnectFailure(
             "connection refused", f"cannot reach {where}: connection refused", fatal=True
         ) from None
-    except (ConnectionResetError, ConnectionAbortedError, BrokenPipeError):
+    except (ConnectionResetError, ConnectionAbortedError, BrokenPipeError, ConnectionClosed):
+        # ConnectionClosed: the socket went away while websockets was still in the handshake.
         raise ConnectFailure(
             "connection reset", f"{where} reset the connection during the handshake", fatal=False
         ) from None
@@ -272,7 +272,7 @@ class LoadChargePoint:
                 validate_request(OCPP16, action, payload)
                 self._next_id += 1
                 message_id = str(self._next_id)
-                frame = _ENCODE([2, message_id, action, payload])
+                frame = dumps_compact([2, message_id, action, payload])
                 sent_at = loop.time()
                 recorder.sent(action, sent_at - max(due.at_s, free_at))
                 await ws.send(frame)
@@ -310,7 +310,11 @@ class LoadChargePoint:
 
     async def _idle_until(self, ws: ClientConnection, deadline: float) -> None:
         """Wait until `deadline`, answering what the central system sends meanwhile."""
-        while True:
+        loop = self._fleet.loop
+        # Already due (the connection is behind its schedule): a timer and a cancelled recv
+        # would cost more than the CALL; what the central system sent is read (and answered)
+        # while we wait for our answer instead.
+        while deadline > loop.time():
             try:
                 async with asyncio.timeout_at(deadline):
                     raw = await ws.recv()
@@ -322,13 +326,24 @@ class LoadChargePoint:
         self, ws: ClientConnection, message_id: str, action: str, deadline: float
     ) -> dict[str, Any] | str | None:
         """The reply to our CALL: its payload (validated), a CALLERROR's code (or
-        `InvalidReply:<code>`), or None when none came by `deadline`."""
+        `InvalidReply:<code>`), or None when none came by `deadline`.
+
+        The deadline is kept by the fleet's `Deadlines` (a timing wheel for the run) rather
+        than by a timer per CALL: it cancels this task once the deadline has passed, and the
+        cancellation it caused is taken back here."""
+        deadlines = self._fleet.deadlines
+        task = asyncio.current_task()
+        assert task is not None
         while True:
+            slot = deadlines.watch(deadline, task)
             try:
-                async with asyncio.timeout_at(deadline):
-                    raw = await ws.recv()
-            except TimeoutError:
-                return None
+                raw = await ws.recv()
+            except asyncio.CancelledError:
+                if deadlines.fired(task) and task.uncancel() == 0:
+                    return None
+                raise
+            finally:
+                deadlines.unwatch(slot, task)
             frame = parse_frame(OCPP16, raw)
             if isinstance(frame, CallResult) and frame.unique_id == message_id:
                 try:
@@ -342,6 +357,8 @@ class LoadChargePoint:
             if isinstance(frame, Rejected) and frame.message_id == message_id:
                 return f"InvalidReply:{frame.error.code}"
             await self._unsolicited(ws, frame)
+            if self._fleet.loop.time() >= deadline:
+                return None
 
     async def _unsolicited(self, ws: ClientConnection, frame: Any) -> None:
         """A frame that is not the answer we wait for: a CALL of the central system gets

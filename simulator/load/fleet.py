@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from ocppj import OCPP16, warm_up
 from simulator.errors import UserError
@@ -29,7 +31,10 @@ from simulator.load.plan import is_active
 from simulator.load.recorder import Recorder
 from simulator.load.result import LoadResult, WindowStats
 
-__all__ = ["Fleet", "charge_point_id", "run_load", "shard_target"]
+__all__ = ["Deadlines", "Fleet", "charge_point_id", "run_load", "shard_target"]
+
+DEADLINE_TICK_S = 0.05
+"""How late past its `timeout_s` a CALL is counted a timeout, at most (plus the loop's lag)."""
 
 
 def charge_point_id(prefix: str, index: int) -> str:
@@ -41,6 +46,55 @@ def shard_target(target: int, shard: int, shards: int) -> int:
     if target <= shard:
         return 0
     return (target - shard + shards - 1) // shards
+
+
+class Deadlines:
+    """The answer deadlines of a run's CALLs, on a wheel of `tick_s` slots: one ticker task
+    for the run instead of a timer per CALL (a timer costs more than the rest of a CALL's
+    bookkeeping). A CALL still waiting when its slot comes gets its task cancelled; the task
+    asks `fired` whether the cancellation was the deadline's. A deadline fires at most one
+    tick (plus the loop's own lateness) after it passed."""
+
+    __slots__ = ("_buckets", "_fired", "_loop", "_next", "tick_s")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, tick_s: float) -> None:
+        self._loop = loop
+        self.tick_s = tick_s
+        self._buckets: dict[int, set[asyncio.Task[None]]] = {}
+        self._fired: set[asyncio.Task[None]] = set()
+        self._next = math.ceil(loop.time() / tick_s)
+
+    def watch(self, at: float, task: asyncio.Task[Any]) -> int:
+        """Cancel `task` once `at` has passed, unless unwatched first; returns its slot."""
+        slot = max(self._next, math.ceil(at / self.tick_s))
+        bucket = self._buckets.get(slot)
+        if bucket is None:
+            bucket = self._buckets[slot] = set()
+        bucket.add(task)
+        return slot
+
+    def unwatch(self, slot: int, task: asyncio.Task[Any]) -> None:
+        bucket = self._buckets.get(slot)
+        if bucket is not None:
+            bucket.discard(task)
+
+    def fired(self, task: asyncio.Task[Any]) -> bool:
+        """Whether the deadline cancelled `task` (once: the answer is taken)."""
+        if task in self._fired:
+            self._fired.discard(task)
+            return True
+        return False
+
+    async def run(self) -> None:
+        loop = self._loop
+        while True:
+            await asyncio.sleep(self.tick_s)
+            now_slot = math.floor(loop.time() / self.tick_s)
+            while self._next <= now_slot:
+                for task in self._buckets.pop(self._next, ()):
+                    self._fired.add(task)
+                    task.cancel()
+                self._next += 1
 
 
 class Fleet:
@@ -55,6 +109,7 @@ class Fleet:
         self.stop_reason: str | None = None
         self.fatal: str | None = None
         self._ever_connected = False
+        self.deadlines = Deadlines(self.loop, min(DEADLINE_TICK_S, options.timeout_s / 10.0))
 
     def stop(self, reason: str) -> None:
         """End the run (the first reason given is the one reported)."""
@@ -122,6 +177,7 @@ async def run_load(
         fleet_task = run.create_task(charge_points())
         stop_task = run.create_task(fleet.stopped.wait())
         window_task = run.create_task(roll_windows())
+        deadline_task = run.create_task(fleet.deadlines.run())
         deadline_s = options.hard_limit_s
         remaining_s = fleet.t0 + deadline_s - fleet.loop.time()
         await asyncio.wait(
@@ -134,9 +190,9 @@ async def run_load(
                 f"the run reached its hard bound of {deadline_s:g} s (max_duration_s) with "
                 "charge points still busy"
             )
-        for task in (fleet_task, stop_task, window_task):
+        for task in (fleet_task, stop_task, window_task, deadline_task):
             task.cancel()
-        for task in (fleet_task, stop_task, window_task):
+        for task in (fleet_task, stop_task, window_task, deadline_task):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
     now_s = fleet.loop.time() - fleet.t0

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
+
+import numpy as np
 
 from simulator.load.result import (
     HIGHEST_US,
@@ -32,10 +35,17 @@ def _us(seconds: float) -> int:
     return min(HIGHEST_US, max(1, int(seconds * 1_000_000)))
 
 
-class _Window:
-    """One action within the current window: counts, and the latencies (us) to record."""
+def _us_all(seconds: array[float]) -> Sequence[int]:
+    """`_us` of every value at once (the window's end, not each CALL, pays for it)."""
+    values = np.asarray(seconds, dtype=np.float64) * 1_000_000
+    # An int64 array: record_all reads it with np.asarray, as it reads any sequence.
+    return cast("Sequence[int]", np.clip(values.astype(np.int64), 1, HIGHEST_US))
 
-    __slots__ = ("answered", "calls", "errors", "latency_us", "lost", "service_us", "timeouts")
+
+class _Window:
+    """One action within the current window: counts, and the latencies (s) to record."""
+
+    __slots__ = ("answered", "calls", "errors", "latency_s", "lost", "service_s", "timeouts")
 
     def __init__(self) -> None:
         self.calls = 0
@@ -43,13 +53,13 @@ class _Window:
         self.errors = 0
         self.timeouts = 0
         self.lost = 0
-        self.latency_us = array("q")
-        self.service_us = array("q")
+        self.latency_s = array("d")
+        self.service_s = array("d")
 
     def reset(self) -> None:
         self.calls = self.answered = self.errors = self.timeouts = self.lost = 0
-        self.latency_us = array("q")
-        self.service_us = array("q")
+        self.latency_s = array("d")
+        self.service_s = array("d")
 
 
 class Recorder:
@@ -85,8 +95,8 @@ class Recorder:
     def answered(self, action: str, latency_s: float, service_s: float) -> None:
         window = self._windows[action]
         window.answered += 1
-        window.latency_us.append(_us(latency_s))
-        window.service_us.append(_us(service_s))
+        window.latency_s.append(latency_s)
+        window.service_s.append(service_s)
 
     def errored(self, action: str, code: str) -> None:
         self._windows[action].errors += 1
@@ -135,8 +145,8 @@ class Recorder:
             window = self._windows[name]
             totals = self.totals[name]
             latency = new_histogram()
-            record_all(latency, window.latency_us)
-            record_all(totals.service, window.service_us)
+            record_all(latency, _us_all(window.latency_s))
+            record_all(totals.service, _us_all(window.service_s))
             totals.calls += window.calls
             totals.answered += window.answered
             totals.errors += window.errors

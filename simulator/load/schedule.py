@@ -67,7 +67,7 @@ class Schedule:
         self._charge_point_id = charge_point_id
         self._index = index
         self._active = active
-        self._heap: list[Due] = []
+        self._heap: list[tuple[float, int, Due]] = []  # tuples: C comparisons, not Due's
         self._seq = 0
         self._meter_wh = 0
         self._transaction_id: int | None = None
@@ -75,16 +75,17 @@ class Schedule:
 
     def _push(self, at_s: float, action: str, cycle_s: float = 0.0, connector_id: int = 0) -> None:
         self._seq += 1
-        heapq.heappush(self._heap, Due(at_s, self._seq, action, cycle_s, connector_id))
+        seq = self._seq
+        heapq.heappush(self._heap, (at_s, seq, Due(at_s, seq, action, cycle_s, connector_id)))
 
     def next_at_s(self) -> float | None:
         """When the next CALL is due (None: nothing planned)."""
-        return self._heap[0].at_s if self._heap else None
+        return self._heap[0][0] if self._heap else None
 
     def pop(self) -> Due:
         """Take the next CALL; the grid CALLs (heartbeats, meter values, cycles) plan their
         successor now, from the intended time, whatever happens to this one."""
-        due = heapq.heappop(self._heap)
+        due = heapq.heappop(self._heap)[2]
         plan = self._plan
         if due.action == HEARTBEAT:
             self._push(due.at_s + plan.heartbeat_interval_s, HEARTBEAT)
