@@ -98,7 +98,8 @@ def test_a_stopped_transaction_leaves_the_view(tmp_path: Path) -> None:
     stop = TransactionStop("CP1", transaction_id, 100, NOW + timedelta(hours=1), None, None)
     store.stop_transaction(stop, [], NOW)
     found = store.find_transaction("CP1", transaction_id)
-    assert found is not None and found.stopped_at == NOW + timedelta(hours=1)
+    assert found is not None
+    assert found.stopped_at == NOW + timedelta(hours=1)
     store.close()
 
 
