@@ -12,6 +12,12 @@ atomic inside the batch (a SAVEPOINT). Outside `batched()`, or with no running e
 write method is its own transaction, committed on return. One connection, used from the event
 loop's thread only; SQL statements are constants, so sqlite3's statement cache keeps them
 prepared.
+
+The semantic rules look up a MeterValues' transaction and its register's last reading for
+every message: the store keeps both in memory for the transactions it has seen open (`_open`,
+`_last_register`), filled from the table on first use and kept up to date by its own writes
+(this process is the store's only writer), and drops them all when a commit fails. A reading
+that is not later than the last one, or a last instant held by two readings, goes to SQL.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import asyncio
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
@@ -49,6 +56,9 @@ __all__ = [
     "Store",
     "StoreError",
 ]
+
+#: WAL pages between automatic checkpoints (SQLite's default is 1,000).
+WAL_CHECKPOINT_PAGES: Final = 10_000
 
 #: The register the semantic rules follow (as `chargenet report` does).
 ENERGY_REGISTER: Final = "Energy.Active.Import.Register"
@@ -275,6 +285,11 @@ SELECT value, unit FROM meter_values WHERE transaction_id = ? AND measurand = ?
     AND timestamp < ? AND charge_point_id = ? AND phase = '' AND format = 'Raw'
 ORDER BY timestamp DESC LIMIT 1
 """
+_LAST_REGISTERS: Final = """
+SELECT timestamp, value, unit FROM meter_values WHERE transaction_id = ? AND measurand = ?
+    AND charge_point_id = ? AND phase = '' AND format = 'Raw'
+ORDER BY timestamp DESC LIMIT 2
+"""
 _REGISTER_AFTER: Final = """
 SELECT value, unit FROM meter_values WHERE transaction_id = ? AND measurand = ?
     AND timestamp > ? AND charge_point_id = ? AND phase = '' AND format = 'Raw'
@@ -426,10 +441,17 @@ class Store:
         self._batching = False
         self._batch: asyncio.Future[None] | None = None
         """The open batch transaction's commit, while one is open."""
+        self._open: dict[tuple[str, int], Transaction] = {}
+        """Open transactions by (charge point, id), as `find_transaction` last read them."""
+        self._last_register: dict[tuple[str, int], _LastRegister] = {}
+        """Per open transaction: its register's last stored reading (see the module)."""
 
     def _prepare(self) -> None:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        # A checkpoint (which fsyncs) every 40 MiB of WAL rather than 4 MiB: commits are as
+        # durable either way, and the pages rewritten between checkpoints are copied once.
+        self._db.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
         self._db.execute("PRAGMA busy_timeout=5000")
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version not in (0, 1, 2, SCHEMA_VERSION):
@@ -487,6 +509,7 @@ class Store:
         except sqlite3.Error as exc:
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
+            self._forget_open()  # what they hold may have been rolled back
             if not batch.done():
                 batch.set_exception(exc)
                 batch.exception()  # retrieved: a batch no one awaits must not warn
@@ -636,6 +659,9 @@ class Store:
             else:
                 outcome = StopOutcome.STOPPED if flag is None else StopOutcome.FLAGGED
                 connector_id = row[0]
+                key = (stop.charge_point_id, stop.transaction_id)
+                self._open.pop(key, None)
+                self._last_register.pop(key, None)
                 db.execute(
                     _STOP,
                     (
@@ -684,6 +710,11 @@ class Store:
         )
         with self._atomic():
             self._db.executemany(_METER_VALUE, rows)
+        if transaction_id is not None:
+            key = (charge_point_id, transaction_id)
+            last = self._last_register.get(key)
+            if last is not None:
+                self._last_register[key] = last.after(rows)
 
     def record_data_transfer(
         self,
@@ -743,8 +774,17 @@ class Store:
     # Reads (the semantic rules, operator views and tests).
 
     def find_transaction(self, charge_point_id: str, transaction_id: int) -> Transaction | None:
+        key = (charge_point_id, transaction_id)
+        known = self._open.get(key)
+        if known is not None:
+            return known
         row = self._db.execute(_TRANSACTION, (transaction_id, charge_point_id)).fetchone()
-        return None if row is None else _transaction_from(row)
+        if row is None:
+            return None
+        transaction = _transaction_from(row)
+        if transaction.stopped_at is None:
+            self._open[key] = transaction
+        return transaction
 
     def reported_connectors(self, charge_point_id: str) -> set[int]:
         """The connector ids this charge point has ever sent a StatusNotification for."""
@@ -754,10 +794,30 @@ class Store:
         self, charge_point_id: str, transaction_id: int, at: datetime
     ) -> tuple[float | None, float | None]:
         """The stored energy register (Wh) of a transaction just before and just after `at`."""
-        params = (transaction_id, ENERGY_REGISTER, format_timestamp(at), charge_point_id)
+        at_text = format_timestamp(at)
+        key = (charge_point_id, transaction_id)
+        if key in self._open:
+            last = self._last_register.get(key)
+            if last is None:
+                last = self._last_register[key] = self._read_last_register(*key)
+            if last.timestamp is None or (last.unique and last.timestamp < at_text):
+                return last.wh, None
+        params = (transaction_id, ENERGY_REGISTER, at_text, charge_point_id)
         before = self._db.execute(_REGISTER_BEFORE, params).fetchone()
         after = self._db.execute(_REGISTER_AFTER, params).fetchone()
         return _register_wh(before), _register_wh(after)
+
+    def _read_last_register(self, charge_point_id: str, transaction_id: int) -> _LastRegister:
+        params = (transaction_id, ENERGY_REGISTER, charge_point_id)
+        rows = self._db.execute(_LAST_REGISTERS, params).fetchall()
+        if not rows:
+            return _LastRegister(None, None, unique=True)
+        unique = len(rows) == 1 or rows[1][0] != rows[0][0]
+        return _LastRegister(rows[0][0], _register_wh(rows[0][1:]), unique=unique)
+
+    def _forget_open(self) -> None:
+        self._open.clear()
+        self._last_register.clear()
 
     def transactions(self) -> list[Transaction]:
         return [_transaction_from(row) for row in self._db.execute(_TRANSACTIONS)]
@@ -809,6 +869,33 @@ def _status_row(update: StatusUpdate, received_at: datetime) -> tuple[object, ..
         update.request_id,
         format_timestamp(received_at),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _LastRegister:
+    """A transaction's last stored energy register reading: its timestamp (None: there is
+    none yet), its Wh, and whether it is the only reading at that instant."""
+
+    timestamp: str | None
+    wh: float | None
+    unique: bool
+
+    def after(self, rows: Sequence[tuple[object, ...]]) -> _LastRegister:
+        """The last reading once `rows` (`_meter_rows`, all stored) are added."""
+        last = self
+        for row in rows:
+            if row[5] != ENERGY_REGISTER or row[6] != "" or row[10] != "Raw":
+                continue
+            timestamp = row[3]
+            assert isinstance(timestamp, str)
+            if last.timestamp is None or timestamp > last.timestamp:
+                wh = _register_wh((str(row[4]), str(row[7])))
+                last = _LastRegister(timestamp, wh, unique=True)
+            elif timestamp == last.timestamp:
+                # a second reading at the last instant (or a duplicate not stored): which one
+                # SQL's ORDER BY picks is its own business
+                last = _LastRegister(timestamp, last.wh, unique=False)
+        return last
 
 
 class _savepoint:
