@@ -207,9 +207,13 @@ async def open_connection(charge_point_id: str, config: TransportConfig) -> Clie
     except OSError as e:
         raise BackendError(f"cannot reach {where}: {e.strerror or e}") from None
     except InvalidMessage as e:
-        # the server closed or garbled the connection during the handshake: busy, retry
+        # the server closed or garbled the connection during the handshake: busy, retry;
+        # a TLS 1.3 server that wants a client certificate we lack looks the same from here
+        hint = ""
+        if secure and not config.client_certificate:
+            hint = " (so does one that asks for a client certificate: security profile 3)"
         raise BackendError(
-            f"{where} broke off the websocket handshake: {e}", transient=True
+            f"{where} broke off the websocket handshake: {e}{hint}", transient=True
         ) from None
     except InvalidHandshake as e:
         raise BackendError(f"{where} refused the websocket handshake: {e}") from None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -127,7 +128,8 @@ async def test_a_new_basic_auth_password_reconnects_with_it_and_is_reported(
     tmp_path: Path,
 ) -> None:
     journal = Journal(heartbeat_interval_s=3600, password=PASSWORD)
-    async with running(tmp_path, journal, password=PASSWORD) as live:
+    log = tmp_path / "frames.jsonl"
+    async with running(tmp_path, journal, password=PASSWORD, message_log=log) as live:
         boots = len(live.sent("BootNotification"))
         too_short = await live.call(
             call.SetVariables(
@@ -158,6 +160,12 @@ async def test_a_new_basic_auth_password_reconnects_with_it_and_is_reported(
         assert len(live.sent("BootNotification")) == boots  # a reconnect, not a reboot
         # the new connection carries on: calls are answered there
         assert (await security_variables(live))["SecurityProfile"] == "1"
+    # the message log shows the SetVariables, not the password
+    text = log.read_text(encoding="utf-8")
+    assert NEW_PASSWORD not in text
+    frames = [json.loads(json.loads(line)["frame"]) for line in text.splitlines()]
+    sets = [f[3]["setVariableData"][0] for f in frames if f[0] == 2 and f[2] == "SetVariables"]
+    assert [s["attributeValue"] for s in sets] == ["<redacted>", "<redacted>"]
 
 
 async def test_a_refused_login_is_reported_once_the_station_is_let_in_again(
@@ -279,3 +287,29 @@ async def test_profile_3_mtls_with_a_client_certificate(tmp_path: Path) -> None:
         }
         await live.next_of("SecurityEventNotification", 0)
         assert event_types(live) == ["StartupOfTheDevice"]
+
+
+async def test_a_station_without_the_client_certificate_profile_3_asks_for_ends_in_one_line(
+    tmp_path: Path,
+) -> None:
+    ca = make_authority(tmp_path, "ca")
+    tls = server_tls(tmp_path, ca, client_ca=ca.cert_file)
+    world = sc.world(sc.load(write_small_scenario(tmp_path, days=1.0)))
+    with stock_csms(Journal(), tls) as csms:
+        # TLS 1.3: the server refuses after the handshake, which the station cannot tell from
+        # a busy server's close; it retries until the offline limit (small here)
+        transport = TransportConfig(
+            csms.url, ssl_context=ssl_context(ca.cert_file), offline_limit_s=2.0
+        )
+        options = OcppRunOptions(
+            csms_url=csms.url,
+            transport=transport,
+            versions={n.id: "ocpp2.0.1" for n in world.networks},
+        )
+        with pytest.raises(BackendError) as raised:
+            await run_ocpp_async(world, options)
+    message = str(raised.value)
+    assert "\n" not in message
+    assert message.startswith("charge point ")
+    assert "BootNotification not delivered within 2 s" in message
+    assert message.endswith("asks for a client certificate: security profile 3)")
