@@ -192,8 +192,9 @@ async def open_connection(charge_point_id: str, config: TransportConfig) -> Clie
             f"TLS with {where} failed: {e.reason or e}", refused=SERVER_CERTIFICATE
         ) from None
     except ssl.SSLError as e:
-        # an alert from the server during the handshake: it refused our certificate (or none)
-        refused = CREDENTIALS if "ALERT" in str(e.reason or "").upper() else None
+        # the server's alert about our certificate (or its absence): it refused it
+        reason = str(e.reason or "").upper()
+        refused = CREDENTIALS if "ALERT" in reason and "CERTIFICATE" in reason else None
         raise BackendError(f"TLS with {where} failed: {e.reason or e}", refused=refused) from None
     except TimeoutError:
         raise BackendError(

@@ -27,7 +27,7 @@ Security (security profiles 1-3 are the transport's; SecurityCtrlr reports which
 sends SecurityEventNotification for StartupOfTheDevice (after its first accepted boot),
 ResetOrReboot (after the boot a Reset caused), ReconfigurationOfSecurityParameters (a
 BasicAuthPassword accepted: on the connection opened with it), FailedToAuthenticateAtCsms (a
-handshake refused with HTTP 401, or our client certificate refused) and InvalidCsmsCertificate
+handshake refused with HTTP 401, or a TLS alert refusing our certificate) and InvalidCsmsCertificate
 (the CSMS's certificate did not verify); the last two once per run of refused attempts, queued
 and delivered on the next connection that works.
 """
@@ -57,6 +57,7 @@ from ocpp.v201.enums import (
     TriggerReasonEnumType,
     UnlockStatusEnumType,
 )
+from websockets.asyncio.client import ClientConnection
 
 from ocppj import OCPP201
 from simulator.model.requests import (
@@ -437,7 +438,7 @@ class ChargingStationV201(OcppClient):
             payload["techInfo"] = tech_info[:255]
         self.enqueue(_SECURITY_EVENT, payload)
 
-    async def _open(self) -> Any:
+    async def _open(self) -> ClientConnection:
         try:
             ws = await super()._open()
         except BackendError as error:
@@ -667,7 +668,7 @@ class ChargingStationV201(OcppClient):
         if name == "HeartbeatInterval":
             self.station.heartbeat_changed(self.index)
         elif name == BASIC_AUTH_PASSWORD:
-            # sent on the connection opened with the new password (A02: this reply first)
+            # sent on the connection opened with the new password (A01: this reply first)
             self.security_event(
                 "ReconfigurationOfSecurityParameters",
                 self.station.now_s(),
