@@ -12,6 +12,11 @@ without the variable UnknownVariable; reading a WriteOnly variable (BasicAuthPas
 Rejected, and so is writing a ReadOnly one or a value its data type refuses (an integer out of
 its range, a boolean other than true/false, a member list with a member not in its list).
 
+SecurityCtrlr tells what the station's transport is: SecurityProfile (0 none, 1 basic auth,
+2 TLS, 3 TLS with a client certificate), Identity (the station id, the basic auth username),
+CertificateEntries (the CA certificates it verifies the CSMS with, and its own); all ReadOnly
+(a CSMS changes the profile through SetNetworkProfile, which the station does not support).
+
 Variables the station's client keeps in its 1.6-shaped `Configuration` (the heartbeat and the
 transaction message retries, which `OcppClient` reads) live there, so that both read one value.
 Definitions are shared; a station stores only the values a CSMS changed.
@@ -274,7 +279,10 @@ _COMMON: Final = (
         valid=_password,
     ),
     _V("SecurityCtrlr", "OrganizationName", "chargenet", data_type="string", valid=_text(50)),
+    # per station (DeviceModel's arguments): what the station's transport actually is
     _V("SecurityCtrlr", "SecurityProfile", "1", _RO),
+    _V("SecurityCtrlr", "Identity", "", _RO, data_type="string"),
+    _V("SecurityCtrlr", "CertificateEntries", "0", _RO),
     _V(
         "DeviceDataCtrlr",
         "ItemsPerMessage",
@@ -447,11 +455,22 @@ class DeviceModel:
         vendor: str,
         connectors: tuple[str, ...],
         power_kw: float,
+        identity: str = "",
+        security_profile: int = 1,
+        certificate_entries: int = 0,
     ) -> None:
         self._config = config
         # shared by every station of the same make: a fleet costs one layout per port type
         self._entries, self._index, self._components = _layout(model, vendor, connectors, power_kw)
         self._changed: dict[Key, str] = {}
+        for name, value in (
+            ("Identity", identity),
+            ("SecurityProfile", str(security_profile)),
+            ("CertificateEntries", str(certificate_entries)),
+        ):
+            variable, where = self._index[("SecurityCtrlr", None, None, None, name, None)]
+            if value != variable.default:
+                self._changed[_key(variable, where)] = value
         self._states: dict[tuple[int | None, int | None], str] = {}
 
     # --- values ---------------------------------------------------------------------------

@@ -7,7 +7,8 @@
 wire (a string, so that defective frames are logged as they came: `jq '.frame | fromjson'`).
 `virtual` is the simulated time when the frame crossed the wire, which for a queued message
 can be later than the timestamp inside it. One exception to "exact": the value of a
-ChangeConfiguration AuthorizationKey (a password) is logged as `"<redacted>"`.
+ChangeConfiguration AuthorizationKey (1.6) or a SetVariables BasicAuthPassword (2.0.1), a
+password, is logged as `"<redacted>"`.
 """
 
 from __future__ import annotations
@@ -29,11 +30,24 @@ REDACTED = "<redacted>"
 
 
 def _redacted(frame: str) -> str:
-    """The frame without the password a ChangeConfiguration AuthorizationKey carries."""
+    """The frame without the password a ChangeConfiguration AuthorizationKey or a SetVariables
+    BasicAuthPassword carries."""
     try:
         message = json.loads(frame)
     except ValueError:
         return frame
+    if (
+        isinstance(message, list)
+        and len(message) == 4
+        and message[2] == "SetVariables"
+        and isinstance(message[3], dict)
+        and isinstance(message[3].get("setVariableData"), list)
+    ):
+        for item in message[3]["setVariableData"]:
+            variable = item.get("variable") if isinstance(item, dict) else None
+            if isinstance(variable, dict) and variable.get("name") == "BasicAuthPassword":
+                item["attributeValue"] = REDACTED
+        return json.dumps(message, separators=(",", ":"))
     if (
         isinstance(message, list)
         and len(message) == 4
@@ -59,7 +73,7 @@ class MessageLog:
     def write(self, direction: str, charge_point_id: str, frame: str | bytes) -> None:
         if isinstance(frame, bytes):
             frame = frame.decode("utf-8", "replace")
-        if "AuthorizationKey" in frame:  # cheap: most frames never parse again
+        if "AuthorizationKey" in frame or "BasicAuthPassword" in frame:  # most never parse
             frame = _redacted(frame)
         t_s = self._now_s()
         wall = datetime.fromtimestamp(time.time(), UTC)

@@ -4,7 +4,8 @@ A charge point connects to the central system's URL with its id put where `{id}`
 template, `ws://host/ws/ocpp/{id}/`), or appended as one more path segment, offering one OCPP
 subprotocol.
 Security profile 1 is HTTP basic auth with the charge point id as the username; profile 2 is
-`wss://` with the server certificate verified against the given CA (or the system's). A
+`wss://` with the server certificate verified against the given CA (or the system's); profile 3
+adds a client certificate (`ssl_context(ca_file, cert_file, key_file)`). A
 failure the user can fix becomes a `BackendError` whose message names the cause in one line;
 one worth retrying even at start-up (a backend starting up or overloaded) is marked
 `transient`. The bounds on every wait of a charge point are `TransportConfig` fields.
@@ -31,11 +32,14 @@ from ocppj import OCPP16
 from simulator.errors import UserError
 
 __all__ = [
+    "CREDENTIALS",
     "ID_PLACEHOLDER",
+    "SERVER_CERTIFICATE",
     "BackendError",
     "Backoff",
     "TransportConfig",
     "open_connection",
+    "security_profile",
     "ssl_context",
 ]
 
@@ -51,11 +55,22 @@ class BackendError(UserError):
     (a handshake that timed out, HTTP 5xx, 408 or 429, a connection reset during the
     handshake): a backend that is starting up or overloaded. The others (a bad URL, an
     unknown host, nothing listening, a 4xx such as 401, no common subprotocol, TLS
-    verification) are a user's mistake and end the run at once at start-up."""
+    verification) are a user's mistake and end the run at once at start-up.
 
-    def __init__(self, message: str, *, transient: bool = False) -> None:
+    `refused` names a refusal a station reports as a security event: `CREDENTIALS` (HTTP
+    401, or the TLS handshake refused our client certificate) or `SERVER_CERTIFICATE` (the
+    central system's certificate did not verify)."""
+
+    def __init__(
+        self, message: str, *, transient: bool = False, refused: str | None = None
+    ) -> None:
         super().__init__(message)
         self.transient = transient
+        self.refused = refused
+
+
+CREDENTIALS = "credentials"
+SERVER_CERTIFICATE = "server certificate"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +82,8 @@ class TransportConfig:
     """Security profile 1: HTTP basic auth, username = charge point id."""
     ssl_context: ssl.SSLContext | None = None
     """For wss:// URLs; None verifies against the system's CAs."""
+    client_certificate: bool = False
+    """`ssl_context` presents a client certificate (security profile 3)."""
     open_timeout_s: float = 10.0
     """A websocket handshake not complete within this is a failed attempt (retried)."""
     response_timeout_s: float = 30.0
@@ -101,13 +118,27 @@ class TransportConfig:
         return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/" + quoted))
 
 
-def ssl_context(ca_file: Path | None) -> ssl.SSLContext | None:
-    """Verify the central system's certificate against `ca_file` (or the system's CAs)."""
-    if ca_file is None:
+def ssl_context(
+    ca_file: Path | None, cert_file: Path | None = None, key_file: Path | None = None
+) -> ssl.SSLContext | None:
+    """Verify the central system's certificate against `ca_file` (or the system's CAs), and
+    present the client certificate `cert_file` (its unencrypted key in `key_file`, or in the
+    same file) when given: security profile 3."""
+    if ca_file is None and cert_file is None:
         return None
-    context = ssl.create_default_context(cafile=os.fspath(ca_file))
+    context = ssl.create_default_context(cafile=None if ca_file is None else os.fspath(ca_file))
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if cert_file is not None:
+        context.load_cert_chain(cert_file, key_file)
     return context
+
+
+def security_profile(config: TransportConfig) -> int:
+    """The OCPP security profile the settings amount to: 3 with a client certificate on
+    wss://, 2 on wss://, 1 with a basic auth password on ws://, 0 (none) otherwise."""
+    if urlsplit(config.url).scheme == "wss":
+        return 3 if config.client_certificate else 2
+    return 0 if config.password is None else 1
 
 
 _BUSY = frozenset({408, 429})  # request timeout, too many requests: the 4xx worth retrying
@@ -148,15 +179,23 @@ async def open_connection(charge_point_id: str, config: TransportConfig) -> Clie
         status = e.response.status_code
         if status == 401:
             raise BackendError(
-                f"{where} refused the credentials of charge point {charge_point_id} (HTTP 401)"
+                f"{where} refused the credentials of charge point {charge_point_id} (HTTP 401)",
+                refused=CREDENTIALS,
             ) from None
         raise BackendError(
             f"{where} refused the handshake of charge point {charge_point_id} "
             f"(HTTP {status} {e.response.reason_phrase})",
             transient=status >= 500 or status in _BUSY,
         ) from None
+    except ssl.SSLCertVerificationError as e:
+        raise BackendError(
+            f"TLS with {where} failed: {e.reason or e}", refused=SERVER_CERTIFICATE
+        ) from None
     except ssl.SSLError as e:
-        raise BackendError(f"TLS with {where} failed: {e.reason or e}") from None
+        # the server's alert about our certificate (or its absence): it refused it
+        reason = str(e.reason or "").upper()
+        refused = CREDENTIALS if "ALERT" in reason and "CERTIFICATE" in reason else None
+        raise BackendError(f"TLS with {where} failed: {e.reason or e}", refused=refused) from None
     except TimeoutError:
         raise BackendError(
             f"{where} did not complete the handshake within {config.open_timeout_s:g} s",
@@ -169,9 +208,13 @@ async def open_connection(charge_point_id: str, config: TransportConfig) -> Clie
     except OSError as e:
         raise BackendError(f"cannot reach {where}: {e.strerror or e}") from None
     except InvalidMessage as e:
-        # the server closed or garbled the connection during the handshake: busy, retry
+        # the server closed or garbled the connection during the handshake: busy, retry;
+        # a TLS 1.3 server that wants a client certificate we lack looks the same from here
+        hint = ""
+        if secure and not config.client_certificate:
+            hint = " (so does one that asks for a client certificate: security profile 3)"
         raise BackendError(
-            f"{where} broke off the websocket handshake: {e}", transient=True
+            f"{where} broke off the websocket handshake: {e}{hint}", transient=True
         ) from None
     except InvalidHandshake as e:
         raise BackendError(f"{where} refused the websocket handshake: {e}") from None

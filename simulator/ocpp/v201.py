@@ -22,6 +22,14 @@ Mapping rules (docs/ocpp.md has the table):
   one FIFO, in order, and a refused one is retried (OCPPCommCtrlr.MessageAttempts /
   MessageAttemptInterval of TransactionEvent) with the same seqNo.
 - A sample with no transaction of the station's becomes MeterValues for EVSE 1.
+
+Security (security profiles 1-3 are the transport's; SecurityCtrlr reports which): the station
+sends SecurityEventNotification for StartupOfTheDevice (after its first accepted boot),
+ResetOrReboot (after the boot a Reset caused), ReconfigurationOfSecurityParameters (a
+BasicAuthPassword accepted: on the connection opened with it), FailedToAuthenticateAtCsms (a
+handshake refused with HTTP 401, or a TLS alert refusing our certificate) and InvalidCsmsCertificate
+(the CSMS's certificate did not verify); the last two once per run of refused attempts, queued
+and delivered on the next connection that works.
 """
 
 from __future__ import annotations
@@ -49,6 +57,7 @@ from ocpp.v201.enums import (
     TriggerReasonEnumType,
     UnlockStatusEnumType,
 )
+from websockets.asyncio.client import ClientConnection
 
 from ocppj import OCPP201
 from simulator.model.requests import (
@@ -72,9 +81,16 @@ from simulator.ocpp.device_model import (
     DeviceModel,
     GetStatus,
 )
+from simulator.ocpp.transport import (
+    CREDENTIALS,
+    SERVER_CERTIFICATE,
+    BackendError,
+    TransportConfig,
+    security_profile,
+)
 from simulator.ocpp.v16 import SAMPLE_EPSILON_S
 
-__all__ = ["STOP_REASONS", "ChargingStationV201"]
+__all__ = ["SECURITY_EVENTS", "STOP_REASONS", "ChargingStationV201"]
 
 EVSE_ID: Final = 1
 DEFAULT_TOKEN_TYPE: Final = "ISO14443"  # a driver's RFID card
@@ -125,6 +141,13 @@ _END: Final = "Transaction.End"
 _SAMPLED: Final = "SampledDataCtrlr"
 _TRANSACTION_EVENT: Final = Action.transaction_event.value
 _STATUS_NOTIFICATION: Final = Action.status_notification.value
+_SECURITY_EVENT: Final = Action.security_event_notification.value
+_RESET_BOOTS: Final = ("RemoteReset", "ScheduledReset")
+SECURITY_EVENTS: Final = {
+    # a refused handshake (BackendError.refused) -> the security event it is
+    CREDENTIALS: "FailedToAuthenticateAtCsms",
+    SERVER_CERTIFICATE: "InvalidCsmsCertificate",
+}
 
 Message = tuple[str, dict[str, Any], bool]
 
@@ -173,6 +196,9 @@ class ChargingStationV201(OcppClient):
             vendor=station.vendor,
             connectors=tuple(port.connectors),
             power_kw=port.power_kw,
+            identity=port.id,
+            security_profile=security_profile(self.transport),
+            certificate_entries=_certificate_entries(self.transport),
         )
         self._transactions: dict[int, _Transaction] = {}  # model transaction ref -> state
         self._started = 0
@@ -182,6 +208,10 @@ class ChargingStationV201(OcppClient):
         """id token -> (remoteStartId, type) of an accepted RequestStartTransaction."""
         self._boot_reason = "PowerUp"
         self._reset_on_idle = False
+        self._reset_info = ("", 0.0)  # the last Reset's type and virtual time
+        self._started_up = False
+        self._handshake_refused: str | None = None
+        """The refusal of the last handshake, reported once until a handshake succeeds."""
 
     # --- model -> wire ------------------------------------------------------------------
 
@@ -392,10 +422,36 @@ class ChargingStationV201(OcppClient):
         return accepted, int(payload["interval"])
 
     def after_boot(self) -> None:
-        self._boot_reason = "PowerUp"
-        at = self.clock.iso(self.station.now_s())
+        reason, self._boot_reason = self._boot_reason, "PowerUp"
+        now_s = self.station.now_s()
+        at = self.clock.iso(now_s)
         for c in range(1, len(self._status)):
             self.enqueue(_STATUS_NOTIFICATION, self._status_payload(c, at))
+        if reason in _RESET_BOOTS:
+            kind, reset_s = self._reset_info
+            self.security_event("ResetOrReboot", reset_s, f"Reset {kind} ({reason})")
+        elif not self._started_up:
+            self.security_event("StartupOfTheDevice", now_s)
+        self._started_up = True
+
+    def security_event(self, kind: str, at_s: float, tech_info: str | None = None) -> None:
+        """Queue a SecurityEventNotification (sent in order, or on the next connection)."""
+        payload = {"type": kind, "timestamp": self.clock.iso(at_s)}
+        if tech_info:
+            payload["techInfo"] = tech_info[:255]
+        self.enqueue(_SECURITY_EVENT, payload)
+
+    async def _open(self) -> ClientConnection:
+        try:
+            ws = await super()._open()
+        except BackendError as error:
+            kind = None if error.refused is None else SECURITY_EVENTS[error.refused]
+            if kind is not None and self._handshake_refused != kind:
+                self._handshake_refused = kind
+                self.security_event(kind, self.station.now_s(), str(error))
+            raise
+        self._handshake_refused = None
+        return ws
 
     def heartbeat(self) -> None:
         self.enqueue(Action.heartbeat.value, {})
@@ -458,9 +514,11 @@ class ChargingStationV201(OcppClient):
         if type == ResetEnumType.on_idle.value and self._transactions:
             # OnIdle waits for the running transaction to end (reply_for of its Ended)
             self._reset_on_idle = True
+            self._reset_info = (type, self.station.now_s())
             return call_result.Reset(status=ResetStatusEnumType.scheduled)
         accepted = self.station.reset(self.index, type == ResetEnumType.immediate.value)
         if accepted:
+            self._reset_info = (type, self.station.now_s())
             self._boot_reason = "RemoteReset"
             self.request_reboot()
         return call_result.Reset(
@@ -470,6 +528,7 @@ class ChargingStationV201(OcppClient):
     def _reset_now(self) -> None:
         self._reset_on_idle = False
         if self.station.reset(self.index, False):
+            self._reset_info = (self._reset_info[0], self.station.now_s())
             self._boot_reason = "ScheduledReset"
             self.request_reboot()
 
@@ -612,6 +671,12 @@ class ChargingStationV201(OcppClient):
         if name == "HeartbeatInterval":
             self.station.heartbeat_changed(self.index)
         elif name == BASIC_AUTH_PASSWORD:
+            # sent on the connection opened with the new password (A01: this reply first)
+            self.security_event(
+                "ReconfigurationOfSecurityParameters",
+                self.station.now_s(),
+                "SecurityCtrlr.BasicAuthPassword changed",
+            )
             self.use_password(value)  # reconnects once this reply is sent
 
     @on(Action.get_base_report)
@@ -645,3 +710,11 @@ def _sampled(value: float, context: str, measurand: str) -> dict[str, Any]:
         "measurand": measurand,
         "unitOfMeasure": {"unit": _UNITS[measurand]},
     }
+
+
+def _certificate_entries(transport: TransportConfig) -> int:
+    """The CA certificates a wss:// station verifies its CSMS with, and its own."""
+    context = transport.ssl_context
+    if context is None:
+        return 0
+    return len(context.get_ca_certs()) + int(transport.client_certificate)

@@ -5,14 +5,20 @@ the test's.
 
 It answers like the built-in central system with every tag accepted (the fast engine's
 physics), journals every CALL it handled and every CALLERROR it sent (the stock classes answer
-a CALL that fails their schema with one), and can script a station's boot answers.
+a CALL that fails their schema with one), and can script a station's boot answers. Security
+profiles: a `password` asks every handshake for HTTP basic auth (username the station id;
+`passwords` per station), a `tls` server context makes it wss://, one that requires a client
+certificate signed by its CA is profile 3 (a fleet shares one certificate: no CN check).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import json
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,6 +30,7 @@ from ocpp.exceptions import InternalError
 from ocpp.routing import after, on
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
 
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 30.0
@@ -53,6 +60,14 @@ class Journal:
     refuse: Callable[[str, dict[str, Any]], bool] | None = None
     """(station, TransactionEvent payload) -> True to answer it with a CALLERROR."""
     """station -> False to close its new connection at once (an outage)."""
+    password: str | None = None
+    """Basic auth asked of every station (None: none asked)."""
+    passwords: dict[str, str] = field(default_factory=dict)
+    """station -> its own password, instead of `password`."""
+    logins: list[tuple[str, str | None]] = field(default_factory=list)
+    """(station, the password it gave, None for none) of every handshake."""
+    refusals: list[tuple[str, int]] = field(default_factory=list)
+    """(station, HTTP status) of every handshake refused."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def note(self, station: str, action: str, payload: dict[str, Any]) -> None:
@@ -160,6 +175,11 @@ class StationSession(_Journaled, v201.ChargePoint):
         self._wire("FirmwareStatusNotification", **payload)
         return v201.call_result.FirmwareStatusNotification()
 
+    @on(v201.enums.Action.security_event_notification)
+    def on_security_event(self, **payload: Any) -> v201.call_result.SecurityEventNotification:
+        self._wire("SecurityEventNotification", **payload)
+        return v201.call_result.SecurityEventNotification()
+
     @on(v201.enums.Action.log_status_notification)
     def on_log_status(self, **payload: Any) -> v201.call_result.LogStatusNotification:
         self._wire("LogStatusNotification", **payload)
@@ -233,6 +253,20 @@ class StockCsms:
     sessions: dict[str, StationSession | ChargePointSession] = field(default_factory=dict)
     loop: asyncio.AbstractEventLoop | None = None
 
+    def _check_handshake(self, ws: ServerConnection, request: Request) -> Response | None:
+        """Basic auth: 401 without the station's password."""
+        station = request.path.rstrip("/").rsplit("/", 1)[-1]
+        journal = self.journal
+        given = _basic_password(request.headers.get("Authorization"), station)
+        with journal.lock:
+            journal.logins.append((station, given))
+            wanted = journal.passwords.get(station, journal.password)
+        if wanted is None or given == wanted:
+            return None
+        with journal.lock:
+            journal.refusals.append((station, 401))
+        return ws.respond(401, "refused\n")
+
     async def _handle(self, ws: ServerConnection) -> None:
         assert ws.request is not None
         station = ws.request.path.rstrip("/").rsplit("/", 1)[-1]
@@ -259,8 +293,11 @@ class StockCsms:
 
 
 @contextlib.contextmanager
-def stock_csms(journal: Journal | None = None) -> Iterator[StockCsms]:
-    """Serve on 127.0.0.1 (a free port) for the duration of the block."""
+def stock_csms(
+    journal: Journal | None = None, tls: ssl.SSLContext | None = None
+) -> Iterator[StockCsms]:
+    """Serve on 127.0.0.1 (a free port) for the duration of the block; over wss:// with the
+    server context `tls`."""
     csms = StockCsms(journal or Journal())
     started = threading.Event()
     stopped: list[asyncio.Future[None]] = []
@@ -273,9 +310,16 @@ def stock_csms(journal: Journal | None = None) -> Iterator[StockCsms]:
         stopped.append(stop)
         subprotocols: Any = ["ocpp2.0.1", "ocpp1.6"]
         async with serve(
-            csms._handle, "127.0.0.1", 0, subprotocols=subprotocols, close_timeout=CLOSE_TIMEOUT_S
+            csms._handle,
+            "127.0.0.1",
+            0,
+            subprotocols=subprotocols,
+            close_timeout=CLOSE_TIMEOUT_S,
+            process_request=csms._check_handshake,
+            ssl=tls,
         ) as server:
-            csms.url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+            scheme = "ws" if tls is None else "wss"
+            csms.url = f"{scheme}://127.0.0.1:{server.sockets[0].getsockname()[1]}"
             started.set()
             await stop
 
@@ -311,6 +355,18 @@ def transactions(journal: Journal) -> dict[str, list[dict[str, Any]]]:
     for _, payload in journal.of("TransactionEvent"):
         out.setdefault(payload["transactionInfo"]["transactionId"], []).append(payload)
     return out
+
+
+def _basic_password(header: str | None, station: str) -> str | None:
+    """The password of an `Authorization: Basic` header for `station` (None: none, or
+    another username)."""
+    if header is None or not header.startswith("Basic "):
+        return None
+    try:
+        username, _, password = base64.b64decode(header[6:]).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return password if username == station else None
 
 
 def dumps(payload: dict[str, Any]) -> str:

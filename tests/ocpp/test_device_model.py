@@ -184,3 +184,31 @@ def test_the_configuration_report_holds_what_a_csms_may_set_and_the_summary_the_
     assert states[("Connector", "{'id': 1, 'connectorId': 2}")] == "Occupied"
     assert states[("Connector", "{'id': 1, 'connectorId': 1}")] == "Available"
     assert d.report("NoSuchBase") == []
+
+
+def test_security_ctrlr_reports_each_stations_identity_profile_and_certificates_read_only() -> None:
+    config = Configuration(1)
+    mine = DeviceModel(
+        config,
+        model="m",
+        vendor="v",
+        connectors=("CCS1",),
+        power_kw=50.0,
+        identity="cp-7",
+        security_profile=3,
+        certificate_entries=2,
+    )
+    other = DeviceModel(config, model="m", vendor="v", connectors=("CCS1",), power_kw=50.0)
+    security = comp("SecurityCtrlr")
+    values = {
+        name: (mine.get(security, var(name), None), other.get(security, var(name), None))
+        for name in ("Identity", "SecurityProfile", "CertificateEntries")
+    }
+    accepted = GetStatus.ACCEPTED
+    assert values == {
+        "Identity": ((accepted, "cp-7"), (accepted, "")),
+        "SecurityProfile": ((accepted, "3"), (accepted, "1")),
+        "CertificateEntries": ((accepted, "2"), (accepted, "0")),
+    }
+    for name in values:
+        assert mine.set(security, var(name), None, "1") == (SetStatus.REJECTED, None)

@@ -18,6 +18,7 @@ from simulator.ocpp.transport import (
     Backoff,
     TransportConfig,
     open_connection,
+    security_profile,
     ssl_context,
 )
 from tests.central_system.certificates import client_context, issue, make_authority
@@ -189,3 +190,11 @@ async def test_a_charge_point_with_a_client_certificate_connects_to_the_built_in
         await connection.close()
         with pytest.raises(BackendError, match=r"HTTP 403"):
             await open_connection("cp-2", TransportConfig(csms.ws_url, ssl_context=context))
+
+
+def test_the_security_profile_follows_the_scheme_the_password_and_the_client_certificate() -> None:
+    assert security_profile(TransportConfig("ws://127.0.0.1:1")) == 0
+    assert security_profile(TransportConfig("ws://127.0.0.1:1", password="pw")) == 1
+    assert security_profile(TransportConfig("wss://127.0.0.1:1", password="pw")) == 2
+    mtls = TransportConfig("wss://127.0.0.1:1", client_certificate=True)
+    assert security_profile(mtls) == 3

@@ -466,3 +466,30 @@ def test_a_run_mixing_versions_against_the_built_in_central_system_writes_the_sa
         )
     # only a charge still going at the horizon is left open: at most one per station
     assert all(count == 1 for _, count in open_per_station), open_per_station
+
+
+async def test_an_event_refused_every_attempt_is_discarded_and_leaves_a_seq_no_gap() -> None:
+    def refuse_seq_no_1(_station: str, payload: dict[str, Any]) -> bool:
+        return bool(payload["seqNo"] == 1)
+
+    journal = Journal(refuse=refuse_seq_no_1)
+    with stock_csms(journal) as csms:
+        station = RecordingStation()
+        transport = TransportConfig(csms.url, backoff_initial_s=0.02, backoff_max_s=0.1)
+        clock = VirtualClock(datetime(2025, 1, 6, tzinfo=UTC))
+        client = ChargingStationV201(0, PORT, station, transport, clock, id_prefix="t-")
+        attempts = {"name": "MessageAttempts", "instance": "TransactionEvent"}
+        status, _ = client.device.set({"name": "OCPPCommCtrlr"}, attempts, None, "2")
+        assert status.value == "Accepted"
+        async with running(client):
+            await wait_for(lambda: station.ready_n == 1, "the boot")
+            client.submit(StartTransaction(1, "TAG1", 0, 10.0, 1), None)
+            client.submit(sample(70.0, 800), None)  # seqNo 1: refused twice, then discarded
+            client.submit(StopTransaction(1, "TAG1", 1200, 90.0, StopReason.LOCAL), None)
+            await client.pump()
+            await wait_for(lambda: station.backlog == 0, "the queue to drain")
+    assert len(journal.call_errors) == 2  # the first attempt and the one retry
+    (sequence,) = transactions(journal).values()
+    # what follows keeps its own seqNo: the gap is how the CSMS learns one is missing
+    assert [(e["eventType"], e["seqNo"]) for e in sequence] == [("Started", 0), ("Ended", 2)]
+    assert client.refused == {"TransactionEvent": 1}

@@ -244,9 +244,15 @@ async def test_a_reset_on_idle_waits_for_the_transaction_and_an_immediate_one_re
             await asyncio.sleep(0.1)
         raise AssertionError("the Immediate reset was never accepted")
 
+    events = len(live.sent("SecurityEventNotification"))
     await immediate()
     boot = await live.next_of("BootNotification", boots + 1)
     assert boot["reason"] == "RemoteReset"
+    # each boot a Reset caused is reported as a security event; the first was the startup
+    event = await live.next_of("SecurityEventNotification", events)
+    assert (event["type"], event["techInfo"]) == ("ResetOrReboot", "Reset Immediate (RemoteReset)")
+    kinds = [e["type"] for e in live.sent("SecurityEventNotification")]
+    assert kinds == ["StartupOfTheDevice", "ResetOrReboot", "ResetOrReboot"]
 
 
 async def test_triggers_availability_and_the_calls_without_effect(live: Live) -> None:
