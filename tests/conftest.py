@@ -73,6 +73,9 @@ SHARED_FIXTURES = {
     "cli_run": "chargenet_cli",
 }
 """The fixtures made once per process, and the group whose process makes them."""
+SHARED_FIXTURE_TIMEOUT_S = 600
+"""pytest-timeout for their users: the first one pays for the fixture (a two-day OCPP run, a
+Dask cluster), which took over 110 s at load averages of 12-18 on 2 cores (2026-12-01)."""
 
 LONGEST_FIRST = (
     "tests/experiment/",  # the Dask group: 300 replications for the coverage test
@@ -98,10 +101,14 @@ def _rank(item: pytest.Item) -> int:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         for fixture, group in SHARED_FIXTURES.items():
-            if fixture in getattr(item, "fixturenames", ()) and group_of(item.nodeid) != group:
+            if fixture not in getattr(item, "fixturenames", ()):
+                continue
+            if group_of(item.nodeid) != group:
                 raise pytest.UsageError(
                     f"{item.nodeid} uses {fixture}: list it in tests/conftest.py's {group} group"
                 )
+            if item.get_closest_marker("timeout") is None:
+                item.add_marker(pytest.mark.timeout(SHARED_FIXTURE_TIMEOUT_S))
     # a stable sort: each module's tests stay together and in order (module fixtures run once)
     items.sort(key=_rank)
 
