@@ -274,6 +274,7 @@ def _run(args: argparse.Namespace, console: Console, password: str | None) -> in
             records = runner.run_fast(world, progress)
         # the bar stays up, as a phase, while the reports are written (seconds, not nothing)
         bar.update(task, description="writing reports", completed=days)
+        bar.refresh()
         summary = runner.summarize_world(world, records)
         write_atomic(out / "summary.json", to_json(summary))
         write_atomic(out / "sessions.csv", sessions_csv(records))
