@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from simulator.reports.charts import Bars, Forest, Lines, Series, svg
+from simulator.reports.charts import FORK_FROM_CHARTS, Bars, Forest, Lines, Series, svg, svgs
 
 BARS = Bars(
     "Occupancy by network",
@@ -64,3 +64,10 @@ def test_titles_and_axes_are_text_with_their_units() -> None:
 
 def test_the_same_chart_draws_the_same_bytes() -> None:
     assert svg(BARS, "a") == svg(BARS, "a")
+
+
+def test_a_page_of_charts_drawn_by_two_processes_is_the_text_one_process_draws() -> None:
+    pairs = [(chart, f"p{i}") for i, chart in enumerate((BARS, LINES, FOREST, BARS, LINES))]
+    assert len(pairs) >= FORK_FROM_CHARTS  # enough for the second process
+    assert svgs(pairs) == [svg(chart, prefix) for chart, prefix in pairs]
+    assert svgs(pairs[:2]) == [svg(chart, prefix) for chart, prefix in pairs[:2]]
