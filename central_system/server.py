@@ -26,7 +26,6 @@ from central_system.credentials import CredentialBook, LoginOutcome
 from central_system.handshake import InvalidChargePointId, charge_point_id_from_path
 from central_system.limits import MAX_QUEUED_FRAMES, connection_guard, listening_socket
 from central_system.login_throttle import LoginThrottle
-from central_system.operator_api import start_operator_api
 from central_system.registry import Admission, SessionRegistry
 from central_system.session import ChargePointSession
 from central_system.store import Store
@@ -216,6 +215,9 @@ async def running(config: CentralSystemConfig) -> AsyncIterator[RunningCentralSy
             ws_url = f"{scheme}://{_url_host(config.host)}:{port}"
             api_url = None
             if config.api_port is not None:
+                # aiohttp: imported only when the API is asked for (most of a start-up)
+                from central_system.operator_api import start_operator_api
+
                 api_url = await stack.enter_async_context(
                     start_operator_api(registry, config, config.api_port, store)
                 )

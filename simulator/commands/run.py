@@ -6,13 +6,16 @@ with no wire."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
 import math
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeRemainingColumn
 
 from simulator import runner
 from simulator import scenario as sc
@@ -201,9 +204,29 @@ def _transport_config(args: argparse.Namespace, password: str | None = None) -> 
     )
 
 
+def _import_reports_meanwhile() -> None:
+    # matplotlib takes most of a second of CPU to import: in a thread, it fills the time
+    # the parent would spend waiting for the central system to listen (the import lock makes
+    # the report phase wait for it if it is not done).
+    threading.Thread(
+        target=importlib.import_module, args=("simulator.reports.html",), daemon=True
+    ).start()
+
+
 def main(args: argparse.Namespace, console: Console) -> int:
     _check_ocpp_flags(args)
     password = credentials.password(args, "--csms-password") if args.engine == "ocpp" else None
+    with contextlib.ExitStack() as stack:
+        if args.engine == "ocpp" and args.csms is None:
+            from simulator.ocpp.builtin_csms import started_early
+
+            # its start-up overlaps the scenario's build (killed if that fails)
+            stack.enter_context(started_early(db=args.csms_db, password=password))
+            _import_reports_meanwhile()
+        return _run(args, console, password)
+
+
+def _run(args: argparse.Namespace, console: Console, password: str | None) -> int:
     scenario = with_warmup(sc.load(args.scenario), args.warmup_days)
     check_window(args.scenario, scenario.simulation, args.days, args.warmup_days)
     out = prepare_out(args.out)
@@ -214,7 +237,8 @@ def main(args: argparse.Namespace, console: Console) -> int:
         # a failed connection must end in one line, with no bar drawn on a non-terminal
         long_run = LONG_OCPP_RUN_DAYS if sys.stderr.isatty() else math.inf
     with Progress(
-        TextColumn("simulating"),
+        SpinnerColumn(finished_text=" "),
+        TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.completed:.0f}/{task.total:.0f} days"),
         TimeRemainingColumn(),
@@ -222,7 +246,7 @@ def main(args: argparse.Namespace, console: Console) -> int:
         transient=True,
         disable=args.quiet or days < long_run,
     ) as bar:
-        task = bar.add_task("run", total=days)
+        task = bar.add_task("simulating", total=days)
 
         def progress(done_s: float, _total_s: float) -> None:
             bar.update(task, completed=done_s / DAY_S)
@@ -248,14 +272,17 @@ def main(args: argparse.Namespace, console: Console) -> int:
             records = run_ocpp(world, options)
         else:
             records = runner.run_fast(world, progress)
-    summary = runner.summarize_world(world, records)
-    write_atomic(out / "summary.json", to_json(summary))
-    write_atomic(out / "sessions.csv", sessions_csv(records))
-    if wire:
-        write_atomic(out / "wire.json", wire[0].to_json())
-    from simulator.reports.html import write_run_report  # matplotlib: loaded once needed
+        # the bar stays up, as a phase, while the reports are written (seconds, not nothing)
+        bar.update(task, description="writing reports", completed=days)
+        bar.refresh()
+        summary = runner.summarize_world(world, records)
+        write_atomic(out / "summary.json", to_json(summary))
+        write_atomic(out / "sessions.csv", sessions_csv(records))
+        if wire:
+            write_atomic(out / "wire.json", wire[0].to_json())
+        from simulator.reports.html import write_run_report  # matplotlib: loaded once needed
 
-    write_run_report(summary, out / "report.html")
+        write_run_report(summary, out / "report.html")
     if not args.quiet:
         render.print_summary(summary, console)
         if wire:

@@ -3,6 +3,10 @@
 It is started as `python -m central_system serve --port 0 ...` (the simulator never imports
 it: the two share only the wire) and says where it listens in one JSON line on stdout. Every
 id tag is accepted, as the fast engine does, so the wire cannot change the physics.
+
+Its start-up (an interpreter, its imports, the schemas compiled) takes about a second of
+CPU: `started_early` lets a command spawn it before building its scenario, and the next
+`BuiltinCsms` with the same settings adopts that process instead of spawning another.
 """
 
 from __future__ import annotations
@@ -13,15 +17,25 @@ import ctypes
 import json
 import os
 import signal
+import subprocess
 import sys
 import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Final
 
 from simulator.ocpp.transport import BackendError
 
-__all__ = ["PASSWORD_ENVIRONMENT_VARIABLE", "START_TIMEOUT_S", "STOP_TIMEOUT_S", "BuiltinCsms"]
+__all__ = [
+    "PASSWORD_ENVIRONMENT_VARIABLE",
+    "START_TIMEOUT_S",
+    "STOP_TIMEOUT_S",
+    "BuiltinCsms",
+    "started_early",
+]
 
 START_TIMEOUT_S: Final = 30.0
 STOP_TIMEOUT_S: Final = 10.0
@@ -36,10 +50,111 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+@dataclass(slots=True)
+class _Child:
+    """One central system process and the thread reading its ready line (a blocking read in
+    a thread, so that the process can be spawned before any event loop exists)."""
+
+    process: subprocess.Popen[bytes]
+    stderr: IO[bytes]
+    tmp: tempfile.TemporaryDirectory[str] | None = None
+    line: list[bytes] = field(default_factory=list)
+    reader: threading.Thread | None = None
+
+    @classmethod
+    def spawn(cls, argv: list[str], environment: dict[str, str]) -> _Child:
+        stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
+        process = subprocess.Popen(
+            argv,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        )
+        child = cls(process, stderr)
+        assert process.stdout is not None
+        stdout = process.stdout
+        child.reader = threading.Thread(
+            target=lambda: child.line.append(stdout.readline()), daemon=True
+        )
+        child.reader.start()
+        return child
+
+    async def ready_line(self, timeout_s: float) -> bytes:
+        assert self.reader is not None
+        await asyncio.to_thread(self.reader.join, timeout_s)
+        return self.line[0] if self.line else b""
+
+    def why(self) -> str:
+        self.stderr.seek(0)
+        lines = [x for x in self.stderr.read().decode("utf-8", "replace").splitlines() if x]
+        return lines[-1] if lines else "no output"
+
+    async def wait(self, timeout_s: float | None = None) -> None:
+        await asyncio.to_thread(self.process.wait, timeout_s)
+
+    def kill_now(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def close(self) -> None:
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self.stderr.close()
+
+
+@dataclass(frozen=True, slots=True)
+class _Settings:
+    db: Path | None
+    password: str | None
+    port: int
+    heartbeat_interval_s: int | None
+    extra_args: tuple[str, ...]
+
+
+_early: tuple[_Settings, _Child] | None = None
+
+
+@contextlib.contextmanager
+def started_early(*, db: Path | None = None, password: str | None = None) -> Iterator[None]:
+    """Spawn the built-in central system now (with no operator API: a run needs none), for the
+    first `BuiltinCsms(db=db, password=password)` started inside the block to adopt; killed on
+    leaving the block if nothing adopted it (the command failed before its run)."""
+    global _early
+    settings = _Settings(db, password, 0, None, ())
+    child = BuiltinCsms(db=db, password=password, operator_api=False).spawn_detached()
+    _early = (settings, child)
+    try:
+        yield
+    finally:
+        left, _early = _early, None
+        if left is not None:
+            left[1].kill_now()
+            left[1].close()
+            if left[1].tmp is not None:
+                with contextlib.suppress(OSError):
+                    left[1].tmp.cleanup()
+            if db is not None:  # the store it began: a later run must not find it
+                for suffix in ("", "-wal", "-shm", "-journal"):
+                    with contextlib.suppress(OSError):
+                        Path(f"{db}{suffix}").unlink()
+
+
+def _adopt(settings: _Settings) -> _Child | None:
+    global _early
+    if _early is None or _early[0] != settings:
+        return None
+    child, _early = _early[1], None
+    return child
+
+
 class BuiltinCsms:
     """`async with BuiltinCsms(db=...) as csms:` ... `csms.ws_url`, `csms.api_url`.
 
-    Operator API requests carry `Authorization: Bearer {csms.api_token}` (`api_headers`)."""
+    Operator API requests carry `Authorization: Bearer {csms.api_token}` (`api_headers`);
+    `operator_api=False` starts none (`api_url` is then None), which starts faster."""
 
     def __init__(
         self,
@@ -49,7 +164,9 @@ class BuiltinCsms:
         password: str | None = None,
         heartbeat_interval_s: int | None = None,
         extra_args: tuple[str, ...] = (),
+        operator_api: bool = True,
     ) -> None:
+        self._settings = _Settings(db, password, port, heartbeat_interval_s, extra_args)
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if db is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="chargenet-csms-")
@@ -59,17 +176,28 @@ class BuiltinCsms:
         self.password = password
         self.heartbeat_interval_s = heartbeat_interval_s
         self.extra_args = extra_args
+        self.operator_api = operator_api
         self.ws_url = ""
         self.api_url: str | None = None
         #: The operator API's token, as the server printed it (new at every start).
         self.api_token: str | None = None
-        self.process: asyncio.subprocess.Process | None = None
-        self._stderr: IO[bytes] | None = None
+        self._child: _Child | None = None
+
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        return None if self._child is None else self._child.process
+
+    def spawn_detached(self) -> _Child:
+        """Spawn the process now, owned (with its temporary store) by the caller."""
+        child = _Child.spawn(self._argv(), self._environment())
+        child.tmp, self._tmp = self._tmp, None
+        return child
 
     def _argv(self) -> list[str]:
+        api = ["--api-port", "0"] if self.operator_api else ["--no-api"]
         argv = [
             sys.executable, "-m", "central_system", "serve",
-            "--host", "127.0.0.1", "--port", str(self.port), "--api-port", "0",
+            "--host", "127.0.0.1", "--port", str(self.port), *api,
             "--db", os.fspath(self.db), "--accept-unknown-tags",
         ]  # fmt: skip
         if self.heartbeat_interval_s is not None:
@@ -86,21 +214,19 @@ class BuiltinCsms:
 
     async def start(self) -> None:
         """Start the process and wait for its URLs (raises BackendError if it fails)."""
-        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
-        self.process = await asyncio.create_subprocess_exec(
-            *self._argv(),
-            env=self._environment(),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=self._stderr,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
-        )
-        assert self.process.stdout is not None
-        try:
-            async with asyncio.timeout(START_TIMEOUT_S):
-                line = await self.process.stdout.readline()
-        except TimeoutError:
-            line = b""
+        child = _adopt(self._settings) if self.port == 0 else None
+        if child is not None:
+            self.operator_api = False
+            if child.tmp is not None:  # the early process's store replaces this one's
+                if self._tmp is not None:
+                    with contextlib.suppress(OSError):
+                        self._tmp.cleanup()
+                self._tmp, child.tmp = child.tmp, None
+                self.db = Path(self._tmp.name) / "csms.sqlite"
+        else:
+            child = _Child.spawn(self._argv(), self._environment())
+        self._child = child
+        line = await child.ready_line(START_TIMEOUT_S)
         try:
             urls = json.loads(line)
             self.ws_url = urls["ws_url"]
@@ -108,9 +234,10 @@ class BuiltinCsms:
             self.api_token = urls.get("api_token")
         except (ValueError, KeyError, TypeError):
             await self._kill()
-            raise BackendError(
-                f"the built-in central system did not start: {self._why()}"
-            ) from None
+            why = child.why()
+            child.close()
+            self._child = None
+            raise BackendError(f"the built-in central system did not start: {why}") from None
         if self.port == 0:
             self.port = int(self.ws_url.rsplit(":", 1)[1])
 
@@ -119,17 +246,11 @@ class BuiltinCsms:
         """The headers an operator API request needs."""
         return {} if self.api_token is None else {"Authorization": f"Bearer {self.api_token}"}
 
-    def _why(self) -> str:
-        if self._stderr is None:
-            return "no output"
-        self._stderr.seek(0)
-        lines = [x for x in self._stderr.read().decode("utf-8", "replace").splitlines() if x]
-        return lines[-1] if lines else "no output"
-
     async def _kill(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.kill()
-            await self.process.wait()
+        child = self._child
+        if child is not None and child.process.poll() is None:
+            child.process.kill()
+            await child.wait()
 
     async def kill(self) -> None:
         """SIGKILL: what a crash looks like to the charge points and the store."""
@@ -137,17 +258,17 @@ class BuiltinCsms:
 
     async def stop(self) -> None:
         """SIGTERM and wait (the server closes its connections and the store)."""
-        process = self.process
-        if process is not None and process.returncode is None:
-            process.send_signal(signal.SIGTERM)
+        child = self._child
+        if child is None:
+            return
+        if child.process.poll() is None:
+            child.process.send_signal(signal.SIGTERM)
             try:
-                async with asyncio.timeout(STOP_TIMEOUT_S):
-                    await process.wait()
-            except TimeoutError:
+                await child.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
                 await self._kill()
-        if self._stderr is not None:
-            self._stderr.close()
-            self._stderr = None
+        child.close()
+        self._child = None
 
     async def restart(self) -> None:
         """Start again on the same port and store (after `kill()` or `stop()`)."""

@@ -132,6 +132,11 @@ def svg(chart: Chart, prefix: str = "c") -> str:
     return _prefix_ids(text, prefix)
 
 
+def svgs(charts: Sequence[tuple[Chart, str]]) -> list[str]:
+    """`svg(chart, prefix)` of each pair, in order (one call site for a page's charts)."""
+    return [svg(chart, prefix) for chart, prefix in charts]
+
+
 def _figure(height_in: float = HEIGHT_IN) -> tuple[Figure, Axes]:
     fig = Figure(figsize=(WIDTH_IN, height_in))
     ax = fig.add_subplot()

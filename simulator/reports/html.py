@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 
 from simulator.reports import views
-from simulator.reports.charts import svg
+from simulator.reports.charts import svgs
 from simulator.reports.page import Cell, Page, Table
 from simulator.reports.summary import Summary
 
@@ -80,6 +80,8 @@ def render(page: Page) -> str:
         parts.append('<div class="warnings" role="alert"><ul>')
         parts += [f"<li>{_e(w)}</li>" for w in page.warnings]
         parts.append("</ul></div>")
+    numbered = [c for section in page.sections for c in section.charts]
+    drawn = iter(svgs([(chart, f"f{no}") for no, chart in enumerate(numbered, start=1)]))
     chart_no = 0
     for i, section in enumerate(page.sections):
         parts.append(f'<section id="s{i}">')
@@ -92,7 +94,7 @@ def render(page: Page) -> str:
                 chart_no += 1
                 parts.append(
                     f'<figure class="chart" data-chart="{chart_no}" '
-                    f'aria-label="{_e(chart.title)}">{svg(chart, f"f{chart_no}")}</figure>'
+                    f'aria-label="{_e(chart.title)}">{next(drawn)}</figure>'
                 )
             parts.append("</div>")
         parts += [_table(t) for t in section.tables]

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import select
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from simulator import scenario as sc
 from simulator.commands import run as run_command
 from simulator.ocpp.transport import BackendError, open_connection
 from tests.ocpp.helpers import write_small_scenario
+from tests.ocpp.test_builtin_csms import central_systems_using
 from tests.ocpp.test_transport import closed_port
 
 
@@ -283,3 +287,61 @@ def test_a_csms_url_template_reaches_a_real_central_system_with_every_id(
     summary = (tmp_path / "ocpp" / "summary.json").read_bytes()
     assert summary == (tmp_path / "fast" / "summary.json").read_bytes()
     assert json.loads(summary)["totals"]["served"] > 0
+
+
+def test_a_scenario_that_fails_to_load_leaves_no_central_system_and_no_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the central system is spawned before the scenario is read (their start-ups overlap)
+    scenario = tmp_path / "broken.toml"
+    scenario.write_text('name = "broken"\n[simulation]\ndays = "two"\n')
+    db = tmp_path / "csms.sqlite"
+    code, _, err = chargenet(
+        ["run", str(scenario), "--out", str(tmp_path / "o"), "--csms-db", str(db)], capsys
+    )
+    assert code == 2
+    assert err.startswith("chargenet: ")
+    assert err.count("\n") == 1
+    assert central_systems_using(db) == []
+    assert not db.exists()
+
+
+PTY_TIMEOUT_S = 100.0
+
+
+def test_on_a_terminal_the_progress_shows_the_run_and_then_the_writing_of_the_reports(
+    tmp_path: Path,
+) -> None:
+    scenario = write_small_scenario(tmp_path, days=1.0)
+    controller, terminal = os.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "run", str(scenario), "--out", str(tmp_path / "o")],
+        stdin=subprocess.DEVNULL,
+        stdout=terminal,
+        stderr=terminal,
+        env={**os.environ, "TERM": "xterm", "COLUMNS": "120"},
+    )
+    os.close(terminal)
+    screen = b""
+    deadline = time.monotonic() + PTY_TIMEOUT_S
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([controller], [], [], deadline - time.monotonic())
+            try:
+                chunk = os.read(controller, 65536) if ready else b""
+            except OSError:  # EIO: the command closed the terminal
+                break
+            if not chunk:
+                break
+            screen += chunk
+        assert process.wait(timeout=PTY_TIMEOUT_S) == 0
+    finally:
+        os.close(controller)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    text = screen.decode("utf-8", "replace")
+    assert "simulating" in text
+    assert "writing reports" in text
+    assert text.index("simulating") < text.index("writing reports")
+    assert (tmp_path / "o" / "report.html").exists()
