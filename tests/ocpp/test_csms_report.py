@@ -14,6 +14,7 @@ import pytest
 from central_system.records import IdTagStatus, StatusReport, TransactionStart, TransactionStop
 from central_system.store import SCHEMA_VERSION, Store
 from simulator import cli, runner
+from simulator import scenario as sc
 from simulator.model.records import Outcome
 from simulator.model.world import World
 from simulator.ocpp.engine import OcppRunOptions, run_ocpp_async
@@ -36,19 +37,61 @@ def agree(sim: Metrics, csms: Metrics, sessions: int, tail_kwh: float) -> None:
     )
 
 
+def _row_counts(db: Path) -> dict[str, int]:
+    con = sqlite3.connect(db)
+    try:
+        return {
+            table: con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+            for table in ("transactions", "transactions_201")
+        }
+    finally:
+        con.close()
+
+
 def tail_allowance_kwh(world: World) -> float:
     # a charge running at the horizon is known up to its last sample: its power may change
     # along the curve within one interval (bounded here by the fastest port)
     return max(p.power_kw for p in world.ports) * world.meter_interval_s / 3600.0 * 0.05
 
 
-@pytest.mark.parametrize("failures", [False, True], ids=["ports up", "ports failing"])
+def scenario_over(folder: Path, ocpp: str, **options: Any) -> Path:
+    """The small scenario with every network on `ocpp` ("1.6", "2.0.1"), or "mixed": its
+    south network on 2.0.1, north on 1.6 (one store holds both versions' tables)."""
+    path = write_small_scenario(folder, **options)
+    text = path.read_text(encoding="utf-8")
+    for network in ("north", "south") if ocpp != "mixed" else ("south",):
+        key = f'[[networks]]\nid = "{network}"\n'
+        assert key in text
+        version = "2.0.1" if ocpp == "mixed" else ocpp
+        text = text.replace(key, f'{key}ocpp = "{version}"\n')
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("ocpp", "failures"),
+    [("1.6", False), ("1.6", True), ("2.0.1", False), ("2.0.1", True), ("mixed", True)],
+    ids=[
+        "1.6, ports up",
+        "1.6, ports failing",
+        "2.0.1, ports up",
+        "2.0.1, ports failing",
+        "1.6 and 2.0.1 networks, ports failing",
+    ],
+)
 async def test_the_stores_sessions_energy_and_occupancy_agree_with_the_simulation(
-    tmp_path: Path, failures: bool
+    tmp_path: Path, ocpp: str, failures: bool
 ) -> None:
-    world = small_world(tmp_path, days=1.0, meter_interval_s=60.0, failures=failures)
+    loaded = sc.load(
+        scenario_over(tmp_path, ocpp, days=1.0, meter_interval_s=60.0, failures=failures)
+    )
+    world = sc.world(loaded)
     db = tmp_path / "csms.sqlite"
-    records = await run_ocpp_async(world, OcppRunOptions(csms_db=db))
+    options = OcppRunOptions(csms_db=db, versions=sc.ocpp_versions(loaded))
+    records = await run_ocpp_async(world, options)
+    tables = _row_counts(db)
+    assert (tables["transactions"] > 0) == (ocpp != "2.0.1")
+    assert (tables["transactions_201"] > 0) == (ocpp != "1.6")
     sim = runner.summarize_world(world, records)
     csms = runner.summarize_world(world, read_records(db, world))
     n = len(records.sessions)
