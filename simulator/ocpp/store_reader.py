@@ -163,6 +163,24 @@ def store_warning(path: Path) -> str | None:
                     f"{total} stop{'s' * (total != 1)} flagged as impossible ({kinds}):"
                     " their energy is left out"
                 )
+        if _tables(db) >= _TABLES_201:
+            (backwards,) = db.execute(
+                "SELECT COUNT(*) FROM transactions_201 WHERE meter_stop_wh < meter_start_wh"
+            ).fetchone()
+            if backwards:
+                parts.append(
+                    f"{backwards} 2.0.1 transaction{'s' * (backwards != 1)} whose register ends"
+                    " below its start: their energy is left out"
+                )
+            (both,) = db.execute(
+                "SELECT COUNT(DISTINCT charge_point_id) FROM status_notifications_201 WHERE"
+                " charge_point_id IN (SELECT charge_point_id FROM status_notifications)"
+            ).fetchone()
+            if both:
+                parts.append(
+                    f"{both} charge point{'s' * (both != 1)} reported statuses over both 1.6"
+                    " and 2.0.1: their port states are read from the 2.0.1 ones"
+                )
         if "unmatched_stops" in _tables(db):
             (unmatched,) = db.execute("SELECT COUNT(*) FROM unmatched_stops").fetchone()
             if unmatched:
@@ -202,6 +220,7 @@ class _Tx:
     flagged: bool
     reason: str
     history: list[_Reading]
+    v201: bool  # whose status history says when its car left
 
 
 @dataclass(slots=True)
@@ -262,7 +281,7 @@ def _records(db: sqlite3.Connection, world: World) -> Records:
             )
             continue
         energy_kwh = _energy_kwh(tx)
-        held = histories.get(tx.port)
+        held = (port_201 if tx.v201 else port_16).get(tx.port)
         depart_s = _freed_at(held.statuses if held else [], tx.connector, tx.stop_s)
         if depart_s is None or depart_s > horizon_s:
             sessions.append(
@@ -380,6 +399,7 @@ def _read_16(
                 bool(flag),
                 reason or "Local",
                 readings.get(transaction_id, []),
+                v201=False,
             )
         )
     return out, {cp: _Port(history, history, _state) for cp, history in statuses.items()}
@@ -443,6 +463,7 @@ def _read_201(
                 # stoppedReason is optional: Local when absent (the spec's default)
                 _REASONS_201.get((trigger, stopped or "Local"), stopped or "Local"),
                 readings_of,
+                v201=True,
             )
         )
     return out, {cp: _Port(statuses.get(cp, []), h, _state_201) for cp, h in changes.items()}

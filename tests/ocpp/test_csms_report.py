@@ -13,9 +13,11 @@ import pytest
 
 from central_system.records import IdTagStatus, StatusReport, TransactionStart, TransactionStop
 from central_system.store import SCHEMA_VERSION, Store
+from central_system.v201.records import ConnectorStatus
+from central_system.v201.store import Store201
 from simulator import cli, runner
 from simulator import scenario as sc
-from simulator.model.records import Outcome
+from simulator.model.records import Outcome, PortState
 from simulator.model.world import World
 from simulator.ocpp.engine import OcppRunOptions, run_ocpp_async
 from simulator.ocpp.store_reader import SCHEMA_VERSIONS, read_records
@@ -98,6 +100,7 @@ async def test_the_stores_sessions_energy_and_occupancy_agree_with_the_simulatio
     tail = tail_allowance_kwh(world)
     agree(sim.totals, csms.totals, n, tail)
     assert csms.totals.uptime_pct == pytest.approx(sim.totals.uptime_pct, abs=1e-6)
+    assert sim.totals.uptime_pct is not None
     assert failures == (sim.totals.uptime_pct < 100)
     for port_id, metrics in sim.ports.items():
         agree(metrics, csms.ports[port_id], n, tail)
@@ -291,3 +294,31 @@ def test_a_store_with_flagged_and_unmatched_stops_makes_the_report_warn_in_one_l
     assert "1 stop flagged as impossible (1 meter stop below start)" in err
     assert "1 stop for transactions the central system never started" in err
     assert flagged["totals"]["energy_kwh"] == pytest.approx(20.0)
+
+
+def test_a_charge_point_with_statuses_of_both_versions_is_read_from_its_201_ones_with_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = write_small_scenario(tmp_path, days=0.2)
+    world = small_world(tmp_path, days=0.2)
+    db = tmp_path / "csms.sqlite"
+    _store_with_one_session(db, world)  # 1.6: occupied from 1:00 to 1:35
+    port_id, at = world.ports[0].id, world.start + timedelta(hours=2)
+    store = Store(db)
+    try:  # the same id over 2.0.1: occupied from 2:00 on
+        Store201(store).record_status(ConnectorStatus(port_id, 1, 1, "Occupied", at), at)
+    finally:
+        store.close()
+    records = read_records(db, world)
+    (session,) = records.sessions  # its car left as the 1.6 statuses say
+    assert (session.outcome, session.depart_s) == (Outcome.SERVED, 3600.0 + 35 * 60)
+    intervals = [i for i in records.intervals if i.port == port_id]
+    occupied = [(i.start_s, i.end_s) for i in intervals if i.state is PortState.OCCUPIED]
+    assert occupied == [(7200.0, world.horizon_s)]
+    report = ["report", "--csms-db", str(db), "--scenario", str(scenario), "--quiet"]
+    assert cli.main([*report, "--out", str(tmp_path / "csms")]) == 0
+    err = capsys.readouterr().err
+    assert err == (
+        f"warning: --csms-db {db}: 1 charge point reported statuses over both 1.6 and 2.0.1:"
+        " their port states are read from the 2.0.1 ones\n"
+    )
