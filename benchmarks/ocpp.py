@@ -206,8 +206,9 @@ async def stock_process() -> AsyncIterator[int]:
     )  # fmt: skip
     try:
         assert process.stdout is not None
-        async with asyncio.timeout(30):
-            yield int(await process.stdout.readline())
+        async with asyncio.timeout(30):  # the port line only: the fleet has its own bounds
+            port = int(await process.stdout.readline())
+        yield port
     finally:
         process.kill()
         await process.wait()
