@@ -3,17 +3,23 @@
 Reads the built-in central system's SQLite store and rebuilds the three kinds of records the
 metrics are pure functions of. The store's schema is the contract, versioned by its
 `PRAGMA user_version` (`central_system.store.SCHEMA_VERSION`, nothing of central_system is
-imported): this reader knows versions 1 and 2 (2 added `transactions.stop_flag`) and refuses
-any other in one line. The file is opened read-only, so a version 1 store is read as it is
-(its stops unflagged), not migrated.
+imported): this reader knows versions 1 to 3 (2 added `transactions.stop_flag`, 3 the 2.0.1
+tables) and refuses any other in one line. The file is opened read-only, so a version 1 store
+is read as it is (its stops unflagged), not migrated. The 1.6 tables and the 2.0.1 ones
+(`*_201`) are both read and their records merged: a run may have networks on each version.
 
 - sessions from transactions: plugged in at the start, charging until the stop, gone at the
-  connector's next Available/Faulted/Unavailable; energy = meterStop - meterStart. A
-  transaction still open at the horizon is a car still charging (energy up to its last meter
-  value), a stopped one whose connector never freed a car still plugged in.
-- port-state intervals from the status history: down while connector 0 is Faulted or
+  connector's next Available/Faulted/Unavailable; energy = meterStop - meterStart (2.0.1: the
+  Transaction.End register minus Transaction.Begin's). A transaction still open at the
+  horizon is a car still charging (energy up to its last meter value), a stopped one whose
+  connector never freed a car still plugged in. The final SoC is the last SoC reading plus
+  the energy metered since over the battery (2.0.1's Ended event reads the register alone).
+- port-state intervals from the status history. 1.6: down while connector 0 is Faulted or
   Unavailable, charging while a connector is Charging, occupied while one is Preparing,
-  SuspendedEV/EVSE or Finishing, available otherwise.
+  SuspendedEV/EVSE or Finishing, available otherwise. 2.0.1, whose Occupied covers the whole
+  visit: down while every connector is Faulted or Unavailable, charging while a transaction's
+  latest chargingState is Charging, occupied while a connector is Occupied. A charge point
+  with statuses of both versions takes the 2.0.1 ones (and `store_warning` says so).
 - power segments from the energy register between consecutive meter values of a transaction,
   and for a charge still running at the horizon its last power held until then (so energy
   agrees with the simulation to the meter's resolution: 1 Wh, and the curve's change over one
@@ -22,9 +28,11 @@ any other in one line. The file is opened read-only, so a version 1 store is rea
 What the central system never sees cannot be rebuilt: drivers turned away or giving up before
 they plugged in, waits in the queue, prices. What it stored but flagged as impossible (a stop
 whose meter reads below its start, that comes before its start, or whose register went
-backwards: `transactions.stop_flag`) is left out of the energy, and `store_warning` says so in
-one line, together with the stops for transactions it never started (`unmatched_stops`).
-Brand and vehicle come from the id tag when it has the simulator's form (D<vehicle:2><driver:7>).
+backwards: `transactions.stop_flag`; a 2.0.1 register ending below its start) is left out of
+the energy, and `store_warning` says so in one line, together with the stops for transactions
+it never started (`unmatched_stops`). Brand and vehicle come from the id tag (idToken) when it
+has the simulator's form (D<vehicle:2><driver:7>); 2.0.1 stop reasons are put back in the
+simulation's words from the Ended event's (triggerReason, stoppedReason).
 """
 
 from __future__ import annotations
