@@ -21,7 +21,8 @@ Three measurements in one run, all on 127.0.0.1:
     a second process, with the package's stock jsonschema validation on both ends.
 (c) concurrently connected charge points in one process: N chargenet charge points (1.6)
     or charging stations (2.0.1) booted against the built-in central system (another
-    process); memory per charge point is this process's RSS growth divided by N.
+    process); memory per charge point is that process's RSS growth divided by N, each
+    version in a fresh process of its own (after another fleet, freed memory is reused).
 
 The last line is `ocpp msgs/s=... stock msgs/s=... stock connections=... ratio=...
 connections=... kib_per_cp=...` (1.6; ratio: (a) over (b)), then `msgs/s-201=...
@@ -380,6 +381,26 @@ async def connections_per_process(n: int, ocpp: str = "1.6") -> tuple[int, float
     return connected, (rss_after - rss_before) / n / 1024.0
 
 
+async def connections_in_a_fresh_process(n: int, ocpp: str) -> tuple[int, float]:
+    """`connections_per_process` in a process of its own: RSS growth measured after another
+    fleet had come and gone would reuse that one's freed memory."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--charge-points", str(n), "--connections-only", ocpp,
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        async with asyncio.timeout(CONNECT_LIMIT_S + 120):
+            out, _ = await process.communicate()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    if process.returncode != 0:
+        raise SystemExit(f"(c) over OCPP {ocpp} failed (exit code {process.returncode})")
+    connected, kib = out.decode().split()[-2:]
+    return int(connected), float(kib)
+
+
 async def main(args: argparse.Namespace) -> None:
     versions = ["1.6", "2.0.1"] if args.ocpp == "both" else [args.ocpp]
     msgs_per_s = dict.fromkeys(versions, 0.0)
@@ -407,7 +428,7 @@ async def main(args: argparse.Namespace) -> None:
         return
     fields = []
     for ocpp in versions:
-        connected, kib = await connections_per_process(args.charge_points, ocpp)
+        connected, kib = await connections_in_a_fresh_process(args.charge_points, ocpp)
         print(
             f"(c) {connected} OCPP {ocpp} charge points connected in one process, "
             f"{kib:.1f} KiB each",
@@ -450,6 +471,7 @@ def parse() -> argparse.Namespace:
         help="the version (a) and (c) measure (default: both; (b) is stock 1.6)",
     )
     p.add_argument("--stock-server", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--connections-only", choices=("1.6", "2.0.1"), help=argparse.SUPPRESS)
     return p.parse_args()
 
 
@@ -457,6 +479,10 @@ if __name__ == "__main__":
     arguments = parse()
     if arguments.stock_server:
         stock_server()
+    elif arguments.connections_only:  # (c) in a child: prints "connected kib"
+        logging.basicConfig(level=logging.ERROR)
+        n, ocpp = arguments.charge_points, arguments.connections_only
+        print(*event_loop.run(connections_per_process(n, ocpp)))
     else:
         logging.basicConfig(level=logging.ERROR)
         if arguments.days * DAY_S <= 0:
