@@ -4,25 +4,29 @@
     python benchmarks/ocpp.py [--scenario scenarios/walled_gardens.toml] [--days 1]
                               [--stock-calls 12100] [--charge-points 5000]
                               [--max-lag 60 [--max-lag none ...]] [--run-only | --stock-only]
+                              [--ocpp 1.6|2.0.1|both]
 
 Three measurements in one run, all on 127.0.0.1:
 
 (a) end-to-end OCPP messages/s of a chargenet run: the scenario (by default a day of the
-    shared region, 121 ports, 60 s meter values) over OCPP 1.6J against the built-in central
-    system in its own process, every message validated on both ends; a message is one CALL and
-    its reply. Once per --max-lag given (virtual seconds, or `none` for no bound), with the
-    run's lag (p50/p99/max virtual seconds between a message's issue and its answer).
+    shared region, 121 ports, 60 s meter values) with every network over OCPP 1.6J, then over
+    2.0.1 (--ocpp says which), against the built-in central system in its own process, every
+    message validated on both ends; a message is one CALL and its reply. Once per --max-lag
+    given (virtual seconds, or `none` for no bound) and version, with the run's lag
+    (p50/p99/max virtual seconds between a message's issue and its answer).
 (b) the stock `ocpp` package at the same concurrency as (a): as many stock ChargePoints as
     (a) had connections, all at once in this process, each sending the same session of
     messages (Heartbeat, StatusNotification, Authorize, StartTransaction, 3 MeterValues with 5
     measurands, StopTransaction) one CALL at a time, against a stock `ocpp` central system in
     a second process, with the package's stock jsonschema validation on both ends.
-(c) concurrently connected charge points in one process: N chargenet charge points booted
-    against the built-in central system (another process); memory per charge point is this
-    process's RSS growth divided by N.
+(c) concurrently connected charge points in one process: N chargenet charge points (1.6)
+    or charging stations (2.0.1) booted against the built-in central system (another
+    process); memory per charge point is that process's RSS growth divided by N, each
+    version in a fresh process of its own (after another fleet, freed memory is reused).
 
 The last line is `ocpp msgs/s=... stock msgs/s=... stock connections=... ratio=...
-connections=... kib_per_cp=...` (ratio: (a) over (b)).
+connections=... kib_per_cp=...` (1.6; ratio: (a) over (b)), then `msgs/s-201=...
+connections-201=... kib_per_cp-201=...` (2.0.1; the stock baseline is 1.6 only).
 Every phase is bounded in count and in time. All of it runs on uvloop where installed
 (`ocppj.event_loop`; CHARGENET_EVENT_LOOP=asyncio for the standard loop), stock included.
 """
@@ -59,6 +63,7 @@ from simulator.ocpp.clock import VirtualClock
 from simulator.ocpp.lockstep import Lockstep
 from simulator.ocpp.transport import TransportConfig
 from simulator.ocpp.v16 import ChargePointV16
+from simulator.ocpp.v201 import ChargingStationV201
 from simulator.ocpp.wire_stats import DEFAULT_MAX_LAG_S
 
 RUN_LIMIT_S = 600.0
@@ -76,14 +81,24 @@ def _raise_file_limit(wanted: int) -> None:
 # --- (a) a chargenet run -------------------------------------------------------------------
 
 
+VERSIONS: dict[str, sc.OcppVersion] = {"1.6": "1.6", "2.0.1": "2.0.1"}
+
+
 async def chargenet_run(
-    scenario: Path, days: float, max_lag_s: float | None = DEFAULT_MAX_LAG_S
+    scenario: Path,
+    days: float,
+    max_lag_s: float | None = DEFAULT_MAX_LAG_S,
+    ocpp: sc.OcppVersion = "1.6",
 ) -> tuple[float, int, float, str, int]:
     """(messages/s, messages, wall seconds, lag, connections) of one run against the built-in
-    central system."""
-    world = sc.world(sc.load(scenario), days=days)
+    central system, every network over `ocpp`."""
+    loaded = sc.load(scenario)
+    world = sc.world(loaded, days=days)
+    versions = sc.ocpp_versions(loaded, ocpp)
     async with BuiltinCsms() as csms:
-        lockstep = Lockstep(world, TransportConfig(csms.ws_url), max_lag_s=max_lag_s)
+        lockstep = Lockstep(
+            world, TransportConfig(csms.ws_url), max_lag_s=max_lag_s, versions=versions
+        )
         started = time.perf_counter()
         async with asyncio.timeout(RUN_LIMIT_S):
             await lockstep.run()
@@ -192,8 +207,9 @@ async def stock_process() -> AsyncIterator[int]:
     )  # fmt: skip
     try:
         assert process.stdout is not None
-        async with asyncio.timeout(30):
-            yield int(await process.stdout.readline())
+        async with asyncio.timeout(30):  # the port line only: the fleet has its own bounds
+            port = int(await process.stdout.readline())
+        yield port
     finally:
         process.kill()
         await process.wait()
@@ -330,8 +346,8 @@ class Fleet:
             self.all_ready.set()
 
 
-async def connections_per_process(n: int) -> tuple[int, float]:
-    """(charge points connected and booted, KiB of RSS per charge point)."""
+async def connections_per_process(n: int, ocpp: str = "1.6") -> tuple[int, float]:
+    """(charge points connected and booted, KiB of RSS per charge point) of `ocpp`."""
     _raise_file_limit(2 * n + 256)  # inherited by the central system's process
     async with BuiltinCsms(heartbeat_interval_s=3600) as csms:
         process = psutil.Process()
@@ -345,7 +361,8 @@ async def connections_per_process(n: int) -> tuple[int, float]:
         transport = TransportConfig(csms.ws_url, open_timeout_s=60.0, offline_limit_s=60.0)
         gc.collect()
         rss_before = process.memory_info().rss
-        clients = [ChargePointV16(i, p, fleet, transport, clock) for i, p in enumerate(ports)]
+        kind = ChargingStationV201 if ocpp == "2.0.1" else ChargePointV16
+        clients = [kind(i, p, fleet, transport, clock) for i, p in enumerate(ports)]
         gate = asyncio.Semaphore(64)
         async with asyncio.TaskGroup() as tasks:
             for client in clients:
@@ -364,18 +381,41 @@ async def connections_per_process(n: int) -> tuple[int, float]:
     return connected, (rss_after - rss_before) / n / 1024.0
 
 
+async def connections_in_a_fresh_process(n: int, ocpp: str) -> tuple[int, float]:
+    """`connections_per_process` in a process of its own: RSS growth measured after another
+    fleet had come and gone would reuse that one's freed memory."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--charge-points", str(n), "--connections-only", ocpp,
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        async with asyncio.timeout(CONNECT_LIMIT_S + 120):
+            out, _ = await process.communicate()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    if process.returncode != 0:
+        raise SystemExit(f"(c) over OCPP {ocpp} failed (exit code {process.returncode})")
+    connected, kib = out.decode().split()[-2:]
+    return int(connected), float(kib)
+
+
 async def main(args: argparse.Namespace) -> None:
-    msgs_per_s = 0.0
+    versions = ["1.6", "2.0.1"] if args.ocpp == "both" else [args.ocpp]
+    msgs_per_s = dict.fromkeys(versions, 0.0)
     connections = len(sc.world(sc.load(args.scenario), days=args.days).ports)
-    for max_lag_s in [] if args.stock_only else args.max_lag or [DEFAULT_MAX_LAG_S]:
-        run = await chargenet_run(args.scenario, args.days, max_lag_s)
-        msgs_per_s, messages, wall_s, lag, connections = run
-        print(
-            f"(a) chargenet run: {args.scenario.name}, {args.days:g} day(s), max lag "
-            f"{max_lag_s}: {messages} messages in {wall_s:.1f} s = {msgs_per_s:.0f} msgs/s "
-            f"({wall_s / args.days:.1f} s per day) over {connections} connections; {lag}",
-            flush=True,
-        )
+    for ocpp in [] if args.stock_only else versions:
+        for max_lag_s in args.max_lag or [DEFAULT_MAX_LAG_S]:
+            run = await chargenet_run(args.scenario, args.days, max_lag_s, VERSIONS[ocpp])
+            msgs_per_s[ocpp], messages, wall_s, lag, connections = run
+            print(
+                f"(a) chargenet run over OCPP {ocpp}: {args.scenario.name}, {args.days:g} "
+                f"day(s), max lag {max_lag_s}: {messages} messages in {wall_s:.1f} s = "
+                f"{msgs_per_s[ocpp]:.0f} msgs/s ({wall_s / args.days:.1f} s per day) over "
+                f"{connections} connections; {lag}",
+                flush=True,
+            )
     if args.run_only:
         return
     stock = await stock_fleet(connections, args.stock_calls)
@@ -386,12 +426,26 @@ async def main(args: argparse.Namespace) -> None:
     )
     if args.stock_only:
         return
-    connected, kib = await connections_per_process(args.charge_points)
-    print(f"(c) {connected} charge points connected in one process, {kib:.1f} KiB each", flush=True)
-    print(
-        f"ocpp msgs/s={msgs_per_s:.0f} stock msgs/s={stock:.0f} stock connections={connections} "
-        f"ratio={msgs_per_s / stock:.2f} connections={connected} kib_per_cp={kib:.1f}"
-    )
+    fields = []
+    for ocpp in versions:
+        connected, kib = await connections_in_a_fresh_process(args.charge_points, ocpp)
+        print(
+            f"(c) {connected} OCPP {ocpp} charge points connected in one process, "
+            f"{kib:.1f} KiB each",
+            flush=True,
+        )
+        if ocpp == "1.6":
+            fields += [
+                f"ocpp msgs/s={msgs_per_s[ocpp]:.0f} stock msgs/s={stock:.0f}",
+                f"stock connections={connections} ratio={msgs_per_s[ocpp] / stock:.2f}",
+                f"connections={connected} kib_per_cp={kib:.1f}",
+            ]
+        else:
+            fields += [
+                f"msgs/s-201={msgs_per_s[ocpp]:.0f}",
+                f"connections-201={connected} kib_per_cp-201={kib:.1f}",
+            ]
+    print(" ".join(fields))
 
 
 def parse() -> argparse.Namespace:
@@ -410,7 +464,14 @@ def parse() -> argparse.Namespace:
         help="virtual seconds (or none); repeat to compare (default: the lockstep's default)",
     )
     p.add_argument("--run-only", action="store_true", help="measure (a) only")
+    p.add_argument(
+        "--ocpp",
+        choices=("1.6", "2.0.1", "both"),
+        default="both",
+        help="the version (a) and (c) measure (default: both; (b) is stock 1.6)",
+    )
     p.add_argument("--stock-server", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--connections-only", choices=("1.6", "2.0.1"), help=argparse.SUPPRESS)
     return p.parse_args()
 
 
@@ -418,6 +479,10 @@ if __name__ == "__main__":
     arguments = parse()
     if arguments.stock_server:
         stock_server()
+    elif arguments.connections_only:  # (c) in a child: prints "connected kib"
+        logging.basicConfig(level=logging.ERROR)
+        n, ocpp = arguments.charge_points, arguments.connections_only
+        print(*event_loop.run(connections_per_process(n, ocpp)))
     else:
         logging.basicConfig(level=logging.ERROR)
         if arguments.days * DAY_S <= 0:

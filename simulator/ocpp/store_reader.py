@@ -3,17 +3,23 @@
 Reads the built-in central system's SQLite store and rebuilds the three kinds of records the
 metrics are pure functions of. The store's schema is the contract, versioned by its
 `PRAGMA user_version` (`central_system.store.SCHEMA_VERSION`, nothing of central_system is
-imported): this reader knows versions 1 and 2 (2 added `transactions.stop_flag`) and refuses
-any other in one line. The file is opened read-only, so a version 1 store is read as it is
-(its stops unflagged), not migrated.
+imported): this reader knows versions 1 to 3 (2 added `transactions.stop_flag`, 3 the 2.0.1
+tables) and refuses any other in one line. The file is opened read-only, so a version 1 store
+is read as it is (its stops unflagged), not migrated. The 1.6 tables and the 2.0.1 ones
+(`*_201`) are both read and their records merged: a run may have networks on each version.
 
 - sessions from transactions: plugged in at the start, charging until the stop, gone at the
-  connector's next Available/Faulted/Unavailable; energy = meterStop - meterStart. A
-  transaction still open at the horizon is a car still charging (energy up to its last meter
-  value), a stopped one whose connector never freed a car still plugged in.
-- port-state intervals from the status history: down while connector 0 is Faulted or
+  connector's next Available/Faulted/Unavailable; energy = meterStop - meterStart (2.0.1: the
+  Transaction.End register minus Transaction.Begin's). A transaction still open at the
+  horizon is a car still charging (energy up to its last meter value), a stopped one whose
+  connector never freed a car still plugged in. The final SoC is the last SoC reading plus
+  the energy metered since over the battery (2.0.1's Ended event reads the register alone).
+- port-state intervals from the status history. 1.6: down while connector 0 is Faulted or
   Unavailable, charging while a connector is Charging, occupied while one is Preparing,
-  SuspendedEV/EVSE or Finishing, available otherwise.
+  SuspendedEV/EVSE or Finishing, available otherwise. 2.0.1, whose Occupied covers the whole
+  visit: down while every connector is Faulted or Unavailable, charging while a transaction's
+  latest chargingState is Charging, occupied while a connector is Occupied. A charge point
+  with statuses of both versions takes the 2.0.1 ones (and `store_warning` says so).
 - power segments from the energy register between consecutive meter values of a transaction,
   and for a charge still running at the horizon its last power held until then (so energy
   agrees with the simulation to the meter's resolution: 1 Wh, and the curve's change over one
@@ -22,9 +28,11 @@ any other in one line. The file is opened read-only, so a version 1 store is rea
 What the central system never sees cannot be rebuilt: drivers turned away or giving up before
 they plugged in, waits in the queue, prices. What it stored but flagged as impossible (a stop
 whose meter reads below its start, that comes before its start, or whose register went
-backwards: `transactions.stop_flag`) is left out of the energy, and `store_warning` says so in
-one line, together with the stops for transactions it never started (`unmatched_stops`).
-Brand and vehicle come from the id tag when it has the simulator's form (D<vehicle:2><driver:7>).
+backwards: `transactions.stop_flag`; a 2.0.1 register ending below its start) is left out of
+the energy, and `store_warning` says so in one line, together with the stops for transactions
+it never started (`unmatched_stops`). Brand and vehicle come from the id tag (idToken) when it
+has the simulator's form (D<vehicle:2><driver:7>); 2.0.1 stop reasons are put back in the
+simulation's words from the Ended event's (triggerReason, stoppedReason).
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ import bisect
 import itertools
 import sqlite3
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +58,7 @@ from simulator.model.records import (
     SessionRecord,
 )
 from simulator.model.world import World
+from simulator.ocpp.v201 import STOP_REASONS
 
 _ENERGY: Final = "Energy.Active.Import.Register"
 _POWER: Final = "Power.Active.Import"
@@ -59,16 +68,28 @@ _OCCUPIED: Final = frozenset({"Preparing", "SuspendedEV", "SuspendedEVSE", "Fini
 _DOWN: Final = frozenset({"Faulted", "Unavailable"})
 _FREE: Final = frozenset({"Available", "Faulted", "Unavailable"})
 _TABLES: Final = ("transactions", "status_notifications", "meter_values")
+_TABLES_201: Final = frozenset(
+    {"transactions_201", "transaction_events_201", "status_notifications_201", "meter_values_201"}
+)
+_OCCUPIED_201: Final = frozenset({"Occupied"})
+#: 2.0.1 (triggerReason, stoppedReason) -> the simulation's stop reason (1.6's vocabulary)
+_REASONS_201: Final = {
+    (trigger.value, stopped.value): model.value
+    for model, (trigger, stopped) in STOP_REASONS.items()
+}
 #: The store schema versions this reader understands (see central_system/store.py); version 3
-#: only added the 2.0.1 tables, which this reader does not read yet.
+#: added the 2.0.1 tables.
 SCHEMA_VERSIONS: Final = (1, 2, 3)
 
 
 @dataclass(frozen=True, slots=True)
-class _Status:
+class _Change:
+    """A status reported at `t_s`: a connector's (`key` its id, or (evseId, connectorId) in
+    2.0.1) or a 2.0.1 transaction's charging state (`key` ("tx", id); None once ended)."""
+
     t_s: float
-    connector_id: int
-    status: str
+    key: object
+    status: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +171,24 @@ def store_warning(path: Path) -> str | None:
                     f"{total} stop{'s' * (total != 1)} flagged as impossible ({kinds}):"
                     " their energy is left out"
                 )
+        if _tables(db) >= _TABLES_201:
+            (backwards,) = db.execute(
+                "SELECT COUNT(*) FROM transactions_201 WHERE meter_stop_wh < meter_start_wh"
+            ).fetchone()
+            if backwards:
+                parts.append(
+                    f"{backwards} 2.0.1 transaction{'s' * (backwards != 1)} whose register ends"
+                    " below its start: their energy is left out"
+                )
+            (both,) = db.execute(
+                "SELECT COUNT(DISTINCT charge_point_id) FROM status_notifications_201 WHERE"
+                " charge_point_id IN (SELECT charge_point_id FROM status_notifications)"
+            ).fetchone()
+            if both:
+                parts.append(
+                    f"{both} charge point{'s' * (both != 1)} reported statuses over both 1.6"
+                    " and 2.0.1: their port states are read from the 2.0.1 ones"
+                )
         if "unmatched_stops" in _tables(db):
             (unmatched,) = db.execute("SELECT COUNT(*) FROM unmatched_stops").fetchone()
             if unmatched:
@@ -175,58 +214,69 @@ def read_records(path: Path, world: World) -> Records:
         db.close()
 
 
+@dataclass(frozen=True, slots=True)
+class _Tx:
+    """One transaction as either version stored it, in the simulation's seconds."""
+
+    port: str
+    connector: object  # the key of its connector in the port's status history
+    id_tag: str
+    start_s: float
+    stop_s: float | None  # None: still open
+    meter_start_wh: float | None
+    meter_stop_wh: float | None
+    flagged: bool
+    reason: str
+    history: list[_Reading]
+    v201: bool  # whose status history says when its car left
+
+
+@dataclass(slots=True)
+class _Port:
+    """A port's status history in one version's terms, and how it reads as a PortState."""
+
+    statuses: list[_Change]  # connector statuses only (when the car left)
+    changes: list[_Change]  # everything the port's state follows
+    state: Callable[[dict[object, str]], PortState]
+
+
 def _records(db: sqlite3.Connection, world: World) -> Records:
     start = world.start
     horizon_s = world.horizon_s
     ports = {p.id: p for p in world.ports}
-    statuses: dict[str, list[_Status]] = defaultdict(list)
-    for cp, connector, status, timestamp in db.execute(
-        "SELECT charge_point_id, connector_id, status, COALESCE(timestamp, received_at)"
-        " FROM status_notifications ORDER BY id"
-    ):
-        if cp in ports:
-            statuses[cp].append(_Status(_seconds(start, timestamp), connector, status))
-    for reports in statuses.values():
-        reports.sort(key=lambda s: s.t_s)  # stable: arrival order breaks ties
-    readings = _readings(db, start, ports)
+    transactions, port_16 = _read_16(db, start, ports)
+    port_201: dict[str, _Port] = {}
+    if _tables(db) >= _TABLES_201:
+        more, port_201 = _read_201(db, start, ports)
+        transactions += more
+    histories = {**port_16, **port_201}  # a charge point in both: its 2.0.1 rows (warned)
     sessions: list[SessionRecord] = []
     segments: list[PowerSegment] = []
-    flag_column = "stop_flag" if "stop_flag" in _columns(db, "transactions") else "NULL"
-    for row in db.execute(
-        "SELECT id, charge_point_id, connector_id, id_tag, meter_start_wh, started_at,"
-        f" meter_stop_wh, stopped_at, stop_reason, {flag_column} FROM transactions ORDER BY id"
-    ):
-        transaction_id, cp, connector, id_tag, meter_start, started_at, meter_stop = row[:7]
-        stopped_at, reason, flag = row[7], row[8], row[9]
-        port = ports.get(cp)
-        if port is None:
+    for tx in transactions:
+        port = ports[tx.port]
+        if tx.start_s >= horizon_s:
             continue
-        start_s = _seconds(start, started_at)
-        if start_s >= horizon_s:
-            continue
-        history = readings.get(transaction_id, [])
-        segments += _segments(cp, history, horizon_s)
-        vehicle, brand, driver = _who(id_tag, world)
-        soc = [r.soc_pct for r in history if r.soc_pct is not None]
-        soc_start = soc[0] / 100.0 if soc else 0.0
-        soc_end = soc[-1] / 100.0 if soc else soc_start
+        history = tx.history
+        segments += _segments(tx.port, history, horizon_s)
+        vehicle, brand, driver = _who(tx.id_tag, world)
+        soc_start, soc_end = _soc(tx, world)
         common: dict[str, Any] = {
-            "arrival_s": start_s,
+            "arrival_s": tx.start_s,
             "vehicle": vehicle,
             "brand": brand,
             "driver": driver,
             "network": port.network,
             "site": port.site,
-            "port": cp,
-            "start_s": start_s,
+            "port": tx.port,
+            "start_s": tx.start_s,
             "soc_start": soc_start,
             "soc_end": soc_end,
         }
-        if stopped_at is None or _seconds(start, stopped_at) > horizon_s:
-            tail = _tail(cp, history, horizon_s)
+        if tx.stop_s is None or tx.stop_s > horizon_s:
+            tail = _tail(tx.port, history, horizon_s)
             if tail is not None:
                 segments.append(tail)
-            energy_kwh = sum(s.energy_kwh for s in _segments(cp, history, horizon_s))
+            energy_kwh = sum(s.energy_kwh for s in _segments(tx.port, history, horizon_s))
             energy_kwh += tail.energy_kwh if tail is not None else 0.0
             sessions.append(
                 SessionRecord(
@@ -238,10 +288,9 @@ def _records(db: sqlite3.Connection, world: World) -> Records:
                 )
             )
             continue
-        stop_s = _seconds(start, stopped_at)
-        # a flagged stop's meter reading is impossible: no energy is better than a wrong one
-        energy_kwh = 0.0 if flag else max(0.0, (meter_stop or 0) - meter_start) / 1000.0
-        depart_s = _freed_at(statuses.get(cp, []), connector, stop_s)
+        energy_kwh = _energy_kwh(tx)
+        held = (port_201 if tx.v201 else port_16).get(tx.port)
+        depart_s = _freed_at(held.statuses if held else [], tx.connector, tx.stop_s)
         if depart_s is None or depart_s > horizon_s:
             sessions.append(
                 SessionRecord(
@@ -256,18 +305,18 @@ def _records(db: sqlite3.Connection, world: World) -> Records:
         sessions.append(
             SessionRecord(
                 outcome=Outcome.SERVED,
-                reason=reason or "Local",
-                charge_end_s=stop_s,
+                reason=tx.reason,
+                charge_end_s=tx.stop_s,
                 depart_s=depart_s,
                 energy_kwh=energy_kwh,
                 **common,
             )
         )
-    intervals = [
-        interval
-        for port_id in ports
-        for interval in _intervals(port_id, statuses.get(port_id, []), horizon_s)
-    ]
+    intervals = []
+    for port_id in ports:
+        held = histories.get(port_id)
+        changes, state = (held.changes, held.state) if held else ([], _state)
+        intervals += _intervals(port_id, changes, horizon_s, state)
     return Records(
         horizon_s=horizon_s,
         warmup_s=world.warmup_s,
@@ -275,6 +324,185 @@ def _records(db: sqlite3.Connection, world: World) -> Records:
         intervals=tuple(intervals),
         segments=tuple(segments),
     )
+
+
+def _soc(tx: _Tx, world: World) -> tuple[float, float]:
+    """The state of charge at the first and the last SoC reading, the last carried on to the
+    final register by the energy since over the battery (2.0.1's Ended event reads the
+    register alone by default; a 1.6 stop's SoC is read at the same instant: nothing to add)."""
+    soc = [r for r in tx.history if r.soc_pct is not None]
+    if not soc:
+        return 0.0, 0.0
+    first, last = soc[0], soc[-1]
+    assert first.soc_pct is not None
+    assert last.soc_pct is not None
+    soc_end = last.soc_pct / 100.0
+    registers = [r.energy_wh for r in tx.history if r.energy_wh is not None]
+    final_wh = tx.meter_stop_wh if tx.stop_s is not None else next(reversed(registers), None)
+    index = _vehicle_index(tx.id_tag)
+    if (
+        not tx.flagged
+        and final_wh is not None
+        and last.energy_wh is not None
+        and index is not None
+        and index < len(world.vehicles)
+        and world.vehicles[index].battery_kwh > 0
+    ):
+        gained_kwh = max(0.0, final_wh - last.energy_wh) / 1000.0
+        soc_end = min(1.0, soc_end + gained_kwh / world.vehicles[index].battery_kwh)
+    return first.soc_pct / 100.0, soc_end
+
+
+def _vehicle_index(id_tag: str) -> int | None:
+    decoded = id_tags.decode(id_tag)
+    return None if decoded is None else decoded[0]
+
+
+def _energy_kwh(tx: _Tx) -> float:
+    """A stopped transaction's energy: stop minus start register (a flagged stop's reading is
+    impossible: no energy is better than a wrong one), else the register's readings."""
+    if tx.flagged:
+        return 0.0
+    registers = [r.energy_wh for r in tx.history if r.energy_wh is not None]
+    first = tx.meter_start_wh if tx.meter_start_wh is not None else next(iter(registers), None)
+    last = tx.meter_stop_wh if tx.meter_stop_wh is not None else next(reversed(registers), None)
+    if first is None or last is None:
+        return 0.0
+    return max(0.0, last - first) / 1000.0
+
+
+def _read_16(
+    db: sqlite3.Connection, start: datetime, ports: Mapping[str, object]
+) -> tuple[list[_Tx], dict[str, _Port]]:
+    """The 1.6 tables: transactions, and each port's status history by connector id."""
+    statuses: dict[str, list[_Change]] = defaultdict(list)
+    for cp, connector, status, timestamp in db.execute(
+        "SELECT charge_point_id, connector_id, status, COALESCE(timestamp, received_at)"
+        " FROM status_notifications ORDER BY id"
+    ):
+        if cp in ports:
+            statuses[cp].append(_Change(_seconds(start, timestamp), connector, status))
+    for reports in statuses.values():
+        reports.sort(key=lambda s: s.t_s)  # stable: arrival order breaks ties
+    readings = _readings(db, start, ports)
+    flag_column = "stop_flag" if "stop_flag" in _columns(db, "transactions") else "NULL"
+    out = []
+    for row in db.execute(
+        "SELECT id, charge_point_id, connector_id, id_tag, meter_start_wh, started_at,"
+        f" meter_stop_wh, stopped_at, stop_reason, {flag_column} FROM transactions ORDER BY id"
+    ):
+        transaction_id, cp, connector, id_tag, meter_start, started_at, meter_stop = row[:7]
+        stopped_at, reason, flag = row[7], row[8], row[9]
+        if cp not in ports:
+            continue
+        out.append(
+            _Tx(
+                cp,
+                connector,
+                id_tag,
+                _seconds(start, started_at),
+                None if stopped_at is None else _seconds(start, stopped_at),
+                meter_start,
+                0 if meter_stop is None else meter_stop,
+                bool(flag),
+                reason or "Local",
+                readings.get(transaction_id, []),
+                v201=False,
+            )
+        )
+    return out, {cp: _Port(history, history, _state) for cp, history in statuses.items()}
+
+
+def _read_201(
+    db: sqlite3.Connection, start: datetime, ports: Mapping[str, object]
+) -> tuple[list[_Tx], dict[str, _Port]]:
+    """The 2.0.1 tables: transactions, and each station's history of connector statuses (by
+    (evseId, connectorId)) and of its transactions' charging states (Occupied alone cannot
+    tell charging from plugged in)."""
+    statuses: dict[str, list[_Change]] = defaultdict(list)
+    for cp, evse, connector, status, timestamp in db.execute(
+        "SELECT charge_point_id, evse_id, connector_id, connector_status, timestamp"
+        " FROM status_notifications_201 ORDER BY id"
+    ):
+        if cp in ports:
+            statuses[cp].append(_Change(_seconds(start, timestamp), (evse, connector), status))
+    changes: dict[str, list[_Change]] = defaultdict(list)
+    for cp, reports in statuses.items():
+        reports.sort(key=lambda s: s.t_s)  # stable: arrival order breaks ties
+        changes[cp] += reports
+    for cp, transaction_id, event_type, timestamp, charging_state in db.execute(
+        "SELECT charge_point_id, transaction_id, event_type, timestamp, charging_state"
+        " FROM transaction_events_201 ORDER BY charge_point_id, transaction_id, seq_no"
+    ):
+        if cp not in ports:
+            continue
+        key = ("tx", transaction_id)
+        if event_type == "Ended":
+            changes[cp].append(_Change(_seconds(start, timestamp), key, None))
+        elif charging_state is not None:
+            changes[cp].append(_Change(_seconds(start, timestamp), key, charging_state))
+    for timeline in changes.values():
+        timeline.sort(key=lambda s: s.t_s)
+    readings = _readings_201(db, start, ports)
+    out = []
+    for row in db.execute(
+        "SELECT charge_point_id, transaction_id, evse_id, connector_id, id_token,"
+        " COALESCE(started_at, first_event_at), ended_at, stopped_reason, end_trigger_reason,"
+        " meter_start_wh, meter_stop_wh FROM transactions_201 ORDER BY first_received_at, rowid"
+    ):
+        cp, transaction_id, evse, connector, id_token, started_at, ended_at = row[:7]
+        stopped, trigger, meter_start, meter_stop = row[7:]
+        if cp not in ports:
+            continue
+        readings_of = readings.get((cp, transaction_id), [])
+        registers = [r.energy_wh for r in readings_of if r.energy_wh is not None]
+        first = meter_start if meter_start is not None else next(iter(registers), None)
+        last = meter_stop if meter_stop is not None else next(reversed(registers), None)
+        out.append(
+            _Tx(
+                cp,
+                (evse, connector),
+                id_token or "",
+                _seconds(start, started_at),
+                None if ended_at is None else _seconds(start, ended_at),
+                first,
+                last,
+                first is not None and last is not None and last < first,
+                # stoppedReason is optional: Local when absent (the spec's default)
+                _REASONS_201.get((trigger, stopped or "Local"), stopped or "Local"),
+                readings_of,
+                v201=True,
+            )
+        )
+    return out, {cp: _Port(statuses.get(cp, []), h, _state_201) for cp, h in changes.items()}
+
+
+def _readings_201(
+    db: sqlite3.Connection, start: datetime, ports: Mapping[str, object]
+) -> dict[tuple[str, str], list[_Reading]]:
+    """Per (station, transaction), its meter readings in time order, in Wh, W and %."""
+    by_time: dict[tuple[str, str], dict[float, dict[str, float]]] = defaultdict(dict)
+    for cp, transaction_id, timestamp, value, measurand, unit, multiplier in db.execute(
+        "SELECT charge_point_id, transaction_id, timestamp, value, measurand, unit, multiplier"
+        " FROM meter_values_201"
+        " WHERE transaction_id IS NOT NULL AND measurand IN (?, ?, ?) AND phase = ''",
+        (_ENERGY, _POWER, _SOC),
+    ):
+        if cp not in ports:
+            continue
+        # unitOfMeasure: the value in its unit is value x 10^multiplier; kWh and kW scale up
+        number = float(value) * 10.0 ** int(multiplier or 0)
+        if measurand != _SOC and str(unit).lower().startswith("k"):
+            number *= 1000.0
+        moments = by_time[(cp, transaction_id)]
+        moments.setdefault(_seconds(start, timestamp), {})[measurand] = number
+    return {
+        key: [
+            _Reading(t, m.get(_ENERGY), m.get(_POWER), m.get(_SOC))
+            for t, m in sorted(moments.items())
+        ]
+        for key, moments in by_time.items()
+    }
 
 
 def _readings(
@@ -336,16 +564,17 @@ def _tail(port_id: str, history: list[_Reading], horizon_s: float) -> PowerSegme
     return PowerSegment(port_id, last.t_s, horizon_s, kw * (horizon_s - last.t_s) / 3600.0, kw, kw)
 
 
-def _freed_at(history: list[_Status], connector_id: int, after_s: float) -> float | None:
+def _freed_at(history: list[_Change], connector: object, after_s: float) -> float | None:
     """When the connector next stopped holding a car (its car left) after `after_s`."""
     times = [s.t_s for s in history]
     for s in history[bisect.bisect_left(times, after_s) :]:
-        if s.connector_id == connector_id and s.status in _FREE:
+        if s.key == connector and s.status in _FREE:
             return s.t_s
     return None
 
 
-def _state(connectors: dict[int, str]) -> PortState:
+def _state(connectors: dict[object, str]) -> PortState:
+    """1.6: connector 0 is the whole charge point."""
     if connectors.get(0) in _DOWN:
         return PortState.DOWN
     others = [status for c, status in connectors.items() if c != 0]
@@ -356,9 +585,27 @@ def _state(connectors: dict[int, str]) -> PortState:
     return PortState.AVAILABLE
 
 
-def _intervals(port_id: str, history: list[_Status], horizon_s: float) -> list[PortInterval]:
-    """The port's state over [0, horizon], from its connectors' status history."""
-    connectors: dict[int, str] = {}
+def _state_201(held: dict[object, str]) -> PortState:
+    """2.0.1: down when every connector is, charging while a transaction's chargingState is
+    Charging (Occupied covers the rest of a visit), occupied while a connector is Occupied."""
+    connectors = [v for k, v in held.items() if not isinstance(k, tuple) or k[0] != "tx"]
+    if connectors and all(s in _DOWN for s in connectors):
+        return PortState.DOWN
+    if any(v == "Charging" for k, v in held.items() if isinstance(k, tuple) and k[0] == "tx"):
+        return PortState.CHARGING
+    if any(s in _OCCUPIED_201 for s in connectors):
+        return PortState.OCCUPIED
+    return PortState.AVAILABLE
+
+
+def _intervals(
+    port_id: str,
+    history: list[_Change],
+    horizon_s: float,
+    state_of: Callable[[dict[object, str]], PortState],
+) -> list[PortInterval]:
+    """The port's state over [0, horizon], from its status history."""
+    connectors: dict[object, str] = {}
     state, since_s = PortState.AVAILABLE, 0.0
     out = []
     i = 0
@@ -368,9 +615,13 @@ def _intervals(port_id: str, history: list[_Status], horizon_s: float) -> list[P
             break
         # every report at one instant first, then the state they leave
         while i < len(history) and history[i].t_s == t_s:
-            connectors[history[i].connector_id] = history[i].status
+            change = history[i]
+            if change.status is None:
+                connectors.pop(change.key, None)
+            else:
+                connectors[change.key] = change.status
             i += 1
-        now = _state(connectors)
+        now = state_of(connectors)
         if now is not state:
             t_s = max(t_s, 0.0)
             if t_s > since_s:
