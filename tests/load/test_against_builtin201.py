@@ -1,0 +1,99 @@
+"""A 2.0.1 load against the built-in central system (`python -m central_system serve`, a real
+process on 127.0.0.1, which serves `ocpp2.0.1` beside `ocpp1.6`): every CALL answered, and the
+counts agree with its store's 2.0.1 tables."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from simulator.load import MessagePlan, run_load
+from simulator.load.slo import evaluate, parse
+from tests.check.helpers import PASSWORD, builtin_central_system
+from tests.load.helpers import options
+
+PLAN = MessagePlan(
+    heartbeat_interval_s=0.5,
+    active_share=0.5,
+    meter_interval_s=0.25,
+    transaction_s=1.0,
+    idle_between_s=0.25,
+    connectors=2,
+)
+
+
+async def test_every_2_0_1_call_is_answered_and_the_store_agrees(tmp_path: Path) -> None:
+    async with builtin_central_system(tmp_path, "--accept-unknown-tags") as url:
+        result = await run_load(
+            options(url, "0->6 over 1s, hold 3s", plan=PLAN, password=PASSWORD, ocpp="2.0.1")
+        )
+    document = result.to_json()
+    totals = document["totals"]
+    assert document["ocpp"] == "2.0.1"
+    assert result.stopped is None
+    assert totals["callerrors"] == {}  # the central system validates each request: none refused
+    assert totals["timeouts"] == totals["lost"] == 0
+    assert totals["calls"] == totals["answered"] > 0
+    assert totals["connections"]["opened"] == 6
+    assert totals["connections"]["failed"] == {}
+    actions = document["actions"]
+    assert set(actions) == {
+        "Authorize",
+        "BootNotification",
+        "Heartbeat",
+        "StatusNotification",
+        "TransactionEvent",
+    }
+    assert actions["BootNotification"]["answered"] == 6
+    assert actions["StatusNotification"]["answered"] == 12
+    for action in actions.values():
+        assert action["count"] == action["answered"]
+    verdict = evaluate(parse("p99(TransactionEvent) < 60s"), document)
+    assert verdict.held
+    assert verdict.measured is not None
+    assert verdict.measured > 0
+
+    with sqlite3.connect(tmp_path / "csms.sqlite") as store:
+
+        def one(sql: str) -> int:
+            (value,) = store.execute(sql).fetchone()
+            return int(value)
+
+        events = one("SELECT count(*) FROM transaction_events_201")
+        started = one("SELECT count(*) FROM transaction_events_201 WHERE event_type = 'Started'")
+        updated = one("SELECT count(*) FROM transaction_events_201 WHERE event_type = 'Updated'")
+        ended = one("SELECT count(*) FROM transaction_events_201 WHERE event_type = 'Ended'")
+        assert one("SELECT count(*) FROM charge_points") == 6
+        assert one("SELECT count(*) FROM status_notifications_201") == 12
+        assert one("SELECT count(*) FROM seq_no_gaps_201") == 0
+        assert one("SELECT count(*) FROM transaction_events_201 WHERE late OR repeats") == 0
+        assert one("SELECT count(*) FROM transactions_201") == started >= 3
+        # seqNo from 0 without a gap: a transaction's events are 0..last_seq_no
+        assert (
+            one("SELECT count(*) FROM transactions_201 WHERE event_count != last_seq_no + 1") == 0
+        )
+        assert (
+            one(
+                "SELECT count(*) FROM transactions_201 WHERE ended_at IS NOT NULL "
+                "AND stopped_reason = 'Local' AND end_trigger_reason = 'StopAuthorized' "
+                "AND start_trigger_reason = 'Authorized' AND id_token_status = 'Accepted'"
+            )
+            == ended
+        )
+
+        # Started and Ended carry the register, each Updated the register and the power (the
+        # store keeps a sample once per timestamp: the plan's are to the second).
+        def samples(context: str, measurand: str = "Energy.Active.Import.Register") -> int:
+            return one(
+                "SELECT count(*) FROM meter_values_201 WHERE source = 'TransactionEvent' AND "
+                f"context = '{context}' AND measurand = '{measurand}' AND transaction_id "
+                "IS NOT NULL AND seq_no IS NOT NULL"
+            )
+
+        assert samples("Transaction.Begin") == started
+        assert samples("Transaction.End") == ended
+        assert 0 < samples("Sample.Periodic", "Power.Active.Import") <= updated
+        assert samples("Sample.Periodic") == samples("Sample.Periodic", "Power.Active.Import")
+    assert events == actions["TransactionEvent"]["answered"]
+    assert ended >= 3
+    assert updated >= ended
