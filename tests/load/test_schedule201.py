@@ -56,7 +56,7 @@ def test_a_2_0_1_station_sends_the_1_6_plan_s_steps_at_the_same_times() -> None:
     while (at_s := same.next_at_s()) is not None and at_s < 1000.0:
         due = same.pop()
         validate_request(OCPP16, due.action, same.payload(due, NOW))
-        reply = {"transactionId": 7} if due.action == "StartTransaction" else {}
+        reply: dict[str, Any] = {"transactionId": 7} if due.action == "StartTransaction" else {}
         if due.action == "BootNotification":
             reply = {"status": "Accepted", "currentTime": NOW, "interval": 300}
         same.answered(due, due.at_s, reply)
