@@ -1,13 +1,13 @@
 """A 2.0.1 load against the built-in central system (`python -m central_system serve`, a real
 process on 127.0.0.1, which serves `ocpp2.0.1` beside `ocpp1.6`): every CALL answered, and the
-counts agree with its store's 2.0.1 tables."""
+counts agree with its store's 2.0.1 tables; the synthetic fleet's and a scenario's traffic."""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
-from simulator.load import MessagePlan, run_load
+from simulator.load import LoadOptions, MessagePlan, Ramp, run_load
 from simulator.load.slo import evaluate, parse
 from tests.check.helpers import PASSWORD, builtin_central_system
 from tests.load.helpers import options
@@ -97,3 +97,36 @@ async def test_every_2_0_1_call_is_answered_and_the_store_agrees(tmp_path: Path)
     assert events == actions["TransactionEvent"]["answered"]
     assert ended >= 3
     assert updated >= ended
+
+
+async def test_ocpp_2_0_1_with_a_scenario_makes_every_network_speak_it(tmp_path: Path) -> None:
+    scenario = Path(__file__).with_name("small_scenario.toml")  # its one network: 1.6
+    async with builtin_central_system(tmp_path, "--accept-unknown-tags") as url:
+        result = await run_load(
+            LoadOptions(
+                url=url,
+                ramp=Ramp.parse("0").held_until(2.0),
+                scenario=scenario,
+                speed=1200.0,
+                window_s=1.0,
+                timeout_s=20.0,
+                max_duration_s=100.0,
+                password=PASSWORD,
+                ocpp="2.0.1",
+            )
+        )
+    document = result.to_json()
+    assert document["ocpp"] == "2.0.1"
+    assert document["plan"]["traffic"] == "scenario"
+    assert result.stopped is None
+    totals, actions = document["totals"], document["actions"]
+    assert totals["calls"] == totals["answered"] > 0
+    assert {"BootNotification", "Authorize", "TransactionEvent"} <= set(actions)
+    assert not {"StartTransaction", "StopTransaction"} & set(actions)
+    verdict = evaluate(parse("p99(TransactionEvent) < 60s"), document)
+    assert verdict.held
+    with sqlite3.connect(tmp_path / "csms.sqlite") as store:
+        (events,) = store.execute("SELECT count(*) FROM transaction_events_201").fetchone()
+        (gaps,) = store.execute("SELECT count(*) FROM seq_no_gaps_201").fetchone()
+    assert events == actions["TransactionEvent"]["answered"]
+    assert gaps == 0
