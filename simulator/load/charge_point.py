@@ -136,10 +136,12 @@ async def open_websocket(
     except InvalidStatus as e:
         status = e.response.status_code
         transient = status >= 500 or status in _BUSY
+        # 400: what a websockets server answers when it speaks none of the subprotocols offered
+        offered = f", offered the subprotocol {version}" if status == 400 else ""
         raise ConnectFailure(
             f"HTTP {status}",
             f"{where} refused the handshake of charge point {charge_point_id} (HTTP {status} "
-            f"{e.response.reason_phrase})",
+            f"{e.response.reason_phrase}{offered})",
             fatal=not transient,
         ) from None
     except ssl.SSLError as e:

@@ -7,10 +7,13 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
+from simulator.errors import UserError
 from simulator.load import LoadOptions, MessagePlan, Ramp, run_load
 from simulator.load.slo import evaluate, parse
 from tests.check.helpers import PASSWORD, builtin_central_system
-from tests.load.helpers import options
+from tests.load.helpers import options, scripted_central_system
 
 PLAN = MessagePlan(
     heartbeat_interval_s=0.5,
@@ -130,3 +133,14 @@ async def test_ocpp_2_0_1_with_a_scenario_makes_every_network_speak_it(tmp_path:
         (gaps,) = store.execute("SELECT count(*) FROM seq_no_gaps_201").fetchone()
     assert events == actions["TransactionEvent"]["answered"]
     assert gaps == 0
+
+
+async def test_a_backend_without_2_0_1_ends_the_run_in_one_line_naming_it() -> None:
+    async with scripted_central_system() as system:  # it speaks ocpp1.6 only
+        with pytest.raises(UserError) as raised:
+            await run_load(options(system.url, "boot-storm:2, hold 5s", ocpp="2.0.1"))
+    message = str(raised.value)
+    assert "\n" not in message
+    assert message.startswith("charge point load-00000")
+    assert "HTTP 400 Bad Request, offered the subprotocol ocpp2.0.1" in message
+    assert system.received == 0
