@@ -11,6 +11,7 @@ import pytest
 
 from simulator.errors import UserError
 from simulator.load import LoadOptions, MessagePlan, Ramp, run_load
+from simulator.load.report import write_report
 from simulator.load.slo import evaluate, parse
 from tests.check.helpers import PASSWORD, builtin_central_system
 from tests.load.helpers import options, scripted_central_system
@@ -55,6 +56,10 @@ async def test_every_2_0_1_call_is_answered_and_the_store_agrees(tmp_path: Path)
     assert verdict.held
     assert verdict.measured is not None
     assert verdict.measured > 0
+    write_report(document, tmp_path / "report.html", (verdict,))
+    report = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<dt>OCPP</dt><dd>2.0.1</dd>" in report
+    assert "TransactionEvent" in report
 
     with sqlite3.connect(tmp_path / "csms.sqlite") as store:
 
