@@ -1,4 +1,4 @@
-"""`chargenet load URL`: load-test an OCPP 1.6J backend (docs/load.md).
+"""`chargenet load URL`: load-test an OCPP 1.6J or 2.0.1 backend (docs/load.md).
 
 A fleet of charge points (synthetic, or a scenario's) follows a ramp against the backend; every
 CALL's latency counts from its intended send time (open loop). Writes DIR/load.json,
@@ -80,7 +80,7 @@ def duration_s(text: str) -> float:
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "load",
-        help="load-test an OCPP 1.6J backend: ramps, open-loop latency percentiles, SLOs",
+        help="load-test an OCPP 1.6J or 2.0.1 backend: ramps, open-loop latency percentiles, SLOs",
         description="Connect a fleet of charge points to the central system at URL along a "
         "ramp and measure every call's latency from its intended send time. Writes "
         "DIR/load.json, DIR/windows.csv and DIR/report.html. Exit 0 when every --slo holds, "
@@ -121,6 +121,12 @@ def add_parser(sub: Any) -> None:
         metavar="D",
         help="the run's length (90s, 10m, 1h); a ramp shorter than D holds its last target "
         f"(default: the ramp's own, or {DEFAULT_DURATION_S:g} s for a ramp without one)",
+    )
+    traffic.add_argument(
+        "--ocpp",
+        choices=("1.6", "2.0.1"),
+        help="the OCPP version every charge point speaks (default 1.6; with --scenario: each "
+        "network's `ocpp` key, which this overrides)",
     )
     plan = p.add_argument_group("message plan of each synthetic charge point")
     plan.add_argument(
@@ -212,8 +218,7 @@ def add_parser(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace, console: Console) -> int:
-    import asyncio
-
+    from ocppj import event_loop
     from simulator.commands._common import prepare_out
 
     options, slos = options_from(args)
@@ -223,7 +228,7 @@ def main(args: argparse.Namespace, console: Console) -> int:
     if args.shards > 1 or args.scheduler is not None:
         result, shards = _run_sharded(options, args, console)
     else:
-        result, shards = asyncio.run(_run(options, console)), ()
+        result, shards = event_loop.run(_run(options, console)), ()
     return finish(result, slos, out, console, shards)
 
 
@@ -263,6 +268,7 @@ def options_from(args: argparse.Namespace) -> tuple[LoadOptions, list[Slo]]:
         shards=1,
         scenario=args.scenario,
         speed=args.speed,
+        ocpp=args.ocpp,
     )
     return options, slos
 

@@ -5,6 +5,8 @@
 - `Schedule` (`schedule`): one charge point's CALLs at their intended (open-loop) times.
 - `Recorder` (`recorder`): counters and HdrHistograms, per action and per window.
 - `LoadChargePoint` (`charge_point`): one charge point on the wire.
+- `Dialect` (`dialect`): the OCPP version a run speaks; `Schedule201` (`schedule201`) and the
+  2.0.1 payloads (`plan201`).
 - `run_load` / `LoadOptions` (`fleet`, `options`): the fleet run.
 - `LoadResult` / `WindowStats` (`result`): the measurement, load.json, windows.csv.
 """

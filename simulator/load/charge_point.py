@@ -1,10 +1,11 @@
 """`LoadChargePoint`: one synthetic charge point of a load run, on one task.
 
-A lean OCPP 1.6J client rather than `ocppj.Endpoint`: one task per charge point (no receive
-loop task, no future per CALL), and the answer's arrival time read where the frame is read,
-so the measured latency holds no scheduling hop. The wire is still ocppj's: every frame
-received goes through `parse_frame` (a defective one is answered with the CALLERROR its
-version names), every CALL sent is validated against its schema and every CALLRESULT too.
+A lean OCPP-J client (1.6 or 2.0.1: its fleet's `Dialect`) rather than `ocppj.Endpoint`: one
+task per charge point (no receive loop task, no future per CALL), and the answer's arrival
+time read where the frame is read, so the measured latency holds no scheduling hop. The wire
+is still ocppj's: every frame received goes through `parse_frame` (a defective one is
+answered with the CALLERROR its version names), every CALL sent is validated against its
+schema and every CALLRESULT too.
 
 The loop of a connection: wait for the next CALL's intended time (answering whatever the
 central system sends meanwhile: NotSupported/NotImplemented, a load charge point has no remote
@@ -42,11 +43,11 @@ from websockets.exceptions import (
 from websockets.protocol import State
 from websockets.typing import Subprotocol
 
-from ocppj import OCPP16, Defect, Rejected, error_for, parse_frame, validate_request
+from ocppj import OCPP16, Defect, Rejected, Version, error_for, parse_frame, validate_request
 from ocppj import validate_response as _validate_response
 from ocppj.json_codec import dumps_compact
 from ocppj.validation import is_known_action
-from simulator.load.schedule import Due, Schedule
+from simulator.load.schedule import Due
 
 if TYPE_CHECKING:
     from simulator.load.fleet import Fleet
@@ -104,8 +105,10 @@ async def open_websocket(
     ssl_context: ssl.SSLContext | None,
     timeout_s: float,
     close_timeout_s: float,
+    version: Version = OCPP16,
 ) -> ClientConnection:
-    """Open one charge point's websocket; raise ConnectFailure naming the cause."""
+    """Open one charge point's websocket (subprotocol `version`); raise ConnectFailure naming
+    the cause."""
     where = f"the central system at {url}"
     headers = {}
     if password is not None:
@@ -115,7 +118,7 @@ async def open_websocket(
     try:
         ws = await connect(
             charge_point_url(url, charge_point_id),
-            subprotocols=[Subprotocol(OCPP16)],
+            subprotocols=[Subprotocol(version)],
             additional_headers=headers,
             ssl=(ssl_context or True) if secure else None,
             open_timeout=timeout_s,
@@ -133,10 +136,12 @@ async def open_websocket(
     except InvalidStatus as e:
         status = e.response.status_code
         transient = status >= 500 or status in _BUSY
+        # 400: what a websockets server answers when it speaks none of the subprotocols offered
+        offered = f", offered the subprotocol {version}" if status == 400 else ""
         raise ConnectFailure(
             f"HTTP {status}",
             f"{where} refused the handshake of charge point {charge_point_id} (HTTP {status} "
-            f"{e.response.reason_phrase})",
+            f"{e.response.reason_phrase}{offered})",
             fatal=not transient,
         ) from None
     except ssl.SSLError as e:
@@ -170,10 +175,10 @@ async def open_websocket(
         raise ConnectFailure(
             "handshake refused", f"{where} refused the websocket handshake: {e}", fatal=True
         ) from None
-    if ws.subprotocol != OCPP16:
+    if ws.subprotocol != version:
         await ws.close()
         raise ConnectFailure(
-            "no subprotocol", f"{where} did not accept the subprotocol {OCPP16}", fatal=True
+            "no subprotocol", f"{where} did not accept the subprotocol {version}", fatal=True
         )
     return ws
 
@@ -222,6 +227,7 @@ class LoadChargePoint:
                     ssl_context=fleet.options.ssl_context,
                     timeout_s=fleet.options.connect_timeout_s,
                     close_timeout_s=fleet.options.close_timeout_s,
+                    version=fleet.dialect.version,
                 )
             except ConnectFailure as failure:
                 recorder.failed(failure.cause)
@@ -255,28 +261,33 @@ class LoadChargePoint:
         loop = fleet.loop
         recorder = fleet.recorder
         timeout_s = fleet.options.timeout_s
-        schedule = Schedule(fleet.options.plan, self.id, self.index, self.active, loop.time())
+        # The version's parts, taken once: a message costs the same in either.
+        version = fleet.dialect.version
+        actions = fleet.dialect.actions
+        schedule = fleet.dialect.schedule(
+            fleet.options.plan, self.id, self.index, self.active, loop.time()
+        )
         free_at = loop.time()
         due: Due | None = None
         try:
             while True:
                 next_at = schedule.next_at_s()
                 if next_at is None or next_at >= off_at:
-                    await self._idle_until(ws, off_at)
+                    await self._idle_until(ws, off_at, version)
                     await ws.close()
                     return False
-                await self._idle_until(ws, next_at)
+                await self._idle_until(ws, next_at, version)
                 due = schedule.pop()
                 payload = schedule.payload(due, TIMESTAMPS.now())
-                action = due.action
-                validate_request(OCPP16, action, payload)
+                action = actions[due.action]
+                validate_request(version, action, payload)
                 self._next_id += 1
                 message_id = str(self._next_id)
                 frame = dumps_compact([2, message_id, action, payload])
                 sent_at = loop.time()
                 recorder.sent(action, sent_at - max(due.at_s, free_at))
                 await ws.send(frame)
-                answer = await self._answer(ws, message_id, action, sent_at + timeout_s)
+                answer = await self._answer(ws, message_id, action, sent_at + timeout_s, version)
                 answered_at = free_at = loop.time()
                 if answer is None:
                     recorder.timed_out(action)
@@ -300,15 +311,15 @@ class LoadChargePoint:
                 due = None
         except (ConnectionClosed, OSError):
             if due is not None:
-                recorder.lost(due.action)
+                recorder.lost(actions[due.action])
             return True
         except asyncio.CancelledError:
             # The run was stopped: the CALL in flight is closed off with its connection.
             if due is not None:
-                recorder.lost(due.action)
+                recorder.lost(actions[due.action])
             raise
 
-    async def _idle_until(self, ws: ClientConnection, deadline: float) -> None:
+    async def _idle_until(self, ws: ClientConnection, deadline: float, version: Version) -> None:
         """Wait until `deadline`, answering what the central system sends meanwhile."""
         loop = self._fleet.loop
         # Already due (the connection is behind its schedule): a timer and a cancelled recv
@@ -320,10 +331,10 @@ class LoadChargePoint:
                     raw = await ws.recv()
             except TimeoutError:
                 return
-            await self._unsolicited(ws, parse_frame(OCPP16, raw))
+            await self._unsolicited(ws, parse_frame(version, raw), version)
 
     async def _answer(
-        self, ws: ClientConnection, message_id: str, action: str, deadline: float
+        self, ws: ClientConnection, message_id: str, action: str, deadline: float, version: Version
     ) -> dict[str, Any] | str | None:
         """The reply to our CALL: its payload (validated), a CALLERROR's code (or
         `InvalidReply:<code>`), or None when none came by `deadline`.
@@ -344,10 +355,10 @@ class LoadChargePoint:
                 raise
             finally:
                 deadlines.unwatch(slot, task)
-            frame = parse_frame(OCPP16, raw)
+            frame = parse_frame(version, raw)
             if isinstance(frame, CallResult) and frame.unique_id == message_id:
                 try:
-                    _validate_response(OCPP16, action, frame.payload)
+                    _validate_response(version, action, frame.payload)
                 except OCPPError as error:
                     return f"InvalidReply:{error.code}"
                 payload: dict[str, Any] = frame.payload
@@ -356,19 +367,19 @@ class LoadChargePoint:
                 return str(frame.error_code)
             if isinstance(frame, Rejected) and frame.message_id == message_id:
                 return f"InvalidReply:{frame.error.code}"
-            await self._unsolicited(ws, frame)
+            await self._unsolicited(ws, frame, version)
             if self._fleet.loop.time() >= deadline:
                 return None
 
-    async def _unsolicited(self, ws: ClientConnection, frame: Any) -> None:
+    async def _unsolicited(self, ws: ClientConnection, frame: Any, version: Version) -> None:
         """A frame that is not the answer we wait for: a CALL of the central system gets
-        NotSupported (NotImplemented if no 1.6 action), a defective frame the CALLERROR
-        ocppj names; a late or unknown reply is dropped."""
+        NotSupported (NotImplemented if no action of the version), a defective frame the
+        CALLERROR ocppj names; a late or unknown reply is dropped."""
         if isinstance(frame, Call):
             self._fleet.recorder.server_call()
-            known = is_known_action(OCPP16, frame.action)
+            known = is_known_action(version, frame.action)
             error = error_for(
-                OCPP16,
+                version,
                 Defect.UNSUPPORTED_ACTION if known else Defect.UNKNOWN_ACTION,
                 f"a load-test charge point does not handle {frame.action}"[:255],
             )

@@ -23,9 +23,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from ocppj import OCPP16, warm_up
+from ocppj import warm_up
 from simulator.errors import UserError
 from simulator.load.charge_point import ConnectFailure, LoadChargePoint
+from simulator.load.dialect import dialect
 from simulator.load.options import LoadOptions
 from simulator.load.plan import is_active
 from simulator.load.recorder import Recorder
@@ -109,6 +110,7 @@ class Fleet:
         self.stop_reason: str | None = None
         self.fatal: str | None = None
         self._ever_connected = False
+        self.dialect = dialect(options.ocpp or "1.6")
         self.deadlines = Deadlines(self.loop, min(DEADLINE_TICK_S, options.timeout_s / 10.0))
 
     def stop(self, reason: str) -> None:
@@ -139,9 +141,9 @@ async def run_load(
         from simulator.load.scenario_traffic import run_scenario_load
 
         return await run_scenario_load(options, on_window)
-    warm_up(OCPP16)  # compiled now, not inside the first CALLs' latency
     recorder = Recorder()
     fleet = Fleet(options, recorder)
+    warm_up(fleet.dialect.version)  # compiled now, not inside the first CALLs' latency
     ramp = options.ramp
     plan = options.plan
     members = []
@@ -206,6 +208,7 @@ async def run_load(
         duration_s=now_s,
         ramp=ramp.describe(),
         plan=plan.to_json(),
+        ocpp=fleet.dialect.label,
         stopped=fleet.stop_reason if fleet.stop_reason != fleet.fatal else None,
     )
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from simulator.errors import UserError
+from simulator.load.dialect import DIALECTS, OcppLabel
 from simulator.load.plan import MessagePlan
 from simulator.load.ramp import Ramp
 
@@ -45,6 +46,9 @@ class LoadOptions:
     backoff_max_s: float = 30.0
     """Reconnects after a drop or a failed attempt wait an exponential, jittered back-off."""
     close_timeout_s: float = 2.0
+    ocpp: OcppLabel | None = None
+    """The OCPP version spoken ("1.6", "2.0.1"); None: 1.6, or with `scenario` each
+    network's own `ocpp` key (given: every network's)."""
 
     def __post_init__(self) -> None:
         if urlsplit(self.url).scheme not in ("ws", "wss"):
@@ -56,6 +60,8 @@ class LoadOptions:
             raise UserError(f"max_duration_s must be positive, not {self.max_duration_s}")
         if not 0 <= self.shard < self.shards:
             raise UserError(f"shard {self.shard} is not one of {self.shards} shards")
+        if self.ocpp is not None and self.ocpp not in DIALECTS:
+            raise UserError(f"ocpp {self.ocpp!r}: expected one of {', '.join(DIALECTS)}")
         if self.silence_limit < 1:
             raise UserError(f"silence_limit must be at least 1, not {self.silence_limit}")
         if self.scenario is not None and self.shards > 1:

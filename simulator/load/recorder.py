@@ -184,6 +184,7 @@ class Recorder:
         ramp: str,
         plan: dict[str, Any],
         stopped: str | None,
+        ocpp: str = "1.6",
     ) -> LoadResult:
         """The run's measurement (call after the last `roll`)."""
         return LoadResult(
@@ -192,6 +193,7 @@ class Recorder:
             duration_s=duration_s,
             ramp=ramp,
             plan=plan,
+            ocpp=ocpp,
             actions=dict(sorted(self.totals.items())),
             callerrors=Counter(self.callerrors),
             connections=self.connections,

@@ -53,6 +53,7 @@ def load_page(document: Mapping[str, Any], verdicts: Sequence[Verdict] = ()) -> 
     connections = totals["connections"]
     facts = (
         ("target", str(document["target"])),
+        ("OCPP", str(document.get("ocpp", "1.6"))),
         ("started", str(document["started_at"])),
         ("duration", _duration(float(document["duration_s"]))),
         ("ramp", str(document["ramp"])),

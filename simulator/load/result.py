@@ -26,6 +26,8 @@ shard uses the same `window_s`, from its own start).
   `actions` (per action `count`, `answered`, `errors`, `timeouts`, `p50_ms`, `p90_ms`, `p99_ms`,
   `max_ms`, `histogram`), a CALL counted in the window in which it was answered.
 - `stopped`: null, or the one line saying why the run ended before its ramp did.
+- `ocpp`: the version spoken, "1.6" or "2.0.1" ("mixed": a scenario's networks differ; a
+  document without the key is from before 2.0.1: "1.6").
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ __all__ = [
 ]
 
 SCHEMA_VERSION: Final = 1
+MIXED: Final = "mixed"
+"""load.json `ocpp` of a run whose charge points spoke more than one version."""
 LOWEST_US: Final = 1
 HIGHEST_US: Final = 3_600_000_000
 SIGNIFICANT_DIGITS: Final = 3
@@ -271,6 +275,8 @@ class LoadResult:
     duration_s: float
     ramp: str
     plan: dict[str, Any]
+    ocpp: str = "1.6"
+    """The OCPP version spoken: "1.6", "2.0.1", or "mixed" (a scenario's networks differ)."""
     shards: int = 1
     actions: dict[str, ActionTotals] = field(default_factory=dict)
     callerrors: Counter[str] = field(default_factory=Counter)
@@ -330,6 +336,8 @@ class LoadResult:
         merged.started_at = min(self.started_at, other.started_at)
         merged.duration_s = max(self.duration_s, other.duration_s)
         merged.shards = self.shards + other.shards
+        if other.ocpp != self.ocpp:
+            merged.ocpp = MIXED
         for action, totals in other.actions.items():
             merged.actions.setdefault(action, ActionTotals()).add(totals)
         merged.actions = dict(sorted(merged.actions.items()))
@@ -358,6 +366,7 @@ class LoadResult:
             "shards": self.shards,
             "ramp": self.ramp,
             "plan": dict(self.plan),
+            "ocpp": self.ocpp,
             "totals": {
                 "calls": self.calls,
                 "answered": self.answered,
@@ -394,6 +403,7 @@ class LoadResult:
             duration_s=float(document["duration_s"]),
             ramp=str(document["ramp"]),
             plan=dict(document["plan"]),
+            ocpp=str(document.get("ocpp", "1.6")),  # documents before 2.0.1: 1.6 alone
             shards=int(document.get("shards", 1)),
             actions={
                 name: ActionTotals.from_json(item)

@@ -38,13 +38,13 @@ from typing import Any
 
 from ocpp.messages import CallError, CallResult
 
-from ocppj import OCPP16, warm_up
+from ocppj import OCPP16, OCPP201, Version, check_version, warm_up
 from simulator import scenario as sc
 from simulator.errors import UserError
 from simulator.load.options import LoadOptions
 from simulator.load.ramp import BOOT_STORM, Ramp
 from simulator.load.recorder import Recorder
-from simulator.load.result import LoadResult, WindowStats
+from simulator.load.result import MIXED, LoadResult, WindowStats
 from simulator.model.world import DAY_S, World
 from simulator.ocpp.client import OcppClient, Pending
 from simulator.ocpp.lockstep import Lockstep
@@ -53,6 +53,7 @@ from simulator.ocpp.transport import BackendError, TransportConfig
 __all__ = ["CallMeter", "ScenarioHorizon", "run_scenario_load", "scenario_horizon"]
 
 _HTTP_STATUS = re.compile(r"\(HTTP (\d{3})")
+_LABELS = {OCPP16: "1.6", OCPP201: "2.0.1"}
 
 
 class ScenarioHorizon:
@@ -184,10 +185,18 @@ def _transport(options: LoadOptions) -> TransportConfig:
 
 def scenario_world(options: LoadOptions) -> tuple[World, ScenarioHorizon]:
     """The world the run drives (a ScenarioError names a bad file) and its horizon."""
+    world, horizon, _ = _scenario_run(options)
+    return world, horizon
+
+
+def _scenario_run(options: LoadOptions) -> tuple[World, ScenarioHorizon, dict[str, Version]]:
+    """`scenario_world`, and each network's OCPP version (its `ocpp` key, or `options.ocpp`
+    for every network, as `chargenet run --ocpp`)."""
     assert options.scenario is not None
     scenario = sc.load(options.scenario)
     horizon = scenario_horizon(scenario.simulation.days, options.ramp.duration_s, options.speed)
-    return sc.world(scenario, days=horizon.virtual_s / DAY_S), horizon
+    versions = {k: check_version(v) for k, v in sc.ocpp_versions(scenario, options.ocpp).items()}
+    return sc.world(scenario, days=horizon.virtual_s / DAY_S), horizon, versions
 
 
 async def run_scenario_load(
@@ -196,10 +205,14 @@ async def run_scenario_load(
     """Drive `options.scenario` against `options.url` at `options.speed`; the measurement."""
     if options.scenario is None:
         raise ValueError("run_scenario_load needs options.scenario")
-    world, horizon = scenario_world(options)
-    warm_up(OCPP16)  # compiled now, not inside the first CALLs' latency
+    world, horizon, versions = _scenario_run(options)
+    spoken = {versions.get(port.network, OCPP16) for port in world.ports}
+    for version in spoken:
+        warm_up(version)  # compiled now, not inside the first CALLs' latency
     recorder = Recorder()
-    lockstep = Lockstep(world, _transport(options), pace=options.speed, max_lag_s=None)
+    lockstep = Lockstep(
+        world, _transport(options), pace=options.speed, max_lag_s=None, versions=versions
+    )
     meter = CallMeter(lockstep, recorder)
     for client in lockstep.clients:
         client.observer = meter
@@ -255,6 +268,7 @@ async def run_scenario_load(
         ramp=Ramp.parse(f"{BOOT_STORM}:{fleet}").held_until(now_s).describe(),
         plan=traffic_plan(options, world, horizon),
         stopped=stopped,
+        ocpp=_LABELS[spoken.pop()] if len(spoken) == 1 else MIXED,
     )
 
 

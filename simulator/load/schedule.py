@@ -9,6 +9,9 @@ there, so a backend that stalls cannot hide behind the requests it kept from bei
 Only a CALL that needs an earlier answer is placed by that answer: the statuses by the boot's,
 StartTransaction by the Authorize's (intended at the later of its planned time and that
 answer), MeterValues and StopTransaction by StartTransaction's transactionId.
+
+The steps are named by their 1.6 actions; `Schedule201` (schedule201.py) is the same plan
+with 2.0.1's payloads, and `Dialect` (dialect.py) maps the steps to each version's actions.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any, Final
 from simulator.load import plan as messages
 from simulator.load.plan import CHARGING_POWER_W, MessagePlan, phase
 
-__all__ = ["BOOT_ERROR_RETRY_S", "BOOT_RETRY_MIN_S", "Due", "Schedule"]
+__all__ = ["BOOT_ERROR_RETRY_S", "BOOT_RETRY_MIN_S", "STEPS", "Due", "Schedule"]
 
 BOOT_RETRY_MIN_S: Final = 1.0
 BOOT_ERROR_RETRY_S: Final = 5.0
@@ -32,6 +35,8 @@ AUTHORIZE: Final = "Authorize"
 START: Final = "StartTransaction"
 METER: Final = "MeterValues"
 STOP: Final = "StopTransaction"
+STEPS: Final = (BOOT, STATUS, HEARTBEAT, AUTHORIZE, START, METER, STOP)
+"""The plan's steps, named by their 1.6 actions (a `Dialect` maps them to its own)."""
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -41,6 +46,7 @@ class Due:
     at_s: float
     seq: int
     action: str
+    """The plan's step, named by its 1.6 action (`Dialect.actions` gives the wire's)."""
     cycle_s: float = 0.0
     """The start of the transaction cycle it belongs to (transaction messages only)."""
     connector_id: int = 0
@@ -137,7 +143,7 @@ class Schedule:
         elif action == AUTHORIZE:
             self._push(max(due.cycle_s, at_s), START, due.cycle_s)
         elif action == START:
-            self._transaction_id = int(reply["transactionId"])
+            self._started(reply)
             cycle_s = due.cycle_s
             first_meter_s = cycle_s + self._plan.meter_interval_s
             stop_s = cycle_s + self._plan.transaction_s
@@ -147,6 +153,10 @@ class Schedule:
         elif action == STOP:
             self._meter_wh = self._register_wh(due)
             self._transaction_id = None
+
+    def _started(self, reply: dict[str, Any]) -> None:
+        """The transaction's id, once its start is answered (1.6: the central system's)."""
+        self._transaction_id = int(reply["transactionId"])
 
     def failed(self, due: Due, at_s: float, *, timed_out: bool = False) -> None:
         """`due` got a CALLERROR (or an invalid reply), or no answer in time (`timed_out`),

@@ -38,10 +38,10 @@ def run_shard(
 ) -> dict[str, Any]:
     """One shard, in a worker: its part of the fleet for the whole run (the Dask task). With
     `topic`, each window is also sent as a Dask event {"shard": k, "window": ...} under it."""
-    import asyncio
     import ssl
     from urllib.parse import urlsplit
 
+    from ocppj import event_loop
     from simulator.load import run_load
 
     on_window = None
@@ -59,7 +59,7 @@ def run_shard(
         context = ssl.create_default_context(cadata=ca_pem) if ca_pem else None
         context = context or ssl.create_default_context()
     mine = replace(options, shard=shard, shards=shards, ssl_context=context)
-    return asyncio.run(run_load(mine, on_window=on_window)).to_json()
+    return event_loop.run(run_load(mine, on_window=on_window)).to_json()
 
 
 def run_shards(
