@@ -197,6 +197,7 @@ def test_days_sets_the_simulated_span(tmp_path: Path) -> None:
         assert max(float(r["arrival_s"]) for r in csv.DictReader(f)) < 0.25 * 86_400
 
 
+@pytest.mark.timeout(360)  # four runs with their HTML reports: 120 s at load 15 (2026-12-01)
 def test_seed_changes_the_draws_and_the_same_seed_repeats_them(tmp_path: Path) -> None:
     def once(seed: str, folder: str) -> bytes:
         out = tmp_path / folder
