@@ -25,6 +25,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "tests/experiment/test_coverage.py::",
         "tests/experiment/test_execution.py::",
         "tests/experiment/test_sweep_command.py::",
+        "tests/experiment/test_resume.py::",
     ),
     "validation": ("tests/model/test_validation.py::",),
     "quickstart_run": tuple(

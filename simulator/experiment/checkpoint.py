@@ -157,6 +157,10 @@ def first_difference(before: Any, now: Any, path: str = "") -> str:
 def _show(value: Any) -> str:
     if value is None:
         return "unset"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return " ".join(value)
     text = json.dumps(value)
     return text if len(text) <= 60 else text[:57] + "..."
 

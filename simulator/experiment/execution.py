@@ -119,6 +119,11 @@ def sigint_blocked() -> Iterator[None]:
     ):
         yield
         return
+    # Started now, not by the first worker's spawn: starting it unblocks SIGINT in the thread
+    # that starts it (multiprocessing.resource_tracker), and the workers would inherit that.
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
     before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
