@@ -23,7 +23,7 @@ EXIT_INTERRUPTED = 130
 START_TIMEOUT_S = 100
 """The first run of a fresh local cluster, on a loaded machine."""
 COMPARE_FILES = ("compare.json", "compare.csv", "replications.parquet", "compare.html")
-LONG = "30"
+LONG = "60"
 """Days that make a run last about a second: the runs after the first are still running when
 the interrupt arrives."""
 SWEEP_FILES = ("sweep.csv", "sweep.parquet", "sweep_intervals.csv", "sweep.json", "sweep.html")
