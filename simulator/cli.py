@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from simulator import commands
-from simulator.errors import EXIT_USAGE, UserError
+from simulator.errors import EXIT_INTERRUPTED, EXIT_USAGE, UserError
 from simulator.version import __version__
 
 CSMS = "csms"
@@ -109,8 +109,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == [CSMS]:
         return _become_central_system(argv[1:])
+    try:
+        return _dispatch(argv)
+    except KeyboardInterrupt:  # before or after a command (the commands' own is below)
+        print("chargenet: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _dispatch(argv: list[str]) -> int:
     # Imported here, not above: handing over to `csms` needs neither (they take seconds on a
     # loaded machine, and a Ctrl-C meanwhile would end in a traceback).
+    from simulator.commands._common import forget_outs, remove_empty_outs
     from simulator.scenario import ScenarioError
 
     parser, modules = build_parser()
@@ -121,15 +130,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = table_console()
     if not console.is_terminal:  # piped or captured: lines as long as a log reader takes
         console = table_console(width=max(console.width, PIPED_COLUMNS))
+    code = EXIT_INTERRUPTED
     try:
-        code: int = modules[args.command.replace("-", "_")].main(args, console)
+        code = modules[args.command.replace("-", "_")].main(args, console)
         return code
     except (ScenarioError, UserError) as e:
+        code = EXIT_USAGE
         print(f"chargenet: {e}", file=sys.stderr)
-        return EXIT_USAGE
+        return code
     except KeyboardInterrupt:
         print("chargenet: interrupted", file=sys.stderr)
-        return 130
+        return code
+    finally:
+        # a failure leaves no empty --out folder (one that existed before stays)
+        remove_empty_outs() if code else forget_outs()
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
+EXIT_INTERRUPTED = 130
+"""128 + SIGINT, as a shell reports a process that Ctrl-C ended."""
 
 
 class UserError(Exception):

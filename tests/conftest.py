@@ -25,6 +25,8 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "tests/experiment/test_coverage.py::",
         "tests/experiment/test_execution.py::",
         "tests/experiment/test_sweep_command.py::",
+        "tests/experiment/test_resume.py::",
+        "tests/experiment/test_progress.py::",
     ),
     "validation": ("tests/model/test_validation.py::",),
     "quickstart_run": tuple(

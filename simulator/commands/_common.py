@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,17 +20,40 @@ class _Outcome(Protocol):
     def ok(self) -> bool: ...
 
 
+_created: list[Path] = []
+"""Folders prepare_out created in this command, outermost first (see remove_empty_outs)."""
+
+
 def prepare_out(out: Path) -> Path:
-    """Create the output folder, or fail in one line before anything is computed."""
+    """Create the output folder, or fail in one line before anything is computed.
+
+    The folders it creates are remembered: a command that then fails before writing anything
+    leaves no empty folder behind (the CLI calls remove_empty_outs)."""
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out}: exists and is not a folder")
+    missing = [p for p in (out, *out.parents) if not p.exists()]
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise UserError(f"--out {out}: cannot create ({e.strerror})") from None
+    _created.extend(reversed(missing))
     if not os.access(out, os.W_OK):
         raise UserError(f"--out {out}: not writable")
     return out
+
+
+def remove_empty_outs() -> None:
+    """After a failure: remove the folders prepare_out created that are still empty, innermost
+    first (a folder that existed before, or holds anything, stays)."""
+    while _created:
+        folder = _created.pop()
+        with contextlib.suppress(OSError):  # not empty, or already gone
+            folder.rmdir()
+
+
+def forget_outs() -> None:
+    """After a success: the folders created are the command's to keep."""
+    _created.clear()
 
 
 def write_atomic(path: Path, text: str | bytes) -> None:

@@ -10,9 +10,11 @@ partial results are written, and the exit code is 1.
 from __future__ import annotations
 
 import argparse
+import shutil
+import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
@@ -27,7 +29,10 @@ from simulator.commands._common import (
     with_warmup,
     write_atomic,
 )
-from simulator.errors import UserError
+from simulator.errors import EXIT_INTERRUPTED, UserError
+
+if TYPE_CHECKING:  # the experiment stack loads only when an experiment runs
+    from simulator.experiment.replications import Run, Task
 
 DEFAULT_REPLICATIONS = 10
 
@@ -73,6 +78,54 @@ def add_experiment_options(p: argparse.ArgumentParser, replications: int) -> Non
         help="worker processes of the local cluster (default: one per core)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar and no tables")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish an interrupted run: the same command and --out run only the missing runs",
+    )
+
+
+def run_kept(
+    args: argparse.Namespace, out: Path, identity: dict[str, Any], tasks: list[Task]
+) -> list[Run] | None:
+    """Every run of the experiment, each kept in OUT/runs/ as it finishes; with --resume, the
+    interrupted run's kept ones are not run again. On Ctrl-C: one line, and None."""
+    from simulator.experiment.checkpoint import FOLDER, Checkpoint
+    from simulator.experiment.progress import cluster, run_tasks
+
+    checkpoint = Checkpoint(out, identity, tasks)
+    done = checkpoint.start(args.resume)
+    kept = len(done)
+
+    def keep(index: int, run: Run) -> None:
+        nonlocal kept
+        checkpoint.save(index, run)
+        kept += run.ok
+
+    try:
+        if len(done) == len(tasks):
+            return run_tasks(None, tasks, quiet=args.quiet, done=done)
+        with cluster(
+            args.scheduler, args.workers, len(tasks) - len(done), quiet=args.quiet
+        ) as client:
+            runs = run_tasks(client, tasks, quiet=args.quiet, done=done, on_run=keep)
+    except KeyboardInterrupt:
+        kept_where = f"kept in {out / FOLDER}; --resume runs the rest" if kept else "none kept"
+        print(
+            f"chargenet: interrupted; {kept} of {len(tasks)} runs done, {kept_where}",
+            file=sys.stderr,
+        )
+        return None
+    return runs
+
+
+def discard_kept(out: Path, runs: list[Run]) -> None:
+    """Every run succeeded and the tables are written: the kept runs have served (with a
+    failed run, they stay for --resume to run only that one again)."""
+    from simulator.experiment.checkpoint import FOLDER
+
+    if all(run.ok for run in runs):
+        shutil.rmtree(out / FOLDER, ignore_errors=True)
 
 
 def check_replications(n: int) -> None:
@@ -98,7 +151,6 @@ def main(args: argparse.Namespace, console: Console) -> int:
     from simulator.experiment import comparison as cmp
     from simulator.experiment import estimates as tables
     from simulator.experiment.pages import write_compare_report
-    from simulator.experiment.progress import cluster, run_tasks
     from simulator.experiment.replications import plan, scenario_data, seed_of
     from simulator.experiment.tables import csv_text, intervals_frame, parquet_bytes, runs_frame
 
@@ -109,15 +161,24 @@ def main(args: argparse.Namespace, console: Console) -> int:
     labels = labels_of(args.scenarios, scenarios)
     base_seed = args.seed if args.seed is not None else scenarios[0].simulation.seed
     seeds = [seed_of(base_seed, k) for k in range(args.replications)]
+    labelled = [(label, scenario_data(s)) for label, s in zip(labels, scenarios, strict=True)]
     tasks = plan(
-        [(label, scenario_data(s)) for label, s in zip(labels, scenarios, strict=True)],
+        labelled,
         replications=args.replications,
         base_seed=base_seed,
         days=args.days,
     )
-    with cluster(args.scheduler, args.workers, len(tasks)) as client:
-        out = prepare_out(args.out)
-        runs = run_tasks(client, tasks, quiet=args.quiet)
+    out = prepare_out(args.out)
+    identity = {
+        "command": "compare",
+        "scenarios": [[label, data] for label, data in labelled],
+        "--replications": args.replications,
+        "--days": args.days,
+        "--seed": base_seed,
+    }
+    runs = run_kept(args, out, identity, tasks)
+    if runs is None:
+        return EXIT_INTERRUPTED
 
     comparison = cmp.compare(labels, runs)
     docs = [
@@ -151,6 +212,7 @@ def main(args: argparse.Namespace, console: Console) -> int:
     raw = runs_frame(runs, lambda task: {"scenario": task.label})
     write_atomic(out / "replications.parquet", parquet_bytes(raw))
     write_compare_report(comparison, docs, runs, out / "compare.html")
+    discard_kept(out, runs)
 
     if not args.quiet:
         tables.print_comparison(comparison, console)

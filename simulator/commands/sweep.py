@@ -25,7 +25,13 @@ from simulator.commands._common import (
     with_warmup,
     write_atomic,
 )
-from simulator.commands.compare import add_experiment_options, check_replications
+from simulator.commands.compare import (
+    add_experiment_options,
+    check_replications,
+    discard_kept,
+    run_kept,
+)
+from simulator.errors import EXIT_INTERRUPTED
 
 DEFAULT_REPLICATIONS = 5
 
@@ -55,8 +61,7 @@ def main(args: argparse.Namespace, console: Console) -> int:
     from simulator.experiment import sweep as sw
     from simulator.experiment.grid import grid, parse_vary
     from simulator.experiment.pages import write_sweep_report
-    from simulator.experiment.progress import cluster, run_tasks
-    from simulator.experiment.replications import seed_of
+    from simulator.experiment.replications import scenario_data, seed_of
     from simulator.experiment.tables import csv_text, parquet_bytes
 
     check_replications(args.replications)
@@ -72,9 +77,18 @@ def main(args: argparse.Namespace, console: Console) -> int:
     base_seed = args.seed if args.seed is not None else base.simulation.seed
     seeds = [seed_of(base_seed, k) for k in range(args.replications)]
     tasks = sw.tasks(points, replications=args.replications, base_seed=base_seed, days=args.days)
-    with cluster(args.scheduler, args.workers, len(tasks)) as client:
-        out = prepare_out(args.out)
-        runs = run_tasks(client, tasks, quiet=args.quiet)
+    out = prepare_out(args.out)
+    identity = {
+        "command": "sweep",
+        "scenario": scenario_data(base),
+        "--vary": [f"{v.key}={','.join(v.texts)}" for v in varies],
+        "--replications": args.replications,
+        "--days": args.days,
+        "--seed": base_seed,
+    }
+    runs = run_kept(args, out, identity, tasks)
+    if runs is None:
+        return EXIT_INTERRUPTED
 
     result = sw.summarize(
         scenario=base.name,
@@ -91,6 +105,7 @@ def main(args: argparse.Namespace, console: Console) -> int:
     write_atomic(out / "sweep_intervals.csv", csv_text(sw.intervals_table(result)))
     write_atomic(out / "sweep.json", sw.document(result).model_dump_json(indent=2) + "\n")
     write_sweep_report(result, out / "sweep.html")
+    discard_kept(out, runs)
 
     if not args.quiet:
         tables.print_sweep(result, console)

@@ -16,7 +16,9 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import socket
+import threading
 import uuid
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -89,19 +91,44 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Iterato
                 ) from None
         else:
             stack.enter_context(dask.config.set(LOCAL_WORKER_CONFIG))
-            cluster = LocalCluster(
-                n_workers=workers or cores(),
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address="127.0.0.1:0",  # its HTTP server; never the busy :8787
-                silence_logs=logging.CRITICAL,
-            )
-            stack.callback(cluster.close)
+            with sigint_blocked():
+                cluster = LocalCluster(
+                    n_workers=workers or cores(),
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address="127.0.0.1:0",  # its HTTP server; never the busy :8787
+                    silence_logs=logging.CRITICAL,
+                )
+                stack.callback(cluster.close)
             client = Client(cluster, set_as_default=False)
             stack.callback(client.close)
         _check_workers(client, scheduler)
         yield client
+
+
+@contextlib.contextmanager
+def sigint_blocked() -> Iterator[None]:
+    """SIGINT held back while the local cluster starts. Its worker processes, and the thread
+    that starts and restarts them, inherit the signal mask: Ctrl-C on a terminal, which signals
+    the whole process group, then reaches this process alone (the workers would each print a
+    traceback), and the cluster's own shutdown stops them. A Ctrl-C meanwhile is delivered
+    when the mask is lifted, as KeyboardInterrupt, once the cluster can be closed."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not (
+        threading.main_thread()
+    ):
+        yield
+        return
+    # Started now, not by the first worker's spawn: starting it unblocks SIGINT in the thread
+    # that starts it (multiprocessing.resource_tracker), and the workers would inherit that.
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _check_reachable(scheduler: str) -> None:
