@@ -1,4 +1,4 @@
-"""chargenet's built-in OCPP 1.6J central system (CSMS).
+"""chargenet's built-in OCPP 1.6J and 2.0.1 central system (CSMS).
 
 A websockets server (`server`) runs one `session.ChargePointSession` per charge point: thin
 `@on` handlers that call plain functions (`charge_points`, `transactions`, `data_transfer`)

@@ -347,7 +347,9 @@ def add_call_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser(prog: str = DIRECT.prog) -> argparse.ArgumentParser:
-    parser = Parser(prog=prog, description="chargenet's built-in OCPP 1.6J central system.")
+    parser = Parser(
+        prog=prog, description="chargenet's built-in OCPP 1.6J and 2.0.1 central system."
+    )
     commands = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=Parser
     )

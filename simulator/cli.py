@@ -21,7 +21,7 @@ from simulator.errors import EXIT_INTERRUPTED, EXIT_USAGE, UserError
 from simulator.version import __version__
 
 CSMS = "csms"
-CSMS_HELP = "the built-in OCPP 1.6J central system: csms serve, csms call (see csms --help)"
+CSMS_HELP = "the built-in OCPP 1.6J and 2.0.1 central system: csms serve, csms call (csms --help)"
 PIPED_COLUMNS = 120
 """Piped or captured output is at least this wide, whatever COLUMNS says."""
 WIDE_COLUMNS = 10_000
@@ -46,8 +46,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     parser = Parser(
         prog="chargenet",
         description="OCPP charging network simulator.",
-        epilog="chargenet csms serve|call: the built-in OCPP 1.6J central system, in its own "
-        "process (chargenet csms serve --help, chargenet csms call --help)",
+        epilog="chargenet csms serve|call: the built-in OCPP 1.6J and 2.0.1 central system, in "
+        "its own process (chargenet csms serve --help, chargenet csms call --help)",
     )
     parser.add_argument("--version", action="version", version=f"chargenet {__version__}")
     modules = _modules()
@@ -142,8 +142,10 @@ def _dispatch(argv: list[str]) -> int:
         print("chargenet: interrupted", file=sys.stderr)
         return code
     finally:
-        # a failure leaves no empty --out folder (one that existed before stays)
-        remove_empty_outs() if code else forget_outs()
+        if code:  # a failure leaves no empty --out folder (one that existed before stays)
+            remove_empty_outs()
+        else:
+            forget_outs()
 
 
 if __name__ == "__main__":
