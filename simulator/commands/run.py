@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import math
 import sys
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -204,15 +202,6 @@ def _transport_config(args: argparse.Namespace, password: str | None = None) -> 
     )
 
 
-def _import_reports_meanwhile() -> None:
-    # matplotlib takes most of a second of CPU to import: in a thread, it fills the time
-    # the parent would spend waiting for the central system to listen (the import lock makes
-    # the report phase wait for it if it is not done).
-    threading.Thread(
-        target=importlib.import_module, args=("simulator.reports.html",), daemon=True
-    ).start()
-
-
 def main(args: argparse.Namespace, console: Console) -> int:
     _check_ocpp_flags(args)
     password = credentials.password(args, "--csms-password") if args.engine == "ocpp" else None
@@ -222,7 +211,6 @@ def main(args: argparse.Namespace, console: Console) -> int:
 
             # its start-up overlaps the scenario's build (killed if that fails)
             stack.enter_context(started_early(db=args.csms_db, password=password))
-            _import_reports_meanwhile()
         return _run(args, console, password)
 
 
