@@ -214,6 +214,17 @@ class ChargingStationSession(Endpoint):
         )
         return call_result.NotifyReport()
 
+    @on(Action.notify_event, skip_schema_validation=True)
+    def on_notify_event(
+        self, generated_at: str, seq_no: int, event_data: list[dict[str, Any]], **_: Any
+    ) -> call_result.NotifyEvent:
+        # Answered, not stored: a station reports a connector's AvailabilityState (G01, G03)
+        # and its problems this way beside StatusNotification, and must get a response.
+        semantics.timestamp("generatedAt", generated_at)
+        rules.count("seqNo", seq_no)
+        LOGGER.debug("%s: NotifyEvent seqNo %s, %d events", self.id, seq_no, len(event_data))
+        return call_result.NotifyEvent()
+
     # Authorization (C) and transactions (E).
 
     @on(Action.authorize, skip_schema_validation=True)
