@@ -15,6 +15,10 @@ A check is one small async function, declared where it is written:
 
 Ids: `TC_nnn[_m]_CS` for a central-system case of the OCA's OCTT 1.6 case list (the numbering
 only: titles and assertions are ours), `RB_…` for the robustness checks OCTT lacks.
+
+A check belongs to one OCPP version (`ocpp_version`, default 1.6): a 2.0.1 case is declared
+with `@check201(...)` (the same arguments) under its OCTT 2.0.1 id, `TC_<block>_<nn>_CSMS`
+(TC_B_01_CSMS), and `catalogue(OCPP201)` holds those only.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
+from ocppj.versions import OCPP16, OCPP201
 from simulator.errors import UserError
 
 if TYPE_CHECKING:
@@ -50,6 +55,16 @@ CHECK_MODULES: Final = (
     "simulator.check.checks.transport",
     "simulator.check.checks.behaviour",
 )
+#: The modules that declare 2.0.1 checks (one line per module; blocks A, B, P first).
+CHECK_MODULES_201: Final = (
+    "simulator.check.checks.v201_a_security",
+    "simulator.check.checks.v201_b_provisioning",
+    "simulator.check.checks.v201_p_data_transfer",
+)
+#: The versions a catalogue exists for, by the name `--ocpp` takes.
+OCPP_VERSIONS: Final = {"1.6": OCPP16, "2.0.1": OCPP201}
+#: The name of each version in reports (`1.6`, `2.0.1`).
+VERSION_LABELS: Final = {version: label for label, version in OCPP_VERSIONS.items()}
 
 
 class Profile(enum.Enum):
@@ -83,13 +98,15 @@ class Check:
     run: CheckFunction
     #: The case needs the backend to initiate a call (made to by --trigger, next session).
     backend_initiated: bool = False
+    #: The OCPP version the case speaks (its subprotocol, schemas and trigger path).
+    ocpp_version: str = OCPP16
 
     @property
     def kind(self) -> Kind:
         return Kind.OCTT if self.id.startswith("TC_") else Kind.ROBUSTNESS
 
 
-_CHECKS: dict[str, Check] = {}
+_CHECKS: dict[tuple[str, str], Check] = {}
 
 
 def check(
@@ -101,29 +118,73 @@ def check(
     sends: str,
     expects: str,
     backend_initiated: bool = False,
+    ocpp_version: str = OCPP16,
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Declare a check: register the function under its id with its description."""
-    if not (check_id.startswith("TC_") and check_id.endswith("_CS")) and not check_id.startswith(
+    suffix = "_CS" if ocpp_version == OCPP16 else "_CSMS"
+    if not (check_id.startswith("TC_") and check_id.endswith(suffix)) and not check_id.startswith(
         "RB_"
     ):
-        raise ValueError(f"{check_id}: ids are TC_…_CS (OCTT) or RB_… (robustness)")
+        raise ValueError(f"{check_id}: ids are TC_…{suffix} (OCTT) or RB_… (robustness)")
 
     def register(function: CheckFunction) -> CheckFunction:
-        if check_id in _CHECKS:
+        if (ocpp_version, check_id) in _CHECKS:
             raise ValueError(f"{check_id} is declared twice")
-        _CHECKS[check_id] = Check(
-            check_id, title, profile, clause, sends, expects, function, backend_initiated
+        _CHECKS[(ocpp_version, check_id)] = Check(
+            check_id,
+            title,
+            profile,
+            clause,
+            sends,
+            expects,
+            function,
+            backend_initiated,
+            ocpp_version,
         )
         return function
 
     return register
 
 
-def catalogue() -> list[Check]:
-    """Every declared check: OCTT cases first, then robustness checks, each by id."""
-    for module in CHECK_MODULES:
+def check201(
+    check_id: str,
+    title: str,
+    *,
+    profile: Profile = Profile.CORE,
+    clause: str,
+    sends: str,
+    expects: str,
+    backend_initiated: bool = False,
+) -> Callable[[CheckFunction], CheckFunction]:
+    """Declare an OCPP 2.0.1 check (`check` with ocpp_version 2.0.1; Core unless told)."""
+    return check(
+        check_id,
+        title,
+        profile=profile,
+        clause=clause,
+        sends=sends,
+        expects=expects,
+        backend_initiated=backend_initiated,
+        ocpp_version=OCPP201,
+    )
+
+
+def catalogue(ocpp_version: str = OCPP16) -> list[Check]:
+    """Every declared check of `ocpp_version`: OCTT cases first, then robustness checks, each
+    by id (2.0.1: by block, then by number)."""
+    for module in CHECK_MODULES + CHECK_MODULES_201:
         importlib.import_module(module)
-    return sorted(_CHECKS.values(), key=lambda c: (c.kind is Kind.ROBUSTNESS, c.id))
+    return sorted(
+        (c for c in _CHECKS.values() if c.ocpp_version == ocpp_version),
+        key=lambda c: (c.kind is Kind.ROBUSTNESS, _sort_key(c)),
+    )
+
+
+def _sort_key(check: Check) -> tuple[tuple[int, int, str], ...]:
+    """1.6: by id as text (its numbers are zero-padded); 2.0.1: TC_B_9 before TC_B_10 (the
+    numbers of an id compared as numbers)."""
+    parts = [check.id] if check.ocpp_version == OCPP16 else check.id.split("_")
+    return tuple((1, int(p), "") if p.isdigit() else (0, 0, p) for p in parts)
 
 
 def _profile(name: str) -> Profile:

@@ -3,6 +3,12 @@
 `Target` is the run's configuration (frozen); `CheckContext` is one check's: it opens scripted
 charge points that share one evidence list, and offers the steps most checks repeat (a boot,
 a transaction) and the assertions that turn into verdicts.
+
+A context speaks its check's OCPP version (`ctx.version`): connections offer that subprotocol
+and validate with its schemas; `boot`, `booted`, `result` and `backend_sends` work for both
+(2.0.1's boot is its BootNotificationRequest, then a StatusNotification per EVSE); the 1.6
+steps that have no 2.0.1 form (`status`, `start_transaction`, ...) are 1.6 only, and
+`connector_status` / `transaction_event` are their 2.0.1 counterparts.
 """
 
 from __future__ import annotations
@@ -75,6 +81,10 @@ class Target:
     trigger_wait_s: float | None = None
     #: A charge point id the backend answers Pending at its first boot (TC_002_CS), or None.
     pending_charge_point_id: str | None = None
+    #: A charge point id the backend answers Rejected at every boot (TC_B_30_CSMS), or None.
+    rejected_charge_point_id: str | None = None
+    #: The OCPP version of the run (`ocpp1.6`, `ocpp2.0.1`): its preflight's subprotocol.
+    ocpp_version: str = OCPP16
 
     def url_for(self, charge_point_id: str) -> str:
         return f"{self.url.rstrip('/')}/{quote(charge_point_id, safe='')}"
@@ -107,6 +117,8 @@ class CheckContext:
     def __init__(self, target: Target, check: Check) -> None:
         self.target = target
         self.check = check
+        #: The OCPP version the check speaks (its subprotocol and schemas).
+        self.version = check.ocpp_version
         self.frames: list[FrameRecord] = []
         self.stations: list[ScriptedChargePoint] = []
         self._started = time.monotonic()
@@ -145,23 +157,29 @@ class CheckContext:
         self,
         *,
         charge_point_id: str | None = None,
-        subprotocols: Sequence[str] = (OCPP16,),
+        subprotocols: Sequence[str] | None = None,
         password: object = TARGET_PASSWORD,
         retry_conflict: bool = True,
         require_ocpp16: bool = True,
         replies: Mapping[str, ScriptedReply] | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        username: str | None = None,
     ) -> AsyncIterator[ScriptedChargePoint]:
         """A scripted charge point connected to the backend (not booted; TLS settings
-        `ssl_context`, else the run's).
+        `ssl_context`, else the run's), speaking the check's version and offering
+        `subprotocols` (default: that version alone). `require_ocpp16` (named when there was
+        one version) fails the check unless the handshake selected the check's version.
 
         A refused handshake raises `HandshakeRefused` (checks of the handshake catch it); a
         check that only needs a connection gets a fail through `open_or_fail`.
         """
         self._connections += 1
+        subprotocols = (self.version,) if subprotocols is None else subprotocols
         charge_point_id = charge_point_id or self.charge_point_id
         secret = self.target.password if password is TARGET_PASSWORD else password
-        headers = basic_auth(charge_point_id, secret) if isinstance(secret, str) else {}
+        # Basic auth's username is the charge point id, unless a check means another.
+        user = charge_point_id if username is None else username
+        headers = basic_auth(user, secret) if isinstance(secret, str) else {}
         async with connected(
             self.target.url_for(charge_point_id),
             record=self._recorder(self._connections),
@@ -171,11 +189,12 @@ class CheckContext:
             ssl_context=ssl_context or self.target.ssl_context,
             retry_conflict=retry_conflict,
             replies=replies,
+            version=self.version,
         ) as station:
             self.stations.append(station)
-            if require_ocpp16 and station.subprotocol != OCPP16:
+            if require_ocpp16 and station.subprotocol != self.version:
                 raise CheckFailed(
-                    f"the handshake to select {OCPP16} (offered: {', '.join(subprotocols)})",
+                    f"the handshake to select {self.version} (offered: {', '.join(subprotocols)})",
                     f"subprotocol {station.subprotocol or 'none'}",
                 )
             yield station
@@ -190,27 +209,48 @@ class CheckContext:
 
     @contextlib.asynccontextmanager
     async def booted(self, **options: Any) -> AsyncIterator[ScriptedChargePoint]:
-        """Connected, booted (Accepted) and every connector reported Available."""
+        """Connected, booted (Accepted) and every connector reported Available (2.0.1: EVSE
+        1..N, one connector each)."""
         async with self.open_or_fail(**options) as station:
             await self.boot(station)
-            for connector in range(self.target.connectors + 1):
-                await self.status(station, connector, "Available")
+            await self.all_available(station)
             yield station
 
-    async def boot(self, station: ScriptedChargePoint) -> dict[str, Any]:
-        reply = await self.result(
-            station,
-            "BootNotification",
-            {
+    async def all_available(self, station: ScriptedChargePoint) -> None:
+        """StatusNotification Available for every connector (1.6: 0..N; 2.0.1: EVSE 1..N)."""
+        if self.version == OCPP16:
+            for connector in range(self.target.connectors + 1):
+                await self.status(station, connector, "Available")
+        else:
+            for evse_id in range(1, self.target.connectors + 1):
+                await self.connector_status(station, evse_id, "Available")
+
+    def boot_payload(self, reason: str = "PowerUp") -> dict[str, Any]:
+        """The scripted station's BootNotification (2.0.1: with `reason`)."""
+        if self.version == OCPP16:
+            return {
                 "chargePointVendor": "chargenet",
                 "chargePointModel": "check",
                 "chargePointSerialNumber": self.charge_point_id[:25],
                 "firmwareVersion": "check-1",
+            }
+        return {
+            "chargingStation": {
+                "vendorName": "chargenet",
+                "model": "check",
+                "serialNumber": self.charge_point_id[:25],
+                "firmwareVersion": "check-1",
             },
-        )
+            "reason": reason,
+        }
+
+    async def boot(self, station: ScriptedChargePoint, reason: str = "PowerUp") -> dict[str, Any]:
+        """BootNotification (2.0.1: with `reason`); the status must be Accepted."""
+        reply = await self.result(station, "BootNotification", self.boot_payload(reason))
+        what = "BootNotification.conf" if self.version == OCPP16 else "BootNotificationResponse"
         self.expect(
             reply.get("status") == "Accepted",
-            "BootNotification.conf status Accepted (the check's charge point must be accepted)",
+            f"{what} status Accepted (the check's charge point must be accepted)",
             f"status {reply.get('status')!r}",
         )
         return reply
@@ -227,7 +267,7 @@ class CheckContext:
         """
         reply = await station.call(action, payload)
         self._not_offered(action, reply)
-        return checked_result(action, reply)
+        return checked_result(action, reply, station.version)
 
     def _not_offered(self, action: str, reply: Reply) -> None:
         if (
@@ -257,6 +297,83 @@ class CheckContext:
                 "timestamp": self.now(),
             },
         )
+
+    async def connector_status(
+        self,
+        station: ScriptedChargePoint,
+        evse_id: int,
+        status: str,
+        *,
+        connector_id: int = 1,
+    ) -> None:
+        """2.0.1 StatusNotification of one connector (Available, Occupied, Reserved,
+        Unavailable, Faulted); the reply must be a schema-valid (empty) CALLRESULT."""
+        await self.result(
+            station,
+            "StatusNotification",
+            {
+                "timestamp": self.now(),
+                "connectorStatus": status,
+                "evseId": evse_id,
+                "connectorId": connector_id,
+            },
+        )
+
+    async def transaction_event(
+        self,
+        station: ScriptedChargePoint,
+        event_type: str,
+        transaction_id: str,
+        seq_no: int,
+        *,
+        trigger_reason: str,
+        evse_id: int = 1,
+        id_token: Mapping[str, str] | None = None,
+        charging_state: str | None = None,
+        stopped_reason: str | None = None,
+        meter_wh: int | None = None,
+        offline: bool = False,
+        timestamp: str | None = None,
+    ) -> dict[str, Any]:
+        """2.0.1 TransactionEvent (Started, Updated, Ended) with an energy register reading
+        (`meter_wh`, else the check's next one); returns the schema-checked response."""
+        info: dict[str, Any] = {"transactionId": transaction_id}
+        if charging_state is not None:
+            info["chargingState"] = charging_state
+        if stopped_reason is not None:
+            info["stoppedReason"] = stopped_reason
+        context = {"Started": "Transaction.Begin", "Ended": "Transaction.End"}
+        energy = self.next_meter_wh() if meter_wh is None else meter_wh
+        reading = {
+            "timestamp": self.now(),
+            "sampledValue": [
+                {
+                    "value": energy,
+                    "context": context.get(event_type, "Sample.Periodic"),
+                    "measurand": "Energy.Active.Import.Register",
+                    "unitOfMeasure": {"unit": "Wh"},
+                }
+            ],
+        }
+        payload: dict[str, Any] = {
+            "eventType": event_type,
+            "timestamp": timestamp or self.now(),
+            "triggerReason": trigger_reason,
+            "seqNo": seq_no,
+            "transactionInfo": info,
+            "evse": {"id": evse_id, "connectorId": 1},
+            "meterValue": [reading],
+        }
+        if offline:
+            payload["offline"] = True
+        if id_token is not None:
+            payload["idToken"] = dict(id_token)
+        return await self.result(station, "TransactionEvent", payload)
+
+    @staticmethod
+    def new_transaction_id() -> str:
+        """A transaction id as a 2.0.1 station chooses it (unique per check)."""
+        return f"chk-{secrets.token_hex(8)}"
 
     async def authorize(self, station: ScriptedChargePoint, id_tag: str) -> str:
         reply = await self.result(station, "Authorize", {"idTag": id_tag})
@@ -364,16 +481,16 @@ class CheckContext:
         if not condition:
             raise CheckFailed(expected, observed)
 
-    @staticmethod
-    def expect_error(reply: Reply, codes: frozenset[str] | set[str], what: str) -> CallError:
-        """The reply is a CALLERROR with one of `codes` (2.0.1 names flagged as such)."""
+    def expect_error(self, reply: Reply, codes: frozenset[str] | set[str], what: str) -> CallError:
+        """The reply is a CALLERROR with one of `codes` (the other version's names flagged)."""
         wanted = " or ".join(sorted(codes))
         if not isinstance(reply, CallError):
             raise CheckFailed(
                 f"CALLERROR {wanted} for {what}", f"a CALLRESULT {json.dumps(reply.payload)}"
             )
         if reply.error_code not in codes:
-            hint = _VERSION_HINTS.get(reply.error_code, "")
+            hints = _VERSION_HINTS if self.version == OCPP16 else _VERSION_HINTS_201
+            hint = hints.get(reply.error_code, "")
             raise CheckFailed(f"CALLERROR {wanted} for {what}", describe(reply) + hint)
         return reply
 
@@ -466,5 +583,12 @@ _VERSION_HINTS: Final = {
     "SecurityError": " (an OCPP 2.0.1 code, not defined in OCPP-J 1.6)",
     "OccurrenceConstraintViolation": (
         " (the OCPP 2.0.1 spelling: OCPP-J 1.6 §4.2.3 spells it OccurenceConstraintViolation)"
+    ),
+}
+#: Error codes of OCPP-J 1.6, named as such when a 2.0.1 backend sends them.
+_VERSION_HINTS_201: Final = {
+    "FormationViolation": " (the OCPP-J 1.6 name: OCPP-J 2.0.1 §4.3 says FormatViolation)",
+    "OccurenceConstraintViolation": (
+        " (the OCPP-J 1.6 spelling: OCPP-J 2.0.1 §4.3 spells it OccurrenceConstraintViolation)"
     ),
 }

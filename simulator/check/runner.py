@@ -47,6 +47,7 @@ async def preflight(target: Target) -> None:
             timeout_s=target.timeout_s,
             headers=headers,
             ssl_context=target.ssl_context,
+            version=target.ocpp_version,
         ):
             pass
     except HandshakeRefused as refused:

@@ -1,10 +1,13 @@
-"""The scripted charge point a check drives: a raw OCPP-J 1.6 client over one websocket.
+"""The scripted charge point a check drives: a raw OCPP-J client (1.6 or 2.0.1) over one
+websocket.
 
 Unlike the simulator's charge points it does only what the check tells it: send a CALL
 (schema-checked unless the check means to break it) or any raw frame, wait for the reply with
 a given message id, answer the backend's CALLs from a table of scripted replies, and record
 every frame both ways with its time (the evidence of the verdict). Every wait is bounded by
 `timeout_s`; a reply that does not come, or a connection that closes, is a `CheckFailed`.
+Its OCPP version (`ocpp1.6` or `ocpp2.0.1`) names the schemas both ways, the frame rules
+(2.0.1's error codes), the central system's actions and the scripted replies.
 """
 
 from __future__ import annotations
@@ -32,15 +35,18 @@ from websockets.typing import Subprotocol
 
 from ocppj.frames import Rejected, parse_frame
 from ocppj.validation import validate_request, validate_response
+from ocppj.versions import OCPP16 as OCPP16  # re-exported: the checks import it from here
+from ocppj.versions import OCPP201 as OCPP201
 from simulator.check.evidence import Direction
 from simulator.check.verdicts import CheckFailed
 
-OCPP16: Final = "ocpp1.6"
-
 Frame: TypeAlias = Call | CallResult | CallError | Rejected
 Reply: TypeAlias = CallResult | CallError
-#: A scripted answer to a backend CALL: the CALLRESULT payload, or (error code, description).
-ScriptedReply: TypeAlias = "dict[str, Any] | tuple[str, str]"
+#: A scripted answer to a backend CALL: the CALLRESULT payload, (error code, description), or
+#: a function of the CALL's payload giving the CALLRESULT payload (2.0.1's echoing replies).
+ScriptedReply: TypeAlias = (
+    "dict[str, Any] | tuple[str, str] | Callable[[Mapping[str, Any]], dict[str, Any]]"
+)
 Record: TypeAlias = Callable[[Direction, str], None]
 
 #: What the scripted charge point answers to each central-system-initiated 1.6 action unless
@@ -75,13 +81,149 @@ DEFAULT_REPLIES: Final[Mapping[str, ScriptedReply]] = {
 }
 
 
+def _variable_results(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """GetVariables answered from `VARIABLES_201`: a known variable's value Accepted, any other
+    UnknownComponent / UnknownVariable (what a station's device model answers)."""
+    results = []
+    for item in payload.get("getVariableData", ()):
+        component, variable = item["component"], item["variable"]
+        result: dict[str, Any] = {
+            "attributeType": item.get("attributeType", "Actual"),
+            "component": component,
+            "variable": variable,
+        }
+        known = {name for name, _ in VARIABLES_201}
+        value = VARIABLES_201.get((component["name"], variable["name"]))
+        if value is not None:
+            result |= {"attributeStatus": "Accepted", "attributeValue": value}
+        elif component["name"] in known:
+            result["attributeStatus"] = "UnknownVariable"
+        else:
+            result["attributeStatus"] = "UnknownComponent"
+        results.append(result)
+    return {"getVariableResult": results}
+
+
+def _set_results(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """SetVariables: every attribute Accepted."""
+    return {
+        "setVariableResult": [
+            {
+                "attributeType": item.get("attributeType", "Actual"),
+                "attributeStatus": "Accepted",
+                "component": item["component"],
+                "variable": item["variable"],
+            }
+            for item in payload.get("setVariableData", ())
+        ]
+    }
+
+
+def _monitor_results(payload: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "setMonitoringResult": [
+            {
+                "status": "Accepted",
+                "type": item["type"],
+                "severity": item["severity"],
+                "component": item["component"],
+                "variable": item["variable"],
+            }
+            for item in payload.get("setMonitoringData", ())
+        ]
+    }
+
+
+def _cleared_monitors(payload: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "clearMonitoringResult": [
+            {"status": "Accepted", "id": monitor} for monitor in payload.get("id", ())
+        ]
+    }
+
+
+#: The scripted station's device model: (component, variable) → its Actual value, the
+#: variables a 2.0.1 station must report (GetVariables answers from it).
+VARIABLES_201: Final[Mapping[tuple[str, str], str]] = {
+    ("OCPPCommCtrlr", "HeartbeatInterval"): "300",
+    ("OCPPCommCtrlr", "NetworkConfigurationPriority"): "1",
+    ("OCPPCommCtrlr", "MessageAttempts"): "3",
+    ("OCPPCommCtrlr", "MessageAttemptInterval"): "60",
+    ("SampledDataCtrlr", "TxUpdatedInterval"): "60",
+    ("SampledDataCtrlr", "TxUpdatedMeasurands"): "Energy.Active.Import.Register",
+    ("TxCtrlr", "EVConnectionTimeOut"): "60",
+    ("TxCtrlr", "TxStartPoint"): "PowerPathClosed",
+    ("TxCtrlr", "TxStopPoint"): "EVConnected,Authorized",
+    ("AuthCtrlr", "AuthorizeRemoteStart"): "true",
+    ("AuthCtrlr", "LocalPreAuthorize"): "false",
+    ("SecurityCtrlr", "SecurityProfile"): "1",
+    ("DeviceDataCtrlr", "ItemsPerMessage"): "4",
+    ("DeviceDataCtrlr", "BytesPerMessage"): "8000",
+}
+
+#: What the scripted station answers to each CSMS-initiated 2.0.1 action unless a check says
+#: otherwise: the plain "yes" of each, schema-valid (the lists echo what was asked).
+DEFAULT_REPLIES_201: Final[Mapping[str, ScriptedReply]] = {
+    "CancelReservation": {"status": "Accepted"},
+    "CertificateSigned": {"status": "Accepted"},
+    "ChangeAvailability": {"status": "Accepted"},
+    "ClearCache": {"status": "Accepted"},
+    "ClearChargingProfile": {"status": "Accepted"},
+    "ClearDisplayMessage": {"status": "Accepted"},
+    "ClearVariableMonitoring": _cleared_monitors,
+    "CostUpdated": {},
+    "CustomerInformation": {"status": "Accepted"},
+    "DataTransfer": {"status": "Accepted"},
+    "DeleteCertificate": {"status": "Accepted"},
+    "GetBaseReport": {"status": "Accepted"},
+    "GetChargingProfiles": {"status": "NoProfiles"},
+    "GetCompositeSchedule": {"status": "Rejected"},
+    "GetDisplayMessages": {"status": "Unknown"},
+    "GetInstalledCertificateIds": {"status": "NotFound"},
+    "GetLocalListVersion": {"versionNumber": 0},
+    "GetLog": {"status": "Rejected"},
+    "GetMonitoringReport": {"status": "Accepted"},
+    "GetReport": {"status": "Accepted"},
+    "GetTransactionStatus": {"messagesInQueue": False},
+    "GetVariables": _variable_results,
+    "InstallCertificate": {"status": "Accepted"},
+    "PublishFirmware": {"status": "Accepted"},
+    "RequestStartTransaction": {"status": "Accepted"},
+    "RequestStopTransaction": {"status": "Accepted"},
+    "ReserveNow": {"status": "Accepted"},
+    "Reset": {"status": "Accepted"},
+    "SendLocalList": {"status": "Accepted"},
+    "SetChargingProfile": {"status": "Accepted"},
+    "SetDisplayMessage": {"status": "Accepted"},
+    "SetMonitoringBase": {"status": "Accepted"},
+    "SetMonitoringLevel": {"status": "Accepted"},
+    "SetNetworkProfile": {"status": "Accepted"},
+    "SetVariableMonitoring": _monitor_results,
+    "SetVariables": _set_results,
+    "TriggerMessage": {"status": "Accepted"},
+    "UnlockConnector": {"status": "Unlocked"},
+    "UnpublishFirmware": {"status": "Unpublished"},
+    "UpdateFirmware": {"status": "Accepted"},
+}
+
+#: The scripted replies of each version.
+DEFAULT_REPLIES_BY_VERSION: Final[Mapping[str, Mapping[str, ScriptedReply]]] = {
+    OCPP16: DEFAULT_REPLIES,
+    OCPP201: DEFAULT_REPLIES_201,
+}
 #: The actions a central system sends (the others come from charge points).
 CENTRAL_SYSTEM_ACTIONS: Final = frozenset(DEFAULT_REPLIES)
-#: OCPP-J 1.6: a message id is at most 36 characters.
+#: The same per version (2.0.1: every CSMS-to-station action).
+CENTRAL_SYSTEM_ACTIONS_BY_VERSION: Final[Mapping[str, frozenset[str]]] = {
+    version: frozenset(replies) for version, replies in DEFAULT_REPLIES_BY_VERSION.items()
+}
+#: OCPP-J (1.6 and 2.0.1): a message id is at most 36 characters.
 MAX_MESSAGE_ID_CHARS: Final = 36
+#: How a verdict names each version.
+VERSION_NAMES: Final[Mapping[str, str]] = {OCPP16: "OCPP 1.6", OCPP201: "OCPP 2.0.1"}
 
 
-def call_violation(call: Call) -> str | None:
+def call_violation(call: Call, version: str = OCPP16) -> str | None:
     """What is wrong with a CALL from the backend, if anything: its message id, its action
     (one a central system sends), its payload (schema)."""
     if len(call.unique_id) > MAX_MESSAGE_ID_CHARS:
@@ -89,10 +231,10 @@ def call_violation(call: Call) -> str | None:
             f"{call.action} with a message id of {len(call.unique_id)} characters "
             f"(at most {MAX_MESSAGE_ID_CHARS})"
         )
-    if call.action not in CENTRAL_SYSTEM_ACTIONS:
+    if call.action not in CENTRAL_SYSTEM_ACTIONS_BY_VERSION[version]:
         return f"{call.action}: not an action a central system sends"
     try:
-        validate_request(OCPP16, call.action, call.payload)
+        validate_request(version, call.action, call.payload)
     except Exception as exc:  # the OCPPError naming the schema violation
         return f"{call.action} {json.dumps(call.payload)[:200]}: {exc}"
     return None
@@ -140,12 +282,15 @@ class ScriptedChargePoint:
         timeout_s: float,
         replies: Mapping[str, ScriptedReply] | None = None,
         charge_point_id: str = "",
+        version: str = OCPP16,
     ) -> None:
         self.ws = ws
         #: The id it connected as (the last segment of its URL).
         self.charge_point_id = charge_point_id
         self.timeout_s = timeout_s
-        self.replies: dict[str, ScriptedReply] = dict(DEFAULT_REPLIES)
+        #: The OCPP version it speaks: its schemas both ways and its frame rules.
+        self.version = version
+        self.replies: dict[str, ScriptedReply] = dict(DEFAULT_REPLIES_BY_VERSION[version])
         self.replies.update(replies or {})
         #: Actions whose CALLs are not answered by the reader: the check answers them itself
         #: (`answer`), e.g. to hold a reply while it sends its own CALL.
@@ -194,7 +339,7 @@ class ScriptedChargePoint:
     ) -> str:
         """Send a CALL (schema-checked first: a check's own mistake is its error, not a fail)."""
         if validate:
-            validate_request(OCPP16, action, payload)
+            validate_request(self.version, action, payload)
         message_id = message_id if message_id is not None else self.new_id()
         await self.send_raw(json.dumps([2, message_id, action, payload]))
         return message_id
@@ -214,7 +359,7 @@ class ScriptedChargePoint:
 
     async def result(self, action: str, payload: Mapping[str, Any]) -> dict[str, Any]:
         """Send a valid CALL; the reply must be a CALLRESULT its schema accepts."""
-        return checked_result(action, await self.call(action, payload))
+        return checked_result(action, await self.call(action, payload), self.version)
 
     # -- waiting ----------------------------------------------------------------------------
 
@@ -281,7 +426,7 @@ class ScriptedChargePoint:
             since=since,
         )
         assert isinstance(reply.frame, CallResult | CallError)
-        checked_result("Heartbeat", reply.frame)
+        checked_result("Heartbeat", reply.frame, self.version)
 
     async def wait_closed(self, timeout_s: float | None = None) -> bool:
         """Whether the backend closes the connection within the timeout."""
@@ -307,10 +452,10 @@ class ScriptedChargePoint:
             async for message in self.ws:
                 text = message if isinstance(message, str) else message.decode(errors="replace")
                 self._record(Direction.RECEIVED, text)
-                received = Received(parse_frame(OCPP16, message), text)
+                received = Received(parse_frame(self.version, message), text)
                 self.received.append(received)
                 if isinstance(received.frame, Call):
-                    problem = call_violation(received.frame)
+                    problem = call_violation(received.frame, self.version)
                     if problem is not None:
                         self.violations.append(problem)
                     await self._answer(received.frame)
@@ -345,6 +490,12 @@ class ScriptedChargePoint:
             self._record(Direction.EVENT, f"holding the reply to {call.action}")
             return
         reply = self.replies.get(call.action)
+        if callable(reply):
+            try:
+                reply = reply(call.payload)
+            except (KeyError, TypeError, AttributeError):  # a CALL off its schema
+                code = "FormationViolation" if self.version == OCPP16 else "FormatViolation"
+                reply = (code, "the scripted reply could not read the CALL")
         if isinstance(reply, dict):
             text = json.dumps([3, call.unique_id, reply])
         elif isinstance(reply, tuple):
@@ -356,15 +507,16 @@ class ScriptedChargePoint:
             await self.ws.send(text)
 
 
-def checked_result(action: str, reply: Reply) -> dict[str, Any]:
+def checked_result(action: str, reply: Reply, version: str = OCPP16) -> dict[str, Any]:
     """The payload of a CALLRESULT its schema accepts; anything else fails the check."""
     if isinstance(reply, CallError):
         raise CheckFailed(f"a CALLRESULT to {action}", describe(reply))
     try:
-        validate_response(OCPP16, action, reply.payload)
+        validate_response(version, action, reply.payload)
     except Exception as exc:  # the OCPPError naming the schema violation
+        what = f"{action}.conf" if version == OCPP16 else f"{action}Response"
         raise CheckFailed(
-            f"a {action}.conf that the OCPP 1.6 schema accepts",
+            f"a {what} that the {VERSION_NAMES[version]} schema accepts",
             f"{json.dumps(reply.payload)}: {exc}",
         ) from None
     payload: dict[str, Any] = reply.payload
@@ -394,17 +546,20 @@ async def connected(
     *,
     record: Record,
     timeout_s: float,
-    subprotocols: Sequence[str] = (OCPP16,),
+    subprotocols: Sequence[str] | None = None,
     headers: Mapping[str, str] | None = None,
     ssl_context: ssl.SSLContext | None = None,
     retry_conflict: bool = True,
     replies: Mapping[str, ScriptedReply] | None = None,
+    version: str = OCPP16,
 ) -> AsyncIterator[ScriptedChargePoint]:
-    """Open a scripted charge point on `url` (the full URL, charge point id included).
+    """Open a scripted charge point speaking `version` on `url` (the full URL, charge point
+    id included), offering `subprotocols` (default: `version` alone).
 
     An HTTP 409 (the id still held by a connection the backend has not yet let go of) is
     retried until the timeout when `retry_conflict`; any other refusal is `HandshakeRefused`.
     """
+    subprotocols = (version,) if subprotocols is None else subprotocols
     offer = ", ".join(subprotocols) or "no subprotocol"
     deadline = time.monotonic() + timeout_s
     delay_s = 0.05
@@ -433,7 +588,7 @@ async def connected(
             raise refused from None
     record(Direction.EVENT, f"open: subprotocol {ws.subprotocol or 'none'}")
     charge_point_id = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
-    station = ScriptedChargePoint(ws, record, timeout_s, replies, charge_point_id)
+    station = ScriptedChargePoint(ws, record, timeout_s, replies, charge_point_id, version)
     # The check's own exception is kept aside and raised after the group: a TaskGroup would
     # wrap it in an ExceptionGroup, and the verdict depends on its type.
     failure: Exception | None = None

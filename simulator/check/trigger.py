@@ -5,6 +5,7 @@ tell the backend "send this now". The OCA's compliance tool and the open suites 
 use a small HTTP convention, which `HttpTrigger` speaks:
 
     POST {trigger}/api/octt/1.6/{station_id}/{kebab-action}   body: the OCPP payload
+    POST {trigger}/api/octt/2.0.1/{station_id}/{kebab-action} the same for a 2.0.1 station
     POST {trigger}/api/octt/create-token                      {"idTag", "status", ...}
     POST {trigger}/api/octt/set-basic-auth-password           {"stationId", "password"}
 
@@ -22,6 +23,7 @@ from typing import Any, Final, Protocol
 from urllib.parse import quote
 
 from ocppj.casing import kebab_action
+from ocppj.versions import OCPP16, OCPP201
 
 __all__ = [
     "HttpTrigger",
@@ -29,8 +31,10 @@ __all__ = [
     "TriggerFailed",
 ]
 
-#: The version segment of the convention's paths.
+#: The version segment of the convention's paths (1.6's, the default).
 OCPP_VERSION_SEGMENT: Final = "1.6"
+#: The segment per OCPP version.
+VERSION_SEGMENTS: Final = {OCPP16: OCPP_VERSION_SEGMENT, OCPP201: "2.0.1"}
 #: Longest body text quoted in a failure.
 MAX_QUOTED_CHARS: Final = 200
 
@@ -61,13 +65,22 @@ class Trigger(Protocol):
 
 
 class HttpTrigger:
-    """The OCTT trigger convention at `base_url`, with a bearer token if given."""
+    """The OCTT trigger convention at `base_url`, with a bearer token if given; its action
+    paths name `ocpp_version` (1.6 or 2.0.1)."""
 
-    def __init__(self, base_url: str, *, token: str | None = None, timeout_s: float) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        timeout_s: float,
+        ocpp_version: str = OCPP16,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.description = f"the trigger at {self.base_url}"
         self._token = token
         self._timeout_s = timeout_s
+        self._segment = VERSION_SEGMENTS[ocpp_version]
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._token}"} if self._token else {}
@@ -92,7 +105,7 @@ class HttpTrigger:
 
     async def send(self, charge_point_id: str, action: str, payload: Mapping[str, Any]) -> None:
         station = quote(charge_point_id, safe="")
-        path = f"/api/octt/{OCPP_VERSION_SEGMENT}/{station}/{kebab_action(action)}"
+        path = f"/api/octt/{self._segment}/{station}/{kebab_action(action)}"
         await self._post(path, payload)
 
     async def create_token(
@@ -121,7 +134,7 @@ class HttpTrigger:
         user's to fix (a `TriggerFailed` naming why). Any other answer is fine."""
         import aiohttp
 
-        url = f"{self.base_url}/api/octt/{OCPP_VERSION_SEGMENT}"
+        url = f"{self.base_url}/api/octt/{self._segment}"
         try:
             async with (
                 aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self._timeout_s)) as http,

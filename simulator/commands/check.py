@@ -1,4 +1,5 @@
-"""`chargenet check URL`: test an OCPP 1.6J backend, a verdict per check (docs/checking.md)."""
+"""`chargenet check URL`: test an OCPP 1.6J or 2.0.1 backend (`--ocpp`), a verdict per check
+(docs/checking.md)."""
 
 from __future__ import annotations
 
@@ -53,13 +54,20 @@ def _list(text: str) -> list[str]:
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "check",
-        help="test an OCPP 1.6J backend for conformance: a verdict per check",
+        help="test an OCPP 1.6J or 2.0.1 backend for conformance: a verdict per check",
         description="Run the catalogue of checks against the central system at URL as a "
         "scripted charge point, and print a verdict per check. Exit 0 when every check that "
         "ran passed, 1 after a fail or error, 2 for a usage error or an unreachable backend.",
     )
     p.add_argument("url", nargs="?", help="ws:// or wss:// URL; the charge point id is appended")
     p.add_argument("--list", action="store_true", help="print the catalogue and exit")
+    p.add_argument(
+        "--ocpp",
+        default="1.6",
+        metavar="VERSION",
+        help="the OCPP version to check: 1.6 (default) or 2.0.1 (its own catalogue, the "
+        "ocpp2.0.1 subprotocol, the trigger's /api/octt/2.0.1 paths)",
+    )
     p.add_argument(
         "--markdown", action="store_true", help="with --list: print it as a Markdown table"
     )
@@ -86,7 +94,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--pending-id",
         metavar="CP_ID",
-        help="a charge point id the backend answers Pending at its first boot (TC_002_CS; "
+        help="a charge point id the backend answers Pending at its first boot (TC_002_CS, "
+        "TC_B_02_CSMS; not applicable without it)",
+    )
+    p.add_argument(
+        "--rejected-id",
+        metavar="CP_ID",
+        help="a charge point id the backend answers Rejected at every boot (TC_B_30_CSMS; "
         "not applicable without it)",
     )
     p.add_argument(
@@ -172,7 +186,18 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--html", type=Path, metavar="FILE", help="write a self-contained HTML report")
 
 
-def _trigger(args: argparse.Namespace) -> HttpTrigger | None:
+def ocpp_version(text: str) -> str:
+    """The subprotocol name of `--ocpp`'s value; an unknown one is the user's to fix."""
+    from simulator.check.catalogue import OCPP_VERSIONS
+
+    version = OCPP_VERSIONS.get(text.strip())
+    if version is None:
+        known = ", ".join(OCPP_VERSIONS)
+        raise UserError(f"--ocpp: unknown OCPP version {text.strip()!r} (known: {known})")
+    return version
+
+
+def _trigger(args: argparse.Namespace, version: str) -> HttpTrigger | None:
     from simulator.check.trigger import HttpTrigger
 
     if args.trigger is None:
@@ -186,7 +211,7 @@ def _trigger(args: argparse.Namespace) -> HttpTrigger | None:
         token: str | None = credentials.first_line(args.trigger_token_file, "--trigger-token-file")
     else:
         token = os.environ.get(TRIGGER_TOKEN_ENVIRONMENT_VARIABLE) or None
-    return HttpTrigger(args.trigger, token=token, timeout_s=args.timeout)
+    return HttpTrigger(args.trigger, token=token, timeout_s=args.timeout, ocpp_version=version)
 
 
 def _prompt(args: argparse.Namespace) -> PromptTrigger | None:
@@ -234,9 +259,10 @@ def target_from(args: argparse.Namespace) -> Target:
     parts = urlsplit(args.url)
     if parts.scheme not in ("ws", "wss") or not parts.hostname:
         raise UserError(f"check: {args.url!r} is not a ws:// or wss:// URL")
+    version = ocpp_version(args.ocpp)
     ssl_context, without_certificate = _ssl_contexts(args, parts.scheme)
     tags = load_id_tags(args.id_tags) if args.id_tags else None
-    trigger = _trigger(args)
+    trigger = _trigger(args, version)
     prompt = _prompt(args) if trigger is None else None
     return Target(
         url=args.url,
@@ -253,6 +279,8 @@ def target_from(args: argparse.Namespace) -> Target:
         trigger=trigger or prompt,
         trigger_wait_s=prompt.timeout_s if prompt is not None else None,
         pending_charge_point_id=args.pending_id,
+        rejected_charge_point_id=args.rejected_id,
+        ocpp_version=version,
     )
 
 
@@ -287,6 +315,7 @@ async def run(target: Target, checks: list[Check], console: Console, retries: in
         started_at,
         time.monotonic() - started,
         tuple(zip(checks, outcomes, strict=True)),
+        target.ocpp_version,
     )
 
 
@@ -297,7 +326,7 @@ def main(args: argparse.Namespace, console: Console) -> int:
     from simulator.check.reports import html, json_report, junit
     from simulator.check.reports.terminal import catalogue_table, print_run
 
-    checks = select(catalogue(), args.only, args.profile)
+    checks = select(catalogue(ocpp_version(args.ocpp)), args.only, args.profile)
     if args.markdown and not args.list:
         raise UserError("--markdown goes with --list")
     if args.list:

@@ -85,7 +85,8 @@ def render(run: Run) -> str:
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
         f"<h1>{escape(title)}</h1>"
-        f'<p class="summary">As charge point <code>{escape(run.charge_point_id)}</code>, '
+        f'<p class="summary">{escape(run.version_label)}, as charge point '
+        f"<code>{escape(run.charge_point_id)}</code>, "
         f"{escape(run.started_at.isoformat(timespec='seconds'))}, {run.duration_s:.1f} s: "
         f"{escape(run.summary())}.</p>"
         '<table class="summary"><thead><tr><th>check</th><th>verdict</th><th>title</th></tr>'

@@ -1,5 +1,5 @@
-"""The run as one JSON document (schema version 1): the target, the tallies, and per check
-its description, verdict, reason, expectation and frames."""
+"""The run as one JSON document (schema version 1): the target and its OCPP version, the
+tallies, and per check its description, verdict, reason, expectation and frames."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any, Final
 
+from simulator.check.catalogue import VERSION_LABELS
 from simulator.check.reports.model import Run
 
 SCHEMA_VERSION: Final = 1
@@ -17,6 +18,7 @@ def document(run: Run) -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "tool": "chargenet check",
         "url": run.url,
+        "ocpp_version": VERSION_LABELS[run.ocpp_version],
         "charge_point_id": run.charge_point_id,
         "started_at": run.started_at.isoformat(),
         "duration_s": round(run.duration_s, 3),

@@ -1,7 +1,8 @@
 """JUnit XML, as CI systems (GitLab, Jenkins, GitHub test reporters) display it.
 
 One testcase per check, classname `chargenet.check.<profile>`; fail → <failure>, error →
-<error>, not applicable / not run → <skipped>; the frames go into <system-out>.
+<error>, not applicable / not run → <skipped>; the frames go into <system-out>. The suite's
+property `ocpp_version` names the version (1.6, 2.0.1).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from simulator.check.catalogue import VERSION_LABELS
 from simulator.check.reports.model import Run
 from simulator.check.verdicts import Verdict
 
@@ -27,6 +29,10 @@ def render(run: Run) -> str:
         time=f"{run.duration_s:.3f}",
         timestamp=run.started_at.isoformat(timespec="seconds"),
         hostname=run.url,
+    )
+    properties = ET.SubElement(suite, "properties")
+    ET.SubElement(
+        properties, "property", name="ocpp_version", value=VERSION_LABELS[run.ocpp_version]
     )
     for check, outcome in run.results:
         case = ET.SubElement(

@@ -6,7 +6,8 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from simulator.check.catalogue import Check
+from ocppj.versions import OCPP16
+from simulator.check.catalogue import VERSION_LABELS, Check
 from simulator.check.verdicts import Outcome, Verdict
 
 
@@ -17,6 +18,13 @@ class Run:
     started_at: datetime
     duration_s: float
     results: tuple[tuple[Check, Outcome], ...]
+    #: The OCPP version the run spoke (`ocpp1.6`, `ocpp2.0.1`).
+    ocpp_version: str = OCPP16
+
+    @property
+    def version_label(self) -> str:
+        """`OCPP 1.6`, `OCPP 2.0.1`: how every report names the version."""
+        return f"OCPP {VERSION_LABELS[self.ocpp_version]}"
 
     def counts(self) -> dict[Verdict, int]:
         tally = Counter(outcome.verdict for _, outcome in self.results)

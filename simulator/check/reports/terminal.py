@@ -22,7 +22,8 @@ STYLES: Final = {
 
 
 def verdicts_table(run: Run) -> Table:
-    table = Table(title=f"chargenet check {run.url} as {run.charge_point_id}", expand=False)
+    title = f"chargenet check ({run.version_label}) {run.url} as {run.charge_point_id}"
+    table = Table(title=title, expand=False)
     table.add_column("check", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
     table.add_column("title")

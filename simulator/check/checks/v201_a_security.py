@@ -1,0 +1,200 @@
+"""OCTT 2.0.1 block A, security profiles: basic authentication (profile 1), TLS with the
+CSMS's certificate (profile 2) and with the station's own (profile 3).
+
+The TLS cases need a wss:// URL (and --ca to verify a private CA); profile 3 needs --cert and
+--key. Without them they are not applicable, as 1.6's TC_086_CS and TC_087_CS.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ssl
+import tempfile
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from simulator.check.catalogue import check201
+from simulator.check.context import CheckContext
+from simulator.check.station import HandshakeRefused
+from simulator.check.verdicts import CheckFailed, NotApplicable
+
+
+def _needs_password(ctx: CheckContext) -> str:
+    if ctx.target.password is None:
+        raise NotApplicable("no password given (--password-file or CHARGENET_CSMS_PASSWORD)")
+    return ctx.target.password
+
+
+def _needs_tls(ctx: CheckContext) -> None:
+    if not ctx.target.url.startswith("wss://"):
+        raise NotApplicable("needs a wss:// URL (security profiles 2 and 3)")
+
+
+async def _refused(
+    ctx: CheckContext, what: str, *, statuses: frozenset[int], **options: object
+) -> None:
+    """The handshake with `options` is refused (HTTP status in `statuses`, or for TLS any
+    refusal); a websocket opened and served fails the check."""
+    try:
+        async with ctx.connection(retry_conflict=False, **options) as station:  # type: ignore[arg-type]
+            await station.still_open()
+    except HandshakeRefused as refused:
+        ctx.note(f"{what}: {refused.reason}")
+        ctx.expect(
+            not statuses or refused.status in statuses,
+            f"HTTP {' or '.join(map(str, sorted(statuses)))} for {what}",
+            refused.reason,
+        )
+        return
+    except CheckFailed:
+        if not statuses:
+            return  # opened at the TLS level, then closed before serving: refused all the same
+    raise CheckFailed(f"the handshake with {what} refused", "the websocket was opened and served")
+
+
+@check201(
+    "TC_A_01_CSMS",
+    "Basic authentication: the right station id and password are let in",
+    clause="OCPP 2.0.1 A00 security profile 1 (HTTP basic auth; the username is the "
+    "station's identity), B01 BootNotification",
+    sends="the handshake with Authorization: Basic <id>:<password> offering ocpp2.0.1; "
+    "BootNotification",
+    expects="101 Switching Protocols with ocpp2.0.1; the boot Accepted",
+)
+async def basic_auth_valid(ctx: CheckContext) -> None:
+    _needs_password(ctx)
+    async with ctx.open_or_fail() as station:
+        await ctx.boot(station)
+
+
+@check201(
+    "TC_A_02_CSMS",
+    "Basic authentication: a username other than the station's identity is refused",
+    clause="OCPP 2.0.1 A00 security profile 1 (A00.FR.203: the username SHALL equal the "
+    "station's identity)",
+    sends="the handshake to the run's station URL with the right password under another username",
+    expects="HTTP 401, no websocket",
+)
+async def basic_auth_other_username(ctx: CheckContext) -> None:
+    _needs_password(ctx)
+    other = f"{ctx.charge_point_id}-other"
+    await _refused(
+        ctx,
+        f"username {other!r} on {ctx.charge_point_id!r}'s URL",
+        statuses=frozenset({401}),
+        username=other,
+    )
+
+
+@check201(
+    "TC_A_03_CSMS",
+    "Basic authentication: a wrong password is refused",
+    clause="OCPP 2.0.1 A00 security profile 1; RFC 7617",
+    sends="the handshake with the run's station id and a wrong password",
+    expects="HTTP 401, no websocket",
+)
+async def basic_auth_wrong_password(ctx: CheckContext) -> None:
+    password = _needs_password(ctx)
+    await _refused(ctx, "a wrong password", statuses=frozenset({401}), password=f"{password}-wrong")
+
+
+@check201(
+    "TC_A_04_CSMS",
+    "TLS with a server certificate the station verifies",
+    clause="OCPP 2.0.1 A00 security profile 2 (A00.FR.309: TLS 1.2 or higher; A00.FR.310: "
+    "the CSMS's certificate verified)",
+    sends="a wss:// handshake verifying the server certificate against --ca (or the system "
+    "CAs); BootNotification",
+    expects="the TLS handshake verified at TLS 1.2 or higher, 101 with ocpp2.0.1, the boot "
+    "Accepted",
+)
+async def tls_server_certificate(ctx: CheckContext) -> None:
+    _needs_tls(ctx)
+    async with ctx.open_or_fail() as station:
+        ssl_object = station.ws.transport.get_extra_info("ssl_object")
+        version = ssl_object.version() if ssl_object is not None else None
+        ctx.note(f"TLS version {version}, cipher {ssl_object.cipher() if ssl_object else None}")
+        ctx.expect(version in ("TLSv1.2", "TLSv1.3"), "TLS 1.2 or higher", f"TLS version {version}")
+        await ctx.boot(station)
+
+
+@check201(
+    "TC_A_07_CSMS",
+    "TLS with a client certificate: the station is let in with it",
+    clause="OCPP 2.0.1 A00 security profile 3 (the station authenticates with its certificate)",
+    sends="a wss:// handshake with --cert/--key; BootNotification",
+    expects="101 with ocpp2.0.1; the boot Accepted",
+)
+async def tls_client_certificate_valid(ctx: CheckContext) -> None:
+    _needs_tls(ctx)
+    if ctx.target.ssl_without_client_certificate is None:
+        raise NotApplicable("no client certificate given (--cert FILE --key FILE)")
+    async with ctx.open_or_fail() as station:
+        await ctx.boot(station)
+
+
+def _untrusted_context(base: ssl.SSLContext, common_name: str) -> ssl.SSLContext:
+    """`base` (the run's TLS settings without a client certificate) with a self-signed
+    certificate for `common_name`: a certificate no CSMS's CA signed."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "chargenet check (untrusted)"),
+        ]
+    )
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    with tempfile.TemporaryDirectory(prefix="chargenet-check-") as folder:
+        cert_path, key_path = Path(folder, "cert.pem"), Path(folder, "key.pem")
+        cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+        key_path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        base.load_cert_chain(str(cert_path), str(key_path))
+    return base
+
+
+@check201(
+    "TC_A_08_CSMS",
+    "TLS with a client certificate: an untrusted certificate, and none, are refused",
+    clause="OCPP 2.0.1 A00 security profile 3 (A00.FR.316: a certificate the CSMS cannot "
+    "verify is refused)",
+    sends="a wss:// handshake with a fresh self-signed certificate for the station id; one "
+    "without a client certificate",
+    expects="both refused (a TLS alert, or HTTP 4xx), no websocket served",
+)
+async def tls_client_certificate_invalid(ctx: CheckContext) -> None:
+    _needs_tls(ctx)
+    without = ctx.target.ssl_without_client_certificate
+    if without is None:
+        raise NotApplicable("no client certificate given (--cert FILE --key FILE)")
+    # The run's CAs (--ca), else the system's, with a certificate no CA of the CSMS signed.
+    untrusted = ssl.create_default_context(cadata=_verify_locations(without) or None)
+    _untrusted_context(untrusted, ctx.charge_point_id)
+    await _refused(
+        ctx, "a self-signed client certificate", statuses=frozenset(), ssl_context=untrusted
+    )
+    await _refused(ctx, "no client certificate", statuses=frozenset(), ssl_context=without)
+
+
+def _verify_locations(context: ssl.SSLContext) -> str:
+    """The CA certificates `context` verifies the server with (PEM), to build another like it."""
+    return "".join(ssl.DER_cert_to_PEM_cert(der) for der in context.get_ca_certs(binary_form=True))
