@@ -60,6 +60,11 @@ CHECK_MODULES_201: Final = (
     "simulator.check.checks.v201_a_security",
     "simulator.check.checks.v201_b_provisioning",
     "simulator.check.checks.v201_p_data_transfer",
+    "simulator.check.checks.v201_c_authorization",
+    "simulator.check.checks.v201_e_transactions",
+    "simulator.check.checks.v201_f_remote_control",
+    "simulator.check.checks.v201_g_availability",
+    "simulator.check.checks.v201_j_meter_values",
 )
 #: The versions a catalogue exists for, by the name `--ocpp` takes.
 OCPP_VERSIONS: Final = {"1.6": OCPP16, "2.0.1": OCPP201}
