@@ -1,0 +1,360 @@
+"""The built-in 2.0.1 central system with one fault at a time, for the 2.0.1 checks' tests.
+
+Unlike 1.6's `mutant_csms` (a small central system written for the tests) a 2.0.1 mutant is
+the built-in itself, `central_system.server.running`, in this process on 127.0.0.1 with its
+operator API and OCTT trigger: `Fault.NONE` is the built-in as shipped. Each other fault
+breaks one thing a real CSMS gets wrong, through one of these seams, each a plain table to
+append to:
+
+- `REFUSALS`: a station's CALL the fault refuses (a CALLERROR instead of its handler's answer);
+- `REPLY_REWRITES`: the CSMS's answer to a station's CALL, changed after its schema check;
+- `CALL_REWRITES`: a CALL the CSMS sends (through the trigger), changed before it goes out;
+- `REPLY_FAILURES`: a station's answer the CSMS takes as a failure (its trigger answers 502);
+- `HANDSHAKE_FAULTS`: what the basic-auth check makes of a handshake's credentials;
+- and the few in `MutantSession._invoke` / `call_payload` that need more than a table.
+
+The faults live in `MutantSession`, a `ChargingStationSession` that looks its fault up by the
+server's store; `mutant_sessions()` puts it in the server's place once for a whole test.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import enum
+import json
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+from unittest import mock
+
+from ocpp.exceptions import OCPPError
+from ocpp.messages import Call
+
+import central_system.server
+from central_system.config import CentralSystemConfig
+from central_system.credentials import CredentialBook
+from central_system.data_transfer import VENDOR_ID
+from central_system.handshake import Credentials
+from central_system.passwords import ScryptCost
+from central_system.records import IdTag, IdTagStatus
+from central_system.registration import BootPolicy
+from central_system.server import RunningCentralSystem, running
+from central_system.v201.session import ChargingStationSession
+from ocppj.versions import OCPP201
+from simulator.check.trigger import HttpTrigger
+from tests.check.helpers import PASSWORD, PENDING_ID, TAGS
+
+#: A station id the mutants (and the built-in in the tests) answer Rejected at every boot.
+REJECTED_ID: Final = "chk-rejected"
+#: Cheap password hashing: the mutants hash the password at every handshake.
+CHEAP: Final = ScryptCost(n=2**4, r=1, p=1)
+
+Payload = dict[str, Any]
+
+
+class Fault(enum.Enum):
+    NONE = "none"
+    # -- A: security --
+    ALWAYS_401 = "401 for every handshake, the right password too"
+    USERNAME_NOT_CHECKED = "basic auth: the password checked, the username not"
+    NO_PASSWORD_CHECK = "lets any password in"
+    # -- B: provisioning --
+    BOOT_INTERVAL_ZERO = "BootNotificationResponse interval 0"
+    HEARTBEAT_TIME_WITHOUT_OFFSET = "HeartbeatResponse currentTime without a UTC offset"
+    STATUS_REFUSED = "StatusNotification of connector 1 refused"
+    PENDING_FOREVER = "every boot of a Pending station answered Pending"
+    REJECTED_STATION_SERVED = "a Rejected station's other messages answered as usual"
+    VARIABLE_INSTANCE_ADDED = "Get/SetVariables sent with variable instance 'Default' added"
+    GET_VARIABLES_FIRST_ONLY = "GetVariables sent with its first variable only"
+    UNKNOWN_COMPONENT_FAILS = "a GetVariables answer with UnknownComponent fails the trigger"
+    SET_VARIABLES_VALUE_ZERO = "SetVariables sent with attributeValue '0'"
+    REJECTED_VARIABLE_FAILS = "a SetVariables answer with a Rejected result fails the trigger"
+    NOTIFY_REPORT_REFUSED = "NotifyReport answered NotImplemented"
+    NOTIFY_REPORT_TBC_REFUSED = "a NotifyReport with tbc true answered InternalError"
+    BASE_REPORT_ALWAYS_FULL = "GetBaseReport always sent as FullInventory"
+    BOOT_AFTER_RESET_REJECTED = "a boot with reason RemoteReset answered Rejected"
+    RESET_ALWAYS_IMMEDIATE = "Reset always sent as Immediate"
+    RESET_ALWAYS_ON_IDLE = "Reset always sent as OnIdle"
+    RESET_SCHEDULED_FAILS = "a Reset answered Scheduled fails the trigger"
+    RESET_EVENT_REFUSED = "SecurityEventNotification ResetOrReboot refused"
+    IMMEDIATE_RESET_END_REFUSED = "TransactionEvent Ended stoppedReason ImmediateReset refused"
+    EV_DISCONNECTED_END_REFUSED = "TransactionEvent Ended stoppedReason EVDisconnected refused"
+    # -- P: data transfer --
+    UNKNOWN_VENDOR_ERROR = "DataTransfer of an unknown vendor answered with CALLERROR"
+    DATA_TRANSFER_ALWAYS_ACCEPTED = "every DataTransfer Accepted, whatever its vendor"
+    DATA_TRANSFER_DATA_AS_TEXT = "DataTransfer sent with its data JSON-encoded as a string"
+    # -- every backend-initiated case --
+    TRIGGER_IGNORED = "its trigger says yes and sends nothing"
+
+
+def _error(code: str, description: str) -> OCPPError:
+    error = OCPPError(description=description)
+    error.code = code
+    return error
+
+
+#: A station's CALL refused: (action, is this payload refused, the error code).
+REFUSALS: Final[dict[Fault, tuple[str, Callable[[Payload], bool], str]]] = {
+    Fault.STATUS_REFUSED: (
+        "StatusNotification",
+        lambda p: p["connectorId"] == 1,
+        "PropertyConstraintViolation",
+    ),
+    Fault.NOTIFY_REPORT_REFUSED: ("NotifyReport", lambda p: True, "NotImplemented"),
+    Fault.NOTIFY_REPORT_TBC_REFUSED: (
+        "NotifyReport",
+        lambda p: p.get("tbc") is True,
+        "InternalError",
+    ),
+    Fault.RESET_EVENT_REFUSED: (
+        "SecurityEventNotification",
+        lambda p: p["type"] == "ResetOrReboot",
+        "PropertyConstraintViolation",
+    ),
+    Fault.IMMEDIATE_RESET_END_REFUSED: (
+        "TransactionEvent",
+        lambda p: p["transactionInfo"].get("stoppedReason") == "ImmediateReset",
+        "PropertyConstraintViolation",
+    ),
+    Fault.EV_DISCONNECTED_END_REFUSED: (
+        "TransactionEvent",
+        lambda p: p["transactionInfo"].get("stoppedReason") == "EVDisconnected",
+        "PropertyConstraintViolation",
+    ),
+    Fault.UNKNOWN_VENDOR_ERROR: (
+        "DataTransfer",
+        lambda p: p["vendorId"] != VENDOR_ID,
+        "NotSupported",
+    ),
+}
+
+#: The CSMS's answer changed: (action, for which request, the new answer from the old).
+REPLY_REWRITES: Final[
+    dict[Fault, tuple[str, Callable[[Payload, str], bool], Callable[[Payload], Payload]]]
+] = {
+    Fault.BOOT_INTERVAL_ZERO: (
+        "BootNotification",
+        lambda p, cp: True,
+        lambda r: r | {"interval": 0},
+    ),
+    Fault.HEARTBEAT_TIME_WITHOUT_OFFSET: (
+        "Heartbeat",
+        lambda p, cp: True,
+        lambda r: r | {"currentTime": r["currentTime"].replace("Z", "")[:19]},
+    ),
+    Fault.PENDING_FOREVER: (
+        "BootNotification",
+        lambda p, cp: cp == PENDING_ID,
+        lambda r: r | {"status": "Pending"},
+    ),
+    Fault.BOOT_AFTER_RESET_REJECTED: (
+        "BootNotification",
+        lambda p, cp: p["reason"] == "RemoteReset",
+        lambda r: r | {"status": "Rejected"},
+    ),
+    Fault.DATA_TRANSFER_ALWAYS_ACCEPTED: (
+        "DataTransfer",
+        lambda p, cp: True,
+        lambda r: {"status": "Accepted"},
+    ),
+}
+
+
+def _with_instance(payload: Payload) -> Payload:
+    key = "getVariableData" if "getVariableData" in payload else "setVariableData"
+    items = [
+        item | {"variable": item["variable"] | {"instance": "Default"}} for item in payload[key]
+    ]
+    return payload | {key: items}
+
+
+#: A CALL of the CSMS changed before it is sent: (action or actions, the new payload).
+CALL_REWRITES: Final[dict[Fault, tuple[frozenset[str], Callable[[Payload], Payload]]]] = {
+    Fault.VARIABLE_INSTANCE_ADDED: (frozenset({"GetVariables", "SetVariables"}), _with_instance),
+    Fault.GET_VARIABLES_FIRST_ONLY: (
+        frozenset({"GetVariables"}),
+        lambda p: p | {"getVariableData": p["getVariableData"][:1]},
+    ),
+    Fault.SET_VARIABLES_VALUE_ZERO: (
+        frozenset({"SetVariables"}),
+        lambda p: (
+            p | {"setVariableData": [i | {"attributeValue": "0"} for i in p["setVariableData"]]}
+        ),
+    ),
+    Fault.BASE_REPORT_ALWAYS_FULL: (
+        frozenset({"GetBaseReport"}),
+        lambda p: p | {"reportBase": "FullInventory"},
+    ),
+    Fault.RESET_ALWAYS_IMMEDIATE: (frozenset({"Reset"}), lambda p: p | {"type": "Immediate"}),
+    Fault.RESET_ALWAYS_ON_IDLE: (frozenset({"Reset"}), lambda p: p | {"type": "OnIdle"}),
+    Fault.DATA_TRANSFER_DATA_AS_TEXT: (
+        frozenset({"DataTransfer"}),
+        lambda p: p | {"data": json.dumps(p["data"])} if "data" in p else p,
+    ),
+}
+
+#: A station's answer taken as a failure: (action, is this answer a failure).
+REPLY_FAILURES: Final[dict[Fault, tuple[str, Callable[[Payload], bool]]]] = {
+    Fault.UNKNOWN_COMPONENT_FAILS: (
+        "GetVariables",
+        lambda r: any(x["attributeStatus"] == "UnknownComponent" for x in r["getVariableResult"]),
+    ),
+    Fault.REJECTED_VARIABLE_FAILS: (
+        "SetVariables",
+        lambda r: any(x["attributeStatus"] == "Rejected" for x in r["setVariableResult"]),
+    ),
+    Fault.RESET_SCHEDULED_FAILS: ("Reset", lambda r: r["status"] == "Scheduled"),
+}
+
+
+def _as_station(charge_point_id: str, authorization: str | None) -> str | None:
+    """The Authorization header with the username replaced by the station's id."""
+    if authorization is None or not authorization.startswith("Basic "):
+        return authorization
+    decoded = base64.b64decode(authorization[6:]).decode(errors="replace")
+    password = decoded.split(":", 1)[1] if ":" in decoded else ""
+    token = base64.b64encode(f"{charge_point_id}:{password}".encode()).decode()
+    return f"Basic {token}"
+
+
+#: What the basic-auth check is given instead of the handshake's Authorization header
+#: (None: no credentials; the check refuses them where a password is asked).
+HANDSHAKE_FAULTS: Final[dict[Fault, Callable[[str, str | None], str | None]]] = {
+    Fault.ALWAYS_401: lambda cp, header: None,
+    Fault.USERNAME_NOT_CHECKED: _as_station,
+}
+
+#: The fault of each running mutant, by its store (a server's sessions share it).
+_FAULTS: dict[int, Fault] = {}
+
+
+class MutantSession(ChargingStationSession):
+    """The built-in 2.0.1 session with the fault of its server (none: the built-in's own)."""
+
+    @property
+    def fault(self) -> Fault:
+        return _FAULTS.get(id(self._backend.store), Fault.NONE)
+
+    def _invoke(self, handler: Callable[..., Any], kwargs: dict[str, Any], call: Call) -> Any:
+        fault = self.fault
+        if fault is Fault.REJECTED_STATION_SERVED:
+            self._registration = None  # as if the Rejected boot had not been
+        refusal = REFUSALS.get(fault)
+        if refusal is not None and refusal[0] == call.action and refusal[1](call.payload):
+            raise _error(refusal[2], f"{fault.value} (mutant)")
+        rewrite = REPLY_REWRITES.get(fault)
+        if rewrite is not None and rewrite[0] == call.action and rewrite[1](call.payload, self.id):
+            self._rewrite_reply[call.unique_id] = rewrite[2]
+        return super()._invoke(handler, kwargs, call)
+
+    @property
+    def _rewrite_reply(self) -> dict[str, Callable[[Payload], Payload]]:
+        rewrites: dict[str, Callable[[Payload], Payload]] | None = getattr(
+            self, "_mutant_rewrites", None
+        )
+        if rewrites is None:
+            rewrites = self._mutant_rewrites = {}
+        return rewrites
+
+    async def _send(self, message: str) -> None:
+        frame = json.loads(message)
+        change = self._rewrite_reply.pop(frame[1], None) if frame[0] == 3 else None
+        if change is not None:
+            message = json.dumps([3, frame[1], change(frame[2])])
+        await super()._send(message)
+
+    async def call_payload(
+        self,
+        action: str,
+        payload: dict[str, Any],
+        *,
+        timeout_s: float | None = None,
+        validate: bool = True,
+    ) -> dict[str, Any]:
+        fault = self.fault
+        if fault is Fault.TRIGGER_IGNORED:
+            return {}
+        rewrite = CALL_REWRITES.get(fault)
+        if rewrite is not None and action in rewrite[0]:
+            payload = rewrite[1](dict(payload))
+            validate = False  # a rewrite may break the schema, as a faulty CSMS does
+        reply = await super().call_payload(action, payload, timeout_s=timeout_s, validate=validate)
+        failure = REPLY_FAILURES.get(fault)
+        if failure is not None and failure[0] == action and failure[1](reply):
+            raise _error("GenericError", f"{fault.value} (mutant)")
+        return reply
+
+
+@contextlib.contextmanager
+def mutant_sessions() -> Iterator[None]:
+    """The server serves 2.0.1 stations with `MutantSession` while the block runs (once per
+    test: the mutants of one test share it, each with its own fault)."""
+    with mock.patch.object(central_system.server, "ChargingStationSession", MutantSession):
+        yield
+
+
+@dataclass(frozen=True, slots=True)
+class Mutant:
+    fault: Fault
+    central: RunningCentralSystem
+    #: Its OCTT trigger (the built-in's HTTP API, 2.0.1 paths).
+    trigger: HttpTrigger
+
+    @property
+    def ws_url(self) -> str:
+        return self.central.ws_url
+
+
+def _config(folder: Path, fault: Fault) -> CentralSystemConfig:
+    tags = tuple(IdTag(tag, IdTagStatus(status)) for tag, status in TAGS.items())
+    password = None if fault is Fault.NO_PASSWORD_CHECK else PASSWORD
+    return CentralSystemConfig(
+        db_path=folder / "csms.sqlite",
+        port=0,
+        api_port=0,
+        id_tags=tags,
+        credentials=Credentials.from_passwords(password, cost=CHEAP),
+        password_cost=CHEAP,
+        boot_policy=BootPolicy(
+            pending_ids=frozenset({PENDING_ID}),
+            rejected_ids=frozenset({REJECTED_ID}),
+            boot_retry_interval_s=1,
+        ),
+        close_timeout_s=1.0,
+        subprotocols=(OCPP201,),  # and so no compiling of the 1.6 schemas at each start
+    )
+
+
+def _fault_handshakes(book: CredentialBook, fault: Fault) -> None:
+    change = HANDSHAKE_FAULTS.get(fault)
+    if change is None:
+        return
+    check = book.check
+
+    async def faulty(charge_point_id: str, authorization: str | None, address: str) -> Any:
+        return await check(charge_point_id, change(charge_point_id, authorization), address)
+
+    book.check = faulty  # type: ignore[method-assign]
+
+
+@contextlib.asynccontextmanager
+async def mutant201(folder: Path, fault: Fault, *, timeout_s: float) -> AsyncIterator[Mutant]:
+    """The built-in central system with `fault` on 127.0.0.1 (free ports, its own store in
+    `folder`) while the block runs; inside `mutant_sessions()`."""
+    assert central_system.server.ChargingStationSession is MutantSession, "mutant_sessions()"
+    folder.mkdir(parents=True, exist_ok=True)
+    async with running(_config(folder, fault)) as central:
+        _FAULTS[id(central.store)] = fault
+        credentials = central.registry.credentials
+        if credentials is not None:
+            _fault_handshakes(credentials, fault)
+        assert central.api_url is not None
+        trigger = HttpTrigger(
+            central.api_url, token=central.api_token, timeout_s=timeout_s, ocpp_version=OCPP201
+        )
+        try:
+            yield Mutant(fault, central, trigger)
+        finally:
+            _FAULTS.pop(id(central.store), None)

@@ -1,0 +1,142 @@
+"""Every 2.0.1 check can fail: each fails against the built-in central system with the one
+fault meant for it (tests/check/mutant_csms201.py), and passes against it without faults.
+Prints the mutants × checks table. (The TLS cases need wss://: test_tls201.py.)"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Final
+
+from ocppj.versions import OCPP201
+from simulator.check.catalogue import catalogue, select
+from simulator.check.runner import run_check
+from simulator.check.verdicts import Outcome, Verdict
+from tests.check.helpers import PENDING_ID, TIMEOUT_S, target
+from tests.check.mutant_csms201 import REJECTED_ID, Fault, mutant201, mutant_sessions
+
+#: The checks meant to catch each mutant (append a block per set of cases).
+CAUGHT_BY: Final[dict[Fault, tuple[str, ...]]] = {
+    # -- A: security --
+    Fault.ALWAYS_401: ("TC_A_01_CSMS",),
+    Fault.USERNAME_NOT_CHECKED: ("TC_A_02_CSMS",),
+    Fault.NO_PASSWORD_CHECK: ("TC_A_02_CSMS", "TC_A_03_CSMS"),
+    # -- B: provisioning --
+    Fault.BOOT_INTERVAL_ZERO: ("TC_B_01_CSMS",),
+    Fault.HEARTBEAT_TIME_WITHOUT_OFFSET: ("TC_B_01_CSMS",),
+    Fault.STATUS_REFUSED: ("TC_B_01_CSMS", "TC_B_02_CSMS"),
+    Fault.PENDING_FOREVER: ("TC_B_02_CSMS",),
+    Fault.REJECTED_STATION_SERVED: ("TC_B_30_CSMS",),
+    Fault.VARIABLE_INSTANCE_ADDED: (
+        "TC_B_06_CSMS",
+        "TC_B_07_CSMS",
+        "TC_B_09_CSMS",
+        "TC_B_10_CSMS",
+    ),
+    Fault.GET_VARIABLES_FIRST_ONLY: ("TC_B_07_CSMS",),
+    Fault.UNKNOWN_COMPONENT_FAILS: ("TC_B_07_CSMS",),
+    Fault.SET_VARIABLES_VALUE_ZERO: ("TC_B_09_CSMS", "TC_B_10_CSMS"),
+    Fault.REJECTED_VARIABLE_FAILS: ("TC_B_10_CSMS",),
+    Fault.NOTIFY_REPORT_REFUSED: ("TC_B_12_CSMS", "TC_B_13_CSMS", "TC_B_14_CSMS"),
+    Fault.NOTIFY_REPORT_TBC_REFUSED: ("TC_B_13_CSMS",),
+    Fault.BASE_REPORT_ALWAYS_FULL: ("TC_B_12_CSMS", "TC_B_14_CSMS"),
+    Fault.BOOT_AFTER_RESET_REJECTED: ("TC_B_20_CSMS", "TC_B_21_CSMS", "TC_B_22_CSMS"),
+    Fault.RESET_ALWAYS_IMMEDIATE: ("TC_B_20_CSMS", "TC_B_21_CSMS"),
+    Fault.RESET_ALWAYS_ON_IDLE: ("TC_B_22_CSMS",),
+    Fault.RESET_SCHEDULED_FAILS: ("TC_B_21_CSMS",),
+    Fault.RESET_EVENT_REFUSED: ("TC_B_20_CSMS", "TC_B_21_CSMS", "TC_B_22_CSMS"),
+    Fault.IMMEDIATE_RESET_END_REFUSED: ("TC_B_22_CSMS",),
+    Fault.EV_DISCONNECTED_END_REFUSED: ("TC_B_21_CSMS",),
+    # -- P: data transfer --
+    Fault.UNKNOWN_VENDOR_ERROR: ("TC_P_02_CSMS",),
+    Fault.DATA_TRANSFER_ALWAYS_ACCEPTED: ("TC_P_02_CSMS",),
+    Fault.DATA_TRANSFER_DATA_AS_TEXT: ("RB_DATA_TRANSFER_TO_STATION",),
+    # Every case the backend initiates waits for a CALL that never comes.
+    Fault.TRIGGER_IGNORED: tuple(c.id for c in catalogue(OCPP201) if c.backend_initiated),
+}
+#: Checked elsewhere: the TLS cases need a wss:// central system (test_tls201.py).
+ELSEWHERE: Final = {"TC_A_04_CSMS", "TC_A_07_CSMS", "TC_A_08_CSMS"}
+#: Mutants served at once (their waits for silence overlap; each has its own server).
+CONCURRENT_MUTANTS: Final = 8
+#: A mutant meant for more checks than this is run as several servers of that fault.
+CHECKS_PER_SERVER: Final = 4
+#: The wait for a triggered CALL where the fault is that none comes (nothing late is missed:
+#: a silent mutant sends nothing at all).
+SILENT_WAIT_S: Final = {Fault.TRIGGER_IGNORED: 1.0}
+
+
+async def _verdicts(
+    folder: Path, fault: Fault, check_ids: list[str], gate: asyncio.Semaphore
+) -> dict[str, Outcome]:
+    async def server(part: int, ids: list[str]) -> dict[str, Outcome]:
+        async with (
+            gate,
+            mutant201(folder / f"{fault.name}-{part}", fault, timeout_s=TIMEOUT_S) as m,
+        ):
+            run_target = target(
+                m.ws_url,
+                trigger=m.trigger,
+                pending_charge_point_id=PENDING_ID,
+                rejected_charge_point_id=REJECTED_ID,
+                ocpp_version=OCPP201,
+                trigger_wait_s=SILENT_WAIT_S.get(fault),
+            )
+            return {c.id: await run_check(run_target, c) for c in select(catalogue(OCPP201), ids)}
+
+    chunks = [
+        check_ids[i : i + CHECKS_PER_SERVER] for i in range(0, len(check_ids), CHECKS_PER_SERVER)
+    ]
+    verdicts: dict[str, Outcome] = {}
+    for part in await asyncio.gather(*(server(n, ids) for n, ids in enumerate(chunks))):
+        verdicts.update(part)
+    return verdicts
+
+
+def _table(results: dict[Fault, dict[str, Outcome]]) -> str:
+    rows = [("mutant", "fault", "check", "verdict", "why")]
+    for fault, outcomes in results.items():
+        if fault is Fault.NONE:
+            passed = sum(o.verdict is Verdict.PASS for o in outcomes.values())
+            rows.append(("NONE", "no fault", f"all {len(outcomes)} checks", f"{passed} pass", ""))
+            continue
+        for check_id, outcome in outcomes.items():
+            rows.append(
+                (fault.name, fault.value, check_id, outcome.verdict.value, outcome.reason[:70])
+            )
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True))
+        + "  "
+        + row[4]
+        for row in rows
+    )
+
+
+async def test_every_2_0_1_check_fails_against_its_mutant_and_passes_without_faults(
+    tmp_path: Path,
+) -> None:
+    runnable = [c.id for c in catalogue(OCPP201) if c.id not in ELSEWHERE]
+    meant = {check_id for checks in CAUGHT_BY.values() for check_id in checks}
+    assert set(CAUGHT_BY) == set(Fault) - {Fault.NONE}, "a mutant without its check"
+    assert meant == set(runnable), f"checks without a mutant: {set(runnable) - meant}"
+    gate = asyncio.Semaphore(CONCURRENT_MUTANTS)
+    plan = {Fault.NONE: runnable} | {fault: list(ids) for fault, ids in CAUGHT_BY.items()}
+    with mutant_sessions():
+        rows = await asyncio.gather(
+            *(_verdicts(tmp_path, fault, ids, gate) for fault, ids in plan.items())
+        )
+    results = dict(zip(plan, rows, strict=True))
+    print(
+        f"\n2.0.1 mutants × checks ({len(CAUGHT_BY)} mutants, {len(runnable)} checks)\n"
+        + _table(results)
+    )
+    clean = {c: o for c, o in results[Fault.NONE].items() if o.verdict is not Verdict.PASS}
+    assert not clean, {c: (o.verdict, o.expected, o.reason) for c, o in clean.items()}
+    missed = {
+        (fault.name, check_id): (outcome.verdict, outcome.reason)
+        for fault, outcomes in results.items()
+        if fault is not Fault.NONE
+        for check_id, outcome in outcomes.items()
+        if outcome.verdict is not Verdict.FAIL
+    }
+    assert not missed, missed
