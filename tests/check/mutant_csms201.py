@@ -24,7 +24,7 @@ import contextlib
 import enum
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 from unittest import mock
@@ -44,7 +44,7 @@ from central_system.server import RunningCentralSystem, running
 from central_system.v201.session import ChargingStationSession
 from ocppj.versions import OCPP201
 from simulator.check.trigger import HttpTrigger
-from tests.check.helpers import PASSWORD, PENDING_ID, TAGS
+from tests.check.helpers import PARENTS, PASSWORD, PENDING_ID, TAGS
 
 #: A station id the mutants (and the built-in in the tests) answer Rejected at every boot.
 REJECTED_ID: Final = "chk-rejected"
@@ -87,6 +87,52 @@ class Fault(enum.Enum):
     DATA_TRANSFER_DATA_AS_TEXT = "DataTransfer sent with its data JSON-encoded as a string"
     # -- every backend-initiated case --
     TRIGGER_IGNORED = "its trigger says yes and sends nothing"
+    # -- C: authorization (check201b) --
+    ACCEPTS_UNKNOWN_TOKEN = "Authorize of an unknown idToken answered Accepted"
+    ACCEPTS_BLOCKED_TOKEN = "Authorize of a Blocked idToken answered Accepted"
+    ACCEPTS_EXPIRED_TOKEN = "Authorize of an Expired idToken answered Accepted"
+    EVENT_TOKEN_INFO_ONLY_ON_STARTED = "idTokenInfo only in the answers to Started events"
+    EVENT_TOKENS_TRUSTED = "an idToken inside a TransactionEvent answered Accepted, unchecked"
+    CLEAR_CACHE_FORGETS_TOKENS = "after an accepted ClearCache every Authorize is Invalid"
+    CLOSES_UNLESS_ACCEPTED = "closes the connection when its request is answered other than yes"
+    NO_GROUP_ID_TOKEN = "AuthorizeResponse never carries the groupIdToken"
+    # -- E: transactions (check201b) --
+    STARTED_NEEDS_ID_TOKEN = "a Started without idToken refused"
+    NO_EVENT_ID_TOKEN_INFO = "a TransactionEventResponse never carries idTokenInfo"
+    ENDED_ONLY_LOCAL = "an Ended whose stoppedReason is not Local refused"
+    STOPPED_REASON_REQUIRED = "an Ended without stoppedReason refused (absent means Local)"
+    SEQ_NO_PER_STATION = "seqNo must grow across a station's transactions: 0 again refused"
+    OFFLINE_EVENTS_REFUSED = "a TransactionEvent with offline true refused"
+    TRANSACTION_STATUS_OTHER_ID = "GetTransactionStatus sent with another transactionId"
+    TRANSACTION_STATUS_ADDS_ID = "GetTransactionStatus without one sent with a transactionId"
+    SUSPENDED_EV_REFUSED = "a TransactionEvent with chargingState SuspendedEV refused"
+    EV_SIDE_DISCONNECT_ENDS = "events after EVCommunicationLost refused (taken as the end)"
+    STOP_AUTHORIZED_ENDS = "events after an Updated by StopAuthorized refused (taken as the end)"
+    REQUEST_STOP_OTHER_ID = "RequestStopTransaction sent with another transactionId"
+    TOKEN_NEEDS_AUTHORIZE = "an event's idToken not Authorized on the connection first: Invalid"
+    # -- F: remote control (check201b) --
+    REQUEST_START_OTHER_EVSE = "RequestStartTransaction sent for the next EVSE"
+    UNLOCK_OTHER_CONNECTOR = "UnlockConnector sent for the next connector"
+    TRIGGER_MESSAGE_DROPS_EVSE = "TriggerMessage sent without its evse"
+    TRIGGER_READINGS_REFUSED = "readings of context Trigger (and triggerReason Trigger) refused"
+    TRIGGER_MESSAGE_AS_STATUS = "TriggerMessage sent as requestedMessage StatusNotification"
+    IDLE_NOTIFICATION_REFUSED = "LogStatusNotification / FirmwareStatusNotification Idle refused"
+    NOTIFY_EVENT_UNSUPPORTED = "NotifyEvent answered NotSupported (the built-in before this round)"
+    # -- G: availability (check201b) --
+    AVAILABILITY_DROPS_EVSE = "ChangeAvailability sent without its evse (the whole station)"
+    AVAILABILITY_DROPS_CONNECTOR = "ChangeAvailability sent without evse.connectorId"
+    AVAILABILITY_ALWAYS_INOPERATIVE = "ChangeAvailability always sent as Inoperative"
+    AVAILABILITY_ADDS_EVSE = "a station-wide ChangeAvailability sent for EVSE 1"
+    UNAVAILABLE_REFUSED = "StatusNotification Unavailable refused"
+    # -- J: meter values (check201b) --
+    CLOCK_READINGS_REFUSED = "readings of context Sample.Clock refused"
+    SIGNED_READINGS_REFUSED = "readings with a signedMeterValue refused"
+    MAIN_METER_REFUSED = "MeterValues of evseId 0 (the main meter) refused"
+    METER_VALUES_IN_TRANSACTION_REFUSED = "MeterValues of an EVSE with a transaction refused"
+    STARTED_WITHOUT_EVSE_REFUSED = "a Started without evse refused"
+    BEGIN_READING_OUTSIDE_STARTED_REFUSED = "a Transaction.Begin reading outside a Started refused"
+    ENDED_READINGS_REFUSED = "an Ended with a reading other than Transaction.End refused"
+    PERIODIC_UPDATES_REFUSED = "an Updated by MeterValuePeriodic refused"
 
 
 def _error(code: str, description: str) -> OCPPError:
@@ -247,6 +293,7 @@ class MutantSession(ChargingStationSession):
         rewrite = REPLY_REWRITES.get(fault)
         if rewrite is not None and rewrite[0] == call.action and rewrite[1](call.payload, self.id):
             self._rewrite_reply[call.unique_id] = rewrite[2]
+        _stateful_faults(self, fault, call)  # blocks C, E, F, G, J (check201b)
         return super()._invoke(handler, kwargs, call)
 
     @property
@@ -284,6 +331,7 @@ class MutantSession(ChargingStationSession):
         failure = REPLY_FAILURES.get(fault)
         if failure is not None and failure[0] == action and failure[1](reply):
             raise _error("GenericError", f"{fault.value} (mutant)")
+        await _after_call(self, fault, action, reply)  # blocks C, F, G (check201b)
         return reply
 
 
@@ -308,7 +356,10 @@ class Mutant:
 
 
 def _config(folder: Path, fault: Fault) -> CentralSystemConfig:
-    tags = tuple(IdTag(tag, IdTagStatus(status)) for tag, status in TAGS.items())
+    tags = tuple(
+        IdTag(tag, IdTagStatus(status), parent_id_tag=PARENTS.get(tag))
+        for tag, status in TAGS.items()
+    )
     password = None if fault is Fault.NO_PASSWORD_CHECK else PASSWORD
     return CentralSystemConfig(
         db_path=folder / "csms.sqlite",
@@ -358,3 +409,286 @@ async def mutant201(folder: Path, fault: Fault, *, timeout_s: float) -> AsyncIte
             yield Mutant(fault, central, trigger)
         finally:
             _FAULTS.pop(id(central.store), None)
+
+
+# -- blocks C, E, F, G, J (check201b) ---------------------------------------------------------
+
+
+def _contexts(payload: Payload) -> set[str]:
+    """The readingContexts of a MeterValues' or TransactionEvent's readings."""
+    return {
+        sampled.get("context", "Sample.Periodic")
+        for value in payload.get("meterValue") or ()
+        for sampled in value.get("sampledValue") or ()
+    }
+
+
+def _signed(payload: Payload) -> bool:
+    return any(
+        "signedMeterValue" in sampled
+        for value in payload.get("meterValue") or ()
+        for sampled in value.get("sampledValue") or ()
+    )
+
+
+def _tx(payload: Payload) -> Payload:
+    info: Payload = payload["transactionInfo"]
+    return info
+
+
+def _event(payload: Payload, event_type: str) -> bool:
+    return bool(payload["eventType"] == event_type)
+
+
+def _token_status(status: str) -> Callable[[Payload], Payload]:
+    """The answer with its idTokenInfo.status replaced (an answer without one unchanged)."""
+
+    def change(reply: Payload) -> Payload:
+        info = reply.get("idTokenInfo")
+        return reply if info is None else reply | {"idTokenInfo": info | {"status": status}}
+
+    return change
+
+
+def _status_was(status: str) -> Callable[[Payload], Payload]:
+    """Accepted where the CSMS answered `status`."""
+
+    def change(reply: Payload) -> Payload:
+        info = reply.get("idTokenInfo") or {}
+        return _token_status("Accepted")(reply) if info.get("status") == status else reply
+
+    return change
+
+
+def _without(key: str) -> Callable[[Payload], Payload]:
+    return lambda payload: {k: v for k, v in payload.items() if k != key}
+
+
+def _without_group(reply: Payload) -> Payload:
+    info = reply.get("idTokenInfo")
+    return reply if info is None else reply | {"idTokenInfo": _without("groupIdToken")(info)}
+
+
+REFUSALS.update(
+    {
+        Fault.STARTED_NEEDS_ID_TOKEN: (
+            "TransactionEvent",
+            lambda p: _event(p, "Started") and "idToken" not in p,
+            "OccurrenceConstraintViolation",
+        ),
+        Fault.ENDED_ONLY_LOCAL: (
+            "TransactionEvent",
+            lambda p: _event(p, "Ended") and _tx(p).get("stoppedReason", "Local") != "Local",
+            "PropertyConstraintViolation",
+        ),
+        Fault.STOPPED_REASON_REQUIRED: (
+            "TransactionEvent",
+            lambda p: _event(p, "Ended") and "stoppedReason" not in _tx(p),
+            "OccurrenceConstraintViolation",
+        ),
+        Fault.OFFLINE_EVENTS_REFUSED: (
+            "TransactionEvent",
+            lambda p: p.get("offline") is True,
+            "PropertyConstraintViolation",
+        ),
+        Fault.SUSPENDED_EV_REFUSED: (
+            "TransactionEvent",
+            lambda p: _tx(p).get("chargingState") == "SuspendedEV",
+            "PropertyConstraintViolation",
+        ),
+        Fault.NOTIFY_EVENT_UNSUPPORTED: ("NotifyEvent", lambda p: True, "NotSupported"),
+        Fault.UNAVAILABLE_REFUSED: (
+            "StatusNotification",
+            lambda p: p["connectorStatus"] == "Unavailable",
+            "PropertyConstraintViolation",
+        ),
+        Fault.MAIN_METER_REFUSED: (
+            "MeterValues",
+            lambda p: p["evseId"] == 0,
+            "PropertyConstraintViolation",
+        ),
+        Fault.STARTED_WITHOUT_EVSE_REFUSED: (
+            "TransactionEvent",
+            lambda p: _event(p, "Started") and "evse" not in p,
+            "OccurrenceConstraintViolation",
+        ),
+        Fault.BEGIN_READING_OUTSIDE_STARTED_REFUSED: (
+            "TransactionEvent",
+            lambda p: not _event(p, "Started") and "Transaction.Begin" in _contexts(p),
+            "PropertyConstraintViolation",
+        ),
+        Fault.ENDED_READINGS_REFUSED: (
+            "TransactionEvent",
+            lambda p: _event(p, "Ended") and bool(_contexts(p) - {"Transaction.End"}),
+            "PropertyConstraintViolation",
+        ),
+        Fault.PERIODIC_UPDATES_REFUSED: (
+            "TransactionEvent",
+            lambda p: p["triggerReason"] == "MeterValuePeriodic",
+            "PropertyConstraintViolation",
+        ),
+    }
+)
+
+#: A station's CALL of any of several actions refused: (actions, is it refused, the code).
+REFUSALS_OF_ACTIONS: Final[dict[Fault, tuple[frozenset[str], Callable[[Payload], bool], str]]] = {
+    Fault.TRIGGER_READINGS_REFUSED: (
+        frozenset({"MeterValues", "TransactionEvent"}),
+        lambda p: "Trigger" in _contexts(p) or p.get("triggerReason") == "Trigger",
+        "PropertyConstraintViolation",
+    ),
+    Fault.IDLE_NOTIFICATION_REFUSED: (
+        frozenset({"LogStatusNotification", "FirmwareStatusNotification"}),
+        lambda p: p["status"] == "Idle",
+        "PropertyConstraintViolation",
+    ),
+    Fault.CLOCK_READINGS_REFUSED: (
+        frozenset({"MeterValues", "TransactionEvent"}),
+        lambda p: "Sample.Clock" in _contexts(p),
+        "PropertyConstraintViolation",
+    ),
+    Fault.SIGNED_READINGS_REFUSED: (
+        frozenset({"MeterValues", "TransactionEvent"}),
+        _signed,
+        "PropertyConstraintViolation",
+    ),
+}
+
+REPLY_REWRITES.update(
+    {
+        Fault.ACCEPTS_UNKNOWN_TOKEN: ("Authorize", lambda p, cp: True, _status_was("Invalid")),
+        Fault.ACCEPTS_BLOCKED_TOKEN: ("Authorize", lambda p, cp: True, _status_was("Blocked")),
+        Fault.ACCEPTS_EXPIRED_TOKEN: ("Authorize", lambda p, cp: True, _status_was("Expired")),
+        Fault.EVENT_TOKEN_INFO_ONLY_ON_STARTED: (
+            "TransactionEvent",
+            lambda p, cp: not _event(p, "Started"),
+            _without("idTokenInfo"),
+        ),
+        Fault.EVENT_TOKENS_TRUSTED: (
+            "TransactionEvent",
+            lambda p, cp: True,
+            _token_status("Accepted"),
+        ),
+        Fault.NO_GROUP_ID_TOKEN: ("Authorize", lambda p, cp: True, _without_group),
+        Fault.NO_EVENT_ID_TOKEN_INFO: (
+            "TransactionEvent",
+            lambda p, cp: True,
+            _without("idTokenInfo"),
+        ),
+    }
+)
+
+CALL_REWRITES.update(
+    {
+        Fault.TRANSACTION_STATUS_OTHER_ID: (
+            frozenset({"GetTransactionStatus"}),
+            lambda p: (
+                p | {"transactionId": f"{p['transactionId']}-0"} if "transactionId" in p else p
+            ),
+        ),
+        Fault.TRANSACTION_STATUS_ADDS_ID: (
+            frozenset({"GetTransactionStatus"}),
+            lambda p: {"transactionId": "the-last-one"} | p,
+        ),
+        Fault.REQUEST_STOP_OTHER_ID: (
+            frozenset({"RequestStopTransaction"}),
+            lambda p: p | {"transactionId": p["transactionId"] + "-0"},
+        ),
+        Fault.REQUEST_START_OTHER_EVSE: (
+            frozenset({"RequestStartTransaction"}),
+            lambda p: p | {"evseId": p.get("evseId", 0) + 1},
+        ),
+        Fault.UNLOCK_OTHER_CONNECTOR: (
+            frozenset({"UnlockConnector"}),
+            lambda p: p | {"connectorId": p["connectorId"] + 1},
+        ),
+        Fault.TRIGGER_MESSAGE_DROPS_EVSE: (frozenset({"TriggerMessage"}), _without("evse")),
+        Fault.TRIGGER_MESSAGE_AS_STATUS: (
+            frozenset({"TriggerMessage"}),
+            lambda p: p | {"requestedMessage": "StatusNotification"},
+        ),
+        Fault.AVAILABILITY_DROPS_EVSE: (frozenset({"ChangeAvailability"}), _without("evse")),
+        Fault.AVAILABILITY_DROPS_CONNECTOR: (
+            frozenset({"ChangeAvailability"}),
+            lambda p: p | {"evse": {"id": p["evse"]["id"]}} if "evse" in p else p,
+        ),
+        Fault.AVAILABILITY_ALWAYS_INOPERATIVE: (
+            frozenset({"ChangeAvailability"}),
+            lambda p: p | {"operationalStatus": "Inoperative"},
+        ),
+        Fault.AVAILABILITY_ADDS_EVSE: (
+            frozenset({"ChangeAvailability"}),
+            lambda p: {"evse": {"id": 1}} | p,
+        ),
+    }
+)
+
+#: The answers a CSMS takes as a yes (CLOSES_UNLESS_ACCEPTED closes on any other status).
+YES: Final = frozenset({"Accepted", "Unlocked"})
+#: The triggerReason after which each fault takes a transaction as ended.
+ENDING_TRIGGERS: Final = {
+    Fault.EV_SIDE_DISCONNECT_ENDS: "EVCommunicationLost",
+    Fault.STOP_AUTHORIZED_ENDS: "StopAuthorized",
+}
+
+
+@dataclass(slots=True)
+class _Memory:
+    """What the stateful faults remember of one connection."""
+
+    authorized: set[str] = field(default_factory=set)
+    cache_cleared: bool = False
+    highest_seq_no: int = -1
+    ended: set[str] = field(default_factory=set)
+    evses_in_transaction: set[int] = field(default_factory=set)
+
+
+def _memory(session: MutantSession) -> _Memory:
+    memory: _Memory | None = getattr(session, "_mutant_memory", None)
+    if memory is None:
+        memory = session._mutant_memory = _Memory()  # type: ignore[attr-defined]
+    return memory
+
+
+def _stateful_faults(session: MutantSession, fault: Fault, call: Call) -> None:
+    """The faults of blocks C, E, F, G, J beyond the tables: a refusal of several actions, or
+    one that depends on what the connection sent before."""
+    payload, memory = call.payload, _memory(session)
+    refusal = REFUSALS_OF_ACTIONS.get(fault)
+    if refusal is not None and call.action in refusal[0] and refusal[1](payload):
+        raise _error(refusal[2], f"{fault.value} (mutant)")
+    token = (payload.get("idToken") or {}).get("idToken")
+    if call.action == "Authorize":
+        memory.authorized.add(str(token))
+        if fault is Fault.CLEAR_CACHE_FORGETS_TOKENS and memory.cache_cleared:
+            session._rewrite_reply[call.unique_id] = _token_status("Invalid")
+    elif call.action == "TransactionEvent":
+        transaction_id = _tx(payload)["transactionId"]
+        if fault is Fault.SEQ_NO_PER_STATION and payload["seqNo"] <= memory.highest_seq_no:
+            raise _error("PropertyConstraintViolation", f"{fault.value} (mutant)")
+        memory.highest_seq_no = max(memory.highest_seq_no, payload["seqNo"])
+        if transaction_id in memory.ended:
+            raise _error("PropertyConstraintViolation", f"{fault.value} (mutant)")
+        if payload["triggerReason"] == ENDING_TRIGGERS.get(fault):
+            memory.ended.add(transaction_id)
+        if fault is Fault.TOKEN_NEEDS_AUTHORIZE and token not in (None, *memory.authorized):
+            session._rewrite_reply[call.unique_id] = _token_status("Invalid")
+        evse = (payload.get("evse") or {}).get("id")
+        if evse is not None:
+            change = set.discard if _event(payload, "Ended") else set.add
+            change(memory.evses_in_transaction, evse)
+    elif (
+        call.action == "MeterValues"
+        and fault is Fault.METER_VALUES_IN_TRANSACTION_REFUSED
+        and payload["evseId"] in memory.evses_in_transaction
+    ):
+        raise _error("PropertyConstraintViolation", f"{fault.value} (mutant)")
+
+
+async def _after_call(session: MutantSession, fault: Fault, action: str, reply: Payload) -> None:
+    """What the CSMS makes of a station's answer to its CALL, for the stateful faults."""
+    status = reply.get("status")
+    if action == "ClearCache" and status == "Accepted":
+        _memory(session).cache_cleared = True
+    if fault is Fault.CLOSES_UNLESS_ACCEPTED and status is not None and status not in YES:
+        await session.connection.close(1000, f"{fault.value} (mutant)")

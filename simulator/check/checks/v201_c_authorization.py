@@ -75,8 +75,7 @@ async def authorize_expired(ctx: CheckContext) -> None:
 @check201(
     "TC_C_08_CSMS",
     "Authorization through the authorization cache: Accepted",
-    clause="OCPP 2.0.1 C12.FR.03 (the CSMS checks the idToken of a TransactionEvent), "
-    "E01.FR.12",
+    clause="OCPP 2.0.1 C12.FR.03 (the CSMS checks the idToken of a TransactionEvent), E01.FR.12",
     sends="the cable plugged in (Started, CablePluggedIn), then the token taken from the "
     "station's cache, no Authorize: Updated with triggerReason Authorized and the Accepted "
     "token; the session to its end",

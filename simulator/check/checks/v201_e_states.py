@@ -75,7 +75,7 @@ def meter_value(
     }
     if signed:
         sampled["signedMeterValue"] = {
-            "signedMeterData": f"OCMF|{{\"RD\":[{{\"RV\":{energy_wh},\"RU\":\"Wh\"}}]}}",
+            "signedMeterData": f'OCMF|{{"RD":[{{"RV":{energy_wh},"RU":"Wh"}}]}}',
             "signingMethod": "ECDSA-secp256r1-SHA256",
             "encodingMethod": "OCMF",
             "publicKey": "3059301306072a8648ce3d020106082a8648ce3d03010703420004",

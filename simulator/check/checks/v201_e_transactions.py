@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from simulator.check.catalogue import check201
+from simulator.check.checks.v201_c_authorization import UNKNOWN_OK
 from simulator.check.checks.v201_e_states import (
     Transaction,
     authorized,
@@ -31,7 +32,6 @@ from simulator.check.checks.v201_e_states import (
     reading,
     stop_authorized,
 )
-from simulator.check.checks.v201_c_authorization import UNKNOWN_OK
 from simulator.check.context import CheckContext
 from simulator.check.station import ScriptedChargePoint
 
@@ -152,7 +152,12 @@ async def start_ev_not_ready(ctx: CheckContext) -> None:
         transaction = await authorized_in_transaction(ctx, station, token)
         await ev_connected_pre_session(ctx, station, transaction)
         await event(
-            ctx, station, transaction, "Updated", "ChargingStateChanged", charging_state="SuspendedEV"
+            ctx,
+            station,
+            transaction,
+            "Updated",
+            "ChargingStateChanged",
+            charging_state="SuspendedEV",
         )
         await energy_transfer_started(ctx, station, transaction)
         await finished(ctx, station, transaction, token)
@@ -286,8 +291,7 @@ async def stop_ev_disconnected_ev_side(ctx: CheckContext) -> None:
 @check201(
     "TC_E_16_CSMS",
     "Stop transaction options: Deauthorized, invalid idToken",
-    clause="OCPP 2.0.1 E01.FR.11, E01.FR.12, E05 (Start Transaction, Id not Accepted), "
-    "E06.FR.04",
+    clause="OCPP 2.0.1 E01.FR.11, E01.FR.12, E05 (Start Transaction, Id not Accepted), E06.FR.04",
     sends="Started by Authorized with a token unknown (or Invalid) at the CSMS, no Authorize; "
     "then Ended by Deauthorized, stoppedReason DeAuthorized",
     expects="the Started answered with idTokenInfo Invalid or Unknown; the Ended answered",
@@ -393,8 +397,7 @@ async def stop_suspended_ev(ctx: CheckContext) -> None:
 
 @check201(
     "TC_E_26_CSMS",
-    "Cable disconnected on the EV side: the transaction suspended (StopTxOnEVSideDisconnect "
-    "false)",
+    "Cable disconnected on the EV side: the transaction suspended (StopTxOnEVSideDisconnect false)",
     clause="OCPP 2.0.1 E10.FR.02, E10.FR.03 (the transaction goes on, suspended), "
     "ChargingStateEnumType Idle",
     sends="a session charging; Updated by EVCommunicationLost, Idle; the cable back: Updated "
@@ -484,9 +487,7 @@ async def _status_asked(
         )
 
 
-async def _reconnected_status(
-    ctx: CheckContext, *, with_id: bool, ongoing: bool
-) -> None:
+async def _reconnected_status(ctx: CheckContext, *, with_id: bool, ongoing: bool) -> None:
     """A session charging, the connection lost; back online (no reboot: no boot), the CSMS
     asks GetTransactionStatus, the station says messages are queued and sends them."""
     token = ctx.tag("Accepted")
@@ -514,8 +515,7 @@ async def _reconnected_status(
     sends="a session charging; the connection lost and back; GetTransactionStatus made to "
     "come through the trigger, answered ongoingIndicator true, messagesInQueue true; the "
     "queued Updated sent with offline true; stop, Ended",
-    expects="GetTransactionStatus with the station's transactionId; every queued event "
-    "answered",
+    expects="GetTransactionStatus with the station's transactionId; every queued event answered",
     backend_initiated=True,
 )
 async def status_ongoing_queued(ctx: CheckContext) -> None:

@@ -308,8 +308,7 @@ async def trigger_transaction_event_all(ctx: CheckContext) -> None:
     clause="OCPP 2.0.1 F06.FR.01, N01 (LogStatusNotification Idle: no upload running)",
     sends="TriggerMessage LogStatusNotification made to come through the trigger, Accepted; "
     "LogStatusNotification Idle",
-    expects="TriggerMessage with requestedMessage LogStatusNotification; the notification "
-    "answered",
+    expects="TriggerMessage with requestedMessage LogStatusNotification; the notification answered",
     backend_initiated=True,
 )
 async def trigger_log_status(ctx: CheckContext) -> None:

@@ -69,13 +69,20 @@ async def _idle_change(ctx: CheckContext, scope: str, operational_status: str) -
             await connector_state(ctx, station, new_state, evse_id=evse_id)
 
 
+#: How each scope's request names what it covers.
+_SCOPES = {
+    "station": " (no evse)",
+    "evse": " with evse {id 1}",
+    "connector": " with evse {id 1, connectorId 1}",
+}
+
+
 def _idle_case(case_id: str, scope: str, operational_status: str, what: str) -> None:
-    before, after = (
-        ("operative", "inoperative") if operational_status == "Inoperative" else ("inoperative", "operative")
-    )
-    state = "Unavailable" if operational_status == "Inoperative" else "Available"
-    evse = {"station": "", "evse": " with evse {id 1}", "connector": " with evse {id 1, "
-            "connectorId 1}"}[scope]
+    inoperative = operational_status == "Inoperative"
+    before, after = ("operative", "inoperative") if inoperative else ("inoperative", "operative")
+    state = "Unavailable" if inoperative else "Available"
+    request = f"ChangeAvailability {operational_status}{_SCOPES[scope]}"
+    first = "" if inoperative else "every connector it covers reported Unavailable first; "
 
     async def run(ctx: CheckContext) -> None:
         await _idle_change(ctx, scope, operational_status)
@@ -86,14 +93,10 @@ def _idle_case(case_id: str, scope: str, operational_status: str, what: str) -> 
         f"Change availability of {what}: {before} to {after}",
         clause="OCPP 2.0.1 G03 (Change Availability EVSE/Connector), G04 (Change Availability "
         "Charging Station), G03.FR.01, G04.FR.01",
-        sends=(
-            ("every connector of the scope reported Unavailable first; " if state == "Available" else "")
-            + f"ChangeAvailability {operational_status}{evse} made to come through the trigger, "
-            f"Accepted; StatusNotification {state} and NotifyEvent AvailabilityState of each "
-            "connector it covers"
-        ),
-        expects=f"ChangeAvailability with operationalStatus {operational_status}{evse or ' and no evse'}; "
-        "every notification answered",
+        sends=f"{first}{request} made to come through the trigger, Accepted; "
+        f"StatusNotification {state} and NotifyEvent AvailabilityState of each connector it "
+        "covers",
+        expects=f"{request}; every notification answered",
         backend_initiated=True,
     )(run)
 

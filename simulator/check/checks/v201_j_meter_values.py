@@ -69,8 +69,7 @@ async def clock_aligned_idle(ctx: CheckContext) -> None:
     "Clock-aligned meter values, transaction ongoing",
     clause="OCPP 2.0.1 J01 (AlignedDataCtrlr: clock-aligned readings by MeterValues also "
     "during a transaction)",
-    sends="a session charging on EVSE 1; MeterValues of EVSE 1, context Sample.Clock; stop, "
-    "Ended",
+    sends="a session charging on EVSE 1; MeterValues of EVSE 1, context Sample.Clock; stop, Ended",
     expects="the MeterValues answered; every event answered",
 )
 async def clock_aligned_in_transaction(ctx: CheckContext) -> None:
@@ -107,8 +106,7 @@ async def _ended_with(ctx: CheckContext, context: str, *, signed: bool) -> None:
     "Clock-aligned meter values in the Ended event",
     clause="OCPP 2.0.1 J02 (AlignedDataCtrlr.TxEndedMeasurands: the Ended carries the "
     "clock-aligned readings), J02.FR.19",
-    sends="a session charging; stop; Ended with a Sample.Clock reading and the "
-    "Transaction.End one",
+    sends="a session charging; stop; Ended with a Sample.Clock reading and the Transaction.End one",
     expects="the Ended answered",
 )
 async def clock_aligned_ended(ctx: CheckContext) -> None:
@@ -129,8 +127,7 @@ async def clock_aligned_signed(ctx: CheckContext) -> None:
 @check201(
     "TC_J_07_CSMS",
     "Sampled meter values: the Started event, EVSE known",
-    clause="OCPP 2.0.1 J02.FR.19, E02.FR.02 (SampledDataCtrlr.TxStartedMeasurands in the "
-    "Started)",
+    clause="OCPP 2.0.1 J02.FR.19, E02.FR.02 (SampledDataCtrlr.TxStartedMeasurands in the Started)",
     sends="the cable plugged in: Started (CablePluggedIn) on EVSE 1 with a Transaction.Begin "
     "reading; authorized, charging, stop, Ended",
     expects="every event answered",
@@ -150,8 +147,7 @@ async def sampled_started(ctx: CheckContext) -> None:
 @check201(
     "TC_J_08_CSMS",
     "Sampled meter values: Transaction.Begin, the EVSE not known at the start",
-    clause="OCPP 2.0.1 J02.FR.19, E01 (the evse field is required only once the EVSE is "
-    "known)",
+    clause="OCPP 2.0.1 J02.FR.19, E01 (the evse field is required only once the EVSE is known)",
     sends="Authorize, Started by Authorized with the idToken and no evse (the driver "
     "authorized at the station, not at an EVSE); the cable in: Updated CablePluggedIn with "
     "evse 1 and a Transaction.Begin reading; charging, stop, Ended",
