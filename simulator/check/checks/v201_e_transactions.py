@@ -118,7 +118,8 @@ async def start_cable_first(ctx: CheckContext) -> None:
 async def start_authorization_first(ctx: CheckContext) -> None:
     token = ctx.tag("Accepted")
     async with ctx.booted() as station:
-        await charging(ctx, station, token)
+        transaction = await charging(ctx, station, token)
+        await finished(ctx, station, transaction, token)
 
 
 @check201(
