@@ -15,6 +15,7 @@ and TxStopPoint as each case says, the EVSE numbering 1..N with one connector ea
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from dataclasses import dataclass
@@ -27,12 +28,12 @@ from simulator.check.station import ScriptedChargePoint
 #: The EVSE and connector the cases use (every station has EVSE 1 with connector 1).
 EVSE: Final = 1
 CONNECTOR: Final = 1
-#: The idToken type of a card presented at the station (the CSMS's decision must not depend
-#: on it, except NoAuthorization).
-CARD: Final = "ISO14443"
-#: The type of a token the CSMS issued itself (remote starts).
-CENTRAL: Final = "Central"
+#: The idToken type of every token the cases present: Central, the type of the tokens OCTT's
+#: configuration names (a CSMS that keys its tokens by value and type finds them under it).
+TOKEN_TYPE: Final = "Central"
 ENERGY: Final = "Energy.Active.Import.Register"
+#: The DER prefix of an EC P-256 public key (the signed readings' key; its point left out).
+PUBLIC_KEY_HEX: Final = "3059301306072a8648ce3d020106082a8648ce3d030107034200"
 
 
 @dataclass(slots=True)
@@ -54,8 +55,8 @@ class Transaction:
         return seq_no
 
 
-def id_token(token: str, token_type: str = CARD) -> dict[str, str]:
-    return {"idToken": token, "type": token_type}
+def id_token(token: str) -> dict[str, str]:
+    return {"idToken": token, "type": TOKEN_TYPE}
 
 
 def meter_value(
@@ -66,7 +67,8 @@ def meter_value(
     signed: bool = False,
 ) -> dict[str, Any]:
     """One 2.0.1 meterValue of the energy register (value a number, the unit in
-    unitOfMeasure), optionally with a signedMeterValue (OCMF-like text, base64 not needed)."""
+    unitOfMeasure), optionally with a signedMeterValue (OCMF data and a public key, base64
+    as the spec asks; nobody can verify the signature, and a CSMS need not)."""
     sampled: dict[str, Any] = {
         "value": energy_wh,
         "context": context,
@@ -74,11 +76,12 @@ def meter_value(
         "unitOfMeasure": {"unit": "Wh"},
     }
     if signed:
+        data = f'OCMF|{{"RD":[{{"RV":{energy_wh},"RU":"Wh"}}]}}|{{"SA":"ECDSA-secp256r1-SHA256"}}'
         sampled["signedMeterValue"] = {
-            "signedMeterData": f'OCMF|{{"RD":[{{"RV":{energy_wh},"RU":"Wh"}}]}}',
+            "signedMeterData": base64.b64encode(data.encode()).decode(),
             "signingMethod": "ECDSA-secp256r1-SHA256",
             "encodingMethod": "OCMF",
-            "publicKey": "3059301306072a8648ce3d020106082a8648ce3d03010703420004",
+            "publicKey": base64.b64encode(bytes.fromhex(PUBLIC_KEY_HEX)).decode(),
         }
     return {"timestamp": utc_text(at or datetime.now(UTC)), "sampledValue": [sampled]}
 
@@ -204,7 +207,6 @@ async def event(
     *,
     charging_state: str | None = None,
     token: str | None = None,
-    token_type: str = CARD,
     stopped_reason: str | None = None,
     remote_start_id: int | None = None,
     readings: list[dict[str, Any]] | None = None,
@@ -233,7 +235,7 @@ async def event(
     if with_evse:
         payload["evse"] = {"id": transaction.evse_id, "connectorId": transaction.connector_id}
     if token is not None:
-        payload["idToken"] = id_token(token, token_type)
+        payload["idToken"] = id_token(token)
     if readings:
         payload["meterValue"] = readings
     reply = await ctx.result(station, "TransactionEvent", payload)

@@ -16,7 +16,6 @@ from typing import Any
 
 from simulator.check.catalogue import check201
 from simulator.check.checks.v201_e_states import (
-    CENTRAL,
     CONNECTOR,
     EVSE,
     Transaction,
@@ -53,7 +52,7 @@ async def _remote_start(
     payload = {
         "evseId": EVSE,
         "remoteStartId": remote_start_id,
-        "idToken": id_token(token, CENTRAL),
+        "idToken": id_token(token),
     }
     reply: dict[str, Any] = {"status": "Accepted"}
     if transaction is not None:
@@ -78,7 +77,6 @@ async def _remote_started(
         event_type,
         "RemoteStart",
         token=token,
-        token_type=CENTRAL,
         remote_start_id=remote_start_id,
         readings=reading(ctx, "Transaction.Begin") if event_type == "Started" else None,
     )
