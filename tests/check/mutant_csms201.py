@@ -41,6 +41,7 @@ from central_system.passwords import ScryptCost
 from central_system.records import IdTag, IdTagStatus
 from central_system.registration import BootPolicy
 from central_system.server import RunningCentralSystem, running
+from central_system.tls import TlsSettings
 from central_system.v201.session import ChargingStationSession
 from ocppj.versions import OCPP201
 from simulator.check.trigger import HttpTrigger
@@ -307,7 +308,7 @@ class Mutant:
         return self.central.ws_url
 
 
-def _config(folder: Path, fault: Fault) -> CentralSystemConfig:
+def _config(folder: Path, fault: Fault, tls: TlsSettings | None) -> CentralSystemConfig:
     tags = tuple(IdTag(tag, IdTagStatus(status)) for tag, status in TAGS.items())
     password = None if fault is Fault.NO_PASSWORD_CHECK else PASSWORD
     return CentralSystemConfig(
@@ -324,6 +325,7 @@ def _config(folder: Path, fault: Fault) -> CentralSystemConfig:
         ),
         close_timeout_s=1.0,
         subprotocols=(OCPP201,),  # and so no compiling of the 1.6 schemas at each start
+        tls=tls,
     )
 
 
@@ -340,12 +342,14 @@ def _fault_handshakes(book: CredentialBook, fault: Fault) -> None:
 
 
 @contextlib.asynccontextmanager
-async def mutant201(folder: Path, fault: Fault, *, timeout_s: float) -> AsyncIterator[Mutant]:
+async def mutant201(
+    folder: Path, fault: Fault, *, timeout_s: float, tls: TlsSettings | None = None
+) -> AsyncIterator[Mutant]:
     """The built-in central system with `fault` on 127.0.0.1 (free ports, its own store in
-    `folder`) while the block runs; inside `mutant_sessions()`."""
+    `folder`, wss:// with `tls`) while the block runs; inside `mutant_sessions()`."""
     assert central_system.server.ChargingStationSession is MutantSession, "mutant_sessions()"
     folder.mkdir(parents=True, exist_ok=True)
-    async with running(_config(folder, fault)) as central:
+    async with running(_config(folder, fault, tls)) as central:
         _FAULTS[id(central.store)] = fault
         credentials = central.registry.credentials
         if credentials is not None:

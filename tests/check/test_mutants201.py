@@ -55,7 +55,7 @@ CAUGHT_BY: Final[dict[Fault, tuple[str, ...]]] = {
     Fault.TRIGGER_IGNORED: tuple(c.id for c in catalogue(OCPP201) if c.backend_initiated),
 }
 #: Checked elsewhere: the TLS cases need a wss:// central system (test_tls201.py).
-ELSEWHERE: Final = {"TC_A_04_CSMS", "TC_A_07_CSMS", "TC_A_08_CSMS"}
+ELSEWHERE: Final = {"TC_A_04_CSMS", "TC_A_06_CSMS", "TC_A_07_CSMS", "TC_A_08_CSMS"}
 #: Mutants served at once (their waits for silence overlap; each has its own server).
 CONCURRENT_MUTANTS: Final = 8
 #: A mutant meant for more checks than this is run as several servers of that fault.

@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import ssl
 import tempfile
+import warnings
 from pathlib import Path
+from typing import Final
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -120,6 +122,60 @@ async def tls_server_certificate(ctx: CheckContext) -> None:
         ctx.note(f"TLS version {version}, cipher {ssl_object.cipher() if ssl_object else None}")
         ctx.expect(version in ("TLSv1.2", "TLSv1.3"), "TLS 1.2 or higher", f"TLS version {version}")
         await ctx.boot(station)
+
+
+#: Our own OpenSSL's refusal to offer TLS 1.1 (then the case cannot be run here).
+_CANNOT_OFFER: Final = ("NO_PROTOCOLS_AVAILABLE", "NO_CIPHERS")
+
+
+def _below_tls_1_2(context: ssl.SSLContext, certificate: tuple[str, str] | None) -> ssl.SSLContext:
+    """A client context like `context` (its CAs, the run's client certificate) that offers
+    TLS 1.0 and 1.1 only."""
+    old = ssl.create_default_context(cadata=_verify_locations(context) or None)
+    if certificate is not None:
+        old.load_cert_chain(*certificate)
+    old.set_ciphers("DEFAULT:@SECLEVEL=0")  # OpenSSL 3 offers nothing below 1.2 otherwise
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the point: an old version
+        old.minimum_version = ssl.TLSVersion.TLSv1
+        old.maximum_version = ssl.TLSVersion.TLSv1_1
+    return old
+
+
+@check201(
+    "TC_A_06_CSMS",
+    "TLS: a handshake offering only TLS 1.0 and 1.1 is refused",
+    clause="OCPP 2.0.1 A00 security profiles 2 and 3 (A00.FR.309, A00.FR.409: TLS 1.2 or "
+    "higher; a lower version SHALL be refused)",
+    sends="a wss:// handshake offering TLS 1.0-1.1 only (the run's CAs and client "
+    "certificate: only the version differs from the run's own handshakes)",
+    expects="the TLS handshake refused (an alert, or the connection closed), no websocket; "
+    "not applicable where this machine's OpenSSL cannot offer TLS 1.1, or with --cert "
+    "given to --ocpp 1.6 only",
+)
+async def tls_version_too_low(ctx: CheckContext) -> None:
+    _needs_tls(ctx)
+    base = ctx.target.ssl_without_client_certificate or ctx.target.ssl_context
+    certificate = ctx.target.client_certificate_files
+    if ctx.target.ssl_without_client_certificate is not None and certificate is None:
+        raise NotApplicable("the client certificate's files are not known (--cert, --key)")
+    old = _below_tls_1_2(base or ssl.create_default_context(), certificate)
+    try:
+        async with ctx.connection(retry_conflict=False, ssl_context=old) as station:
+            await station.still_open()
+    except HandshakeRefused as refused:
+        if refused.status is None and any(name in refused.reason for name in _CANNOT_OFFER):
+            raise NotApplicable(f"this machine cannot offer TLS 1.1: {refused.reason}") from None
+        ctx.note(f"below TLS 1.2: {refused.reason or 'refused'}")
+        ctx.expect(
+            refused.status is None,
+            "the TLS handshake refused (no HTTP answer at TLS 1.0/1.1)",
+            refused.reason,
+        )
+        return
+    except CheckFailed:
+        pass  # served at TLS 1.1, then closed: the version was taken all the same
+    raise CheckFailed("a handshake below TLS 1.2 refused", "it was accepted at TLS 1.0/1.1")
 
 
 @check201(
