@@ -10,6 +10,7 @@ append to:
 - `REPLY_REWRITES`: the CSMS's answer to a station's CALL, changed after its schema check;
 - `CALL_REWRITES`: a CALL the CSMS sends (through the trigger), changed before it goes out;
 - `REPLY_FAILURES`: a station's answer the CSMS takes as a failure (its trigger answers 502);
+- `REPLY_MISREADINGS`: a station's answer the CSMS reads as another (what it does after);
 - `HANDSHAKE_FAULTS`: what the basic-auth check makes of a handshake's credentials;
 - and the few in `MutantSession._invoke` / `call_payload` that need more than a table.
 
@@ -61,6 +62,8 @@ class Fault(enum.Enum):
     ALWAYS_401 = "401 for every handshake, the right password too"
     USERNAME_NOT_CHECKED = "basic auth: the password checked, the username not"
     NO_PASSWORD_CHECK = "lets any password in"
+    NEW_PASSWORD_NOT_TAKEN = "an Accepted BasicAuthPassword not taken as the password"
+    REJECTED_PASSWORD_TAKEN = "a Rejected BasicAuthPassword taken as the password"
     # -- B: provisioning --
     BOOT_INTERVAL_ZERO = "BootNotificationResponse interval 0"
     HEARTBEAT_TIME_WITHOUT_OFFSET = "HeartbeatResponse currentTime without a UTC offset"
@@ -210,6 +213,24 @@ REPLY_FAILURES: Final[dict[Fault, tuple[str, Callable[[Payload], bool]]]] = {
 }
 
 
+def _password_results(status: str) -> Callable[[Payload], Payload]:
+    def misread(reply: Payload) -> Payload:
+        results = [
+            r | {"attributeStatus": status} if r["variable"]["name"] == "BasicAuthPassword" else r
+            for r in reply["setVariableResult"]
+        ]
+        return reply | {"setVariableResult": results}
+
+    return misread
+
+
+#: A station's answer read as another (the CSMS acts on what it read): (action, the reading).
+REPLY_MISREADINGS: Final[dict[Fault, tuple[str, Callable[[Payload], Payload]]]] = {
+    Fault.NEW_PASSWORD_NOT_TAKEN: ("SetVariables", _password_results("Rejected")),
+    Fault.REJECTED_PASSWORD_TAKEN: ("SetVariables", _password_results("Accepted")),
+}
+
+
 def _as_station(charge_point_id: str, authorization: str | None) -> str | None:
     """The Authorization header with the username replaced by the station's id."""
     if authorization is None or not authorization.startswith("Basic "):
@@ -285,6 +306,9 @@ class MutantSession(ChargingStationSession):
         failure = REPLY_FAILURES.get(fault)
         if failure is not None and failure[0] == action and failure[1](reply):
             raise _error("GenericError", f"{fault.value} (mutant)")
+        misreading = REPLY_MISREADINGS.get(fault)
+        if misreading is not None and misreading[0] == action:
+            reply = misreading[1](reply)
         return reply
 
 

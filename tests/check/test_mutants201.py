@@ -20,7 +20,9 @@ CAUGHT_BY: Final[dict[Fault, tuple[str, ...]]] = {
     # -- A: security --
     Fault.ALWAYS_401: ("TC_A_01_CSMS",),
     Fault.USERNAME_NOT_CHECKED: ("TC_A_02_CSMS",),
-    Fault.NO_PASSWORD_CHECK: ("TC_A_02_CSMS", "TC_A_03_CSMS"),
+    Fault.NO_PASSWORD_CHECK: ("TC_A_02_CSMS", "TC_A_03_CSMS", "TC_A_10_CSMS"),
+    Fault.NEW_PASSWORD_NOT_TAKEN: ("TC_A_09_CSMS",),
+    Fault.REJECTED_PASSWORD_TAKEN: ("TC_A_10_CSMS",),
     # -- B: provisioning --
     Fault.BOOT_INTERVAL_ZERO: ("TC_B_01_CSMS",),
     Fault.HEARTBEAT_TIME_WITHOUT_OFFSET: ("TC_B_01_CSMS",),

@@ -8,6 +8,7 @@ The TLS cases need a wss:// URL (and --ca to verify a private CA); profile 3 nee
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import ssl
 import tempfile
 import warnings
@@ -20,8 +21,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from simulator.check.catalogue import check201
+from simulator.check.checks.octt_security import _second_id, _second_id_usable
 from simulator.check.context import CheckContext
 from simulator.check.station import HandshakeRefused
+from simulator.check.trigger import TriggerFailed
 from simulator.check.verdicts import CheckFailed, NotApplicable
 
 
@@ -254,3 +257,76 @@ async def tls_client_certificate_invalid(ctx: CheckContext) -> None:
 def _verify_locations(context: ssl.SSLContext) -> str:
     """The CA certificates `context` verifies the server with (PEM), to build another like it."""
     return "".join(ssl.DER_cert_to_PEM_cert(der) for der in context.get_ca_certs(binary_form=True))
+
+
+#: The station's basic-auth password in its device model (A01).
+BASIC_AUTH_PASSWORD: Final = {
+    "component": {"name": "SecurityCtrlr"},
+    "variable": {"name": "BasicAuthPassword"},
+}
+
+
+async def _new_password(ctx: CheckContext, *, accepted: bool) -> None:
+    """As a second station id (the run's own is never locked out): the backend sets a new
+    BasicAuthPassword, answered Accepted or Rejected; then which password lets it in. The
+    run's password is set back afterwards (set-basic-auth-password)."""
+    trigger = ctx.require_trigger("SetVariables BasicAuthPassword")
+    password = _needs_password(ctx)
+    station_id = _second_id(ctx, "p")
+    await _second_id_usable(ctx, station_id)
+    new = secrets.token_hex(16)  # passwordString: 16 to 40 characters
+    answer = "Accepted" if accepted else "Rejected"
+    reply = {"setVariableResult": [{"attributeStatus": answer} | BASIC_AUTH_PASSWORD]}
+    try:
+        async with ctx.booted(charge_point_id=station_id) as station:
+            await ctx.backend_sends(
+                station,
+                "SetVariables",
+                {"setVariableData": [BASIC_AUTH_PASSWORD | {"attributeValue": new}]},
+                reply=reply,
+            )
+        kept, dropped = (new, password) if accepted else (password, new)
+        async with ctx.booted(charge_point_id=station_id, password=kept):
+            pass
+        await _refused(
+            ctx,
+            f"the {'old' if accepted else 'rejected new'} password",
+            statuses=frozenset({401}),
+            charge_point_id=station_id,
+            password=dropped,
+        )
+    finally:
+        try:
+            await trigger.set_password(station_id, password)
+            ctx.note(f"{station_id}: the run's password set back (set-basic-auth-password)")
+        except TriggerFailed as failed:
+            ctx.note(f"{station_id}: its password not set back: {failed}")
+
+
+@check201(
+    "TC_A_09_CSMS",
+    "Update the station's basic-auth password: Accepted, the new one is its password",
+    clause="OCPP 2.0.1 A01 Update Charging Station Password for HTTP Basic Authentication "
+    "(A01.FR.01, A01.FR.02: after an Accepted SetVariables the new password is used)",
+    sends="as a second station id: answers SetVariables SecurityCtrlr.BasicAuthPassword "
+    "Accepted; reconnects with the new password, then tries the old one",
+    expects="SetVariablesRequest with the new password; the new one let in (101), the old "
+    "one refused (401)",
+    backend_initiated=True,
+)
+async def new_password_accepted(ctx: CheckContext) -> None:
+    await _new_password(ctx, accepted=True)
+
+
+@check201(
+    "TC_A_10_CSMS",
+    "Update the station's basic-auth password: Rejected, the old one stays",
+    clause="OCPP 2.0.1 A01 Update Charging Station Password for HTTP Basic Authentication "
+    "(a Rejected attribute is not set: the station keeps its password)",
+    sends="as a second station id: answers SetVariables SecurityCtrlr.BasicAuthPassword "
+    "Rejected; reconnects with the old password, then tries the new one",
+    expects="the old password still let in (101), the rejected new one refused (401)",
+    backend_initiated=True,
+)
+async def new_password_rejected(ctx: CheckContext) -> None:
+    await _new_password(ctx, accepted=False)
