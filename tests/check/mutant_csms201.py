@@ -39,7 +39,7 @@ from central_system.credentials import CredentialBook
 from central_system.data_transfer import VENDOR_ID
 from central_system.handshake import Credentials
 from central_system.passwords import ScryptCost
-from central_system.records import IdTag, IdTagStatus
+from central_system.records import IdTag, IdTagStatus, RegistrationStatus
 from central_system.registration import BootPolicy
 from central_system.server import RunningCentralSystem, running
 from central_system.tls import TlsSettings
@@ -70,6 +70,7 @@ class Fault(enum.Enum):
     STATUS_REFUSED = "StatusNotification of connector 1 refused"
     PENDING_FOREVER = "every boot of a Pending station answered Pending"
     REJECTED_STATION_SERVED = "a Rejected station's other messages answered as usual"
+    NO_CALLS_BEFORE_ACCEPTED = "its trigger refuses to send to a station not accepted"
     VARIABLE_INSTANCE_ADDED = "Get/SetVariables sent with variable instance 'Default' added"
     GET_VARIABLES_FIRST_ONLY = "GetVariables sent with its first variable only"
     UNKNOWN_COMPONENT_FAILS = "a GetVariables answer with UnknownComponent fails the trigger"
@@ -298,6 +299,11 @@ class MutantSession(ChargingStationSession):
         fault = self.fault
         if fault is Fault.TRIGGER_IGNORED:
             return {}
+        if fault is Fault.NO_CALLS_BEFORE_ACCEPTED and self._registration not in (
+            None,
+            RegistrationStatus.ACCEPTED,
+        ):
+            raise _error("GenericError", f"{fault.value} (mutant)")
         rewrite = CALL_REWRITES.get(fault)
         if rewrite is not None and action in rewrite[0]:
             payload = rewrite[1](dict(payload))

@@ -29,6 +29,7 @@ CAUGHT_BY: Final[dict[Fault, tuple[str, ...]]] = {
     Fault.STATUS_REFUSED: ("TC_B_01_CSMS", "TC_B_02_CSMS"),
     Fault.PENDING_FOREVER: ("TC_B_02_CSMS",),
     Fault.REJECTED_STATION_SERVED: ("TC_B_30_CSMS",),
+    Fault.NO_CALLS_BEFORE_ACCEPTED: ("TC_B_31_CSMS",),
     Fault.VARIABLE_INSTANCE_ADDED: (
         "TC_B_06_CSMS",
         "TC_B_07_CSMS",
