@@ -63,6 +63,9 @@ class Target:
     ssl_context: ssl.SSLContext | None = None
     #: With a client certificate (--cert): the same TLS settings without it (for TC_087_CS).
     ssl_without_client_certificate: ssl.SSLContext | None = None
+    #: The client certificate's (cert, key) PEM files (--cert, --key), for the TLS cases that
+    #: build TLS settings of their own (TC_A_06_CSMS), or None.
+    client_certificate_files: tuple[str, str] | None = None
     #: Bound of every wait for the backend (a reply, a handshake, a close).
     timeout_s: float = 10.0
     #: Id tags the backend knows, by the status it must answer for them (Accepted, Blocked...).

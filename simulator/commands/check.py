@@ -270,6 +270,7 @@ def target_from(args: argparse.Namespace) -> Target:
         password=credentials.password(args),
         ssl_context=ssl_context,
         ssl_without_client_certificate=without_certificate,
+        client_certificate_files=(str(args.cert), str(args.key)) if args.cert else None,
         timeout_s=args.timeout,
         id_tags=tags.by_status if tags else {},
         sibling_tags=tags.siblings if tags else None,

@@ -10,6 +10,7 @@ append to:
 - `REPLY_REWRITES`: the CSMS's answer to a station's CALL, changed after its schema check;
 - `CALL_REWRITES`: a CALL the CSMS sends (through the trigger), changed before it goes out;
 - `REPLY_FAILURES`: a station's answer the CSMS takes as a failure (its trigger answers 502);
+- `REPLY_MISREADINGS`: a station's answer the CSMS reads as another (what it does after);
 - `HANDSHAKE_FAULTS`: what the basic-auth check makes of a handshake's credentials;
 - and the few in `MutantSession._invoke` / `call_payload` that need more than a table.
 
@@ -38,9 +39,10 @@ from central_system.credentials import CredentialBook
 from central_system.data_transfer import VENDOR_ID
 from central_system.handshake import Credentials
 from central_system.passwords import ScryptCost
-from central_system.records import IdTag, IdTagStatus
+from central_system.records import IdTag, IdTagStatus, RegistrationStatus
 from central_system.registration import BootPolicy
 from central_system.server import RunningCentralSystem, running
+from central_system.tls import TlsSettings
 from central_system.v201.session import ChargingStationSession
 from ocppj.versions import OCPP201
 from simulator.check.trigger import HttpTrigger
@@ -60,12 +62,15 @@ class Fault(enum.Enum):
     ALWAYS_401 = "401 for every handshake, the right password too"
     USERNAME_NOT_CHECKED = "basic auth: the password checked, the username not"
     NO_PASSWORD_CHECK = "lets any password in"
+    NEW_PASSWORD_NOT_TAKEN = "an Accepted BasicAuthPassword not taken as the password"
+    REJECTED_PASSWORD_TAKEN = "a Rejected BasicAuthPassword taken as the password"
     # -- B: provisioning --
     BOOT_INTERVAL_ZERO = "BootNotificationResponse interval 0"
     HEARTBEAT_TIME_WITHOUT_OFFSET = "HeartbeatResponse currentTime without a UTC offset"
     STATUS_REFUSED = "StatusNotification of connector 1 refused"
     PENDING_FOREVER = "every boot of a Pending station answered Pending"
     REJECTED_STATION_SERVED = "a Rejected station's other messages answered as usual"
+    NO_CALLS_BEFORE_ACCEPTED = "its trigger refuses to send to a station not accepted"
     VARIABLE_INSTANCE_ADDED = "Get/SetVariables sent with variable instance 'Default' added"
     GET_VARIABLES_FIRST_ONLY = "GetVariables sent with its first variable only"
     UNKNOWN_COMPONENT_FAILS = "a GetVariables answer with UnknownComponent fails the trigger"
@@ -255,6 +260,24 @@ REPLY_FAILURES: Final[dict[Fault, tuple[str, Callable[[Payload], bool]]]] = {
 }
 
 
+def _password_results(status: str) -> Callable[[Payload], Payload]:
+    def misread(reply: Payload) -> Payload:
+        results = [
+            r | {"attributeStatus": status} if r["variable"]["name"] == "BasicAuthPassword" else r
+            for r in reply["setVariableResult"]
+        ]
+        return reply | {"setVariableResult": results}
+
+    return misread
+
+
+#: A station's answer read as another (the CSMS acts on what it read): (action, the reading).
+REPLY_MISREADINGS: Final[dict[Fault, tuple[str, Callable[[Payload], Payload]]]] = {
+    Fault.NEW_PASSWORD_NOT_TAKEN: ("SetVariables", _password_results("Rejected")),
+    Fault.REJECTED_PASSWORD_TAKEN: ("SetVariables", _password_results("Accepted")),
+}
+
+
 def _as_station(charge_point_id: str, authorization: str | None) -> str | None:
     """The Authorization header with the username replaced by the station's id."""
     if authorization is None or not authorization.startswith("Basic "):
@@ -323,6 +346,11 @@ class MutantSession(ChargingStationSession):
         fault = self.fault
         if fault is Fault.TRIGGER_IGNORED:
             return {}
+        if fault is Fault.NO_CALLS_BEFORE_ACCEPTED and self._registration not in (
+            None,
+            RegistrationStatus.ACCEPTED,
+        ):
+            raise _error("GenericError", f"{fault.value} (mutant)")
         rewrite = CALL_REWRITES.get(fault)
         if rewrite is not None and action in rewrite[0]:
             payload = rewrite[1](dict(payload))
@@ -331,6 +359,9 @@ class MutantSession(ChargingStationSession):
         failure = REPLY_FAILURES.get(fault)
         if failure is not None and failure[0] == action and failure[1](reply):
             raise _error("GenericError", f"{fault.value} (mutant)")
+        misreading = REPLY_MISREADINGS.get(fault)
+        if misreading is not None and misreading[0] == action:
+            reply = misreading[1](reply)
         await _after_call(self, fault, action, reply)  # blocks C, F, G (check201b)
         return reply
 
@@ -355,7 +386,7 @@ class Mutant:
         return self.central.ws_url
 
 
-def _config(folder: Path, fault: Fault) -> CentralSystemConfig:
+def _config(folder: Path, fault: Fault, tls: TlsSettings | None) -> CentralSystemConfig:
     tags = tuple(
         IdTag(tag, IdTagStatus(status), parent_id_tag=PARENTS.get(tag))
         for tag, status in TAGS.items()
@@ -375,6 +406,7 @@ def _config(folder: Path, fault: Fault) -> CentralSystemConfig:
         ),
         close_timeout_s=1.0,
         subprotocols=(OCPP201,),  # and so no compiling of the 1.6 schemas at each start
+        tls=tls,
     )
 
 
@@ -391,12 +423,14 @@ def _fault_handshakes(book: CredentialBook, fault: Fault) -> None:
 
 
 @contextlib.asynccontextmanager
-async def mutant201(folder: Path, fault: Fault, *, timeout_s: float) -> AsyncIterator[Mutant]:
+async def mutant201(
+    folder: Path, fault: Fault, *, timeout_s: float, tls: TlsSettings | None = None
+) -> AsyncIterator[Mutant]:
     """The built-in central system with `fault` on 127.0.0.1 (free ports, its own store in
-    `folder`) while the block runs; inside `mutant_sessions()`."""
+    `folder`, wss:// with `tls`) while the block runs; inside `mutant_sessions()`."""
     assert central_system.server.ChargingStationSession is MutantSession, "mutant_sessions()"
     folder.mkdir(parents=True, exist_ok=True)
-    async with running(_config(folder, fault)) as central:
+    async with running(_config(folder, fault, tls)) as central:
         _FAULTS[id(central.store)] = fault
         credentials = central.registry.credentials
         if credentials is not None:

@@ -23,7 +23,7 @@ from tests.check.helpers import (
 #: A station id the built-in answers Rejected (its --rejected-ids).
 REJECTED_ID: Final = "chk-rejected"
 #: Not applicable on ws://, for this reason.
-NEEDS_TLS: Final = {"TC_A_04_CSMS", "TC_A_07_CSMS", "TC_A_08_CSMS"}
+NEEDS_TLS: Final = {"TC_A_04_CSMS", "TC_A_06_CSMS", "TC_A_07_CSMS", "TC_A_08_CSMS"}
 
 
 def write_rejected_ids(folder: Path) -> Path:

@@ -20,13 +20,16 @@ CAUGHT_BY: Final[dict[Fault, tuple[str, ...]]] = {
     # -- A: security --
     Fault.ALWAYS_401: ("TC_A_01_CSMS",),
     Fault.USERNAME_NOT_CHECKED: ("TC_A_02_CSMS",),
-    Fault.NO_PASSWORD_CHECK: ("TC_A_02_CSMS", "TC_A_03_CSMS"),
+    Fault.NO_PASSWORD_CHECK: ("TC_A_02_CSMS", "TC_A_03_CSMS", "TC_A_10_CSMS"),
+    Fault.NEW_PASSWORD_NOT_TAKEN: ("TC_A_09_CSMS",),
+    Fault.REJECTED_PASSWORD_TAKEN: ("TC_A_10_CSMS",),
     # -- B: provisioning --
     Fault.BOOT_INTERVAL_ZERO: ("TC_B_01_CSMS",),
     Fault.HEARTBEAT_TIME_WITHOUT_OFFSET: ("TC_B_01_CSMS",),
     Fault.STATUS_REFUSED: ("TC_B_01_CSMS", "TC_B_02_CSMS"),
     Fault.PENDING_FOREVER: ("TC_B_02_CSMS",),
     Fault.REJECTED_STATION_SERVED: ("TC_B_30_CSMS",),
+    Fault.NO_CALLS_BEFORE_ACCEPTED: ("TC_B_31_CSMS",),
     Fault.VARIABLE_INSTANCE_ADDED: (
         "TC_B_06_CSMS",
         "TC_B_07_CSMS",
@@ -182,7 +185,7 @@ CAUGHT_BY: Final[dict[Fault, tuple[str, ...]]] = {
     Fault.PERIODIC_UPDATES_REFUSED: ("TC_J_09_CSMS",),
 }
 #: Checked elsewhere: the TLS cases need a wss:// central system (test_tls201.py).
-ELSEWHERE: Final = {"TC_A_04_CSMS", "TC_A_07_CSMS", "TC_A_08_CSMS"}
+ELSEWHERE: Final = {"TC_A_04_CSMS", "TC_A_06_CSMS", "TC_A_07_CSMS", "TC_A_08_CSMS"}
 #: Mutants served at once (their waits for silence overlap; each has its own server).
 CONCURRENT_MUTANTS: Final = 8
 #: A mutant meant for more checks than this is run as several servers of that fault.

@@ -8,9 +8,12 @@ The TLS cases need a wss:// URL (and --ca to verify a private CA); profile 3 nee
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import ssl
 import tempfile
+import warnings
 from pathlib import Path
+from typing import Final
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -18,8 +21,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from simulator.check.catalogue import check201
+from simulator.check.checks.octt_security import _second_id, _second_id_usable
 from simulator.check.context import CheckContext
 from simulator.check.station import HandshakeRefused
+from simulator.check.trigger import TriggerFailed
 from simulator.check.verdicts import CheckFailed, NotApplicable
 
 
@@ -122,6 +127,60 @@ async def tls_server_certificate(ctx: CheckContext) -> None:
         await ctx.boot(station)
 
 
+#: Our own OpenSSL's refusal to offer TLS 1.1 (then the case cannot be run here).
+_CANNOT_OFFER: Final = ("NO_PROTOCOLS_AVAILABLE", "NO_CIPHERS")
+
+
+def _below_tls_1_2(context: ssl.SSLContext, certificate: tuple[str, str] | None) -> ssl.SSLContext:
+    """A client context like `context` (its CAs, the run's client certificate) that offers
+    TLS 1.0 and 1.1 only."""
+    old = ssl.create_default_context(cadata=_verify_locations(context) or None)
+    if certificate is not None:
+        old.load_cert_chain(*certificate)
+    old.set_ciphers("DEFAULT:@SECLEVEL=0")  # OpenSSL 3 offers nothing below 1.2 otherwise
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the point: an old version
+        old.minimum_version = ssl.TLSVersion.TLSv1
+        old.maximum_version = ssl.TLSVersion.TLSv1_1
+    return old
+
+
+@check201(
+    "TC_A_06_CSMS",
+    "TLS: a handshake offering only TLS 1.0 and 1.1 is refused",
+    clause="OCPP 2.0.1 A00 security profiles 2 and 3 (A00.FR.309, A00.FR.409: TLS 1.2 or "
+    "higher; a lower version SHALL be refused)",
+    sends="a wss:// handshake offering TLS 1.0-1.1 only (the run's CAs and client "
+    "certificate: only the version differs from the run's own handshakes)",
+    expects="the TLS handshake refused (an alert, or the connection closed), no websocket; "
+    "not applicable where this machine's OpenSSL cannot offer TLS 1.1, or with --cert "
+    "given to --ocpp 1.6 only",
+)
+async def tls_version_too_low(ctx: CheckContext) -> None:
+    _needs_tls(ctx)
+    base = ctx.target.ssl_without_client_certificate or ctx.target.ssl_context
+    certificate = ctx.target.client_certificate_files
+    if ctx.target.ssl_without_client_certificate is not None and certificate is None:
+        raise NotApplicable("the client certificate's files are not known (--cert, --key)")
+    old = _below_tls_1_2(base or ssl.create_default_context(), certificate)
+    try:
+        async with ctx.connection(retry_conflict=False, ssl_context=old) as station:
+            await station.still_open()
+    except HandshakeRefused as refused:
+        if refused.status is None and any(name in refused.reason for name in _CANNOT_OFFER):
+            raise NotApplicable(f"this machine cannot offer TLS 1.1: {refused.reason}") from None
+        ctx.note(f"below TLS 1.2: {refused.reason or 'refused'}")
+        ctx.expect(
+            refused.status is None,
+            "the TLS handshake refused (no HTTP answer at TLS 1.0/1.1)",
+            refused.reason,
+        )
+        return
+    except CheckFailed:
+        pass  # served at TLS 1.1, then closed: the version was taken all the same
+    raise CheckFailed("a handshake below TLS 1.2 refused", "it was accepted at TLS 1.0/1.1")
+
+
 @check201(
     "TC_A_07_CSMS",
     "TLS with a client certificate: the station is let in with it",
@@ -198,3 +257,76 @@ async def tls_client_certificate_invalid(ctx: CheckContext) -> None:
 def _verify_locations(context: ssl.SSLContext) -> str:
     """The CA certificates `context` verifies the server with (PEM), to build another like it."""
     return "".join(ssl.DER_cert_to_PEM_cert(der) for der in context.get_ca_certs(binary_form=True))
+
+
+#: The station's basic-auth password in its device model (A01).
+BASIC_AUTH_PASSWORD: Final = {
+    "component": {"name": "SecurityCtrlr"},
+    "variable": {"name": "BasicAuthPassword"},
+}
+
+
+async def _new_password(ctx: CheckContext, *, accepted: bool) -> None:
+    """As a second station id (the run's own is never locked out): the backend sets a new
+    BasicAuthPassword, answered Accepted or Rejected; then which password lets it in. The
+    run's password is set back afterwards (set-basic-auth-password)."""
+    trigger = ctx.require_trigger("SetVariables BasicAuthPassword")
+    password = _needs_password(ctx)
+    station_id = _second_id(ctx, "p")
+    await _second_id_usable(ctx, station_id)
+    new = secrets.token_hex(16)  # passwordString: 16 to 40 characters
+    answer = "Accepted" if accepted else "Rejected"
+    reply = {"setVariableResult": [{"attributeStatus": answer} | BASIC_AUTH_PASSWORD]}
+    try:
+        async with ctx.booted(charge_point_id=station_id) as station:
+            await ctx.backend_sends(
+                station,
+                "SetVariables",
+                {"setVariableData": [BASIC_AUTH_PASSWORD | {"attributeValue": new}]},
+                reply=reply,
+            )
+        kept, dropped = (new, password) if accepted else (password, new)
+        async with ctx.booted(charge_point_id=station_id, password=kept):
+            pass
+        await _refused(
+            ctx,
+            f"the {'old' if accepted else 'rejected new'} password",
+            statuses=frozenset({401}),
+            charge_point_id=station_id,
+            password=dropped,
+        )
+    finally:
+        try:
+            await trigger.set_password(station_id, password)
+            ctx.note(f"{station_id}: the run's password set back (set-basic-auth-password)")
+        except TriggerFailed as failed:
+            ctx.note(f"{station_id}: its password not set back: {failed}")
+
+
+@check201(
+    "TC_A_09_CSMS",
+    "Update the station's basic-auth password: Accepted, the new one is its password",
+    clause="OCPP 2.0.1 A01 Update Charging Station Password for HTTP Basic Authentication "
+    "(A01.FR.01, A01.FR.02: after an Accepted SetVariables the new password is used)",
+    sends="as a second station id: answers SetVariables SecurityCtrlr.BasicAuthPassword "
+    "Accepted; reconnects with the new password, then tries the old one",
+    expects="SetVariablesRequest with the new password; the new one let in (101), the old "
+    "one refused (401)",
+    backend_initiated=True,
+)
+async def new_password_accepted(ctx: CheckContext) -> None:
+    await _new_password(ctx, accepted=True)
+
+
+@check201(
+    "TC_A_10_CSMS",
+    "Update the station's basic-auth password: Rejected, the old one stays",
+    clause="OCPP 2.0.1 A01 Update Charging Station Password for HTTP Basic Authentication "
+    "(a Rejected attribute is not set: the station keeps its password)",
+    sends="as a second station id: answers SetVariables SecurityCtrlr.BasicAuthPassword "
+    "Rejected; reconnects with the old password, then tries the new one",
+    expects="the old password still let in (101), the rejected new one refused (401)",
+    backend_initiated=True,
+)
+async def new_password_rejected(ctx: CheckContext) -> None:
+    await _new_password(ctx, accepted=False)

@@ -383,3 +383,35 @@ async def reset_immediate_with_transaction(ctx: CheckContext) -> None:
             stopped_reason="ImmediateReset",
         )
     await _reboot(ctx)
+
+
+@check201(
+    "TC_B_31_CSMS",
+    "Cold boot answered Rejected: the CSMS triggers a new BootNotification",
+    clause="OCPP 2.0.1 B02/B03 (a station not accepted may be made to boot again before its "
+    "interval), F06 TriggerMessage (requestedMessage BootNotification)",
+    sends="as the --rejected-id station: BootNotification; answers TriggerMessage "
+    "BootNotification Accepted, then sends BootNotification reason Triggered",
+    expects="TriggerMessageRequest requestedMessage BootNotification while the station is "
+    "not accepted; the triggered boot answered with a status and interval > 0 (not "
+    "applicable without --rejected-id)",
+    backend_initiated=True,
+)
+async def triggered_boot_when_rejected(ctx: CheckContext) -> None:
+    ctx.require_trigger("TriggerMessage")
+    rejected_id = ctx.target.rejected_charge_point_id
+    if rejected_id is None:
+        raise NotApplicable(
+            "no station id the backend answers Rejected for: give --rejected-id CP_ID "
+            "(the built-in central system rejects the ids of its --rejected-ids FILE)"
+        )
+    async with ctx.open_or_fail(charge_point_id=rejected_id) as station:
+        await boot_answered(ctx, station, "Rejected")
+        await ctx.backend_sends(station, "TriggerMessage", {"requestedMessage": "BootNotification"})
+        reply = await ctx.result(station, "BootNotification", ctx.boot_payload("Triggered"))
+        interval = reply.get("interval")
+        ctx.expect(
+            isinstance(interval, int) and interval > 0,
+            "the triggered boot answered with interval > 0",
+            f"status {reply.get('status')!r}, interval {interval!r}",
+        )
