@@ -6,8 +6,8 @@ A `Transaction` is the station's own: it chooses the transactionId (a UUID), num
 events with seqNo from 0 (2.0.1 edition 2 recommends a restart per transaction; TC_E_53_CSMS
 holds the CSMS to accepting that) and files them under one EVSE. Every TransactionEvent must
 be answered with a schema-valid TransactionEventResponse (it has no status to refuse with: a
-CALLERROR makes a station resend it for ever), and one carrying an idToken must have the
-CSMS's idTokenInfo (E01.FR.12).
+station resends an event that got none, MessageAttempts times), and one carrying an idToken
+must have the CSMS's idTokenInfo (E01.FR.12).
 
 The station's configuration is its own choice where the case lets it choose: TxStartPoint
 and TxStopPoint as each case says, the EVSE numbering 1..N with one connector each.
