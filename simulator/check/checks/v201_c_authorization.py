@@ -33,7 +33,7 @@ UNKNOWN_OK = {"Invalid", "Unknown"}
 @check201(
     "TC_C_02_CSMS",
     "Local start transaction: an unknown or invalid idToken is not accepted",
-    clause="OCPP 2.0.1 C01.FR.07, C04.FR.01, C06.FR.04 (AuthorizeResponse idTokenInfo.status)",
+    clause="OCPP 2.0.1 C01, C04, C06 (C01.FR.07, C04.FR.01, C06.FR.04: the authorization status)",
     sends="Authorize with a token the CSMS cannot know (or the Invalid one of --id-tags)",
     expects="idTokenInfo.status Invalid or Unknown",
 )
@@ -47,7 +47,7 @@ async def authorize_unknown(ctx: CheckContext) -> None:
 @check201(
     "TC_C_06_CSMS",
     "Local start transaction: a blocked idToken",
-    clause="OCPP 2.0.1 C01.FR.07 (AuthorizationStatusEnumType Blocked)",
+    clause="OCPP 2.0.1 C01 (C01.FR.07), AuthorizationStatusEnumType Blocked",
     sends="Authorize with the Blocked token of --id-tags",
     expects="idTokenInfo.status Blocked or Invalid",
 )
@@ -61,7 +61,7 @@ async def authorize_blocked(ctx: CheckContext) -> None:
 @check201(
     "TC_C_07_CSMS",
     "Local start transaction: an expired idToken",
-    clause="OCPP 2.0.1 C01.FR.07 (AuthorizationStatusEnumType Expired)",
+    clause="OCPP 2.0.1 C01 (C01.FR.07), AuthorizationStatusEnumType Expired",
     sends="Authorize with the Expired token of --id-tags",
     expects="idTokenInfo.status Expired or Invalid",
 )
@@ -75,7 +75,8 @@ async def authorize_expired(ctx: CheckContext) -> None:
 @check201(
     "TC_C_08_CSMS",
     "Authorization through the authorization cache: Accepted",
-    clause="OCPP 2.0.1 C12.FR.03 (the CSMS checks the idToken of a TransactionEvent), E01.FR.12",
+    clause="OCPP 2.0.1 C12 Start Transaction - Cached Id (C12.FR.03: the CSMS checks the idToken "
+    "of the TransactionEvent), E01.FR.12",
     sends="the cable plugged in (Started, CablePluggedIn), then the token taken from the "
     "station's cache, no Authorize: Updated with triggerReason Authorized and the Accepted "
     "token; the session to its end",
@@ -94,8 +95,7 @@ async def cached_token_accepted(ctx: CheckContext) -> None:
 @check201(
     "TC_C_20_CSMS",
     "Authorization through the authorization cache: a token the CSMS knows as invalid",
-    clause="OCPP 2.0.1 C12.FR.03, E01.FR.11 (the CSMS verifies the identifier in a "
-    "TransactionEvent)",
+    clause="OCPP 2.0.1 C12 (C12.FR.03), E01.FR.11",
     sends="the cable plugged in (Started), then Updated Authorized with a token Accepted in "
     "the station's cache but unknown (or Invalid) at the CSMS; the transaction Ended "
     "DeAuthorized",
@@ -115,7 +115,7 @@ async def cached_token_invalid(ctx: CheckContext) -> None:
 @check201(
     "TC_C_37_CSMS",
     "Clear the authorization cache: Accepted",
-    clause="OCPP 2.0.1 C11 (ClearCache), C11.FR.04",
+    clause="OCPP 2.0.1 C11 Clear Authorization Data in Authorization Cache",
     sends="ClearCache made to come through the trigger, answered Accepted; then Authorize of "
     "the Accepted token",
     expects="the ClearCache request; the token still Accepted afterwards (the cache is the "
@@ -133,7 +133,7 @@ async def clear_cache_accepted(ctx: CheckContext) -> None:
 @check201(
     "TC_C_38_CSMS",
     "Clear the authorization cache: Rejected",
-    clause="OCPP 2.0.1 C11.FR.02 (ClearCacheResponse Rejected when the cache is disabled)",
+    clause="OCPP 2.0.1 C11 (ClearCacheStatusEnumType Rejected)",
     sends="ClearCache made to come through the trigger, answered Rejected; then a Heartbeat",
     expects="the trigger reports success (the station answered); the connection kept",
     backend_initiated=True,
@@ -148,7 +148,7 @@ async def clear_cache_rejected(ctx: CheckContext) -> None:
 @check201(
     "TC_C_39_CSMS",
     "Authorization by GroupId: a token of the same group stops the transaction",
-    clause="OCPP 2.0.1 C09.FR.02 (a common groupIdToken in IdTokenInfo), C09.FR.03, E01.FR.12",
+    clause="OCPP 2.0.1 C09 Authorization by GroupId (C09.FR.02, C09.FR.03), E01.FR.12",
     sends="Authorize of the second token of a group, a transaction Started by the first "
     "(Authorized), charging, then the second token stops it (Updated StopAuthorized), Ended",
     expects="every idTokenInfo of the two tokens Accepted with the same groupIdToken",

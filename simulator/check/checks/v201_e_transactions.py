@@ -62,7 +62,8 @@ async def _started_by_power(
 @check201(
     "TC_E_01_CSMS",
     "Start transaction options: PowerPathClosed",
-    clause="OCPP 2.0.1 E01.FR.05 (TxStartPoint PowerPathClosed), E01.FR.12",
+    clause="OCPP 2.0.1 E01 Start Transaction options, S5 (E01.FR.05: TxStartPoint "
+    "PowerPathClosed), E01.FR.12",
     sends="Authorize, Occupied, then Started by ChargingStateChanged (SuspendedEV: the power "
     "path closed, the EV not drawing yet) with the idToken, Charging, stop, Ended",
     expects="the Started answered with idTokenInfo Accepted; every message answered",
@@ -78,7 +79,7 @@ async def start_power_path_closed(ctx: CheckContext) -> None:
 @check201(
     "TC_E_02_CSMS",
     "Start transaction options: EnergyTransfer",
-    clause="OCPP 2.0.1 E01.FR.06 (TxStartPoint EnergyTransfer), E01.FR.12",
+    clause="OCPP 2.0.1 E01, S6 (E01.FR.06: TxStartPoint EnergyTransfer), E01.FR.12",
     sends="Authorize, Occupied, then Started by ChargingStateChanged, Charging, with the "
     "idToken; stop, Ended",
     expects="the Started answered with idTokenInfo Accepted; every message answered",
@@ -93,7 +94,7 @@ async def start_energy_transfer(ctx: CheckContext) -> None:
 @check201(
     "TC_E_03_CSMS",
     "Local start transaction: cable plugged in first",
-    clause="OCPP 2.0.1 E02 (Start Transaction, cable plugin first), E01.FR.02, E01.FR.12",
+    clause="OCPP 2.0.1 E02 Start Transaction - Cable Plugin First (E02.FR.02), E01.FR.12",
     sends="Occupied, Started by CablePluggedIn without idToken, Authorize, Updated Authorized "
     "with the idToken, Charging, stop, Ended",
     expects="Authorize Accepted; the Updated answered with idTokenInfo Accepted",
@@ -110,7 +111,7 @@ async def start_cable_first(ctx: CheckContext) -> None:
 @check201(
     "TC_E_04_CSMS",
     "Local start transaction: authorization first",
-    clause="OCPP 2.0.1 E03 (Start Transaction, IdToken first), E01.FR.03, E01.FR.12",
+    clause="OCPP 2.0.1 E03 Start Transaction - IdToken First (E03.FR.02), E01.FR.12",
     sends="Authorize, Started by Authorized with the idToken, Occupied and Updated "
     "CablePluggedIn, Charging, stop, Ended",
     expects="Authorize Accepted; the Started answered with idTokenInfo Accepted",
@@ -125,7 +126,7 @@ async def start_authorization_first(ctx: CheckContext) -> None:
 @check201(
     "TC_E_10_CSMS",
     "Start transaction options: Authorized, the token from the station's cache",
-    clause="OCPP 2.0.1 E01.FR.03 (TxStartPoint Authorized), E01.FR.11, E01.FR.12",
+    clause="OCPP 2.0.1 E01, S3 (E01.FR.03: TxStartPoint Authorized), E01.FR.11, E01.FR.12",
     sends="Started by Authorized with the Accepted idToken and no Authorize before it (the "
     "station's cache knew it), then plugged in, charging, stop, Ended",
     expects="the Started answered with idTokenInfo Accepted",
@@ -142,7 +143,7 @@ async def start_authorized_cached(ctx: CheckContext) -> None:
 @check201(
     "TC_E_38_CSMS",
     "Local start transaction: the EV not ready",
-    clause="OCPP 2.0.1 E01, ChargingStateEnumType SuspendedEV (the EV does not draw)",
+    clause="OCPP 2.0.1 E02, ChargingStateEnumType SuspendedEV (the EV does not draw)",
     sends="a session started and plugged in; Updated ChargingStateChanged SuspendedEV, later "
     "Charging; stop, Ended",
     expects="every event answered",
@@ -170,8 +171,8 @@ async def start_ev_not_ready(ctx: CheckContext) -> None:
 @check201(
     "TC_E_07_CSMS",
     "Stop transaction options: PowerPathClosed, local stop",
-    clause="OCPP 2.0.1 E06.FR.02 (TxStopPoint PowerPathClosed), TransactionType.stoppedReason "
-    "(omitted: Local)",
+    clause="OCPP 2.0.1 E06 Stop Transaction options, S5 (E06.FR.06: TxStopPoint PowerPathClosed), "
+    "TransactionType.stoppedReason (omitted: Local)",
     sends="a session charging; Authorize, then Ended by StopAuthorized with the idToken and no "
     "stoppedReason (the spec's way of saying Local); the cable out",
     expects="Authorize Accepted; the Ended answered with idTokenInfo Accepted",
@@ -198,7 +199,7 @@ async def stop_power_path_local(ctx: CheckContext) -> None:
 @check201(
     "TC_E_08_CSMS",
     "Stop transaction options: EnergyTransfer stopped, StopAuthorized",
-    clause="OCPP 2.0.1 E06.FR.05 (TxStopPoint EnergyTransfer)",
+    clause="OCPP 2.0.1 E06, S6 (E06.FR.07: TxStopPoint EnergyTransfer)",
     sends="a session charging; Updated StopAuthorized with the idToken (EVConnected), then "
     "Ended by ChargingStateChanged, stoppedReason Local; the cable out",
     expects="the StopAuthorized answered with idTokenInfo Accepted; the Ended answered",
@@ -224,7 +225,7 @@ async def stop_energy_transfer(ctx: CheckContext) -> None:
 @check201(
     "TC_E_15_CSMS",
     "Stop transaction options: StopAuthorized, local",
-    clause="OCPP 2.0.1 E06.FR.03 (TxStopPoint Authorized), E07 (Transaction locally stopped)",
+    clause="OCPP 2.0.1 E06, S3 (E06.FR.03: TxStopPoint Authorized)",
     sends="a session charging; Authorize, Ended by StopAuthorized, stoppedReason Local, with "
     "the idToken; the cable out",
     expects="the Ended answered with idTokenInfo Accepted",
@@ -252,7 +253,7 @@ async def stop_authorized_local(ctx: CheckContext) -> None:
 @check201(
     "TC_E_14_CSMS",
     "Stop transaction options: EVDisconnected, charging station side",
-    clause="OCPP 2.0.1 E06.FR.01 (TxStopPoint EVConnected), ReasonEnumType EVDisconnected",
+    clause="OCPP 2.0.1 E06, S2 (E06.FR.02: TxStopPoint EVConnected), ReasonEnumType EVDisconnected",
     sends="a session charging; the cable pulled at the station: Ended by EVCommunicationLost, "
     "stoppedReason EVDisconnected, Idle; Available",
     expects="every message answered",
@@ -267,7 +268,7 @@ async def stop_ev_disconnected_station_side(ctx: CheckContext) -> None:
 @check201(
     "TC_E_20_CSMS",
     "Stop transaction options: EVDisconnected, EV side (StopTxOnEVSideDisconnect true)",
-    clause="OCPP 2.0.1 E10.FR.01 (StopTxOnEVSideDisconnect), ReasonEnumType EVDisconnected",
+    clause="OCPP 2.0.1 E06, S2 (E06.FR.02), E10 (StopTxOnEVSideDisconnect true)",
     sends="a session charging; the cable pulled at the EV (the station's tethered cable "
     "stays): Ended by EVCommunicationLost, stoppedReason EVDisconnected; then Available",
     expects="every message answered",
@@ -292,7 +293,8 @@ async def stop_ev_disconnected_ev_side(ctx: CheckContext) -> None:
 @check201(
     "TC_E_16_CSMS",
     "Stop transaction options: Deauthorized, invalid idToken",
-    clause="OCPP 2.0.1 E01.FR.11, E01.FR.12, E05 (Start Transaction, Id not Accepted), E06.FR.04",
+    clause="OCPP 2.0.1 E06, S3 (E06.FR.04: deauthorized by the CSMS's idTokenInfo), E01.FR.11, "
+    "E01.FR.12",
     sends="Started by Authorized with a token unknown (or Invalid) at the CSMS, no Authorize; "
     "then Ended by Deauthorized, stoppedReason DeAuthorized",
     expects="the Started answered with idTokenInfo Invalid or Unknown; the Ended answered",
@@ -326,8 +328,8 @@ async def stop_deauthorized_invalid(ctx: CheckContext) -> None:
 @check201(
     "TC_E_39_CSMS",
     "Stop transaction options: Deauthorized, EV connection timeout",
-    clause="OCPP 2.0.1 E03.FR.05 (EVConnectionTimeOut), TriggerReasonEnumType EVConnectTimeout, "
-    "ReasonEnumType Timeout",
+    clause="OCPP 2.0.1 E03 (E03.FR.04, E03.FR.05: EVConnectionTimeOut), E06.FR.04, ReasonEnumType "
+    "Timeout",
     sends="Authorize, Started by Authorized with the idToken; no cable comes: Ended by "
     "EVConnectTimeout, stoppedReason Timeout",
     expects="the Started answered with idTokenInfo Accepted; the Ended answered",
@@ -351,8 +353,8 @@ async def stop_connection_timeout(ctx: CheckContext) -> None:
 @check201(
     "TC_E_21_CSMS",
     "Stop transaction options: StopAuthorized, remote (RequestStopTransaction)",
-    clause="OCPP 2.0.1 F03.FR.01 (RequestStopTransaction with the transactionId), F03.FR.09, "
-    "E06.FR.03",
+    clause="OCPP 2.0.1 E06, S3 (E06.FR.03), F03 Remote Stop Transaction (F03.FR.01: the "
+    "transactionId, F03.FR.09)",
     sends="a session charging; RequestStopTransaction made to come through the trigger, "
     "Accepted; Ended by RemoteStop, stoppedReason Remote; Available",
     expects="RequestStopTransaction carrying the station's transactionId; the Ended answered",
@@ -374,7 +376,7 @@ async def stop_remote(ctx: CheckContext) -> None:
 @check201(
     "TC_E_22_CSMS",
     "Stop transaction options: EnergyTransfer stopped, SuspendedEV",
-    clause="OCPP 2.0.1 E06.FR.05 (TxStopPoint EnergyTransfer), ReasonEnumType StoppedByEV",
+    clause="OCPP 2.0.1 E06, S6 (E06.FR.07: TxStopPoint EnergyTransfer), ReasonEnumType StoppedByEV",
     sends="a session charging; the EV stops drawing: Ended by ChargingStateChanged, "
     "SuspendedEV, stoppedReason StoppedByEV; the cable out",
     expects="every message answered",
@@ -399,8 +401,8 @@ async def stop_suspended_ev(ctx: CheckContext) -> None:
 @check201(
     "TC_E_26_CSMS",
     "Cable disconnected on the EV side: the transaction suspended (StopTxOnEVSideDisconnect false)",
-    clause="OCPP 2.0.1 E10.FR.02, E10.FR.03 (the transaction goes on, suspended), "
-    "ChargingStateEnumType Idle",
+    clause="OCPP 2.0.1 E10 Connection Loss (E10.FR.01: StopTxOnEVSideDisconnect false, the "
+    "transaction suspended), ChargingStateEnumType Idle",
     sends="a session charging; Updated by EVCommunicationLost, Idle; the cable back: Updated "
     "CablePluggedIn, EVConnected; Charging; stop, Ended",
     expects="every event answered",
@@ -422,7 +424,7 @@ async def suspended_on_ev_side_disconnect(ctx: CheckContext) -> None:
 @check201(
     "TC_E_53_CSMS",
     "seqNo restarts at 0 for each transaction",
-    clause="OCPP 2.0.1 E01.FR.07 (seqNo), edition 2 §'Sequence Number Generation'",
+    clause="OCPP 2.0.1 E01 (E01.FR.07: seqNo, 'Sequence Number Generation')",
     sends="two sessions one after the other, each numbering its events from seqNo 0",
     expects="every event of both transactions answered, the second Started with idTokenInfo "
     "Accepted",
@@ -511,8 +513,7 @@ async def _reconnected_status(ctx: CheckContext, *, with_id: bool, ongoing: bool
 @check201(
     "TC_E_29_CSMS",
     "Check transaction status: transaction ongoing, messages in queue",
-    clause="OCPP 2.0.1 E14.FR.02, E14.FR.04 (GetTransactionStatus with transactionId), "
-    "E12 (offline events)",
+    clause="OCPP 2.0.1 E14 Check Transaction Status (E14.FR.02, E14.FR.04), E12 (offline events)",
     sends="a session charging; the connection lost and back; GetTransactionStatus made to "
     "come through the trigger, answered ongoingIndicator true, messagesInQueue true; the "
     "queued Updated sent with offline true; stop, Ended",
@@ -526,7 +527,7 @@ async def status_ongoing_queued(ctx: CheckContext) -> None:
 @check201(
     "TC_E_30_CSMS",
     "Check transaction status: transaction ongoing, nothing in queue",
-    clause="OCPP 2.0.1 E14.FR.02, E14.FR.05",
+    clause="OCPP 2.0.1 E14 (E14.FR.02, E14.FR.05)",
     sends="a session charging; GetTransactionStatus made to come through the trigger, "
     "answered ongoingIndicator true, messagesInQueue false; stop, Ended",
     expects="GetTransactionStatus with the station's transactionId; every event answered",
@@ -545,7 +546,7 @@ async def status_ongoing_empty(ctx: CheckContext) -> None:
 @check201(
     "TC_E_31_CSMS",
     "Check transaction status: transaction ended, messages in queue",
-    clause="OCPP 2.0.1 E14.FR.03, E14.FR.04, E12 (offline events)",
+    clause="OCPP 2.0.1 E14 (E14.FR.03, E14.FR.04), E12 (offline events)",
     sends="a session charging; the connection lost, the cable pulled meanwhile; back online, "
     "GetTransactionStatus made to come, answered ongoingIndicator false, messagesInQueue "
     "true; the queued Updated and Ended sent with offline true",
@@ -559,7 +560,7 @@ async def status_ended_queued(ctx: CheckContext) -> None:
 @check201(
     "TC_E_33_CSMS",
     "Check transaction status: without transactionId, messages in queue",
-    clause="OCPP 2.0.1 E14.FR.06 (GetTransactionStatus without transactionId)",
+    clause="OCPP 2.0.1 E14 (E14.FR.06, E14.FR.07: without transactionId)",
     sends="a session charging; the connection lost and back; GetTransactionStatus without "
     "transactionId made to come, answered messagesInQueue true; the queued Updated sent "
     "offline; stop, Ended",
@@ -573,7 +574,7 @@ async def status_any_queued(ctx: CheckContext) -> None:
 @check201(
     "TC_E_34_CSMS",
     "Check transaction status: without transactionId, nothing in queue",
-    clause="OCPP 2.0.1 E14.FR.07",
+    clause="OCPP 2.0.1 E14 (E14.FR.06, E14.FR.08)",
     sends="GetTransactionStatus without transactionId made to come through the trigger, "
     "answered messagesInQueue false; a Heartbeat",
     expects="GetTransactionStatus without transactionId; the connection kept",

@@ -86,8 +86,7 @@ async def _remote_started(
 @check201(
     "TC_F_01_CSMS",
     "Remote start transaction: cable plugged in first",
-    clause="OCPP 2.0.1 F01 (Remote Start Transaction, cable plugin first), F01.FR.01, "
-    "F02.FR.03 (remoteStartId in the TransactionEvent)",
+    clause="OCPP 2.0.1 F01 Remote Start Transaction - Cable Plugin First",
     sends="Occupied, Started by CablePluggedIn; RequestStartTransaction made to come through "
     "the trigger, Accepted with the transactionId; Updated by RemoteStart with the "
     "remoteStartId and the idToken; Charging; stop, Ended",
@@ -125,8 +124,8 @@ async def _remote_start_first(ctx: CheckContext, *, authorize_first: bool) -> No
 @check201(
     "TC_F_02_CSMS",
     "Remote start transaction: remote start first, AuthorizeRemoteStart true",
-    clause="OCPP 2.0.1 F02 (Remote Start Transaction, remote start first), F02.FR.01, "
-    "F01.FR.02 (AuthorizeRemoteStart)",
+    clause="OCPP 2.0.1 F02 Remote Start Transaction - Remote Start First (F02.FR.01, F01.FR.01: "
+    "AuthorizeRemoteStart)",
     sends="RequestStartTransaction made to come through the trigger, Accepted; Authorize of "
     "its token; Started by RemoteStart with the remoteStartId; plugged in, Charging; stop",
     expects="Authorize Accepted; the Started answered with idTokenInfo Accepted",
@@ -139,7 +138,7 @@ async def remote_start_authorized(ctx: CheckContext) -> None:
 @check201(
     "TC_F_03_CSMS",
     "Remote start transaction: remote start first, AuthorizeRemoteStart false",
-    clause="OCPP 2.0.1 F02, F01.FR.03 (AuthorizeRemoteStart false: no Authorize)",
+    clause="OCPP 2.0.1 F02 (F02.FR.01, F01.FR.02: AuthorizeRemoteStart false, no Authorize)",
     sends="RequestStartTransaction made to come through the trigger, Accepted; Started by "
     "RemoteStart with the remoteStartId and no Authorize; plugged in, Charging; stop",
     expects="the Started answered with idTokenInfo Accepted (the CSMS's own token)",
@@ -152,7 +151,8 @@ async def remote_start_unauthorized(ctx: CheckContext) -> None:
 @check201(
     "TC_F_04_CSMS",
     "Remote start transaction: remote start first, the cable never plugged in",
-    clause="OCPP 2.0.1 F02, E03.FR.05 (EVConnectionTimeOut), ReasonEnumType Timeout",
+    clause="OCPP 2.0.1 F02, E03 (E03.FR.04, E03.FR.05: EVConnectionTimeOut), ReasonEnumType "
+    "Timeout",
     sends="RequestStartTransaction made to come through the trigger, Accepted; Started by "
     "RemoteStart; no cable: Ended by EVConnectTimeout, stoppedReason Timeout",
     expects="the Started answered with idTokenInfo Accepted; the Ended answered",
@@ -181,7 +181,7 @@ async def remote_start_timeout(ctx: CheckContext) -> None:
 @check201(
     "TC_F_06_CSMS",
     "Remote unlock connector without an ongoing transaction: Unlocked",
-    clause="OCPP 2.0.1 F05 (Remotely Unlock Connector), F05.FR.01",
+    clause="OCPP 2.0.1 F05 Remotely Unlock Connector",
     sends="UnlockConnector for EVSE 1 connector 1 made to come through the trigger, answered "
     "Unlocked; a Heartbeat",
     expects="UnlockConnector with evseId 1 and connectorId 1; the connection kept",
@@ -230,7 +230,7 @@ async def _triggered_meter_values(ctx: CheckContext, *, one_evse: bool) -> None:
 @check201(
     "TC_F_11_CSMS",
     "Trigger message: MeterValues for a specific EVSE",
-    clause="OCPP 2.0.1 F06.FR.01, F06.FR.02 (TriggerMessage), ReadingContextEnumType Trigger",
+    clause="OCPP 2.0.1 F06 Trigger Message (F06.FR.01, F06.FR.02), ReadingContextEnumType Trigger",
     sends="TriggerMessage MeterValues for EVSE 1 made to come through the trigger, Accepted; "
     "MeterValues of EVSE 1, context Trigger",
     expects="TriggerMessage with requestedMessage MeterValues and evse.id 1; the MeterValues "
@@ -244,7 +244,7 @@ async def trigger_meter_values_evse(ctx: CheckContext) -> None:
 @check201(
     "TC_F_12_CSMS",
     "Trigger message: MeterValues for every EVSE",
-    clause="OCPP 2.0.1 F06.FR.01, F06.FR.02",
+    clause="OCPP 2.0.1 F06 (F06.FR.01)",
     sends="TriggerMessage MeterValues without evse made to come through the trigger, "
     "Accepted; MeterValues of each EVSE, context Trigger",
     expects="TriggerMessage MeterValues without evse; every MeterValues answered",
@@ -275,7 +275,7 @@ async def _triggered_transaction_event(ctx: CheckContext, *, one_evse: bool) -> 
 @check201(
     "TC_F_13_CSMS",
     "Trigger message: TransactionEvent for a specific EVSE",
-    clause="OCPP 2.0.1 F06.FR.01, F06.FR.02, TriggerReasonEnumType Trigger",
+    clause="OCPP 2.0.1 F06 (F06.FR.01, F06.FR.02), TriggerReasonEnumType Trigger",
     sends="a session charging; TriggerMessage TransactionEvent for EVSE 1 made to come "
     "through the trigger, Accepted; Updated by Trigger, Charging, a reading of context "
     "Trigger; stop, Ended",
@@ -290,7 +290,7 @@ async def trigger_transaction_event_evse(ctx: CheckContext) -> None:
 @check201(
     "TC_F_14_CSMS",
     "Trigger message: TransactionEvent for every EVSE",
-    clause="OCPP 2.0.1 F06.FR.01, F06.FR.02",
+    clause="OCPP 2.0.1 F06 (F06.FR.01)",
     sends="a session charging; TriggerMessage TransactionEvent without evse made to come, "
     "Accepted; Updated by Trigger of the one transaction; stop, Ended",
     expects="TriggerMessage TransactionEvent without evse; the Updated answered",
@@ -303,7 +303,7 @@ async def trigger_transaction_event_all(ctx: CheckContext) -> None:
 @check201(
     "TC_F_15_CSMS",
     "Trigger message: LogStatusNotification, Idle",
-    clause="OCPP 2.0.1 F06.FR.01, N01 (LogStatusNotification Idle: no upload running)",
+    clause="OCPP 2.0.1 F06 (F06.FR.01), LogStatusNotification Idle (no upload running)",
     sends="TriggerMessage LogStatusNotification made to come through the trigger, Accepted; "
     "LogStatusNotification Idle",
     expects="TriggerMessage with requestedMessage LogStatusNotification; the notification answered",
@@ -319,7 +319,7 @@ async def trigger_log_status(ctx: CheckContext) -> None:
 @check201(
     "TC_F_18_CSMS",
     "Trigger message: FirmwareStatusNotification, Idle",
-    clause="OCPP 2.0.1 F06.FR.01, L01 (FirmwareStatusNotification Idle: no update running)",
+    clause="OCPP 2.0.1 F06 (F06.FR.01), FirmwareStatusNotification Idle (no update running)",
     sends="TriggerMessage FirmwareStatusNotification made to come through the trigger, "
     "Accepted; FirmwareStatusNotification Idle",
     expects="TriggerMessage with requestedMessage FirmwareStatusNotification; the "
@@ -336,7 +336,7 @@ async def trigger_firmware_status(ctx: CheckContext) -> None:
 @check201(
     "TC_F_20_CSMS",
     "Trigger message: Heartbeat",
-    clause="OCPP 2.0.1 F06.FR.01, G02 (Heartbeat)",
+    clause="OCPP 2.0.1 F06 (F06.FR.01), Heartbeat",
     sends="TriggerMessage Heartbeat made to come through the trigger, Accepted; Heartbeat",
     expects="TriggerMessage with requestedMessage Heartbeat; the Heartbeat answered with a "
     "currentTime",
@@ -363,7 +363,7 @@ async def _triggered_status(ctx: CheckContext, connector_status: str) -> None:
 @check201(
     "TC_F_23_CSMS",
     "Trigger message: StatusNotification of a specific connector, Available",
-    clause="OCPP 2.0.1 F06.FR.01, F06.FR.02, G01 (Status Notification)",
+    clause="OCPP 2.0.1 F06 (F06.FR.01, F06.FR.02, F06.FR.13: StatusNotification of a connector)",
     sends="TriggerMessage StatusNotification for EVSE 1 connector 1 made to come through the "
     "trigger, Accepted; StatusNotification Available and NotifyEvent AvailabilityState",
     expects="TriggerMessage with requestedMessage StatusNotification and evse {id 1, "
@@ -377,7 +377,7 @@ async def trigger_status_available(ctx: CheckContext) -> None:
 @check201(
     "TC_F_24_CSMS",
     "Trigger message: StatusNotification of a specific connector, Occupied",
-    clause="OCPP 2.0.1 F06.FR.01, F06.FR.02, G01",
+    clause="OCPP 2.0.1 F06 (F06.FR.01, F06.FR.02, F06.FR.13)",
     sends="Occupied (StatusNotification and NotifyEvent); TriggerMessage StatusNotification "
     "for EVSE 1 connector 1 made to come, Accepted; Occupied again",
     expects="TriggerMessage with requestedMessage StatusNotification and evse {id 1, "
@@ -391,7 +391,7 @@ async def trigger_status_occupied(ctx: CheckContext) -> None:
 @check201(
     "TC_F_27_CSMS",
     "Trigger message: a message the station does not implement",
-    clause="OCPP 2.0.1 F06 (TriggerMessageStatusEnumType NotImplemented)",
+    clause="OCPP 2.0.1 F06 (F06.FR.08: TriggerMessageStatusEnumType NotImplemented)",
     sends="TriggerMessage SignChargingStationCertificate made to come through the trigger, "
     "answered NotImplemented; a Heartbeat",
     expects="the trigger reports success (the station answered); the connection kept",

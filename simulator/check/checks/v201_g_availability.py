@@ -69,6 +69,12 @@ async def _idle_change(ctx: CheckContext, scope: str, operational_status: str) -
             await connector_state(ctx, station, new_state, evse_id=evse_id)
 
 
+#: The use case of each scope's request.
+_USE_CASES = {
+    "station": "OCPP 2.0.1 G04 Change Availability Charging Station",
+    "evse": "OCPP 2.0.1 G03 Change Availability EVSE/Connector",
+    "connector": "OCPP 2.0.1 G03 Change Availability EVSE/Connector",
+}
 #: How each scope's request names what it covers.
 _SCOPES = {
     "station": " (no evse)",
@@ -91,8 +97,7 @@ def _idle_case(case_id: str, scope: str, operational_status: str, what: str) -> 
     check201(
         case_id,
         f"Change availability of {what}: {before} to {after}",
-        clause="OCPP 2.0.1 G03 (Change Availability EVSE/Connector), G04 (Change Availability "
-        "Charging Station), G03.FR.01, G04.FR.01",
+        clause=_USE_CASES[scope],
         sends=f"{first}{request} made to come through the trigger, Accepted; "
         f"StatusNotification {state} and NotifyEvent AvailabilityState of each connector it "
         "covers",
@@ -132,8 +137,8 @@ def _scheduled_case(case_id: str, scope: str, what: str) -> None:
     check201(
         case_id,
         f"Change availability of {what} with an ongoing transaction",
-        clause="OCPP 2.0.1 G03.FR.03, G04.FR.03 (Scheduled: the change waits for the "
-        "transaction), ChangeAvailabilityStatusEnumType Scheduled",
+        clause=f"{_USE_CASES[scope]}, ChangeAvailabilityStatusEnumType Scheduled (the change "
+        "waits for the transaction's end)",
         sends="a session charging on EVSE 1; ChangeAvailability Inoperative made to come "
         "through the trigger, answered Scheduled; the session stopped and ended; EVSE 1 "
         "Unavailable (the other EVSEs at once, for the station)",
@@ -151,8 +156,7 @@ _scheduled_case("TC_G_17_CSMS", "connector", "a connector")
 @check201(
     "TC_G_20_CSMS",
     "Connector status notification: lock failure",
-    clause="OCPP 2.0.1 G01 (a connector's problem by NotifyEvent), the ConnectorPlugRetentionLock "
-    "component's Problem variable",
+    clause="OCPP 2.0.1 G05 Lock Failure (G05.FR.03: NotifyEvent of the lock's Problem)",
     sends="NotifyEvent of ConnectorPlugRetentionLock.Problem = true (Delta) for EVSE 1 "
     "connector 1, then of false",
     expects="both NotifyEvents answered",

@@ -52,8 +52,8 @@ async def _clock_meter_values(
 @check201(
     "TC_J_01_CSMS",
     "Clock-aligned meter values, no transaction ongoing",
-    clause="OCPP 2.0.1 J01 (Sending Meter Values not related to a transaction), J01.FR.03 "
-    "(evseId 0: the main meter), ReadingContextEnumType Sample.Clock",
+    clause="OCPP 2.0.1 J01 Sending Meter Values not related to a transaction (J01.FR.18), "
+    "ReadingContextEnumType Sample.Clock, evseId 0: the main meter",
     sends="MeterValues of the main meter (evseId 0) and of each EVSE, at the last "
     "quarter hour, context Sample.Clock",
     expects="every MeterValues answered",
@@ -67,8 +67,7 @@ async def clock_aligned_idle(ctx: CheckContext) -> None:
 @check201(
     "TC_J_02_CSMS",
     "Clock-aligned meter values, transaction ongoing",
-    clause="OCPP 2.0.1 J01 (AlignedDataCtrlr: clock-aligned readings by MeterValues also "
-    "during a transaction)",
+    clause="OCPP 2.0.1 J01 (J01.FR.18: clock-aligned readings also during a transaction)",
     sends="a session charging on EVSE 1; MeterValues of EVSE 1, context Sample.Clock; stop, Ended",
     expects="the MeterValues answered; every event answered",
 )
@@ -104,8 +103,7 @@ async def _ended_with(ctx: CheckContext, context: str, *, signed: bool) -> None:
 @check201(
     "TC_J_03_CSMS",
     "Clock-aligned meter values in the Ended event",
-    clause="OCPP 2.0.1 J02 (AlignedDataCtrlr.TxEndedMeasurands: the Ended carries the "
-    "clock-aligned readings), J02.FR.19",
+    clause="OCPP 2.0.1 J01 (J01.FR.18), AlignedDataCtrlr.TxEndedMeasurands in the Ended",
     sends="a session charging; stop; Ended with a Sample.Clock reading and the Transaction.End one",
     expects="the Ended answered",
 )
@@ -116,7 +114,7 @@ async def clock_aligned_ended(ctx: CheckContext) -> None:
 @check201(
     "TC_J_04_CSMS",
     "Clock-aligned meter values in the Ended event, signed",
-    clause="OCPP 2.0.1 J02, SignedMeterValueType (AlignedDataCtrlr.SignReadings)",
+    clause="OCPP 2.0.1 J01 (J01.FR.21: signed readings), SignedMeterValueType",
     sends="as TC_J_03_CSMS, each reading with a signedMeterValue",
     expects="the Ended answered",
 )
@@ -127,7 +125,8 @@ async def clock_aligned_signed(ctx: CheckContext) -> None:
 @check201(
     "TC_J_07_CSMS",
     "Sampled meter values: the Started event, EVSE known",
-    clause="OCPP 2.0.1 J02.FR.19, E02.FR.02 (SampledDataCtrlr.TxStartedMeasurands in the Started)",
+    clause="OCPP 2.0.1 J02 Sending transaction related Meter Values (J02.FR.19), E02.FR.02 (the "
+    "Started's readings)",
     sends="the cable plugged in: Started (CablePluggedIn) on EVSE 1 with a Transaction.Begin "
     "reading; authorized, charging, stop, Ended",
     expects="every event answered",
@@ -147,7 +146,7 @@ async def sampled_started(ctx: CheckContext) -> None:
 @check201(
     "TC_J_08_CSMS",
     "Sampled meter values: Transaction.Begin, the EVSE not known at the start",
-    clause="OCPP 2.0.1 J02.FR.19, E01 (the evse field is required only once the EVSE is known)",
+    clause="OCPP 2.0.1 J02 (J02.FR.19), E01 (the evse given once it is known)",
     sends="Authorize, Started by Authorized with the idToken and no evse (the driver "
     "authorized at the station, not at an EVSE); the cable in: Updated CablePluggedIn with "
     "evse 1 and a Transaction.Begin reading; charging, stop, Ended",
@@ -180,7 +179,7 @@ async def sampled_begin_evse_unknown(ctx: CheckContext) -> None:
 @check201(
     "TC_J_09_CSMS",
     "Sampled meter values: Updated events",
-    clause="OCPP 2.0.1 J02 (SampledDataCtrlr.TxUpdatedInterval), TriggerReasonEnumType "
+    clause="OCPP 2.0.1 J02 (J02.FR.19: SampledDataCtrlr.TxUpdatedInterval), TriggerReasonEnumType "
     "MeterValuePeriodic",
     sends="a session charging; three Updated events by MeterValuePeriodic, each with a "
     "Sample.Periodic reading; stop, Ended",
@@ -206,7 +205,7 @@ async def sampled_updated(ctx: CheckContext) -> None:
 @check201(
     "TC_J_10_CSMS",
     "Sampled meter values in the Ended event",
-    clause="OCPP 2.0.1 J02 (SampledDataCtrlr.TxEndedMeasurands), J02.FR.19",
+    clause="OCPP 2.0.1 J02 (J02.FR.19: SampledDataCtrlr.TxEndedMeasurands)",
     sends="a session charging; stop; Ended with a Sample.Periodic reading and the "
     "Transaction.End one",
     expects="the Ended answered",
@@ -218,7 +217,7 @@ async def sampled_ended(ctx: CheckContext) -> None:
 @check201(
     "TC_J_11_CSMS",
     "Sampled meter values in the Ended event, signed",
-    clause="OCPP 2.0.1 J02, SignedMeterValueType (SampledDataCtrlr.SignReadings)",
+    clause="OCPP 2.0.1 J02 (J02.FR.21: signed readings), SignedMeterValueType",
     sends="as TC_J_10_CSMS, each reading with a signedMeterValue",
     expects="the Ended answered",
 )
