@@ -13,6 +13,7 @@ from central_system.server import running
 from central_system.v201.actions import CSMS_ACTIONS_201
 from ocppj.validation import validate_response
 from ocppj.versions import OCPP16, OCPP201
+from simulator import cli
 from simulator.check.catalogue import Profile, catalogue, check201
 from simulator.check.reports.markdown import catalogue_markdown
 from simulator.check.runner import preflight
@@ -90,9 +91,14 @@ def test_get_variables_answers_from_the_device_model_and_names_what_it_lacks() -
     assert results[0]["attributeValue"] == VARIABLES_201[("OCPPCommCtrlr", "HeartbeatInterval")]
 
 
-def test_ocpp_takes_1_6_and_2_0_1_and_names_an_unknown_version_in_one_line() -> None:
+def test_ocpp_takes_1_6_and_2_0_1_and_names_an_unknown_version_in_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert ocpp_version("1.6") == OCPP16
     assert ocpp_version("2.0.1") == OCPP201
+    assert cli.main(["check", "ws://127.0.0.1:1/ocpp", "--ocpp", "2.1"]) == 2
+    err = capsys.readouterr().err
+    assert err == "chargenet: --ocpp: unknown OCPP version '2.1' (known: 1.6, 2.0.1)\n"
     with pytest.raises(
         UserError, match=r"--ocpp: unknown OCPP version '2\.1' \(known: 1\.6, 2\.0\.1\)"
     ):
