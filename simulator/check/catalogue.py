@@ -60,6 +60,7 @@ CHECK_MODULES_201: Final = (
     "simulator.check.checks.v201_a_security",
     "simulator.check.checks.v201_b_provisioning",
     "simulator.check.checks.v201_p_data_transfer",
+    "simulator.check.checks.v201_transport",
 )
 #: The versions a catalogue exists for, by the name `--ocpp` takes.
 OCPP_VERSIONS: Final = {"1.6": OCPP16, "2.0.1": OCPP201}
