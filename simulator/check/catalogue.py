@@ -60,6 +60,7 @@ CHECK_MODULES_201: Final = (
     "simulator.check.checks.v201_a_security",
     "simulator.check.checks.v201_b_provisioning",
     "simulator.check.checks.v201_p_data_transfer",
+    "simulator.check.checks.v201_transport",
     "simulator.check.checks.v201_c_authorization",
     "simulator.check.checks.v201_e_transactions",
     "simulator.check.checks.v201_f_remote_control",

@@ -18,7 +18,7 @@ from typing import Final
 from simulator.check.catalogue import Check
 from simulator.check.context import CheckContext, Target, basic_auth
 from simulator.check.evidence import Direction
-from simulator.check.station import HandshakeRefused, connected
+from simulator.check.station import OCPP16, HandshakeRefused, connected
 from simulator.check.trigger import TriggerFailed
 from simulator.check.verdicts import CheckFailed, NotApplicable, NotRun, Outcome, Verdict
 from simulator.errors import UserError
@@ -40,6 +40,7 @@ async def preflight(target: Target) -> None:
         basic_auth(target.charge_point_id, target.password) if target.password is not None else {}
     )
     url = target.url_for(target.charge_point_id)
+    other_version = target.ocpp_version != OCPP16
     try:
         async with connected(
             url,
@@ -48,10 +49,12 @@ async def preflight(target: Target) -> None:
             headers=headers,
             ssl_context=target.ssl_context,
             version=target.ocpp_version,
-        ):
-            pass
+        ) as station:
+            selected = station.subprotocol
     except HandshakeRefused as refused:
-        if refused.status == 401:
+        if refused.status == 400 and other_version:
+            hint = f"does it speak {target.ocpp_version}? --ocpp chooses the version"
+        elif refused.status == 401:
             hint = "check --password-file or CHARGENET_CSMS_PASSWORD"
         elif refused.status in (403, 404):
             hint = f"does it know charge point id {target.charge_point_id!r}? (--id)"
@@ -62,6 +65,11 @@ async def preflight(target: Target) -> None:
         else:
             hint = "is it running, and is the URL right?"
         raise UserError(f"backend {url} unusable: {refused.reason} ({hint})") from None
+    if other_version and selected != target.ocpp_version:
+        raise UserError(
+            f"backend {url} does not speak {target.ocpp_version}: the handshake selected "
+            f"{selected or 'no subprotocol'} (--ocpp chooses the version)"
+        )
 
 
 #: The tag statuses a run provisions through its trigger when --id-tags names none.

@@ -12,6 +12,7 @@ append to:
 - `REPLY_FAILURES`: a station's answer the CSMS takes as a failure (its trigger answers 502);
 - `REPLY_MISREADINGS`: a station's answer the CSMS reads as another (what it does after);
 - `HANDSHAKE_FAULTS`: what the basic-auth check makes of a handshake's credentials;
+- `SUBPROTOCOL_FAULTS`: the subprotocol the server selects from a station's offer;
 - and the few in `MutantSession._invoke` / `call_payload` that need more than a table.
 
 The faults live in `MutantSession`, a `ChargingStationSession` that looks its fault up by the
@@ -20,18 +21,23 @@ server's store; `mutant_sessions()` puts it in the server's place once for a who
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import enum
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any, Final
 from unittest import mock
 
 from ocpp.exceptions import OCPPError
 from ocpp.messages import Call
+from websockets.asyncio.server import ServerConnection
+from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
 
 import central_system.server
 from central_system.config import CentralSystemConfig
@@ -90,6 +96,10 @@ class Fault(enum.Enum):
     UNKNOWN_VENDOR_ERROR = "DataTransfer of an unknown vendor answered with CALLERROR"
     DATA_TRANSFER_ALWAYS_ACCEPTED = "every DataTransfer Accepted, whatever its vendor"
     DATA_TRANSFER_DATA_AS_TEXT = "DataTransfer sent with its data JSON-encoded as a string"
+    # -- robustness --
+    PICKS_FIRST_SUBPROTOCOL = "selects the first subprotocol offered (a bogus one too)"
+    FORCES_OCPP201 = "selects ocpp2.0.1 whatever the station offered"
+    PROBE_HOLDS_ID = "after an ocpp1.6 probe the id is held: the ocpp2.0.1 session gets 409"
     # -- every backend-initiated case --
     TRIGGER_IGNORED = "its trigger says yes and sends nothing"
     # -- C: authorization (check201b) --
@@ -295,8 +305,56 @@ HANDSHAKE_FAULTS: Final[dict[Fault, Callable[[str, str | None], str | None]]] = 
     Fault.USERNAME_NOT_CHECKED: _as_station,
 }
 
-#: The fault of each running mutant, by its store (a server's sessions share it).
+#: The subprotocol selected from what a station offers (None: none, the handshake goes on).
+SUBPROTOCOL_FAULTS: Final[dict[Fault, Callable[[Sequence[str]], str | None]]] = {
+    Fault.PICKS_FIRST_SUBPROTOCOL: lambda offered: offered[0] if offered else None,
+    Fault.FORCES_OCPP201: lambda offered: OCPP201,
+}
+#: How long an ocpp1.6 probe holds its id (Fault.PROBE_HOLDS_ID).
+PROBE_HOLD_S: Final = 60.0
+
+#: The fault of each running mutant, by its store (a server's sessions share it) ...
 _FAULTS: dict[int, Fault] = {}
+#: ... and by its websocket port (for the handshake, before a session exists).
+_PORT_FAULTS: dict[int, Fault] = {}
+#: (port, station id) → when an ocpp1.6-only handshake came for it.
+_PROBES: dict[tuple[int, str], float] = {}
+
+
+def _port_fault(connection: ServerConnection) -> tuple[int, Fault]:
+    port = int(connection.local_address[1])
+    return port, _PORT_FAULTS.get(port, Fault.NONE)
+
+
+_station_preference = central_system.server._station_preference
+_process_request = central_system.server._WebsocketEndpoint.process_request
+
+
+def _mutant_preference(
+    connection: ServerConnection, offered: Sequence[Subprotocol]
+) -> Subprotocol | None:
+    _, fault = _port_fault(connection)
+    select = SUBPROTOCOL_FAULTS.get(fault)
+    if select is None:
+        return _station_preference(connection, offered)
+    chosen = select(list(offered))
+    return None if chosen is None else Subprotocol(chosen)
+
+
+async def _mutant_request(
+    endpoint: Any, connection: ServerConnection, request: Request
+) -> Response | None:
+    port, fault = _port_fault(connection)
+    if fault is Fault.PROBE_HOLDS_ID:
+        station = request.path.rstrip("/").rsplit("/", 1)[-1]
+        offered = request.headers.get("Sec-WebSocket-Protocol", "")
+        now = asyncio.get_running_loop().time()
+        if OCPP201 not in offered:
+            _PROBES[(port, station)] = now
+        elif now - _PROBES.get((port, station), -PROBE_HOLD_S) < PROBE_HOLD_S:
+            return connection.respond(HTTPStatus.CONFLICT, "held by the probe (mutant)\n")
+    response: Response | None = await _process_request(endpoint, connection, request)
+    return response
 
 
 class MutantSession(ChargingStationSession):
@@ -370,7 +428,12 @@ class MutantSession(ChargingStationSession):
 def mutant_sessions() -> Iterator[None]:
     """The server serves 2.0.1 stations with `MutantSession` while the block runs (once per
     test: the mutants of one test share it, each with its own fault)."""
-    with mock.patch.object(central_system.server, "ChargingStationSession", MutantSession):
+    server = central_system.server
+    with (
+        mock.patch.object(server, "ChargingStationSession", MutantSession),
+        mock.patch.object(server, "_station_preference", _mutant_preference),
+        mock.patch.object(server._WebsocketEndpoint, "process_request", _mutant_request),
+    ):
         yield
 
 
@@ -432,6 +495,8 @@ async def mutant201(
     folder.mkdir(parents=True, exist_ok=True)
     async with running(_config(folder, fault, tls)) as central:
         _FAULTS[id(central.store)] = fault
+        port = int(central.ws_url.rsplit(":", 1)[1])
+        _PORT_FAULTS[port] = fault
         credentials = central.registry.credentials
         if credentials is not None:
             _fault_handshakes(credentials, fault)
@@ -443,6 +508,7 @@ async def mutant201(
             yield Mutant(fault, central, trigger)
         finally:
             _FAULTS.pop(id(central.store), None)
+            _PORT_FAULTS.pop(port, None)
 
 
 # -- blocks C, E, F, G, J (check201b) ---------------------------------------------------------

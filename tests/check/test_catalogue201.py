@@ -8,14 +8,19 @@ from typing import Any
 
 import pytest
 
+from central_system.config import CentralSystemConfig
+from central_system.server import running
 from central_system.v201.actions import CSMS_ACTIONS_201
 from ocppj.validation import validate_response
 from ocppj.versions import OCPP16, OCPP201
+from simulator import cli
 from simulator.check.catalogue import Profile, catalogue, check201
 from simulator.check.reports.markdown import catalogue_markdown
+from simulator.check.runner import preflight
 from simulator.check.station import DEFAULT_REPLIES_201, VARIABLES_201
 from simulator.commands.check import ocpp_version
 from simulator.errors import UserError
+from tests.check.helpers import target
 
 #: A request for each action whose scripted reply is computed from it.
 REQUESTS: dict[str, dict[str, Any]] = {
@@ -86,9 +91,14 @@ def test_get_variables_answers_from_the_device_model_and_names_what_it_lacks() -
     assert results[0]["attributeValue"] == VARIABLES_201[("OCPPCommCtrlr", "HeartbeatInterval")]
 
 
-def test_ocpp_takes_1_6_and_2_0_1_and_names_an_unknown_version_in_one_line() -> None:
+def test_ocpp_takes_1_6_and_2_0_1_and_names_an_unknown_version_in_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert ocpp_version("1.6") == OCPP16
     assert ocpp_version("2.0.1") == OCPP201
+    assert cli.main(["check", "ws://127.0.0.1:1/ocpp", "--ocpp", "2.1"]) == 2
+    err = capsys.readouterr().err
+    assert err == "chargenet: --ocpp: unknown OCPP version '2.1' (known: 1.6, 2.0.1)\n"
     with pytest.raises(
         UserError, match=r"--ocpp: unknown OCPP version '2\.1' \(known: 1\.6, 2\.0\.1\)"
     ):
@@ -106,3 +116,16 @@ def test_docs_checking_holds_the_2_0_1_catalogue_table_as_the_code_declares_it()
     assert table == catalogue_markdown(catalogue(OCPP201))
     verdicts = [line.split("`")[1] for line in section.splitlines() if line.startswith("| `")]
     assert verdicts[len(catalogue(OCPP201)) :] == [c.id for c in catalogue(OCPP201)]
+
+
+async def test_a_backend_that_does_not_speak_2_0_1_is_the_users_to_fix_before_any_check(
+    tmp_path: Path,
+) -> None:
+    config = CentralSystemConfig(
+        db_path=tmp_path / "csms.sqlite", port=0, api_port=None, subprotocols=(OCPP16,)
+    )
+    async with running(config) as central:
+        with pytest.raises(UserError) as refused:
+            await preflight(target(central.ws_url, password=None, ocpp_version=OCPP201))
+    assert str(refused.value).startswith(f"backend {central.ws_url}/chargenet-check unusable")
+    assert "does it speak ocpp2.0.1? --ocpp chooses the version" in str(refused.value)

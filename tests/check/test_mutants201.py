@@ -54,6 +54,10 @@ CAUGHT_BY: Final[dict[Fault, tuple[str, ...]]] = {
     Fault.UNKNOWN_VENDOR_ERROR: ("TC_P_02_CSMS",),
     Fault.DATA_TRANSFER_ALWAYS_ACCEPTED: ("TC_P_02_CSMS",),
     Fault.DATA_TRANSFER_DATA_AS_TEXT: ("RB_DATA_TRANSFER_TO_STATION",),
+    # -- robustness --
+    Fault.PICKS_FIRST_SUBPROTOCOL: ("RB_SUBPROTOCOL_SELECTED",),
+    Fault.FORCES_OCPP201: ("RB_SUBPROTOCOL_UNSUPPORTED",),
+    Fault.PROBE_HOLDS_ID: ("RB_PROBE_CONNECTION",),
     # Every case the backend initiates waits for a CALL that never comes.
     Fault.TRIGGER_IGNORED: tuple(c.id for c in catalogue(OCPP201) if c.backend_initiated),
     # -- C: authorization (check201b) --

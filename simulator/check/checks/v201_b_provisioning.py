@@ -76,7 +76,7 @@ async def cold_boot_accepted(ctx: CheckContext) -> None:
 @check201(
     "TC_B_02_CSMS",
     "Cold boot answered Pending, then Accepted on a later boot",
-    clause="OCPP 2.0.1 B02 Cold Boot Charging Station - Pending (B02.FR.01, B02.FR.06: the "
+    clause="OCPP 2.0.1 B02 Cold Boot Charging Station - Pending (the "
     "interval is when to boot again)",
     sends="as the --pending-id station: BootNotification; after the interval (at most "
     "--timeout) BootNotification again; StatusNotification Available for each EVSE",
@@ -124,7 +124,7 @@ async def cold_boot_rejected(ctx: CheckContext) -> None:
 @check201(
     "TC_B_06_CSMS",
     "Get Variables: one value",
-    clause="OCPP 2.0.1 B06 Get Variables (B06.FR.01)",
+    clause="OCPP 2.0.1 B06 Get Variables",
     sends="booted; answers the backend's GetVariablesRequest from its device model "
     "(HeartbeatInterval Accepted, 300)",
     expects="GetVariablesRequest for OCPPCommCtrlr.HeartbeatInterval, as triggered; the "
@@ -140,7 +140,7 @@ async def get_variables_single(ctx: CheckContext) -> None:
 @check201(
     "TC_B_07_CSMS",
     "Get Variables: several values, one of an unknown component",
-    clause="OCPP 2.0.1 B06 Get Variables (B06.FR.01, B06.FR.02: a result per variable)",
+    clause="OCPP 2.0.1 B06 Get Variables (a result per variable)",
     sends="booted; answers GetVariables: two known variables Accepted, the third UnknownComponent",
     expects="GetVariablesRequest with the three variables in the order triggered; the "
     "trigger reports success (an UnknownComponent result is an answer, not an error)",
@@ -160,7 +160,7 @@ async def get_variables_multiple(ctx: CheckContext) -> None:
 @check201(
     "TC_B_09_CSMS",
     "Set Variables: one value",
-    clause="OCPP 2.0.1 B05 Set Variables (B05.FR.01)",
+    clause="OCPP 2.0.1 B05 Set Variables",
     sends="booted; answers the backend's SetVariablesRequest Accepted",
     expects="SetVariablesRequest OCPPCommCtrlr.HeartbeatInterval = a new value, as "
     "triggered (the value a string); the trigger reports success",
@@ -177,8 +177,8 @@ async def set_variables_single(ctx: CheckContext) -> None:
 @check201(
     "TC_B_10_CSMS",
     "Set Variables: several values, one of them rejected",
-    clause="OCPP 2.0.1 B05 Set Variables (B05.FR.01, a result per variable; Rejected is a "
-    "status, not an error)",
+    clause="OCPP 2.0.1 B05 Set Variables (a result per variable; Rejected is a status, "
+    "not an error)",
     sends="booted; answers SetVariables: HeartbeatInterval Accepted, EVConnectionTimeOut Rejected",
     expects="SetVariablesRequest with both values, as triggered; the trigger reports "
     "success with the mixed answer",
@@ -237,7 +237,7 @@ async def _base_report(ctx: CheckContext, report_base: str, parts: int) -> None:
 @check201(
     "TC_B_12_CSMS",
     "Get Base Report: ConfigurationInventory, answered in one NotifyReport",
-    clause="OCPP 2.0.1 B07 Get Base Report (B07.FR.01, B07.FR.04), B08 NotifyReport",
+    clause="OCPP 2.0.1 B07 Get Base Report, B08 NotifyReport",
     sends="booted; answers GetBaseReport Accepted, then NotifyReport requestId, seqNo 0, tbc false",
     expects="GetBaseReportRequest reportBase ConfigurationInventory with the triggered "
     "requestId; an empty NotifyReportResponse",
@@ -250,7 +250,7 @@ async def base_report_configuration(ctx: CheckContext) -> None:
 @check201(
     "TC_B_13_CSMS",
     "Get Base Report: FullInventory, answered in two NotifyReports",
-    clause="OCPP 2.0.1 B07 Get Base Report (B07.FR.01), B08 NotifyReport (seqNo, tbc)",
+    clause="OCPP 2.0.1 B07 Get Base Report, B08 NotifyReport (seqNo, tbc)",
     sends="booted; answers GetBaseReport Accepted, then NotifyReport seqNo 0 tbc true and "
     "seqNo 1 tbc false",
     expects="GetBaseReportRequest reportBase FullInventory with the triggered requestId; an "
@@ -264,7 +264,7 @@ async def base_report_full(ctx: CheckContext) -> None:
 @check201(
     "TC_B_14_CSMS",
     "Get Base Report: SummaryInventory",
-    clause="OCPP 2.0.1 B07 Get Base Report (B07.FR.01), B08 NotifyReport",
+    clause="OCPP 2.0.1 B07 Get Base Report, B08 NotifyReport",
     sends="booted; answers GetBaseReport Accepted, then one NotifyReport",
     expects="GetBaseReportRequest reportBase SummaryInventory with the triggered requestId; "
     "an empty NotifyReportResponse",
@@ -290,7 +290,7 @@ async def _reboot(ctx: CheckContext) -> None:
 @check201(
     "TC_B_20_CSMS",
     "Reset OnIdle without a transaction: the station reboots and is accepted",
-    clause="OCPP 2.0.1 B11 Reset - Without Ongoing Transaction (B11.FR.01, B11.FR.03)",
+    clause="OCPP 2.0.1 B11 Reset - Without Ongoing Transaction",
     sends="booted; answers ResetRequest Accepted; closes the connection; connects again: "
     "BootNotification reason RemoteReset, StatusNotification per EVSE, "
     "SecurityEventNotification ResetOrReboot",
@@ -327,8 +327,8 @@ async def _started(ctx: CheckContext, station: ScriptedChargePoint, transaction_
 @check201(
     "TC_B_21_CSMS",
     "Reset OnIdle with a transaction: Scheduled, the transaction ends, then the reboot",
-    clause="OCPP 2.0.1 B12 Reset - With Ongoing Transaction (B12.FR.01: OnIdle waits for the "
-    "transaction to end, the answer is Scheduled)",
+    clause="OCPP 2.0.1 B12 Reset - With Ongoing Transaction (OnIdle waits for the transaction "
+    "to end, the answer is Scheduled)",
     sends="booted; TransactionEvent Started and Updated (Charging); answers ResetRequest "
     "Scheduled; TransactionEvent Ended (EVDisconnected); closes; BootNotification "
     "RemoteReset",
@@ -358,8 +358,8 @@ async def reset_on_idle_with_transaction(ctx: CheckContext) -> None:
 @check201(
     "TC_B_22_CSMS",
     "Reset Immediate with a transaction: the transaction ends at once, then the reboot",
-    clause="OCPP 2.0.1 B12 Reset - With Ongoing Transaction (B12.FR.02, B12.FR.04: "
-    "triggerReason ResetCommand, stoppedReason ImmediateReset)",
+    clause="OCPP 2.0.1 B12 Reset - With Ongoing Transaction (Immediate ends the "
+    "transaction: triggerReason ResetCommand, stoppedReason ImmediateReset)",
     sends="booted; TransactionEvent Started and Updated; answers ResetRequest Accepted; "
     "TransactionEvent Ended (ResetCommand, ImmediateReset); closes; BootNotification "
     "RemoteReset",

@@ -16,8 +16,8 @@ NOT_ACCEPTED: Final = frozenset({"Rejected", "UnknownVendorId", "UnknownMessageI
 @check201(
     "TC_P_02_CSMS",
     "Data Transfer to the CSMS of an unknown vendor: a status, never an error",
-    clause="OCPP 2.0.1 P02 Data Transfer to the CSMS (P02.FR.06: an unknown vendorId is "
-    "answered UnknownVendorId; Rejected, UnknownMessageId are statuses as well)",
+    clause="OCPP 2.0.1 P02 Data Transfer to the CSMS (an unknown vendorId is answered "
+    "UnknownVendorId; Rejected, UnknownMessageId are statuses as well)",
     sends="booted; DataTransferRequest of a vendorId no backend knows, with a messageId and data",
     expects="a DataTransferResponse (schema-valid) with status UnknownVendorId, Rejected or "
     "UnknownMessageId; never a CALLERROR",
@@ -41,7 +41,7 @@ async def data_transfer_unknown_vendor(ctx: CheckContext) -> None:
 @check201(
     "RB_DATA_TRANSFER_TO_STATION",
     "Data Transfer to the station: the CSMS's DataTransferRequest as triggered",
-    clause="OCPP 2.0.1 P01 Data Transfer to the Charging Station (P01.FR.01)",
+    clause="OCPP 2.0.1 P01 Data Transfer to the Charging Station",
     sends="booted; answers the backend's DataTransferRequest Accepted with data",
     expects="DataTransferRequest with the triggered vendorId, messageId and data; the "
     "trigger reports success",

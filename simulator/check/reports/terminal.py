@@ -8,7 +8,8 @@ from typing import Final
 from rich.console import Console
 from rich.table import Table
 
-from simulator.check.catalogue import Check
+from ocppj.versions import OCPP16
+from simulator.check.catalogue import VERSION_LABELS, Check
 from simulator.check.reports.model import Run
 from simulator.check.verdicts import Verdict
 
@@ -49,7 +50,9 @@ def print_run(console: Console, run: Run) -> None:
 
 
 def catalogue_table(checks: Sequence[Check]) -> Table:
-    table = Table(title=f"chargenet check: {len(checks)} checks")
+    versions = {check.ocpp_version for check in checks} - {OCPP16}
+    named = "".join(f" (OCPP {VERSION_LABELS[version]})" for version in sorted(versions))
+    table = Table(title=f"chargenet check{named}: {len(checks)} checks")
     table.add_column("id", no_wrap=True)
     table.add_column("profile", no_wrap=True)
     table.add_column("title")
