@@ -1,0 +1,398 @@
+"""Operator calls at fixed virtual instants give the same bytes over 2.0.1, over 1.6, mixed,
+and on the model alone (issue 10's first "how it must be shown" point, with failures).
+
+A central system's call enters the model at the virtual instant it arrives (docs/ocpp.md,
+Determinism), so a run with operator calls is reproducible only if the calls arrive at
+instants the physics fixes. The operator here is a script of rules, "at the first periodic
+sample of station X's transaction, or at its n-th transaction's end, call Y on station Z".
+The independent central system (tests/ocpp/stock_csms.py: the stock `ocpp` classes, their
+validation on) holds its answer to the triggering message until the call's result is back;
+in strict lockstep (`max_lag_s=0`) virtual time cannot pass that message's instant meanwhile,
+so the call enters after every event of that instant and before the next. The model alone
+(the fast engine's immediate resolver) plays the same script through the same commands
+(simulator/model/commands.py), at the end of the same instant.
+
+Over 2.0.1 the calls are RequestStopTransaction, RequestStartTransaction, ChangeAvailability
+and UnlockConnector; over 1.6 RemoteStop/RemoteStartTransaction, ChangeAvailability and
+UnlockConnector. A Reset is not in the script: the reboot it causes completes at a wall-clock
+moment, which virtual time does not wait for (test_v201_handlers.py shows its effects).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ocpp import v16, v201
+from simpy.events import Event
+
+from ocppj import OCPP16, OCPP201, Version
+from simulator import runner
+from simulator.model.events import Flush
+from simulator.model.port import ChargePoint
+from simulator.model.records import Records
+from simulator.model.requests import StopReason
+from simulator.model.resolver import ImmediateResolver
+from simulator.model.simulation import Simulation
+from simulator.model.visit import Visit
+from simulator.model.world import World
+from simulator.ocpp.engine import OcppRunOptions, run_ocpp
+from simulator.reports.summary import sessions_csv, to_json
+from tests.ocpp.helpers import small_world
+from tests.ocpp.stock_csms import (
+    CALL_TIMEOUT_S,
+    ChargePointSession,
+    StationSession,
+    StockCsms,
+    stock_csms,
+)
+
+DAYS = 0.25  # six virtual hours: 18 sessions, three failures, every rule fired
+APP_TAG = "APP0001"
+
+SAMPLE = "sample"  # the first periodic sample of a transaction
+ENDED = "ended"  # a transaction's end
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """At the `nth` `on` event of station `at`, make call `do` to station `to`."""
+
+    on: str
+    at: str
+    nth: int
+    do: str  # remote_stop (of the triggering transaction), remote_start, inoperative,
+    # operative, unlock
+    to: str
+
+
+SCRIPT = (
+    Rule(SAMPLE, "s-01", 1, "remote_stop", "s-01"),  # 2.0.1 in the mixed run
+    Rule(ENDED, "s-01", 1, "unlock", "s-01"),  # the same instant: nothing left to stop
+    Rule(ENDED, "s-02", 1, "inoperative", "s-02"),  # the driver still there: Scheduled
+    Rule(SAMPLE, "n-01", 1, "remote_stop", "n-01"),  # 1.6 in the mixed run
+    Rule(ENDED, "n-01", 1, "inoperative", "n-03"),  # idle: Accepted
+    Rule(ENDED, "n-02", 1, "operative", "s-02"),
+    Rule(ENDED, "n-01", 2, "remote_start", "n-03"),  # out of service: Rejected
+    Rule(ENDED, "n-01", 2, "operative", "n-03"),
+    Rule(ENDED, "s-02", 2, "remote_start", "n-03"),  # an app session: Accepted
+    Rule(ENDED, "s-02", 2, "remote_start", "s-02"),  # its driver still there: Rejected
+    Rule(SAMPLE, "s-02", 3, "remote_start", "s-02"),  # busy: Rejected
+)
+
+
+class Operator:
+    """Counts each station's trigger events and says which rules fire; the same on the wire
+    and in the model, so both fire the same rules at the same events."""
+
+    def __init__(self, script: tuple[Rule, ...] = SCRIPT) -> None:
+        self.script = script
+        self.counts: dict[tuple[str, str], int] = {}
+        self.sampled: set[tuple[str, object]] = set()
+        self.results: list[tuple[int, str]] = []
+        """(rule index, status) of every call made, in the order they were made."""
+
+    def fired(self, on: str, station: str, transaction: object = None) -> list[int]:
+        """The indices of the rules this event fires (a sample counts once per transaction)."""
+        if on == SAMPLE:
+            if (station, transaction) in self.sampled:
+                return []
+            self.sampled.add((station, transaction))
+        n = self.counts.get((on, station), 0) + 1
+        self.counts[(on, station)] = n
+        return [i for i, r in enumerate(self.script) if (r.on, r.at, r.nth) == (on, station, n)]
+
+
+# --- the script on the model alone --------------------------------------------------------
+
+
+class ScriptedResolver(ImmediateResolver):
+    """The fast engine's resolver, watching for the script's trigger events; a fired rule's
+    command runs once every event of the instant has run, as the wire's call enters."""
+
+    def __init__(self, operator: Operator) -> None:
+        super().__init__()
+        self.operator = operator
+        self.sim: Simulation | None = None
+
+    def meter_values(self, port: ChargePoint, visit: Visit, context: str) -> None:
+        if context == "Sample.Periodic":
+            self._fire(self.operator.fired(SAMPLE, port.id, port.transaction))
+
+    def stop_transaction(self, port: ChargePoint, visit: Visit, reason: StopReason) -> None:
+        self._fire(self.operator.fired(ENDED, port.id))
+
+    def _fire(self, rules: list[int]) -> None:
+        if not rules:
+            return
+        env = self._env
+        assert env is not None
+
+        def at_end_of_instant(_: Event) -> None:
+            if env.peek() <= env.now:  # another flush of this instant first
+                Flush(env, at_end_of_instant)
+                return
+            for i in rules:
+                self.operator.results.append((i, self._command(self.operator.script[i])))
+
+        Flush(env, at_end_of_instant)
+
+    def _command(self, rule: Rule) -> str:
+        sim = self.sim
+        assert sim is not None
+        if rule.do == "remote_stop":
+            return _status(sim.remote_stop(sim.transaction_on(rule.to)))
+        if rule.do == "remote_start":
+            return _status(sim.remote_start(rule.to, APP_TAG))
+        if rule.do in ("inoperative", "operative"):
+            return sim.change_availability(rule.to, rule.do == "operative")
+        assert rule.do == "unlock"
+        return "Unlocked" if not sim.unlock(rule.to) else "Stopped"
+
+
+def _status(done: bool) -> str:
+    return "Accepted" if done else "Rejected"
+
+
+def run_model(world: World, operator: Operator) -> Records:
+    resolver = ScriptedResolver(operator)
+    sim = Simulation(world, resolver=resolver, meter_interval_s=world.meter_interval_s)
+    resolver.sim = sim
+    return sim.run()
+
+
+# --- the script on the wire ---------------------------------------------------------------
+
+
+def trigger(action: str, payload: dict[str, Any]) -> tuple[str, object] | None:
+    """(event, transaction id) of a CALL that is one of the script's trigger events."""
+    if action == "MeterValues" and "transactionId" in payload:  # 1.6
+        contexts = {s.get("context") for m in payload["meterValue"] for s in m["sampledValue"]}
+        if "Sample.Periodic" in contexts:
+            return SAMPLE, payload["transactionId"]
+    elif action == "StopTransaction":
+        return ENDED, payload["transactionId"]
+    elif action == "TransactionEvent":  # 2.0.1
+        transaction = payload["transactionInfo"]["transactionId"]
+        if payload["eventType"] == "Ended":
+            return ENDED, transaction
+        if payload["triggerReason"] == "MeterValuePeriodic":
+            return SAMPLE, transaction
+    return None
+
+
+@dataclass
+class Wire:
+    """What the scripted central system shares between its sessions (its own thread)."""
+
+    operator: Operator
+    sessions: dict[str, Any]
+    calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    """(station, action, the station's answer) of every call the script made."""
+    failures: list[str] = field(default_factory=list)
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _message(rule: Rule, version_201: bool, transaction: object) -> Any:
+    """The call of `rule` in the target station's version."""
+    if version_201:
+        if rule.do == "remote_stop":
+            return v201.call.RequestStopTransaction(transaction_id=str(transaction))
+        if rule.do == "remote_start":
+            token = {"id_token": APP_TAG, "type": "Central"}
+            return v201.call.RequestStartTransaction(id_token=token, remote_start_id=1)
+        if rule.do == "unlock":
+            return v201.call.UnlockConnector(evse_id=1, connector_id=1)
+        status = "Operative" if rule.do == "operative" else "Inoperative"
+        return v201.call.ChangeAvailability(operational_status=status)
+    if rule.do == "remote_stop":
+        assert isinstance(transaction, int)
+        return v16.call.RemoteStopTransaction(transaction_id=transaction)
+    if rule.do == "remote_start":
+        return v16.call.RemoteStartTransaction(id_tag=APP_TAG)
+    if rule.do == "unlock":
+        return v16.call.UnlockConnector(connector_id=1)
+    status = "Operative" if rule.do == "operative" else "Inoperative"
+    return v16.call.ChangeAvailability(connector_id=0, type=status)
+
+
+class _Scripted:
+    """Mixed into both versions' sessions: a CALL that fires rules is answered only once the
+    rules' calls are answered (in a task: the connection keeps reading their results)."""
+
+    wire: Wire
+    id: str
+
+    async def route_message(self, raw: str) -> None:
+        message = json.loads(raw)
+        if message[0] == 2:
+            found = trigger(message[2], message[3])
+            if found is not None:
+                rules = self.wire.operator.fired(found[0], self.id, found[1])
+                if rules:
+                    task = asyncio.create_task(self._operate(rules, found[1], raw))
+                    self.wire.tasks.add(task)
+                    task.add_done_callback(self.wire.tasks.discard)
+                    return
+        await super().route_message(raw)  # type: ignore[misc]
+
+    async def _operate(self, rules: list[int], transaction: object, raw: str) -> None:
+        wire = self.wire
+        try:
+            for i in rules:
+                rule = wire.operator.script[i]
+                target = wire.sessions[rule.to]
+                message = _message(rule, isinstance(target, StationSession), transaction)
+                async with asyncio.timeout(CALL_TIMEOUT_S):
+                    result = await target.call(message, suppress=False)
+                wire.operator.results.append((i, str(result.status)))
+                with wire.lock:
+                    wire.calls.append((rule.to, type(message).__name__, vars(result)))
+        except Exception as error:  # the test reports it
+            wire.failures.append(f"{self.id}: {error!r}")
+        await super().route_message(raw)  # type: ignore[misc]
+
+
+def scripted_classes(
+    wire: Wire,
+) -> tuple[type[StationSession], type[ChargePointSession]]:
+    class Station(_Scripted, StationSession):
+        pass
+
+    class Point(_Scripted, ChargePointSession):
+        pass
+
+    Station.wire = Point.wire = wire
+    return Station, Point
+
+
+@contextlib.contextmanager
+def scripted_csms(operator: Operator) -> Iterator[tuple[StockCsms, Wire]]:
+    wire = Wire(operator, {})
+    with stock_csms(classes=scripted_classes(wire)) as csms:
+        wire.sessions = csms.sessions
+        yield csms, wire
+
+
+# --- the runs -----------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    summary: str
+    sessions: str
+    results: list[tuple[int, str]]
+    wire: Wire | None = None
+    csms: StockCsms | None = None
+
+
+def outcome(world: World, records: Records, operator: Operator, **more: Any) -> Run:
+    summary = to_json(runner.summarize_world(world, records))
+    return Run(summary, sessions_csv(records), sorted(operator.results), **more)
+
+
+def over_ocpp(folder: Path, versions: dict[str, Version]) -> Run:
+    world = small_world(folder, days=DAYS, failures=True)
+    operator = Operator()
+    with scripted_csms(operator) as (csms, wire):
+        options = OcppRunOptions(csms_url=csms.url, versions=versions, max_lag_s=0.0)
+        records = run_ocpp(world, options)
+    return outcome(world, records, operator, wire=wire, csms=csms)
+
+
+@dataclass
+class Runs:
+    model: Run
+    unscripted: Run
+    v201: Run
+    v16: Run
+    mixed: Run
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
+    folder = tmp_path_factory.mktemp("operator")
+    world = small_world(folder, days=DAYS, failures=True)
+    model = Operator()
+    return Runs(
+        model=outcome(world, run_model(world, model), model),
+        unscripted=outcome(world, runner.run_fast(world), Operator(())),
+        v201=over_ocpp(folder, {"north": OCPP201, "south": OCPP201}),
+        v16=over_ocpp(folder, {"north": OCPP16, "south": OCPP16}),
+        mixed=over_ocpp(folder, {"north": OCPP16, "south": OCPP201}),
+    )
+
+
+def same_bytes(run: Run, model: Run) -> None:
+    assert run.wire is not None
+    assert run.wire.failures == []
+    assert run.summary.encode() == model.summary.encode()
+    assert run.sessions.encode() == model.sessions.encode()
+    assert run.results == model.results
+
+
+# --- the claims ---------------------------------------------------------------------------
+
+
+def test_every_rule_of_the_script_fired_and_its_calls_changed_the_physics(runs: Runs) -> None:
+    assert [i for i, _ in runs.model.results] == list(range(len(SCRIPT)))
+    statuses = {s for _, s in runs.model.results}
+    assert {"Accepted", "Rejected", "Scheduled", "Unlocked"} <= statuses
+    assert runs.model.summary != runs.unscripted.summary
+    reasons = [row.split(",") for row in runs.model.sessions.splitlines()]
+    assert sum("Remote" in row for row in reasons) == 2  # the two remote stops
+
+
+def test_operator_calls_over_201_give_the_models_summary_and_sessions_byte_for_byte(
+    runs: Runs,
+) -> None:
+    same_bytes(runs.v201, runs.model)
+
+
+def test_operator_calls_over_16_give_the_same_bytes(runs: Runs) -> None:
+    same_bytes(runs.v16, runs.model)
+
+
+def test_a_run_with_a_network_on_each_version_gives_the_same_bytes_with_operator_calls(
+    runs: Runs,
+) -> None:
+    same_bytes(runs.mixed, runs.model)
+    assert runs.mixed.csms is not None
+    subprotocols = runs.mixed.csms.journal.subprotocols
+    assert subprotocols == {
+        p: "ocpp2.0.1" if p.startswith("s-") else "ocpp1.6"
+        for p in ("n-01", "n-02", "n-03", "s-01", "s-02")
+    }
+
+
+def test_the_calls_reach_201_stations_as_201_actions_the_stock_classes_validate(
+    runs: Runs,
+) -> None:
+    assert runs.v201.wire is not None
+    assert runs.v201.csms is not None
+    made = {action for _, action, _ in runs.v201.wire.calls}
+    assert made == {
+        "RequestStopTransaction",
+        "RequestStartTransaction",
+        "ChangeAvailability",
+        "UnlockConnector",
+    }
+    assert runs.v201.csms.journal.call_errors == []
+    started = [
+        p for _, p in runs.v201.csms.journal.of("TransactionEvent") if p["eventType"] == "Started"
+    ]
+    remote = [p for p in started if p["triggerReason"] == "RemoteStart"]
+    assert len(remote) == 1
+    assert all(p["idToken"] == {"idToken": APP_TAG, "type": "Central"} for p in remote)
+    ended = [
+        p for _, p in runs.v201.csms.journal.of("TransactionEvent") if p["eventType"] == "Ended"
+    ]
+    assert sum(p["transactionInfo"]["stoppedReason"] == "Remote" for p in ended) == 2
