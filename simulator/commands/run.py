@@ -1,13 +1,15 @@
 """`chargenet run SCENARIO`: simulate one scenario, print the tables, write the summary, the
 sessions and an HTML report. By default every port speaks OCPP 1.6J to the built-in central
 system (and the wire's own statistics go to wire.json); `--engine fast` runs the same physics
-with no wire."""
+with no wire. `--csms-cert`/`--csms-key` serve the built-in central system over wss:// with
+the user's certificate (security profile 2, for 1.6 and 2.0.1 alike)."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import math
+import ssl
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +38,7 @@ from simulator.reports import render
 from simulator.reports.summary import sessions_csv, to_json
 
 if TYPE_CHECKING:
+    from simulator.ocpp.builtin_csms import CsmsTls
     from simulator.ocpp.transport import TransportConfig
 
 DEFAULT_HANDSHAKE_TIMEOUT_S = 10.0  # TransportConfig.open_timeout_s's default
@@ -50,6 +53,8 @@ OCPP_FLAGS = (
     "csms_password",
     "csms_password_file",
     "csms_ca",
+    "csms_cert",
+    "csms_key",
     "response_timeout",
     "call_attempts",
     "offline_limit",
@@ -111,7 +116,21 @@ def add_parser(sub: Any) -> None:
     )
     credentials.add_password_arguments(ocpp, "--csms-password")
     ocpp.add_argument(
-        "--csms-ca", type=Path, metavar="FILE", help="CA certificate to verify a wss:// backend"
+        "--csms-ca",
+        type=Path,
+        metavar="FILE",
+        help="CA certificate to verify a wss:// backend (or the --csms-cert of the built-in one)",
+    )
+    ocpp.add_argument(
+        "--csms-cert",
+        type=Path,
+        metavar="FILE",
+        help="serve the built-in central system over wss:// with this PEM certificate (chain), "
+        "valid for 127.0.0.1 (security profile 2; with --csms-key; the charge points verify it "
+        "against --csms-ca, else against this file)",
+    )
+    ocpp.add_argument(
+        "--csms-key", type=Path, metavar="FILE", help="the unencrypted PEM key of --csms-cert"
     )
     # the bounds on every wait of a charge point (defaults: TransportConfig's)
     ocpp.add_argument(
@@ -177,6 +196,42 @@ def _check_ocpp_flags(args: argparse.Namespace) -> None:
             raise UserError(f"{path}: the folder {path.parent} does not exist")
 
 
+def _csms_tls(args: argparse.Namespace) -> CsmsTls | None:
+    """The built-in central system's certificate and key, checked before any work: both
+    given or neither, readable, and a pair that loads."""
+    cert, key = args.csms_cert, args.csms_key
+    if cert is None and key is None:
+        return None
+    if args.csms is not None:
+        flag = "--csms-cert" if cert is not None else "--csms-key"
+        raise UserError(f"{flag} is the built-in central system's certificate: drop it with --csms")
+    if cert is None or key is None:
+        raise UserError(
+            "--csms-cert needs --csms-key" if key is None else "--csms-key needs --csms-cert"
+        )
+    for flag, path in (("--csms-cert", cert), ("--csms-key", key)):
+        try:
+            path.read_bytes()
+        except OSError as exc:
+            raise UserError(f"{flag} {path}: {exc.strerror or exc}") from None
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(cert, key, password=_no_passphrase)
+    except UserError:
+        raise
+    except (OSError, ssl.SSLError) as exc:
+        reason = getattr(exc, "reason", None) or exc.strerror or str(exc)
+        raise UserError(f"--csms-cert {cert} / --csms-key {key}: cannot load: {reason}") from None
+    from simulator.ocpp.builtin_csms import CsmsTls
+
+    return CsmsTls(cert, key)
+
+
+def _no_passphrase() -> str:
+    # an encrypted key would make OpenSSL prompt on the terminal
+    raise UserError("--csms-key: the key is encrypted; give an unencrypted key file")
+
+
 def _transport_config(args: argparse.Namespace, password: str | None = None) -> TransportConfig:
     """The connection settings of every charge point (the built-in central system's URL
     replaces `url` when no --csms is given)."""
@@ -193,10 +248,17 @@ def _transport_config(args: argparse.Namespace, password: str | None = None) -> 
         if value is not None
     }
     timeout_s = args.handshake_timeout
+    context = ssl_context(args.csms_ca)
+    if args.csms is None and args.csms_ca is None and args.csms_cert is not None:
+        # the built-in central system over wss://: its own certificate is the trust anchor,
+        # whoever issued it
+        context = ssl_context(args.csms_cert)
+        assert context is not None
+        context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
     return TransportConfig(
         args.csms or "",
         password=password,
-        ssl_context=ssl_context(args.csms_ca),
+        ssl_context=context,
         **bounds,
         open_timeout_s=DEFAULT_HANDSHAKE_TIMEOUT_S if timeout_s is None else timeout_s,
     )
@@ -205,16 +267,19 @@ def _transport_config(args: argparse.Namespace, password: str | None = None) -> 
 def main(args: argparse.Namespace, console: Console) -> int:
     _check_ocpp_flags(args)
     password = credentials.password(args, "--csms-password") if args.engine == "ocpp" else None
+    tls = _csms_tls(args) if args.engine == "ocpp" else None
     with contextlib.ExitStack() as stack:
         if args.engine == "ocpp" and args.csms is None:
             from simulator.ocpp.builtin_csms import started_early
 
             # its start-up overlaps the scenario's build (killed if that fails)
-            stack.enter_context(started_early(db=args.csms_db, password=password))
-        return _run(args, console, password)
+            stack.enter_context(started_early(db=args.csms_db, password=password, tls=tls))
+        return _run(args, console, password, tls)
 
 
-def _run(args: argparse.Namespace, console: Console, password: str | None) -> int:
+def _run(
+    args: argparse.Namespace, console: Console, password: str | None, tls: CsmsTls | None
+) -> int:
     scenario = with_warmup(sc.load(args.scenario), args.warmup_days)
     check_window(args.scenario, scenario.simulation, args.days, args.warmup_days)
     out = prepare_out(args.out)
@@ -256,6 +321,7 @@ def _run(args: argparse.Namespace, console: Console, password: str | None) -> in
                 max_lag_s=max_lag_s,
                 on_wire=wire.append,
                 versions=sc.ocpp_versions(scenario, args.ocpp),
+                csms_tls=tls,
             )
             records = run_ocpp(world, options)
         else:
