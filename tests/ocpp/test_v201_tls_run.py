@@ -1,6 +1,8 @@
 """`chargenet run --csms-cert FILE --csms-key FILE`: the built-in central system over wss://
-with the user's certificate (security profile 2), for 1.6 and 2.0.1 charge points alike, on
-127.0.0.1; and the user's mistakes with those files, each one line and exit 2 before any work.
+with the user's certificate (security profile 2), and with `--csms-client-ca FILE` and the
+charge points' `--client-cert` (a folder of each one's certificate, subject CN = its id) over
+mutual TLS (profile 3), for 1.6 and 2.0.1 charge points alike, on 127.0.0.1; and the user's
+mistakes with those files, each one line and exit 2 before any work.
 
 The certificates are made by the tests (tests/central_system/certificates.py).
 """
@@ -50,6 +52,7 @@ def run_in_process(scenario: Path, *flags: str) -> tuple[str, str]:
     run_command._check_ocpp_flags(args)
     loaded = sc.load(scenario)
     world = sc.world(loaded, days=args.days)
+    run_command._check_client_certificate(args, [p.id for p in world.ports])
     options = OcppRunOptions(
         csms_db=args.csms_db,
         transport=run_command._transport_config(args),
@@ -69,10 +72,8 @@ def test_the_built_in_central_system_serves_both_versions_over_wss_with_the_user
     tls = ["--csms-cert", str(cert.cert_file), "--csms-key", str(cert.key_file)]
     # no --csms-ca: the charge points take the certificate itself as their trust anchor
     summary, sessions = run_in_process(scenario, *tls, "--csms-db", str(db))
+    same_as_fast(scenario, summary, sessions)
     world = sc.world(sc.load(scenario), days=float(DAYS))
-    fast = runner.run_fast(world)
-    assert summary == to_json(runner.summarize_world(world, fast))
-    assert sessions == sessions_csv(fast)
     with contextlib.closing(sqlite3.connect(db)) as con:
         points = {row[0] for row in con.execute("SELECT id FROM charge_points")}
         v16 = con.execute("SELECT count(*) FROM transactions").fetchone()[0]
@@ -80,6 +81,58 @@ def test_the_built_in_central_system_serves_both_versions_over_wss_with_the_user
     assert points == {p.id for p in world.ports}
     assert v16 > 0
     assert v201 > 0
+
+
+def same_as_fast(scenario: Path, summary: str, sessions: str) -> None:
+    world = sc.world(sc.load(scenario), days=float(DAYS))
+    fast = runner.run_fast(world)
+    assert summary == to_json(runner.summarize_world(world, fast))
+    assert sessions == sessions_csv(fast)
+
+
+def client_certificates(folder: Path, authority: Authority, scenario: Path) -> Path:
+    """A folder of `<id>.crt` and `<id>.key`, one pair per charge point, CN = its id."""
+    clients = folder / "clients"
+    clients.mkdir()
+    for port in sc.world(sc.load(scenario)).ports:
+        issue(authority, clients, port.id, file_name=port.id)
+    return clients
+
+
+def test_profile_3_every_charge_point_presents_its_own_certificate_to_the_built_in_one(
+    tmp_path: Path,
+) -> None:
+    scenario = mixed(tmp_path)
+    ca = make_authority(tmp_path, "operator-ca")
+    cert = server_certificate(tmp_path, ca)
+    clients = client_certificates(tmp_path, ca, scenario)
+    summary, sessions = run_in_process(
+        scenario,
+        *("--csms-cert", str(cert.cert_file), "--csms-key", str(cert.key_file)),
+        *("--csms-client-ca", str(ca.cert_file), "--csms-ca", str(ca.cert_file)),
+        *("--client-cert", str(clients)),
+    )
+    same_as_fast(scenario, summary, sessions)
+
+
+def test_profile_3_a_fleet_certificate_is_refused_where_each_charge_point_needs_its_own(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = mixed(tmp_path)
+    ca = make_authority(tmp_path, "operator-ca")
+    cert = server_certificate(tmp_path, ca)
+    fleet = issue(ca, tmp_path, "fleet", file_name="fleet")
+    code = run(
+        scenario,
+        tmp_path / "out",
+        *("--csms-cert", str(cert.cert_file), "--csms-key", str(cert.key_file)),
+        *("--csms-client-ca", str(ca.cert_file), "--offline-limit", "2"),
+        *("--client-cert", str(fleet.cert_file), "--client-key", str(fleet.key_file)),
+    )
+    assert code != 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "HTTP 403" in err
 
 
 def test_charge_points_that_trust_another_ca_refuse_the_built_in_central_systems_certificate(
@@ -117,7 +170,19 @@ def test_charge_points_that_trust_another_ca_refuse_the_built_in_central_systems
         (["--csms-key", "{key}"], "--csms-key needs --csms-cert"),
         (
             ["--csms-cert", "{cert}", "--csms-key", "{key}", "--csms", "wss://127.0.0.1:9/"],
-            "--csms-cert is the built-in central system's certificate: drop it with --csms",
+            "--csms-cert is the built-in central system's: drop it with --csms",
+        ),
+        (["--csms-client-ca", "{ca}"], "--csms-client-ca needs --csms-cert and --csms-key"),
+        (
+            ["--csms-cert", "{cert}", "--csms-key", "{key}", "--csms-client-ca", "{missing}"],
+            "--csms-client-ca {missing}: No such file",
+        ),
+        (["--client-cert", "{missing}"], "--client-cert {missing}: No such file"),
+        (["--client-key", "{key}"], "--client-key needs --client-cert"),
+        (["--client-cert", "{folder}"], "--client-cert {folder}/n-01.crt: No such file"),
+        (
+            ["--client-cert", "{folder}", "--client-key", "{key}"],
+            "--client-key goes with a --client-cert file",
         ),
         (
             ["--csms-cert", "{cert}", "--csms-key", "{key}", "--engine", "fast"],
@@ -135,6 +200,7 @@ def test_a_certificate_or_key_that_cannot_serve_is_one_line_and_exit_2_before_an
         "cert": str(cert.cert_file),
         "key": str(cert.key_file),
         "folder": str(tmp_path),
+        "ca": str(tmp_path / "operator-ca.crt"),
     }
     argv = [flag.format(**names) for flag in flags]
     out = tmp_path / "out"
