@@ -2,7 +2,8 @@
 sessions and an HTML report. By default every port speaks OCPP 1.6J to the built-in central
 system (and the wire's own statistics go to wire.json); `--engine fast` runs the same physics
 with no wire. `--csms-cert`/`--csms-key` serve the built-in central system over wss:// with
-the user's certificate (security profile 2, for 1.6 and 2.0.1 alike)."""
+the user's certificate (security profile 2, for 1.6 and 2.0.1 alike); `--csms-client-ca` and
+the charge points' `--client-cert` make it mutual TLS (profile 3)."""
 
 from __future__ import annotations
 

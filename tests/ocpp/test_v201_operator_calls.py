@@ -312,6 +312,9 @@ def over_ocpp(folder: Path, versions: dict[str, Version]) -> Run:
 class Runs:
     model: Run
     unscripted: Run
+    """The fast engine (`runner.run_fast`), no operator."""
+    model_unscripted: Run
+    """The model as the script plays it (meter samples on), with an empty script."""
     v201: Run
     v16: Run
     mixed: Run
@@ -325,6 +328,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     return Runs(
         model=outcome(world, run_model(world, model), model),
         unscripted=outcome(world, runner.run_fast(world), Operator(())),
+        model_unscripted=outcome(world, run_model(world, Operator(())), Operator(())),
         v201=over_ocpp(folder, {"north": OCPP201, "south": OCPP201}),
         v16=over_ocpp(folder, {"north": OCPP16, "south": OCPP16}),
         mixed=over_ocpp(folder, {"north": OCPP16, "south": OCPP201}),
@@ -340,6 +344,11 @@ def same_bytes(run: Run, model: Run) -> None:
 
 
 # --- the claims ---------------------------------------------------------------------------
+
+
+def test_the_model_playing_no_script_is_the_fast_engine_byte_for_byte(runs: Runs) -> None:
+    assert runs.model_unscripted.summary == runs.unscripted.summary
+    assert runs.model_unscripted.sessions == runs.unscripted.sessions
 
 
 def test_every_rule_of_the_script_fired_and_its_calls_changed_the_physics(runs: Runs) -> None:
