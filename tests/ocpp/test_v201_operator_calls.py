@@ -321,7 +321,7 @@ class Runs:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
+def operator_runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     folder = tmp_path_factory.mktemp("operator")
     world = small_world(folder, days=DAYS, failures=True)
     model = Operator()
@@ -346,36 +346,38 @@ def same_bytes(run: Run, model: Run) -> None:
 # --- the claims ---------------------------------------------------------------------------
 
 
-def test_the_model_playing_no_script_is_the_fast_engine_byte_for_byte(runs: Runs) -> None:
-    assert runs.model_unscripted.summary == runs.unscripted.summary
-    assert runs.model_unscripted.sessions == runs.unscripted.sessions
+def test_the_model_playing_no_script_is_the_fast_engine_byte_for_byte(operator_runs: Runs) -> None:
+    assert operator_runs.model_unscripted.summary == operator_runs.unscripted.summary
+    assert operator_runs.model_unscripted.sessions == operator_runs.unscripted.sessions
 
 
-def test_every_rule_of_the_script_fired_and_its_calls_changed_the_physics(runs: Runs) -> None:
-    assert [i for i, _ in runs.model.results] == list(range(len(SCRIPT)))
-    statuses = {s for _, s in runs.model.results}
+def test_every_rule_of_the_script_fired_and_its_calls_changed_the_physics(
+    operator_runs: Runs,
+) -> None:
+    assert [i for i, _ in operator_runs.model.results] == list(range(len(SCRIPT)))
+    statuses = {s for _, s in operator_runs.model.results}
     assert {"Accepted", "Rejected", "Scheduled", "Unlocked"} <= statuses
-    assert runs.model.summary != runs.unscripted.summary
-    reasons = [row.split(",") for row in runs.model.sessions.splitlines()]
+    assert operator_runs.model.summary != operator_runs.unscripted.summary
+    reasons = [row.split(",") for row in operator_runs.model.sessions.splitlines()]
     assert sum("Remote" in row for row in reasons) == 2  # the two remote stops
 
 
 def test_operator_calls_over_201_give_the_models_summary_and_sessions_byte_for_byte(
-    runs: Runs,
+    operator_runs: Runs,
 ) -> None:
-    same_bytes(runs.v201, runs.model)
+    same_bytes(operator_runs.v201, operator_runs.model)
 
 
-def test_operator_calls_over_16_give_the_same_bytes(runs: Runs) -> None:
-    same_bytes(runs.v16, runs.model)
+def test_operator_calls_over_16_give_the_same_bytes(operator_runs: Runs) -> None:
+    same_bytes(operator_runs.v16, operator_runs.model)
 
 
 def test_a_run_with_a_network_on_each_version_gives_the_same_bytes_with_operator_calls(
-    runs: Runs,
+    operator_runs: Runs,
 ) -> None:
-    same_bytes(runs.mixed, runs.model)
-    assert runs.mixed.csms is not None
-    subprotocols = runs.mixed.csms.journal.subprotocols
+    same_bytes(operator_runs.mixed, operator_runs.model)
+    assert operator_runs.mixed.csms is not None
+    subprotocols = operator_runs.mixed.csms.journal.subprotocols
     assert subprotocols == {
         p: "ocpp2.0.1" if p.startswith("s-") else "ocpp1.6"
         for p in ("n-01", "n-02", "n-03", "s-01", "s-02")
@@ -383,25 +385,29 @@ def test_a_run_with_a_network_on_each_version_gives_the_same_bytes_with_operator
 
 
 def test_the_calls_reach_201_stations_as_201_actions_the_stock_classes_validate(
-    runs: Runs,
+    operator_runs: Runs,
 ) -> None:
-    assert runs.v201.wire is not None
-    assert runs.v201.csms is not None
-    made = {action for _, action, _ in runs.v201.wire.calls}
+    assert operator_runs.v201.wire is not None
+    assert operator_runs.v201.csms is not None
+    made = {action for _, action, _ in operator_runs.v201.wire.calls}
     assert made == {
         "RequestStopTransaction",
         "RequestStartTransaction",
         "ChangeAvailability",
         "UnlockConnector",
     }
-    assert runs.v201.csms.journal.call_errors == []
+    assert operator_runs.v201.csms.journal.call_errors == []
     started = [
-        p for _, p in runs.v201.csms.journal.of("TransactionEvent") if p["eventType"] == "Started"
+        p
+        for _, p in operator_runs.v201.csms.journal.of("TransactionEvent")
+        if p["eventType"] == "Started"
     ]
     remote = [p for p in started if p["triggerReason"] == "RemoteStart"]
     assert len(remote) == 1
     assert all(p["idToken"] == {"idToken": APP_TAG, "type": "Central"} for p in remote)
     ended = [
-        p for _, p in runs.v201.csms.journal.of("TransactionEvent") if p["eventType"] == "Ended"
+        p
+        for _, p in operator_runs.v201.csms.journal.of("TransactionEvent")
+        if p["eventType"] == "Ended"
     ]
     assert sum(p["transactionInfo"]["stoppedReason"] == "Remote" for p in ended) == 2
