@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,6 +85,8 @@ SCRIPT = (
     Rule(ENDED, "s-02", 2, "remote_start", "n-03"),  # an app session: Accepted
     Rule(ENDED, "s-02", 2, "remote_start", "s-02"),  # its driver still there: Rejected
     Rule(SAMPLE, "s-02", 3, "remote_start", "s-02"),  # busy: Rejected
+    Rule(SAMPLE, "n-02", 1, "reset", "n-02"),  # the charge ends HardReset; the port reboots
+    Rule(SAMPLE, "s-01", 2, "reset", "s-01"),  # 2.0.1 in the mixed run
 )
 
 
@@ -121,6 +123,9 @@ class ScriptedResolver(ImmediateResolver):
         super().__init__()
         self.operator = operator
         self.sim: Simulation | None = None
+        self._pending: list[Callable[[], object]] = []
+        self._flushing = False
+        self._resetting: set[str] = set()
 
     def meter_values(self, port: ChargePoint, visit: Visit, context: str) -> None:
         if context == "Sample.Periodic":
@@ -128,21 +133,46 @@ class ScriptedResolver(ImmediateResolver):
 
     def stop_transaction(self, port: ChargePoint, visit: Visit, reason: StopReason) -> None:
         self._fire(self.operator.fired(ENDED, port.id))
+        if port.id in self._resetting:
+            # on the wire the station is back once the transaction the reset stopped is
+            # answered (virtual time held meanwhile), after the calls that end fired
+            self._resetting.discard(port.id)
+            sim = self.sim
+            assert sim is not None
+            self._at_end_of_instant(lambda: sim.rebooted(port.id))
 
     def _fire(self, rules: list[int]) -> None:
         if not rules:
             return
-        env = self._env
-        assert env is not None
 
-        def at_end_of_instant(_: Event) -> None:
-            if env.peek() <= env.now:  # another flush of this instant first
-                Flush(env, at_end_of_instant)
-                return
+        def command() -> None:
             for i in rules:
                 self.operator.results.append((i, self._command(self.operator.script[i])))
 
-        Flush(env, at_end_of_instant)
+        self._at_end_of_instant(command)
+
+    def _at_end_of_instant(self, action: Callable[[], object]) -> None:
+        """Run `action` once every other event of this instant has run, after the actions
+        queued before it (one flush chain: what they cause at this instant runs first)."""
+        self._pending.append(action)
+        if not self._flushing:
+            self._flushing = True
+            assert self._env is not None
+            Flush(self._env, self._run_pending)
+
+    def _run_pending(self, _: Event) -> None:
+        env = self._env
+        assert env is not None
+        if env.peek() <= env.now:  # this instant's other events first
+            Flush(env, self._run_pending)
+            return
+        actions, self._pending = self._pending, []
+        for action in actions:
+            action()
+        if self._pending:  # queued by those actions: after what they caused
+            Flush(env, self._run_pending)
+        else:
+            self._flushing = False
 
     def _command(self, rule: Rule) -> str:
         sim = self.sim
@@ -153,6 +183,9 @@ class ScriptedResolver(ImmediateResolver):
             return _status(sim.remote_start(rule.to, APP_TAG))
         if rule.do in ("inoperative", "operative"):
             return sim.change_availability(rule.to, rule.do == "operative")
+        if rule.do == "reset":  # hard: 1.6 Hard, 2.0.1 Immediate
+            self._resetting.add(rule.to)
+            return _status(sim.reset(rule.to, True))
         assert rule.do == "unlock"
         return "Unlocked" if not sim.unlock(rule.to) else "Stopped"
 
@@ -199,10 +232,48 @@ class Wire:
     failures: list[str] = field(default_factory=list)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    rebooting: dict[str, Reboot] = field(default_factory=dict)
+    """station -> its reboot after a Reset, under way."""
+    held: dict[str, asyncio.Event] = field(default_factory=dict)
+    """station -> what its next Heartbeat's answer waits for."""
+
+
+@dataclass
+class Reboot:
+    """A station's reboot after a Reset, with virtual time held at the reset's instant.
+
+    The station reboots once the transaction the reset stopped is answered; so that virtual
+    time stays meanwhile, another station (`hold`) is made to send a Heartbeat at that instant
+    (TriggerMessage) before that answer goes, and its answer waits until the station is back:
+    its boot answered, then a triggered Heartbeat of its own (queued behind what its boot
+    queued: answered, the station is ready and the model has it back), then one call more
+    answered (the station has handled that reply)."""
+
+    hold: str
+    stage: str = "stop"  # then boot, beat, done
+    back: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def _heartbeat_trigger(version_201: bool) -> Any:
+    if version_201:
+        return v201.call.TriggerMessage(requested_message="Heartbeat")
+    return v16.call.TriggerMessage(requested_message="Heartbeat")
+
+
+def _harmless(version_201: bool) -> Any:
+    if version_201:
+        variable = {
+            "component": {"name": "OCPPCommCtrlr"},
+            "variable": {"name": "HeartbeatInterval"},
+        }
+        return v201.call.GetVariables(get_variable_data=[variable])
+    return v16.call.GetConfiguration(key=["HeartbeatInterval"])
 
 
 def _message(rule: Rule, version_201: bool, transaction: object) -> Any:
     """The call of `rule` in the target station's version."""
+    if rule.do == "reset":
+        return v201.call.Reset(type="Immediate") if version_201 else v16.call.Reset(type="Hard")
     if version_201:
         if rule.do == "remote_stop":
             return v201.call.RequestStopTransaction(transaction_id=str(transaction))
@@ -226,39 +297,91 @@ def _message(rule: Rule, version_201: bool, transaction: object) -> Any:
 
 class _Scripted:
     """Mixed into both versions' sessions: a CALL that fires rules is answered only once the
-    rules' calls are answered (in a task: the connection keeps reading their results)."""
+    rules' calls are answered (in a task: the connection keeps reading their results); the
+    steps of a reboot after a Reset (`Reboot`) likewise."""
 
     wire: Wire
     id: str
 
     async def route_message(self, raw: str) -> None:
         message = json.loads(raw)
-        if message[0] == 2:
-            found = trigger(message[2], message[3])
-            if found is not None:
-                rules = self.wire.operator.fired(found[0], self.id, found[1])
-                if rules:
-                    task = asyncio.create_task(self._operate(rules, found[1], raw))
-                    self.wire.tasks.add(task)
-                    task.add_done_callback(self.wire.tasks.discard)
-                    return
-        await super().route_message(raw)  # type: ignore[misc]
+        if message[0] != 2:
+            await super().route_message(raw)  # type: ignore[misc]
+            return
+        action, payload = message[2], message[3]
+        wire = self.wire
+        found = trigger(action, payload)
+        rules = [] if found is None else wire.operator.fired(found[0], self.id, found[1])
+        reboot = wire.rebooting.get(self.id)
+        stage = None
+        if reboot is not None and (
+            (reboot.stage == "stop" and found is not None and found[0] == ENDED)
+            or (reboot.stage == "boot" and action == "BootNotification")
+            or (reboot.stage == "beat" and action == "Heartbeat")
+        ):
+            stage = reboot.stage
+            reboot.stage = {"stop": "boot", "boot": "beat", "beat": "done"}[stage]
+        held = wire.held.pop(self.id, None) if action == "Heartbeat" else None
+        if not rules and stage is None and held is None:
+            await super().route_message(raw)  # type: ignore[misc]
+            return
+        transaction = None if found is None else found[1]
+        task = asyncio.create_task(self._operate(raw, rules, transaction, stage, reboot, held))
+        wire.tasks.add(task)
+        task.add_done_callback(wire.tasks.discard)
 
-    async def _operate(self, rules: list[int], transaction: object, raw: str) -> None:
+    async def _operate(
+        self,
+        raw: str,
+        rules: list[int],
+        transaction: object,
+        stage: str | None,
+        reboot: Reboot | None,
+        held: asyncio.Event | None,
+    ) -> None:
         wire = self.wire
         try:
-            for i in rules:
-                rule = wire.operator.script[i]
-                target = wire.sessions[rule.to]
-                message = _message(rule, isinstance(target, StationSession), transaction)
-                async with asyncio.timeout(CALL_TIMEOUT_S):
-                    result = await target.call(message, suppress=False)
-                wire.operator.results.append((i, str(result.status)))
-                with wire.lock:
-                    wire.calls.append((rule.to, type(message).__name__, vars(result)))
+            async with asyncio.timeout(CALL_TIMEOUT_S):
+                if held is not None:
+                    await held.wait()
+                if stage == "stop":
+                    assert reboot is not None
+                    other = wire.sessions[reboot.hold]
+                    wire.held[reboot.hold] = reboot.back
+                    await other.call(_heartbeat_trigger(_is_201(other)), suppress=False)
+                for i in rules:
+                    await self._make(i, transaction)
         except Exception as error:  # the test reports it
             wire.failures.append(f"{self.id}: {error!r}")
         await super().route_message(raw)  # type: ignore[misc]
+        try:
+            async with asyncio.timeout(CALL_TIMEOUT_S):
+                if stage == "boot":
+                    await self.call(_heartbeat_trigger(_is_201(self)), suppress=False)  # type: ignore[attr-defined]
+                elif stage == "beat":
+                    assert reboot is not None
+                    await self.call(_harmless(_is_201(self)), suppress=False)  # type: ignore[attr-defined]
+                    del wire.rebooting[self.id]
+                    reboot.back.set()
+        except Exception as error:  # the test reports it
+            wire.failures.append(f"{self.id}: {error!r}")
+
+    async def _make(self, i: int, transaction: object) -> None:
+        wire = self.wire
+        rule = wire.operator.script[i]
+        target = wire.sessions[rule.to]
+        message = _message(rule, _is_201(target), transaction)
+        if rule.do == "reset":
+            hold = next(s for s in sorted(wire.sessions) if s != rule.to)
+            wire.rebooting[rule.to] = Reboot(hold)
+        result = await target.call(message, suppress=False)
+        wire.operator.results.append((i, str(result.status)))
+        with wire.lock:
+            wire.calls.append((rule.to, type(message).__name__, vars(result)))
+
+
+def _is_201(session: object) -> bool:
+    return isinstance(session, StationSession)
 
 
 def scripted_classes(
@@ -292,6 +415,8 @@ class Run:
     results: list[tuple[int, str]]
     wire: Wire | None = None
     csms: StockCsms | None = None
+    frames: list[tuple[str, float, str, list[Any]]] | None = None
+    """(station, virtual s, send/recv, frame) of every frame of the run, in order."""
 
 
 def outcome(world: World, records: Records, operator: Operator, **more: Any) -> Run:
@@ -299,13 +424,18 @@ def outcome(world: World, records: Records, operator: Operator, **more: Any) -> 
     return Run(summary, sessions_csv(records), sorted(operator.results), **more)
 
 
-def over_ocpp(folder: Path, versions: dict[str, Version]) -> Run:
+def over_ocpp(folder: Path, name: str, versions: dict[str, Version]) -> Run:
     world = small_world(folder, days=DAYS, failures=True)
     operator = Operator()
+    log = folder / f"{name}.jsonl"
     with scripted_csms(operator) as (csms, wire):
-        options = OcppRunOptions(csms_url=csms.url, versions=versions, max_lag_s=0.0)
+        options = OcppRunOptions(
+            csms_url=csms.url, versions=versions, max_lag_s=0.0, message_log=log
+        )
         records = run_ocpp(world, options)
-    return outcome(world, records, operator, wire=wire, csms=csms)
+    rows = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    frames = [(r["cp"], r["virtual_s"], r["dir"], json.loads(r["frame"])) for r in rows]
+    return outcome(world, records, operator, wire=wire, csms=csms, frames=frames)
 
 
 @dataclass
@@ -329,9 +459,9 @@ def operator_runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
         model=outcome(world, run_model(world, model), model),
         unscripted=outcome(world, runner.run_fast(world), Operator(())),
         model_unscripted=outcome(world, run_model(world, Operator(())), Operator(())),
-        v201=over_ocpp(folder, {"north": OCPP201, "south": OCPP201}),
-        v16=over_ocpp(folder, {"north": OCPP16, "south": OCPP16}),
-        mixed=over_ocpp(folder, {"north": OCPP16, "south": OCPP201}),
+        v201=over_ocpp(folder, "v201", {"north": OCPP201, "south": OCPP201}),
+        v16=over_ocpp(folder, "v16", {"north": OCPP16, "south": OCPP16}),
+        mixed=over_ocpp(folder, "mixed", {"north": OCPP16, "south": OCPP201}),
     )
 
 
@@ -395,6 +525,7 @@ def test_the_calls_reach_201_stations_as_201_actions_the_stock_classes_validate(
         "RequestStartTransaction",
         "ChangeAvailability",
         "UnlockConnector",
+        "Reset",
     }
     assert operator_runs.v201.csms.journal.call_errors == []
     started = [
@@ -411,3 +542,20 @@ def test_the_calls_reach_201_stations_as_201_actions_the_stock_classes_validate(
         if p["eventType"] == "Ended"
     ]
     assert sum(p["transactionInfo"]["stoppedReason"] == "Remote" for p in ended) == 2
+
+
+@pytest.mark.parametrize("version", ["v201", "v16"])
+def test_a_reset_station_boots_again_at_the_instant_of_its_reset_virtual_time_held(
+    operator_runs: Runs, version: str
+) -> None:
+    run: Run = getattr(operator_runs, version)
+    assert run.frames is not None
+    resets = [rule.to for rule in SCRIPT if rule.do == "reset"]
+    for station in resets:
+        mine = [(t, d, f) for cp, t, d, f in run.frames if cp == station]
+        [reset_s] = [t for t, d, f in mine if d == "recv" and f[0] == 2 and f[2] == "Reset"]
+        boots = [t for t, d, f in mine if d == "send" and f[0] == 2 and f[2] == "BootNotification"]
+        assert len(boots) == 2, station
+        assert boots[1] == reset_s, station  # the reboot took no virtual time
+    reasons = [row.split(",") for row in run.sessions.splitlines()]
+    assert sum("HardReset" in row for row in reasons) == len(resets)
