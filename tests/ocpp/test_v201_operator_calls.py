@@ -12,10 +12,13 @@ so the call enters after every event of that instant and before the next. The mo
 (the fast engine's immediate resolver) plays the same script through the same commands
 (simulator/model/commands.py), at the end of the same instant.
 
-Over 2.0.1 the calls are RequestStopTransaction, RequestStartTransaction, ChangeAvailability
-and UnlockConnector; over 1.6 RemoteStop/RemoteStartTransaction, ChangeAvailability and
-UnlockConnector. A Reset is not in the script: the reboot it causes completes at a wall-clock
-moment, which virtual time does not wait for (test_v201_handlers.py shows its effects).
+Over 2.0.1 the calls are RequestStopTransaction, RequestStartTransaction, ChangeAvailability,
+UnlockConnector and Reset Immediate; over 1.6 RemoteStop/RemoteStartTransaction,
+ChangeAvailability, UnlockConnector and Reset Hard. A Reset's reboot completes at a wall-clock
+moment, which virtual time does not wait for by itself: the central system holds it (`Reboot`),
+so the model gets the station back at the reset's instant, after what the reset caused then,
+as the model alone does. An unlock comes after its transaction's end: over 2.0.1 it does not
+stop a running transaction, over 1.6 it does (the versions differ there by design).
 """
 
 from __future__ import annotations
