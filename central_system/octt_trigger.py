@@ -8,7 +8,14 @@ POST /api/octt/2.0.1/{station_id}/{kebab-action}  the same for a 2.0.1 charging 
      (`request-start-transaction`, `get-variables`, ...); 409 when the station is connected
      over the other version
 POST /api/octt/create-token      {"idTag", "status"="Accepted", "expiryDate"?, "parentIdTag"?}
-     200 {"idTag", "status"}: the tag is provisioned (created or replaced), as --id-tags does
+     or, as 2.0.1 writes it, {"idToken": {"idToken", "type"}, "status", "expiryDate"?,
+     "groupIdToken"?: {"idToken", "type"}}
+     200 {"idTag", "status"} (and "type" for an idToken): the tag is provisioned (created or
+     replaced), as --id-tags does. A tag is text of 1 to 36 printable ASCII characters (2.0.1's
+     idToken; 1.6's idTag is 20 at most, so a 1.6 charge point presents only the shorter
+     ones); a token's type is one of 2.0.1's IdTokenEnumType but NoAuthorization (accepted
+     without asking); Authorize matches a tag by its text, whatever the type. The parent of a
+     tag of 20 characters or fewer is 20 at most: a 1.6 answer carries it
 POST /api/octt/set-basic-auth-password   {"stationId", "password"}
      200 {"stationId"}: the password is the charge point's from now on (hashed and stored, as
      an accepted AuthorizationKey is); its previous one is refused
@@ -19,10 +26,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import Annotated, Final
+from enum import StrEnum
+from typing import Annotated, Final, Self
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, model_validator
 
 from central_system.credentials import CredentialBook
 from central_system.records import IdTag, IdTagStatus
@@ -34,8 +42,10 @@ __all__ = [
     "add_routes",
 ]
 
-#: What 1.6 allows for an idTag (CiString20Type) and a charge point id (the id rules).
-_ID_TAG = Annotated[str, StringConstraints(min_length=1, max_length=20, pattern=r"^[ -~]+$")]
+#: What 2.0.1 allows for an idToken (string[36]; 1.6's idTag, CiString20Type, is a shorter one)
+#: and for a charge point id (the id rules).
+_ID_TAG = Annotated[str, StringConstraints(min_length=1, max_length=36, pattern=r"^[ -~]+$")]
+_ID_TAG_16_LENGTH: Final = 20
 _STATION_ID = Annotated[str, StringConstraints(min_length=1, max_length=48, pattern=r"^[!-~]+$")]
 #: The AuthorizationKey's bounds: 16 to 20 bytes, as 32 to 40 hex digits, or as text (any
 #: printable ASCII of 8 to 40 characters: a backend's own basic-auth passwords).
@@ -47,13 +57,59 @@ Call = Callable[[web.Request, str, str, Version], Awaitable[web.Response]]
 _PATH_VERSIONS: Final[dict[Version, str]] = {"ocpp1.6": "1.6", "ocpp2.0.1": "2.0.1"}
 
 
+class _TokenType(StrEnum):
+    """2.0.1's IdTokenEnumType, but NoAuthorization (nothing to provision)."""
+
+    CENTRAL = "Central"
+    EMAID = "eMAID"
+    ISO14443 = "ISO14443"
+    ISO15693 = "ISO15693"
+    KEY_CODE = "KeyCode"
+    LOCAL = "Local"
+    MAC_ADDRESS = "MacAddress"
+
+
+class _IdToken(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    idToken: _ID_TAG
+    type: _TokenType
+
+
 class _CreateToken(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    idTag: _ID_TAG
+    idTag: _ID_TAG | None = None
+    idToken: _IdToken | None = None
     status: IdTagStatus = IdTagStatus.ACCEPTED
     expiryDate: datetime | None = None
     parentIdTag: _ID_TAG | None = None
+    groupIdToken: _IdToken | None = None
+
+    @model_validator(mode="after")
+    def _one_of_each(self) -> Self:
+        if (self.idTag is None) == (self.idToken is None):
+            raise ValueError("give idTag (1.6) or idToken (2.0.1), one of them")
+        if self.parentIdTag is not None and self.groupIdToken is not None:
+            raise ValueError("give parentIdTag (1.6) or groupIdToken (2.0.1), not both")
+        parent = self.parent
+        if parent is not None and len(self.tag) <= _ID_TAG_16_LENGTH < len(parent):
+            raise ValueError(
+                f"a 1.6 charge point may present {self.tag!r}, and its answer's parentIdTag "
+                f"is {_ID_TAG_16_LENGTH} characters at most"
+            )
+        return self
+
+    @property
+    def tag(self) -> str:
+        if self.idToken is not None:
+            return self.idToken.idToken
+        assert self.idTag is not None
+        return self.idTag
+
+    @property
+    def parent(self) -> str | None:
+        return self.groupIdToken.idToken if self.groupIdToken is not None else self.parentIdTag
 
 
 class _SetPassword(BaseModel):
@@ -95,8 +151,11 @@ def add_routes(
         assert isinstance(body, _CreateToken)
         if store is None:
             return _error(503, "no store to provision tags in")
-        store.provision_id_tags([IdTag(body.idTag, body.status, body.expiryDate, body.parentIdTag)])
-        return web.json_response({"idTag": body.idTag, "status": body.status.value})
+        store.provision_id_tags([IdTag(body.tag, body.status, body.expiryDate, body.parent)])
+        reply = {"idTag": body.tag, "status": body.status.value}
+        if body.idToken is not None:
+            reply["type"] = body.idToken.type.value
+        return web.json_response(reply)
 
     async def set_password(request: web.Request) -> web.Response:
         body = await _body(request, _SetPassword)

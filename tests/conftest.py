@@ -66,6 +66,8 @@ GROUPS: dict[str, tuple[str, ...]] = {
     ),
     # the CLI run the facade and the notebook are held against, and the notebook's kernel run
     "chargenet_cli": ("tests/chargenet/test_notebook.py::", "tests/chargenet/test_results.py::"),
+    # operator calls at fixed instants: the model's run and three over OCPP, made once
+    "v201_operator": ("tests/ocpp/test_v201_operator_calls.py::",),
 }
 SHARED_FIXTURES = {
     "dask_address": "dask",
@@ -73,6 +75,7 @@ SHARED_FIXTURES = {
     "outputs": "shipped_outputs",
     "failing_day": "v201_day",
     "cli_run": "chargenet_cli",
+    "operator_runs": "v201_operator",
 }
 """The fixtures made once per process, and the group whose process makes them."""
 SHARED_FIXTURE_TIMEOUT_S = 600

@@ -1,14 +1,18 @@
 """`chargenet run SCENARIO`: simulate one scenario, print the tables, write the summary, the
 sessions and an HTML report. By default every port speaks OCPP 1.6J to the built-in central
 system (and the wire's own statistics go to wire.json); `--engine fast` runs the same physics
-with no wire."""
+with no wire. `--csms-cert`/`--csms-key` serve the built-in central system over wss:// with
+the user's certificate (security profile 2, for 1.6 and 2.0.1 alike); `--csms-client-ca` and
+the charge points' `--client-cert` make it mutual TLS (profile 3)."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import math
+import ssl
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +40,7 @@ from simulator.reports import render
 from simulator.reports.summary import sessions_csv, to_json
 
 if TYPE_CHECKING:
+    from simulator.ocpp.builtin_csms import CsmsTls
     from simulator.ocpp.transport import TransportConfig
 
 DEFAULT_HANDSHAKE_TIMEOUT_S = 10.0  # TransportConfig.open_timeout_s's default
@@ -50,6 +55,11 @@ OCPP_FLAGS = (
     "csms_password",
     "csms_password_file",
     "csms_ca",
+    "csms_cert",
+    "csms_key",
+    "csms_client_ca",
+    "client_cert",
+    "client_key",
     "response_timeout",
     "call_attempts",
     "offline_limit",
@@ -111,7 +121,38 @@ def add_parser(sub: Any) -> None:
     )
     credentials.add_password_arguments(ocpp, "--csms-password")
     ocpp.add_argument(
-        "--csms-ca", type=Path, metavar="FILE", help="CA certificate to verify a wss:// backend"
+        "--csms-ca",
+        type=Path,
+        metavar="FILE",
+        help="CA certificate to verify a wss:// backend (or the --csms-cert of the built-in one)",
+    )
+    ocpp.add_argument(
+        "--csms-cert",
+        type=Path,
+        metavar="FILE",
+        help="serve the built-in central system over wss:// with this PEM certificate (chain), "
+        "valid for 127.0.0.1 (security profile 2; with --csms-key; the charge points verify it "
+        "against --csms-ca, else against this file)",
+    )
+    ocpp.add_argument(
+        "--csms-key", type=Path, metavar="FILE", help="the unencrypted PEM key of --csms-cert"
+    )
+    ocpp.add_argument(
+        "--csms-client-ca",
+        type=Path,
+        metavar="FILE",
+        help="the built-in central system asks every charge point for a certificate this PEM CA "
+        "issued, subject CN = its id (security profile 3; with --csms-cert; see --client-cert)",
+    )
+    ocpp.add_argument(
+        "--client-cert",
+        type=Path,
+        metavar="PATH",
+        help="security profile 3: the PEM certificate every charge point presents (with "
+        "--client-key), or a folder of <id>.crt and <id>.key, each charge point's own",
+    )
+    ocpp.add_argument(
+        "--client-key", type=Path, metavar="FILE", help="the unencrypted PEM key of --client-cert"
     )
     # the bounds on every wait of a charge point (defaults: TransportConfig's)
     ocpp.add_argument(
@@ -177,10 +218,113 @@ def _check_ocpp_flags(args: argparse.Namespace) -> None:
             raise UserError(f"{path}: the folder {path.parent} does not exist")
 
 
+def _csms_tls(args: argparse.Namespace) -> CsmsTls | None:
+    """The built-in central system's certificate, key and client CA, checked before any work:
+    certificate and key both given or neither, each file readable, a pair that loads."""
+    cert, key, client_ca = args.csms_cert, args.csms_key, args.csms_client_ca
+    if cert is None and key is None and client_ca is None:
+        return None
+    if args.csms is not None:
+        flag = "--csms-cert" if cert is not None else "--csms-key" if key is not None else ""
+        flag = flag or "--csms-client-ca"
+        raise UserError(f"{flag} is the built-in central system's: drop it with --csms")
+    if cert is None or key is None:
+        if cert is None and key is None:
+            raise UserError("--csms-client-ca needs --csms-cert and --csms-key (wss://)")
+        raise UserError(
+            "--csms-cert needs --csms-key" if key is None else "--csms-key needs --csms-cert"
+        )
+    _load_pair(cert, key, "--csms-cert", "--csms-key", server=True)
+    if client_ca is not None:
+        _readable(client_ca, "--csms-client-ca")
+        try:
+            ssl.create_default_context(cafile=client_ca)
+        except (OSError, ssl.SSLError) as exc:
+            raise UserError(f"--csms-client-ca {client_ca}: cannot load: {_reason(exc)}") from None
+    from simulator.ocpp.builtin_csms import CsmsTls
+
+    return CsmsTls(cert, key, client_ca)
+
+
+def _readable(path: Path, flag: str) -> None:
+    try:
+        path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"{flag} {path}: {exc.strerror or exc}") from None
+
+
+def _reason(exc: OSError) -> str:
+    return str(getattr(exc, "reason", None) or exc.strerror or exc)
+
+
+def _load_pair(
+    cert: Path, key: Path | None, cert_flag: str, key_flag: str, *, server: bool = False
+) -> None:
+    """A certificate and its unencrypted key (None: in the certificate's file) that load."""
+    _readable(cert, cert_flag)
+    if key is not None:
+        _readable(key, key_flag)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER if server else ssl.PROTOCOL_TLS_CLIENT)
+
+    def no_passphrase() -> str:  # an encrypted key would make OpenSSL prompt on the terminal
+        raise UserError(f"{key_flag} {key or cert}: the key is encrypted; give an unencrypted one")
+
+    try:
+        context.load_cert_chain(cert, key, password=no_passphrase)
+    except (OSError, ssl.SSLError) as exc:
+        pair = f"{cert_flag} {cert}" + ("" if key is None else f" / {key_flag} {key}")
+        raise UserError(f"{pair}: cannot load: {_reason(exc)}") from None
+
+
+def _check_client_certificate(args: argparse.Namespace, station_ids: list[str]) -> None:
+    """--client-cert: one certificate (and --client-key) every charge point presents, or a
+    folder of `<id>.crt` and `<id>.key` with one pair for every charge point of the run."""
+    cert = args.client_cert
+    if cert is None:
+        if args.client_key is not None:
+            raise UserError("--client-key needs --client-cert")
+        return
+    if not cert.is_dir():
+        _load_pair(cert, args.client_key, "--client-cert", "--client-key")
+        return
+    if args.client_key is not None:
+        raise UserError(
+            f"--client-key goes with a --client-cert file: the folder {cert} holds <id>.key "
+            "beside each <id>.crt"
+        )
+    for station in station_ids:
+        _load_pair(
+            cert / f"{station}.crt", cert / f"{station}.key", "--client-cert", "--client-cert"
+        )
+
+
+def _trust(args: argparse.Namespace) -> ssl.SSLContext | None:
+    """What the charge points verify the central system's certificate against."""
+    from simulator.ocpp.transport import ssl_context
+
+    if args.csms is None and args.csms_ca is None and args.csms_cert is not None:
+        # the built-in central system over wss://: its own certificate is the trust anchor,
+        # whoever issued it
+        context = ssl_context(args.csms_cert)
+        assert context is not None
+        context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+        return context
+    return ssl_context(args.csms_ca)
+
+
+def _with_certificate(args: argparse.Namespace, cert: Path, key: Path | None) -> ssl.SSLContext:
+    context = _trust(args)
+    if context is None:  # the system's CAs
+        context = ssl.create_default_context()
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(cert, key)
+    return context
+
+
 def _transport_config(args: argparse.Namespace, password: str | None = None) -> TransportConfig:
     """The connection settings of every charge point (the built-in central system's URL
     replaces `url` when no --csms is given)."""
-    from simulator.ocpp.transport import TransportConfig, ssl_context
+    from simulator.ocpp.transport import TransportConfig
 
     bounds = {
         field: value
@@ -193,10 +337,27 @@ def _transport_config(args: argparse.Namespace, password: str | None = None) -> 
         if value is not None
     }
     timeout_s = args.handshake_timeout
+    context = _trust(args)
+    per_station: Callable[[str], ssl.SSLContext] | None = None
+    cert = args.client_cert
+    if cert is not None and cert.is_dir():
+        contexts: dict[str, ssl.SSLContext] = {}
+
+        def per_station(station: str) -> ssl.SSLContext:
+            if station not in contexts:  # a reconnect reuses it
+                contexts[station] = _with_certificate(
+                    args, cert / f"{station}.crt", cert / f"{station}.key"
+                )
+            return contexts[station]
+
+    elif cert is not None:
+        context = _with_certificate(args, cert, args.client_key)
     return TransportConfig(
         args.csms or "",
         password=password,
-        ssl_context=ssl_context(args.csms_ca),
+        ssl_context=context,
+        client_certificate=cert is not None,
+        ssl_context_for=per_station,
         **bounds,
         open_timeout_s=DEFAULT_HANDSHAKE_TIMEOUT_S if timeout_s is None else timeout_s,
     )
@@ -205,20 +366,27 @@ def _transport_config(args: argparse.Namespace, password: str | None = None) -> 
 def main(args: argparse.Namespace, console: Console) -> int:
     _check_ocpp_flags(args)
     password = credentials.password(args, "--csms-password") if args.engine == "ocpp" else None
+    tls = _csms_tls(args) if args.engine == "ocpp" else None
+    if args.client_cert is None or not args.client_cert.is_dir():  # a folder: once ids are known
+        _check_client_certificate(args, [])
     with contextlib.ExitStack() as stack:
         if args.engine == "ocpp" and args.csms is None:
             from simulator.ocpp.builtin_csms import started_early
 
             # its start-up overlaps the scenario's build (killed if that fails)
-            stack.enter_context(started_early(db=args.csms_db, password=password))
-        return _run(args, console, password)
+            stack.enter_context(started_early(db=args.csms_db, password=password, tls=tls))
+        return _run(args, console, password, tls)
 
 
-def _run(args: argparse.Namespace, console: Console, password: str | None) -> int:
+def _run(
+    args: argparse.Namespace, console: Console, password: str | None, tls: CsmsTls | None
+) -> int:
     scenario = with_warmup(sc.load(args.scenario), args.warmup_days)
     check_window(args.scenario, scenario.simulation, args.days, args.warmup_days)
     out = prepare_out(args.out)
     world = sc.world(scenario, days=args.days, seed=args.seed)
+    if args.engine == "ocpp":
+        _check_client_certificate(args, [p.id for p in world.ports])
     days = world.horizon_s / DAY_S
     long_run: float = LONG_RUN_DAYS
     if args.engine == "ocpp":
@@ -256,6 +424,7 @@ def _run(args: argparse.Namespace, console: Console, password: str | None) -> in
                 max_lag_s=max_lag_s,
                 on_wire=wire.append,
                 versions=sc.ocpp_versions(scenario, args.ocpp),
+                csms_tls=tls,
             )
             records = run_ocpp(world, options)
         else:

@@ -4,6 +4,10 @@ It is started as `python -m central_system serve --port 0 ...` (the simulator ne
 it: the two share only the wire) and says where it listens in one JSON line on stdout. Every
 id tag is accepted, as the fast engine does, so the wire cannot change the physics.
 
+With `tls` (a certificate chain and its key, PEM files) it serves wss:// (security profile
+2), and with a client CA besides it asks every charge point for a certificate that CA issued
+(profile 3).
+
 Its start-up (an interpreter, its imports, the schemas compiled) takes about a second of
 CPU: `started_early` lets a command spawn it before building its scenario, and the next
 `BuiltinCsms` with the same settings adopts that process instead of spawning another.
@@ -34,6 +38,7 @@ __all__ = [
     "START_TIMEOUT_S",
     "STOP_TIMEOUT_S",
     "BuiltinCsms",
+    "CsmsTls",
     "started_early",
 ]
 
@@ -112,19 +117,38 @@ class _Settings:
     port: int
     heartbeat_interval_s: int | None
     extra_args: tuple[str, ...]
+    tls: CsmsTls | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CsmsTls:
+    """The certificate the built-in central system serves wss:// with (security profile 2),
+    and the CA whose client certificates it requires (profile 3; None: none asked)."""
+
+    cert_file: Path
+    key_file: Path
+    client_ca_file: Path | None = None
+
+    def args(self) -> list[str]:
+        out = ["--tls-cert", os.fspath(self.cert_file), "--tls-key", os.fspath(self.key_file)]
+        if self.client_ca_file is not None:
+            out += ["--client-ca", os.fspath(self.client_ca_file)]
+        return out
 
 
 _early: tuple[_Settings, _Child] | None = None
 
 
 @contextlib.contextmanager
-def started_early(*, db: Path | None = None, password: str | None = None) -> Iterator[None]:
+def started_early(
+    *, db: Path | None = None, password: str | None = None, tls: CsmsTls | None = None
+) -> Iterator[None]:
     """Spawn the built-in central system now (with no operator API: a run needs none), for the
-    first `BuiltinCsms(db=db, password=password)` started inside the block to adopt; killed on
-    leaving the block if nothing adopted it (the command failed before its run)."""
+    first `BuiltinCsms(db=db, password=password, tls=tls)` started inside the block to adopt;
+    killed on leaving the block if nothing adopted it (the command failed before its run)."""
     global _early
-    settings = _Settings(db, password, 0, None, ())
-    child = BuiltinCsms(db=db, password=password, operator_api=False).spawn_detached()
+    settings = _Settings(db, password, 0, None, (), tls)
+    child = BuiltinCsms(db=db, password=password, operator_api=False, tls=tls).spawn_detached()
     _early = (settings, child)
     try:
         yield
@@ -165,8 +189,9 @@ class BuiltinCsms:
         heartbeat_interval_s: int | None = None,
         extra_args: tuple[str, ...] = (),
         operator_api: bool = True,
+        tls: CsmsTls | None = None,
     ) -> None:
-        self._settings = _Settings(db, password, port, heartbeat_interval_s, extra_args)
+        self._settings = _Settings(db, password, port, heartbeat_interval_s, extra_args, tls)
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if db is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="chargenet-csms-")
@@ -177,6 +202,7 @@ class BuiltinCsms:
         self.heartbeat_interval_s = heartbeat_interval_s
         self.extra_args = extra_args
         self.operator_api = operator_api
+        self.tls = tls
         self.ws_url = ""
         self.api_url: str | None = None
         #: The operator API's token, as the server printed it (new at every start).
@@ -202,6 +228,8 @@ class BuiltinCsms:
         ]  # fmt: skip
         if self.heartbeat_interval_s is not None:
             argv += ["--heartbeat-interval-s", str(self.heartbeat_interval_s)]
+        if self.tls is not None:
+            argv += self.tls.args()
         return argv + list(self.extra_args)
 
     def _environment(self) -> dict[str, str]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from ocppj import Version, event_loop
 from simulator.model.records import Records
 from simulator.model.world import World
-from simulator.ocpp.builtin_csms import BuiltinCsms
+from simulator.ocpp.builtin_csms import BuiltinCsms, CsmsTls
 from simulator.ocpp.lockstep import Lockstep, Progress
 from simulator.ocpp.transport import TransportConfig, ssl_context
 from simulator.ocpp.wire_stats import DEFAULT_MAX_LAG_S, WireStats
@@ -56,6 +56,9 @@ class OcppRunOptions:
     versions: Mapping[str, Version] | None = None
     """The OCPP version of each network's charge points, by network id (1.6 where none is
     given): `scenario.ocpp_versions`."""
+    csms_tls: CsmsTls | None = None
+    """The built-in central system serves wss:// with this certificate (`transport` then
+    says how the charge points verify it)."""
 
     def __post_init__(self) -> None:
         if self.max_lag_s is not None and not self.max_lag_s >= 0:
@@ -83,7 +86,7 @@ async def run_ocpp_async(world: World, options: OcppRunOptions | None = None) ->
         return records
 
     if o.csms_url is None:
-        async with BuiltinCsms(db=o.csms_db, password=o.password) as csms:
+        async with BuiltinCsms(db=o.csms_db, password=o.password, tls=o.csms_tls) as csms:
             if o.transport is None:
                 config = TransportConfig(csms.ws_url, password=o.password)
             else:

@@ -5,7 +5,8 @@ template, `ws://host/ws/ocpp/{id}/`), or appended as one more path segment, offe
 subprotocol.
 Security profile 1 is HTTP basic auth with the charge point id as the username; profile 2 is
 `wss://` with the server certificate verified against the given CA (or the system's); profile 3
-adds a client certificate (`ssl_context(ca_file, cert_file, key_file)`). A
+adds a client certificate (`ssl_context(ca_file, cert_file, key_file)`), the fleet's one or
+each charge point's own (`ssl_context_for`). A
 failure the user can fix becomes a `BackendError` whose message names the cause in one line;
 one worth retrying even at start-up (a backend starting up or overloaded) is marked
 `transient`. The bounds on every wait of a charge point are `TransportConfig` fields.
@@ -20,6 +21,7 @@ import base64
 import os
 import random
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -84,6 +86,10 @@ class TransportConfig:
     """For wss:// URLs; None verifies against the system's CAs."""
     client_certificate: bool = False
     """`ssl_context` presents a client certificate (security profile 3)."""
+    ssl_context_for: Callable[[str], ssl.SSLContext] | None = None
+    """Each charge point's own TLS context, by id, instead of `ssl_context` for the handshake
+    (a client certificate per charge point: a central system that binds the certificate's
+    subject to the id); `ssl_context` still says what the fleet trusts."""
     open_timeout_s: float = 10.0
     """A websocket handshake not complete within this is a failed attempt (retried)."""
     response_timeout_s: float = 30.0
@@ -157,12 +163,15 @@ async def open_connection(charge_point_id: str, config: TransportConfig) -> Clie
     if config.password is not None:
         headers["Authorization"] = _basic_auth(charge_point_id, config.password)
     secure = urlsplit(config.url).scheme == "wss"
+    context = config.ssl_context
+    if secure and config.ssl_context_for is not None:
+        context = config.ssl_context_for(charge_point_id)
     try:
         ws = await connect(
             url,
             subprotocols=[Subprotocol(config.subprotocol)],
             additional_headers=headers,
-            ssl=(config.ssl_context or True) if secure else None,
+            ssl=(context or True) if secure else None,
             open_timeout=config.open_timeout_s,
             ping_interval=config.ping_interval_s,
             close_timeout=config.close_timeout_s,

@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from ocpp.v201 import call as v201_call
 from websockets.exceptions import InvalidStatus
 
 from central_system.passwords import ScryptCost
@@ -21,6 +22,7 @@ from tests.central_system.conftest import (
     stock_charge_point,
     wait_until_connected,
 )
+from tests.central_system.v201_station import boot_request, stock_station
 
 #: A cheap scrypt: the tests hash passwords, not attackers'.
 CHEAP = ScryptCost(n=2**4, r=1, p=1)
@@ -106,12 +108,29 @@ async def test_a_created_token_is_answered_with_its_status_and_parent(
     [
         {},
         {"idTag": ""},
-        {"idTag": "X" * 21},
+        {"idTag": "X" * 37},
         {"idTag": "T", "status": "Maybe"},
         {"idTag": "T", "colour": "red"},
         {"idTag": "T", "expiryDate": "tomorrow"},
+        {"idToken": {"idToken": "T", "type": "Barcode"}},
+        {"idToken": {"idToken": "T", "type": "NoAuthorization"}},
+        {"idToken": {"idToken": "T"}},
+        {"idTag": "T", "idToken": {"idToken": "T", "type": "Central"}},
+        {"idTag": "T", "parentIdTag": "G" * 21},
     ],
-    ids=["missing", "empty", "too long", "bad status", "extra field", "bad date"],
+    ids=[
+        "missing",
+        "empty",
+        "too long",
+        "bad status",
+        "extra field",
+        "bad date",
+        "not a 2.0.1 type",
+        "NoAuthorization",
+        "no type",
+        "both forms",
+        "a 1.6 tag's parent too long for 1.6",
+    ],
 )
 async def test_a_malformed_token_is_refused_with_400_and_not_stored(
     central: RunningCentralSystem, body: dict[str, Any]
@@ -120,6 +139,29 @@ async def test_a_malformed_token_is_refused_with_400_and_not_stored(
     assert status == 400, reply
     assert reply["error"]
     assert central.store.find_id_tag("T") is None
+
+
+async def test_a_36_character_201_id_token_is_provisioned_and_answers_a_201_stations_authorize(
+    central: RunningCentralSystem,
+) -> None:
+    token = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"  # a UUID: 2.0.1's 36 characters
+    group = "FLEET-GROUP-TOKEN-OF-30-CHARS"
+    body = {
+        "idToken": {"idToken": token, "type": "eMAID"},
+        "status": "Blocked",
+        "groupIdToken": {"idToken": group, "type": "Central"},
+    }
+    status, reply = await _post(central, "/api/octt/create-token", body)
+    assert (status, reply) == (200, {"idTag": token, "status": "Blocked", "type": "eMAID"})
+    status, reply = await _post(central, "/api/octt/create-token", {"idTag": "L" * 36})
+    assert (status, reply) == (200, {"idTag": "L" * 36, "status": "Accepted"})
+    async with stock_station(central.ws_url, "OCTT201") as station:
+        assert (await station.call(boot_request())).status == "Accepted"
+        answer = await station.call(
+            v201_call.Authorize(id_token={"id_token": token, "type": "eMAID"})
+        )
+    assert answer.id_token_info["status"] == "Blocked"
+    assert answer.id_token_info["group_id_token"]["id_token"] == group
 
 
 async def test_a_set_password_lets_the_new_one_in_and_refuses_the_old_one(

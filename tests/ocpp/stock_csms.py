@@ -252,6 +252,9 @@ class StockCsms:
     url: str = ""
     sessions: dict[str, StationSession | ChargePointSession] = field(default_factory=dict)
     loop: asyncio.AbstractEventLoop | None = None
+    station_class: type[StationSession] = StationSession
+    """The session class of a 2.0.1 station (a test's subclass may script calls)."""
+    charge_point_class: type[ChargePointSession] = ChargePointSession
 
     def _check_handshake(self, ws: ServerConnection, request: Request) -> Response | None:
         """Basic auth: 401 without the station's password."""
@@ -276,8 +279,8 @@ class StockCsms:
             return
         with self.journal.lock:
             self.journal.subprotocols[station] = str(ws.subprotocol)
-        kind = StationSession if ws.subprotocol == "ocpp2.0.1" else ChargePointSession
-        session = kind(station, ws, self.journal)
+        kind = self.station_class if ws.subprotocol == "ocpp2.0.1" else self.charge_point_class
+        session: StationSession | ChargePointSession = kind(station, ws, self.journal)
         self.sessions[station] = session
         with contextlib.suppress(ConnectionClosed):
             await session.start()
@@ -294,11 +297,16 @@ class StockCsms:
 
 @contextlib.contextmanager
 def stock_csms(
-    journal: Journal | None = None, tls: ssl.SSLContext | None = None
+    journal: Journal | None = None,
+    tls: ssl.SSLContext | None = None,
+    *,
+    classes: tuple[type[StationSession], type[ChargePointSession]] | None = None,
 ) -> Iterator[StockCsms]:
     """Serve on 127.0.0.1 (a free port) for the duration of the block; over wss:// with the
-    server context `tls`."""
+    server context `tls`; `classes`: the 2.0.1 and 1.6 session classes to serve with."""
     csms = StockCsms(journal or Journal())
+    if classes is not None:
+        csms.station_class, csms.charge_point_class = classes
     started = threading.Event()
     stopped: list[asyncio.Future[None]] = []
     failure: list[BaseException] = []
