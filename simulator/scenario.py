@@ -195,6 +195,9 @@ class GridPeriodSpec(Strict):
     """From this time of day (HH:MM, the clock of simulation.start) the site's grid limit is
     `kw`, until the next period's `from`."""
 
+    # `from_` by name too: a dumped scenario (model_dump) parses again
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+
     from_: str = Field(alias="from", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
     kw: float = Field(ge=0)
 
@@ -240,7 +243,7 @@ class SiteSpec(Strict):
                     raise ValueError(
                         f"grid_limit_schedule: {after.from_} does not come after {before.from_}"
                     )
-        elif "grid_policy" in self.model_fields_set and self.grid_limit_kw is None:
+        elif self.grid_policy != "equal" and self.grid_limit_kw is None:
             raise ValueError("grid_policy needs grid_limit_kw or grid_limit_schedule")
         return self
 

@@ -40,6 +40,8 @@ def peak_fraction(curve: Curve, soc_from: float, soc_to: float) -> float:
     """The curve's highest fraction of peak power between two SoCs (linear between its
     breakpoints, flat beyond its ends)."""
     socs, fractions = curve.soc, curve.fraction
+    if len(socs) == 1:  # flat
+        return fractions[0]
     best = max(_fraction(curve, soc_from), _fraction(curve, soc_to))
     for s, f in zip(socs, fractions, strict=True):
         if soc_from < s < soc_to and f > best:
@@ -105,19 +107,22 @@ class SiteGrid:
         """Share the limit among the ports that charge now, and `starting`'s port (its car
         about to charge); each port whose share changed gets its new limit."""
         now = self.env.now
-        charging: list[tuple[ChargePoint, Visit, float]] = []
+        charging: list[tuple[ChargePoint, Visit]] = []
+        demands: list[Demand] = []
         for port in self.site.ports:
             visit = port.visit
             if port.charging and visit is not None and visit.profile is not None:
-                charging.append((port, visit, soc_now(visit, now)))
+                charging.append((port, visit))
+                # a flat curve's demand does not depend on the SoC
+                soc = 0.0 if visit.vehicle.curve.is_flat else soc_now(visit, now)
+                demands.append(Demand(port.id, to_w(demand_kw(port, visit, soc)), _priority(visit)))
         if starting is not None and starting.port is not None:
-            charging.append((starting.port, starting, starting.soc_start))
-        demands = [
-            Demand(port.id, to_w(demand_kw(port, visit, soc)), _priority(visit))
-            for port, visit, soc in charging
-        ]
+            port = starting.port
+            charging.append((port, starting))
+            kw = demand_kw(port, starting, starting.soc_start)
+            demands.append(Demand(port.id, to_w(kw), _priority(starting)))
         shares = allocate(self.limit.policy, to_w(self.limit_kw), demands)
-        for port, _, _ in charging:
+        for port, _ in charging:
             kw = shares[port.id] / 1000.0
             if port.limit_kw != kw:
                 self.set_limit(port, kw)
