@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from simulator.model import metering
-from simulator.model.curve import Profile, profile
+from simulator.model import legs, metering
+from simulator.model.curve import Profile
 from simulator.model.events import Timer
-from simulator.model.legs import NEVER, cap_s, leg_kw, plan, soc_now
+from simulator.model.legs import NEVER, leg_kw, plan, soc_now
 from simulator.model.records import Outcome, PortState
 from simulator.model.requests import AuthStatus, PortStatus, StopReason
 
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from simulator.model.recorder import Recorder
     from simulator.model.resolver import Resolver
     from simulator.model.visit import Visit
-    from simulator.model.world import VehicleModel
 
 __all__ = ["Charging"]
 
@@ -158,9 +157,18 @@ class Charging:
         grid = port.site.grid
         if grid is not None:  # the site's shares, this car's included, before it starts
             grid.rebalance(visit)
-        kw = visit.leg_kw = leg_kw(port)
-        prof = visit.profile = self._profile(visit.vehicle, port, kw)
-        duration_s, reason, soc_end = plan(prof, visit.soc_start, target, cap_s(visit))
+        kw = visit.leg_kw = port.power_kw if port.limit_kw is None else leg_kw(port)
+        prof = visit.profile = legs.profile_for(self._profiles, visit.vehicle, port, kw)
+        # legs.plan inlined: the hot path of every session
+        duration_s = prof.hours_between(visit.soc_start, target) * 3600.0
+        reason = StopReason.LOCAL
+        soc_end = target
+        deal = visit.terms.deal if visit.terms is not None else None
+        if visit.free and deal is not None:
+            cap_s = deal.session_cap_s
+            if cap_s is not None and cap_s < duration_s:
+                duration_s, reason = cap_s, StopReason.OTHER
+                soc_end = prof.soc_after(visit.soc_start, cap_s / 3600.0)
         port.charging = True
         now = port.charge_start_s = visit.leg_start_s = env.now
         visit.soc_now = visit.leg_soc = visit.soc_start
@@ -170,16 +178,19 @@ class Charging:
         if interval_s is not None:
             self.resolver.meter_values(port, visit, "Transaction.Begin")
             env.process(metering.periodic(env, self.resolver, port, visit, interval_s))
-        visit.charge_timer = self._timer(visit, port, duration_s, reason, soc_end)
+        if duration_s == NEVER:  # held at zero power by a limit
+            visit.charge_timer = None
+            return
+        visit.charge_timer = Timer(
+            env, duration_s, lambda ev: self._charge_timer(visit, port, ev, reason, soc_end)
+        )
 
     def set_limit(self, port: ChargePoint, limit_kw: float | None) -> None:
         """From now on the port draws at most `limit_kw` (None: no limit beyond its rating).
 
         The limit stays on the port for the sessions that follow. A charge under way ends its
-        leg now (booking its power) and goes on along the profile at the new limit, its timer
-        replaced by the time left to its target; a free session's cap still counts from the
-        charge's start.
-        """
+        leg now (booking its power) and goes on at the new limit, its timer replaced by the time
+        left to its target (a free session's cap still counts from the charge's start)."""
         if limit_kw is not None and not limit_kw >= 0:
             raise ValueError(f"a port's power limit is a number of kW >= 0, not {limit_kw}")
         port.limit_kw = limit_kw
@@ -192,21 +203,17 @@ class Charging:
         now = self.env.now
         soc = soc_now(visit, now)
         self._book_leg(port, visit, soc, now)
-        prof = visit.profile = self._profile(visit.vehicle, port, kw)
+        prof = visit.profile = legs.profile_for(self._profiles, visit.vehicle, port, kw)
         visit.leg_start_s, visit.leg_soc, visit.leg_kw = now, soc, kw
-        cap = cap_s(visit)
+        cap = legs.cap_s(visit)
         cap_left_s = None if cap is None else port.charge_start_s + cap - now
         duration_s, reason, soc_end = plan(prof, soc, visit.target_soc, cap_left_s)
-        visit.charge_timer = self._timer(visit, port, duration_s, reason, soc_end)
-
-    def _timer(
-        self, visit: Visit, port: ChargePoint, duration_s: float, reason: StopReason, soc: float
-    ) -> Timer | None:
-        """The charge ends after `duration_s` at `soc` (none while held at zero power)."""
-        if duration_s == NEVER:
-            return None
-        return Timer(
-            self.env, duration_s, lambda ev: self._charge_timer(visit, port, ev, reason, soc)
+        visit.charge_timer = (
+            None  # held at zero power
+            if duration_s == NEVER
+            else Timer(
+                self.env, duration_s, lambda e: self._charge_timer(visit, port, e, reason, soc_end)
+            )
         )
 
     def _charge_timer(
@@ -247,8 +254,13 @@ class Charging:
     def _end_charge(self, port: ChargePoint, visit: Visit, soc_end: float, now: float) -> None:
         """Book the energy and power of the charge that ended at `now` (or stopped at the
         horizon)."""
-        self._book_leg(port, visit, soc_end, now)
-        energy = max(0.0, soc_end - visit.soc_start) * visit.vehicle.battery_kwh
+        prof = visit.profile
+        assert prof is not None
+        battery_kwh = visit.vehicle.battery_kwh
+        soc_from = visit.leg_soc  # _book_leg inlined: once per session
+        leg_kwh = max(0.0, soc_end - soc_from) * battery_kwh
+        self.recorder.charge(port.id, prof, visit.leg_start_s, now, soc_from, soc_end, leg_kwh)
+        energy = max(0.0, soc_end - visit.soc_start) * battery_kwh
         visit.energy_kwh = energy
         visit.soc_now = soc_end
         port.meter_wh += energy * 1000.0
@@ -323,17 +335,6 @@ class Charging:
         )
 
     # --- caches -------------------------------------------------------------------------
-
-    def _profile(self, vehicle: VehicleModel, port: ChargePoint, kw: float) -> Profile:
-        """The car's profile on the port held to `kw` (a dict lookup at the port's rating)."""
-        if kw != port.power_kw:
-            return profile(vehicle.curve, vehicle.battery_kwh, vehicle.peak_kw, kw)
-        key = (vehicle.index, port.index)
-        prof = self._profiles.get(key)
-        if prof is None:
-            prof = profile(vehicle.curve, vehicle.battery_kwh, vehicle.peak_kw, port.power_kw)
-            self._profiles[key] = prof
-        return prof
 
 
 def _unwired(_: ChargePoint) -> None:

@@ -11,17 +11,33 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from simulator.model.curve import profile
 from simulator.model.requests import StopReason
 
 if TYPE_CHECKING:
     from simulator.model.curve import Profile
     from simulator.model.port import ChargePoint
     from simulator.model.visit import Visit
+    from simulator.model.world import VehicleModel
 
-__all__ = ["NEVER", "cap_s", "leg_kw", "plan", "soc_now"]
+__all__ = ["NEVER", "cap_s", "leg_kw", "plan", "profile_for", "soc_now"]
 
 NEVER = math.inf
 """How long a charge held at zero power with no cap lasts."""
+
+
+def profile_for(
+    cache: dict[tuple[int, int], Profile], vehicle: VehicleModel, port: ChargePoint, kw: float
+) -> Profile:
+    """The car's profile on the port held to `kw`: at the port's rating from `cache` (by
+    vehicle and port), else from curve.profile's own cache."""
+    if kw != port.power_kw:
+        return profile(vehicle.curve, vehicle.battery_kwh, vehicle.peak_kw, kw)
+    key = (vehicle.index, port.index)
+    prof = cache.get(key)
+    if prof is None:
+        prof = cache[key] = profile(vehicle.curve, vehicle.battery_kwh, vehicle.peak_kw, kw)
+    return prof
 
 
 def leg_kw(port: ChargePoint) -> float:
