@@ -546,6 +546,12 @@ class ChargePointV16(OcppClient):
             valid_to_s=valid_to_s,
         )
 
+    def _smart(self) -> PortProfiles | None:
+        """The port's profiles; None without the Smart Charging feature profile."""
+        if not self.config.smart_charging():
+            return None
+        return self.station.smart_charging(self.index)
+
     def _seconds(self, text: str | None) -> float | None:
         return None if text is None else self.clock.seconds(text)
 
@@ -557,7 +563,7 @@ class ChargePointV16(OcppClient):
         charging_profile_purpose: str | None = None,
         stack_level: int | None = None,
     ) -> call_result.ClearChargingProfile:
-        smart = self.station.smart_charging(self.index)
+        smart = self._smart()
         removed = 0
         if smart is not None:
             purpose = (
@@ -574,7 +580,7 @@ class ChargePointV16(OcppClient):
     def on_get_composite_schedule(
         self, connector_id: int, duration: int, charging_rate_unit: str | None = None
     ) -> call_result.GetCompositeSchedule:
-        smart = self.station.smart_charging(self.index)
+        smart = self._smart()
         if smart is None or not 0 <= connector_id < len(self._status):
             return call_result.GetCompositeSchedule(status=GetCompositeScheduleStatus.rejected)
         unit = RateUnit(charging_rate_unit or ChargingRateUnitType.watts.value)

@@ -294,6 +294,10 @@ async def _at_t0(script: Script) -> None:
     legacy = script.sessions[LEGACY]
     a["legacy_set"] = await _set(script, LEGACY, 0, tx_default(1, 0))
     a["legacy_keys"] = await legacy.ask(v16.call.GetConfiguration(key=["SupportedFeatureProfiles"]))
+    a["legacy_clear"] = (await legacy.ask(clear())).status
+    a["legacy_composite"] = (
+        await legacy.ask(v16.call.GetCompositeSchedule(connector_id=1, duration=60))
+    ).status
     remote_profile = with_(tx_profile, chargingProfileId=7, chargingSchedule=periods((0, REMOTE_W)))
     a["remote_start_wrong_purpose"] = (
         await script.sessions[DEPOT].ask(
@@ -520,6 +524,8 @@ def test_the_smart_charging_keys_are_readable_and_read_only(script: Script) -> N
 
 def test_a_network_without_smart_charging_answers_not_supported(script: Script) -> None:
     assert script.answers["legacy_set"] == "NotSupported"
+    assert script.answers["legacy_clear"] == "Unknown"
+    assert script.answers["legacy_composite"] == "Rejected"
     (key,) = script.answers["legacy_keys"].configuration_key
     assert "SmartCharging" not in key["value"].split(",")
 
