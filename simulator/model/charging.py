@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from simulator.model import metering
 from simulator.model.curve import Profile, profile
 from simulator.model.events import Timer
+from simulator.model.legs import NEVER, cap_s, leg_kw, plan, soc_now
 from simulator.model.records import Outcome, PortState
 from simulator.model.requests import AuthStatus, PortStatus, StopReason
 
@@ -153,33 +154,56 @@ class Charging:
 
     def _start_charging(self, visit: Visit, port: ChargePoint) -> None:
         env = self.env
-        vehicle = visit.vehicle
-        prof = self._profile(vehicle, port)
-        visit.profile = prof
-        target = min(visit.soc_target, vehicle.curve.max_soc)
-        duration_s = prof.hours_between(visit.soc_start, target) * 3600.0
-        reason = StopReason.LOCAL
-        deal = visit.terms.deal if visit.terms is not None else None
-        if (
-            visit.free
-            and deal is not None
-            and deal.session_cap_s is not None
-            and deal.session_cap_s < duration_s
-        ):
-            duration_s = deal.session_cap_s
-            reason = StopReason.OTHER
-            target = prof.soc_after(visit.soc_start, duration_s / 3600.0)
+        kw = visit.leg_kw = leg_kw(port)
+        prof = visit.profile = self._profile(visit.vehicle, port, kw)
+        target = visit.target_soc = min(visit.soc_target, visit.vehicle.curve.max_soc)
+        duration_s, reason, soc_end = plan(prof, visit.soc_start, target, cap_s(visit))
         port.charging = True
-        now = port.charge_start_s = env.now
-        visit.soc_now = visit.soc_start
+        now = port.charge_start_s = visit.leg_start_s = env.now
+        visit.soc_now = visit.leg_soc = visit.soc_start
         self._set_state(port, PortState.CHARGING, now)
         self._status(port, PortStatus.CHARGING, visit.connector)
         interval_s = self.meter_interval_s
         if interval_s is not None:
             self.resolver.meter_values(port, visit, "Transaction.Begin")
             env.process(metering.periodic(env, self.resolver, port, visit, interval_s))
-        visit.charge_timer = Timer(
-            env, duration_s, lambda ev: self._charge_timer(visit, port, ev, reason, target)
+        visit.charge_timer = self._timer(visit, port, duration_s, reason, soc_end)
+
+    def set_limit(self, port: ChargePoint, limit_kw: float | None) -> None:
+        """From now on the port draws at most `limit_kw` (None: no limit beyond its rating).
+
+        The limit stays on the port for the sessions that follow. A charge under way ends its
+        leg now (booking its power) and goes on along the profile at the new limit, its timer
+        replaced by the time left to its target; a free session's cap still counts from the
+        charge's start.
+        """
+        if limit_kw is not None and not limit_kw >= 0:
+            raise ValueError(f"a port's power limit is a number of kW >= 0, not {limit_kw}")
+        port.limit_kw = limit_kw
+        visit = port.visit
+        if not port.charging or visit is None or visit.profile is None:
+            return
+        kw = leg_kw(port)
+        if kw == visit.leg_kw:  # the same profile: nothing changes
+            return
+        now = self.env.now
+        soc = soc_now(visit, now)
+        self._book_leg(port, visit, soc, now)
+        prof = visit.profile = self._profile(visit.vehicle, port, kw)
+        visit.leg_start_s, visit.leg_soc, visit.leg_kw = now, soc, kw
+        cap = cap_s(visit)
+        cap_left_s = None if cap is None else port.charge_start_s + cap - now
+        duration_s, reason, soc_end = plan(prof, soc, visit.target_soc, cap_left_s)
+        visit.charge_timer = self._timer(visit, port, duration_s, reason, soc_end)
+
+    def _timer(
+        self, visit: Visit, port: ChargePoint, duration_s: float, reason: StopReason, soc: float
+    ) -> Timer | None:
+        """The charge ends after `duration_s` at `soc` (none while held at zero power)."""
+        if duration_s == NEVER:
+            return None
+        return Timer(
+            self.env, duration_s, lambda ev: self._charge_timer(visit, port, ev, reason, soc)
         )
 
     def _charge_timer(
@@ -194,8 +218,7 @@ class Charging:
         visit = port.visit
         if not port.charging or visit is None or visit.profile is None:
             return False
-        elapsed_h = (self.env.now - port.charge_start_s) / 3600.0
-        self._stop_charging(visit, port, cause, visit.profile.soc_after(visit.soc_start, elapsed_h))
+        self._stop_charging(visit, port, cause, soc_now(visit, self.env.now))
         return True
 
     def _stop_charging(
@@ -218,17 +241,21 @@ class Charging:
     def _end_charge(self, port: ChargePoint, visit: Visit, soc_end: float, now: float) -> None:
         """Book the energy and power of the charge that ended at `now` (or stopped at the
         horizon)."""
-        prof = visit.profile
-        assert prof is not None
+        self._book_leg(port, visit, soc_end, now)
         energy = max(0.0, soc_end - visit.soc_start) * visit.vehicle.battery_kwh
-        self.recorder.charge(
-            port.id, prof, port.charge_start_s, now, visit.soc_start, soc_end, energy
-        )
         visit.energy_kwh = energy
         visit.soc_now = soc_end
         port.meter_wh += energy * 1000.0
         port.charging = False
         self._set_state(port, PortState.OCCUPIED, now)
+
+    def _book_leg(self, port: ChargePoint, visit: Visit, soc_end: float, now: float) -> None:
+        """The power segments of the charge's current leg, which ends at `now` at `soc_end`."""
+        prof = visit.profile
+        assert prof is not None
+        soc_from = visit.leg_soc
+        energy = max(0.0, soc_end - soc_from) * visit.vehicle.battery_kwh
+        self.recorder.charge(port.id, prof, visit.leg_start_s, now, soc_from, soc_end, energy)
 
     # --- leaving ------------------------------------------------------------------------
 
@@ -275,9 +302,7 @@ class Charging:
             record(visit, Outcome.ON_SITE, "waiting", wait_s=now - visit.arrival_s, depart_s=now)
             return
         if port.charging and visit.profile is not None:
-            elapsed_h = (now - port.charge_start_s) / 3600.0
-            soc_end = visit.profile.soc_after(visit.soc_start, elapsed_h)
-            self._end_charge(port, visit, soc_end, self.env.now)
+            self._end_charge(port, visit, soc_now(visit, now), self.env.now)
             reason = "charging"
         else:
             reason = "plugged_in"
@@ -293,7 +318,10 @@ class Charging:
 
     # --- caches -------------------------------------------------------------------------
 
-    def _profile(self, vehicle: VehicleModel, port: ChargePoint) -> Profile:
+    def _profile(self, vehicle: VehicleModel, port: ChargePoint, kw: float) -> Profile:
+        """The car's profile on the port held to `kw` (a dict lookup at the port's rating)."""
+        if kw != port.power_kw:
+            return profile(vehicle.curve, vehicle.battery_kwh, vehicle.peak_kw, kw)
         key = (vehicle.index, port.index)
         prof = self._profiles.get(key)
         if prof is None:

@@ -74,8 +74,11 @@ class Profile:
 
     def hours_between(self, soc_from: float, soc_to: float) -> float:
         """Charging time from one SoC to a higher one."""
-        if self.flat_kw is not None:  # the common case of the validation scenarios
-            return self.battery_kwh * (soc_to - soc_from) / self.flat_kw
+        kw = self.flat_kw
+        if kw is not None:  # the common case of the validation scenarios
+            if kw > 0:
+                return self.battery_kwh * (soc_to - soc_from) / kw
+            return math.inf if soc_to > soc_from else 0.0  # held at zero by a limit
         hours = 0.0
         for piece in self.pieces:
             lo = max(soc_from, piece.soc_from)
@@ -102,7 +105,7 @@ class Profile:
         if self.flat_kw is not None:
             kw = self.flat_kw
             energy = self.battery_kwh * (soc_to - soc_from)
-            return [(energy / kw, energy, kw, kw)] if soc_to > soc_from else []
+            return [(energy / kw, energy, kw, kw)] if soc_to > soc_from and kw > 0 else []
         out = []
         for piece in self.pieces:
             lo = max(soc_from, piece.soc_from)
@@ -126,6 +129,8 @@ class Profile:
 
     def _piece_hours(self, piece: Piece, lo: float, hi: float) -> float:
         if piece.slope_kw == 0:
+            if piece.kw_from <= 0:  # held at zero by a limit
+                return math.inf
             return self.battery_kwh * (hi - lo) / piece.kw_from
         p_lo, p_hi = piece.kw(lo), piece.kw(hi)
         if p_hi <= 0:

@@ -28,7 +28,7 @@ def reading(port: ChargePoint, visit: Visit, now: float, context: str) -> MeterS
     """What the port's meter reads at `now` for the visit on it."""
     prof = visit.profile
     if port.charging and prof is not None:
-        soc = prof.soc_after(visit.soc_start, (now - port.charge_start_s) / 3600.0)
+        soc = prof.soc_after(visit.leg_soc, (now - visit.leg_start_s) / 3600.0)
         power_kw = prof.power_kw(soc)
         energy_wh = port.meter_wh + (soc - visit.soc_start) * visit.vehicle.battery_kwh * 1000
     else:

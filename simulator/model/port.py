@@ -34,6 +34,7 @@ class ChargePoint:
         "down_status",
         "id",
         "index",
+        "limit_kw",
         "meter_wh",
         "network",
         "power_kw",
@@ -54,6 +55,8 @@ class ChargePoint:
         self.index = port.index
         self.network = port.network
         self.power_kw = port.power_kw
+        self.limit_kw: float | None = None
+        """The most the port may draw beyond its rating (Charging.set_limit); None: none."""
         self.connectors = port.connectors
         self.connector_ids = {c: i + 1 for i, c in enumerate(port.connectors)}
         self.connector_by_key: dict[tuple[int, bool], int] = {}

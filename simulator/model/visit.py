@@ -62,6 +62,9 @@ class Visit:
         "free_behaviour",
         "idle_s",
         "key",
+        "leg_kw",
+        "leg_soc",
+        "leg_start_s",
         "location",
         "patience_s",
         "port",
@@ -72,6 +75,7 @@ class Visit:
         "soc_start",
         "soc_target",
         "tag",
+        "target_soc",
         "terms",
         "u_choice",
         "vehicle",
@@ -90,6 +94,14 @@ class Visit:
         self.profile: Profile | None = None
         """Set when charging starts: until then the visit waits to be authorized."""
         self.charge_timer: Timer | None = None
+        # The charge's current leg: a stretch at one power limit (see Charging.set_limit).
+        self.leg_start_s = 0.0
+        self.leg_soc = 0.0
+        """The SoC at the leg's start."""
+        self.leg_kw = 0.0
+        """The limit the leg's profile was built with: min(port rating, port limit)."""
+        self.target_soc = 0.0
+        """Where the charge ends unless stopped: min(soc_target, the curve's max_soc)."""
         self.energy_kwh = 0.0
         self.wait_s = 0.0
 

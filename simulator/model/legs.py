@@ -1,0 +1,58 @@
+"""A charge's legs: the stretches of one charge at one power limit.
+
+A port's power is min(car curve, port rating, port limit). Each change of the port's limit
+during a charge ends the current leg (its SoC there in closed form from the leg's profile) and
+starts another along the profile at the new limit: energy is integrated piecewise between
+limit changes, never ticked.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from simulator.model.requests import StopReason
+
+if TYPE_CHECKING:
+    from simulator.model.curve import Profile
+    from simulator.model.port import ChargePoint
+    from simulator.model.visit import Visit
+
+__all__ = ["NEVER", "cap_s", "leg_kw", "plan", "soc_now"]
+
+NEVER = math.inf
+"""How long a charge held at zero power with no cap lasts."""
+
+
+def leg_kw(port: ChargePoint) -> float:
+    """The most the port draws now: its rating, or its limit if that is lower."""
+    limit_kw = port.limit_kw
+    return port.power_kw if limit_kw is None or limit_kw >= port.power_kw else limit_kw
+
+
+def soc_now(visit: Visit, now: float) -> float:
+    """The SoC of a charging visit at `now`, along its current leg."""
+    prof = visit.profile
+    assert prof is not None
+    return prof.soc_after(visit.leg_soc, (now - visit.leg_start_s) / 3600.0)
+
+
+def cap_s(visit: Visit) -> float | None:
+    """A free session's time cap, counted from the charge's start (None: uncapped)."""
+    terms = visit.terms
+    deal = terms.deal if terms is not None else None
+    return deal.session_cap_s if visit.free and deal is not None else None
+
+
+def plan(
+    prof: Profile, soc: float, target: float, cap_left_s: float | None
+) -> tuple[float, StopReason, float]:
+    """(seconds, reason, SoC at the end) of the rest of a charge from `soc` along `prof`:
+    to the target (Local), or until the free session's cap runs out (Other). The seconds are
+    infinite while a limit holds the car at zero power with no cap."""
+    duration_s = prof.hours_between(soc, target) * 3600.0 if target > soc else 0.0
+    if cap_left_s is not None and cap_left_s < duration_s:
+        duration_s = max(0.0, cap_left_s)
+        return duration_s, StopReason.OTHER, prof.soc_after(soc, duration_s / 3600.0)
+    return duration_s, StopReason.LOCAL, target
+
