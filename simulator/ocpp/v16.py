@@ -472,12 +472,12 @@ class ChargePointV16(OcppClient):
         """Install the profile; else why not."""
         if not 0 <= connector_id < len(self._status):
             return f"no connector {connector_id}"
+        smart = self.station.smart_charging(self.index)  # the model brought to now
+        if smart is None:
+            return "not booted"
         profile = self._charging_profile(wire, connector_id)
         if profile is None:
             return "a date that is not one"
-        smart = self.station.smart_charging(self.index)
-        if smart is None:
-            return "not booted"
         if profile.purpose is Purpose.TX:
             tx = smart.transaction
             if tx is None or tx.connector != connector_id:
@@ -525,6 +525,7 @@ class ChargePointV16(OcppClient):
             start_s = self.station.now_s()  # no startSchedule: from when it came
         recurrency = wire.get("recurrency_kind")
         duration = schedule.get("duration")
+        min_rate = schedule.get("min_charging_rate")
         return ChargingProfile(
             id=int(wire["charging_profile_id"]),
             connector=connector_id,
@@ -539,7 +540,7 @@ class ChargePointV16(OcppClient):
                 ),
                 duration_s=None if duration is None else float(duration),
                 start_s=start_s,
-                min_rate=schedule.get("min_charging_rate"),
+                min_rate=None if min_rate is None else float(min_rate),
             ),
             recurrency=None if recurrency is None else Recurrency(recurrency),
             valid_from_s=valid_from_s,
