@@ -66,6 +66,8 @@ GROUPS: dict[str, tuple[str, ...]] = {
     ),
     # the CLI run the facade and the notebook are held against, and the notebook's kernel run
     "chargenet_cli": ("tests/chargenet/test_notebook.py::", "tests/chargenet/test_results.py::"),
+    # one OCPP run against the test's stock central system for every smart-charging check
+    "smart_charging_run": ("tests/ocpp/test_smart_charging.py::",),
 }
 SHARED_FIXTURES = {
     "dask_address": "dask",
@@ -73,6 +75,7 @@ SHARED_FIXTURES = {
     "outputs": "shipped_outputs",
     "failing_day": "v201_day",
     "cli_run": "chargenet_cli",
+    "smart_run": "smart_charging_run",
 }
 """The fixtures made once per process, and the group whose process makes them."""
 SHARED_FIXTURE_TIMEOUT_S = 600

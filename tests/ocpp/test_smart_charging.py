@@ -360,7 +360,7 @@ async def _run(folder: Path) -> Script:
 
 
 @pytest.fixture(scope="module")
-def script(tmp_path_factory: pytest.TempPathFactory) -> Script:
+def smart_run(tmp_path_factory: pytest.TempPathFactory) -> Script:
     done = asyncio.run(_run(tmp_path_factory.mktemp("smart")))
     if done.errors:
         raise done.errors[0]
@@ -372,11 +372,11 @@ def _seconds(text: str) -> float:
     return datetime.fromisoformat(text).timestamp()
 
 
-def _samples(script: Script, station: str) -> list[tuple[int, float, float]]:
+def _samples(run: Script, station: str) -> list[tuple[int, float, float]]:
     """(transactionId, time, Power.Active.Import W) of every sample of the station's while
     it charges (Transaction.End reads 0 W: the charge is over)."""
     out = []
-    for s, payload in script.meter_values:
+    for s, payload in run.meter_values:
         if s != station or "transaction_id" not in payload:
             continue
         for value in payload["meter_value"]:
@@ -393,9 +393,9 @@ def _samples(script: Script, station: str) -> list[tuple[int, float, float]]:
     return out
 
 
-def _tx_start(script: Script) -> float:
-    first = script.first_transaction()
-    return _seconds(next(p["timestamp"] for _, t, p in script.starts if t == first))
+def _tx_start(run: Script) -> float:
+    first = run.first_transaction()
+    return _seconds(next(p["timestamp"] for _, t, p in run.starts if t == first))
 
 
 def _limit_w(t: float, t0: float, tx_later: float) -> float:
@@ -413,12 +413,14 @@ def _limit_w(t: float, t0: float, tx_later: float) -> float:
     return CAP_W
 
 
-def test_meter_values_never_exceed_the_tx_profile_and_the_charge_point_max(script: Script) -> None:
-    first = script.first_transaction()
-    t0 = _seconds(script.held[0])
+def test_meter_values_never_exceed_the_tx_profile_and_the_charge_point_max(
+    smart_run: Script,
+) -> None:
+    first = smart_run.first_transaction()
+    t0 = _seconds(smart_run.held[0])
     # a Relative TxProfile runs from the transaction's start, not from when it came
-    tx_later = _tx_start(script) + TX_FIRST_PERIOD_S
-    samples = [(t, w) for tx, t, w in _samples(script, CP) if tx == first]
+    tx_later = _tx_start(smart_run) + TX_FIRST_PERIOD_S
+    samples = [(t, w) for tx, t, w in _samples(smart_run, CP) if tx == first]
     assert samples, "no meter values in the first transaction"
     over = [(t - t0, w) for t, w in samples if w > _limit_w(t, t0, tx_later) + 0.5]
     assert not over, over
@@ -430,10 +432,10 @@ def test_meter_values_never_exceed_the_tx_profile_and_the_charge_point_max(scrip
     assert any(w == CAR_W for t, w in samples if t < t0)
 
 
-def test_the_stop_transactions_energy_follows_the_limited_charge(script: Script) -> None:
-    first = script.first_transaction()
-    start = next(p for s, t, p in script.starts if t == first)
-    stop = next(p for s, p in script.stops if p["transaction_id"] == first)
+def test_the_stop_transactions_energy_follows_the_limited_charge(smart_run: Script) -> None:
+    first = smart_run.first_transaction()
+    start = next(p for s, t, p in smart_run.starts if t == first)
+    stop = next(p for s, p in smart_run.stops if p["transaction_id"] == first)
     # 40 kWh x (0.6 - 0.2): the same energy, delivered more slowly
     assert stop["meter_stop"] - start["meter_start"] == pytest.approx(16_000, abs=1)
     minutes = (_seconds(stop["timestamp"]) - _seconds(start["timestamp"])) / 60
@@ -441,18 +443,18 @@ def test_the_stop_transactions_energy_follows_the_limited_charge(script: Script)
 
 
 def test_get_composite_schedule_returns_the_stacked_tx_and_charge_point_max_limits(
-    script: Script,
+    smart_run: Script,
 ) -> None:
-    reply = script.answers["composite_stacked"]
+    reply = smart_run.answers["composite_stacked"]
     assert reply.status == "Accepted"
     assert reply.connector_id == 1
-    assert reply.schedule_start == script.held[1]
+    assert reply.schedule_start == smart_run.held[1]
     schedule = reply.charging_schedule
     assert schedule["charging_rate_unit"] == "W"
     assert schedule["duration"] == 3600
     # 11 kW until 30 minutes into the transaction (the Relative TxProfile), then its 60 kW
     # capped by the 50 kW maximum
-    later_s = _tx_start(script) + TX_FIRST_PERIOD_S - _seconds(script.held[1])
+    later_s = _tx_start(smart_run) + TX_FIRST_PERIOD_S - _seconds(smart_run.held[1])
     assert schedule["charging_schedule_period"] == [
         {"start_period": 0, "limit": TX_LIMIT_W},
         {"start_period": later_s, "limit": CAP_W},
@@ -460,23 +462,25 @@ def test_get_composite_schedule_returns_the_stacked_tx_and_charge_point_max_limi
 
 
 def test_the_composite_schedule_is_the_ports_rating_without_profiles_and_the_cap_with_one(
-    script: Script,
+    smart_run: Script,
 ) -> None:
-    before = script.answers["composite_before"].charging_schedule
+    before = smart_run.answers["composite_before"].charging_schedule
     assert before["charging_schedule_period"] == [{"start_period": 0, "limit": 150_000.0}]
-    capped = script.answers["composite_capped"].charging_schedule
+    capped = smart_run.answers["composite_capped"].charging_schedule
     assert capped["charging_schedule_period"] == [{"start_period": 0, "limit": CAP_W}]
-    in_amperes = script.answers["composite_capped_a"].charging_schedule
+    in_amperes = smart_run.answers["composite_capped_a"].charging_schedule
     assert in_amperes["charging_rate_unit"] == "A"
     assert in_amperes["charging_schedule_period"] == [{"start_period": 0, "limit": 125.0}]
 
 
-def test_get_composite_schedule_rejects_an_unknown_connector(script: Script) -> None:
-    assert script.answers["composite_unknown"].status == "Rejected"
+def test_get_composite_schedule_rejects_an_unknown_connector(smart_run: Script) -> None:
+    assert smart_run.answers["composite_unknown"].status == "Rejected"
 
 
-def test_set_charging_profile_accepts_a_charge_point_max_and_a_tx_profile(script: Script) -> None:
-    assert (script.answers["cap"], script.answers["tx"]) == ("Accepted", "Accepted")
+def test_set_charging_profile_accepts_a_charge_point_max_and_a_tx_profile(
+    smart_run: Script,
+) -> None:
+    assert (smart_run.answers["cap"], smart_run.answers["tx"]) == ("Accepted", "Accepted")
 
 
 @pytest.mark.parametrize(
@@ -492,26 +496,26 @@ def test_set_charging_profile_accepts_a_charge_point_max_and_a_tx_profile(script
         "a rate unit the charge point does not allow",
     ],
 )
-def test_set_charging_profile_rejects(script: Script, case: str) -> None:
-    assert script.answers["refused"][case] == "Rejected"
+def test_set_charging_profile_rejects(smart_run: Script, case: str) -> None:
+    assert smart_run.answers["refused"][case] == "Rejected"
 
 
 def test_set_charging_profile_rejects_a_profile_beyond_max_charging_profiles_installed(
-    script: Script,
+    smart_run: Script,
 ) -> None:
-    assert script.answers["filling"] == ["Accepted"] * 9
-    assert script.answers["one_too_many"] == "Rejected"
-    assert script.answers["replacing_when_full"] == "Accepted"
+    assert smart_run.answers["filling"] == ["Accepted"] * 9
+    assert smart_run.answers["one_too_many"] == "Rejected"
+    assert smart_run.answers["replacing_when_full"] == "Accepted"
 
 
-def test_clear_charging_profile_answers_accepted_then_unknown(script: Script) -> None:
-    assert script.answers["clear_tx_default"] == "Accepted"
-    assert script.answers["clear_again"] == "Unknown"
-    assert script.answers["clear_unknown_id"] == "Unknown"
+def test_clear_charging_profile_answers_accepted_then_unknown(smart_run: Script) -> None:
+    assert smart_run.answers["clear_tx_default"] == "Accepted"
+    assert smart_run.answers["clear_again"] == "Unknown"
+    assert smart_run.answers["clear_unknown_id"] == "Unknown"
 
 
-def test_the_smart_charging_keys_are_readable_and_read_only(script: Script) -> None:
-    keys = {k["key"]: k for k in script.answers["keys"].configuration_key}
+def test_the_smart_charging_keys_are_readable_and_read_only(smart_run: Script) -> None:
+    keys = {k["key"]: k for k in smart_run.answers["keys"].configuration_key}
     assert {k: (v["readonly"], v["value"]) for k, v in keys.items()} == {
         "ChargeProfileMaxStackLevel": (True, "8"),
         "ChargingScheduleAllowedChargingRateUnit": (True, "Current,Power"),
@@ -519,31 +523,31 @@ def test_the_smart_charging_keys_are_readable_and_read_only(script: Script) -> N
         "MaxChargingProfilesInstalled": (True, "10"),
         "SupportedFeatureProfiles": (True, "Core,RemoteTrigger,SmartCharging"),
     }
-    assert script.answers["change_key"] == "Rejected"
+    assert smart_run.answers["change_key"] == "Rejected"
 
 
-def test_a_network_without_smart_charging_answers_not_supported(script: Script) -> None:
-    assert script.answers["legacy_set"] == "NotSupported"
-    assert script.answers["legacy_clear"] == "Unknown"
-    assert script.answers["legacy_composite"] == "Rejected"
-    (key,) = script.answers["legacy_keys"].configuration_key
+def test_a_network_without_smart_charging_answers_not_supported(smart_run: Script) -> None:
+    assert smart_run.answers["legacy_set"] == "NotSupported"
+    assert smart_run.answers["legacy_clear"] == "Unknown"
+    assert smart_run.answers["legacy_composite"] == "Rejected"
+    (key,) = smart_run.answers["legacy_keys"].configuration_key
     assert "SmartCharging" not in key["value"].split(",")
 
 
-def test_a_remote_starts_tx_profile_limits_the_session_it_starts(script: Script) -> None:
-    assert script.answers["remote_start_wrong_purpose"] == "Rejected"
-    assert script.answers["remote_start"] == "Accepted"
-    samples = _samples(script, DEPOT)
+def test_a_remote_starts_tx_profile_limits_the_session_it_starts(smart_run: Script) -> None:
+    assert smart_run.answers["remote_start_wrong_purpose"] == "Rejected"
+    assert smart_run.answers["remote_start"] == "Accepted"
+    samples = _samples(smart_run, DEPOT)
     assert samples, "the remotely started session sent no meter values"
     first = samples[0][0]
     assert {w for tx, _, w in samples if tx == first} == {REMOTE_W}
 
 
 def test_a_tx_profile_ends_with_its_transaction_and_the_charge_point_max_stays(
-    script: Script,
+    smart_run: Script,
 ) -> None:
-    first = script.first_transaction()
-    later = [(tx, w) for tx, _, w in _samples(script, CP) if tx != first]
+    first = smart_run.first_transaction()
+    later = [(tx, w) for tx, _, w in _samples(smart_run, CP) if tx != first]
     assert later, "no second session on the charge point"
     assert max(w for _, w in later) == CAP_W
 
