@@ -34,6 +34,7 @@ from simulator import scenario as sc
 from simulator.model.world import Station, World
 from simulator.ocpp.configuration import feature_profiles
 from simulator.ocpp.engine import OcppRunOptions, run_ocpp_async
+from simulator.ocpp.transport import TransportConfig
 
 CALL_TIMEOUT_S = 30.0
 RUN_TIMEOUT_S = 90.0
@@ -352,7 +353,15 @@ async def _run(folder: Path) -> Script:
     async with serve(handle, "127.0.0.1", 0, subprotocols=["ocpp1.6"]) as server:  # type: ignore[list-item]
         url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}"
         await asyncio.wait_for(
-            run_ocpp_async(_world(folder), OcppRunOptions(csms_url=url, max_lag_s=0.0)),
+            run_ocpp_async(
+                _world(folder),
+                # the held MeterValues waits for the whole script: give it the run's time
+                OcppRunOptions(
+                    csms_url=url,
+                    max_lag_s=0.0,
+                    transport=TransportConfig(url, response_timeout_s=RUN_TIMEOUT_S),
+                ),
+            ),
             RUN_TIMEOUT_S,
         )
         await asyncio.gather(*script.tasks)
