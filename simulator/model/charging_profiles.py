@@ -133,6 +133,8 @@ class ChargingProfile:
     def problem(self) -> str | None:
         """Why the profile is malformed (None: it is not)."""
         periods = self.schedule.periods
+        if self.stack_level < 0:
+            return "a negative stack level"
         if not periods:
             return "no schedule period"
         if periods[0].start_s != 0:

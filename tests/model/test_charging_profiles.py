@@ -94,6 +94,7 @@ def test_watts_are_watts_whatever_the_supply() -> None:
     ("bad", "why"),
     [
         (profile(periods=()), "no schedule period"),
+        (profile(level=-1), "negative stack level"),
         (profile(periods=((60.0, 1.0),)), "does not start at 0"),
         (profile(periods=((0.0, 1.0), (60.0, 2.0), (60.0, 3.0))), "increasing"),
         (profile(periods=((0.0, -1.0),)), "negative"),

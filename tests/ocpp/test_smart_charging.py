@@ -248,6 +248,7 @@ async def _at_t0(script: Script) -> None:
             script, CP, 1, with_(tx_profile, transactionId=(tx or 0) + 100)
         ),
         "a stack level above the maximum": await _set(script, CP, 0, tx_default(10, 9)),
+        "a negative stack level": await _set(script, CP, 0, tx_default(10, -1)),
         "more periods than allowed": await _set(
             script,
             CP,
@@ -499,6 +500,7 @@ def test_set_charging_profile_accepts_a_charge_point_max_and_a_tx_profile(
         "a TxProfile without a transaction",
         "a TxProfile for another transaction",
         "a stack level above the maximum",
+        "a negative stack level",
         "more periods than allowed",
         "a ChargePointMaxProfile on a connector",
         "a first period not at 0",
