@@ -84,6 +84,9 @@ from simulator.ocpp.configuration import AUTHORIZATION_KEY, ChangeStatus
 VENDOR: Final = DEFAULT_STATION.vendor
 FIRMWARE: Final = DEFAULT_STATION.firmware_version
 SAMPLE_EPSILON_S: Final = 1e-6
+MAX_COMPOSITE_S: Final = 31 * 86_400
+"""GetCompositeSchedule answers for at most this long (a month of daily recurrences), so
+an absurd duration cannot hold the event loop."""
 _AUTH: Final = {
     AuthorizationStatus.accepted: AuthStatus.ACCEPTED,
     AuthorizationStatus.blocked: AuthStatus.BLOCKED,
@@ -103,7 +106,7 @@ _SOC: Final = Measurand.soc.value
 _PERIODIC: Final = ReadingContext.sample_periodic.value
 
 
-__all__ = ["FIRMWARE", "SAMPLE_EPSILON_S", "VENDOR", "ChargePointV16"]
+__all__ = ["FIRMWARE", "MAX_COMPOSITE_S", "SAMPLE_EPSILON_S", "VENDOR", "ChargePointV16"]
 
 
 def _configuration_key(key: str, readonly: bool, value: str | None) -> dict[str, Any]:
@@ -585,6 +588,7 @@ class ChargePointV16(OcppClient):
         if smart is None or not 0 <= connector_id < len(self._status):
             return call_result.GetCompositeSchedule(status=GetCompositeScheduleStatus.rejected)
         unit = RateUnit(charging_rate_unit or ChargingRateUnitType.watts.value)
+        duration = min(duration, MAX_COMPOSITE_S)
         now_s = self.station.now_s()
         start = self.clock.iso(now_s)
         return call_result.GetCompositeSchedule(

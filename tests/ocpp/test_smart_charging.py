@@ -35,6 +35,7 @@ from simulator.model.world import Station, World
 from simulator.ocpp.configuration import feature_profiles
 from simulator.ocpp.engine import OcppRunOptions, run_ocpp_async
 from simulator.ocpp.transport import TransportConfig
+from simulator.ocpp.v16 import MAX_COMPOSITE_S
 
 CALL_TIMEOUT_S = 30.0
 RUN_TIMEOUT_S = 90.0
@@ -279,6 +280,9 @@ async def _at_t0(script: Script) -> None:
     a["composite_capped_a"] = await cp.ask(
         v16.call.GetCompositeSchedule(connector_id=1, duration=600, charging_rate_unit="A")
     )
+    a["composite_long"] = await cp.ask(
+        v16.call.GetCompositeSchedule(connector_id=1, duration=2_000_000_000)
+    )
     a["composite_unknown"] = await cp.ask(
         v16.call.GetCompositeSchedule(connector_id=5, duration=60)
     )
@@ -481,6 +485,11 @@ def test_the_composite_schedule_is_the_ports_rating_without_profiles_and_the_cap
     in_amperes = smart_run.answers["composite_capped_a"].charging_schedule
     assert in_amperes["charging_rate_unit"] == "A"
     assert in_amperes["charging_schedule_period"] == [{"start_period": 0, "limit": 125.0}]
+
+
+def test_get_composite_schedule_answers_for_a_month_at_most(smart_run: Script) -> None:
+    schedule = smart_run.answers["composite_long"].charging_schedule
+    assert schedule["duration"] == MAX_COMPOSITE_S == 31 * 86_400
 
 
 def test_get_composite_schedule_rejects_an_unknown_connector(smart_run: Script) -> None:
