@@ -8,6 +8,7 @@ documents every key.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import replace
@@ -191,6 +192,22 @@ def _configuration_value(value: str | bool | int) -> str:
     return str(value)
 
 
+class GridPeriodSpec(Strict):
+    """From this time of day (HH:MM, the clock of simulation.start) the site's grid limit is
+    `kw`, until the next period's `from`."""
+
+    # `from_` by name too: a dumped scenario (model_dump) parses again
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+
+    from_: str = Field(alias="from", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    kw: float = Field(ge=0)
+
+    @property
+    def from_s(self) -> float:
+        hours, minutes = self.from_.split(":")
+        return int(hours) * 3600.0 + int(minutes) * 60.0
+
+
 class SiteSpec(Strict):
     """A site, or a template repeated `count` times (ids get a -1, -2, ... suffix)."""
 
@@ -199,6 +216,13 @@ class SiteSpec(Strict):
     ports: list[PortSpec] = Field(min_length=1)
     queue_limit: int | None = Field(default=None, ge=1)
     """At most this many cars on site, charging or waiting; the next is turned away."""
+    grid_limit_kw: float | None = Field(default=None, gt=0)
+    """The most the site's ports draw together (its grid connection), shared by grid_policy."""
+    grid_limit_schedule: list[GridPeriodSpec] | None = Field(default=None, min_length=1)
+    """The grid limit by time of day instead: periods in order, the first from "00:00"."""
+    grid_policy: Literal["equal", "priority"] = "equal"
+    """equal: equal shares capped by each car's demand, the rest redistributed; priority: the
+    same, partners (members and deal holders) first (docs/scenarios.md)."""
 
     @model_validator(mode="after")
     def _queue_holds_ports(self) -> SiteSpec:
@@ -206,6 +230,33 @@ class SiteSpec(Strict):
         if self.queue_limit is not None and self.queue_limit < ports:
             raise ValueError(f"queue_limit {self.queue_limit} is below the {ports} ports")
         return self
+
+    @model_validator(mode="after")
+    def _one_grid_limit(self) -> SiteSpec:
+        schedule = self.grid_limit_schedule
+        if schedule is not None:
+            if self.grid_limit_kw is not None:
+                raise ValueError("give grid_limit_kw or grid_limit_schedule, not both")
+            if schedule[0].from_ != "00:00":
+                raise ValueError('grid_limit_schedule must start from "00:00"')
+            for before, after in itertools.pairwise(schedule):
+                if after.from_s <= before.from_s:
+                    raise ValueError(
+                        f"grid_limit_schedule: {after.from_} does not come after {before.from_}"
+                    )
+        elif self.grid_policy != "equal" and self.grid_limit_kw is None:
+            raise ValueError("grid_policy needs grid_limit_kw or grid_limit_schedule")
+        return self
+
+    def grid(self) -> mw.GridLimit | None:
+        """The site's grid limit in the model's terms (None: no limit)."""
+        if self.grid_limit_schedule is not None:
+            periods = tuple((p.from_s, p.kw) for p in self.grid_limit_schedule)
+        elif self.grid_limit_kw is not None:
+            periods = ((0.0, self.grid_limit_kw),)
+        else:
+            return None
+        return mw.GridLimit(periods, self.grid_policy)
 
 
 class NetworkSpec(Strict):
@@ -761,6 +812,7 @@ def _network(n: NetworkSpec, stations: dict[str, mw.Station]) -> mw.NetworkPlan:
             ),
             count=site.count,
             queue_limit=site.queue_limit,
+            grid=site.grid(),
         )
         for site in n.sites
     )

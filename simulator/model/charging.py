@@ -154,9 +154,12 @@ class Charging:
 
     def _start_charging(self, visit: Visit, port: ChargePoint) -> None:
         env = self.env
+        target = visit.target_soc = min(visit.soc_target, visit.vehicle.curve.max_soc)
+        grid = port.site.grid
+        if grid is not None:  # the site's shares, this car's included, before it starts
+            grid.rebalance(visit)
         kw = visit.leg_kw = leg_kw(port)
         prof = visit.profile = self._profile(visit.vehicle, port, kw)
-        target = visit.target_soc = min(visit.soc_target, visit.vehicle.curve.max_soc)
         duration_s, reason, soc_end = plan(prof, visit.soc_start, target, cap_s(visit))
         port.charging = True
         now = port.charge_start_s = visit.leg_start_s = env.now
@@ -228,6 +231,9 @@ class Charging:
         env = self.env
         now = env.now
         self._end_charge(port, visit, soc_end, now)
+        grid = port.site.grid
+        if grid is not None:  # the others share what this car leaves
+            grid.rebalance()
         if self.meter_interval_s is not None:
             self.resolver.meter_values(port, visit, "Transaction.End")
         self._stop(port, visit, reason)

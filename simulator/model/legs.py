@@ -55,4 +55,3 @@ def plan(
         duration_s = max(0.0, cap_left_s)
         return duration_s, StopReason.OTHER, prof.soc_after(soc, duration_s / 3600.0)
     return duration_s, StopReason.LOCAL, target
-

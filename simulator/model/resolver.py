@@ -52,6 +52,10 @@ Then = Callable[["Visit", "ChargePoint", "AuthStatus | None"], None]
 class Resolver(Protocol):
     """What the model may ask of the central system, and how the answers come back."""
 
+    grid_policy_in_model: bool
+    """The model applies the sites' grid limits itself (simulator.model.grid); False once a
+    central system sends each port its share as a charging profile instead."""
+
     def attach(self, env: simpy.Environment) -> None:
         """Called once by the simulation with its environment, before anything is asked."""
 
@@ -83,6 +87,8 @@ class ImmediateResolver:
     """
 
     __slots__ = ("_env", "accept_unknown", "tags")
+
+    grid_policy_in_model = True
 
     def __init__(
         self, tags: Mapping[str, ProvisionedTag] | None = None, *, accept_unknown: bool = False
@@ -140,6 +146,10 @@ class BatchedResolver:
     """The OCPP engine's side of the seam: one batch per instant, handed over at the flush."""
 
     __slots__ = ("_env", "on_flush", "outbox")
+
+    grid_policy_in_model = True
+    """For now: the built-in central system does not yet send the shares as TxProfiles, and
+    the same model code keeps both engines' physics identical."""
 
     def __init__(self, on_flush: Callable[[list[Outgoing]], None]) -> None:
         self.on_flush = on_flush

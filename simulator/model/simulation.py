@@ -19,6 +19,7 @@ from simulator.model.accounts import Accounts
 from simulator.model.charging import Charging
 from simulator.model.choice import Corridor
 from simulator.model.commands import Commands
+from simulator.model.grid import SiteGrid
 from simulator.model.port import Availability, ChargePoint
 from simulator.model.recorder import Recorder
 from simulator.model.records import Records
@@ -57,6 +58,11 @@ class Simulation:
         self.charging = Charging(
             env, self.recorder, self.accounts, self.resolver, self._present, meter_interval_s
         )
+        if self.resolver.grid_policy_in_model:
+            day_s = world.start.hour * 3600.0 + world.start.minute * 60.0 + world.start.second
+            for site, spec in zip(self.sites, world.sites, strict=True):
+                if spec.grid is not None:
+                    site.grid = SiteGrid(env, site, spec.grid, self.charging.set_limit, day_s)
         self.availability = Availability(env, self.recorder, self.resolver)
         self.charging.release = self.availability.release
         self.availability.plug_in = self.charging.plug_in

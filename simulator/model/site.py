@@ -10,6 +10,7 @@ from simulator.model.port import ChargePoint
 
 if TYPE_CHECKING:
     from simulator.model import world
+    from simulator.model.grid import SiteGrid
     from simulator.model.visit import Visit
 
 __all__ = ["PRIOR_OCCUPANCY_S", "Site"]
@@ -22,6 +23,7 @@ class Site:
 
     __slots__ = (
         "free",
+        "grid",
         "id",
         "index",
         "network",
@@ -48,6 +50,8 @@ class Site:
         """Visits at the site: waiting, or on a port."""
         self.occupancy_total_s = PRIOR_OCCUPANCY_S
         self.occupancy_n = 1
+        self.grid: SiteGrid | None = None
+        """The site's grid limit, when the model applies it (Simulation wires it)."""
 
     @property
     def mean_occupancy_s(self) -> float:

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from policy.grid import GridPolicy
 from simulator.model.curve import Curve
 from simulator.model.distribution import Dist
 
@@ -46,6 +47,25 @@ class Port:
 
 
 @dataclass(frozen=True, slots=True)
+class GridLimit:
+    """A site's grid connection: the most its ports draw together, by time of day, and how
+    they share it (policy.grid)."""
+
+    periods: tuple[tuple[float, float], ...]
+    """(from second of the day, kW), in order, the first from 0; each holds until the next,
+    every day (the clock of simulation.start)."""
+    policy: GridPolicy = "equal"
+
+    def kw_at(self, second_of_day: float) -> float:
+        kw = self.periods[0][1]
+        for from_s, period_kw in self.periods:
+            if from_s > second_of_day:
+                break
+            kw = period_kw
+        return kw
+
+
+@dataclass(frozen=True, slots=True)
 class Site:
     id: str
     index: int
@@ -53,6 +73,7 @@ class Site:
     position: int
     ports: tuple[Port, ...]
     queue_limit: int | None
+    grid: GridLimit | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +208,7 @@ class SitePlan:
     ports: tuple[PortGroup, ...]
     count: int = 1
     queue_limit: int | None = None
+    grid: GridLimit | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,7 +296,15 @@ def _expand_sites(
                 site_ports.append(port)
                 ports.append(port)
         sites.append(
-            Site(site_id, position, network_id, position, tuple(site_ports), plan.queue_limit)
+            Site(
+                site_id,
+                position,
+                network_id,
+                position,
+                tuple(site_ports),
+                plan.queue_limit,
+                plan.grid,
+            )
         )
     return tuple(sites), tuple(ports)
 

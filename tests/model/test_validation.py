@@ -16,7 +16,7 @@ import math
 import pytest
 
 from simulator.reports.summary import Metrics
-from tests.model.queueing import mean_se, one_site, replicate_many
+from tests.model.queueing import PORT_KW, grid_limited, mean_se, one_site, replicate_many
 
 Z = 3.0
 pytestmark = pytest.mark.no_cover
@@ -108,3 +108,14 @@ def test_infinite_patience_reproduces_erlang_c_and_a_queue_limit_of_c_reproduces
     blocking = erlang_b()
     assert_close([r.turned_away_share for r in blocking], 0.2061)
     assert all(r.p_wait == 0 for r in blocking)
+
+
+def test_a_binding_grid_limit_shared_equally_gives_the_birth_death_chains_figures() -> None:
+    # 4 ports of 100 kW behind 240 kW: with n cars on site the site delivers min(n 100, 240) kW
+    exact = grid_limited(rate_per_h=3.6, ports=4, port_kw=PORT_KW, limit_kw=240, mean_kwh=50)
+    assert (round(exact.p_wait, 4), round(exact.mean_wait_min, 2)) == (0.3928, 19.64)
+    data = one_site(rate_per_h=3.6, ports=4, grid_limit_kw=240)
+    runs = replicate_many(data, days=24, replications=8)
+    assert_close([r.p_wait for r in runs], exact.p_wait)
+    assert_close([r.mean_wait_min for r in runs], exact.mean_wait_min)
+    assert_close([r.occupancy_utilization or 0 for r in runs], exact.utilization)
