@@ -231,6 +231,7 @@ class ObservedResolver:
         "_inner",
         "attach",
         "authorize",
+        "grid_policy_in_model",
         "meter_values",
         "pending",
         "smart",
@@ -246,6 +247,7 @@ class ObservedResolver:
         self.authorize = inner.authorize
         self.meter_values = inner.meter_values
         self.pending = inner.pending
+        self.grid_policy_in_model = inner.grid_policy_in_model
 
     def start_transaction(self, port: ChargePoint, visit: Visit, then: Then) -> None:
         smart = self.smart
