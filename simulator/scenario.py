@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated, Literal
@@ -29,7 +30,7 @@ from simulator import scenario_files
 from simulator.model import world as mw
 from simulator.model.curve import Curve as ChargingCurve
 from simulator.model.distribution import Dist
-from simulator.ocpp.configuration import KEYS
+from simulator.ocpp.configuration import KEYS, feature_profiles
 
 Connector = Literal["NACS", "CCS1", "CHAdeMO"]
 OcppVersion = Literal["1.6", "2.0.1"]
@@ -278,6 +279,9 @@ class NetworkSpec(Strict):
     ocpp: OcppVersion = "1.6"
     """The OCPP version this network's charge points speak on the OCPP engine (the physics
     is the same on both)."""
+    smart_charging: bool = True
+    """Its 1.6 charge points support the Smart Charging feature profile (false:
+    SetChargingProfile is answered NotSupported)."""
     sites: list[SiteSpec] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -799,7 +803,10 @@ def _network(n: NetworkSpec, stations: dict[str, mw.Station]) -> mw.NetworkPlan:
                     p.power_kw,
                     tuple(p.connectors),
                     p.count,
-                    mw.DEFAULT_STATION if p.template is None else stations[p.template],
+                    _smart_charging(
+                        mw.DEFAULT_STATION if p.template is None else stations[p.template],
+                        n.smart_charging,
+                    ),
                 )
                 for p in site.ports
             ),
@@ -810,6 +817,13 @@ def _network(n: NetworkSpec, stations: dict[str, mw.Station]) -> mw.NetworkPlan:
         for site in n.sites
     )
     return mw.NetworkPlan(network, sites)
+
+
+def _smart_charging(station: mw.Station, enabled: bool) -> mw.Station:
+    """The station as its network's smart_charging key has it (its feature profiles)."""
+    if enabled:
+        return station
+    return replace(station, configuration=(*station.configuration, feature_profiles(False)))
 
 
 def _vehicle(index: int, v: VehicleSpec) -> mw.VehicleModel:

@@ -68,6 +68,8 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "chargenet_cli": ("tests/chargenet/test_notebook.py::", "tests/chargenet/test_results.py::"),
     # operator calls at fixed instants: the model's run and three over OCPP, made once
     "v201_operator": ("tests/ocpp/test_v201_operator_calls.py::",),
+    # one OCPP run against the test's stock central system for every smart-charging check
+    "smart_charging_run": ("tests/ocpp/test_smart_charging.py::",),
 }
 SHARED_FIXTURES = {
     "dask_address": "dask",
@@ -76,6 +78,7 @@ SHARED_FIXTURES = {
     "failing_day": "v201_day",
     "cli_run": "chargenet_cli",
     "operator_runs": "v201_operator",
+    "smart_run": "smart_charging_run",
 }
 """The fixtures made once per process, and the group whose process makes them."""
 SHARED_FIXTURE_TIMEOUT_S = 600

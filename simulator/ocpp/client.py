@@ -51,6 +51,7 @@ from websockets.exceptions import ConnectionClosed
 from ocppj import Endpoint, Rejected, parse_frame, validate_request, validate_response
 from ocppj.json_codec import dumps_compact
 from simulator.model.requests import Reply, Request
+from simulator.model.smart_charging import PortProfiles
 from simulator.model.world import Port
 from simulator.ocpp.clock import VirtualClock
 from simulator.ocpp.configuration import Configuration
@@ -98,6 +99,10 @@ class Station(Protocol):
 
     def meter_wh(self, index: int) -> int | None:
         """The port's energy register now, or None when no session is on it."""
+        ...
+
+    def smart_charging(self, index: int) -> PortProfiles | None:
+        """The port's charging profiles (None while the model cannot take a call)."""
         ...
 
     def heartbeat_changed(self, index: int) -> None: ...

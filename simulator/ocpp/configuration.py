@@ -7,6 +7,11 @@ MeterValueSampleInterval (periodic samples are thinned to it; the model samples 
 scenario's interval, which is the finest available) and MeterValuesSampledData (which
 measurands a sample carries).
 
+The Smart Charging profile's keys are read-only and bound what SetChargingProfile accepts
+(ChargeProfileMaxStackLevel, ChargingScheduleAllowedChargingRateUnit, ChargingScheduleMaxPeriods,
+MaxChargingProfilesInstalled); a network whose scenario sets `smart_charging = false` has
+charge points whose SupportedFeatureProfiles lack SmartCharging (`feature_profiles`).
+
 AuthorizationKey (OCPP 1.6 security whitepaper, security profiles 1 and 2) is write-only: it
 is listed by GetConfiguration without a value, and a value is accepted only as the whitepaper
 shapes it, 16 to 20 bytes written as 32 to 40 hexadecimal digits (else Rejected). The charge
@@ -25,9 +30,11 @@ __all__ = [
     "KEYS",
     "MAX_KEYS",
     "MEASURANDS",
+    "SMART_CHARGING",
     "ChangeStatus",
     "Configuration",
     "Key",
+    "feature_profiles",
 ]
 
 MEASURANDS: Final = (
@@ -39,6 +46,9 @@ MEASURANDS: Final = (
 )
 MAX_KEYS: Final = 50
 AUTHORIZATION_KEY: Final = "AuthorizationKey"
+SMART_CHARGING: Final = "SmartCharging"
+FEATURE_PROFILES: Final = "SupportedFeatureProfiles"
+_FEATURES: Final = "Core,RemoteTrigger"
 _HEX_DIGITS: Final = frozenset("0123456789abcdefABCDEF")
 
 
@@ -103,8 +113,14 @@ KEYS: Final = {
         Key("WebSocketPingInterval", "0"),
         Key(AUTHORIZATION_KEY, "", valid=_authorization_key, write_only=True),
         Key("NumberOfConnectors", "1", readonly=True),
-        Key("SupportedFeatureProfiles", "Core,RemoteTrigger", readonly=True),
+        Key(FEATURE_PROFILES, f"{_FEATURES},{SMART_CHARGING}", readonly=True),
         Key("GetConfigurationMaxKeys", str(MAX_KEYS), readonly=True),
+        # Smart Charging: what SetChargingProfile accepts
+        Key("ChargeProfileMaxStackLevel", "8", readonly=True),
+        Key("ChargingScheduleAllowedChargingRateUnit", "Current,Power", readonly=True),
+        Key("ChargingScheduleMaxPeriods", "24", readonly=True),
+        Key("MaxChargingProfilesInstalled", "10", readonly=True),
+        Key("ConnectorSwitch3to1PhaseSupported", "false", readonly=True, valid=_boolean),
     )
 }
 
@@ -159,5 +175,20 @@ class Configuration:
         else:
             self._changed[name] = value
 
+    def smart_charging(self) -> bool:
+        """SmartCharging is among the charge point's SupportedFeatureProfiles."""
+        return SMART_CHARGING in self.value(FEATURE_PROFILES).split(",")
+
+    def rate_units(self) -> frozenset[str]:
+        """The schedule units SetChargingProfile accepts: A for Current, W for Power."""
+        names = self.value("ChargingScheduleAllowedChargingRateUnit").split(",")
+        return frozenset({"Current": "A", "Power": "W"}[n.strip()] for n in names)
+
     def measurands(self) -> frozenset[str]:
         return frozenset(v.strip() for v in self.value("MeterValuesSampledData").split(","))
+
+
+def feature_profiles(smart_charging: bool) -> tuple[str, str]:
+    """The SupportedFeatureProfiles of a charge point with or without smart charging, as a
+    configuration (key, value) a station starts with."""
+    return FEATURE_PROFILES, f"{_FEATURES},{SMART_CHARGING}" if smart_charging else _FEATURES

@@ -45,6 +45,7 @@ from pathlib import Path
 from ocppj import OCPP201, Version
 from simulator.model.records import Outcome, Records
 from simulator.model.requests import Reply
+from simulator.model.smart_charging import PortProfiles
 from simulator.model.world import DAY_S, World
 from simulator.ocpp.backlog import Backlog
 from simulator.ocpp.client import OcppClient
@@ -402,6 +403,11 @@ class Lockstep:
 
     def meter_wh(self, index: int) -> int | None:
         return self.model.meter_wh(index)
+
+    def smart_charging(self, index: int) -> PortProfiles | None:
+        """The port's charging profiles, the model brought to now; None before the charge
+        point's boot is accepted and once the run is over."""
+        return self.model.smart_charging(index) if self._enter(index) else None
 
     def unlock(self, index: int, connector_id: int) -> bool:  # noqa: ARG002 (one per port)
         return self._enter(index) and self.model.unlock(index)

@@ -18,6 +18,7 @@ from simulator.model.records import Records
 from simulator.model.requests import Reply, Request
 from simulator.model.resolver import BatchedResolver, Outgoing
 from simulator.model.simulation import Simulation
+from simulator.model.smart_charging import ObservedResolver, PortProfiles, SmartCharging
 from simulator.model.world import World
 
 __all__ = ["Handover", "ModelAdapter"]
@@ -35,15 +36,15 @@ class Handover(NamedTuple):
 class ModelAdapter:
     """One run of `world`'s model, stepped by the lockstep."""
 
-    __slots__ = ("_batch", "_port_ids", "_resolver", "_sim", "_world")
+    __slots__ = ("_batch", "_port_ids", "_resolver", "_sim", "_smart", "_world")
 
     def __init__(self, world: World) -> None:
         self._world = world
         self._batch: list[Outgoing] = []
         self._resolver = BatchedResolver(self._batch.extend)
-        self._sim = Simulation(
-            world, resolver=self._resolver, meter_interval_s=world.meter_interval_s
-        )
+        observed = ObservedResolver(self._resolver)  # the charge points' charging profiles
+        self._sim = Simulation(world, resolver=observed, meter_interval_s=world.meter_interval_s)
+        self._smart = observed.smart = SmartCharging(self._sim.env, self._sim.charging.set_limit)
         self._port_ids = [p.id for p in world.ports]
 
     # --- virtual time ---------------------------------------------------------------------
@@ -108,6 +109,10 @@ class ModelAdapter:
 
     def unlock(self, index: int) -> bool:
         return self._sim.unlock(self._port_ids[index])
+
+    def smart_charging(self, index: int) -> PortProfiles:
+        """The charge point's charging profiles, and the limits they set on its port."""
+        return PortProfiles(self._smart, self._sim.ports[index])
 
     def meter_wh(self, index: int) -> int | None:
         """The port's energy register now; None while no session is on it."""

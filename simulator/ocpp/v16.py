@@ -13,6 +13,10 @@ Mapping rules:
   not sent.
 - The model's transaction handle (`transaction_ref`, carried by its StartTransaction) is bound
   to the transactionId of that StartTransaction's reply.
+- Smart charging (SetChargingProfile, ClearChargingProfile, GetCompositeSchedule, the
+  TxProfile of a RemoteStartTransaction): profiles are checked against the Smart Charging
+  keys here and installed in the model (`simulator.model.smart_charging`), whose composite
+  limit the charge obeys; dates become virtual seconds with the run's clock.
 - MeterValues carry Energy.Active.Import.Register (Wh), Power.Active.Import (W),
   Current.Import (A = P/V), Voltage (V) and SoC (%), as MeterValuesSampledData allows;
   periodic samples are thinned to MeterValueSampleInterval (0: none).
@@ -31,9 +35,13 @@ from ocpp.v16.enums import (
     AvailabilityType,
     ChargePointErrorCode,
     ChargePointStatus,
+    ChargingProfileStatus,
+    ChargingRateUnitType,
     ClearCacheStatus,
+    ClearChargingProfileStatus,
     ConfigurationStatus,
     DataTransferStatus,
+    GetCompositeScheduleStatus,
     Measurand,
     MessageTrigger,
     ReadingContext,
@@ -47,6 +55,15 @@ from ocpp.v16.enums import (
     UnlockStatus,
 )
 
+from simulator.model.charging_profiles import (
+    ChargingProfile,
+    Kind,
+    Period,
+    Purpose,
+    RateUnit,
+    Recurrency,
+    Schedule,
+)
 from simulator.model.requests import (
     Authorize,
     AuthReply,
@@ -59,6 +76,7 @@ from simulator.model.requests import (
     StatusChange,
     StopTransaction,
 )
+from simulator.model.smart_charging import PortProfiles
 from simulator.model.world import DEFAULT_STATION
 from simulator.ocpp.client import OcppClient, Pending
 from simulator.ocpp.configuration import AUTHORIZATION_KEY, ChangeStatus
@@ -66,6 +84,9 @@ from simulator.ocpp.configuration import AUTHORIZATION_KEY, ChangeStatus
 VENDOR: Final = DEFAULT_STATION.vendor
 FIRMWARE: Final = DEFAULT_STATION.firmware_version
 SAMPLE_EPSILON_S: Final = 1e-6
+MAX_COMPOSITE_S: Final = 31 * 86_400
+"""GetCompositeSchedule answers for at most this long (a month of daily recurrences), so
+an absurd duration cannot hold the event loop."""
 _AUTH: Final = {
     AuthorizationStatus.accepted: AuthStatus.ACCEPTED,
     AuthorizationStatus.blocked: AuthStatus.BLOCKED,
@@ -85,7 +106,7 @@ _SOC: Final = Measurand.soc.value
 _PERIODIC: Final = ReadingContext.sample_periodic.value
 
 
-__all__ = ["FIRMWARE", "SAMPLE_EPSILON_S", "VENDOR", "ChargePointV16"]
+__all__ = ["FIRMWARE", "MAX_COMPOSITE_S", "SAMPLE_EPSILON_S", "VENDOR", "ChargePointV16"]
 
 
 def _configuration_key(key: str, readonly: bool, value: str | None) -> dict[str, Any]:
@@ -303,10 +324,27 @@ class ChargePointV16(OcppClient):
 
     @on(Action.remote_start_transaction)
     def on_remote_start_transaction(
-        self, id_tag: str, connector_id: int | None = None, **_: Any
+        self,
+        id_tag: str,
+        connector_id: int | None = None,
+        charging_profile: dict[str, Any] | None = None,
     ) -> call_result.RemoteStartTransaction:
         valid = connector_id is None or 1 <= connector_id < len(self._status)
+        profile = None
+        if valid and charging_profile is not None and self.config.smart_charging():
+            # a TxProfile for the transaction this starts (a charge point without the Smart
+            # Charging profile ignores the field)
+            profile = self._charging_profile(charging_profile, connector_id or 1)
+            valid = (
+                profile is not None
+                and profile.purpose is Purpose.TX
+                and self._within_limits(profile) is None
+            )
         accepted = valid and self.station.remote_start(self.index, id_tag)
+        if accepted and profile is not None:
+            smart = self.station.smart_charging(self.index)
+            if smart is not None:
+                smart.remote_start_profile(profile)
         return call_result.RemoteStartTransaction(
             status=RemoteStartStopStatus.accepted if accepted else RemoteStartStopStatus.rejected
         )
@@ -419,6 +457,152 @@ class ChargePointV16(OcppClient):
         self.station.unlock(self.index, connector_id)
         return call_result.UnlockConnector(status=UnlockStatus.unlocked)
 
+    # --- smart charging -----------------------------------------------------------------
+
+    @on(Action.set_charging_profile)
+    def on_set_charging_profile(
+        self, connector_id: int, cs_charging_profiles: dict[str, Any]
+    ) -> call_result.SetChargingProfile:
+        if not self.config.smart_charging():
+            return call_result.SetChargingProfile(status=ChargingProfileStatus.not_supported)
+        why = self._refusal(connector_id, cs_charging_profiles)
+        if why is not None:
+            self.logger.info("%s: SetChargingProfile rejected: %s", self.id, why)
+            return call_result.SetChargingProfile(status=ChargingProfileStatus.rejected)
+        return call_result.SetChargingProfile(status=ChargingProfileStatus.accepted)
+
+    def _refusal(self, connector_id: int, wire: dict[str, Any]) -> str | None:
+        """Install the profile; else why not."""
+        if not 0 <= connector_id < len(self._status):
+            return f"no connector {connector_id}"
+        smart = self.station.smart_charging(self.index)  # the model brought to now
+        if smart is None:
+            return "not booted"
+        profile = self._charging_profile(wire, connector_id)
+        if profile is None:
+            return "a date that is not one"
+        if profile.purpose is Purpose.TX:
+            tx = smart.transaction
+            if tx is None or tx.connector != connector_id:
+                return "a TxProfile without a transaction on the connector"
+            asked = wire.get("transaction_id")
+            if asked is not None and asked != self._active.get(connector_id):
+                return f"a TxProfile for transaction {asked}, not the running one"
+        why = self._within_limits(profile)
+        if why is not None:
+            return why
+        installed = smart.profiles
+        if len(installed) - installed.replaced_count(profile) >= self.config.int_value(
+            "MaxChargingProfilesInstalled"
+        ):
+            return "MaxChargingProfilesInstalled reached"
+        smart.install(profile)
+        return None
+
+    def _within_limits(self, profile: ChargingProfile) -> str | None:
+        """Why the profile breaks the rules or the Smart Charging keys (None: it does not)."""
+        problem = profile.problem()
+        if problem is not None:
+            return problem
+        config = self.config
+        if profile.stack_level > config.int_value("ChargeProfileMaxStackLevel"):
+            return f"stack level {profile.stack_level} above ChargeProfileMaxStackLevel"
+        if profile.schedule.unit.value not in config.rate_units():
+            return f"rate unit {profile.schedule.unit.value} not allowed"
+        if len(profile.schedule.periods) > config.int_value("ChargingScheduleMaxPeriods"):
+            return "more periods than ChargingScheduleMaxPeriods"
+        return None
+
+    def _charging_profile(self, wire: dict[str, Any], connector_id: int) -> ChargingProfile | None:
+        """The model's profile of a (schema-valid, snake_case) csChargingProfiles; None when a
+        date does not parse."""
+        schedule = wire["charging_schedule"]
+        try:
+            start_s = self._seconds(schedule.get("start_schedule"))
+            valid_from_s = self._seconds(wire.get("valid_from"))
+            valid_to_s = self._seconds(wire.get("valid_to"))
+        except ValueError:
+            return None
+        kind = Kind(wire["charging_profile_kind"])
+        if start_s is None and kind is Kind.ABSOLUTE:
+            start_s = self.station.now_s()  # no startSchedule: from when it came
+        recurrency = wire.get("recurrency_kind")
+        duration = schedule.get("duration")
+        min_rate = schedule.get("min_charging_rate")
+        return ChargingProfile(
+            id=int(wire["charging_profile_id"]),
+            connector=connector_id,
+            stack_level=int(wire["stack_level"]),
+            purpose=Purpose(wire["charging_profile_purpose"]),
+            kind=kind,
+            schedule=Schedule(
+                unit=RateUnit(schedule["charging_rate_unit"]),
+                periods=tuple(
+                    Period(float(p["start_period"]), float(p["limit"]), p.get("number_phases"))
+                    for p in schedule["charging_schedule_period"]
+                ),
+                duration_s=None if duration is None else float(duration),
+                start_s=start_s,
+                min_rate=None if min_rate is None else float(min_rate),
+            ),
+            recurrency=None if recurrency is None else Recurrency(recurrency),
+            valid_from_s=valid_from_s,
+            valid_to_s=valid_to_s,
+        )
+
+    def _smart(self) -> PortProfiles | None:
+        """The port's profiles; None without the Smart Charging feature profile."""
+        if not self.config.smart_charging():
+            return None
+        return self.station.smart_charging(self.index)
+
+    def _seconds(self, text: str | None) -> float | None:
+        return None if text is None else self.clock.seconds(text)
+
+    @on(Action.clear_charging_profile)
+    def on_clear_charging_profile(
+        self,
+        id: int | None = None,  # the CALL's field
+        connector_id: int | None = None,
+        charging_profile_purpose: str | None = None,
+        stack_level: int | None = None,
+    ) -> call_result.ClearChargingProfile:
+        smart = self._smart()
+        removed = 0
+        if smart is not None:
+            purpose = (
+                None if charging_profile_purpose is None else Purpose(charging_profile_purpose)
+            )
+            removed = smart.clear(id, connector_id, purpose, stack_level)
+        return call_result.ClearChargingProfile(
+            status=ClearChargingProfileStatus.accepted
+            if removed
+            else ClearChargingProfileStatus.unknown
+        )
+
+    @on(Action.get_composite_schedule)
+    def on_get_composite_schedule(
+        self, connector_id: int, duration: int, charging_rate_unit: str | None = None
+    ) -> call_result.GetCompositeSchedule:
+        smart = self._smart()
+        if smart is None or not 0 <= connector_id < len(self._status):
+            return call_result.GetCompositeSchedule(status=GetCompositeScheduleStatus.rejected)
+        unit = RateUnit(charging_rate_unit or ChargingRateUnitType.watts.value)
+        duration = min(duration, MAX_COMPOSITE_S)
+        now_s = self.station.now_s()
+        start = self.clock.iso(now_s)
+        return call_result.GetCompositeSchedule(
+            status=GetCompositeScheduleStatus.accepted,
+            connector_id=connector_id,
+            schedule_start=start,
+            charging_schedule={
+                "duration": duration,
+                "start_schedule": start,
+                "charging_rate_unit": unit.value,
+                "charging_schedule_period": _periods(smart, connector_id, duration, unit, now_s),
+            },
+        )
+
     @on(Action.clear_cache)
     def on_clear_cache(self) -> call_result.ClearCache:
         return call_result.ClearCache(status=ClearCacheStatus.accepted)
@@ -431,3 +615,21 @@ class ChargePointV16(OcppClient):
         data: str | None = None,  # noqa: ARG002
     ) -> call_result.DataTransfer:
         return call_result.DataTransfer(status=DataTransferStatus.unknown_vendor_id)
+
+
+def _periods(
+    smart: PortProfiles, connector_id: int, duration_s: int, unit: RateUnit, now_s: float
+) -> list[dict[str, Any]]:
+    """The composite schedule as 1.6 chargingSchedulePeriods: whole seconds from now, limits
+    in `unit` to 0.1 (the port's rating where no profile limits it)."""
+    out: list[dict[str, Any]] = []
+    supply = smart.supply
+    for from_s, kw in smart.composite(connector_id, float(duration_s)):
+        start = round(from_s - now_s)
+        limit = round(supply.in_unit(smart.rating_kw if kw is None else kw, unit), 1)
+        if out and out[-1]["start_period"] == start:
+            out.pop()  # two changes within the same second: the later one holds
+        if out and out[-1]["limit"] == limit:
+            continue
+        out.append({"start_period": start, "limit": limit})
+    return out

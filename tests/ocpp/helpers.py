@@ -177,6 +177,10 @@ class RecordingStation:
     def meter_wh(self, index: int) -> int | None:
         return None
 
+    def smart_charging(self, index: int) -> None:
+        """No model behind it: smart-charging calls are refused (Rejected, Unknown)."""
+        self.calls.append(("smart_charging", index))
+
     def heartbeat_changed(self, index: int) -> None:
         self.heartbeat_changes += 1
 

@@ -1,0 +1,265 @@
+"""Charge points that obey their charging profiles: each port's installed `ProfileSet`, and
+its composite limit applied to the charge through `Charging.set_limit`.
+
+The limit is applied when it changes: at installation or clearing, at a transaction's start
+(Relative schedules start there, a RemoteStartTransaction's TxProfile is installed then) and
+end (its TxProfiles end with it), and at each boundary of the composite (one SimPy timer per
+port for the next change, never a tick). A port whose profiles never limited it is never
+touched, so a run without profiles has the physics of one without this component.
+
+Transactions are seen at the resolver seam (`ObservedResolver`): a StartTransaction answered
+Accepted starts one, a StopTransaction ends it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from simulator.model.charging_profiles import (
+    WEEK_S,
+    ChargingProfile,
+    ProfileSet,
+    Purpose,
+    Supply,
+    Transaction,
+    with_transaction,
+)
+from simulator.model.events import Timer
+from simulator.model.metering import NOMINAL_VOLTAGE_V
+from simulator.model.requests import AuthStatus, StopReason
+
+if TYPE_CHECKING:
+    import simpy
+    from simpy.events import Event
+
+    from simulator.model.port import ChargePoint
+    from simulator.model.resolver import Resolver, Then
+    from simulator.model.visit import Visit
+
+__all__ = ["DC_SUPPLY", "ObservedResolver", "PortProfiles", "SetLimit", "SmartCharging"]
+
+SetLimit = Callable[["ChargePoint", "float | None"], None]
+"""`Charging.set_limit`: from now on the port draws at most that many kW (None: no limit)."""
+
+DC_SUPPLY = Supply(NOMINAL_VOLTAGE_V)
+"""Every port of the model is a DC fast charger (NACS, CCS1, CHAdeMO) metered at the
+meter's nominal voltage: its amperes are DC amperes at that voltage."""
+
+
+class _State:
+    __slots__ = ("applied", "profiles", "remote", "timer", "tx")
+
+    def __init__(self) -> None:
+        self.profiles = ProfileSet()
+        self.tx: Transaction | None = None
+        self.applied: float | None = None
+        self.timer: Timer | None = None
+        self.remote: tuple[Visit, ChargingProfile] | None = None
+        """A RemoteStartTransaction's TxProfile, for the visit it started."""
+
+
+class SmartCharging:
+    """The charging profiles of every port of a run, and the limits they impose."""
+
+    __slots__ = ("_ports", "env", "set_limit", "supply")
+
+    def __init__(
+        self, env: simpy.Environment, set_limit: SetLimit, supply: Supply = DC_SUPPLY
+    ) -> None:
+        self.env = env
+        self.set_limit = set_limit
+        self.supply = supply
+        self._ports: dict[int, _State] = {}
+
+    def _of(self, port: ChargePoint) -> _State:
+        state = self._ports.get(port.index)
+        if state is None:
+            state = self._ports[port.index] = _State()
+        return state
+
+    # --- what the central system asks -------------------------------------------------
+
+    def profiles(self, port: ChargePoint) -> ProfileSet:
+        state = self._ports.get(port.index)
+        return ProfileSet() if state is None else state.profiles
+
+    def transaction(self, port: ChargePoint) -> Transaction | None:
+        """The transaction running on the port (started and not stopped), if any."""
+        state = self._ports.get(port.index)
+        return None if state is None else state.tx
+
+    def install(self, port: ChargePoint, profile: ChargingProfile) -> None:
+        """Install a checked profile now (a TxProfile: on the running transaction)."""
+        state = self._of(port)
+        if profile.purpose is Purpose.TX:
+            assert state.tx is not None, "a TxProfile needs a running transaction"
+            profile = with_transaction(profile, state.tx.ref)
+        state.profiles = state.profiles.install(profile)
+        self._apply(port, state, self.env.now)
+
+    def clear(
+        self,
+        port: ChargePoint,
+        profile_id: int | None = None,
+        connector: int | None = None,
+        purpose: Purpose | None = None,
+        stack_level: int | None = None,
+    ) -> int:
+        """ClearChargingProfile: how many profiles it removed."""
+        state = self._ports.get(port.index)
+        if state is None:
+            return 0
+        kept = state.profiles.clear(profile_id, connector, purpose, stack_level)
+        removed = len(state.profiles) - len(kept)
+        if removed:
+            state.profiles = kept
+            self._apply(port, state, self.env.now)
+        return removed
+
+    def composite(
+        self, port: ChargePoint, connector: int, duration_s: float
+    ) -> list[tuple[float, float | None]]:
+        """The composite schedule of `connector` from now over `duration_s`."""
+        state = self._ports.get(port.index)
+        profiles = ProfileSet() if state is None else state.profiles
+        tx = None if state is None else state.tx
+        return profiles.composite(connector, self.env.now, duration_s, tx, self.supply)
+
+    def remote_start_profile(self, port: ChargePoint, profile: ChargingProfile) -> None:
+        """The TxProfile of the RemoteStartTransaction that just put a visit on the port:
+        installed when that visit's transaction starts."""
+        if port.visit is not None:
+            self._of(port).remote = (port.visit, profile)
+
+    # --- transactions (ObservedResolver) ----------------------------------------------
+
+    def started(self, port: ChargePoint, visit: Visit) -> None:
+        state = self._of(port)
+        remote, state.remote = state.remote, None
+        state.tx = Transaction(visit.connector, port.transaction, self.env.now)
+        if remote is not None and remote[0] is visit:
+            bound = replace(remote[1], connector=visit.connector)
+            state.profiles = state.profiles.install(with_transaction(bound, port.transaction))
+        if state.profiles.profiles or state.applied is not None:
+            self._apply(port, state, self.env.now)
+
+    def stopped(self, port: ChargePoint) -> None:
+        state = self._ports.get(port.index)
+        if state is None or state.tx is None:
+            return
+        ref = state.tx.ref
+        state.tx = None
+        state.profiles = state.profiles.without_transaction(ref)
+        if state.profiles.profiles or state.applied is not None:
+            self._apply(port, state, self.env.now)
+
+    # --- the limit ----------------------------------------------------------------------
+
+    def _apply(self, port: ChargePoint, state: _State, at_s: float) -> None:
+        """Set the port's limit to the composite's at `at_s`, and wait for its next change."""
+        supply = self.supply
+        limit = state.profiles.limit_kw(0, at_s, state.tx, supply)
+        if limit != state.applied:
+            state.applied = limit
+            self.set_limit(port, limit)
+        state.timer = None
+        next_s = state.profiles.next_change_s(0, at_s, state.tx, supply)
+        if next_s is None and state.profiles.profiles:
+            next_s = at_s + WEEK_S  # a change further off (validFrom weeks ahead): look again
+        if next_s is not None:
+            delay_s = max(0.0, next_s - self.env.now)
+            state.timer = Timer(self.env, delay_s, lambda ev: self._due(port, state, ev, next_s))
+
+    def _due(self, port: ChargePoint, state: _State, timer: Event, at_s: float) -> None:
+        if state.timer is timer:  # not overtaken by a later change of the profiles
+            self._apply(port, state, at_s)
+
+
+class PortProfiles:
+    """One port's side of `SmartCharging`: what a charge point's smart-charging handlers
+    ask of the model."""
+
+    __slots__ = ("port", "smart")
+
+    def __init__(self, smart: SmartCharging, port: ChargePoint) -> None:
+        self.smart = smart
+        self.port = port
+
+    @property
+    def profiles(self) -> ProfileSet:
+        return self.smart.profiles(self.port)
+
+    @property
+    def transaction(self) -> Transaction | None:
+        return self.smart.transaction(self.port)
+
+    @property
+    def supply(self) -> Supply:
+        return self.smart.supply
+
+    @property
+    def rating_kw(self) -> float:
+        """The port's rated power: the limit where no profile sets one."""
+        return self.port.power_kw
+
+    def install(self, profile: ChargingProfile) -> None:
+        self.smart.install(self.port, profile)
+
+    def clear(
+        self,
+        profile_id: int | None = None,
+        connector: int | None = None,
+        purpose: Purpose | None = None,
+        stack_level: int | None = None,
+    ) -> int:
+        return self.smart.clear(self.port, profile_id, connector, purpose, stack_level)
+
+    def composite(self, connector: int, duration_s: float) -> list[tuple[float, float | None]]:
+        return self.smart.composite(self.port, connector, duration_s)
+
+    def remote_start_profile(self, profile: ChargingProfile) -> None:
+        self.smart.remote_start_profile(self.port, profile)
+
+
+class ObservedResolver:
+    """A resolver that tells `SmartCharging` when transactions start and stop; every other
+    request goes straight to `inner` (its bound methods, at no cost)."""
+
+    __slots__ = (
+        "_inner",
+        "attach",
+        "authorize",
+        "grid_policy_in_model",
+        "meter_values",
+        "pending",
+        "smart",
+        "status",
+    )
+
+    def __init__(self, inner: Resolver) -> None:
+        self._inner = inner
+        self.smart: SmartCharging | None = None
+        """Set once the simulation (and its Charging) exists."""
+        self.attach = inner.attach
+        self.status = inner.status
+        self.authorize = inner.authorize
+        self.meter_values = inner.meter_values
+        self.pending = inner.pending
+        self.grid_policy_in_model = inner.grid_policy_in_model
+
+    def start_transaction(self, port: ChargePoint, visit: Visit, then: Then) -> None:
+        smart = self.smart
+
+        def answered(v: Visit, p: ChargePoint, status: AuthStatus | None) -> None:
+            if smart is not None and status is AuthStatus.ACCEPTED and p.voided is not v:
+                smart.started(p, v)
+            then(v, p, status)
+
+        self._inner.start_transaction(port, visit, answered)
+
+    def stop_transaction(self, port: ChargePoint, visit: Visit, reason: StopReason) -> None:
+        self._inner.stop_transaction(port, visit, reason)
+        if self.smart is not None:
+            self.smart.stopped(port)
