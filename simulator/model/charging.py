@@ -193,7 +193,27 @@ class Charging:
         left to its target (a free session's cap still counts from the charge's start)."""
         if limit_kw is not None and not limit_kw >= 0:
             raise ValueError(f"a port's power limit is a number of kW >= 0, not {limit_kw}")
-        port.limit_kw = limit_kw
+        port.profile_kw = limit_kw
+        self._limit_changed(port)
+
+    def set_grid_share(self, port: ChargePoint, share_kw: float | None) -> None:
+        """From now on the port's share of its site's grid limit is `share_kw`: the port draws
+        at most the lower of it and its charging profiles' limit (set_limit), whichever source
+        set its limit last."""
+        if share_kw is not None and not share_kw >= 0:
+            raise ValueError(f"a port's grid share is a number of kW >= 0, not {share_kw}")
+        port.grid_kw = share_kw
+        self._limit_changed(port)
+
+    def _limit_changed(self, port: ChargePoint) -> None:
+        profile_kw, grid_kw = port.profile_kw, port.grid_kw
+        port.limit_kw = (
+            grid_kw
+            if profile_kw is None
+            else profile_kw
+            if grid_kw is None
+            else min(profile_kw, grid_kw)
+        )
         visit = port.visit
         if not port.charging or visit is None or visit.profile is None:
             return

@@ -3,11 +3,13 @@
 The allocation is recomputed at each charge start on the site (before the new car's profile
 is built, so it starts at its share), at each charge end, and at each change of the site's
 scheduled limit; each charging port whose share changed gets it through
-`Charging.set_limit`. Between those instants the shares hold: a car that tapers below its
+`Charging.set_grid_share` (a port draws at most the lower of its share and its charging
+profiles' limit). Between those instants the shares hold: a car that tapers below its
 share leaves the difference unused until the next recomputation.
 
 A car's demand is the most it can draw on its port over the rest of its charge: min(port
-rating, peak x the curve's highest fraction between its SoC now and its target).
+rating, its charging profiles' limit, peak x the curve's highest fraction between its SoC
+now and its target).
 """
 
 from __future__ import annotations
@@ -64,11 +66,14 @@ def demand_kw(port: ChargePoint, visit: Visit, soc: float) -> float:
     """The most the visit's car can draw on the port from `soc` to its target."""
     vehicle = visit.vehicle
     car_kw = vehicle.peak_kw * peak_fraction(vehicle.curve, soc, visit.target_soc)
-    return min(port.power_kw, car_kw)
+    # a charging profile's limit caps what the car can take as much as the rating does
+    profile_kw = port.profile_kw
+    rating_kw = port.power_kw if profile_kw is None else min(port.power_kw, profile_kw)
+    return min(rating_kw, car_kw)
 
 
 class SiteGrid:
-    """One site's grid limit while the run goes on; `set_limit` is Charging.set_limit."""
+    """One site's grid limit while the run goes on; `set_limit` is Charging.set_grid_share."""
 
     __slots__ = (
         "_day",
@@ -124,7 +129,7 @@ class SiteGrid:
         shares = allocate(self.limit.policy, to_w(self.limit_kw), demands)
         for port, _ in charging:
             kw = shares[port.id] / 1000.0
-            if port.limit_kw != kw:
+            if port.grid_kw != kw:
                 self.set_limit(port, kw)
 
     def _next_period(self) -> None:

@@ -32,12 +32,14 @@ class ChargePoint:
         "connectors",
         "down",
         "down_status",
+        "grid_kw",
         "id",
         "index",
         "limit_kw",
         "meter_wh",
         "network",
         "power_kw",
+        "profile_kw",
         "rebooting",
         "reset_reason",
         "site",
@@ -56,7 +58,12 @@ class ChargePoint:
         self.network = port.network
         self.power_kw = port.power_kw
         self.limit_kw: float | None = None
-        """The most the port may draw beyond its rating (Charging.set_limit); None: none."""
+        """The most the port may draw beyond its rating: the lower of its two sources below
+        (None: neither limits it)."""
+        self.profile_kw: float | None = None
+        """The limit of the charging profiles the central system set (Charging.set_limit)."""
+        self.grid_kw: float | None = None
+        """The port's share of its site's grid limit (Charging.set_grid_share)."""
         self.connectors = port.connectors
         self.connector_ids = {c: i + 1 for i, c in enumerate(port.connectors)}
         self.connector_by_key: dict[tuple[int, bool], int] = {}

@@ -62,7 +62,7 @@ class Simulation:
             day_s = world.start.hour * 3600.0 + world.start.minute * 60.0 + world.start.second
             for site, spec in zip(self.sites, world.sites, strict=True):
                 if spec.grid is not None:
-                    site.grid = SiteGrid(env, site, spec.grid, self.charging.set_limit, day_s)
+                    site.grid = SiteGrid(env, site, spec.grid, self.charging.set_grid_share, day_s)
         self.availability = Availability(env, self.recorder, self.resolver)
         self.charging.release = self.availability.release
         self.availability.plug_in = self.charging.plug_in

@@ -224,3 +224,29 @@ def test_a_scenario_with_grid_keys_survives_a_dump_and_parse_round_trip() -> Non
     scenario = sc.parse(limited_data({"grid_limit_schedule": schedule, "grid_policy": "priority"}))
     assert sc.parse(scenario.model_dump()) == scenario
     assert sc.world(scenario).sites[0].grid == GridLimit(((0.0, 60.0), (3600.0, 200.0)), "priority")
+
+
+def test_a_port_draws_the_lower_of_its_grid_share_and_its_profiles_limit_whichever_came_last() -> (
+    None
+):
+    w = limited({"grid_limit_kw": 150})
+    sim = Simulation(w)
+    arrive_at(sim, visit(w, at_s=0.0, soc_start=0.1, soc_target=0.9))
+    arrive_at(sim, visit(w, at_s=0.0, driver=1, soc_start=0.1, soc_target=0.9))
+    assert limits(sim)[:2] == [75.0, 75.0]
+    port = sim.ports[0]
+    sim.charging.set_limit(port, 11.0)  # a TxProfile below the share holds
+    assert (port.grid_kw, port.profile_kw, port.limit_kw) == (75.0, 11.0, 11.0)
+    sim.charging.set_limit(port, 90.0)  # one above it leaves the share in force
+    assert port.limit_kw == 75.0
+    sim.charging.set_limit(port, None)
+    assert port.limit_kw == 75.0
+
+
+def test_a_profile_limit_caps_the_ports_demand_so_the_other_port_gets_the_rest() -> None:
+    w = limited({"grid_limit_kw": 150})
+    sim = Simulation(w)
+    arrive_at(sim, visit(w, at_s=0.0, soc_start=0.1, soc_target=0.9))
+    sim.charging.set_limit(sim.ports[1], 30.0)  # a ChargePointMaxProfile on the next port
+    arrive_at(sim, visit(w, at_s=60.0, driver=1, soc_start=0.1, soc_target=0.9))
+    assert limits(sim)[:2] == [100.0, 30.0]  # 150 kW: 30 to the capped port, 100 the other's cap
