@@ -322,7 +322,8 @@ def test_run_says_where_it_wrote_in_one_line_however_long_the_out_path(
     code, printed, err = chargenet(args, capsys)
     assert (code, err) == (0, "")
     assert printed.endswith(
-        f"wrote {out / 'summary.json'}, {out / 'sessions.csv'} and {out / 'report.html'}\n"
+        f"wrote {out / 'summary.json'}, {out / 'sessions.csv'}, {out / 'method.json'} and "
+        f"{out / 'report.html'}\n"
     )
 
 
