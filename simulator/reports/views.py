@@ -338,6 +338,9 @@ CHARGEX_COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+VISITS_WITHOUT_CHARGE = "Visits without a charge, by reason (all)"
+
+
 def vocabulary_sections(data: Mapping[str, Any]) -> tuple[Section, ...]:
     """The EV Charging Use Specification's and ChargeX's measures, under their own names."""
     out: list[Section] = []
@@ -352,8 +355,8 @@ def vocabulary_sections(data: Mapping[str, Any]) -> tuple[Section, ...]:
                 "Utilization Rate differ from occupancy and dispensing above: they sum the "
                 "sessions' durations, not the port time in the window (docs/outputs.md).",
                 tables=(
-                    _named_table("By network", groups, USE_SPEC_COLUMNS),
-                    _named_table("By site", spec["sites"], USE_SPEC_COLUMNS),
+                    _named_table("Use Specification by network", groups, USE_SPEC_COLUMNS),
+                    _named_table("Use Specification by site", spec["sites"], USE_SPEC_COLUMNS),
                 ),
             )
         )
@@ -367,8 +370,8 @@ def vocabulary_sections(data: Mapping[str, Any]) -> tuple[Section, ...]:
                 "over the visits that plugged in; the model has no handshake, payment or "
                 "communication failures yet, so every visit that plugs in makes one attempt.",
                 tables=(
-                    _named_table("By network", groups, CHARGEX_COLUMNS),
-                    _named_table("By brand", kpis["brands"], CHARGEX_COLUMNS),
+                    _named_table("ChargeX by network", groups, CHARGEX_COLUMNS),
+                    _named_table("ChargeX by brand", kpis["brands"], CHARGEX_COLUMNS),
                     _reasons_table(kpis["totals"].get("without_charge_reasons", {})),
                 ),
             )
@@ -403,7 +406,7 @@ def _named_table(
 
 def _reasons_table(reasons: Mapping[str, int]) -> Table:
     rows = tuple((Cell(reason), Cell(str(n), float(n))) for reason, n in reasons.items())
-    return Table("Visits without a charge, by reason (all)", ("reason", "visits"), rows)
+    return Table(VISITS_WITHOUT_CHARGE, ("reason", "visits"), rows)
 
 
 def _plain_cell(value: float | None, unit: str) -> Cell:
