@@ -4,15 +4,21 @@ industry's measures under their own names."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
+from pathlib import Path
 
 from rich.console import Console
 
 from simulator.reports import render, views
 from simulator.reports.html import render as html
 from simulator.reports.method import RunMethod, machine, method_lines, run_method
+from simulator.reports.summary import Method
 from simulator.version import __version__
 from tests.reports.helpers import DAYS, region_run
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_summary_json_holds_the_seed_window_and_interval_method() -> None:
@@ -65,3 +71,10 @@ def test_the_text_report_prints_the_vocabulary_and_the_method() -> None:
     text = console.export_text()
     for shown in ("occupied UR", "1st-try ok", "replications", "engine", "fast"):
         assert shown in text
+
+
+def test_every_key_of_the_method_and_method_json_is_documented_in_outputs_md() -> None:
+    text = (ROOT / "docs" / "outputs.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"`([a-z0-9_]+)`", text))
+    keys = [*Method.model_fields, *(f.name for f in dataclasses.fields(RunMethod))]
+    assert [k for k in keys if k not in documented] == []

@@ -3,14 +3,24 @@ out by hand: sessions by plug-in time, durations summed, open hours as the denom
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from simulator.model.records import Outcome, PowerSegment, Records, SessionRecord
 from simulator.reports import use_spec as us
 from simulator.reports.metrics import PortInfo
-from simulator.reports.summary import use_spec_block
+from simulator.reports.summary import (
+    ChargeX,
+    ChargeXMetrics,
+    UseSpec,
+    UseSpecMetrics,
+    use_spec_block,
+)
 from tests.reports.helpers import region_run
 
+ROOT = Path(__file__).resolve().parents[2]
 H = 3600.0
 WINDOW = (1800.0, 1800.0 + 24 * H)  # one day after a half-hour warm-up
 PORTS = [
@@ -142,3 +152,12 @@ def test_a_real_runs_groups_add_up_and_congestion_is_below_occupancy() -> None:
     for site in spec.sites.values():
         assert site.site_congestion_rate_pct is not None
         assert site.site_congestion_rate_pct <= site.occupied_utilization_rate_pct + 1e-9
+
+
+def test_every_use_spec_and_chargex_key_is_documented_in_outputs_md() -> None:
+    text = (ROOT / "docs" / "outputs.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"`([a-z0-9_]+)`", text))
+    scopes = {"totals", "networks", "sites", "brands", "ports"}  # summary.json's own groups
+    keys = [*UseSpec.model_fields, *UseSpecMetrics.model_fields, *ChargeX.model_fields]
+    keys = [k for k in (*keys, *ChargeXMetrics.model_fields) if k not in scopes]
+    assert [k for k in keys if k not in documented] == []
