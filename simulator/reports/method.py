@@ -11,14 +11,22 @@ from __future__ import annotations
 import json
 import os
 import platform
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
 from simulator.reports.summary import Method
 from simulator.version import __version__
 
-__all__ = ["RunMethod", "machine", "method_lines", "run_method"]
+__all__ = [
+    "RunMethod",
+    "experiment_lines",
+    "machine",
+    "method_line",
+    "method_lines",
+    "run_lines",
+    "run_method",
+]
 
 
 def machine() -> dict[str, str | int]:
@@ -76,15 +84,58 @@ def method_lines(method: Method | None, run: RunMethod | None = None) -> list[tu
             ("intervals", method.intervals),
         ]
     if run is not None:
-        engine = run.engine
-        if run.ocpp_versions:
-            versions = sorted(set(run.ocpp_versions.values()))
-            engine += " (" + ", ".join(v.removeprefix("ocpp") for v in versions) + ")"
-        m = run.machine
-        lines += [
-            ("engine", engine),
-            ("chargenet", run.chargenet_version),
-            ("run time", f"{run.run_time_s:.1f} s, finished {run.finished_at}"),
-            ("machine", f"{m['python']}, {m['platform']}, {m['cpu_count']} CPUs"),
-        ]
+        lines += run_lines(run)
     return lines
+
+
+def run_lines(run: RunMethod) -> list[tuple[str, str]]:
+    """The lines of what varies between runs: engine, version, run time, machine."""
+    engine = run.engine
+    if run.ocpp_versions:
+        versions = sorted(set(run.ocpp_versions.values()))
+        engine += " (" + ", ".join(v.removeprefix("ocpp") for v in versions) + ")"
+    m = run.machine
+    return [
+        ("engine", engine),
+        ("chargenet", run.chargenet_version),
+        ("run time", f"{run.run_time_s:.1f} s, finished {run.finished_at}"),
+        ("machine", f"{m['python']}, {m['platform']}, {m['cpu_count']} CPUs"),
+    ]
+
+
+def experiment_lines(
+    *,
+    seeds: str,
+    replications: int,
+    windows: str,
+    level: str,
+    paired: bool,
+) -> list[tuple[str, str]]:
+    """The method of a compare or sweep: replication k of every scenario or point runs with
+    seed S + k (common random numbers) on the fast engine, each metric's interval is Student t
+    over them. Run time and machine are left out: an experiment's files, its report included,
+    are the same however and wherever it ran (resumed or not); the terminal prints them."""
+    intervals = f"{level} Student t over the replications"
+    if paired:
+        intervals += "; differences paired by replication (common random numbers)"
+    lines = [
+        ("seeds", seeds),
+        ("replications", str(replications)),
+        ("days (warm-up)", windows),
+        ("measured", "arrivals after the warm-up, port time and energy clipped to the window"),
+        ("intervals", intervals),
+        ("engine", "fast"),
+        ("chargenet", __version__),
+    ]
+    return lines
+
+
+def method_line(run: RunMethod, replications: int, seeds: Sequence[int]) -> str:
+    """An experiment's method in one terminal line (its report has the whole section)."""
+    seed_text = f"{seeds[0]}–{seeds[-1]}" if len(seeds) > 1 else "".join(map(str, seeds))
+    m = run.machine
+    return (
+        f"method: {replications} replications, seeds {seed_text}, 95% Student t intervals, "
+        f"{run.engine} engine, chargenet {run.chargenet_version}, {run.run_time_s:.1f} s on "
+        f"{m['python']}, {m['cpu_count']} CPUs"
+    )

@@ -380,13 +380,17 @@ def vocabulary_sections(data: Mapping[str, Any]) -> tuple[Section, ...]:
 
 
 def method_section(method: Method | None, run: RunMethod | None) -> Section:
-    rows = tuple((Cell(label), Cell(text)) for label, text in method_lines(method, run))
-    return Section(
-        "Method",
+    return lines_section(
+        method_lines(method, run),
         "How these numbers were made. A single run gives no interval; chargenet compare and "
         "sweep replicate with seeds S, S + 1, ... and give 95% t intervals.",
-        tables=(Table("Method", ("", "value"), rows),),
     )
+
+
+def lines_section(lines: Sequence[tuple[str, str]], intro: str) -> Section:
+    """A method section of (label, text) lines (the experiment reports' too)."""
+    rows = tuple((Cell(label), Cell(text)) for label, text in lines)
+    return Section("Method", intro, tables=(Table("Method", ("", "value"), rows),))
 
 
 def _named_table(
