@@ -111,6 +111,8 @@ def run_kept(
         ) as client:
             runs = run_tasks(client, tasks, quiet=args.quiet, done=done, on_run=keep)
     except KeyboardInterrupt:
+        # what is on disk: the interrupt may land between a run's save and its count
+        kept = max(kept, checkpoint.kept())
         kept_where = f"kept in {out / FOLDER}; --resume runs the rest" if kept else "none kept"
         print(
             f"chargenet: interrupted; {kept} of {len(tasks)} runs done, {kept_where}",
