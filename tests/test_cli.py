@@ -459,8 +459,10 @@ def test_a_table_wider_than_the_terminal_is_not_cut_when_piped(tmp_path: Path) -
         env={**os.environ, "COLUMNS": "80"},
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    [row] = [line for line in done.stdout.splitlines() if long_id in line]
-    assert row.split()[:2] == [long_id, "8"]  # the whole id, then the port count on its line
+    # the networks table's row, then the vocabulary table's
+    network_row, vocabulary_row = [line for line in done.stdout.splitlines() if long_id in line]
+    assert network_row.split()[:2] == [long_id, "8"]  # the whole id, then the port count
+    assert vocabulary_row.split()[0] == long_id
     assert "…" not in done.stdout
 
 
