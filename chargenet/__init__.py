@@ -8,6 +8,8 @@
     result.summary       # tidy: scope, group, segment, metric, value
     result.sessions      # one row per arrival, the columns of sessions.csv
     result.ports         # one row per port
+    result.use_spec      # the EV Charging Use Specification's measures; result.chargex: ChargeX's
+    result.method        # seeds, warm-up, engine, version, run time, machine; result.nevi()
     chargenet.compare([scenario, busier], replications=5)
     chargenet.sweep(scenario, {"demand": [0.8, 1.0, 1.2]}, replications=5)
 

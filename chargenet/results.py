@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import io
+import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,8 @@ from simulator.experiment.observations import observations
 from simulator.experiment.tables import KEY_COLUMNS
 from simulator.model.records import Records
 from simulator.model.world import DAY_S, World
+from simulator.reports.method import RunMethod, run_method
+from simulator.reports.nevi import nevi_csv
 from simulator.reports.summary import Summary, sessions_csv, to_json
 
 Engine = Literal["fast", "ocpp"]
@@ -51,6 +55,15 @@ class Result:
     has an empty field."""
     ports: pd.DataFrame
     """One row per port: its site, network, power and every port metric."""
+    use_spec: pd.DataFrame
+    """The EV Charging Use Specification's measures: one row per (scope, group), scope
+    totals, networks, sites or ports, with summary.json's `ev_charging_use_spec` keys."""
+    chargex: pd.DataFrame
+    """ChargeX's customer KPIs: one row per (scope, group), scope totals, networks, sites or
+    brands, with summary.json's `chargex` keys (the reasons of visits without a charge are in
+    `document.chargex`)."""
+    run_method: RunMethod
+    """The engine, chargenet's version, the run time and the machine (method.json's own part)."""
 
     @property
     def seed(self) -> int:
@@ -63,6 +76,18 @@ class Result:
     def to_json(self) -> str:
         """summary.json's text, byte for byte."""
         return to_json(self.document)
+
+    @property
+    def method(self) -> dict[str, Any]:
+        """The method, as method.json holds it: seeds, replications, warm-up, horizon,
+        interval method, engine, version, run time and machine."""
+        data: dict[str, Any] = json.loads(self.run_method.to_json(self.document.method))
+        return data
+
+    def nevi(self) -> pd.DataFrame:
+        """The NEVI-style per-session export, as `chargenet run --export nevi` writes nevi.csv
+        (docs/outputs.md)."""
+        return pd.read_csv(io.StringIO(nevi_csv(self.records, self.world.start)))
 
     def __repr__(self) -> str:
         totals = self.document.totals
@@ -93,6 +118,7 @@ def run(
     if csms_url is not None and engine != "ocpp":
         raise UserError("csms_url needs engine='ocpp'")
     check_window(s.source, s.model.simulation, days)
+    started_s = time.perf_counter()
     world = sc.world(s.model, days=days, seed=seed)
     with show_progress(progress, "simulated", world.horizon_s / DAY_S, "days") as advance:
 
@@ -104,6 +130,7 @@ def run(
         else:
             records = _run_ocpp(world, csms_url, tick)
     document = runner.summarize_world(world, records)
+    versions = sc.ocpp_versions(s.model) if engine == "ocpp" else {}
     return Result(
         scenario=s,
         engine=engine,
@@ -113,7 +140,25 @@ def run(
         summary=summary_frame(document),
         sessions=pd.read_csv(io.StringIO(sessions_csv(records))),
         ports=ports_frame(world, document),
+        use_spec=_groups_frame(
+            document.ev_charging_use_spec, ("totals", "networks", "sites", "ports")
+        ),
+        chargex=_groups_frame(document.chargex, ("totals", "networks", "sites", "brands")),
+        run_method=run_method(engine, time.perf_counter() - started_s, versions),
     )
+
+
+def _groups_frame(block: Any, scopes: tuple[str, ...]) -> pd.DataFrame:
+    """One row per (scope, group) of a summary block whose scopes hold metrics by group."""
+    rows: list[dict[str, Any]] = []
+    if block is not None:
+        data = block.model_dump()
+        for scope in scopes:
+            groups = {"all": data[scope]} if scope == "totals" else data[scope]
+            for group, metrics in groups.items():
+                scalars = {k: v for k, v in metrics.items() if not isinstance(v, dict)}
+                rows.append({"scope": scope, "group": group, **scalars})
+    return pd.DataFrame(rows)
 
 
 def summary_frame(document: Summary) -> pd.DataFrame:

@@ -322,7 +322,8 @@ def test_run_says_where_it_wrote_in_one_line_however_long_the_out_path(
     code, printed, err = chargenet(args, capsys)
     assert (code, err) == (0, "")
     assert printed.endswith(
-        f"wrote {out / 'summary.json'}, {out / 'sessions.csv'} and {out / 'report.html'}\n"
+        f"wrote {out / 'summary.json'}, {out / 'sessions.csv'}, {out / 'method.json'} and "
+        f"{out / 'report.html'}\n"
     )
 
 
@@ -458,8 +459,10 @@ def test_a_table_wider_than_the_terminal_is_not_cut_when_piped(tmp_path: Path) -
         env={**os.environ, "COLUMNS": "80"},
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    [row] = [line for line in done.stdout.splitlines() if long_id in line]
-    assert row.split()[:2] == [long_id, "8"]  # the whole id, then the port count on its line
+    # the networks table's row, then the vocabulary table's
+    network_row, vocabulary_row = [line for line in done.stdout.splitlines() if long_id in line]
+    assert network_row.split()[:2] == [long_id, "8"]  # the whole id, then the port count
+    assert vocabulary_row.split()[0] == long_id
     assert "…" not in done.stdout
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -110,6 +111,8 @@ def run_kept(
         ) as client:
             runs = run_tasks(client, tasks, quiet=args.quiet, done=done, on_run=keep)
     except KeyboardInterrupt:
+        # what is on disk: the interrupt may land between a run's save and its count
+        kept = max(kept, checkpoint.kept())
         kept_where = f"kept in {out / FOLDER}; --resume runs the rest" if kept else "none kept"
         print(
             f"chargenet: interrupted; {kept} of {len(tasks)} runs done, {kept_where}",
@@ -153,7 +156,9 @@ def main(args: argparse.Namespace, console: Console) -> int:
     from simulator.experiment.pages import write_compare_report
     from simulator.experiment.replications import plan, scenario_data, seed_of
     from simulator.experiment.tables import csv_text, intervals_frame, parquet_bytes, runs_frame
+    from simulator.reports.method import method_line, run_method
 
+    started_s = time.perf_counter()
     check_replications(args.replications)
     scenarios = [with_warmup(sc.load(p), args.warmup_days) for p in args.scenarios]
     for path, s in zip(args.scenarios, scenarios, strict=True):
@@ -216,6 +221,8 @@ def main(args: argparse.Namespace, console: Console) -> int:
 
     if not args.quiet:
         tables.print_comparison(comparison, console)
+        run = run_method("fast", time.perf_counter() - started_s)
+        say(console, method_line(run, args.replications, seeds))
         say(
             console,
             f"wrote {out / 'compare.json'}, compare.csv, replications.parquet and compare.html",

@@ -1,9 +1,10 @@
 """`chargenet run SCENARIO`: simulate one scenario, print the tables, write the summary, the
-sessions and an HTML report. By default every port speaks OCPP 1.6J to the built-in central
-system (and the wire's own statistics go to wire.json); `--engine fast` runs the same physics
-with no wire. `--csms-cert`/`--csms-key` serve the built-in central system over wss:// with
-the user's certificate (security profile 2, for 1.6 and 2.0.1 alike); `--csms-client-ca` and
-the charge points' `--client-cert` make it mutual TLS (profile 3)."""
+sessions, the method and an HTML report (and, with `--export nevi`, the NEVI session data).
+By default every port speaks OCPP 1.6J to the built-in central system (and the wire's own
+statistics go to wire.json); `--engine fast` runs the same physics with no wire.
+`--csms-cert`/`--csms-key` serve the built-in central system over wss:// with the user's
+certificate (security profile 2, for 1.6 and 2.0.1 alike); `--csms-client-ca` and the charge
+points' `--client-cert` make it mutual TLS (profile 3)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import contextlib
 import math
 import ssl
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +39,8 @@ from simulator.errors import UserError
 from simulator.model.world import DAY_S
 from simulator.ocpp.wire_stats import DEFAULT_MAX_LAG_S, WireStats
 from simulator.reports import render
+from simulator.reports.method import run_method
+from simulator.reports.nevi import nevi_csv
 from simulator.reports.summary import sessions_csv, to_json
 
 if TYPE_CHECKING:
@@ -44,6 +48,7 @@ if TYPE_CHECKING:
     from simulator.ocpp.transport import TransportConfig
 
 DEFAULT_HANDSHAKE_TIMEOUT_S = 10.0  # TransportConfig.open_timeout_s's default
+EXPORTS = ("nevi",)
 LONG_RUN_DAYS = 14  # a progress bar from this many simulated days on
 LONG_OCPP_RUN_DAYS = 1  # the OCPP engine takes seconds per simulated day
 OCPP_FLAGS = (
@@ -83,6 +88,13 @@ def add_parser(sub: Any) -> None:
         "central system; fast: the same physics with no wire",
     )
     p.add_argument("--quiet", action="store_true", help="print no table")
+    p.add_argument(
+        "--export",
+        action="append",
+        choices=EXPORTS,
+        default=[],
+        help="also write an export: nevi (nevi.csv, the per-session data of 23 CFR 680.112)",
+    )
     ocpp = p.add_argument_group("OCPP engine")
     ocpp.add_argument(
         "--ocpp",
@@ -384,6 +396,7 @@ def _run(
     scenario = with_warmup(sc.load(args.scenario), args.warmup_days)
     check_window(args.scenario, scenario.simulation, args.days, args.warmup_days)
     out = prepare_out(args.out)
+    started_s = time.perf_counter()
     world = sc.world(scenario, days=args.days, seed=args.seed)
     if args.engine == "ocpp":
         _check_client_certificate(args, [p.id for p in world.ports])
@@ -408,11 +421,14 @@ def _run(
             bar.update(task, completed=done_s / DAY_S)
 
         wire: list[WireStats] = []
+        versions: Mapping[str, str] = {}
         if args.engine == "ocpp":
             # asyncio, websockets, ocpp: only when asked
             from simulator.ocpp.engine import OcppRunOptions, run_ocpp
 
             max_lag_s = DEFAULT_MAX_LAG_S if args.max_lag is None else args.max_lag
+            subprotocols = sc.ocpp_versions(scenario, args.ocpp)
+            versions = subprotocols
             options = OcppRunOptions(
                 csms_url=args.csms,
                 pace=args.pace,
@@ -423,7 +439,7 @@ def _run(
                 transport=_transport_config(args, password),
                 max_lag_s=max_lag_s,
                 on_wire=wire.append,
-                versions=sc.ocpp_versions(scenario, args.ocpp),
+                versions=subprotocols,
                 csms_tls=tls,
             )
             records = run_ocpp(world, options)
@@ -433,20 +449,26 @@ def _run(
         bar.update(task, description="writing reports", completed=days)
         bar.refresh()
         summary = runner.summarize_world(world, records)
+        run = run_method(args.engine, time.perf_counter() - started_s, versions)
+        files = ["summary.json", "sessions.csv"]
         write_atomic(out / "summary.json", to_json(summary))
         write_atomic(out / "sessions.csv", sessions_csv(records))
         if wire:
+            files.append("wire.json")
             write_atomic(out / "wire.json", wire[0].to_json())
+        files.append("method.json")
+        write_atomic(out / "method.json", run.to_json(summary.method))
+        if "nevi" in args.export:
+            files.append("nevi.csv")
+            write_atomic(out / "nevi.csv", nevi_csv(records, world.start))
         from simulator.reports.html import write_run_report  # matplotlib: loaded once needed
 
-        write_run_report(summary, out / "report.html")
+        write_run_report(summary, out / "report.html", run)
     if not args.quiet:
-        render.print_summary(summary, console)
+        render.print_summary(summary, console, run)
         if wire:
             say(console, wire[0].line())
-        written = f"{out / 'summary.json'}, {out / 'sessions.csv'}"
-        if wire:
-            written += f", {out / 'wire.json'}"
+        written = ", ".join(str(out / name) for name in files)
         say(console, f"wrote {written} and {out / 'report.html'}")
     warning = wire[0].warning() if wire else None
     if warning is not None:

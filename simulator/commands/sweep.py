@@ -11,6 +11,7 @@ scope, group, segment and metric), sweep_intervals.csv, sweep.json and sweep.htm
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,9 @@ def main(args: argparse.Namespace, console: Console) -> int:
     from simulator.experiment.pages import write_sweep_report
     from simulator.experiment.replications import scenario_data, seed_of
     from simulator.experiment.tables import csv_text, parquet_bytes
+    from simulator.reports.method import method_line, run_method
 
+    started_s = time.perf_counter()
     check_replications(args.replications)
     base = with_warmup(sc.load(args.scenario), args.warmup_days)
     varies = [parse_vary(text) for text in args.vary]
@@ -109,6 +112,8 @@ def main(args: argparse.Namespace, console: Console) -> int:
 
     if not args.quiet:
         tables.print_sweep(result, console)
+        run = run_method("fast", time.perf_counter() - started_s)
+        say(console, method_line(run, args.replications, seeds))
         say(
             console,
             f"wrote {out / 'sweep.csv'}, sweep.parquet, sweep_intervals.csv, sweep.json "

@@ -82,6 +82,10 @@ class Checkpoint:
         }
         _write(self.folder / _name(index), record)
 
+    def kept(self) -> int:
+        """How many of this experiment's runs are on disk (what --resume would not run)."""
+        return len(self._load()) if self._manifest_written else 0
+
     def clear(self) -> None:
         """Remove the runs folder: a fresh start, or every run done and its tables written."""
         if self.folder.is_dir():

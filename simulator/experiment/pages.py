@@ -31,9 +31,10 @@ from simulator.reports.catalogue import (
     wait_metric,
 )
 from simulator.reports.charts import Bars, Chart, Forest, Lines, Series
+from simulator.reports.method import experiment_lines
 from simulator.reports.metrics import wait_bin_labels
 from simulator.reports.page import Cell, Page, Section, Table
-from simulator.reports.views import HOURS
+from simulator.reports.views import HOURS, lines_section
 
 __all__ = [
     "compare_page",
@@ -53,7 +54,9 @@ M = Metric
 
 
 def compare_page(
-    comparison: Comparison, scenarios: Sequence[ScenarioDoc], runs: Sequence[Run]
+    comparison: Comparison,
+    scenarios: Sequence[ScenarioDoc],
+    runs: Sequence[Run],
 ) -> Page:
     labels = comparison.labels
     est = comparison.estimates
@@ -226,6 +229,15 @@ def compare_page(
             ),
         ),
     ]
+    replications = max((r.task.replication for r in runs), default=-1) + 1
+    method = experiment_lines(
+        seeds=_seed_range(runs),
+        replications=replications,
+        windows=", ".join(f"{s.label}: {s.days:g} ({s.warmup_days:g})" for s in scenarios),
+        level=level,
+        paired=True,
+    )
+    sections.append(lines_section(method, METHOD_INTRO))
     failed = [r for r in runs if not r.ok]
     return Page(
         title="Comparison: " + ", ".join(labels),
@@ -322,6 +334,12 @@ def difference_cell(i: Interval | None, metric: Metric | str) -> Cell:
 
 
 # --- a sweep ------------------------------------------------------------------------------
+
+
+METHOD_INTRO = (
+    "How these numbers were made: every scenario or point is replicated, replication k with "
+    "seed S + k, on the fast engine."
+)
 
 
 def sweep_page(result: SweepResult) -> Page:
@@ -432,6 +450,16 @@ def sweep_page(result: SweepResult) -> Page:
                     ),
                 ),
             ),
+            lines_section(
+                experiment_lines(
+                    seeds=f"{result.seeds[0]}–{result.seeds[-1]}" if result.seeds else "",
+                    replications=result.replications,
+                    windows=", ".join(dict.fromkeys(_window(r) for r in result.runs)),
+                    level=level,
+                    paired=False,
+                ),
+                METHOD_INTRO,
+            ),
         ),
         warnings=tuple(r.failure() for r in result.runs if not r.ok),
     )
@@ -486,6 +514,13 @@ def _seed_range(runs: Sequence[Run]) -> str:
     if not seeds:
         return ""
     return f"{seeds[0]}–{seeds[-1]}" if len(seeds) > 1 else str(seeds[0])
+
+
+def _window(run: Run) -> str:
+    """A run's days (warm-up days), as its task ran it."""
+    simulation = run.task.scenario.get("simulation", {})
+    days = run.task.days if run.task.days is not None else simulation.get("days", 0)
+    return f"{days:g} ({simulation.get('warmup_days', 0):g})"
 
 
 def _days(s: ScenarioDoc) -> str:

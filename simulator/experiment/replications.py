@@ -80,7 +80,12 @@ def simulate(scenario: Mapping[str, Any], days: float | None, seed: int) -> dict
     """What a worker runs: validate, simulate on the fast engine, return the summary's data."""
     parsed = sc.parse(dict(scenario))
     summary = runner.run(parsed, days=days, seed=seed).summary
-    return summary.model_copy(update={"ports": {}}).model_dump(exclude_none=True)
+    update: dict[str, Any] = {"ports": {}}
+    if summary.ev_charging_use_spec is not None:  # its per-port part too
+        update["ev_charging_use_spec"] = summary.ev_charging_use_spec.model_copy(
+            update={"ports": {}}
+        )
+    return summary.model_copy(update=update).model_dump(exclude_none=True)
 
 
 def run_on_worker(scenario: Mapping[str, Any], days: float | None, seed: int) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from simulator.reports import views
 from simulator.reports.charts import svgs
+from simulator.reports.method import RunMethod
 from simulator.reports.page import Cell, Page, Table
 from simulator.reports.summary import Summary
 
@@ -136,6 +137,7 @@ def write(page: Page, path: Path) -> None:
 # --- the reports the commands write -------------------------------------------------------
 
 
-def write_run_report(summary: Summary, path: Path) -> None:
-    """The report of one run (`chargenet run`): its tables hold summary.json's numbers."""
-    write(views.run_page(summary), path)
+def write_run_report(summary: Summary, path: Path, run: RunMethod | None = None) -> None:
+    """The report of one run (`chargenet run`): its tables hold summary.json's numbers, its
+    method section the run's own (`run`) too."""
+    write(views.run_page(summary, run), path)

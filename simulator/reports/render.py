@@ -15,15 +15,19 @@ from rich.console import Console
 from rich.table import Table
 
 from simulator.reports.catalogue import Metric, MetricInfo, info
-from simulator.reports.summary import Metrics, Summary
+from simulator.reports.method import RunMethod, method_lines
+from simulator.reports.summary import ChargeXMetrics, Metrics, Summary, UseSpecMetrics
 
 __all__ = [
     "BRAND_COLUMNS",
     "NETWORK_COLUMNS",
+    "USE_SPEC_COLUMNS",
     "brands_table",
     "cell",
+    "method_table",
     "networks_table",
     "print_summary",
+    "vocabulary_table",
 ]
 
 NETWORK_COLUMNS: Sequence[tuple[Metric, str]] = (
@@ -88,6 +92,65 @@ def brands_table(summary: Summary) -> Table:
     return _table("by brand", "brand", BRAND_COLUMNS, list(summary.brands.items()))
 
 
-def print_summary(summary: Summary, console: Console) -> None:
+USE_SPEC_COLUMNS: Sequence[tuple[str, str]] = (
+    ("occupied_utilization_rate_pct", "occupied UR"),
+    ("station_utilization_rate_pct", "station UR"),
+    ("idle_utilization_rate_pct", "idle UR"),
+    ("capacity_factor_pct", "capacity f."),
+    ("site_congestion_rate_pct", "congestion"),
+)
+"""The EV Charging Use Specification's rates (UR: utilization rate), in %."""
+CHARGEX_COLUMNS: Sequence[tuple[str, str]] = (
+    ("first_attempt_success_rate_pct", "1st-try ok"),
+    ("visits_without_charge_pct", "no charge"),
+)
+"""ChargeX's first-attempt success rate and the share of visits without a charge, in %."""
+
+
+def vocabulary_table(summary: Summary) -> Table | None:
+    """One row per network and one for all: the EV Charging Use Specification's utilization
+    measures and ChargeX's KPIs under the industry's names (None for a summary without)."""
+    spec, kpis = summary.ev_charging_use_spec, summary.chargex
+    if spec is None or kpis is None:
+        return None
+    table = Table(
+        title="EV Charging Use Specification and ChargeX (%)", box=box.SIMPLE_HEAD, pad_edge=False
+    )
+    table.add_column("network", justify="left")
+    for _, header in (*USE_SPEC_COLUMNS, *CHARGEX_COLUMNS):
+        table.add_column(header, justify="right", min_width=len(header))
+    rows: list[tuple[str, UseSpecMetrics, ChargeXMetrics]] = [
+        (n, spec.networks[n], kpis.networks[n]) for n in spec.networks if n in kpis.networks
+    ]
+    rows.append(("all", spec.totals, kpis.totals))
+    for name, u, c in rows:
+        table.add_row(
+            name,
+            *(_pct(getattr(u, key)) for key, _ in USE_SPEC_COLUMNS),
+            *(_pct(getattr(c, key)) for key, _ in CHARGEX_COLUMNS),
+        )
+    return table
+
+
+def method_table(summary: Summary, run: RunMethod | None = None) -> Table | None:
+    lines = method_lines(summary.method, run)
+    if not lines:
+        return None
+    table = Table(title="method", box=box.SIMPLE_HEAD, pad_edge=False, show_header=False)
+    table.add_column("", justify="left", no_wrap=True)
+    table.add_column("", justify="left")
+    for label, text in lines:
+        table.add_row(label, text)
+    return table
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}%"
+
+
+def print_summary(summary: Summary, console: Console, run: RunMethod | None = None) -> None:
     console.print(networks_table(summary))
     console.print(brands_table(summary))
+    for table in (vocabulary_table(summary), method_table(summary, run)):
+        if table is not None:
+            console.print(table)

@@ -20,7 +20,9 @@ from pydantic import BaseModel, ConfigDict
 
 from simulator.model.records import Outcome, Records, SessionRecord
 from simulator.model.world import World
+from simulator.reports import chargex as cx
 from simulator.reports import metrics as m
+from simulator.reports import use_spec as us
 from simulator.reports.catalogue import CATALOGUE, check_fields, document_values
 from simulator.reports.metrics import DriverMetrics, PortInfo, PortMetrics
 
@@ -95,6 +97,82 @@ def _metrics(drivers: DriverMetrics, ports: PortMetrics | None = None) -> Metric
     return Metrics(**values)
 
 
+class UseSpecMetrics(BaseModel):
+    """The EV Charging Use Specification's measures of a group of ports (simulator.reports.
+    use_spec): its metric names, hours and percent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ports: int
+    session_count: int
+    energy_delivered_kwh: float
+    time_occupied_h: float
+    time_charging_h: float
+    time_idle_h: float
+    available_h: float
+    occupied_utilization_rate_pct: float
+    station_utilization_rate_pct: float
+    idle_utilization_rate_pct: float
+    capacity_factor_pct: float
+    site_congestion_rate_pct: float | None = None
+    """Sites; the mean over its sites for a network and the totals; not for a port."""
+
+
+class UseSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    specification: str
+    operating_hours: float
+    totals: UseSpecMetrics
+    networks: dict[str, UseSpecMetrics]
+    sites: dict[str, UseSpecMetrics]
+    ports: dict[str, UseSpecMetrics]
+
+
+class ChargeXMetrics(BaseModel):
+    """ChargeX's customer-focused KPIs of a group's visits (simulator.reports.chargex)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    visits: int
+    visits_with_attempt: int
+    attempts: int
+    first_attempt_successes: int
+    troubled_successes: int
+    visits_without_charge: int
+    first_attempt_success_rate_pct: float
+    attempts_per_visit: float
+    visits_without_charge_pct: float
+    without_charge_reasons: dict[str, int]
+
+
+class ChargeX(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    definition: str
+    totals: ChargeXMetrics
+    networks: dict[str, ChargeXMetrics]
+    sites: dict[str, ChargeXMetrics]
+    brands: dict[str, ChargeXMetrics]
+
+
+class Method(BaseModel):
+    """How the numbers were made, as far as the same scenario and seed always give it: the
+    engine, version, run time and machine vary between runs and are in method.json
+    (simulator.reports.method), never here."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seeds: list[int]
+    replications: int
+    warmup_days: float
+    horizon_days: float
+    measured_days: float
+    measured_from: str
+    """Arrivals from the warm-up on; port time, energy and power clipped to the window."""
+    intervals: str
+
+
 class Summary(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -107,6 +185,109 @@ class Summary(BaseModel):
     sites: dict[str, Metrics]
     brands: dict[str, Metrics]
     ports: dict[str, Metrics]
+    ev_charging_use_spec: UseSpec | None = None
+    chargex: ChargeX | None = None
+    method: Method | None = None
+
+
+MEASURED_FROM = (
+    "arrivals after the warm-up, port time and energy clipped to the window; use-spec "
+    "sessions by plug-in time"
+)
+ONE_RUN_INTERVALS = "none: one run (chargenet compare and sweep give 95% intervals)"
+
+
+def _use_spec_metrics(x: us.UseSpecMeasures) -> UseSpecMetrics:
+    return UseSpecMetrics(
+        ports=x.ports,
+        session_count=x.session_count,
+        energy_delivered_kwh=x.energy_delivered_kwh,
+        time_occupied_h=x.time_occupied_h,
+        time_charging_h=x.time_charging_h,
+        time_idle_h=x.time_idle_h,
+        available_h=x.available_h,
+        occupied_utilization_rate_pct=100 * x.occupied_utilization_rate,
+        station_utilization_rate_pct=100 * x.station_utilization_rate,
+        idle_utilization_rate_pct=100 * x.idle_utilization_rate,
+        capacity_factor_pct=100 * x.capacity_factor,
+        site_congestion_rate_pct=(
+            None if x.site_congestion_rate is None else 100 * x.site_congestion_rate
+        ),
+    )
+
+
+def _chargex_metrics(x: cx.ChargeXMeasures) -> ChargeXMetrics:
+    return ChargeXMetrics(
+        visits=x.visits,
+        visits_with_attempt=x.visits_with_attempt,
+        attempts=x.attempts,
+        first_attempt_successes=x.first_attempt_successes,
+        troubled_successes=x.troubled_successes,
+        visits_without_charge=x.visits_without_charge,
+        first_attempt_success_rate_pct=100 * x.first_attempt_success_rate,
+        attempts_per_visit=x.attempts_per_visit,
+        visits_without_charge_pct=100 * x.visits_without_charge_share,
+        without_charge_reasons=dict(x.without_charge_reasons),
+    )
+
+
+def use_spec_block(
+    records: Records, ports: Sequence[PortInfo], window: tuple[float, float]
+) -> UseSpec:
+    sessions = us.spec_sessions(records.sessions, records.segments, window)
+    congestion = us.site_rates(ports, sessions, window)
+    by_port: dict[str, list[us.SpecSession]] = defaultdict(list)
+    for s in sessions:
+        by_port[s.port].append(s)
+
+    def of(group: Sequence[PortInfo], rate: float | None) -> UseSpecMetrics:
+        group_sessions = [s for p in group for s in by_port.get(p.id, ())]
+        return _use_spec_metrics(us.measures(group, group_sessions, window, congestion=rate))
+
+    def sites_of(group: Sequence[PortInfo]) -> list[float]:
+        return [congestion[site] for site in dict.fromkeys(p.site for p in group)]
+
+    networks = {}
+    for n in dict.fromkeys(p.network for p in ports):
+        group = [p for p in ports if p.network == n]
+        networks[n] = of(group, us.mean(sites_of(group)))
+    return UseSpec(
+        specification=us.SPECIFICATION,
+        operating_hours=us.OPERATING_HOURS,
+        totals=of(ports, us.mean(sites_of(ports))),
+        networks=networks,
+        sites={
+            site: of([p for p in ports if p.site == site], rate)
+            for site, rate in congestion.items()
+        },
+        ports={p.id: of([p], None) for p in ports},
+    )
+
+
+def chargex_block(sessions: Sequence[SessionRecord], ports: Sequence[PortInfo]) -> ChargeX:
+    by: dict[str, dict[str, list[SessionRecord]]] = {
+        "networks": defaultdict(list),
+        "sites": defaultdict(list),
+        "brands": defaultdict(list),
+    }
+    for s in sessions:
+        by["brands"][s.brand].append(s)
+        if s.site:
+            by["networks"][s.network].append(s)
+            by["sites"][s.site].append(s)
+    return ChargeX(
+        definition=cx.DEFINITION,
+        totals=_chargex_metrics(cx.measures(sessions)),
+        networks={
+            n: _chargex_metrics(cx.measures(by["networks"][n]))
+            for n in dict.fromkeys(p.network for p in ports)
+        },
+        sites={
+            site: _chargex_metrics(cx.measures(by["sites"][site]))
+            for site in dict.fromkeys(p.site for p in ports)
+        },
+        brands={b: _chargex_metrics(cx.measures(by["brands"][b])) for b in sorted(by["brands"])},
+    )
 
 
 def summarize(records: Records, ports: Sequence[PortInfo], *, scenario: str, seed: int) -> Summary:
@@ -174,6 +355,17 @@ def summarize(records: Records, ports: Sequence[PortInfo], *, scenario: str, see
         sites=sites,
         brands={b: _metrics(m.session_metrics(by_brand[b])) for b in sorted(by_brand)},
         ports={p.id: of_ports([p], by_port[p.id]) for p in ports},
+        ev_charging_use_spec=use_spec_block(records, ports, window),
+        chargex=chargex_block(sessions, ports),
+        method=Method(
+            seeds=[seed],
+            replications=1,
+            warmup_days=records.warmup_s / m.DAY_S,
+            horizon_days=records.horizon_s / m.DAY_S,
+            measured_days=(records.horizon_s - records.warmup_s) / m.DAY_S,
+            measured_from=MEASURED_FROM,
+            intervals=ONE_RUN_INTERVALS,
+        ),
     )
     return summary
 

@@ -16,9 +16,10 @@ from typing import Any
 
 from simulator.reports.catalogue import Metric, info
 from simulator.reports.charts import Bars, Lines, Series
+from simulator.reports.method import RunMethod, method_lines
 from simulator.reports.metrics import wait_bin_labels
 from simulator.reports.page import Cell, Page, Section, Table
-from simulator.reports.summary import Summary, to_json
+from simulator.reports.summary import Method, Summary, to_json
 
 __all__ = [
     "BRAND_COLUMNS",
@@ -39,7 +40,9 @@ M = Metric
 # --- a run --------------------------------------------------------------------------------
 
 
-def run_page(summary: Summary) -> Page:
+def run_page(summary: Summary, run: RunMethod | None = None) -> Page:
+    """The run report; `run` adds the run's engine, version, run time and machine to its
+    method section."""
     data: dict[str, Any] = json.loads(to_json(summary))
     networks: dict[str, Any] = data["networks"]
     groups = {**networks, ALL: data["totals"]}
@@ -79,7 +82,7 @@ def run_page(summary: Summary) -> Page:
             share=info(metric).share,
         )
 
-    sections = (
+    sections: tuple[Section, ...] = (
         Section(
             "Utilization by network",
             "Occupancy: share of port time with a car plugged in; dispensing: share drawing "
@@ -202,6 +205,8 @@ def run_page(summary: Summary) -> Page:
             ),
         ),
     )
+    sections += vocabulary_sections(data)
+    sections += (method_section(summary.method, run),)
     return Page(
         title=f"{data['scenario']}: run report",
         kind="run",
@@ -303,3 +308,118 @@ def _value_cell(value: float | None, metric: Metric) -> Cell:
 def _get(group: Mapping[str, Any], metric: Metric) -> float:
     value = group.get(info(metric).key)
     return math.nan if value is None else float(value)
+
+
+# --- the industry's vocabulary and the method ----------------------------------------------
+
+USE_SPEC_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("ports", "Port Count", ""),
+    ("session_count", "Session Count", ""),
+    ("energy_delivered_kwh", "Energy Delivered (kWh)", "kwh"),
+    ("time_occupied_h", "Time Occupied (h)", "h"),
+    ("time_charging_h", "Time Charging (h)", "h"),
+    ("time_idle_h", "Time Idle (h)", "h"),
+    ("occupied_utilization_rate_pct", "Occupied Utilization Rate", "%"),
+    ("station_utilization_rate_pct", "Station Utilization Rate", "%"),
+    ("idle_utilization_rate_pct", "Idle Utilization Rate", "%"),
+    ("capacity_factor_pct", "Capacity Factor", "%"),
+    ("site_congestion_rate_pct", "Site Congestion Rate", "%"),
+)
+"""summary.json key, the EV Charging Use Specification's name, unit."""
+
+CHARGEX_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("visits", "visits", ""),
+    ("attempts", "charge attempts", ""),
+    ("first_attempt_success_rate_pct", "first-attempt success rate", "%"),
+    ("attempts_per_visit", "attempts per visit", "x"),
+    ("troubled_successes", "troubled successes", ""),
+    ("visits_without_charge", "visits without a charge", ""),
+    ("visits_without_charge_pct", "visits without a charge (%)", "%"),
+)
+
+
+VISITS_WITHOUT_CHARGE = "Visits without a charge, by reason (all)"
+
+
+def vocabulary_sections(data: Mapping[str, Any]) -> tuple[Section, ...]:
+    """The EV Charging Use Specification's and ChargeX's measures, under their own names."""
+    out: list[Section] = []
+    spec = data.get("ev_charging_use_spec")
+    if spec is not None:
+        groups = {**spec["networks"], ALL: spec["totals"]}
+        out.append(
+            Section(
+                "EV Charging Use Specification",
+                f"{spec['specification']}: sessions by plug-in time, over the stations' open "
+                f"hours ({spec['operating_hours']:g} h a day). Occupied and Station "
+                "Utilization Rate differ from occupancy and dispensing above: they sum the "
+                "sessions' durations, not the port time in the window (docs/outputs.md).",
+                tables=(
+                    _named_table("Use Specification by network", groups, USE_SPEC_COLUMNS),
+                    _named_table("Use Specification by site", spec["sites"], USE_SPEC_COLUMNS),
+                ),
+            )
+        )
+    kpis = data.get("chargex")
+    if kpis is not None:
+        groups = {**kpis["networks"], ALL: kpis["totals"]}
+        out.append(
+            Section(
+                "ChargeX customer KPIs",
+                f"{kpis['definition']}. First-attempt success rate and attempts per visit are "
+                "over the visits that plugged in; the model has no handshake, payment or "
+                "communication failures yet, so every visit that plugs in makes one attempt.",
+                tables=(
+                    _named_table("ChargeX by network", groups, CHARGEX_COLUMNS),
+                    _named_table("ChargeX by brand", kpis["brands"], CHARGEX_COLUMNS),
+                    _reasons_table(kpis["totals"].get("without_charge_reasons", {})),
+                ),
+            )
+        )
+    return tuple(out)
+
+
+def method_section(method: Method | None, run: RunMethod | None) -> Section:
+    return lines_section(
+        method_lines(method, run),
+        "How these numbers were made. A single run gives no interval; chargenet compare and "
+        "sweep replicate with seeds S, S + 1, ... and give 95% t intervals.",
+    )
+
+
+def lines_section(lines: Sequence[tuple[str, str]], intro: str) -> Section:
+    """A method section of (label, text) lines (the experiment reports' too)."""
+    rows = tuple((Cell(label), Cell(text)) for label, text in lines)
+    return Section("Method", intro, tables=(Table("Method", ("", "value"), rows),))
+
+
+def _named_table(
+    title: str, groups: Mapping[str, Any], columns: Sequence[tuple[str, str, str]]
+) -> Table:
+    rows = tuple(
+        (Cell(name), *(_plain_cell(g.get(key), unit) for key, _, unit in columns))
+        for name, g in groups.items()
+    )
+    return Table(
+        title,
+        ("", *(label for _, label, _ in columns)),
+        rows,
+        note="The numbers of summary.json; an empty cell is not defined for the group.",
+    )
+
+
+def _reasons_table(reasons: Mapping[str, int]) -> Table:
+    rows = tuple((Cell(reason), Cell(str(n), float(n))) for reason, n in reasons.items())
+    return Table(VISITS_WITHOUT_CHARGE, ("reason", "visits"), rows)
+
+
+def _plain_cell(value: float | None, unit: str) -> Cell:
+    if value is None:
+        return Cell("")
+    if unit == "%":
+        return Cell(f"{value:.1f}%", float(value))
+    if unit == "":
+        return Cell(f"{value:,.0f}", float(value))
+    if unit == "x":
+        return Cell(f"{value:.2f}", float(value))
+    return Cell(f"{value:,.1f}", float(value))

@@ -65,6 +65,37 @@ def test_the_ports_frame_has_one_row_per_port_with_the_clis_port_metrics(
     assert (frame["power_kw"] > 0).all()
 
 
+def test_the_use_spec_and_chargex_frames_hold_the_clis_summary_blocks(
+    result: chargenet.Result, cli_run: Path
+) -> None:
+    data = json.loads((cli_run / "summary.json").read_text())
+    spec = result.use_spec.set_index(["scope", "group"])
+    for scope in ("networks", "sites", "ports"):
+        for group, metrics in data["ev_charging_use_spec"][scope].items():
+            row = spec.loc[(scope, group)]
+            for key, value in metrics.items():
+                assert row[key] == pytest.approx(value, abs=10**-DIGITS), (scope, group, key)
+    kpis = result.chargex.set_index(["scope", "group"])
+    totals = data["chargex"]["totals"]
+    assert kpis.loc[("totals", "all"), "visits"] == totals["visits"]
+    assert set(kpis.index.get_level_values("scope")) == {"totals", "networks", "sites", "brands"}
+
+
+def test_nevi_is_the_clis_nevi_csv(result: chargenet.Result, cli_run: Path) -> None:
+    pd.testing.assert_frame_equal(result.nevi(), pd.read_csv(cli_run / "nevi.csv"))
+
+
+def test_the_method_is_method_json_but_for_the_run_time(
+    result: chargenet.Result, cli_run: Path
+) -> None:
+    expected = json.loads((cli_run / "method.json").read_text())
+    varying = {"run_time_s", "finished_at"}
+    assert set(result.method) == set(expected)
+    assert {k: v for k, v in result.method.items() if k not in varying} == {
+        k: v for k, v in expected.items() if k not in varying
+    }
+
+
 def test_run_takes_a_path_or_a_scenario_alike(result: chargenet.Result) -> None:
     again = chargenet.run(chargenet.load(QUICKSTART), days=DAYS, seed=SEED)
     assert again.to_json() == result.to_json()

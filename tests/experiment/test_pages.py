@@ -72,7 +72,7 @@ def test_the_compare_report_opens_in_chromium_with_every_chart(
     path = tmp_path / "compare.html"
     pages.write_compare_report(comp, docs, runs, path)
     seen = open_report(browser, path, charts(pages.compare_page(comp, docs, runs)))
-    assert seen["tables"] == 2
+    assert seen["tables"] == 3  # the estimates, the differences, the method
 
 
 def test_the_sweep_report_opens_in_chromium_with_every_chart(browser: Any, tmp_path: Path) -> None:
@@ -80,4 +80,21 @@ def test_the_sweep_report_opens_in_chromium_with_every_chart(browser: Any, tmp_p
     path = tmp_path / "sweep.html"
     pages.write_sweep_report(result, path)
     seen = open_report(browser, path, charts(pages.sweep_page(result)))
-    assert seen["tables"] == 1
+    assert seen["tables"] == 2  # the estimates, the method
+
+
+def test_the_compare_and_sweep_reports_end_with_their_method() -> None:
+    comp, docs, runs = comparison()
+    compare = pages.compare_page(comp, docs, runs)
+    method = dict((r[0].text, r[1].text) for r in compare.sections[-1].tables[0].rows)
+    assert compare.sections[-1].title == "Method"
+    assert method["replications"] == str(max(r.task.replication for r in runs) + 1)
+    assert "paired" in method["intervals"]
+    assert method["engine"] == "fast"
+    assert "run time" not in method  # the report is the same however long it took
+    swept = pages.sweep_page(sweep())
+    assert swept.sections[-1].title == "Method"
+    assert (
+        "Student t"
+        in dict((r[0].text, r[1].text) for r in swept.sections[-1].tables[0].rows)["intervals"]
+    )

@@ -27,6 +27,15 @@ TABLE_METRICS = {
 }
 
 
+VOCABULARY = {
+    "Use Specification by network": ("ev_charging_use_spec", "groups", views.USE_SPEC_COLUMNS),
+    "Use Specification by site": ("ev_charging_use_spec", "sites", views.USE_SPEC_COLUMNS),
+    "ChargeX by network": ("chargex", "groups", views.CHARGEX_COLUMNS),
+    "ChargeX by brand": ("chargex", "brands", views.CHARGEX_COLUMNS),
+}
+"""The industry's measures: (summary.json block, its groups, the table's columns)."""
+
+
 def _tables(page: object) -> dict[str, Table]:
     return {t.title: t for s in page.sections for t in s.tables}  # type: ignore[attr-defined]
 
@@ -47,7 +56,7 @@ def test_the_run_report_tables_hold_exactly_the_numbers_of_summary_json() -> Non
         },
     }
     tables = _tables(views.run_page(result.summary))
-    assert set(tables) == set(TABLE_METRICS)
+    assert set(tables) == {*TABLE_METRICS, *VOCABULARY, views.VISITS_WITHOUT_CHARGE, "Method"}
     checked = 0
     for title, metrics in TABLE_METRICS.items():
         table = tables[title]
@@ -58,6 +67,20 @@ def test_the_run_report_tables_hold_exactly_the_numbers_of_summary_json() -> Non
                 assert cell.value == group[info(metric).key], (title, row[0].text, metric)
                 checked += 1
     assert checked > 300
+    for title, (block, scope, columns) in VOCABULARY.items():
+        rows = (
+            data[block][scope]
+            if scope != "groups"
+            else {**data[block]["networks"], "all": data[block]["totals"]}
+        )
+        assert [row[0].text for row in tables[title].rows] == list(rows)
+        for row in tables[title].rows:
+            for cell, (key, _, _) in zip(row[1:], columns, strict=True):
+                assert cell.value == rows[row[0].text].get(key), (title, row[0].text, key)
+                checked += cell.value is not None
+    reasons = data["chargex"]["totals"]["without_charge_reasons"]
+    assert {r[0].text: r[1].value for r in tables[views.VISITS_WITHOUT_CHARGE].rows} == reasons
+    checked += len(reasons)
     # and the page carries each of them, exactly, next to its formatted text
     html = render(views.run_page(result.summary))
     shown = [float(v) for v in re.findall(r'data-value="([^"]+)"', html)]
