@@ -7,7 +7,7 @@ the horizon), and the files are the fast engine's byte for byte.
 The central system sets a heartbeat of six hours at each boot and thins the periodic samples
 to a quarter of an hour (SetVariables), to keep the frames few. One day with no warm-up shows
 what two days (the file's warm-up day and a measured one) showed, at half the cost: the day's
-700-odd transactions and those still charging at the horizon (two days: 124 s and 140 s at
+transactions (over 500) and those still charging at the horizon (two days: 124 s and 140 s at
 loads of 14 to 16 on two cores, 2026-12-01, hence the longer timeout).
 """
 
