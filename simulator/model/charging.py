@@ -198,8 +198,7 @@ class Charging:
 
     def set_grid_share(self, port: ChargePoint, share_kw: float | None) -> None:
         """From now on the port's share of its site's grid limit is `share_kw`: the port draws
-        at most the lower of it and its charging profiles' limit (set_limit), whichever source
-        set its limit last."""
+        at most the lower of it and its charging profiles' limit (set_limit)."""
         if share_kw is not None and not share_kw >= 0:
             raise ValueError(f"a port's grid share is a number of kW >= 0, not {share_kw}")
         port.grid_kw = share_kw
@@ -353,8 +352,6 @@ class Charging:
             depart_s=now,
             soc_end=visit.soc_now if visit.energy_kwh else visit.soc_start,
         )
-
-    # --- caches -------------------------------------------------------------------------
 
 
 def _unwired(_: ChargePoint) -> None:
