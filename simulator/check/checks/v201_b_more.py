@@ -13,7 +13,11 @@ from typing import Any, Final
 from ocpp.messages import Call
 
 from simulator.check.catalogue import check201
-from simulator.check.checks.v201_b_provisioning import HEARTBEAT_INTERVAL, _report_part, _started
+from simulator.check.checks.v201_b_provisioning import (
+    HEARTBEAT_INTERVAL,
+    charging_started,
+    report_part,
+)
 from simulator.check.context import CheckContext
 from simulator.check.station import VARIABLES_201, ScriptedChargePoint
 from simulator.check.trigger import TriggerFailed
@@ -63,7 +67,7 @@ async def reset_evse_on_idle_with_transaction(ctx: CheckContext) -> None:
     ctx.require_trigger("Reset")
     transaction_id = ctx.new_transaction_id()
     async with ctx.booted() as station:
-        await _started(ctx, station, transaction_id)
+        await charging_started(ctx, station, transaction_id)
         await ctx.backend_sends(
             station,
             "Reset",
@@ -97,7 +101,7 @@ async def reset_evse_immediate_with_transaction(ctx: CheckContext) -> None:
     ctx.require_trigger("Reset")
     transaction_id = ctx.new_transaction_id()
     async with ctx.booted() as station:
-        await _started(ctx, station, transaction_id)
+        await charging_started(ctx, station, transaction_id)
         await ctx.backend_sends(station, "Reset", {"type": "Immediate", "evseId": RESET_EVSE_ID})
         await ctx.transaction_event(
             station,
@@ -132,7 +136,7 @@ async def custom_report(ctx: CheckContext) -> None:
     }
     async with ctx.booted() as station:
         await ctx.backend_sends(station, "GetReport", payload)
-        part = _report_part(request_id, 0, tbc=False, names=["HeartbeatInterval"])
+        part = report_part(request_id, 0, tbc=False, names=["HeartbeatInterval"])
         await ctx.result(station, "NotifyReport", part)
 
 
@@ -149,7 +153,7 @@ _ASKED: Final = [
 
 
 def _items_per_message_report(request_id: int, items: int) -> dict[str, Any]:
-    part = _report_part(request_id, 0, tbc=False, names=[])
+    part = report_part(request_id, 0, tbc=False, names=[])
     part["reportData"] = [
         {
             "component": {"name": "DeviceDataCtrlr"},
