@@ -40,7 +40,7 @@ from central_system.records import (
     StatusUpdate,
 )
 from central_system.timestamps import format_timestamp
-from central_system.v201 import rules, transactions
+from central_system.v201 import device_model, rules, transactions
 from central_system.v201.meter_values import samples_from_meter_values
 from central_system.v201.records import ConnectorStatus, ReportedVariable, TransactionEvent
 from central_system.v201.store import Store201
@@ -152,6 +152,38 @@ class ChargingStationSession(Endpoint):
         await super()._send(message)
 
     # Provisioning (B).
+
+    async def call_payload(
+        self,
+        action: str,
+        payload: dict[str, Any],
+        *,
+        timeout_s: float | None = None,
+        validate: bool = True,
+    ) -> dict[str, Any]:
+        """As the endpoint's, but a GetVariables larger than the station takes (its reported
+        ItemsPerMessage / BytesPerMessage for GetVariables) goes as several, answered as one."""
+        if action != "GetVariables":
+            return await super().call_payload(
+                action, payload, timeout_s=timeout_s, validate=validate
+            )
+        parts = device_model.split_get_variables(payload, self.get_variables_limits())
+        replies = []
+        for part in parts:
+            reply = await super().call_payload(action, part, timeout_s=timeout_s, validate=validate)
+            replies.append(reply)
+        return replies[0] if len(replies) == 1 else device_model.join_get_variables(replies)
+
+    def get_variables_limits(self) -> device_model.MessageLimits:
+        """What the station reported of its GetVariables limits (NotifyReport)."""
+
+        def reported(variable: str) -> int | None:
+            value = self._store.device_value(
+                self.id, device_model.DEVICE_DATA_CTRLR, variable, device_model.GET_VARIABLES
+            )
+            return device_model.limit(value)
+
+        return device_model.MessageLimits(reported("ItemsPerMessage"), reported("BytesPerMessage"))
 
     @on(Action.boot_notification, skip_schema_validation=True)
     def on_boot_notification(

@@ -105,6 +105,12 @@ INSERT INTO notify_reports_201 (
 ) VALUES (?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT DO NOTHING
 """
+_DEVICE_VALUE: Final = """
+SELECT value FROM device_model_201
+WHERE charge_point_id = ? AND component_name = ? AND component_instance = '' AND evse_id = 0
+    AND connector_id = 0 AND variable_name = ? AND variable_instance = ?
+    AND attribute_type = 'Actual'
+"""
 _VARIABLE: Final = """
 INSERT INTO device_model_201 (
     charge_point_id, component_name, component_instance, evse_id, connector_id, variable_name,
@@ -388,6 +394,15 @@ class Store201:
 
     def seq_no_gaps(self, charge_point_id: str) -> list[SeqNoGap]:
         return [SeqNoGap(*row) for row in self.store.execute(_GAPS, (charge_point_id,))]
+
+    def device_value(
+        self, charge_point_id: str, component: str, variable: str, variable_instance: str = ""
+    ) -> str | None:
+        """The Actual value a station last reported for a station-wide variable, if any."""
+        row = self.store.execute(
+            _DEVICE_VALUE, (charge_point_id, component, variable, variable_instance)
+        ).fetchone()
+        return None if row is None else row[0]
 
     def seq_nos(self, charge_point_id: str, transaction_id: str) -> list[int]:
         rows = self.store.execute(_SEQ_NOS, (charge_point_id, transaction_id))

@@ -59,6 +59,7 @@ CHECK_MODULES: Final = (
 CHECK_MODULES_201: Final = (
     "simulator.check.checks.v201_a_security",
     "simulator.check.checks.v201_b_provisioning",
+    "simulator.check.checks.v201_b_more",
     "simulator.check.checks.v201_p_data_transfer",
     "simulator.check.checks.v201_transport",
     "simulator.check.checks.v201_c_authorization",

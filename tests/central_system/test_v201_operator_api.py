@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 from ocpp.routing import on
 from ocpp.v201 import call_result
+from ocpp.v201.call import NotifyReport
 from websockets.exceptions import InvalidStatus
 
 from central_system.handshake import Credentials
@@ -275,3 +276,32 @@ async def test_an_accepted_basic_auth_password_set_through_set_variables_is_the_
             async with stock_station(central.ws_url, "CS1", additional_headers=_basic("CS1", bad)):
                 pass
         assert refused.value.response.status_code == 401
+
+
+async def test_a_get_variables_larger_than_the_station_s_items_per_message_goes_in_parts(
+    central: RunningCentralSystem,
+) -> None:
+    limit = {"component": {"name": "DeviceDataCtrlr"}}
+    report = NotifyReport(
+        request_id=9,
+        generated_at="2026-01-01T00:00:00Z",
+        seq_no=0,
+        report_data=[
+            limit
+            | {
+                "variable": {"name": "ItemsPerMessage", "instance": "GetVariables"},
+                "variable_attribute": [{"type": "Actual", "value": "2", "mutability": "ReadOnly"}],
+            }
+        ],
+    )
+    asked = [COMPONENT | {"variable": {"name": name}} for name in ("A", "B", "C")]
+    async with stock_station(central.ws_url, "CS1") as station:
+        await wait_until_connected(central, "CS1")
+        await station.call(report, suppress=False)
+        status, body = await _post(
+            central, "/api/octt/2.0.1/CS1/get-variables", {"getVariableData": asked}
+        )
+    assert status == 200
+    assert [r["variable"]["name"] for r in body["getVariableResult"]] == ["A", "B", "C"]
+    sizes = [len(payload["get_variable_data"]) for _, payload in station.received]
+    assert sizes == [2, 1]

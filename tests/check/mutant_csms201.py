@@ -49,6 +49,7 @@ from central_system.records import IdTag, IdTagStatus, RegistrationStatus
 from central_system.registration import BootPolicy
 from central_system.server import RunningCentralSystem, running
 from central_system.tls import TlsSettings
+from central_system.v201.device_model import MessageLimits
 from central_system.v201.session import ChargingStationSession
 from ocppj.versions import OCPP201
 from simulator.check.trigger import HttpTrigger
@@ -92,6 +93,14 @@ class Fault(enum.Enum):
     RESET_EVENT_REFUSED = "SecurityEventNotification ResetOrReboot refused"
     IMMEDIATE_RESET_END_REFUSED = "TransactionEvent Ended stoppedReason ImmediateReset refused"
     EV_DISCONNECTED_END_REFUSED = "TransactionEvent Ended stoppedReason EVDisconnected refused"
+    # -- B: the rest of Core (core201b) --
+    RESET_DROPS_EVSE = "Reset sent without its evseId (the whole station)"
+    GET_REPORT_DROPS_CRITERIA = "GetReport sent without its componentCriteria"
+    GET_VARIABLES_NOT_SPLIT = (
+        "GetVariables sent whole, whatever ItemsPerMessage the station reported"
+    )
+    NETWORK_PROFILE_OTHER_URL = "SetNetworkProfile sent with another ocppCsmsUrl"
+    NETWORK_PROFILE_REJECTED_FAILS = "a SetNetworkProfile answered Rejected fails the trigger"
     # -- P: data transfer --
     UNKNOWN_VENDOR_ERROR = "DataTransfer of an unknown vendor answered with CALLERROR"
     DATA_TRANSFER_ALWAYS_ACCEPTED = "every DataTransfer Accepted, whatever its vendor"
@@ -422,6 +431,11 @@ class MutantSession(ChargingStationSession):
             reply = misreading[1](reply)
         await _after_call(self, fault, action, reply)  # blocks C, F, G (check201b)
         return reply
+
+    def get_variables_limits(self) -> MessageLimits:
+        if self.fault is Fault.GET_VARIABLES_NOT_SPLIT:
+            return MessageLimits()
+        return super().get_variables_limits()
 
 
 @contextlib.contextmanager
@@ -792,3 +806,34 @@ async def _after_call(session: MutantSession, fault: Fault, action: str, reply: 
         _memory(session).cache_cleared = True
     if fault is Fault.CLOSES_UNLESS_ACCEPTED and status is not None and status not in YES:
         await session.connection.close(1000, f"{fault.value} (mutant)")
+
+
+# -- B: the rest of Core (core201b) --
+
+
+def _other_csms_url(payload: Payload) -> Payload:
+    data = payload["connectionData"]
+    return payload | {"connectionData": data | {"ocppCsmsUrl": data["ocppCsmsUrl"] + "-other"}}
+
+
+CALL_REWRITES.update(
+    {
+        Fault.RESET_DROPS_EVSE: (
+            frozenset({"Reset"}),
+            lambda p: {k: v for k, v in p.items() if k != "evseId"},
+        ),
+        Fault.GET_REPORT_DROPS_CRITERIA: (
+            frozenset({"GetReport"}),
+            lambda p: {k: v for k, v in p.items() if k != "componentCriteria"},
+        ),
+        Fault.NETWORK_PROFILE_OTHER_URL: (frozenset({"SetNetworkProfile"}), _other_csms_url),
+    }
+)
+REPLY_FAILURES.update(
+    {
+        Fault.NETWORK_PROFILE_REJECTED_FAILS: (
+            "SetNetworkProfile",
+            lambda r: r.get("status") == "Rejected",
+        ),
+    }
+)

@@ -187,6 +187,12 @@ CAUGHT_BY: Final[dict[Fault, tuple[str, ...]]] = {
         "TC_J_11_CSMS",
     ),
     Fault.PERIODIC_UPDATES_REFUSED: ("TC_J_09_CSMS",),
+    # -- B: the rest of Core (core201b) --
+    Fault.RESET_DROPS_EVSE: ("TC_B_25_CSMS", "TC_B_26_CSMS", "TC_B_27_CSMS"),
+    Fault.GET_REPORT_DROPS_CRITERIA: ("TC_B_18_CSMS",),
+    Fault.GET_VARIABLES_NOT_SPLIT: ("TC_B_08_CSMS",),
+    Fault.NETWORK_PROFILE_OTHER_URL: ("TC_B_42_CSMS", "TC_B_44_CSMS"),
+    Fault.NETWORK_PROFILE_REJECTED_FAILS: ("TC_B_44_CSMS",),
 }
 #: Checked elsewhere: the TLS cases need a wss:// central system (test_tls201.py).
 ELSEWHERE: Final = {"TC_A_04_CSMS", "TC_A_06_CSMS", "TC_A_07_CSMS", "TC_A_08_CSMS"}

@@ -201,7 +201,8 @@ async def set_variables_multiple(ctx: CheckContext) -> None:
         await ctx.backend_sends(station, "SetVariables", {"setVariableData": data}, reply=reply)
 
 
-def _report_part(request_id: int, seq_no: int, *, tbc: bool, names: list[str]) -> dict[str, Any]:
+def report_part(request_id: int, seq_no: int, *, tbc: bool, names: list[str]) -> dict[str, Any]:
+    """One NotifyReport part of `requestId`, reporting OCPPCommCtrlr's variables `names`."""
     return {
         "requestId": request_id,
         "generatedAt": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
@@ -228,7 +229,7 @@ async def _base_report(ctx: CheckContext, report_base: str, parts: int) -> None:
             station, "GetBaseReport", {"requestId": request_id, "reportBase": report_base}
         )
         for seq_no in range(parts):
-            part = _report_part(
+            part = report_part(
                 request_id, seq_no, tbc=seq_no < parts - 1, names=names[seq_no::parts]
             )
             await ctx.result(station, "NotifyReport", part)
@@ -304,7 +305,10 @@ async def reset_on_idle(ctx: CheckContext) -> None:
     await _reboot(ctx)
 
 
-async def _started(ctx: CheckContext, station: ScriptedChargePoint, transaction_id: str) -> None:
+async def charging_started(
+    ctx: CheckContext, station: ScriptedChargePoint, transaction_id: str
+) -> None:
+    """A transaction on EVSE 1: Occupied, Started (cable plugged in), Updated (Charging)."""
     await ctx.connector_status(station, 1, "Occupied")
     await ctx.transaction_event(
         station,
@@ -340,7 +344,7 @@ async def reset_on_idle_with_transaction(ctx: CheckContext) -> None:
     ctx.require_trigger("Reset")
     transaction_id = ctx.new_transaction_id()
     async with ctx.booted() as station:
-        await _started(ctx, station, transaction_id)
+        await charging_started(ctx, station, transaction_id)
         await ctx.backend_sends(station, "Reset", {"type": "OnIdle"}, reply={"status": "Scheduled"})
         await ctx.transaction_event(
             station,
@@ -371,7 +375,7 @@ async def reset_immediate_with_transaction(ctx: CheckContext) -> None:
     ctx.require_trigger("Reset")
     transaction_id = ctx.new_transaction_id()
     async with ctx.booted() as station:
-        await _started(ctx, station, transaction_id)
+        await charging_started(ctx, station, transaction_id)
         await ctx.backend_sends(station, "Reset", {"type": "Immediate"})
         await ctx.transaction_event(
             station,
