@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from simulator.check.catalogue import check201
-from simulator.check.checks.octt_security import _second_id, _second_id_usable
+from simulator.check.checks.octt_security import _second_id, _second_id_usable, csr_for
 from simulator.check.context import CheckContext
 from simulator.check.station import HandshakeRefused
 from simulator.check.trigger import TriggerFailed
@@ -331,3 +331,82 @@ async def new_password_accepted(ctx: CheckContext) -> None:
 )
 async def new_password_rejected(ctx: CheckContext) -> None:
     await _new_password(ctx, accepted=False)
+
+
+# -- A02: the station's certificate renewed at the CSMS's request --------------------------
+
+#: TriggerMessage's request for a new ChargingStationCertificate (A02.FR.01).
+SIGN_STATION_CERTIFICATE: Final = {"requestedMessage": "SignChargingStationCertificate"}
+
+
+async def _renewal(ctx: CheckContext, *, accepted: bool) -> None:
+    """The backend triggers a renewal; the station sends a fresh CSR in SignCertificate,
+    which must be Accepted and followed by a CertificateSigned, answered `accepted` or
+    Rejected; the connection is kept either way."""
+    ctx.require_trigger("TriggerMessage", SIGN_STATION_CERTIFICATE)
+    common_name = ctx.charge_point_id[:64]
+    csr, public = csr_for(common_name)
+    async with ctx.booted() as station:
+        station.replies["CertificateSigned"] = {"status": "Accepted" if accepted else "Rejected"}
+        await ctx.backend_sends(station, "TriggerMessage", SIGN_STATION_CERTIFICATE)
+        since = station.mark()
+        request = {"csr": csr, "certificateType": "ChargingStationCertificate"}
+        reply = await ctx.result(station, "SignCertificate", request)
+        ctx.expect(
+            reply.get("status") == "Accepted",
+            "SignCertificateResponse Accepted for a well-formed CSR in the station's name",
+            f"status {reply.get('status')!r}",
+        )
+        call = await station.expect_call("CertificateSigned", since=since)
+        if accepted:
+            _expect_leaf_for(ctx, call.payload.get("certificateChain", ""), public, common_name)
+        await station.still_open()
+
+
+def _expect_leaf_for(ctx: CheckContext, chain: str, public: bytes, common_name: str) -> None:
+    try:
+        leaf = x509.load_pem_x509_certificates(chain.encode())[0]
+    except (ValueError, IndexError) as exc:
+        raise CheckFailed("certificateChain: PEM certificates", str(exc)) from None
+    der = leaf.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    ctx.expect(
+        der == public, "the chain's first certificate certifies the CSR's key", "another key"
+    )
+    names = [n.value for n in leaf.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+    ctx.expect(names == [common_name], f"subject CN {common_name!r}", leaf.subject.rfc4514_string())
+
+
+@check201(
+    "TC_A_11_CSMS",
+    "Update the station's certificate at the CSMS's request: signed and delivered",
+    clause="OCPP 2.0.1 A02 Update Charging Station Certificate by request of CSMS "
+    "(TriggerMessage SignChargingStationCertificate, SignCertificate, CertificateSigned), "
+    "F06 TriggerMessage",
+    sends="answers TriggerMessage SignChargingStationCertificate Accepted; SignCertificate "
+    "with a fresh P-256 CSR (CN the station id, certificateType ChargingStationCertificate); "
+    "answers CertificateSigned Accepted",
+    expects="TriggerMessageRequest requestedMessage SignChargingStationCertificate; "
+    "SignCertificateResponse Accepted; a CertificateSigned whose first certificate holds the "
+    "CSR's key and the id as CN; the connection kept",
+    backend_initiated=True,
+)
+async def certificate_renewal_accepted(ctx: CheckContext) -> None:
+    await _renewal(ctx, accepted=True)
+
+
+@check201(
+    "TC_A_14_CSMS",
+    "Update the station's certificate at the CSMS's request: the station rejects it",
+    clause="OCPP 2.0.1 A02 Update Charging Station Certificate by request of CSMS (a "
+    "CertificateSigned the station answers Rejected)",
+    sends="answers TriggerMessage SignChargingStationCertificate Accepted; SignCertificate "
+    "with a fresh CSR; answers CertificateSigned Rejected",
+    expects="TriggerMessageRequest requestedMessage SignChargingStationCertificate; "
+    "SignCertificateResponse Accepted; a CertificateSigned; the connection kept after the "
+    "Rejected",
+    backend_initiated=True,
+)
+async def certificate_renewal_rejected(ctx: CheckContext) -> None:
+    await _renewal(ctx, accepted=False)
