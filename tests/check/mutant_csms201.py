@@ -72,6 +72,7 @@ class Fault(enum.Enum):
     REJECTED_PASSWORD_TAKEN = "a Rejected BasicAuthPassword taken as the password"
     SIGN_CERTIFICATE_TYPE_REFUSED = "a SignCertificate with certificateType refused (1.6's schema)"
     CHAIN_WITHOUT_LEAF = "CertificateSigned sent with the CA's certificate only, not the leaf"
+    PROFILE_NOT_RAISED = "SetNetworkProfile sent with securityProfile one level lower (as is)"
     # -- B: provisioning --
     BOOT_INTERVAL_ZERO = "BootNotificationResponse interval 0"
     HEARTBEAT_TIME_WITHOUT_OFFSET = "HeartbeatResponse currentTime without a UTC offset"
@@ -244,6 +245,10 @@ def _ca_only(chain: str) -> str:
     return marker + chain.split(marker)[-1]
 
 
+def _profile_lowered(data: Payload) -> Payload:
+    return data | {"securityProfile": data["securityProfile"] - 1}
+
+
 #: A CALL of the CSMS changed before it is sent: (action or actions, the new payload).
 CALL_REWRITES: Final[dict[Fault, tuple[frozenset[str], Callable[[Payload], Payload]]]] = {
     Fault.VARIABLE_INSTANCE_ADDED: (frozenset({"GetVariables", "SetVariables"}), _with_instance),
@@ -270,6 +275,10 @@ CALL_REWRITES: Final[dict[Fault, tuple[frozenset[str], Callable[[Payload], Paylo
     Fault.CHAIN_WITHOUT_LEAF: (
         frozenset({"CertificateSigned"}),
         lambda p: p | {"certificateChain": _ca_only(p["certificateChain"])},
+    ),
+    Fault.PROFILE_NOT_RAISED: (
+        frozenset({"SetNetworkProfile"}),
+        lambda p: p | {"connectionData": _profile_lowered(p["connectionData"])},
     ),
 }
 

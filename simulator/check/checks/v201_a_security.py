@@ -21,7 +21,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from simulator.check.catalogue import check201
-from simulator.check.checks.octt_security import _second_id, _second_id_usable, csr_for
+from simulator.check.checks.octt_security import (
+    _run_profile,
+    _second_id,
+    _second_id_usable,
+    csr_for,
+)
 from simulator.check.context import CheckContext
 from simulator.check.station import HandshakeRefused
 from simulator.check.trigger import TriggerFailed
@@ -410,3 +415,69 @@ async def certificate_renewal_accepted(ctx: CheckContext) -> None:
 )
 async def certificate_renewal_rejected(ctx: CheckContext) -> None:
     await _renewal(ctx, accepted=False)
+
+
+# -- A05: the security profile raised through a new network connection profile ------------
+
+#: The configuration slot the check's station offers for the new profile, and its interface.
+UPGRADE_SLOT: Final = 2
+UPGRADE_INTERFACE: Final = "Wired0"
+
+
+def _upgraded_url(url: str, profile: int) -> str:
+    """The run's CSMS URL for `profile`: wss:// from profile 2 on (TLS), else as given."""
+    if profile >= 2 and url.startswith("ws://"):
+        return "wss://" + url.removeprefix("ws://")
+    return url
+
+
+@check201(
+    "TC_A_19_CSMS",
+    "Upgrade the station's security profile: a new network profile one level higher",
+    clause="OCPP 2.0.1 A05 Upgrade Charging Station Security Profile (SetNetworkProfile with "
+    "a higher securityProfile, NetworkConfigurationPriority, then a reset), B09, B11",
+    sends="as a second station id, connected with security profile 1 or 2: answers "
+    f"SetNetworkProfile (slot {UPGRADE_SLOT}), SetVariables "
+    "OCPPCommCtrlr.NetworkConfigurationPriority and Reset Accepted; connects again and boots "
+    "(reason RemoteReset) on the run's transport",
+    expects="SetNetworkProfileRequest with connectionData.securityProfile the run's profile + 1, "
+    "ocppVersion OCPP20, ocppTransport JSON; SetVariablesRequest NetworkConfigurationPriority "
+    f"'{UPGRADE_SLOT}'; ResetRequest; the boot after it Accepted (not applicable at profile 0 "
+    "or 3; the reconnection at the higher profile itself is the station's, and TC_A_04/07 "
+    "check the CSMS's side of it)",
+    backend_initiated=True,
+)
+async def upgrade_security_profile(ctx: CheckContext) -> None:
+    ctx.require_trigger("SetNetworkProfile")
+    current = _run_profile(ctx)
+    if current not in (1, 2):
+        raise NotApplicable(
+            f"the run connects with security profile {current}: A05 upgrades from 1 or 2"
+        )
+    ctx.note(f"the run connects with security profile {current}")
+    profile = {
+        "configurationSlot": UPGRADE_SLOT,
+        "connectionData": {
+            "ocppVersion": "OCPP20",
+            "ocppTransport": "JSON",
+            "ocppCsmsUrl": _upgraded_url(ctx.target.url, current + 1),
+            "messageTimeout": 30,
+            "securityProfile": current + 1,
+            "ocppInterface": UPGRADE_INTERFACE,
+        },
+    }
+    priority = {
+        "component": {"name": "OCPPCommCtrlr"},
+        "variable": {"name": "NetworkConfigurationPriority"},
+        "attributeValue": str(UPGRADE_SLOT),
+    }
+    # Another id: a backend that enforces the new profile refuses this transport after it.
+    station_id = _second_id(ctx, "s")
+    await _second_id_usable(ctx, station_id)
+    async with ctx.booted(charge_point_id=station_id) as station:
+        await ctx.backend_sends(station, "SetNetworkProfile", profile)
+        await ctx.backend_sends(station, "SetVariables", {"setVariableData": [priority]})
+        await ctx.backend_sends(station, "Reset", {"type": "OnIdle"})
+    async with ctx.open_or_fail(charge_point_id=station_id) as station:
+        await ctx.boot(station, "RemoteReset")
+        await ctx.all_available(station)
