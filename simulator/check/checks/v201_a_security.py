@@ -1,5 +1,7 @@
 """OCTT 2.0.1 block A, security profiles: basic authentication (profile 1), TLS with the
-CSMS's certificate (profile 2) and with the station's own (profile 3).
+CSMS's certificate (profile 2) and with the station's own (profile 3); the basic-auth password
+(A01), the station's certificate renewed at the CSMS's request (A02) and the profile raised
+through a new network connection profile (A05).
 
 The TLS cases need a wss:// URL (and --ca to verify a private CA); profile 3 needs --cert and
 --key. Without them they are not applicable, as 1.6's TC_086_CS and TC_087_CS.
