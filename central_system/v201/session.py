@@ -15,13 +15,14 @@ answered with SecurityError (2.0.1 B03: a rejected station must not send other m
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, ClassVar, Final
 
-from ocpp.exceptions import SecurityError
+from ocpp.exceptions import OCPPError, SecurityError
 from ocpp.messages import Call
 from ocpp.routing import on
 from ocpp.v201 import call_result
@@ -96,6 +97,10 @@ class ChargingStationSession(Endpoint):
         self._store = Store201(backend.store)
         self._registration: RegistrationStatus | None = None
         self._replaced = asyncio.Event()
+        self._tasks: asyncio.TaskGroup | None = None
+        #: Calls of ours that a handler asked for, sent once its reply has gone out.
+        self._after_reply: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        self._followers: set[asyncio.Task[None]] = set()
         #: The wire payload of the CALL being handled (DataTransfer's data is any JSON, which
         #: the snake-cased keyword arguments would alter).
         self._payload: dict[str, Any] = {}
@@ -103,6 +108,7 @@ class ChargingStationSession(Endpoint):
     async def run(self) -> None:
         """Serve the connection until it closes, or until a newer one replaces it."""
         async with asyncio.TaskGroup() as tasks:
+            self._tasks = tasks
             closer = tasks.create_task(self._close_when_replaced())
             try:
                 await self.start()
@@ -110,6 +116,8 @@ class ChargingStationSession(Endpoint):
                 pass
             finally:
                 closer.cancel()
+                for follower in self._followers:
+                    follower.cancel()
 
     def replace(self) -> None:
         """A newer connection took this id: close this one (in this session's task group)."""
@@ -128,6 +136,10 @@ class ChargingStationSession(Endpoint):
         except Exception:
             # Last resort: a bug must cost one message, not the connection.
             LOGGER.exception("%s: failed to route a message", self.id)
+        while self._after_reply and self._tasks is not None:
+            follower = self._tasks.create_task(self._after_reply.pop(0)())
+            self._followers.add(follower)
+            follower.add_done_callback(self._followers.discard)
 
     def _invoke(self, handler: Callable[..., Any], kwargs: dict[str, Any], call: Call) -> Any:
         if self._registration is RegistrationStatus.REJECTED and call.action != "BootNotification":
@@ -344,6 +356,34 @@ class ChargingStationSession(Endpoint):
         moment = semantics.timestamp("timestamp", timestamp)
         notifications.security_event(self._backend, SecurityEvent(self.id, type, moment, tech_info))
         return call_result.SecurityEventNotification()
+
+    # Security (A02, A03): the central system's test CA signs the station's CSR.
+
+    @on(Action.sign_certificate, skip_schema_validation=True)
+    def on_sign_certificate(
+        self, csr: str, certificate_type: str | None = None, **_: Any
+    ) -> call_result.SignCertificate:
+        request_id, outcome = notifications.sign_certificate(self._backend, self.id, csr)
+        LOGGER.info("%s: SignCertificate %s: %s", self.id, request_id, outcome.reason)
+        chain = outcome.certificate_chain_pem
+        if chain is not None:
+            kind = certificate_type or "ChargingStationCertificate"
+            self._after_reply.append(functools.partial(self._deliver, request_id, chain, kind))
+        return call_result.SignCertificate(status="Accepted" if outcome.accepted else "Rejected")
+
+    async def _deliver(self, request_id: int, chain: str, certificate_type: str) -> None:
+        """CertificateSigned with the signed chain, once SignCertificateResponse has gone out."""
+        payload = {"certificateChain": chain, "certificateType": certificate_type}
+        try:
+            reply = await self.call_payload("CertificateSigned", payload)
+            status = str(reply.get("status"))
+        except OCPPError as error:
+            status = f"CALLERROR {error.code}"
+        except TimeoutError:
+            status = "no reply"
+        except ConnectionClosed:
+            status = "connection closed"
+        notifications.certificate_delivered(self._backend, request_id, status)
 
     @on(Action.data_transfer, skip_schema_validation=True)
     def on_data_transfer(self, vendor_id: str, **_: Any) -> call_result.DataTransfer:

@@ -18,6 +18,8 @@ from cryptography.x509.oid import NameOID
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
+from ocpp.v201 import call as call201
+from ocpp.v201 import call_result as call_result201
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -25,6 +27,7 @@ from central_system.certificates import CertificateAuthority, CertificateSigning
 from central_system.server import running
 from tests.central_system import conftest
 from tests.central_system.conftest import OCPP16_SUBPROTOCOL, REPLY_TIMEOUT_S, make_config
+from tests.central_system.v201_station import StockStation, stock_station
 
 
 def csr_pem(common_name: str, key: Any = None) -> str:
@@ -128,3 +131,76 @@ def test_a_generated_ca_is_reused_and_a_given_one_is_loaded(tmp_path: Path) -> N
     assert outcome.certificate_chain_pem is not None
     leaf = x509.load_pem_x509_certificates(outcome.certificate_chain_pem.encode())[0]
     leaf.verify_directly_issued_by(first.certificate)
+
+
+class CertificateStation201(StockStation):
+    """A stock 2.0.1 station that answers CertificateSigned with `answer`."""
+
+    answer = "Accepted"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.signed: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    @on("CertificateSigned")
+    def on_certificate_signed(self, **payload: Any) -> call_result201.CertificateSigned:
+        self.signed.put_nowait(payload)
+        return call_result201.CertificateSigned(status=self.answer)
+
+
+class RejectingStation201(CertificateStation201):
+    answer = "Rejected"
+
+
+async def _delivered(db_rows: Any, status: str) -> None:
+    async with asyncio.timeout(REPLY_TIMEOUT_S):
+        while db_rows("SELECT delivery_status FROM certificate_requests") != [(status,)]:
+            await asyncio.sleep(0.01)
+
+
+async def test_a_201_station_s_csr_is_signed_and_sent_back_with_its_certificate_type(
+    tmp_path: Path, db_rows: Any
+) -> None:
+    async with (
+        running(make_config(tmp_path)) as central,
+        stock_station(central.ws_url, "CS1", CertificateStation201) as station,
+    ):
+        request = call201.SignCertificate(
+            csr=csr_pem("CS1"), certificate_type="ChargingStationCertificate"
+        )
+        reply = await station.call(request, suppress=False)
+        signed = await asyncio.wait_for(station.signed.get(), REPLY_TIMEOUT_S)
+        await _delivered(db_rows, "Accepted")
+    assert reply.status == "Accepted"
+    assert signed["certificate_type"] == "ChargingStationCertificate"
+    leaf, ca = x509.load_pem_x509_certificates(signed["certificate_chain"].encode())
+    assert leaf.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "CS1"
+    leaf.verify_directly_issued_by(ca)
+    assert db_rows("SELECT charge_point_id, status FROM certificate_requests") == [
+        ("CS1", "Accepted")
+    ]
+
+
+async def test_a_201_csr_in_another_name_is_rejected_and_a_rejected_chain_is_recorded(
+    tmp_path: Path, db_rows: Any
+) -> None:
+    async with (
+        running(make_config(tmp_path)) as central,
+        stock_station(central.ws_url, "CS1", RejectingStation201) as station,
+    ):
+        other = await station.call(call201.SignCertificate(csr=csr_pem("CS2")), suppress=False)
+        assert other.status == "Rejected"
+        mine = await station.call(call201.SignCertificate(csr=csr_pem("CS1")), suppress=False)
+        assert mine.status == "Accepted"
+        await asyncio.wait_for(station.signed.get(), REPLY_TIMEOUT_S)
+        async with asyncio.timeout(REPLY_TIMEOUT_S):
+            while db_rows(
+                "SELECT delivery_status FROM certificate_requests WHERE status = 'Accepted'"
+            ) != [("Rejected",)]:
+                await asyncio.sleep(0.01)
+        # the certificate it rejected: the connection goes on (A02)
+        assert (await station.call(call201.Heartbeat(), suppress=False)).current_time
+    # the CSR in another name was never signed, so never delivered
+    assert db_rows(
+        "SELECT status, delivery_status FROM certificate_requests WHERE status = 'Rejected'"
+    ) == [("Rejected", None)]

@@ -71,6 +71,9 @@ class Fault(enum.Enum):
     NO_PASSWORD_CHECK = "lets any password in"
     NEW_PASSWORD_NOT_TAKEN = "an Accepted BasicAuthPassword not taken as the password"
     REJECTED_PASSWORD_TAKEN = "a Rejected BasicAuthPassword taken as the password"
+    SIGN_CERTIFICATE_TYPE_REFUSED = "a SignCertificate with certificateType refused (1.6's schema)"
+    CHAIN_WITHOUT_LEAF = "CertificateSigned sent with the CA's certificate only, not the leaf"
+    PROFILE_NOT_RAISED = "SetNetworkProfile sent with securityProfile one level lower (as is)"
     # -- B: provisioning --
     BOOT_INTERVAL_ZERO = "BootNotificationResponse interval 0"
     HEARTBEAT_TIME_WITHOUT_OFFSET = "HeartbeatResponse currentTime without a UTC offset"
@@ -198,6 +201,11 @@ REFUSALS: Final[dict[Fault, tuple[str, Callable[[Payload], bool], str]]] = {
         lambda p: p["vendorId"] != VENDOR_ID,
         "NotSupported",
     ),
+    Fault.SIGN_CERTIFICATE_TYPE_REFUSED: (
+        "SignCertificate",
+        lambda p: "certificateType" in p,
+        "FormationViolation",
+    ),
 }
 
 #: The CSMS's answer changed: (action, for which request, the new answer from the old).
@@ -240,6 +248,16 @@ def _with_instance(payload: Payload) -> Payload:
     return payload | {key: items}
 
 
+def _ca_only(chain: str) -> str:
+    """The last PEM certificate of `chain` (the built-in's is the leaf, then its CA)."""
+    marker = "-----BEGIN CERTIFICATE-----"
+    return marker + chain.split(marker)[-1]
+
+
+def _profile_lowered(data: Payload) -> Payload:
+    return data | {"securityProfile": data["securityProfile"] - 1}
+
+
 #: A CALL of the CSMS changed before it is sent: (action or actions, the new payload).
 CALL_REWRITES: Final[dict[Fault, tuple[frozenset[str], Callable[[Payload], Payload]]]] = {
     Fault.VARIABLE_INSTANCE_ADDED: (frozenset({"GetVariables", "SetVariables"}), _with_instance),
@@ -262,6 +280,14 @@ CALL_REWRITES: Final[dict[Fault, tuple[frozenset[str], Callable[[Payload], Paylo
     Fault.DATA_TRANSFER_DATA_AS_TEXT: (
         frozenset({"DataTransfer"}),
         lambda p: p | {"data": json.dumps(p["data"])} if "data" in p else p,
+    ),
+    Fault.CHAIN_WITHOUT_LEAF: (
+        frozenset({"CertificateSigned"}),
+        lambda p: p | {"certificateChain": _ca_only(p["certificateChain"])},
+    ),
+    Fault.PROFILE_NOT_RAISED: (
+        frozenset({"SetNetworkProfile"}),
+        lambda p: p | {"connectionData": _profile_lowered(p["connectionData"])},
     ),
 }
 

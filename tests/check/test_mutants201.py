@@ -23,6 +23,9 @@ CAUGHT_BY: Final[dict[Fault, tuple[str, ...]]] = {
     Fault.NO_PASSWORD_CHECK: ("TC_A_02_CSMS", "TC_A_03_CSMS", "TC_A_10_CSMS"),
     Fault.NEW_PASSWORD_NOT_TAKEN: ("TC_A_09_CSMS",),
     Fault.REJECTED_PASSWORD_TAKEN: ("TC_A_10_CSMS",),
+    Fault.SIGN_CERTIFICATE_TYPE_REFUSED: ("TC_A_11_CSMS", "TC_A_14_CSMS"),
+    Fault.CHAIN_WITHOUT_LEAF: ("TC_A_11_CSMS",),
+    Fault.PROFILE_NOT_RAISED: ("TC_A_19_CSMS",),
     # -- B: provisioning --
     Fault.BOOT_INTERVAL_ZERO: ("TC_B_01_CSMS",),
     Fault.HEARTBEAT_TIME_WITHOUT_OFFSET: ("TC_B_01_CSMS",),

@@ -6,6 +6,7 @@ certificate of another authority)."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import ssl
 import warnings
 from collections.abc import Iterator
@@ -132,3 +133,23 @@ async def test_each_tls_case_fails_against_the_server_meant_for_it(tmp_path: Pat
     assert old == ("fail", "it was accepted at TLS 1.0/1.1") or (
         old[0] == "not applicable" and "cannot offer TLS 1.1" in old[1]
     ), old
+
+
+async def test_the_certificate_renewal_passes_over_mutual_tls_and_no_upgrade_is_past_3(
+    tmp_path: Path,
+) -> None:
+    ca = make_authority(tmp_path, "lab")
+    client = _client(ca, tmp_path)
+    renewal = ["TC_A_11_CSMS", "TC_A_14_CSMS"]
+    checks = select(catalogue(OCPP201), [*renewal, "TC_A_19_CSMS"])
+    tls = _tls(ca, tmp_path, client_ca=True)
+    with mutant_sessions():
+        async with mutant201(tmp_path / "csms", Fault.NONE, timeout_s=TIMEOUT_S, tls=tls) as m:
+            run_target = dataclasses.replace(_target(m.ws_url, client), trigger=m.trigger)
+            outcomes = await run_checks(run_target, checks)
+    verdicts = {o.check_id: (o.verdict, o.reason) for o in outcomes}
+    # the station renews the certificate it connects with (its CN: the station id)
+    assert {c: verdicts[c] for c in renewal} == {c: (Verdict.PASS, "as expected") for c in renewal}
+    upgrade = verdicts["TC_A_19_CSMS"]
+    assert upgrade[0] is Verdict.NOT_APPLICABLE, upgrade
+    assert "security profile 3" in upgrade[1], upgrade

@@ -1,5 +1,7 @@
 """OCTT 2.0.1 block A, security profiles: basic authentication (profile 1), TLS with the
-CSMS's certificate (profile 2) and with the station's own (profile 3).
+CSMS's certificate (profile 2) and with the station's own (profile 3); the basic-auth password
+(A01), the station's certificate renewed at the CSMS's request (A02) and the profile raised
+through a new network connection profile (A05).
 
 The TLS cases need a wss:// URL (and --ca to verify a private CA); profile 3 needs --cert and
 --key. Without them they are not applicable, as 1.6's TC_086_CS and TC_087_CS.
@@ -21,7 +23,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from simulator.check.catalogue import check201
-from simulator.check.checks.octt_security import _second_id, _second_id_usable
+from simulator.check.checks.octt_security import (
+    _run_profile,
+    _second_id,
+    _second_id_usable,
+    csr_for,
+)
 from simulator.check.context import CheckContext
 from simulator.check.station import HandshakeRefused
 from simulator.check.trigger import TriggerFailed
@@ -331,3 +338,148 @@ async def new_password_accepted(ctx: CheckContext) -> None:
 )
 async def new_password_rejected(ctx: CheckContext) -> None:
     await _new_password(ctx, accepted=False)
+
+
+# -- A02: the station's certificate renewed at the CSMS's request --------------------------
+
+#: TriggerMessage's request for a new ChargingStationCertificate (A02.FR.01).
+SIGN_STATION_CERTIFICATE: Final = {"requestedMessage": "SignChargingStationCertificate"}
+
+
+async def _renewal(ctx: CheckContext, *, accepted: bool) -> None:
+    """The backend triggers a renewal; the station sends a fresh CSR in SignCertificate,
+    which must be Accepted and followed by a CertificateSigned, answered `accepted` or
+    Rejected; the connection is kept either way."""
+    ctx.require_trigger("TriggerMessage", SIGN_STATION_CERTIFICATE)
+    common_name = ctx.charge_point_id[:64]
+    csr, public = csr_for(common_name)
+    async with ctx.booted() as station:
+        station.replies["CertificateSigned"] = {"status": "Accepted" if accepted else "Rejected"}
+        await ctx.backend_sends(station, "TriggerMessage", SIGN_STATION_CERTIFICATE)
+        since = station.mark()
+        request = {"csr": csr, "certificateType": "ChargingStationCertificate"}
+        reply = await ctx.result(station, "SignCertificate", request)
+        ctx.expect(
+            reply.get("status") == "Accepted",
+            "SignCertificateResponse Accepted for a well-formed CSR in the station's name",
+            f"status {reply.get('status')!r}",
+        )
+        call = await station.expect_call("CertificateSigned", since=since)
+        if accepted:
+            _expect_leaf_for(ctx, call.payload.get("certificateChain", ""), public, common_name)
+        await station.still_open()
+
+
+def _expect_leaf_for(ctx: CheckContext, chain: str, public: bytes, common_name: str) -> None:
+    try:
+        leaf = x509.load_pem_x509_certificates(chain.encode())[0]
+    except (ValueError, IndexError) as exc:
+        raise CheckFailed("certificateChain: PEM certificates", str(exc)) from None
+    der = leaf.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    ctx.expect(
+        der == public, "the chain's first certificate certifies the CSR's key", "another key"
+    )
+    names = [n.value for n in leaf.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+    ctx.expect(names == [common_name], f"subject CN {common_name!r}", leaf.subject.rfc4514_string())
+
+
+@check201(
+    "TC_A_11_CSMS",
+    "Update the station's certificate at the CSMS's request: signed and delivered",
+    clause="OCPP 2.0.1 A02 Update Charging Station Certificate by request of CSMS "
+    "(TriggerMessage SignChargingStationCertificate, SignCertificate, CertificateSigned), "
+    "F06 TriggerMessage",
+    sends="answers TriggerMessage SignChargingStationCertificate Accepted; SignCertificate "
+    "with a fresh P-256 CSR (CN the station id, certificateType ChargingStationCertificate); "
+    "answers CertificateSigned Accepted",
+    expects="TriggerMessageRequest requestedMessage SignChargingStationCertificate; "
+    "SignCertificateResponse Accepted; a CertificateSigned whose first certificate holds the "
+    "CSR's key and the id as CN; the connection kept",
+    backend_initiated=True,
+)
+async def certificate_renewal_accepted(ctx: CheckContext) -> None:
+    await _renewal(ctx, accepted=True)
+
+
+@check201(
+    "TC_A_14_CSMS",
+    "Update the station's certificate at the CSMS's request: the station rejects it",
+    clause="OCPP 2.0.1 A02 Update Charging Station Certificate by request of CSMS (a "
+    "CertificateSigned the station answers Rejected)",
+    sends="answers TriggerMessage SignChargingStationCertificate Accepted; SignCertificate "
+    "with a fresh CSR; answers CertificateSigned Rejected",
+    expects="TriggerMessageRequest requestedMessage SignChargingStationCertificate; "
+    "SignCertificateResponse Accepted; a CertificateSigned; the connection kept after the "
+    "Rejected",
+    backend_initiated=True,
+)
+async def certificate_renewal_rejected(ctx: CheckContext) -> None:
+    await _renewal(ctx, accepted=False)
+
+
+# -- A05: the security profile raised through a new network connection profile ------------
+
+#: The configuration slot the check's station offers for the new profile, and its interface.
+UPGRADE_SLOT: Final = 2
+UPGRADE_INTERFACE: Final = "Wired0"
+
+
+def _upgraded_url(url: str, profile: int) -> str:
+    """The run's CSMS URL for `profile`: wss:// from profile 2 on (TLS), else as given."""
+    if profile >= 2 and url.startswith("ws://"):
+        return "wss://" + url.removeprefix("ws://")
+    return url
+
+
+@check201(
+    "TC_A_19_CSMS",
+    "Upgrade the station's security profile: a new network profile one level higher",
+    clause="OCPP 2.0.1 A05 Upgrade Charging Station Security Profile (SetNetworkProfile with "
+    "a higher securityProfile, NetworkConfigurationPriority, then a reset), B09, B11",
+    sends="as a second station id, connected with security profile 1 or 2: answers "
+    f"SetNetworkProfile (slot {UPGRADE_SLOT}), SetVariables "
+    "OCPPCommCtrlr.NetworkConfigurationPriority and Reset Accepted; connects again and boots "
+    "(reason RemoteReset) on the run's transport",
+    expects="SetNetworkProfileRequest with connectionData.securityProfile the run's profile + 1, "
+    "ocppVersion OCPP20, ocppTransport JSON; SetVariablesRequest NetworkConfigurationPriority "
+    f"'{UPGRADE_SLOT}'; ResetRequest; the boot after it Accepted (not applicable at profile 0 "
+    "or 3; the reconnection at the higher profile itself is the station's, and TC_A_04/07 "
+    "check the CSMS's side of it)",
+    backend_initiated=True,
+)
+async def upgrade_security_profile(ctx: CheckContext) -> None:
+    ctx.require_trigger("SetNetworkProfile")
+    current = _run_profile(ctx)
+    if current not in (1, 2):
+        raise NotApplicable(
+            f"the run connects with security profile {current}: A05 upgrades from 1 or 2"
+        )
+    ctx.note(f"the run connects with security profile {current}")
+    profile = {
+        "configurationSlot": UPGRADE_SLOT,
+        "connectionData": {
+            "ocppVersion": "OCPP20",
+            "ocppTransport": "JSON",
+            "ocppCsmsUrl": _upgraded_url(ctx.target.url, current + 1),
+            "messageTimeout": 30,
+            "securityProfile": current + 1,
+            "ocppInterface": UPGRADE_INTERFACE,
+        },
+    }
+    priority = {
+        "component": {"name": "OCPPCommCtrlr"},
+        "variable": {"name": "NetworkConfigurationPriority"},
+        "attributeValue": str(UPGRADE_SLOT),
+    }
+    # Another id: a backend that enforces the new profile refuses this transport after it.
+    station_id = _second_id(ctx, "s")
+    await _second_id_usable(ctx, station_id)
+    async with ctx.booted(charge_point_id=station_id) as station:
+        await ctx.backend_sends(station, "SetNetworkProfile", profile)
+        await ctx.backend_sends(station, "SetVariables", {"setVariableData": [priority]})
+        await ctx.backend_sends(station, "Reset", {"type": "OnIdle"})
+    async with ctx.open_or_fail(charge_point_id=station_id) as station:
+        await ctx.boot(station, "RemoteReset")
+        await ctx.all_available(station)
