@@ -14,9 +14,20 @@ keeps the collection order; a group starts where its first test is).
 
 from __future__ import annotations
 
+import signal
+import threading
 from typing import Any
 
 import pytest
+
+# A suite started in the background of a non-interactive shell inherits SIGINT ignored, and so
+# would every command it starts, which then shrugs off the Ctrl-C tests' signal: give it back
+# the disposition a terminal's foreground has (children inherit an ignored signal, not a handler).
+if (
+    threading.current_thread() is threading.main_thread()
+    and signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+):
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 GROUPS: dict[str, tuple[str, ...]] = {
     "dask": (

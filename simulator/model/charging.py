@@ -191,28 +191,17 @@ class Charging:
         The limit stays on the port for the sessions that follow. A charge under way ends its
         leg now (booking its power) and goes on at the new limit, its timer replaced by the time
         left to its target (a free session's cap still counts from the charge's start)."""
-        if limit_kw is not None and not limit_kw >= 0:
-            raise ValueError(f"a port's power limit is a number of kW >= 0, not {limit_kw}")
-        port.profile_kw = limit_kw
+        port.profile_kw = legs.checked_kw(limit_kw, "power limit")
         self._limit_changed(port)
 
     def set_grid_share(self, port: ChargePoint, share_kw: float | None) -> None:
         """From now on the port's share of its site's grid limit is `share_kw`: the port draws
         at most the lower of it and its charging profiles' limit (set_limit)."""
-        if share_kw is not None and not share_kw >= 0:
-            raise ValueError(f"a port's grid share is a number of kW >= 0, not {share_kw}")
-        port.grid_kw = share_kw
+        port.grid_kw = legs.checked_kw(share_kw, "grid share")
         self._limit_changed(port)
 
     def _limit_changed(self, port: ChargePoint) -> None:
-        profile_kw, grid_kw = port.profile_kw, port.grid_kw
-        port.limit_kw = (
-            grid_kw
-            if profile_kw is None
-            else profile_kw
-            if grid_kw is None
-            else min(profile_kw, grid_kw)
-        )
+        port.limit_kw = legs.lower_kw(port.profile_kw, port.grid_kw)
         visit = port.visit
         if not port.charging or visit is None or visit.profile is None:
             return
@@ -221,7 +210,7 @@ class Charging:
             return
         now = self.env.now
         soc = soc_now(visit, now)
-        self._book_leg(port, visit, soc, now)
+        legs.book_leg(self.recorder, port, visit, soc, now)
         prof = visit.profile = legs.profile_for(self._profiles, visit.vehicle, port, kw)
         visit.leg_start_s, visit.leg_soc, visit.leg_kw = now, soc, kw
         cap = legs.cap_s(visit)
@@ -276,7 +265,7 @@ class Charging:
         prof = visit.profile
         assert prof is not None
         battery_kwh = visit.vehicle.battery_kwh
-        soc_from = visit.leg_soc  # _book_leg inlined: once per session
+        soc_from = visit.leg_soc  # legs.book_leg inlined: once per session
         leg_kwh = max(0.0, soc_end - soc_from) * battery_kwh
         self.recorder.charge(port.id, prof, visit.leg_start_s, now, soc_from, soc_end, leg_kwh)
         energy = max(0.0, soc_end - visit.soc_start) * battery_kwh
@@ -285,14 +274,6 @@ class Charging:
         port.meter_wh += energy * 1000.0
         port.charging = False
         self._set_state(port, PortState.OCCUPIED, now)
-
-    def _book_leg(self, port: ChargePoint, visit: Visit, soc_end: float, now: float) -> None:
-        """The power segments of the charge's current leg, which ends at `now` at `soc_end`."""
-        prof = visit.profile
-        assert prof is not None
-        soc_from = visit.leg_soc
-        energy = max(0.0, soc_end - soc_from) * visit.vehicle.battery_kwh
-        self.recorder.charge(port.id, prof, visit.leg_start_s, now, soc_from, soc_end, energy)
 
     # --- leaving ------------------------------------------------------------------------
 

@@ -17,10 +17,21 @@ from simulator.model.requests import StopReason
 if TYPE_CHECKING:
     from simulator.model.curve import Profile
     from simulator.model.port import ChargePoint
+    from simulator.model.recorder import Recorder
     from simulator.model.visit import Visit
     from simulator.model.world import VehicleModel
 
-__all__ = ["NEVER", "cap_s", "leg_kw", "plan", "profile_for", "soc_now"]
+__all__ = [
+    "NEVER",
+    "book_leg",
+    "cap_s",
+    "checked_kw",
+    "leg_kw",
+    "lower_kw",
+    "plan",
+    "profile_for",
+    "soc_now",
+]
 
 NEVER = math.inf
 """How long a charge held at zero power with no cap lasts."""
@@ -44,6 +55,29 @@ def leg_kw(port: ChargePoint) -> float:
     """The most the port draws now: its rating, or its limit if that is lower."""
     limit_kw = port.limit_kw
     return port.power_kw if limit_kw is None or limit_kw >= port.power_kw else limit_kw
+
+
+def book_leg(
+    recorder: Recorder, port: ChargePoint, visit: Visit, soc_end: float, now: float
+) -> None:
+    """Record the power segments of the charge's current leg, which ends at `now` at `soc_end`."""
+    prof = visit.profile
+    assert prof is not None
+    soc_from = visit.leg_soc
+    energy = max(0.0, soc_end - soc_from) * visit.vehicle.battery_kwh
+    recorder.charge(port.id, prof, visit.leg_start_s, now, soc_from, soc_end, energy)
+
+
+def checked_kw(kw: float | None, what: str) -> float | None:
+    """A limit as given (None: none), refused unless it is a number of kW >= 0."""
+    if kw is not None and not kw >= 0:
+        raise ValueError(f"a port's {what} is a number of kW >= 0, not {kw}")
+    return kw
+
+
+def lower_kw(a_kw: float | None, b_kw: float | None) -> float | None:
+    """The lower of two limits, either of which may be absent (None)."""
+    return b_kw if a_kw is None else a_kw if b_kw is None else min(a_kw, b_kw)
 
 
 def soc_now(visit: Visit, now: float) -> float:
