@@ -388,3 +388,47 @@ async def finished(
     connector `then`."""
     await stop_authorized(ctx, station, transaction, token)
     await ev_disconnected(ctx, station, transaction, then=then)
+
+
+async def ended_by_token(
+    ctx: CheckContext,
+    station: ScriptedChargePoint,
+    transaction: Transaction,
+    token: str,
+    *,
+    stopped_reason: str | None = None,
+) -> None:
+    """The driver presents the token to stop (TxStopPoint Authorized): Authorize, then Ended
+    by StopAuthorized with the token (no stoppedReason is the spec's way of saying Local),
+    answered Accepted; the connector Available."""
+    await authorized(ctx, station, token)
+    reply = await event(
+        ctx,
+        station,
+        transaction,
+        "Ended",
+        "StopAuthorized",
+        token=token,
+        charging_state="EVConnected",
+        stopped_reason=stopped_reason,
+        readings=reading(ctx, "Transaction.End"),
+    )
+    expect_status(ctx, reply.get("idTokenInfo"), {"Accepted"}, f"the stopping token {token!r}")
+    await connector_state(ctx, station, "Available")
+
+
+async def connection_timed_out(
+    ctx: CheckContext, station: ScriptedChargePoint, transaction: Transaction
+) -> None:
+    """No cable came within EVConnectionTimeOut: Ended by EVConnectTimeout, stoppedReason
+    Timeout, Idle."""
+    await event(
+        ctx,
+        station,
+        transaction,
+        "Ended",
+        "EVConnectTimeout",
+        charging_state="Idle",
+        stopped_reason="Timeout",
+        readings=reading(ctx, "Transaction.End"),
+    )

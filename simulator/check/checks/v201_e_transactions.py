@@ -22,7 +22,9 @@ from simulator.check.checks.v201_e_states import (
     authorized,
     authorized_in_transaction,
     charging,
+    connection_timed_out,
     connector_state,
+    ended_by_token,
     energy_transfer_started,
     ev_connected_pre_session,
     ev_disconnected,
@@ -181,19 +183,7 @@ async def stop_power_path_local(ctx: CheckContext) -> None:
     token = ctx.tag("Accepted")
     async with ctx.booted() as station:
         transaction = await charging(ctx, station, token)
-        await authorized(ctx, station, token)
-        reply = await event(
-            ctx,
-            station,
-            transaction,
-            "Ended",
-            "StopAuthorized",
-            token=token,
-            charging_state="EVConnected",
-            readings=reading(ctx, "Transaction.End"),
-        )
-        expect_status(ctx, reply.get("idTokenInfo"), {"Accepted"}, f"the stopping token {token!r}")
-        await connector_state(ctx, station, "Available")
+        await ended_by_token(ctx, station, transaction, token)
 
 
 @check201(
@@ -234,20 +224,7 @@ async def stop_authorized_local(ctx: CheckContext) -> None:
     token = ctx.tag("Accepted")
     async with ctx.booted() as station:
         transaction = await charging(ctx, station, token)
-        await authorized(ctx, station, token)
-        reply = await event(
-            ctx,
-            station,
-            transaction,
-            "Ended",
-            "StopAuthorized",
-            token=token,
-            charging_state="EVConnected",
-            stopped_reason="Local",
-            readings=reading(ctx, "Transaction.End"),
-        )
-        expect_status(ctx, reply.get("idTokenInfo"), {"Accepted"}, f"the stopping token {token!r}")
-        await connector_state(ctx, station, "Available")
+        await ended_by_token(ctx, station, transaction, token, stopped_reason="Local")
 
 
 @check201(
@@ -338,16 +315,7 @@ async def stop_connection_timeout(ctx: CheckContext) -> None:
     token = ctx.tag("Accepted")
     async with ctx.booted() as station:
         transaction = await authorized_in_transaction(ctx, station, token)
-        await event(
-            ctx,
-            station,
-            transaction,
-            "Ended",
-            "EVConnectTimeout",
-            charging_state="Idle",
-            stopped_reason="Timeout",
-            readings=reading(ctx, "Transaction.End"),
-        )
+        await connection_timed_out(ctx, station, transaction)
 
 
 @check201(

@@ -21,6 +21,7 @@ from simulator.check.checks.v201_e_states import (
     Transaction,
     authorized,
     charging,
+    connection_timed_out,
     connector_state,
     energy_transfer_started,
     ev_connected_pre_session,
@@ -166,16 +167,7 @@ async def remote_start_timeout(ctx: CheckContext) -> None:
         await _remote_start(ctx, station, token, remote_start_id)
         transaction = Transaction.new()
         await _remote_started(ctx, station, transaction, token, remote_start_id, "Started")
-        await event(
-            ctx,
-            station,
-            transaction,
-            "Ended",
-            "EVConnectTimeout",
-            charging_state="Idle",
-            stopped_reason="Timeout",
-            readings=reading(ctx, "Transaction.End"),
-        )
+        await connection_timed_out(ctx, station, transaction)
 
 
 @check201(
