@@ -10,7 +10,8 @@ import asyncio
 from typing import Any
 
 from simulator.check.catalogue import Profile, check
-from simulator.check.context import CheckContext, parse_time
+from simulator.check.checks.boot_reply import expect_boot_reply
+from simulator.check.context import CheckContext
 from simulator.check.station import ScriptedChargePoint
 from simulator.check.verdicts import NotApplicable
 
@@ -28,22 +29,13 @@ async def _boot(ctx: CheckContext, station: ScriptedChargePoint, wanted: str) ->
             "firmwareVersion": "check-1",
         },
     )
-    ctx.expect(
-        reply.get("status") == wanted,
-        f"BootNotification.conf status {wanted} for {station.charge_point_id!r}",
-        f"status {reply.get('status')!r}",
-    )
-    ctx.expect(
-        parse_time(reply.get("currentTime")) is not None,
-        "currentTime: an ISO 8601 date-time with a UTC offset",
-        repr(reply.get("currentTime")),
-    )
-    interval = reply.get("interval")
-    ctx.expect(
-        isinstance(interval, int) and interval > 0,
-        f"interval > 0 with {wanted} (§4.2: Pending, when to boot again; Accepted, the "
-        "heartbeat interval)",
-        f"interval {interval!r}",
+    expect_boot_reply(
+        ctx,
+        station,
+        reply,
+        wanted,
+        response="BootNotification.conf",
+        interval_means="§4.2: Pending, when to boot again; Accepted, the heartbeat interval",
     )
     return reply
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from simulator.check.catalogue import check201
+from simulator.check.checks.boot_reply import expect_boot_reply
 from simulator.check.context import CheckContext, parse_time
 from simulator.check.station import ScriptedChargePoint
 from simulator.check.verdicts import NotApplicable
@@ -31,22 +32,14 @@ async def boot_answered(
     """A BootNotification with `reason`: the status must be `wanted`, with a currentTime and
     an interval > 0 (B01-B03: the heartbeat interval, or when to boot again)."""
     reply = await ctx.result(station, "BootNotification", ctx.boot_payload(reason))
-    ctx.expect(
-        reply.get("status") == wanted,
-        f"BootNotificationResponse status {wanted} for {station.charge_point_id!r}",
-        f"status {reply.get('status')!r}",
-    )
-    ctx.expect(
-        parse_time(reply.get("currentTime")) is not None,
-        "currentTime: an ISO 8601 date-time with a UTC offset",
-        repr(reply.get("currentTime")),
-    )
-    interval = reply.get("interval")
-    ctx.expect(
-        isinstance(interval, int) and interval > 0,
-        f"interval > 0 with {wanted} (B01: Accepted, the heartbeat interval; B02, B03: Pending "
-        "or Rejected, when to boot again)",
-        f"interval {interval!r}",
+    expect_boot_reply(
+        ctx,
+        station,
+        reply,
+        wanted,
+        response="BootNotificationResponse",
+        interval_means="B01: Accepted, the heartbeat interval; B02, B03: Pending or Rejected, "
+        "when to boot again",
     )
     return reply
 
