@@ -37,11 +37,23 @@ from simulator.model.charging_profiles import (
 )
 from simulator.model.smart_charging import PortProfiles
 from simulator.ocpp.clock import VirtualClock
-from simulator.ocpp.configuration import Configuration
+from simulator.ocpp.configuration import FEATURE_PROFILES, Configuration
 from simulator.ocpp.device_model import SMART, DeviceModel
 from simulator.ocpp.v16 import _periods as periods  # the same rounding as 1.6
 
-__all__ = ["PURPOSES", "Refusal", "StationProfiles", "composite_schedule"]
+__all__ = ["CONFIGURATION_KEYS", "PURPOSES", "Refusal", "StationProfiles", "composite_schedule"]
+
+CONFIGURATION_KEYS: Final = frozenset(
+    {
+        FEATURE_PROFILES,
+        "ChargeProfileMaxStackLevel",
+        "ChargingScheduleAllowedChargingRateUnit",
+        "ChargingScheduleMaxPeriods",
+        "MaxChargingProfilesInstalled",
+    }
+)
+"""The keys of a station template's 1.6 configuration a 2.0.1 station takes too: those its
+SmartChargingCtrlr reads (a network's `smart_charging = false` sets the feature profiles)."""
 
 PURPOSES: Final = {
     "ChargingStationMaxProfile": Purpose.CHARGE_POINT_MAX,
@@ -71,8 +83,16 @@ class StationProfiles:
     __slots__ = ("_clock", "_config", "_device", "_evses", "_remote_id", "_wire")
 
     def __init__(
-        self, device: DeviceModel, config: Configuration, clock: VirtualClock, evses: int = 1
+        self,
+        device: DeviceModel,
+        config: Configuration,
+        clock: VirtualClock,
+        template: tuple[tuple[str, str], ...] = (),
+        evses: int = 1,
     ) -> None:
+        for key, value in template:  # the station template's (1.6) configuration
+            if key in CONFIGURATION_KEYS:
+                config.set(key, value)
         self._device = device
         self._config = config
         self._clock = clock

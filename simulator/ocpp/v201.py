@@ -209,7 +209,9 @@ class ChargingStationV201(OcppClient):
             security_profile=security_profile(self.transport),
             certificate_entries=_certificate_entries(self.transport),
         )
-        self._profiles = StationProfiles(self.device, self.config, self.clock)
+        self._profiles = StationProfiles(
+            self.device, self.config, self.clock, station.configuration
+        )
         self._transactions: dict[int, _Transaction] = {}  # model transaction ref -> state
         self._started = 0
         self._meter_wh = 0
