@@ -61,7 +61,6 @@ PURPOSES: Final = {
     "TxProfile": Purpose.TX,
 }
 """The 2.0.1 purposes a CSMS may set (not ChargingStationExternalConstraints)."""
-WIRE_PURPOSES: Final = {v: k for k, v in PURPOSES.items()}
 REPORTED_SOURCE: Final = "CSO"
 """Every profile of the station came from its CSMS."""
 
