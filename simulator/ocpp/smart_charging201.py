@@ -201,7 +201,8 @@ class StationProfiles:
         problem = profile.problem()
         if problem is not None:
             problem = problem.replace("ChargePointMaxProfile", "ChargingStationMaxProfile")
-            return Refusal("InvalidProfile", problem.replace("connector", "EVSE"))
+            problem = problem.replace("a connector", "an EVSE").replace("connector", "EVSE")
+            return Refusal("InvalidProfile", problem)
         device = self._device
         if profile.stack_level > device.int_value(SMART, "ProfileStackLevel"):
             return Refusal("InvalidStackLevel", f"stack level {profile.stack_level}")
