@@ -10,12 +10,14 @@ Mapping (docs/ocpp.md, "Smart charging over 2.0.1"):
   model's ChargePointMaxProfile; the first (only) chargingSchedule is the profile's schedule;
   dates become virtual seconds with the run's clock; A become W with the port's supply.
 - A refusal is Rejected with a statusInfo reasonCode: UnknownEvse, InvalidProfile (the
-  profile's rules; a transactionId on a profile other than a TxProfile),
+  profile's rules; a Relative ChargingStationMaxProfile; a transactionId on a profile other
+  than a TxProfile),
   InvalidSchedule (more periods than PeriodsPerSchedule, more than one schedule),
   InvalidStackLevel (above ProfileStackLevel), UnsupportedRateUnit (not in RateUnit),
   TxNotFound (a TxProfile whose transactionId is not the EVSE's running transaction),
   DuplicateProfile (K01.FR.06: another id of the same purpose and stack level on the same
-  EVSE with an overlapping validity), TooManyProfiles (MaxChargingProfilesInstalled).
+  EVSE with an overlapping validity; K01.FR.39 for the TxProfiles of one transaction),
+  TooManyProfiles (MaxChargingProfilesInstalled).
 - A profile replaces the installed one of the same id only (K01.FR.05).
 """
 
@@ -203,6 +205,8 @@ class StationProfiles:
             problem = problem.replace("ChargePointMaxProfile", "ChargingStationMaxProfile")
             problem = problem.replace("a connector", "an EVSE").replace("connector", "EVSE")
             return Refusal("InvalidProfile", problem)
+        if profile.purpose is Purpose.CHARGE_POINT_MAX and profile.kind is Kind.RELATIVE:
+            return Refusal("InvalidProfile", "a Relative ChargingStationMaxProfile")
         device = self._device
         if profile.stack_level > device.int_value(SMART, "ProfileStackLevel"):
             return Refusal("InvalidStackLevel", f"stack level {profile.stack_level}")

@@ -111,3 +111,8 @@ def test_a_request_start_transactions_profile_must_be_a_tx_profile_without_trans
     assert isinstance(got, ChargingProfile)
     assert (got.purpose, got.connector) == (Purpose.TX, 1)
     assert isinstance(station.remote_start({**tx, "transaction_id": "x"}, 0.0), Refusal)
+
+
+def test_a_relative_charging_station_max_profile_is_refused() -> None:
+    got = profiles().profile(nightly(charging_profile_kind="Relative"), 0, 0.0)
+    assert got == Refusal("InvalidProfile", "a Relative ChargingStationMaxProfile")
