@@ -81,7 +81,7 @@ class Refusal:
 class StationProfiles:
     """One 2.0.1 station's side of smart charging: conversion, checks, reports."""
 
-    __slots__ = ("_clock", "_config", "_device", "_evses", "_remote_id", "_wire")
+    __slots__ = ("_clock", "_config", "_device", "_evses", "_remote_id", "_smart", "_wire")
 
     def __init__(
         self,
@@ -101,6 +101,8 @@ class StationProfiles:
         self._wire: dict[int, dict[str, Any]] = {}
         """Installed profile id -> the profile as it came (snake_case), for reports."""
         self._remote_id: int | None = None
+        self._smart: PortProfiles | None = None
+        """The port's profiles, once a call reached them (none before: none installed)."""
         """A RequestStartTransaction's TxProfile, installed when its transaction starts."""
 
     @property
@@ -231,6 +233,7 @@ class StationProfiles:
         self, smart: PortProfiles, profile: ChargingProfile, wire: dict[str, Any]
     ) -> None:
         smart.remote_start_profile(profile)
+        self._smart = smart
         self._wire[profile.id] = wire
         self._remote_id = profile.id
 
@@ -292,10 +295,15 @@ class StationProfiles:
             payloads.append(payload)
         return payloads
 
-    def refresh(self, smart: PortProfiles) -> None:
-        """SmartChargingCtrlr.Entries: the profiles installed now (a TxProfile ends with its
-        transaction); the wire copies of the others go."""
-        installed = {p.id for p in smart.profiles.profiles}
+    def refresh(self, smart: PortProfiles | None = None) -> None:
+        """SmartChargingCtrlr.Entries: the profiles installed (a TxProfile ends with its
+        transaction); the wire copies of the others go. Without `smart`, through the port's
+        profiles a call reached last: a read that does not bring the model to now."""
+        if smart is not None:
+            self._smart = smart
+        elif self._smart is None:
+            return
+        installed = {p.id for p in self._smart.profiles.profiles}
         self._wire = {i: w for i, w in self._wire.items() if i in installed or i == self._remote_id}
         self._device.set_live(SMART, "Entries", str(len(installed)))
 

@@ -745,11 +745,9 @@ class ChargingStationV201(OcppClient):
         )
 
     def _refresh_entries(self) -> None:
-        """SmartChargingCtrlr.Entries as of now (TxProfiles end with their transactions)."""
-        if self._profiles.enabled:
-            smart = self.station.smart_charging(self.index)
-            if smart is not None:
-                self._profiles.refresh(smart)
+        """SmartChargingCtrlr.Entries as of the model's last event (a read: the model is
+        not brought to now)."""
+        self._profiles.refresh()
 
     @on(Action.clear_cache)
     def on_clear_cache(self, **_: Any) -> call_result.ClearCache:

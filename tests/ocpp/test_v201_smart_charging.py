@@ -367,6 +367,7 @@ async def _at_t0_plus_60(script: Script) -> None:
         "chargingSchedule": one_schedule((0, TX_LIMIT_W), (TX_FIRST_PERIOD_S, TX_LATER_W)),
     }
     a["tx"] = await _set(script, CP, 1, tx_profile)
+    a["entries_with_tx"] = await _read(script, CP, ("Entries", "ChargingProfiles"))
     a["composite_stacked"] = await cs.ask(_composite(1, 3600))
     a["get_tx_running"] = (
         await cs.ask(
@@ -620,6 +621,7 @@ def test_the_smart_charging_ctrlr_variables_are_those_the_profiles_are_checked_a
         "LimitChangeSignificance": ("Accepted", "10"),
         "ExternalControlSignalsEnabled": ("Accepted", "false"),
     }
+    assert a["entries_with_tx"] == {"Entries": ("Accepted", "2")}  # the cap and the TxProfile
     assert a["depot_rate_unit"] == {"RateUnit": ("Accepted", "W")}
     assert [r["attribute_status"] for r in a["set_stack_level"]] == ["Rejected", "Accepted"]
 
