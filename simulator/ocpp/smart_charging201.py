@@ -311,13 +311,14 @@ class StationProfiles:
 def composite_schedule(
     smart: PortProfiles, evse_id: int, duration_s: int, unit: RateUnit, now_s: float, at: str
 ) -> dict[str, Any]:
-    """GetCompositeSchedule's schedule (snake_case) from now (`at`) over `duration_s`."""
+    """GetCompositeSchedule's schedule (snake_case) from now (`at`) over `duration_s`; the
+    station's (EVSE 0) is its one EVSE's, which every profile of the station limits."""
     return {
         "evse_id": evse_id,
         "duration": duration_s,
         "schedule_start": at,
         "charging_rate_unit": unit.value,
-        "charging_schedule_period": periods(smart, evse_id, duration_s, unit, now_s),
+        "charging_schedule_period": periods(smart, 1, duration_s, unit, now_s),
     }
 
 

@@ -346,6 +346,10 @@ async def _at_t0(script: Script) -> None:
     start = v201.call.RequestStartTransaction
     token = {"idToken": "APP", "type": "Central"}
     depot = script.sessions[DEPOT]
+    # no transaction on the depot's station: its composite (EVSE 0) is its one EVSE's
+    a["depot_evse_default"] = await _set(script, DEPOT, 1, tx_default(60, 0, 40_000.0))
+    a["depot_composite_station"] = await depot.ask(_composite(0, 600))
+    a["depot_clear"] = (await depot.ask(clear(charging_profile_id=60))).status
     a["remote_start_wrong_purpose"] = (
         await depot.ask(start(id_token=token, remote_start_id=1, charging_profile=tx_default(8, 0)))
     ).status
@@ -508,6 +512,12 @@ def test_the_composite_schedule_is_the_evses_rating_without_profiles_and_the_cap
     for key in ("composite_capped", "composite_station"):
         assert a[key].schedule["charging_schedule_period"] == [{"start_period": 0, "limit": CAP_W}]
     assert a["composite_station"].schedule["evse_id"] == 0
+    assert (a["depot_evse_default"], a["depot_clear"]) == (("Accepted", None), "Accepted")
+    idle = a["depot_composite_station"].schedule
+    assert (idle["evse_id"], idle["charging_schedule_period"]) == (
+        0,
+        [{"start_period": 0, "limit": 40_000.0}],
+    )
     in_amperes = a["composite_capped_a"].schedule
     assert in_amperes["charging_rate_unit"] == "A"
     assert in_amperes["charging_schedule_period"] == [{"start_period": 0, "limit": 125.0}]
