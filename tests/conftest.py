@@ -81,6 +81,8 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "v201_operator": ("tests/ocpp/test_v201_operator_calls.py::",),
     # one OCPP run against the test's stock central system for every smart-charging check
     "smart_charging_run": ("tests/ocpp/test_smart_charging.py::",),
+    # the same over 2.0.1
+    "smart_charging_201_run": ("tests/ocpp/test_v201_smart_charging.py::",),
 }
 SHARED_FIXTURES = {
     "dask_address": "dask",
@@ -90,6 +92,7 @@ SHARED_FIXTURES = {
     "cli_run": "chargenet_cli",
     "operator_runs": "v201_operator",
     "smart_run": "smart_charging_run",
+    "smart201_run": "smart_charging_201_run",
 }
 """The fixtures made once per process, and the group whose process makes them."""
 SHARED_FIXTURE_TIMEOUT_S = 600

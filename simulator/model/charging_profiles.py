@@ -242,15 +242,16 @@ class ProfileSet:
     def __len__(self) -> int:
         return len(self.profiles)
 
-    def install(self, profile: ChargingProfile) -> ProfileSet:
-        """With `profile` added; it replaces one of the same id, and one of the same purpose
-        and stack level on the same connector."""
+    def install(self, profile: ChargingProfile, by_level: bool = True) -> ProfileSet:
+        """With `profile` added; it replaces one of the same id, and (`by_level`, 1.6) one of
+        the same purpose and stack level on the same connector."""
         kept = tuple(
             p
             for p in self.profiles
             if p.id != profile.id
             and not (
-                p.purpose is profile.purpose
+                by_level
+                and p.purpose is profile.purpose
                 and p.stack_level == profile.stack_level
                 and p.connector == profile.connector
             )

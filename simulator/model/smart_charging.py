@@ -49,9 +49,11 @@ meter's nominal voltage: its amperes are DC amperes at that voltage."""
 
 
 class _State:
-    __slots__ = ("applied", "profiles", "remote", "timer", "tx")
+    __slots__ = ("applied", "by_evse", "profiles", "remote", "timer", "tx")
 
     def __init__(self) -> None:
+        self.by_evse = False
+        """Profiles name the port's one EVSE (1), not its connectors (OCPP 2.0.1)."""
         self.profiles = ProfileSet()
         self.tx: Transaction | None = None
         self.applied: float | None = None
@@ -90,13 +92,14 @@ class SmartCharging:
         state = self._ports.get(port.index)
         return None if state is None else state.tx
 
-    def install(self, port: ChargePoint, profile: ChargingProfile) -> None:
-        """Install a checked profile now (a TxProfile: on the running transaction)."""
+    def install(self, port: ChargePoint, profile: ChargingProfile, by_level: bool = True) -> None:
+        """Install a checked profile now (a TxProfile: on the running transaction); it
+        replaces one of the same id and, `by_level` (1.6), of the same purpose and level."""
         state = self._of(port)
         if profile.purpose is Purpose.TX:
             assert state.tx is not None, "a TxProfile needs a running transaction"
             profile = with_transaction(profile, state.tx.ref)
-        state.profiles = state.profiles.install(profile)
+        state.profiles = state.profiles.install(profile, by_level)
         self._apply(port, state, self.env.now)
 
     def clear(
@@ -127,6 +130,14 @@ class SmartCharging:
         tx = None if state is None else state.tx
         return profiles.composite(connector, self.env.now, duration_s, tx, self.supply)
 
+    def number_by_evse(self, port: ChargePoint) -> None:
+        """From now on the port's transactions run on "connector" 1, its one EVSE: an OCPP
+        2.0.1 station's profiles name EVSEs, whichever of its connectors the car uses."""
+        state = self._of(port)
+        state.by_evse = True
+        if state.tx is not None:
+            state.tx = replace(state.tx, connector=1)
+
     def remote_start_profile(self, port: ChargePoint, profile: ChargingProfile) -> None:
         """The TxProfile of the RemoteStartTransaction that just put a visit on the port:
         installed when that visit's transaction starts."""
@@ -138,9 +149,10 @@ class SmartCharging:
     def started(self, port: ChargePoint, visit: Visit) -> None:
         state = self._of(port)
         remote, state.remote = state.remote, None
-        state.tx = Transaction(visit.connector, port.transaction, self.env.now)
+        connector = 1 if state.by_evse else visit.connector
+        state.tx = Transaction(connector, port.transaction, self.env.now)
         if remote is not None and remote[0] is visit:
-            bound = replace(remote[1], connector=visit.connector)
+            bound = replace(remote[1], connector=connector)
             state.profiles = state.profiles.install(with_transaction(bound, port.transaction))
         if state.profiles.profiles or state.applied is not None:
             self._apply(port, state, self.env.now)
@@ -204,8 +216,8 @@ class PortProfiles:
         """The port's rated power: the limit where no profile sets one."""
         return self.port.power_kw
 
-    def install(self, profile: ChargingProfile) -> None:
-        self.smart.install(self.port, profile)
+    def install(self, profile: ChargingProfile, by_level: bool = True) -> None:
+        self.smart.install(self.port, profile, by_level)
 
     def clear(
         self,
@@ -221,6 +233,9 @@ class PortProfiles:
 
     def remote_start_profile(self, profile: ChargingProfile) -> None:
         self.smart.remote_start_profile(self.port, profile)
+
+    def number_by_evse(self) -> None:
+        self.smart.number_by_evse(self.port)
 
 
 class ObservedResolver:

@@ -17,6 +17,13 @@ SecurityCtrlr tells what the station's transport is: SecurityProfile (0 none, 1 
 CertificateEntries (the CA certificates it verifies the CSMS with, and its own); all ReadOnly
 (a CSMS changes the profile through SetNetworkProfile, which the station does not support).
 
+SmartChargingCtrlr (K01-K08): Available says whether the station has smart charging at all
+(false on a network whose scenario sets `smart_charging = false`, and Enabled then reads false
+and cannot be set true); ProfileStackLevel, RateUnit and PeriodsPerSchedule are the 1.6
+Smart Charging keys of the same `Configuration` (ChargeProfileMaxStackLevel,
+ChargingScheduleAllowedChargingRateUnit as A/W, ChargingScheduleMaxPeriods), Entries
+[ChargingProfiles] the profiles installed now, its maxLimit MaxChargingProfilesInstalled.
+
 Variables the station's client keeps in its 1.6-shaped `Configuration` (the heartbeat and the
 transaction message retries, which `OcppClient` reads) live there, so that both read one value.
 Definitions are shared; a station stores only the values a CSMS changed.
@@ -107,6 +114,13 @@ def _password(value: str) -> bool:
     return 16 <= len(value) <= 40 and value.isprintable()
 
 
+def _percent(value: str) -> bool:
+    try:
+        return 0.0 <= float(value) <= 100.0
+    except ValueError:
+        return False
+
+
 def _text(max_length: int) -> Callable[[str], bool]:
     return lambda value: len(value) <= max_length
 
@@ -129,6 +143,8 @@ class Variable:
     """The 1.6-shaped `Configuration` key holding the value, for those the client reads."""
     persistent: bool = True
     constant: bool = False
+    max_limit_key: str | None = None
+    """The `Configuration` key of the variable's maxLimit characteristic."""
 
     @property
     def configurable(self) -> bool:
@@ -136,6 +152,8 @@ class Variable:
 
 
 _TX_POINTS: Final = ("EVConnected", "Authorized")
+SMART: Final = "SmartChargingCtrlr"
+RATE_UNITS: Final = ("A", "W")
 _STATES: Final = ("Available", "Occupied", "Reserved", "Unavailable", "Faulted")
 _ALL_MEASURANDS: Final = ",".join(MEASURANDS)
 _V = Variable
@@ -308,6 +326,30 @@ _COMMON: Final = (
         constant=True,
     ),
     _V("DeviceDataCtrlr", "BytesPerMessage", "65000", _RO, instance="GetReport", constant=True),
+    _V(SMART, "Enabled", "true", data_type="boolean", valid=_boolean),
+    _V(SMART, "Available", "true", _RO, data_type="boolean", persistent=False),
+    _V(SMART, "ProfileStackLevel", "8", _RO, configuration_key="ChargeProfileMaxStackLevel"),
+    _V(
+        SMART,
+        "RateUnit",
+        "A,W",
+        _RO,
+        data_type="MemberList",
+        valid=_members(RATE_UNITS),
+        values_list=RATE_UNITS,
+    ),
+    _V(SMART, "PeriodsPerSchedule", "24", _RO, configuration_key="ChargingScheduleMaxPeriods"),
+    _V(
+        SMART,
+        "Entries",
+        "0",
+        _RO,
+        instance="ChargingProfiles",
+        persistent=False,
+        max_limit_key="MaxChargingProfilesInstalled",
+    ),
+    _V(SMART, "LimitChangeSignificance", "10", data_type="decimal", valid=_percent, unit="Percent"),
+    _V(SMART, "ExternalControlSignalsEnabled", "false", data_type="boolean", valid=_boolean),
     _V(
         "ClockCtrlr",
         "TimeSource",
@@ -445,7 +487,7 @@ def _key(variable: Variable, where: Where) -> Key:
 class DeviceModel:
     """One station's variables: the shared definitions, its topology, its changed values."""
 
-    __slots__ = ("_changed", "_components", "_config", "_entries", "_index", "_states")
+    __slots__ = ("_changed", "_components", "_config", "_entries", "_index", "_live", "_states")
 
     def __init__(
         self,
@@ -472,6 +514,7 @@ class DeviceModel:
             if value != variable.default:
                 self._changed[_key(variable, where)] = value
         self._states: dict[tuple[int | None, int | None], str] = {}
+        self._live: dict[tuple[str, str], str] = {}
 
     # --- values ---------------------------------------------------------------------------
 
@@ -491,12 +534,36 @@ class DeviceModel:
         Unavailable, Faulted)."""
         self._states[(evse, connector)] = state
 
+    def set_live(self, component: str, name: str, value: str) -> None:
+        """A value the station itself keeps current (SmartChargingCtrlr.Entries)."""
+        self._live[(component, name)] = value
+
+    def smart_charging(self) -> bool:
+        """SmartChargingCtrlr: Available and Enabled."""
+        return self.value(SMART, "Enabled") == "true"
+
     def _value(self, variable: Variable, where: Where) -> str:
         if variable.name == "AvailabilityState":
             return self._states.get((where.evse, where.connector), variable.default)
+        if variable.component == SMART:
+            return self._smart_value(variable, where)
         if variable.configuration_key is not None:
             return self._config.value(variable.configuration_key)
         return self._changed.get(_key(variable, where), variable.default)
+
+    def _smart_value(self, variable: Variable, where: Where) -> str:
+        available = self._config.smart_charging()
+        name = variable.name
+        if name == "Available" or (name == "Enabled" and not available):
+            return "true" if available else "false"
+        if name == "RateUnit":
+            return ",".join(sorted(self._config.rate_units()))
+        if variable.configuration_key is not None:
+            return self._config.value(variable.configuration_key)
+        live = self._live.get((SMART, name))
+        return (
+            live if live is not None else self._changed.get(_key(variable, where), variable.default)
+        )
 
     def _find(
         self, component: dict[str, Any], variable: dict[str, Any]
@@ -553,6 +620,8 @@ class DeviceModel:
         var, where = found
         if var.mutability is Mutability.READ_ONLY or not var.valid(value):
             return SetStatus.REJECTED, None
+        if var.component == SMART and not self._config.smart_charging():
+            return SetStatus.REJECTED, None  # no smart charging to configure
         if var.configuration_key is not None:
             self._config.set(var.configuration_key, value)
         elif value == var.default:
@@ -593,6 +662,8 @@ class DeviceModel:
             characteristics["unit"] = var.unit
         if var.values_list is not None:
             characteristics["valuesList"] = ",".join(var.values_list)
+        if var.max_limit_key is not None:
+            characteristics["maxLimit"] = self._config.int_value(var.max_limit_key)
         return {
             "component": component,
             "variable": variable,

@@ -37,15 +37,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
+from ocpp.exceptions import NotSupportedError
 from ocpp.routing import on
 from ocpp.v201 import call_result
 from ocpp.v201.enums import (
     Action,
     AuthorizationStatusEnumType,
     ChangeAvailabilityStatusEnumType,
+    ChargingProfileStatusEnumType,
     ClearCacheStatusEnumType,
+    ClearChargingProfileStatusEnumType,
     DataTransferStatusEnumType,
     GenericDeviceModelStatusEnumType,
+    GenericStatusEnumType,
+    GetChargingProfileStatusEnumType,
     MessageTriggerEnumType,
     OperationalStatusEnumType,
     ReasonEnumType,
@@ -60,6 +65,7 @@ from ocpp.v201.enums import (
 from websockets.asyncio.client import ClientConnection
 
 from ocppj import OCPP201
+from simulator.model.charging_profiles import ChargingProfile, RateUnit
 from simulator.model.requests import (
     Authorize,
     AuthReply,
@@ -74,13 +80,16 @@ from simulator.model.requests import (
     StopReason,
     StopTransaction,
 )
+from simulator.model.smart_charging import PortProfiles
 from simulator.ocpp.client import OcppClient, Pending
 from simulator.ocpp.device_model import (
     BASIC_AUTH_PASSWORD,
     GET_REPORT_ITEMS,
+    SMART,
     DeviceModel,
     GetStatus,
 )
+from simulator.ocpp.smart_charging201 import Refusal, StationProfiles, composite_schedule
 from simulator.ocpp.transport import (
     CREDENTIALS,
     SERVER_CERTIFICATE,
@@ -88,7 +97,7 @@ from simulator.ocpp.transport import (
     TransportConfig,
     security_profile,
 )
-from simulator.ocpp.v16 import SAMPLE_EPSILON_S
+from simulator.ocpp.v16 import MAX_COMPOSITE_S, SAMPLE_EPSILON_S
 
 __all__ = ["SECURITY_EVENTS", "STOP_REASONS", "ChargingStationV201"]
 
@@ -199,6 +208,9 @@ class ChargingStationV201(OcppClient):
             identity=port.id,
             security_profile=security_profile(self.transport),
             certificate_entries=_certificate_entries(self.transport),
+        )
+        self._profiles = StationProfiles(
+            self.device, self.config, self.clock, station.configuration
         )
         self._transactions: dict[int, _Transaction] = {}  # model transaction ref -> state
         self._started = 0
@@ -466,12 +478,31 @@ class ChargingStationV201(OcppClient):
 
     @on(Action.request_start_transaction)
     def on_request_start_transaction(
-        self, id_token: dict[str, Any], remote_start_id: int, evse_id: int | None = None, **_: Any
+        self,
+        id_token: dict[str, Any],
+        remote_start_id: int,
+        evse_id: int | None = None,
+        charging_profile: dict[str, Any] | None = None,
+        **_: Any,
     ) -> call_result.RequestStartTransaction:
         token = str(id_token["id_token"])
+        profile: ChargingProfile | None = None
+        if charging_profile is not None and self._profiles.enabled:
+            # the TxProfile of the transaction this starts (ignored without smart charging)
+            checked = self._profiles.remote_start(charging_profile, self.station.now_s())
+            if isinstance(checked, Refusal):
+                return call_result.RequestStartTransaction(
+                    status=RequestStartStopStatusEnumType.rejected,
+                    status_info=checked.status_info(),
+                )
+            profile = checked
         accepted = evse_id in (None, EVSE_ID) and self.station.remote_start(self.index, token)
         if accepted:
             self._remote[token] = (remote_start_id, str(id_token["type"]))
+            smart = None if profile is None else self.station.smart_charging(self.index)
+            if smart is not None and profile is not None:
+                smart.number_by_evse()
+                self._profiles.remote_started(smart, profile, charging_profile or {})
         return call_result.RequestStartTransaction(
             status=RequestStartStopStatusEnumType.accepted
             if accepted
@@ -616,6 +647,108 @@ class ChargingStationV201(OcppClient):
         self.station.unlock(self.index, connector_id)
         return call_result.UnlockConnector(status=UnlockStatusEnumType.unlocked)
 
+    # --- smart charging (the logic: simulator.ocpp.smart_charging201) -------------------
+
+    def _smart(self) -> PortProfiles | None:
+        """The port's profiles in the model (None: not booted); a station without smart
+        charging answers these calls with the CALLERROR NotSupported."""
+        if not self._profiles.enabled:
+            raise NotSupportedError(description="SmartChargingCtrlr is not enabled")
+        smart = self.station.smart_charging(self.index)  # the model brought to now
+        if smart is not None:
+            smart.number_by_evse()
+        return smart
+
+    def _transaction_ref(self, transaction_id: str) -> int | None:
+        found = self._transaction_by_id(transaction_id)
+        return None if found is None else found[0]
+
+    @on(Action.set_charging_profile)
+    def on_set_charging_profile(
+        self, evse_id: int, charging_profile: dict[str, Any], **_: Any
+    ) -> call_result.SetChargingProfile:
+        smart = self._smart()
+        why = (
+            Refusal("NotBooted", "not booted")
+            if smart is None
+            else self._profiles.set(
+                smart, evse_id, charging_profile, self._transaction_ref, self.station.now_s()
+            )
+        )
+        if why is None:
+            return call_result.SetChargingProfile(status=ChargingProfileStatusEnumType.accepted)
+        self.logger.info("%s: SetChargingProfile rejected: %s", self.id, why.info)
+        return call_result.SetChargingProfile(
+            status=ChargingProfileStatusEnumType.rejected, status_info=why.status_info()
+        )
+
+    @on(Action.clear_charging_profile)
+    def on_clear_charging_profile(
+        self,
+        charging_profile_id: int | None = None,
+        charging_profile_criteria: dict[str, Any] | None = None,
+        **_: Any,
+    ) -> call_result.ClearChargingProfile:
+        smart = self._smart()
+        cleared = smart is not None and self._profiles.clear(
+            smart, charging_profile_id, charging_profile_criteria
+        )
+        return call_result.ClearChargingProfile(
+            status=ClearChargingProfileStatusEnumType.accepted
+            if cleared
+            else ClearChargingProfileStatusEnumType.unknown
+        )
+
+    @on(Action.get_charging_profiles)
+    def on_get_charging_profiles(
+        self,
+        request_id: int,
+        charging_profile: dict[str, Any],
+        evse_id: int | None = None,
+        **_: Any,
+    ) -> call_result.GetChargingProfiles:
+        smart = self._smart()
+        reports = (
+            []
+            if smart is None
+            else self._profiles.report(smart, request_id, evse_id, charging_profile)
+        )
+        for payload in reports:
+            self.enqueue(Action.report_charging_profiles.value, payload)  # after this reply
+        return call_result.GetChargingProfiles(
+            status=GetChargingProfileStatusEnumType.accepted
+            if reports
+            else GetChargingProfileStatusEnumType.no_profiles
+        )
+
+    @on(Action.get_composite_schedule)
+    def on_get_composite_schedule(
+        self, duration: int, evse_id: int, charging_rate_unit: str | None = None, **_: Any
+    ) -> call_result.GetCompositeSchedule:
+        smart = self._smart()
+        if smart is None or not self._profiles.known_evse(evse_id):
+            return call_result.GetCompositeSchedule(
+                status=GenericStatusEnumType.rejected,
+                status_info=Refusal("UnknownEvse", f"no EVSE {evse_id}").status_info(),
+            )
+        now_s = self.station.now_s()
+        schedule = composite_schedule(
+            smart,
+            evse_id,
+            min(duration, MAX_COMPOSITE_S),
+            RateUnit(charging_rate_unit or RateUnit.W.value),
+            now_s,
+            self.clock.iso(now_s),
+        )
+        return call_result.GetCompositeSchedule(
+            status=GenericStatusEnumType.accepted, schedule=schedule
+        )
+
+    def _refresh_entries(self) -> None:
+        """SmartChargingCtrlr.Entries as of the model's last event (a read: the model is
+        not brought to now)."""
+        self._profiles.refresh()
+
     @on(Action.clear_cache)
     def on_clear_cache(self, **_: Any) -> call_result.ClearCache:
         return call_result.ClearCache(status=ClearCacheStatusEnumType.accepted)
@@ -630,6 +763,8 @@ class ChargingStationV201(OcppClient):
     def on_get_variables(
         self, get_variable_data: list[dict[str, Any]], **_: Any
     ) -> call_result.GetVariables:
+        if any(item["component"].get("name") == SMART for item in get_variable_data):
+            self._refresh_entries()
         results = []
         for item in get_variable_data:
             attribute = item.get("attribute_type")
@@ -683,6 +818,7 @@ class ChargingStationV201(OcppClient):
     def on_get_base_report(
         self, request_id: int, report_base: str, **_: Any
     ) -> call_result.GetBaseReport:
+        self._refresh_entries()
         data = self.device.report(report_base)
         if not data:
             return call_result.GetBaseReport(

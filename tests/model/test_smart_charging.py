@@ -202,3 +202,39 @@ def test_a_port_whose_profiles_never_limit_it_is_never_touched() -> None:
     sim.env.run(until=86_400.0)
     assert sim.ports[0].limit_kw is None
     assert_segments(sim, [(0.0, 36 / 100 * 3600, 100.0)])
+
+
+def test_a_port_numbered_by_evse_holds_a_transaction_on_any_connector_as_evse_1() -> None:
+    # OCPP 2.0.1: the port's one EVSE (1) whichever connector the car takes (CHAdeMO: 2)
+    chademo = {
+        "id": "c",
+        "brand": "C",
+        "share": 1.0,
+        "battery_kwh": 60,
+        "peak_kw": 100,
+        "connectors": ["CHAdeMO"],
+        "curve": {"kind": "flat"},
+    }
+    w = world(ports=[{"power_kw": 100, "connectors": ["CCS1", "CHAdeMO"]}], vehicles=[chademo])
+    observed = ObservedResolver(ImmediateResolver())
+    sim = Simulation(w, resolver=observed)
+    smart = observed.smart = SmartCharging(sim.env, sim.charging.set_limit)
+    port = PortProfiles(smart, sim.ports[0])
+    port.number_by_evse()
+    port.install(profile(1, (0, 30_000.0), connector=1), by_level=False)
+    charge(sim, 0.0, 0.2, 0.3)  # 6 kWh
+    sim.env.run(until=60.0)
+    assert port.transaction is not None
+    assert port.transaction.connector == 1
+    port.install(profile(2, (0, 20_000.0), purpose=Purpose.TX, connector=1, kind=Kind.RELATIVE))
+    sim.env.run(until=10_000.0)
+    assert_segments(sim, [(0.0, 60.0, 30.0), (60.0, 60.0 + (6 - 0.5) / 20 * 3600, 20.0)])
+
+
+def test_installing_by_id_only_keeps_a_profile_of_the_same_purpose_and_stack_level() -> None:
+    _, port = running()
+    port.install(profile(1, (0, 30_000.0)), by_level=False)
+    port.install(profile(2, (0, 20_000.0)), by_level=False)
+    assert [p.id for p in port.profiles.profiles] == [1, 2]
+    port.install(profile(3, (0, 10_000.0)))  # 1.6: the same purpose and level replace
+    assert [p.id for p in port.profiles.profiles] == [3]

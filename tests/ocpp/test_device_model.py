@@ -212,3 +212,34 @@ def test_security_ctrlr_reports_each_stations_identity_profile_and_certificates_
     }
     for name in values:
         assert mine.set(security, var(name), None, "1") == (SetStatus.REJECTED, None)
+
+
+def test_smart_charging_ctrlr_reads_the_stations_smart_charging_keys_and_its_entries() -> None:
+    config = Configuration(2)
+    config.set("ChargingScheduleAllowedChargingRateUnit", "Power")
+    config.set("ChargeProfileMaxStackLevel", "3")
+    d = DeviceModel(config, model="m", vendor="v", connectors=("CCS1",), power_kw=150.0)
+    smart = comp("SmartChargingCtrlr")
+    assert d.get(smart, var("RateUnit"), None) == (GetStatus.ACCEPTED, "W")
+    assert d.get(smart, var("ProfileStackLevel"), None) == (GetStatus.ACCEPTED, "3")
+    assert d.get(smart, var("Entries", "ChargingProfiles"), None) == (GetStatus.ACCEPTED, "0")
+    d.set_live("SmartChargingCtrlr", "Entries", "4")
+    assert d.get(smart, var("Entries", "ChargingProfiles"), None) == (GetStatus.ACCEPTED, "4")
+    entries = next(
+        e for e in d.report("FullInventory") if e["variable"] == var("Entries", "ChargingProfiles")
+    )
+    assert entries["variableCharacteristics"]["maxLimit"] == 10
+    assert entries["variableAttribute"][0]["value"] == "4"
+    assert d.set(smart, var("Enabled"), None, "false")[0] is SetStatus.ACCEPTED
+    assert not d.smart_charging()
+
+
+def test_a_station_without_smart_charging_reads_it_unavailable_and_cannot_enable_it() -> None:
+    config = Configuration(1)
+    config.set("SupportedFeatureProfiles", "Core,RemoteTrigger")
+    d = DeviceModel(config, model="m", vendor="v", connectors=("CCS1",), power_kw=150.0)
+    smart = comp("SmartChargingCtrlr")
+    assert d.get(smart, var("Available"), None) == (GetStatus.ACCEPTED, "false")
+    assert d.get(smart, var("Enabled"), None) == (GetStatus.ACCEPTED, "false")
+    assert d.set(smart, var("Enabled"), None, "true")[0] is SetStatus.REJECTED
+    assert not d.smart_charging()
