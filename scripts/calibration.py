@@ -34,8 +34,7 @@ def figures(path: str, seed: int, days: float | None) -> dict[str, float]:
     """One run's figures: occupancy (a fraction), paid and free mean session minutes."""
     result = chargenet.run(path, seed=seed, days=days)
     served = result.sessions[
-        (result.sessions.outcome == "served")
-        & (result.sessions.start_s >= result.world.warmup_s)
+        (result.sessions.outcome == "served") & (result.sessions.start_s >= result.world.warmup_s)
     ]
     minutes = (served.depart_s - served.start_s) / 60.0
     free = served.free.astype(bool)

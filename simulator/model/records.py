@@ -18,6 +18,7 @@ class Outcome(StrEnum):
     TURNED_AWAY = "turned_away"
     GAVE_UP = "gave_up"
     ON_SITE = "on_site"  # still waiting or charging when the run ended
+    RETRIED = "retried"  # a failed try on a port, after which the driver tried again
 
 
 class SessionRecord(NamedTuple):

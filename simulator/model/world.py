@@ -11,10 +11,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from policy.grid import GridPolicy
 from simulator.model.curve import Curve
 from simulator.model.distribution import Dist
+
+if TYPE_CHECKING:  # attempts imports choice, which imports this module
+    from simulator.model.attempts import AttemptRules
 
 DAY_S = 86_400.0
 
@@ -185,6 +189,7 @@ class World:
     drivers: Drivers
     arrivals: Arrivals
     failures: Failures | None
+    attempts: AttemptRules | None = None
 
     def network(self, network_id: str) -> Network:
         return next(n for n in self.networks if n.id == network_id)
@@ -235,6 +240,7 @@ class WorldSpec:
     drivers: Drivers
     arrivals: Arrivals
     failures: Failures | None
+    attempts: AttemptRules | None = None
 
 
 def build(spec: WorldSpec, *, days: float | None = None, seed: int | None = None) -> World:
@@ -259,6 +265,7 @@ def build(spec: WorldSpec, *, days: float | None = None, seed: int | None = None
         drivers=spec.drivers,
         arrivals=spec.arrivals,
         failures=spec.failures,
+        attempts=spec.attempts,
     )
 
 
