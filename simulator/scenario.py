@@ -465,6 +465,8 @@ class AttemptsSpec(Strict):
     """retry on the same port, move to another free port that fits (else retry), or leave."""
     retries: int = Field(default=1, ge=0, le=10)
     """Tries after a failure, at most (a driver makes at most retries + 1 tries)."""
+    give_up_share: float = Field(default=0.0, ge=0, le=1)
+    """The chance that a driver leaves after a failed try though a retry is left."""
     failed_try_min: float = Field(default=2.0, gt=0, le=60)
     """How long a failed try holds the port, plug-in to unplug (*assumption*)."""
 
@@ -482,6 +484,7 @@ class AttemptsSpec(Strict):
             communication=self.communication,
             after_failure=AfterFailure(self.after_failure),
             retries=self.retries,
+            give_up_share=self.give_up_share,
             failed_try_s=self.failed_try_min * 60.0,
         )
 

@@ -65,6 +65,9 @@ class AttemptRules:
     after_failure: AfterFailure = AfterFailure.RETRY
     retries: int = 1
     """How many times a driver tries again after a failure (at most retries + 1 tries)."""
+    give_up_share: float = 0.0
+    """The chance that a driver leaves after a failed try though a retry is left (drawn from
+    the port's stream only when above 0)."""
     failed_try_s: float = 120.0
 
     def cause(self, u: float) -> Cause | None:
@@ -137,7 +140,11 @@ class Tries:
         charging = self.charging
         rules = self.rules
         now = self.env.now
-        last = visit.tries > rules.retries or rules.after_failure is AfterFailure.LEAVE
+        last = (
+            visit.tries > rules.retries
+            or rules.after_failure is AfterFailure.LEAVE
+            or (rules.give_up_share > 0 and self._rngs[port.id].random() < rules.give_up_share)
+        )
         target = None if last else self._next_port(port, visit)
         if target is None:
             last = True

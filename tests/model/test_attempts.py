@@ -145,3 +145,12 @@ def test_first_attempt_success_and_visits_without_a_charge_match_the_closed_form
         se = statistics.stdev(values) / math.sqrt(len(values))
         assert abs(statistics.fmean(values) - expected) < 3 * se + 1e-9, (values, expected)
     assert AfterFailure.RETRY.value == sc.AttemptsSpec().after_failure
+
+
+def test_drivers_who_give_up_after_a_failure_leave_with_their_first_try() -> None:
+    rules = {"handshake": 1.0, "retries": 5}
+    records, _ = _one_visit({**rules, "give_up_share": 1.0})
+    [only] = records.sessions
+    assert (only.outcome, only.reason) == (Outcome.TURNED_AWAY, "handshake_failed")
+    none_give_up, _ = _one_visit({**rules, "give_up_share": 0.0})
+    assert len(none_give_up.sessions) == 6
