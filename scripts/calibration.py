@@ -8,7 +8,8 @@ and prints, per scenario, the mean and 95 % Student t half-width of:
 - occupancy: the share of port time with a car plugged in (charging or not), chargenet's
   `occupancy_utilization`, which is Paren's "minutes of charging session time as a percentage
   of the time a station is open";
-- paid and free session length in minutes (plug-in to unplug, served sessions) and their ratio.
+- paid and free session length in minutes (plug-in to unplug, served sessions) and their ratio;
+- ChargeX's first-attempt success rate and share of visits without a charge (summary `chargex`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ SHARED_REGION = (
     "scenarios/vw_ea_free.toml",
     "scenarios/vw_ea_allowance.toml",
     "scenarios/interoperability.toml",
+    "scenarios/attempts_calibrated.toml",
 )
+KEYS = ("occupancy", "paid_min", "free_min", "ratio", "first_attempt", "without_charge")
+PERCENT = frozenset({"occupancy", "first_attempt", "without_charge"})
 
 
 def figures(path: str, seed: int, days: float | None) -> dict[str, float]:
@@ -38,9 +42,12 @@ def figures(path: str, seed: int, days: float | None) -> dict[str, float]:
     ]
     minutes = (served.depart_s - served.start_s) / 60.0
     free = served.free.astype(bool)
+    kpis = result.document.chargex.totals
     out = {
         "occupancy": float(result.document.totals.occupancy_utilization or 0.0),
         "paid_min": float(minutes[~free].mean()),
+        "first_attempt": kpis.first_attempt_success_rate_pct / 100.0,
+        "without_charge": kpis.visits_without_charge_pct / 100.0,
     }
     if free.any():
         out["free_min"] = float(minutes[free].mean())
@@ -57,13 +64,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     for path in args.scenarios:
         runs = [figures(path, seed, args.days) for seed in range(1, args.replications + 1)]
         cells = []
-        for key in ("occupancy", "paid_min", "free_min", "ratio"):
+        for key in KEYS:
             values = [r[key] for r in runs if key in r]
             if not values:
                 continue
             i = interval(values)
             mean, half = i.mean, i.half_width
-            scale = 100.0 if key == "occupancy" else 1.0
+            scale = 100.0 if key in PERCENT else 1.0
             cells.append(f"{key} {mean * scale:.2f} ± {half * scale:.2f}")
         print(f"{path}: " + "; ".join(cells), flush=True)
     return 0
