@@ -9,6 +9,8 @@ import sqlite3
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from simulator import runner
 from simulator import scenario as sc
 from simulator.model.records import Outcome
@@ -54,7 +56,10 @@ def attempts_world() -> World:
     return sc.world(sc.parse(ATTEMPTS_SCENARIO))
 
 
-async def test_failed_attempts_give_the_fast_engines_records_byte_for_byte(tmp_path: Path) -> None:
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_failed_attempts_give_the_fast_engines_records_byte_for_byte(
+    tmp_path: Path, version: sc.OcppVersion
+) -> None:
     world = attempts_world()
     fast = runner.run_fast(world)
     reasons = Counter(s.reason for s in fast.sessions if s.outcome is not Outcome.SERVED)
@@ -62,13 +67,15 @@ async def test_failed_attempts_give_the_fast_engines_records_byte_for_byte(tmp_p
     assert {"handshake_failed", "payment_failed", "communication_failed"} <= set(reasons)
     assert any(s.outcome is Outcome.RETRIED for s in fast.sessions)
     db = tmp_path / "csms.sqlite"
-    records = await run_ocpp_async(world, OcppRunOptions(csms_db=db))
+    versions = sc.ocpp_versions(sc.parse(ATTEMPTS_SCENARIO), version)
+    records = await run_ocpp_async(world, OcppRunOptions(csms_db=db, versions=versions))
     assert records.sessions == fast.sessions
     assert records.intervals == fast.intervals
     summary = runner.summarize_world
     assert to_json(summary(world, records)) == to_json(summary(world, fast))
     # a failed try never started a transaction: the central system holds the others only
+    table = "transactions" if version == "1.6" else "transactions_201"
     with contextlib.closing(sqlite3.connect(db)) as con:
-        [(stored,)] = con.execute("SELECT count(*) FROM transactions").fetchall()
+        [(stored,)] = con.execute(f"SELECT count(*) FROM {table}").fetchall()
     started = [s for s in fast.sessions if s.outcome in (Outcome.SERVED, Outcome.ON_SITE)]
     assert stored == sum(1 for s in started if s.reason != "plugged_in")
