@@ -154,3 +154,14 @@ def test_drivers_who_give_up_after_a_failure_leave_with_their_first_try() -> Non
     assert (only.outcome, only.reason) == (Outcome.TURNED_AWAY, "handshake_failed")
     none_give_up, _ = _one_visit({**rules, "give_up_share": 0.0})
     assert len(none_give_up.sessions) == 6
+
+
+def test_a_reset_during_a_failing_try_turns_the_driver_away_as_any_authorization() -> None:
+    w = world(attempts={"handshake": 1.0, "retries": 3})
+    sim = Simulation(w)
+    arrive_at(sim, visit(w))
+    sim.env.run(until=60.0)  # the try fails at 120 s
+    assert sim.authorizing(sim.ports[0].id)
+    assert sim.reset(sim.ports[0].id, hard=False)
+    [only] = sim.run().sessions
+    assert (only.outcome, only.reason, only.depart_s) == (Outcome.TURNED_AWAY, "reset", 120.0)
