@@ -22,7 +22,9 @@ class Outcome(StrEnum):
 
 
 class SessionRecord(NamedTuple):
-    """One record per arrival, whatever became of it. Times in seconds of virtual time."""
+    """One record per arrival, whatever became of it, and one per failed try the driver
+    followed with another (`Outcome.RETRIED`, simulator.model.attempts). Times in seconds of
+    virtual time."""
 
     arrival_s: float
     vehicle: str
