@@ -283,6 +283,8 @@ class NetworkSpec(Strict):
     smart_charging: bool = True
     """Its 1.6 charge points support the Smart Charging feature profile (false:
     SetChargingProfile is answered NotSupported)."""
+    attempts: AttemptsSpec | None = None
+    """This network's failed-attempt rules, in place of the top-level [attempts]."""
     sites: list[SiteSpec] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -836,6 +838,7 @@ def _network(n: NetworkSpec, stations: dict[str, mw.Station]) -> mw.NetworkPlan:
         roaming_fee_per_kwh=n.roaming_fee_per_kwh,
         roaming_fee_per_session=n.roaming_fee_per_session,
         sites=(),
+        attempts=None if n.attempts is None else n.attempts.rules(),
     )
     sites = tuple(
         mw.SitePlan(

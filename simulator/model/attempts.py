@@ -37,8 +37,17 @@ if TYPE_CHECKING:
     from simulator.model.port import ChargePoint
     from simulator.model.streams import Streams
     from simulator.model.visit import Visit
+    from simulator.model.world import World
 
-__all__ = ["AfterFailure", "AttemptRules", "Cause", "Tries", "reason_of", "stream_name"]
+__all__ = [
+    "AfterFailure",
+    "AttemptRules",
+    "Cause",
+    "Tries",
+    "attempt_rules",
+    "reason_of",
+    "stream_name",
+]
 
 Then = Callable[["Visit", "ChargePoint", AuthStatus | None], None]
 
@@ -86,6 +95,17 @@ def stream_name(port_id: str) -> str:
     return f"attempts:{port_id}"
 
 
+def attempt_rules(world: World) -> dict[str, AttemptRules]:
+    """The rules of each network's tries, by network id: its own, else the world's (a network
+    with neither is absent: its tries always go ahead)."""
+    out = {}
+    for n in world.networks:
+        rules = n.attempts if n.attempts is not None else world.attempts
+        if rules is not None:
+            out[n.id] = rules
+    return out
+
+
 def reason_of(cause: Cause) -> str:
     """The stop/outcome reason of a try that failed by `cause` (docs/outputs.md)."""
     return f"{cause.value}_failed"
@@ -98,10 +118,15 @@ class Tries:
     __slots__ = ("_rngs", "authorize", "charging", "env", "rules", "streams")
 
     def __init__(
-        self, env: simpy.Environment, rules: AttemptRules, streams: Streams, charging: Charging
+        self,
+        env: simpy.Environment,
+        rules: dict[str, AttemptRules],
+        streams: Streams,
+        charging: Charging,
     ) -> None:
         self.env = env
         self.rules = rules
+        """By network id (`attempt_rules`)."""
         self.streams = streams
         self.charging = charging
         self.authorize = charging.authorize
@@ -110,11 +135,15 @@ class Tries:
 
     def begin(self, port: ChargePoint, visit: Visit, then: Then) -> None:
         """A car plugged in and presents its tag: the try goes ahead or fails by a cause."""
+        rules = self.rules.get(port.network)
+        if rules is None:  # a network whose tries always go ahead: nothing drawn
+            self.authorize(port, visit, then)
+            return
         visit.tries += 1
         rng = self._rngs.get(port.id)
         if rng is None:
             rng = self._rngs[port.id] = self.streams[stream_name(port.id)]
-        cause = self.rules.cause(rng.random())
+        cause = rules.cause(rng.random())
         if cause is None:
             self.authorize(port, visit, then)
         elif cause is Cause.COMMUNICATION:
@@ -131,21 +160,22 @@ class Tries:
             then(visit, port, status)
 
     def _fail_later(self, port: ChargePoint, visit: Visit, cause: Cause, then: Then) -> None:
-        Timer(self.env, self.rules.failed_try_s, lambda _: self._failed(port, visit, cause, then))
+        delay_s = self.rules[port.network].failed_try_s
+        Timer(self.env, delay_s, lambda _: self._failed(port, visit, cause, then))
 
     def _failed(self, port: ChargePoint, visit: Visit, cause: Cause, then: Then) -> None:
         if port.voided is visit:  # a Reset cut the try short: as any authorization
             then(visit, port, None)
             return
         charging = self.charging
-        rules = self.rules
+        rules = self.rules[port.network]
         now = self.env.now
         last = (
             visit.tries > rules.retries
             or rules.after_failure is AfterFailure.LEAVE
             or (rules.give_up_share > 0 and self._rngs[port.id].random() < rules.give_up_share)
         )
-        target = None if last else self._next_port(port, visit)
+        target = None if last else self._next_port(port, visit, rules)
         if target is None:
             last = True
         charging.recorder.session(
@@ -169,10 +199,12 @@ class Tries:
         assert target is not None
         charging.plug_in(target, visit)
 
-    def _next_port(self, port: ChargePoint, visit: Visit) -> ChargePoint | None:
+    def _next_port(
+        self, port: ChargePoint, visit: Visit, rules: AttemptRules
+    ) -> ChargePoint | None:
         """Where the driver tries again (None: nowhere, they leave)."""
         here_ok = not (port.down or port.unavailable_after_visit or port.rebooting)
-        if self.rules.after_failure is AfterFailure.MOVE:
+        if rules.after_failure is AfterFailure.MOVE:
             other = free_port(port.site, visit)
             if other is not None:
                 return other

@@ -16,7 +16,7 @@ from simpy import Environment
 
 from simulator.model import arrivals, failures
 from simulator.model.accounts import Accounts
-from simulator.model.attempts import Tries
+from simulator.model.attempts import Tries, attempt_rules
 from simulator.model.charging import Charging
 from simulator.model.choice import Corridor
 from simulator.model.commands import Commands
@@ -64,9 +64,9 @@ class Simulation:
             for site, spec in zip(self.sites, world.sites, strict=True):
                 if spec.grid is not None:
                     site.grid = SiteGrid(env, site, spec.grid, self.charging.set_grid_share, day_s)
-        if world.attempts is not None:  # else nothing of it is built, nothing drawn
-            tries = Tries(env, world.attempts, self.streams, self.charging)
-            self.charging.authorize = tries.begin
+        rules = attempt_rules(world)
+        if rules:  # else nothing of it is built, nothing drawn
+            self.charging.authorize = Tries(env, rules, self.streams, self.charging).begin
         self.availability = Availability(env, self.recorder, self.resolver)
         self.charging.release = self.availability.release
         self.availability.plug_in = self.charging.plug_in

@@ -94,6 +94,8 @@ class Network:
     roaming_fee_per_kwh: float
     roaming_fee_per_session: float
     sites: tuple[str, ...]
+    attempts: AttemptRules | None = None
+    """The network's own failed-attempt rules, in place of the world's."""
 
     def is_open_to_all(self, at_s: float) -> bool:
         return not self.members_only or (self.open_from_s is not None and at_s >= self.open_from_s)

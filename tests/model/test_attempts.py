@@ -22,9 +22,13 @@ from tests.model.worlds import AcceptEveryTag, arrive_at, visit, world
 TWO_PORTS = [{"power_kw": 100, "connectors": ["CCS1"], "count": 2}]
 
 
-def _one_visit(attempts: dict[str, Any], ports: list[dict[str, Any]] | None = None) -> Any:
+def _one_visit(
+    attempts: dict[str, Any] | None,
+    ports: list[dict[str, Any]] | None = None,
+    network: dict[str, Any] | None = None,
+) -> Any:
     """One visit on an otherwise quiet site, over the wire's seam: (records, what was sent)."""
-    w = world(attempts=attempts, ports=ports)
+    w = world(attempts=attempts, ports=ports, network=network)
     central = AcceptEveryTag()
     sim = Simulation(w, resolver=BatchedResolver(central))
     arrive_at(sim, visit(w, soc_start=0.2, soc_target=0.3))
@@ -165,3 +169,11 @@ def test_a_reset_during_a_failing_try_turns_the_driver_away_as_any_authorization
     assert sim.reset(sim.ports[0].id, hard=False)
     [only] = sim.run().sessions
     assert (only.outcome, only.reason, only.depart_s) == (Outcome.TURNED_AWAY, "reset", 120.0)
+
+
+def test_a_networks_own_attempts_section_replaces_the_top_level_one() -> None:
+    always = {"handshake": 1.0, "after_failure": "leave"}
+    records, _ = _one_visit(always, network={"attempts": {"handshake": 0.0}})
+    assert [s.outcome for s in records.sessions] == [Outcome.SERVED]
+    records, _ = _one_visit(None, network={"attempts": always})
+    assert [s.reason for s in records.sessions] == ["handshake_failed"]
