@@ -28,6 +28,7 @@ from pydantic_core import ErrorDetails
 
 from simulator import scenario_files
 from simulator.model import world as mw
+from simulator.model.attempts import AfterFailure, AttemptRules
 from simulator.model.curve import Curve as ChargingCurve
 from simulator.model.distribution import Dist
 from simulator.ocpp.configuration import KEYS, feature_profiles
@@ -282,6 +283,8 @@ class NetworkSpec(Strict):
     smart_charging: bool = True
     """Its 1.6 charge points support the Smart Charging feature profile (false:
     SetChargingProfile is answered NotSupported)."""
+    attempts: AttemptsSpec | None = None
+    """This network's failed-attempt rules, in place of the top-level [attempts]."""
     sites: list[SiteSpec] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -450,6 +453,44 @@ class FailureSpec(Strict):
     mttr_days: float = Field(gt=0)
 
 
+class AttemptsSpec(Strict):
+    """Failed charge attempts (simulator.model.attempts): each try on a port fails with these
+    probabilities per cause, which are exclusive and sum to at most 1; the defaults fail none."""
+
+    handshake: float = Field(default=0.0, ge=0, le=1)
+    """The car and the charger never agree (plug-in, cable check, EV communication)."""
+    payment: float = Field(default=0.0, ge=0, le=1)
+    """The charger's card reader or app payment fails (not a tag the backend refuses)."""
+    communication: float = Field(default=0.0, ge=0, le=1)
+    """The charger loses its backend mid-start: no StartTransaction is sent."""
+    after_failure: Literal["retry", "move", "leave"] = "retry"
+    """retry on the same port, move to another free port that fits (else retry), or leave."""
+    retries: int = Field(default=1, ge=0, le=10)
+    """Tries after a failure, at most (a driver makes at most retries + 1 tries)."""
+    give_up_share: float = Field(default=0.0, ge=0, le=1)
+    """The chance that a driver leaves after a failed try though a retry is left."""
+    failed_try_min: float = Field(default=2.0, gt=0, le=60)
+    """How long a failed try holds the port, plug-in to unplug (*assumption*)."""
+
+    @model_validator(mode="after")
+    def _at_most_certain(self) -> AttemptsSpec:
+        total = self.handshake + self.payment + self.communication
+        if total > 1 + SHARE_TOLERANCE:
+            raise ValueError(f"failure probabilities sum to {total:g}, more than 1")
+        return self
+
+    def rules(self) -> AttemptRules:
+        return AttemptRules(
+            handshake=self.handshake,
+            payment=self.payment,
+            communication=self.communication,
+            after_failure=AfterFailure(self.after_failure),
+            retries=self.retries,
+            give_up_share=self.give_up_share,
+            failed_try_s=self.failed_try_min * 60.0,
+        )
+
+
 class SimulationSpec(Strict):
     days: float = Field(default=7.0, gt=0)
     seed: int = 1
@@ -490,6 +531,8 @@ class Scenario(Strict):
     deals: list[DealSpec] = []
     arrivals: Arrivals
     failures: FailureSpec | None = None
+    attempts: AttemptsSpec | None = None
+    """Failed charge attempts (none without the section: every try goes ahead)."""
     station_templates: dict[str, StationTemplate] = {}
 
     @model_validator(mode="after")
@@ -751,6 +794,7 @@ def spec(scenario: Scenario) -> mw.WorldSpec:
                 scenario.failures.mtbf_days * mw.DAY_S, scenario.failures.mttr_days * mw.DAY_S
             )
         ),
+        attempts=None if scenario.attempts is None else scenario.attempts.rules(),
     )
 
 
@@ -794,6 +838,7 @@ def _network(n: NetworkSpec, stations: dict[str, mw.Station]) -> mw.NetworkPlan:
         roaming_fee_per_kwh=n.roaming_fee_per_kwh,
         roaming_fee_per_session=n.roaming_fee_per_session,
         sites=(),
+        attempts=None if n.attempts is None else n.attempts.rules(),
     )
     sites = tuple(
         mw.SitePlan(

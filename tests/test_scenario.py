@@ -108,6 +108,10 @@ BAD_FILES = {
         edited("share = 0.4", "share = 0.5"),
         "vehicles: vehicle shares sum to 1.1, not 1",
     ),
+    "failure probabilities that sum to more than 1": (
+        edited("[arrivals]", "[attempts]\nhandshake = 0.7\npayment = 0.5\n\n[arrivals]"),
+        "attempts: failure probabilities sum to 1.2, more than 1",
+    ),
     "a negative power": (
         edited("{ power_kw = 350,", "{ power_kw = -350,"),
         "networks[1].sites[0].ports[0].power_kw = -350: Input should be greater than 0",

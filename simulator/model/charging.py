@@ -38,7 +38,6 @@ class Charging:
     """Every session of a run. `release` is wired to what frees a port once a visit left."""
 
     __slots__ = (
-        "_authorize",
         "_next_transaction",
         "_on_authorized",
         "_on_started",
@@ -48,6 +47,7 @@ class Charging:
         "_status",
         "_stop",
         "accounts",
+        "authorize",
         "env",
         "meter_interval_s",
         "present",
@@ -75,7 +75,7 @@ class Charging:
         self.release: Callable[[ChargePoint], None] = _unwired
         # bound once: these run several times per session
         self._status = resolver.status
-        self._authorize = resolver.authorize
+        self.authorize = resolver.authorize  # or attempts.Tries in front of it
         self._start = resolver.start_transaction
         self._stop = resolver.stop_transaction
         self._set_state = recorder.set_state
@@ -105,7 +105,7 @@ class Charging:
             connector = port.connector_by_key[visit.key] = port.connector_for(visit)
         visit.connector = connector
         self._status(port, PortStatus.PREPARING, connector)
-        self._authorize(port, visit, self._on_authorized)
+        self.authorize(port, visit, self._on_authorized)
 
     def _authorized(self, visit: Visit, port: ChargePoint, status: AuthStatus | None) -> None:
         if port.voided is visit:

@@ -18,10 +18,13 @@ class Outcome(StrEnum):
     TURNED_AWAY = "turned_away"
     GAVE_UP = "gave_up"
     ON_SITE = "on_site"  # still waiting or charging when the run ended
+    RETRIED = "retried"  # a failed try on a port, after which the driver tried again
 
 
 class SessionRecord(NamedTuple):
-    """One record per arrival, whatever became of it. Times in seconds of virtual time."""
+    """One record per arrival, whatever became of it, and one per failed try the driver
+    followed with another (`Outcome.RETRIED`, simulator.model.attempts). Times in seconds of
+    virtual time."""
 
     arrival_s: float
     vehicle: str

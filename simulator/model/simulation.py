@@ -6,8 +6,8 @@ written down as it happens (recorder). The model asks the central system only th
 resolver (resolver): `ImmediateResolver` answers at once (the fast engine, the default),
 `BatchedResolver` hands each instant's requests to the OCPP runtime. Both give the same
 physics: a reply arrives at the same virtual instant either way, every decision happens
-synchronously when its cause occurs, and random numbers are drawn only at arrivals and
-failures, from streams of their own.
+synchronously when its cause occurs, and random numbers are drawn only at arrivals,
+failures and tries on a port (attempts), from streams of their own.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from simpy import Environment
 
 from simulator.model import arrivals, failures
 from simulator.model.accounts import Accounts
+from simulator.model.attempts import Tries, attempt_rules
 from simulator.model.charging import Charging
 from simulator.model.choice import Corridor
 from simulator.model.commands import Commands
@@ -63,6 +64,9 @@ class Simulation:
             for site, spec in zip(self.sites, world.sites, strict=True):
                 if spec.grid is not None:
                     site.grid = SiteGrid(env, site, spec.grid, self.charging.set_grid_share, day_s)
+        rules = attempt_rules(world)
+        if rules:  # else nothing of it is built, nothing drawn
+            self.charging.authorize = Tries(env, rules, self.streams, self.charging).begin
         self.availability = Availability(env, self.recorder, self.resolver)
         self.charging.release = self.availability.release
         self.availability.plug_in = self.charging.plug_in

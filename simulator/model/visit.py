@@ -77,6 +77,7 @@ class Visit:
         "tag",
         "target_soc",
         "terms",
+        "tries",
         "u_choice",
         "vehicle",
         "wait_s",
@@ -104,6 +105,8 @@ class Visit:
         """Where the charge ends unless stopped: min(soc_target, the curve's max_soc)."""
         self.energy_kwh = 0.0
         self.wait_s = 0.0
+        self.tries = 0
+        """Tries on a port so far (failed attempts: simulator.model.attempts)."""
 
     @property
     def id_tag(self) -> str:

@@ -11,10 +11,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from policy.grid import GridPolicy
 from simulator.model.curve import Curve
 from simulator.model.distribution import Dist
+
+if TYPE_CHECKING:  # attempts imports choice, which imports this module
+    from simulator.model.attempts import AttemptRules
 
 DAY_S = 86_400.0
 
@@ -90,6 +94,8 @@ class Network:
     roaming_fee_per_kwh: float
     roaming_fee_per_session: float
     sites: tuple[str, ...]
+    attempts: AttemptRules | None = None
+    """The network's own failed-attempt rules, in place of the world's."""
 
     def is_open_to_all(self, at_s: float) -> bool:
         return not self.members_only or (self.open_from_s is not None and at_s >= self.open_from_s)
@@ -185,6 +191,7 @@ class World:
     drivers: Drivers
     arrivals: Arrivals
     failures: Failures | None
+    attempts: AttemptRules | None = None
 
     def network(self, network_id: str) -> Network:
         return next(n for n in self.networks if n.id == network_id)
@@ -235,6 +242,7 @@ class WorldSpec:
     drivers: Drivers
     arrivals: Arrivals
     failures: Failures | None
+    attempts: AttemptRules | None = None
 
 
 def build(spec: WorldSpec, *, days: float | None = None, seed: int | None = None) -> World:
@@ -259,6 +267,7 @@ def build(spec: WorldSpec, *, days: float | None = None, seed: int | None = None
         drivers=spec.drivers,
         arrivals=spec.arrivals,
         failures=spec.failures,
+        attempts=spec.attempts,
     )
 
 

@@ -6,16 +6,19 @@ success rate, attempts per visit and visits without a charge. Pure functions of 
   same arrival time, vehicle and driver) at a site. Drivers who found no site they may use never
   visited one and are not counted; a visit still open when the run ends is undecided and left
   out.
-- An *attempt* is a try to charge on a port: a record of the visit that plugged in. Today a
-  visit makes at most one; a model of failed attempts that writes one record per try (each with
-  its port and the reason it failed) is counted as it is, attempt by attempt, in plug-in order.
+- An *attempt* is a try to charge on a port: a record of the visit that plugged in. Without an
+  `[attempts]` section a visit makes at most one; with it (simulator.model.attempts) every try
+  is a record of its own, with its port and, when it failed, a `<cause>_failed` reason and the
+  outcome `retried` (the driver tried again) or `turned_away` (their last), counted attempt by
+  attempt in plug-in order.
 - An attempt *succeeds* when energy flowed (more than `MIN_ENERGY_KWH`, as the ChargeX interim
   KPI calculator counts) and the session ended as expected: its stop reason is one of
   `SUCCESSFUL_STOP_REASONS` (a stop by the fault of a port, a reset or a de-authorization is a
   failed attempt). A visit succeeds when one of its attempts does (ChargeX's visit success).
 - *Visits without a charge* are the visits with no successful attempt, by the reason of their
   last record: turned away at the site (`queue_full`, `balked`), left the queue (`reneged`),
-  refused authorization (`authorization_<status>`), the port failed (`PowerLoss`), ...
+  refused authorization (`authorization_<status>`), a failed last try (`handshake_failed`,
+  `payment_failed`, `communication_failed`), the port failed (`PowerLoss`), ...
 
 First-attempt success rate and attempts per visit divide by the visits that plugged in at least
 once (the visits a charger's log sees, which ChargeX's KPIs are computed from); the share of

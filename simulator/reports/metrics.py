@@ -122,13 +122,17 @@ class PortMetrics:
 
 def session_metrics(sessions: Sequence[SessionRecord]) -> DriverMetrics:
     """What drivers experienced: outcomes, waits, energy and money, over these arrivals."""
-    arrivals = len(sessions)
+    # a visit's failed tries before its last (simulator.model.attempts) are not arrivals
+    retried = sum(1 for s in sessions if s.outcome is Outcome.RETRIED)
+    arrivals = len(sessions) - retried
     served = [s for s in sessions if s.outcome is Outcome.SERVED]
     turned_away = sum(1 for s in sessions if s.outcome is Outcome.TURNED_AWAY)
     gave_up = sum(1 for s in sessions if s.outcome is Outcome.GAVE_UP)
     on_site = sum(1 for s in sessions if s.outcome is Outcome.ON_SITE)
     # the wait of everyone who joined a site: served, gave up, or still there
     joined = [s for s in sessions if s.outcome is not Outcome.TURNED_AWAY]
+    if retried:
+        joined = [s for s in joined if s.outcome is not Outcome.RETRIED]
     waits_min = np.array([s.wait_s for s in joined], dtype=float) / 60.0
     charge_min = [(s.charge_end_s - s.start_s) / 60.0 for s in served]
     energy = sum(s.energy_kwh for s in sessions)

@@ -26,6 +26,7 @@ def world(
     vehicles: list[dict[str, Any]] | None = None,
     deals: list[dict[str, Any]] | None = None,
     failures: dict[str, float] | None = None,
+    attempts: dict[str, Any] | None = None,
     queue_limit: int | None = None,
     seed: int = 1,
 ) -> World:
@@ -61,6 +62,8 @@ def world(
         data["deals"] = deals
     if failures is not None:
         data["failures"] = failures
+    if attempts is not None:
+        data["attempts"] = attempts
     return sc.world(sc.parse(data))
 
 
