@@ -8,11 +8,13 @@ the energy and power of the charge are booked when it ends.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from simulator.model import legs, metering
 from simulator.model.curve import Profile
 from simulator.model.events import Timer
+from simulator.model.grid import before_start
 from simulator.model.legs import NEVER, leg_kw, plan, soc_now
 from simulator.model.records import Outcome, PortState
 from simulator.model.requests import AuthStatus, PortStatus, StopReason
@@ -129,9 +131,9 @@ class Charging:
             self._stop(port, visit, StopReason.DE_AUTHORIZED)
             self._refused(visit, port, status)
             return
-        self._start_charging(visit, port)
-        if stop_now:
-            self.stop_charging(port, StopReason.REMOTE)
+        visit.target_soc = min(visit.soc_target, visit.vehicle.curve.max_soc)
+        # the site's shares, this car's included, before it starts
+        before_start(port.site.grid, visit, partial(self._start_charging, visit, port, stop_now))
 
     def _refused(
         self, visit: Visit, port: ChargePoint, status: AuthStatus | None, reason: str = ""
@@ -151,12 +153,11 @@ class Charging:
 
     # --- charging -----------------------------------------------------------------------
 
-    def _start_charging(self, visit: Visit, port: ChargePoint) -> None:
+    def _start_charging(self, visit: Visit, port: ChargePoint, stop_now: bool) -> None:
+        if port.visit is not visit:  # gone while its site's report was out (a central system)
+            return
         env = self.env
-        target = visit.target_soc = min(visit.soc_target, visit.vehicle.curve.max_soc)
-        grid = port.site.grid
-        if grid is not None:  # the site's shares, this car's included, before it starts
-            grid.rebalance(visit)
+        target = visit.target_soc
         kw = visit.leg_kw = port.power_kw if port.limit_kw is None else leg_kw(port)
         prof = visit.profile = legs.profile_for(self._profiles, visit.vehicle, port, kw)
         # legs.plan inlined: the hot path of every session
@@ -180,10 +181,12 @@ class Charging:
             env.process(metering.periodic(env, self.resolver, port, visit, interval_s))
         if duration_s == NEVER:  # held at zero power by a limit
             visit.charge_timer = None
-            return
-        visit.charge_timer = Timer(
-            env, duration_s, lambda ev: self._charge_timer(visit, port, ev, reason, soc_end)
-        )
+        else:
+            visit.charge_timer = Timer(
+                env, duration_s, lambda ev: self._charge_timer(visit, port, ev, reason, soc_end)
+            )
+        if stop_now:
+            self.stop_charging(port, StopReason.REMOTE)
 
     def set_limit(self, port: ChargePoint, limit_kw: float | None) -> None:
         """From now on the port draws at most `limit_kw` (None: no limit beyond its rating).
