@@ -6,7 +6,8 @@ in W and priority class: a DataTransfer, vendorId "org.chargenet", messageId
 "SiteChargingNeeds" (docs/central_system.md). The limit in force is the site's schedule's
 period the report names; the shares are `policy.grid.allocate` of the site's policy, the same
 function the fast engine applies. Before answering, the central system sends each port whose
-share changed (and the starting port, whatever its share) a 1.6 SetChargingProfile: a
+share changed (and the starting port, whatever its share), one after the other in the
+report's order, a 1.6 SetChargingProfile: a
 TxProfile with chargingProfileId `GRID_PROFILE_ID`, one period from the transaction's start
 at the share in W. The answer is Accepted with the shares as data once every charge point has
 answered; Rejected (and nothing sent) for a report that does not parse or names an unknown
@@ -18,7 +19,6 @@ The sites (id, policy, schedule) come from a JSON file given to `serve --grid-si
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Callable
@@ -168,7 +168,9 @@ class SiteController:
             return DataTransferReply("Rejected")
         last_w = self._last_w.setdefault(site.id, {})
         shares, changed = changed_shares(report, site, last_w)
-        await asyncio.gather(*(self._send(n, shares[n.charge_point_id], last_w) for n in changed))
+        for need in changed:  # one after the other, in the report's order, as the site's
+            # own controller would: the charge points apply them in a known order
+            await self._send(need, shares[need.charge_point_id], last_w)
         return DataTransferReply("Accepted", json.dumps(shares, separators=(",", ":")))
 
     async def _send(self, need: Need, share_w: int, last_w: dict[str, int]) -> None:
