@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from ocppj import OCPP201
 from policy.grid import Demand, allocate, to_w
 from simulator import runner
 from simulator import scenario as sc
@@ -140,3 +141,25 @@ async def test_the_central_systems_txprofiles_are_the_policys_shares_and_meters_
     assert sent > 0
     assert checked > 0
     assert binding > 0
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        pytest.param({"grid_in_csms": False}, id="the model asked to allocate"),
+        pytest.param({"versions": {"n": OCPP201}}, id="a 2.0.1 site"),
+    ],
+)
+async def test_where_the_central_system_does_not_allocate_the_model_does_byte_for_byte(
+    tmp_path: Path, options: dict[str, Any]
+) -> None:
+    world = grid_world("priority")
+    fast = runner.run_fast(world)
+    log = tmp_path / "messages.jsonl"
+    run = OcppRunOptions(csms_db=tmp_path / "csms.sqlite", message_log=log, **options)
+    records = await run_ocpp_async(world, run)
+    assert records.sessions == fast.sessions
+    assert records.segments == fast.segments
+    actions = {f[2] for _, _, f in _frames(log) if f[0] == 2}
+    assert "SetChargingProfile" not in actions
+    assert "DataTransfer" not in actions
