@@ -8,7 +8,6 @@ the energy and power of the charge are booked when it ends.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from typing import TYPE_CHECKING
 
 from simulator.model import legs, metering
@@ -133,7 +132,7 @@ class Charging:
             return
         visit.target_soc = min(visit.soc_target, visit.vehicle.curve.max_soc)
         # the site's shares, this car's included, before it starts
-        before_start(port.site.grid, visit, partial(self._start_charging, visit, port, stop_now))
+        before_start(port.site.grid, self._start_charging, visit, port, stop_now)
 
     def _refused(
         self, visit: Visit, port: ChargePoint, status: AuthStatus | None, reason: str = ""

@@ -22,6 +22,7 @@ report is answered, so it starts at its share, as here.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from policy.grid import Demand, allocate, to_w
@@ -198,14 +199,20 @@ class SiteGrid:
         self._next_period()
 
 
-def before_start(grid: SiteGrid | None, visit: Visit, then: Callable[[], None]) -> None:
-    """Share the site's limit anew with `visit`'s car about to start, then start it (`then`:
-    at once without a grid limit or in the fast engine, once the report is answered against
-    a central system)."""
+def before_start(
+    grid: SiteGrid | None,
+    start: Callable[[Visit, ChargePoint, bool], None],
+    visit: Visit,
+    port: ChargePoint,
+    stop_now: bool,
+) -> None:
+    """Share the site's limit anew with `visit`'s car about to start on `port`, then start it
+    (`start`: at once without a grid limit or in the fast engine, once the report is answered
+    against a central system; nothing is allocated for a site without a limit)."""
     if grid is None:
-        then()
+        start(visit, port, stop_now)
     else:
-        grid.rebalance(visit, then)
+        grid.rebalance(visit, partial(start, visit, port, stop_now))
 
 
 def _nothing() -> None:
