@@ -120,9 +120,9 @@ class SiteGrid:
         self.limit_kw = limit.kw_at(start_of_day_s)
         later = [i for i, (from_s, _) in enumerate(limit.periods) if from_s > start_of_day_s]
         self._next = later[0] if later else 0
+        """The period that starts next, on day `_day` (0: the day the run starts)."""
         self.period = (self._next - 1) % len(limit.periods)
         """The period in force (its index in `limit.periods`)."""
-        """The period that starts next, on day `_day` (0: the day the run starts)."""
         self._day = 0 if later else 1
         if len(limit.periods) > 1:
             self._next_period()

@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 
+from central_system.grid import GRID_PROFILE_ID as CSMS_GRID_PROFILE_ID
 from ocppj import OCPP201
 from policy.grid import Demand, allocate, to_w
 from simulator import runner
 from simulator import scenario as sc
+from simulator.model.smart_charging import GRID_PROFILE_ID
 from simulator.model.world import World
 from simulator.ocpp.engine import OcppRunOptions, run_ocpp_async
 from simulator.reports.summary import sessions_csv, to_json
@@ -127,6 +129,8 @@ async def test_the_central_systems_txprofiles_are_the_policys_shares_and_meters_
             assert open_report is not None, "a share sent outside a report"
             profile = frame[3]["csChargingProfiles"]
             assert profile["chargingProfilePurpose"] == "TxProfile"
+            # the id the charge points apply as their grid share (the two ends agree on it)
+            assert profile["chargingProfileId"] == GRID_PROFILE_ID == CSMS_GRID_PROFILE_ID
             (period,) = profile["chargingSchedule"]["chargingSchedulePeriod"]
             assert period["limit"] == reports[open_report][cp]
             share_w[cp] = int(period["limit"])
