@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from simulator.model.visit import Visit
     from simulator.model.world import GridLimit
 
-__all__ = ["PARTNER", "Report", "SiteGrid", "before_start", "demand_kw", "peak_fraction"]
+__all__ = ["OTHERS", "PARTNER", "Report", "SiteGrid", "before_start", "demand_kw", "peak_fraction"]
 
 Report = Callable[["ChargePoint", SiteNeeds, Callable[[], None]], None]
 """`Resolver.site_needs`: hand the report over from the port; call back once answered."""

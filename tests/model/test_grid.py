@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from simulator import scenario as sc
-from simulator.model.grid import demand_kw, peak_fraction
+from simulator.model.grid import OTHERS, demand_kw, peak_fraction
+from simulator.model.port import ChargePoint
 from simulator.model.records import PowerSegment
+from simulator.model.requests import SiteNeed, SiteNeeds
+from simulator.model.resolver import ImmediateResolver
 from simulator.model.simulation import Simulation
 from simulator.model.world import GridLimit, World
 from tests.model.worlds import arrive_at, visit
@@ -250,3 +254,44 @@ def test_a_profile_limit_caps_the_ports_demand_so_the_other_port_gets_the_rest()
     sim.charging.set_limit(sim.ports[1], 30.0)  # a ChargePointMaxProfile on the next port
     arrive_at(sim, visit(w, at_s=60.0, driver=1, soc_start=0.1, soc_target=0.9))
     assert limits(sim)[:2] == [100.0, 30.0]  # 150 kW: 30 to the capped port, 100 the other's cap
+
+
+class Reporting(ImmediateResolver):
+    """A central system that applies the grid policy: it collects the sites' reports; the
+    test answers them."""
+
+    grid_policy_in_model = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reports: list[tuple[ChargePoint, SiteNeeds, Callable[[], None]]] = []
+
+    def site_needs(self, port: ChargePoint, needs: SiteNeeds, then: Callable[[], None]) -> None:
+        self.reports.append((port, needs, then))
+
+
+def test_against_a_central_system_the_site_reports_its_needs_and_a_car_starts_once_answered() -> (
+    None
+):
+    schedule = [{"from": "00:00", "kw": 150}, {"from": "06:00", "kw": 250}]
+    w = limited({"grid_limit_schedule": schedule})
+    resolver = Reporting()
+    sim = Simulation(w, resolver=resolver)
+    port = sim.ports[0]
+    arrive_at(sim, visit(w, at_s=0.0, driver=0, soc_start=0.1, soc_target=0.9))
+    sim.env.run(until=1.0)
+    ((sender, needs, then),) = resolver.reports
+    assert sender is port  # the site's first port reports for the site
+    assert needs == SiteNeeds("s", 0, (SiteNeed(port.id, 1, 100_000, OTHERS),), port.id, 0.0)
+    assert not port.charging  # the car waits for the answer
+    assert port.grid_kw is None  # the model allocated nothing itself
+    sim.charging.set_grid_share(port, 75.0)  # what the central system's TxProfile does
+    then()
+    assert port.charging
+    assert port.visit is not None
+    assert port.visit.leg_kw == 75.0
+    sim.env.run(until=7 * 3600.0)
+    # the charge's end and the schedule's change are reported too, with no car starting
+    ended, changed = (n for _, n, _ in resolver.reports[1:])
+    assert (ended.period, ended.needs, ended.starting) == (0, (), None)
+    assert (changed.period, changed.needs, changed.at_s) == (1, (), 6 * 3600.0)
