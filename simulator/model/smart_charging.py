@@ -64,14 +64,12 @@ meter's nominal voltage: its amperes are DC amperes at that voltage."""
 
 
 class _State:
-    __slots__ = ("applied", "profiles", "remote", "share", "timer", "tx")
+    __slots__ = ("applied", "profiles", "remote", "timer", "tx")
 
     def __init__(self) -> None:
         self.profiles = ProfileSet()
         self.tx: Transaction | None = None
         self.applied: float | None = None
-        self.share: float | None = None
-        """The grid share applied (the GRID_PROFILE_ID profile's limit)."""
         self.timer: Timer | None = None
         self.remote: tuple[Visit, ChargingProfile] | None = None
         """A RemoteStartTransaction's TxProfile, for the visit it started."""
@@ -80,7 +78,7 @@ class _State:
 class SmartCharging:
     """The charging profiles of every port of a run, and the limits they impose."""
 
-    __slots__ = ("_ports", "env", "set_limit", "set_share", "supply")
+    __slots__ = ("_ports", "_shares", "env", "set_limit", "set_share", "supply")
 
     def __init__(
         self,
@@ -93,6 +91,8 @@ class SmartCharging:
         self.set_limit = set_limit
         self.set_share = set_share
         """`Charging.set_grid_share`; None: the grid's profile is one like any other."""
+        self._shares: dict[int, float] = {}
+        """The grid share applied (the GRID_PROFILE_ID profile's limit), by port index."""
         self.supply = supply
         self._ports: dict[int, _State] = {}
 
@@ -165,7 +165,7 @@ class SmartCharging:
         if remote is not None and remote[0] is visit:
             bound = replace(remote[1], connector=visit.connector)
             state.profiles = state.profiles.install(with_transaction(bound, port.transaction))
-        if state.profiles.profiles or state.applied is not None or state.share is not None:
+        if state.profiles.profiles or state.applied is not None or port.index in self._shares:
             self._apply(port, state, self.env.now)
 
     def stopped(self, port: ChargePoint) -> None:
@@ -175,7 +175,7 @@ class SmartCharging:
         ref = state.tx.ref
         state.tx = None
         state.profiles = state.profiles.without_transaction(ref)
-        if state.profiles.profiles or state.applied is not None or state.share is not None:
+        if state.profiles.profiles or state.applied is not None or port.index in self._shares:
             self._apply(port, state, self.env.now)
 
     # --- the limit ----------------------------------------------------------------------
@@ -190,8 +190,11 @@ class SmartCharging:
             profiles = profiles.clear(GRID_PROFILE_ID)
         else:
             share = None
-        if share != state.share and self.set_share is not None:
-            state.share = share
+        if share != self._shares.get(port.index) and self.set_share is not None:
+            if share is None:
+                del self._shares[port.index]
+            else:
+                self._shares[port.index] = share
             self.set_share(port, share)
         limit = profiles.limit_kw(0, at_s, state.tx, supply)
         if limit != state.applied:

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from simulator import scenario as sc
+from simulator.model.charging_profiles import Kind, Purpose
 from simulator.model.grid import OTHERS, demand_kw, peak_fraction
 from simulator.model.port import ChargePoint
 from simulator.model.records import PowerSegment
 from simulator.model.requests import SiteNeed, SiteNeeds
 from simulator.model.resolver import ImmediateResolver
 from simulator.model.simulation import Simulation
+from simulator.model.smart_charging import (
+    GRID_PROFILE_ID,
+    ObservedResolver,
+    PortProfiles,
+    SmartCharging,
+)
 from simulator.model.world import GridLimit, World
-from tests.model.worlds import arrive_at, visit
+from tests.model.test_smart_charging import assert_segments, charge, profile
+from tests.model.worlds import arrive_at, visit, world
 
 FOUR_PORTS = [{"power_kw": 100, "connectors": ["CCS1"], "count": 4}]
 
@@ -295,3 +304,27 @@ def test_against_a_central_system_the_site_reports_its_needs_and_a_car_starts_on
     ended, changed = (n for _, n, _ in resolver.reports[1:])
     assert (ended.period, ended.needs, ended.starting) == (0, (), None)
     assert (changed.period, changed.needs, changed.at_s) == (1, (), 6 * 3600.0)
+
+
+def test_the_grid_profile_sets_the_ports_grid_share_apart_from_its_other_profiles() -> None:
+    w = world()
+    observed = ObservedResolver(ImmediateResolver())
+    sim = Simulation(w, resolver=observed)
+    charging = sim.charging
+    smart = SmartCharging(sim.env, charging.set_limit, set_share=charging.set_grid_share)
+    observed.smart = smart
+    port = PortProfiles(smart, sim.ports[0])
+    charge(sim, 0.0, 0.2, 0.3)  # 6 kWh
+    sim.env.run(until=60.0)
+    port.install(profile(1, (0, 50_000.0), purpose=Purpose.TX, connector=1, kind=Kind.RELATIVE))
+    grid = profile(
+        GRID_PROFILE_ID, (0, 30_000.0), purpose=Purpose.TX, connector=1, kind=Kind.RELATIVE
+    )
+    port.install(replace(grid, stack_level=1))  # beside the other TxProfile, not replacing it
+    model_port = sim.ports[0]
+    # the share is the grid's own: the demand the site reports is capped by the rest only
+    assert (model_port.profile_kw, model_port.grid_kw, model_port.limit_kw) == (50.0, 30.0, 30.0)
+    sim.env.run(until=10_000.0)
+    # both TxProfiles ended with the transaction: no share, no limit left on the port
+    assert (model_port.profile_kw, model_port.grid_kw) == (None, None)
+    assert_segments(sim, [(0.0, 60.0, 100.0), (60.0, 60.0 + (6 - 100 / 60) / 30 * 3600, 30.0)])

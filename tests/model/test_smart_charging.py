@@ -3,8 +3,6 @@ Charging.set_limit) at its boundaries, at transactions' starts and ends, in virt
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from simulator.model.charging_profiles import (
@@ -19,12 +17,7 @@ from simulator.model.charging_profiles import (
 from simulator.model.records import PowerSegment
 from simulator.model.resolver import BatchedResolver, ImmediateResolver
 from simulator.model.simulation import Simulation
-from simulator.model.smart_charging import (
-    GRID_PROFILE_ID,
-    ObservedResolver,
-    PortProfiles,
-    SmartCharging,
-)
+from simulator.model.smart_charging import ObservedResolver, PortProfiles, SmartCharging
 from tests.model.worlds import AcceptEveryTag, arrive_at, visit, world
 
 PORT_KW = 100.0
@@ -209,27 +202,3 @@ def test_a_port_whose_profiles_never_limit_it_is_never_touched() -> None:
     sim.env.run(until=86_400.0)
     assert sim.ports[0].limit_kw is None
     assert_segments(sim, [(0.0, 36 / 100 * 3600, 100.0)])
-
-
-def test_the_grid_profile_sets_the_ports_grid_share_apart_from_its_other_profiles() -> None:
-    w = world()
-    observed = ObservedResolver(ImmediateResolver())
-    sim = Simulation(w, resolver=observed)
-    charging = sim.charging
-    smart = SmartCharging(sim.env, charging.set_limit, set_share=charging.set_grid_share)
-    observed.smart = smart
-    port = PortProfiles(smart, sim.ports[0])
-    charge(sim, 0.0, 0.2, 0.3)  # 6 kWh
-    sim.env.run(until=60.0)
-    port.install(profile(1, (0, 50_000.0), purpose=Purpose.TX, connector=1, kind=Kind.RELATIVE))
-    grid = profile(
-        GRID_PROFILE_ID, (0, 30_000.0), purpose=Purpose.TX, connector=1, kind=Kind.RELATIVE
-    )
-    port.install(replace(grid, stack_level=1))  # beside the other TxProfile, not replacing it
-    model_port = sim.ports[0]
-    # the share is the grid's own: the demand the site reports is capped by the rest only
-    assert (model_port.profile_kw, model_port.grid_kw, model_port.limit_kw) == (50.0, 30.0, 30.0)
-    sim.env.run(until=10_000.0)
-    # both TxProfiles ended with the transaction: no share, no limit left on the port
-    assert (model_port.profile_kw, model_port.grid_kw) == (None, None)
-    assert_segments(sim, [(0.0, 60.0, 100.0), (60.0, 60.0 + (6 - 100 / 60) / 30 * 3600, 30.0)])
