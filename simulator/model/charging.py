@@ -153,7 +153,7 @@ class Charging:
     # --- charging -----------------------------------------------------------------------
 
     def _start_charging(self, visit: Visit, port: ChargePoint, stop_now: bool) -> None:
-        if port.visit is not visit:  # gone while its site's report was out (a central system)
+        if not _may_start(self, visit, port):
             return
         env = self.env
         target = visit.target_soc
@@ -339,3 +339,16 @@ class Charging:
 
 def _unwired(_: ChargePoint) -> None:
     raise RuntimeError("Charging.release is not wired to the ports")
+
+
+def _may_start(charging: Charging, visit: Visit, port: ChargePoint) -> bool:
+    """The visit may start charging: still on the port and not voided by a Reset (else turned
+    away) while its site's report was out (over OCPP the start waits for the answer)."""
+    if port.visit is not visit:
+        return False
+    if port.voided is visit:
+        port.voided = None
+        charging._stop(port, visit, port.reset_reason)  # noqa: SLF001 (this module's class)
+        charging._refused(visit, port, None, "reset")  # noqa: SLF001
+        return False
+    return True

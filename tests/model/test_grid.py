@@ -328,3 +328,19 @@ def test_the_grid_profile_sets_the_ports_grid_share_apart_from_its_other_profile
     # both TxProfiles ended with the transaction: no share, no limit left on the port
     assert (model_port.profile_kw, model_port.grid_kw) == (None, None)
     assert_segments(sim, [(0.0, 60.0, 100.0), (60.0, 60.0 + (6 - 100 / 60) / 30 * 3600, 30.0)])
+
+
+def test_a_reset_while_the_sites_report_is_out_turns_the_starting_driver_away() -> None:
+    w = limited({"grid_limit_kw": 150})
+    resolver = Reporting()
+    sim = Simulation(w, resolver=resolver)
+    port = sim.ports[0]
+    arrive_at(sim, visit(w, at_s=0.0, driver=0, soc_start=0.1, soc_target=0.9))
+    sim.env.run(until=1.0)
+    ((_, _, then),) = resolver.reports
+    assert sim.reset(port.id, hard=False)
+    then()
+    assert not port.charging
+    records = sim.finish()
+    (session,) = records.sessions
+    assert session.reason == "reset"
