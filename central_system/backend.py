@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from central_system.certificates import CertificateSigner, CertificateSigning
+from central_system.grid import SiteController
 from central_system.registration import BootPolicy
 from central_system.store import Store
 from central_system.timestamps import utc_now
@@ -28,6 +29,8 @@ class Backend:
     #: Per charge point, the connectors it reported in StatusNotification (read from the
     #: store on first use, then kept up to date here).
     connectors: dict[str, set[int]] = field(default_factory=dict)
+    #: The sites' grid limits (serve --grid-sites); None: no site reports are understood.
+    grid: SiteController | None = None
     signer: CertificateSigner = field(init=False)
 
     def __post_init__(self) -> None:

@@ -68,6 +68,7 @@ __all__ = [
 if TYPE_CHECKING:
     from central_system.certificates import CertificateSigning
     from central_system.config import CentralSystemConfig
+    from central_system.grid import GridSites
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -176,6 +177,13 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         "--accept-unknown-tags",
         action="store_true",
         help="authorize any id tag not provisioned (default: unknown tags are Invalid)",
+    )
+    parser.add_argument(
+        "--grid-sites",
+        type=Path,
+        metavar="FILE",
+        help="share these sites' grid limits among their charging ports (JSON, see "
+        "docs/central_system.md): their SiteChargingNeeds reports are answered with TxProfiles",
     )
     parser.add_argument(
         "--allow-ids",
@@ -434,7 +442,20 @@ def config_from_arguments(args: argparse.Namespace) -> CentralSystemConfig:
         call_timeout_s=args.call_timeout_s,
         certificate_signing=_certificate_signing(args),
         api_token=_serve_api_token(args.api_token_file),
+        grid_sites=_grid_sites(args.grid_sites),
     )
+
+
+def _grid_sites(path: Path | None) -> GridSites | None:
+    from central_system.grid import load_grid_sites
+    from central_system.provisioning_files import ProvisioningError
+
+    if path is None:
+        return None
+    try:
+        return load_grid_sites(path)
+    except ValueError as exc:
+        raise ProvisioningError(str(exc)) from None
 
 
 def _certificate_signing(args: argparse.Namespace) -> CertificateSigning:

@@ -14,6 +14,7 @@ from central_system.defaults import (
     DEFAULT_MAX_FRAME_BYTES,
     DEFAULT_PORT,
 )
+from central_system.grid import GridSites
 from central_system.handshake import Credentials
 from central_system.login_throttle import ThrottlePolicy
 from central_system.passwords import ScryptCost
@@ -69,6 +70,8 @@ class CentralSystemConfig:
     close_timeout_s: float = 5.0
     #: SignCertificate: signed by a test CA (default) or Rejected; see `certificates`.
     certificate_signing: CertificateSigning = field(default_factory=CertificateSigning)
+    #: The sites whose grid limit this central system shares out (central_system.grid).
+    grid_sites: GridSites | None = None
 
     @property
     def websocket_max_size(self) -> int:

@@ -7,6 +7,7 @@ exit both stop (open connections are closed with 1001) and the store is closed.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 import weakref
@@ -23,6 +24,7 @@ from websockets.typing import Subprotocol
 from central_system.backend import Backend
 from central_system.config import CentralSystemConfig
 from central_system.credentials import CredentialBook, LoginOutcome
+from central_system.grid import SiteController
 from central_system.handshake import InvalidChargePointId, charge_point_id_from_path
 from central_system.limits import MAX_QUEUED_FRAMES, connection_guard, listening_socket
 from central_system.login_throttle import LoginThrottle
@@ -155,6 +157,12 @@ class _WebsocketEndpoint:
             self._registry.discard(session)
 
 
+def _session_16(registry: SessionRegistry, charge_point_id: str) -> ChargePointSession | None:
+    """The 1.6 session of a charge point id (the grid's TxProfiles are 1.6 frames)."""
+    session = registry.get(charge_point_id)
+    return session if isinstance(session, ChargePointSession) else None
+
+
 @asynccontextmanager
 async def running(config: CentralSystemConfig) -> AsyncIterator[RunningCentralSystem]:
     if OCPP16 in config.subprotocols:
@@ -169,6 +177,7 @@ async def running(config: CentralSystemConfig) -> AsyncIterator[RunningCentralSy
             config.boot_policy,
             accept_unknown_tags=config.accept_unknown_tags,
             certificate_signing=config.certificate_signing,
+            grid=None if config.grid_sites is None else SiteController(config.grid_sites),
         )
         credentials = CredentialBook(
             config.credentials,
@@ -177,6 +186,8 @@ async def running(config: CentralSystemConfig) -> AsyncIterator[RunningCentralSy
             cost=config.password_cost,
         )
         registry = SessionRegistry(credentials)
+        if backend.grid is not None:
+            backend.grid.sessions = functools.partial(_session_16, registry)
         endpoint = _WebsocketEndpoint(config, backend, registry)
         async with AsyncExitStack() as stack:
             stack.callback(credentials.close)

@@ -21,6 +21,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Final, ParamSpec, TypeVar
 
 from ocpp.exceptions import OCPPError
+from ocpp.messages import Call
 from ocpp.routing import on
 from ocpp.v16 import call_result
 from ocpp.v16.enums import Action
@@ -29,7 +30,8 @@ from websockets.exceptions import ConnectionClosed
 
 from central_system import charge_points, notifications, semantics, transactions
 from central_system.backend import Backend
-from central_system.data_transfer import receive_data_transfer
+from central_system.data_transfer import VENDOR_ID, receive_data_transfer
+from central_system.grid import MESSAGE_ID as GRID_MESSAGE_ID
 from central_system.meter_values import samples_from_meter_values
 from central_system.records import (
     Authorization,
@@ -84,6 +86,16 @@ def _refusing(handler: Callable[_P, _R]) -> Callable[_P, _R]:
             ) from None
 
     return checked
+
+
+def _is_grid_report(call: Call) -> bool:
+    payload = call.payload
+    return (
+        call.action == Action.data_transfer.value
+        and isinstance(payload, dict)
+        and payload.get("vendorId") == VENDOR_ID
+        and payload.get("messageId") == GRID_MESSAGE_ID
+    )
 
 
 class ChargePointSession(Endpoint):
@@ -156,6 +168,22 @@ class ChargePointSession(Endpoint):
         # The handler's writes join this event loop turn's group commit (store.batched) ...
         with self._backend.store.batched():
             return super()._invoke(handler, kwargs, call)
+
+    async def _handle_call(self, call: Call) -> None:
+        if self._backend.grid is not None and self._tasks is not None and _is_grid_report(call):
+            # its answer waits for the shares' SetChargingProfile replies, which come in
+            # through this connection's receive loop too: that loop must go on meanwhile
+            follower = self._tasks.create_task(self._handle_aside(call))
+            self._followers.add(follower)
+            follower.add_done_callback(self._followers.discard)
+            return
+        await super()._handle_call(call)
+
+    async def _handle_aside(self, call: Call) -> None:
+        try:
+            await super()._handle_call(call)
+        except OCPPError as error:
+            await self._send(call.create_call_error(error).to_json())
 
     async def _send(self, message: str) -> None:
         # ... and no frame goes out before what was written for it is committed.
@@ -260,8 +288,23 @@ class ChargePointSession(Endpoint):
     @_refusing
     def on_data_transfer(
         self, vendor_id: str, message_id: str | None = None, data: str | None = None
-    ) -> call_result.DataTransfer:
+    ) -> call_result.DataTransfer | Coroutine[Any, Any, call_result.DataTransfer]:
+        grid = self._backend.grid
+        if grid is not None and vendor_id == VENDOR_ID and message_id == GRID_MESSAGE_ID:
+            return self._site_charging_needs(vendor_id, message_id, data)
         reply = receive_data_transfer(self._backend, self.id, vendor_id, message_id, data)
+        return call_result.DataTransfer(status=reply.status, data=reply.data)
+
+    async def _site_charging_needs(
+        self, vendor_id: str, message_id: str, data: str | None
+    ) -> call_result.DataTransfer:
+        """A site's report: the shares that changed go out first (central_system.grid)."""
+        grid = self._backend.grid
+        assert grid is not None
+        reply = await grid.answer(data)
+        self._backend.store.record_data_transfer(
+            self.id, vendor_id, message_id, data, reply.status, self._backend.clock()
+        )
         return call_result.DataTransfer(status=reply.status, data=reply.data)
 
     # Firmware management (an optional 1.6 profile) and the security extension.

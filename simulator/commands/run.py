@@ -57,6 +57,7 @@ OCPP_FLAGS = (
     "pace",
     "message_log",
     "csms_db",
+    "grid_shares",
     "csms_password",
     "csms_password_file",
     "csms_ca",
@@ -130,6 +131,13 @@ def add_parser(sub: Any) -> None:
         type=Path,
         metavar="FILE",
         help="where the built-in central system keeps its SQLite store (see chargenet report)",
+    )
+    ocpp.add_argument(
+        "--grid-shares",
+        choices=("csms", "model"),
+        help="who shares the sites' grid limits out: the central system, answering each site's "
+        "SiteChargingNeeds report with TxProfiles (1.6), or the model itself (default: csms for "
+        "the built-in central system, model with --csms)",
     )
     credentials.add_password_arguments(ocpp, "--csms-password")
     ocpp.add_argument(
@@ -441,6 +449,7 @@ def _run(
                 on_wire=wire.append,
                 versions=subprotocols,
                 csms_tls=tls,
+                grid_in_csms=None if args.grid_shares is None else args.grid_shares == "csms",
             )
             records = run_ocpp(world, options)
         else:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from simulator.model import legs, metering
 from simulator.model.curve import Profile
 from simulator.model.events import Timer
+from simulator.model.grid import before_start
 from simulator.model.legs import NEVER, leg_kw, plan, soc_now
 from simulator.model.records import Outcome, PortState
 from simulator.model.requests import AuthStatus, PortStatus, StopReason
@@ -129,9 +130,9 @@ class Charging:
             self._stop(port, visit, StopReason.DE_AUTHORIZED)
             self._refused(visit, port, status)
             return
-        self._start_charging(visit, port)
-        if stop_now:
-            self.stop_charging(port, StopReason.REMOTE)
+        visit.target_soc = min(visit.soc_target, visit.vehicle.curve.max_soc)
+        # the site's shares, this car's included, before it starts
+        before_start(port.site.grid, self._start_charging, visit, port, stop_now)
 
     def _refused(
         self, visit: Visit, port: ChargePoint, status: AuthStatus | None, reason: str = ""
@@ -151,12 +152,11 @@ class Charging:
 
     # --- charging -----------------------------------------------------------------------
 
-    def _start_charging(self, visit: Visit, port: ChargePoint) -> None:
+    def _start_charging(self, visit: Visit, port: ChargePoint, stop_now: bool) -> None:
+        if not _may_start(self, visit, port):
+            return
         env = self.env
-        target = visit.target_soc = min(visit.soc_target, visit.vehicle.curve.max_soc)
-        grid = port.site.grid
-        if grid is not None:  # the site's shares, this car's included, before it starts
-            grid.rebalance(visit)
+        target = visit.target_soc
         kw = visit.leg_kw = port.power_kw if port.limit_kw is None else leg_kw(port)
         prof = visit.profile = legs.profile_for(self._profiles, visit.vehicle, port, kw)
         # legs.plan inlined: the hot path of every session
@@ -180,10 +180,12 @@ class Charging:
             env.process(metering.periodic(env, self.resolver, port, visit, interval_s))
         if duration_s == NEVER:  # held at zero power by a limit
             visit.charge_timer = None
-            return
-        visit.charge_timer = Timer(
-            env, duration_s, lambda ev: self._charge_timer(visit, port, ev, reason, soc_end)
-        )
+        else:
+            visit.charge_timer = Timer(
+                env, duration_s, lambda ev: self._charge_timer(visit, port, ev, reason, soc_end)
+            )
+        if stop_now:
+            self.stop_charging(port, StopReason.REMOTE)
 
     def set_limit(self, port: ChargePoint, limit_kw: float | None) -> None:
         """From now on the port draws at most `limit_kw` (None: no limit beyond its rating).
@@ -337,3 +339,16 @@ class Charging:
 
 def _unwired(_: ChargePoint) -> None:
     raise RuntimeError("Charging.release is not wired to the ports")
+
+
+def _may_start(charging: Charging, visit: Visit, port: ChargePoint) -> bool:
+    """The visit may start charging: still on the port and not voided by a Reset (else turned
+    away) while its site's report was out (over OCPP the start waits for the answer)."""
+    if port.visit is not visit:
+        return False
+    if port.voided is visit:
+        port.voided = None
+        charging._stop(port, visit, port.reset_reason)  # noqa: SLF001 (this module's class)
+        charging._refused(visit, port, None, "reset")  # noqa: SLF001
+        return False
+    return True

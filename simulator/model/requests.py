@@ -19,6 +19,8 @@ __all__ = [
     "PortStatus",
     "Reply",
     "Request",
+    "SiteNeed",
+    "SiteNeeds",
     "StartReply",
     "StartTransaction",
     "StatusChange",
@@ -104,7 +106,33 @@ class StopTransaction:
     reason: StopReason
 
 
-Request = StatusChange | Authorize | StartTransaction | MeterSample | StopTransaction
+@dataclass(frozen=True, slots=True)
+class SiteNeed:
+    """One charging port's claim on its site's grid limit (policy.grid.Demand on the wire)."""
+
+    port_id: str
+    connector_id: int
+    demand_w: int
+    """The most its car can draw there over the rest of its charge (simulator.model.grid)."""
+    priority: int
+
+
+@dataclass(frozen=True, slots=True)
+class SiteNeeds:
+    """A site's local controller reports what its charging ports need, at each instant the
+    shares of its grid limit may change; the central system answers once it has sent each
+    port whose share changed its new share (simulator.model.grid)."""
+
+    site_id: str
+    period: int
+    """The period of the site's grid limit schedule in force (its index)."""
+    needs: tuple[SiteNeed, ...]
+    starting: str | None
+    """The port whose car is about to start (its share is always sent), if any."""
+    at_s: float
+
+
+Request = StatusChange | Authorize | StartTransaction | MeterSample | StopTransaction | SiteNeeds
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from simulator.model.requests import (
     AuthStatus,
     PortStatus,
     Request,
+    SiteNeeds,
     StartReply,
     StartTransaction,
     StatusChange,
@@ -53,8 +54,9 @@ class Resolver(Protocol):
     """What the model may ask of the central system, and how the answers come back."""
 
     grid_policy_in_model: bool
-    """The model applies the sites' grid limits itself (simulator.model.grid); False once a
-    central system sends each port its share as a charging profile instead."""
+    """The model applies the sites' grid limits itself (simulator.model.grid); False when the
+    central system does (the built-in one): the sites report their needs (`site_needs`) and
+    it sends each port its share as a TxProfile."""
 
     def attach(self, env: simpy.Environment) -> None:
         """Called once by the simulation with its environment, before anything is asked."""
@@ -74,6 +76,10 @@ class Resolver(Protocol):
     def meter_values(self, port: ChargePoint, visit: Visit, context: str) -> None:
         """One reading of the port's meter now (context: Sample.Periodic, Transaction.Begin,
         Transaction.End)."""
+
+    def site_needs(self, port: ChargePoint, needs: SiteNeeds, then: Callable[[], None]) -> None:
+        """A site's report of its charging ports' needs, from its first port; `then` once the
+        central system has answered (having sent the shares that changed)."""
 
     def pending(self, port_index: int) -> bool:
         """Requests from this port are still waiting to be handed over."""
@@ -121,6 +127,9 @@ class ImmediateResolver:
     def meter_values(self, port: ChargePoint, visit: Visit, context: str) -> None:
         pass
 
+    def site_needs(self, port: ChargePoint, needs: SiteNeeds, then: Callable[[], None]) -> None:  # noqa: ARG002
+        then()  # never asked: this resolver leaves the grid policy in the model
+
     def pending(self, port_index: int) -> bool:  # noqa: ARG002 (nothing ever waits here)
         return False
 
@@ -145,13 +154,14 @@ class Outgoing:
 class BatchedResolver:
     """The OCPP engine's side of the seam: one batch per instant, handed over at the flush."""
 
-    __slots__ = ("_env", "on_flush", "outbox")
+    __slots__ = ("_env", "grid_policy_in_model", "on_flush", "outbox")
 
-    grid_policy_in_model = True
-    """For now: the built-in central system does not yet send the shares as TxProfiles, and
-    the same model code keeps both engines' physics identical."""
-
-    def __init__(self, on_flush: Callable[[list[Outgoing]], None]) -> None:
+    def __init__(
+        self, on_flush: Callable[[list[Outgoing]], None], *, grid_policy_in_model: bool = True
+    ) -> None:
+        self.grid_policy_in_model = grid_policy_in_model
+        """False against the built-in central system, which applies the grid policy; True
+        against any other (one that knows nothing of the sites' reports)."""
         self.on_flush = on_flush
         self.outbox: list[Outgoing] = []
         """This instant's requests, in issue order, until the flush hands them over."""
@@ -189,6 +199,12 @@ class BatchedResolver:
 
     def meter_values(self, port: ChargePoint, visit: Visit, context: str) -> None:
         self._send(port, reading(port, visit, self.env.now, context), None)
+
+    def site_needs(self, port: ChargePoint, needs: SiteNeeds, then: Callable[[], None]) -> None:
+        reply = Answer(self.env)
+        self._send(port, needs, reply)
+        assert reply.callbacks is not None
+        reply.callbacks.append(lambda _: then())
 
     def pending(self, port_index: int) -> bool:
         return any(out.port == port_index for out in self.outbox)

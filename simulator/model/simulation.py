@@ -59,11 +59,15 @@ class Simulation:
         self.charging = Charging(
             env, self.recorder, self.accounts, self.resolver, self._present, meter_interval_s
         )
-        if self.resolver.grid_policy_in_model:
-            day_s = world.start.hour * 3600.0 + world.start.minute * 60.0 + world.start.second
-            for site, spec in zip(self.sites, world.sites, strict=True):
-                if spec.grid is not None:
-                    site.grid = SiteGrid(env, site, spec.grid, self.charging.set_grid_share, day_s)
+        # the model knows the sites' demands and the schedule's instants either way; only who
+        # allocates differs (simulator.model.grid)
+        report = None if self.resolver.grid_policy_in_model else self.resolver.site_needs
+        day_s = world.start.hour * 3600.0 + world.start.minute * 60.0 + world.start.second
+        for site, spec in zip(self.sites, world.sites, strict=True):
+            if spec.grid is not None:
+                site.grid = SiteGrid(
+                    env, site, spec.grid, self.charging.set_grid_share, day_s, report
+                )
         rules = attempt_rules(world)
         if rules:  # else nothing of it is built, nothing drawn
             self.charging.authorize = Tries(env, rules, self.streams, self.charging).begin

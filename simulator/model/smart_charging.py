@@ -7,6 +7,11 @@ end (its TxProfiles end with it), and at each boundary of the composite (one Sim
 port for the next change, never a tick). A port whose profiles never limited it is never
 touched, so a run without profiles has the physics of one without this component.
 
+The site's local controller's own TxProfile (id `GRID_PROFILE_ID`: the share of the site's grid
+limit the central system sent, simulator.model.grid) is applied apart, through
+`Charging.set_grid_share`: the port draws at most the lower of it and the other profiles'
+composite, and the demand the site reports is not capped by its own last share.
+
 Transactions are seen at the resolver seam (`ObservedResolver`): a StartTransaction answered
 Accepted starts one, a StopTransaction ends it.
 """
@@ -38,7 +43,17 @@ if TYPE_CHECKING:
     from simulator.model.resolver import Resolver, Then
     from simulator.model.visit import Visit
 
-__all__ = ["DC_SUPPLY", "ObservedResolver", "PortProfiles", "SetLimit", "SmartCharging"]
+__all__ = [
+    "DC_SUPPLY",
+    "GRID_PROFILE_ID",
+    "ObservedResolver",
+    "PortProfiles",
+    "SetLimit",
+    "SmartCharging",
+]
+
+GRID_PROFILE_ID = 7100
+"""The chargingProfileId of a port's share of its site's grid limit (docs/ocpp.md)."""
 
 SetLimit = Callable[["ChargePoint", "float | None"], None]
 """`Charging.set_limit`: from now on the port draws at most that many kW (None: no limit)."""
@@ -65,13 +80,21 @@ class _State:
 class SmartCharging:
     """The charging profiles of every port of a run, and the limits they impose."""
 
-    __slots__ = ("_ports", "env", "set_limit", "supply")
+    __slots__ = ("_ports", "_shares", "env", "set_limit", "set_share", "supply")
 
     def __init__(
-        self, env: simpy.Environment, set_limit: SetLimit, supply: Supply = DC_SUPPLY
+        self,
+        env: simpy.Environment,
+        set_limit: SetLimit,
+        supply: Supply = DC_SUPPLY,
+        set_share: SetLimit | None = None,
     ) -> None:
         self.env = env
         self.set_limit = set_limit
+        self.set_share = set_share
+        """`Charging.set_grid_share`; None: the grid's profile is one like any other."""
+        self._shares: dict[int, float] = {}
+        """The grid share applied (the GRID_PROFILE_ID profile's limit), by port index."""
         self.supply = supply
         self._ports: dict[int, _State] = {}
 
@@ -154,7 +177,7 @@ class SmartCharging:
         if remote is not None and remote[0] is visit:
             bound = replace(remote[1], connector=connector)
             state.profiles = state.profiles.install(with_transaction(bound, port.transaction))
-        if state.profiles.profiles or state.applied is not None:
+        if state.profiles.profiles or state.applied is not None or port.index in self._shares:
             self._apply(port, state, self.env.now)
 
     def stopped(self, port: ChargePoint) -> None:
@@ -164,7 +187,7 @@ class SmartCharging:
         ref = state.tx.ref
         state.tx = None
         state.profiles = state.profiles.without_transaction(ref)
-        if state.profiles.profiles or state.applied is not None:
+        if state.profiles.profiles or state.applied is not None or port.index in self._shares:
             self._apply(port, state, self.env.now)
 
     # --- the limit ----------------------------------------------------------------------
@@ -172,7 +195,20 @@ class SmartCharging:
     def _apply(self, port: ChargePoint, state: _State, at_s: float) -> None:
         """Set the port's limit to the composite's at `at_s`, and wait for its next change."""
         supply = self.supply
-        limit = state.profiles.limit_kw(0, at_s, state.tx, supply)
+        profiles = state.profiles
+        if self.set_share is not None and any(p.id == GRID_PROFILE_ID for p in profiles.profiles):
+            grid = ProfileSet(tuple(p for p in profiles.profiles if p.id == GRID_PROFILE_ID))
+            share = grid.limit_kw(0, at_s, state.tx, supply)
+            profiles = profiles.clear(GRID_PROFILE_ID)
+        else:
+            share = None
+        if share != self._shares.get(port.index) and self.set_share is not None:
+            if share is None:
+                del self._shares[port.index]
+            else:
+                self._shares[port.index] = share
+            self.set_share(port, share)
+        limit = profiles.limit_kw(0, at_s, state.tx, supply)
         if limit != state.applied:
             state.applied = limit
             self.set_limit(port, limit)
@@ -249,6 +285,7 @@ class ObservedResolver:
         "grid_policy_in_model",
         "meter_values",
         "pending",
+        "site_needs",
         "smart",
         "status",
     )
@@ -262,6 +299,7 @@ class ObservedResolver:
         self.authorize = inner.authorize
         self.meter_values = inner.meter_values
         self.pending = inner.pending
+        self.site_needs = inner.site_needs
         self.grid_policy_in_model = inner.grid_policy_in_model
 
     def start_transaction(self, port: ChargePoint, visit: Visit, then: Then) -> None:

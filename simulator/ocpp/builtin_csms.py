@@ -2,7 +2,9 @@
 
 It is started as `python -m central_system serve --port 0 ...` (the simulator never imports
 it: the two share only the wire) and says where it listens in one JSON line on stdout. Every
-id tag is accepted, as the fast engine does, so the wire cannot change the physics.
+id tag is accepted, as the fast engine does, so the wire cannot change the physics. The sites'
+grid limits reach it in a file (`write_grid_sites`, its `--grid-sites`): it applies their
+policy to the sites' reports and sends the shares as TxProfiles (docs/ocpp.md).
 
 With `tls` (a certificate chain and its key, PEM files) it serves wss:// (security profile
 2), and with a client CA besides it asks every charge point for a certificate that CA issued
@@ -31,6 +33,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Final
 
+from simulator.model.world import World
 from simulator.ocpp.transport import BackendError
 
 __all__ = [
@@ -40,6 +43,7 @@ __all__ = [
     "BuiltinCsms",
     "CsmsTls",
     "started_early",
+    "write_grid_sites",
 ]
 
 START_TIMEOUT_S: Final = 30.0
@@ -118,6 +122,7 @@ class _Settings:
     heartbeat_interval_s: int | None
     extra_args: tuple[str, ...]
     tls: CsmsTls | None = None
+    grid_sites: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +139,21 @@ class CsmsTls:
         if self.client_ca_file is not None:
             out += ["--client-ca", os.fspath(self.client_ca_file)]
         return out
+
+
+def write_grid_sites(world: World, path: Path) -> Path:
+    """Write the world's sites with a grid limit (id, policy, schedule) for `--grid-sites`."""
+    sites = [
+        {
+            "id": site.id,
+            "policy": site.grid.policy,
+            "schedule": [{"fromS": from_s, "kw": kw} for from_s, kw in site.grid.periods],
+        }
+        for site in world.sites
+        if site.grid is not None
+    ]
+    path.write_text(json.dumps({"sites": sites}, indent=1), encoding="utf-8")
+    return path
 
 
 _early: tuple[_Settings, _Child] | None = None
@@ -190,8 +210,12 @@ class BuiltinCsms:
         extra_args: tuple[str, ...] = (),
         operator_api: bool = True,
         tls: CsmsTls | None = None,
+        grid_sites: Path | None = None,
     ) -> None:
-        self._settings = _Settings(db, password, port, heartbeat_interval_s, extra_args, tls)
+        """`grid_sites`: the sites whose grid limits it shares out (`serve --grid-sites`)."""
+        self._settings = _Settings(
+            db, password, port, heartbeat_interval_s, extra_args, tls, grid_sites
+        )
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if db is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="chargenet-csms-")
@@ -203,6 +227,7 @@ class BuiltinCsms:
         self.extra_args = extra_args
         self.operator_api = operator_api
         self.tls = tls
+        self.grid_sites = grid_sites
         self.ws_url = ""
         self.api_url: str | None = None
         #: The operator API's token, as the server printed it (new at every start).
@@ -230,6 +255,8 @@ class BuiltinCsms:
             argv += ["--heartbeat-interval-s", str(self.heartbeat_interval_s)]
         if self.tls is not None:
             argv += self.tls.args()
+        if self.grid_sites is not None:
+            argv += ["--grid-sites", os.fspath(self.grid_sites)]
         return argv + list(self.extra_args)
 
     def _environment(self) -> dict[str, str]:

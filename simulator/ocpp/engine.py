@@ -3,21 +3,23 @@ or 2.0.1 for the networks `OcppRunOptions.versions` names) with the settings of 
 `OcppRunOptions`.
 
 With no `csms_url` the built-in central system runs as its own process for the run (its store
-at `csms_db`, or a temporary file), with every id tag accepted, as the fast engine does. The
-run itself is a `Lockstep` (simulator.ocpp.lockstep).
+at `csms_db`, or a temporary file), with every id tag accepted, as the fast engine does, and
+shares the sites' grid limits out (`OcppRunOptions.grid_in_csms`). The run itself is a
+`Lockstep` (simulator.ocpp.lockstep).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ocppj import Version, event_loop
+from ocppj import OCPP16, Version, event_loop
 from simulator.model.records import Records
 from simulator.model.world import World
-from simulator.ocpp.builtin_csms import BuiltinCsms, CsmsTls
+from simulator.ocpp.builtin_csms import BuiltinCsms, CsmsTls, write_grid_sites
 from simulator.ocpp.lockstep import Lockstep, Progress
 from simulator.ocpp.transport import TransportConfig, ssl_context
 from simulator.ocpp.wire_stats import DEFAULT_MAX_LAG_S, WireStats
@@ -59,6 +61,11 @@ class OcppRunOptions:
     csms_tls: CsmsTls | None = None
     """The built-in central system serves wss:// with this certificate (`transport` then
     says how the charge points verify it)."""
+    grid_in_csms: bool | None = None
+    """Who shares the sites' grid limits out: None (the default) the built-in central system
+    when it is the one and every port of a site with a limit speaks 1.6, else the model;
+    True: the central system (a `csms_url` backend that answers the sites' SiteChargingNeeds
+    reports with TxProfiles); False: the model, whatever the central system."""
 
     def __post_init__(self) -> None:
         if self.max_lag_s is not None and not self.max_lag_s >= 0:
@@ -69,6 +76,9 @@ async def run_ocpp_async(world: World, options: OcppRunOptions | None = None) ->
     """Run `world` over OCPP as `options` say (default: against the built-in central
     system, as fast as the wire allows)."""
     o = OcppRunOptions() if options is None else options
+    grid_in_csms = o.grid_in_csms
+    if grid_in_csms is None:
+        grid_in_csms = o.csms_url is None and _grid_sites_speak_16(world, o.versions or {})
 
     async def drive(config: TransportConfig) -> Records:
         lockstep = Lockstep(
@@ -79,6 +89,7 @@ async def run_ocpp_async(world: World, options: OcppRunOptions | None = None) ->
             progress=o.progress,
             max_lag_s=o.max_lag_s,
             versions=o.versions,
+            grid_in_csms=grid_in_csms,
         )
         records = await lockstep.run()
         if o.on_wire is not None and lockstep.wire is not None:
@@ -86,16 +97,27 @@ async def run_ocpp_async(world: World, options: OcppRunOptions | None = None) ->
         return records
 
     if o.csms_url is None:
-        async with BuiltinCsms(db=o.csms_db, password=o.password, tls=o.csms_tls) as csms:
-            if o.transport is None:
-                config = TransportConfig(csms.ws_url, password=o.password)
-            else:
-                config = dataclasses.replace(o.transport, url=csms.ws_url, password=o.password)
-            return await drive(config)
+        with tempfile.TemporaryDirectory(prefix="chargenet-grid-") as tmp:
+            grid = write_grid_sites(world, Path(tmp) / "grid.json") if grid_in_csms else None
+            csms = BuiltinCsms(db=o.csms_db, password=o.password, tls=o.csms_tls, grid_sites=grid)
+            async with csms:
+                if o.transport is None:
+                    config = TransportConfig(csms.ws_url, password=o.password)
+                else:
+                    config = dataclasses.replace(o.transport, url=csms.ws_url, password=o.password)
+                return await drive(config)
     config = o.transport or TransportConfig(
         o.csms_url, password=o.password, ssl_context=ssl_context(o.ca_file)
     )
     return await drive(config)
+
+
+def _grid_sites_speak_16(world: World, versions: Mapping[str, Version]) -> bool:
+    """Some site has a grid limit, and every port of such a site is a 1.6 charge point (the
+    built-in central system sends the shares as 1.6 TxProfiles)."""
+    sites = {s.id for s in world.sites if s.grid is not None}
+    ports = [p for p in world.ports if p.site in sites]
+    return bool(ports) and all(versions.get(p.network, OCPP16) == OCPP16 for p in ports)
 
 
 def run_ocpp(world: World, options: OcppRunOptions | None = None) -> Records:

@@ -91,9 +91,11 @@ class Lockstep:
         progress: Progress | None = None,
         max_lag_s: float | None = DEFAULT_MAX_LAG_S,
         versions: Mapping[str, Version] | None = None,
+        grid_in_csms: bool = False,
     ) -> None:
         """`versions`: the OCPP version of each network's charge points, by network id
-        (1.6 where none is given)."""
+        (1.6 where none is given); `grid_in_csms`: the central system shares the sites' grid
+        limits out (ModelAdapter)."""
         if max_lag_s is not None and not max_lag_s >= 0:
             raise ValueError(f"max_lag_s must be 0 or more, not {max_lag_s}")
         self.world = world
@@ -101,7 +103,7 @@ class Lockstep:
         self.max_lag_s = max_lag_s
         self.progress = progress
         self.clock = VirtualClock(world.start)
-        self.model = ModelAdapter(world)
+        self.model = ModelAdapter(world, grid_in_csms=grid_in_csms)
         self._now_s = 0.0
         self._pacer = Pacer(pace) if pace is not None else None
         self._log = (

@@ -38,13 +38,19 @@ class ModelAdapter:
 
     __slots__ = ("_batch", "_port_ids", "_resolver", "_sim", "_smart", "_world")
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, *, grid_in_csms: bool = False) -> None:
+        """`grid_in_csms`: the central system applies the sites' grid policy (the built-in
+        one): the sites report their needs, and the grid's TxProfiles set the shares."""
         self._world = world
         self._batch: list[Outgoing] = []
-        self._resolver = BatchedResolver(self._batch.extend)
+        self._resolver = BatchedResolver(self._batch.extend, grid_policy_in_model=not grid_in_csms)
         observed = ObservedResolver(self._resolver)  # the charge points' charging profiles
         self._sim = Simulation(world, resolver=observed, meter_interval_s=world.meter_interval_s)
-        self._smart = observed.smart = SmartCharging(self._sim.env, self._sim.charging.set_limit)
+        charging = self._sim.charging
+        share = charging.set_grid_share if grid_in_csms else None
+        self._smart = observed.smart = SmartCharging(
+            self._sim.env, charging.set_limit, set_share=share
+        )
         self._port_ids = [p.id for p in world.ports]
 
     # --- virtual time ---------------------------------------------------------------------

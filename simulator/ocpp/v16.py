@@ -71,6 +71,7 @@ from simulator.model.requests import (
     MeterSample,
     Reply,
     Request,
+    SiteNeeds,
     StartReply,
     StartTransaction,
     StatusChange,
@@ -78,6 +79,7 @@ from simulator.model.requests import (
 )
 from simulator.model.smart_charging import PortProfiles
 from simulator.model.world import DEFAULT_STATION
+from simulator.ocpp import site_needs
 from simulator.ocpp.client import OcppClient, Pending
 from simulator.ocpp.configuration import AUTHORIZATION_KEY, ChangeStatus
 
@@ -164,6 +166,14 @@ class ChargePointV16(OcppClient):
                 "timestamp": self.clock.iso(request.at_s),
             }
             return [(Action.start_transaction.value, payload, True)]
+        if isinstance(request, SiteNeeds):  # the site's local controller's report
+            return [
+                (
+                    Action.data_transfer.value,
+                    site_needs.data_transfer(request, self.clock.iso),
+                    False,
+                )
+            ]
         return self._stop(request)
 
     def _bind(self, ref: int) -> int | None:

@@ -74,6 +74,7 @@ from simulator.model.requests import (
     PortStatus,
     Reply,
     Request,
+    SiteNeeds,
     StartReply,
     StartTransaction,
     StatusChange,
@@ -247,6 +248,8 @@ class ChargingStationV201(OcppClient):
             return [(Action.authorize.value, {"idToken": self._token(request.id_tag)}, False)]
         if isinstance(request, StartTransaction):
             return [self._started_event(request)]
+        if isinstance(request, SiteNeeds):  # 1.6 only: the engine keeps such sites' policy
+            return []
         return self._ended_event(request)
 
     def _token(self, id_tag: str) -> dict[str, str]:

@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from simulator import scenario as sc
-from simulator.model.grid import demand_kw, peak_fraction
+from simulator.model.charging_profiles import Kind, Purpose
+from simulator.model.grid import OTHERS, demand_kw, peak_fraction
+from simulator.model.port import ChargePoint
 from simulator.model.records import PowerSegment
+from simulator.model.requests import SiteNeed, SiteNeeds
+from simulator.model.resolver import ImmediateResolver
 from simulator.model.simulation import Simulation
+from simulator.model.smart_charging import (
+    GRID_PROFILE_ID,
+    ObservedResolver,
+    PortProfiles,
+    SmartCharging,
+)
 from simulator.model.world import GridLimit, World
-from tests.model.worlds import arrive_at, visit
+from tests.model.test_smart_charging import assert_segments, charge, profile
+from tests.model.worlds import arrive_at, visit, world
 
 FOUR_PORTS = [{"power_kw": 100, "connectors": ["CCS1"], "count": 4}]
 
@@ -250,3 +263,84 @@ def test_a_profile_limit_caps_the_ports_demand_so_the_other_port_gets_the_rest()
     sim.charging.set_limit(sim.ports[1], 30.0)  # a ChargePointMaxProfile on the next port
     arrive_at(sim, visit(w, at_s=60.0, driver=1, soc_start=0.1, soc_target=0.9))
     assert limits(sim)[:2] == [100.0, 30.0]  # 150 kW: 30 to the capped port, 100 the other's cap
+
+
+class Reporting(ImmediateResolver):
+    """A central system that applies the grid policy: it collects the sites' reports; the
+    test answers them."""
+
+    grid_policy_in_model = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reports: list[tuple[ChargePoint, SiteNeeds, Callable[[], None]]] = []
+
+    def site_needs(self, port: ChargePoint, needs: SiteNeeds, then: Callable[[], None]) -> None:
+        self.reports.append((port, needs, then))
+
+
+def test_against_a_central_system_the_site_reports_its_needs_and_a_car_starts_once_answered() -> (
+    None
+):
+    schedule = [{"from": "00:00", "kw": 150}, {"from": "06:00", "kw": 250}]
+    w = limited({"grid_limit_schedule": schedule})
+    resolver = Reporting()
+    sim = Simulation(w, resolver=resolver)
+    port = sim.ports[0]
+    arrive_at(sim, visit(w, at_s=0.0, driver=0, soc_start=0.1, soc_target=0.9))
+    sim.env.run(until=1.0)
+    ((sender, needs, then),) = resolver.reports
+    assert sender is port  # the site's first port reports for the site
+    assert needs == SiteNeeds("s", 0, (SiteNeed(port.id, 1, 100_000, OTHERS),), port.id, 0.0)
+    assert not port.charging  # the car waits for the answer
+    assert port.grid_kw is None  # the model allocated nothing itself
+    sim.charging.set_grid_share(port, 75.0)  # what the central system's TxProfile does
+    then()
+    assert port.charging
+    assert port.visit is not None
+    assert port.visit.leg_kw == 75.0
+    sim.env.run(until=7 * 3600.0)
+    # the charge's end and the schedule's change are reported too, with no car starting
+    ended, changed = (n for _, n, _ in resolver.reports[1:])
+    assert (ended.period, ended.needs, ended.starting) == (0, (), None)
+    assert (changed.period, changed.needs, changed.at_s) == (1, (), 6 * 3600.0)
+
+
+def test_the_grid_profile_sets_the_ports_grid_share_apart_from_its_other_profiles() -> None:
+    w = world()
+    observed = ObservedResolver(ImmediateResolver())
+    sim = Simulation(w, resolver=observed)
+    charging = sim.charging
+    smart = SmartCharging(sim.env, charging.set_limit, set_share=charging.set_grid_share)
+    observed.smart = smart
+    port = PortProfiles(smart, sim.ports[0])
+    charge(sim, 0.0, 0.2, 0.3)  # 6 kWh
+    sim.env.run(until=60.0)
+    port.install(profile(1, (0, 50_000.0), purpose=Purpose.TX, connector=1, kind=Kind.RELATIVE))
+    grid = profile(
+        GRID_PROFILE_ID, (0, 30_000.0), purpose=Purpose.TX, connector=1, kind=Kind.RELATIVE
+    )
+    port.install(replace(grid, stack_level=1))  # beside the other TxProfile, not replacing it
+    model_port = sim.ports[0]
+    # the share is the grid's own: the demand the site reports is capped by the rest only
+    assert (model_port.profile_kw, model_port.grid_kw, model_port.limit_kw) == (50.0, 30.0, 30.0)
+    sim.env.run(until=10_000.0)
+    # both TxProfiles ended with the transaction: no share, no limit left on the port
+    assert (model_port.profile_kw, model_port.grid_kw) == (None, None)
+    assert_segments(sim, [(0.0, 60.0, 100.0), (60.0, 60.0 + (6 - 100 / 60) / 30 * 3600, 30.0)])
+
+
+def test_a_reset_while_the_sites_report_is_out_turns_the_starting_driver_away() -> None:
+    w = limited({"grid_limit_kw": 150})
+    resolver = Reporting()
+    sim = Simulation(w, resolver=resolver)
+    port = sim.ports[0]
+    arrive_at(sim, visit(w, at_s=0.0, driver=0, soc_start=0.1, soc_target=0.9))
+    sim.env.run(until=1.0)
+    ((_, _, then),) = resolver.reports
+    assert sim.reset(port.id, hard=False)
+    then()
+    assert not port.charging
+    records = sim.finish()
+    (session,) = records.sessions
+    assert session.reason == "reset"

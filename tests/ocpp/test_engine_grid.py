@@ -1,15 +1,25 @@
 """The OCPP engine with a binding site grid limit: the same physics as the fast engine, byte
-for byte, against the built-in central system over real websockets on 127.0.0.1."""
+for byte, against the built-in central system over real websockets on 127.0.0.1, which
+applies the grid policy itself (the sites report their needs, it sends TxProfiles)."""
 
 from __future__ import annotations
 
+import copy
+import json
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from central_system.grid import GRID_PROFILE_ID as CSMS_GRID_PROFILE_ID
+from ocppj import OCPP201
+from policy.grid import Demand, allocate, to_w
 from simulator import runner
 from simulator import scenario as sc
+from simulator.model.smart_charging import GRID_PROFILE_ID
 from simulator.model.world import World
 from simulator.ocpp.engine import OcppRunOptions, run_ocpp_async
-from simulator.reports.summary import to_json
+from simulator.reports.summary import sessions_csv, to_json
 
 GRID_SCENARIO = {
     "name": "grid-small",
@@ -55,19 +65,105 @@ GRID_SCENARIO = {
 }
 
 
-def grid_world() -> World:
-    return sc.world(sc.parse(GRID_SCENARIO))
+def grid_world(policy: str = "priority") -> World:
+    spec = copy.deepcopy(GRID_SCENARIO)
+    spec["networks"][0]["sites"][0]["grid_policy"] = policy
+    return sc.world(sc.parse(spec))
 
 
+@pytest.mark.parametrize("policy", ["equal", "priority"])
 async def test_a_binding_grid_limit_gives_the_fast_engines_records_byte_for_byte(
-    tmp_path: Path,
+    tmp_path: Path, policy: str
 ) -> None:
-    world = grid_world()
+    world = grid_world(policy)
     fast = runner.run_fast(world)
     # the limit binds: some charge ran below its port's rating and its car's peak
     assert any(s.start_kw < 120 and s.end_kw == s.start_kw for s in fast.segments)
-    records = await run_ocpp_async(world, OcppRunOptions(csms_db=tmp_path / "csms.sqlite"))
+    log = tmp_path / "messages.jsonl"
+    options = OcppRunOptions(csms_db=tmp_path / "csms.sqlite", message_log=log)
+    records = await run_ocpp_async(world, options)
     assert records.sessions == fast.sessions
     assert records.segments == fast.segments
     summary = runner.summarize_world
     assert to_json(summary(world, records)) == to_json(summary(world, fast))
+    assert sessions_csv(records) == sessions_csv(fast)
+    # and the central system did the sharing out: its TxProfiles are in the log
+    actions = {f[2] for _, direction, f in _frames(log) if f[0] == 2 and direction == "recv"}
+    assert "SetChargingProfile" in actions
+
+
+def _frames(log: Path) -> list[tuple[str, str, list[Any]]]:
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    return [(e["cp"], e["dir"], json.loads(e["frame"])) for e in entries]
+
+
+async def test_the_central_systems_txprofiles_are_the_policys_shares_and_meters_keep_to_them(
+    tmp_path: Path,
+) -> None:
+    world = grid_world("priority")
+    (site,) = world.sites
+    assert site.grid is not None
+    log = tmp_path / "messages.jsonl"
+    options = OcppRunOptions(csms_db=tmp_path / "csms.sqlite", message_log=log)
+    await run_ocpp_async(world, options)
+    reports: dict[tuple[str, str], dict[str, int]] = {}  # (cp, message id) -> the shares
+    open_report: tuple[str, str] | None = None
+    share_w: dict[str, int] = {}  # the share in force, by charge point
+    sent = checked = binding = 0
+    for cp, direction, frame in _frames(log):
+        kind, message_id = frame[0], (cp, frame[1])
+        if kind == 2 and frame[2] == "DataTransfer" and direction == "send":
+            data = json.loads(frame[3]["data"])
+            assert cp == site.ports[0].id  # the site's first port reports for the site
+            limit_w = to_w(site.grid.periods[data["period"]][1])
+            demands = [
+                Demand(n["chargePointId"], n["demandW"], n["priority"]) for n in data["needs"]
+            ]
+            reports[message_id] = allocate("priority", limit_w, demands)
+            binding += sum(reports[message_id][d.port] < d.max_w for d in demands)
+            open_report = message_id
+        elif kind == 3 and message_id in reports:  # the answer comes after the profiles
+            assert json.loads(frame[2]["data"]) == reports[message_id]
+            open_report = None
+        elif kind == 2 and frame[2] == "SetChargingProfile" and direction == "recv":
+            assert open_report is not None, "a share sent outside a report"
+            profile = frame[3]["csChargingProfiles"]
+            assert profile["chargingProfilePurpose"] == "TxProfile"
+            # the id the charge points apply as their grid share (the two ends agree on it)
+            assert profile["chargingProfileId"] == GRID_PROFILE_ID == CSMS_GRID_PROFILE_ID
+            (period,) = profile["chargingSchedule"]["chargingSchedulePeriod"]
+            assert period["limit"] == reports[open_report][cp]
+            share_w[cp] = int(period["limit"])
+            sent += 1
+        elif kind == 2 and frame[2] == "MeterValues" and direction == "send":
+            for value in frame[3]["meterValue"][0]["sampledValue"]:
+                if value.get("measurand") == "Power.Active.Import":
+                    assert float(value["value"]) <= share_w[cp]
+                    checked += 1
+        elif kind == 2 and frame[2] == "StopTransaction" and direction == "send":
+            share_w.pop(cp, None)  # its TxProfile ended with it
+    assert sent > 0
+    assert checked > 0
+    assert binding > 0
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        pytest.param({"grid_in_csms": False}, id="the model asked to allocate"),
+        pytest.param({"versions": {"n": OCPP201}}, id="a 2.0.1 site"),
+    ],
+)
+async def test_where_the_central_system_does_not_allocate_the_model_does_byte_for_byte(
+    tmp_path: Path, options: dict[str, Any]
+) -> None:
+    world = grid_world("priority")
+    fast = runner.run_fast(world)
+    log = tmp_path / "messages.jsonl"
+    run = OcppRunOptions(csms_db=tmp_path / "csms.sqlite", message_log=log, **options)
+    records = await run_ocpp_async(world, run)
+    assert records.sessions == fast.sessions
+    assert records.segments == fast.segments
+    actions = {f[2] for _, _, f in _frames(log) if f[0] == 2}
+    assert "SetChargingProfile" not in actions
+    assert "DataTransfer" not in actions

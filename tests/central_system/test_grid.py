@@ -1,0 +1,173 @@
+"""central_system.grid: a site's SiteChargingNeeds report is answered only once each port
+whose share changed has been sent it as a TxProfile; stock ocpp charge points are the peers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ocpp.routing import on
+from ocpp.v16 import call, call_result
+from ocpp.v16.enums import Action
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from central_system.grid import (
+    GRID_PROFILE_ID,
+    GridSites,
+    Report,
+    changed_shares,
+    load_grid_sites,
+)
+from central_system.server import running
+from policy.grid import Demand, allocate
+from tests.central_system.conftest import (
+    OCPP16_SUBPROTOCOL,
+    StockChargePoint,
+    make_config,
+    wait_until_connected,
+)
+
+SITES = {
+    "sites": [
+        {
+            "id": "g",
+            "policy": "priority",
+            "schedule": [{"fromS": 0, "kw": 100}, {"fromS": 10800, "kw": 250}],
+        }
+    ]
+}
+
+
+def report(period: int, starting: str | None, *needs: tuple[str, int, int]) -> dict[str, Any]:
+    return {
+        "siteId": "g",
+        "period": period,
+        "starting": starting,
+        "timestamp": "2025-01-06T00:00:00.000Z",
+        "needs": [
+            {"chargePointId": cp, "connectorId": 1, "demandW": w, "priority": p}
+            for cp, w, p in needs
+        ],
+    }
+
+
+class GridChargePoint(StockChargePoint):
+    """A stock charge point that accepts every charging profile it is sent."""
+
+    @on(Action.set_charging_profile)
+    def on_set_charging_profile(self, **payload: Any) -> call_result.SetChargingProfile:
+        self.received.append(("SetChargingProfile", payload))
+        return call_result.SetChargingProfile(status="Accepted")
+
+
+@contextlib.asynccontextmanager
+async def grid_charge_point(ws_url: str, charge_point_id: str) -> AsyncIterator[GridChargePoint]:
+    async with connect(f"{ws_url}/{charge_point_id}", subprotocols=[OCPP16_SUBPROTOCOL]) as ws:
+        charge_point = GridChargePoint(charge_point_id, ws, response_timeout=120)
+        serving = asyncio.create_task(charge_point.start())
+        try:
+            yield charge_point
+        finally:
+            serving.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
+                await serving
+
+
+def profiles(charge_point: StockChargePoint) -> list[tuple[int, int]]:
+    """(connector, limit W) of every grid TxProfile the charge point received, in order."""
+    out = []
+    for action, payload in charge_point.received:
+        if action == "SetChargingProfile":
+            profile = payload["cs_charging_profiles"]
+            assert profile["charging_profile_id"] == GRID_PROFILE_ID
+            assert profile["charging_profile_purpose"] == "TxProfile"
+            schedule = profile["charging_schedule"]
+            assert schedule["charging_rate_unit"] == "W"
+            periods = schedule["charging_schedule_period"]
+            assert len(periods) == 1
+            assert periods[0]["start_period"] == 0
+            out.append((payload["connector_id"], int(periods[0]["limit"])))
+    return out
+
+
+def test_the_shares_are_the_policys_and_only_changed_ones_and_the_starting_port_are_sent() -> None:
+    sites = GridSites.model_validate(SITES).by_id()
+    first = Report.model_validate(report(0, "b", ("a", 80_000, 1), ("b", 150_000, 0)))
+    shares, changed = changed_shares(first, sites["g"], {})
+    demands = [Demand("a", 80_000, 1), Demand("b", 150_000, 0)]
+    assert shares == allocate("priority", 100_000, demands) == {"a": 0, "b": 100_000}
+    assert [n.charge_point_id for n in changed] == ["a", "b"]
+    # a's share unchanged: only the starting port is sent again
+    shares, changed = changed_shares(first, sites["g"], {"a": 0, "b": 100_000})
+    assert [n.charge_point_id for n in changed] == ["b"]
+    later = Report.model_validate(report(1, None, ("a", 80_000, 1), ("b", 150_000, 0)))
+    shares, changed = changed_shares(later, sites["g"], {"a": 0, "b": 100_000})
+    assert shares == {"a": 80_000, "b": 150_000}
+    assert [n.charge_point_id for n in changed] == ["a", "b"]
+
+
+def test_a_grid_sites_file_that_is_not_one_is_refused_in_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "grid.json"
+    bad.write_text(json.dumps({"sites": [{"id": "g", "schedule": []}]}))
+    with pytest.raises(ValueError, match="schedule") as refused:
+        load_grid_sites(bad)
+    assert "\n" not in str(refused.value)
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "central_system", "serve", "--port", "0", "--no-api"),
+            *("--db", str(tmp_path / "csms.sqlite"), "--grid-sites", str(bad)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "grid.json" in lines[0]
+
+
+async def test_a_report_is_answered_after_every_changed_share_reached_its_charge_point(
+    tmp_path: Path,
+) -> None:
+    config = make_config(tmp_path, api_port=None, grid_sites=GridSites.model_validate(SITES))
+    async with (
+        running(config) as central,
+        grid_charge_point(central.ws_url, "a") as a,
+        grid_charge_point(central.ws_url, "b") as b,
+    ):
+        await wait_until_connected(central, "a")
+        await wait_until_connected(central, "b")
+
+        async def send(body: dict[str, Any]) -> Any:
+            request = call.DataTransfer(
+                vendor_id="org.chargenet", message_id="SiteChargingNeeds", data=json.dumps(body)
+            )
+            return await asyncio.wait_for(a.call(request), 120)
+
+        reply = await send(report(0, "b", ("a", 60_000, 1), ("b", 70_000, 1)))
+        # answered: both shares are in already, the policy's (equal within the class)
+        assert reply.status == "Accepted"
+        assert json.loads(reply.data) == {"a": 50_000, "b": 50_000}
+        assert profiles(a) == [(1, 50_000)]
+        assert profiles(b) == [(1, 50_000)]
+        # a leaves: b's share grows to its demand and is sent; the same report again
+        # changes no share, and sends nothing
+        reply = await send(report(0, None, ("b", 70_000, 1)))
+        assert json.loads(reply.data) == {"b": 70_000}
+        assert profiles(b) == [(1, 50_000), (1, 70_000)]
+        reply = await send(report(0, None, ("b", 70_000, 1)))
+        assert profiles(b) == [(1, 50_000), (1, 70_000)]
+        assert profiles(a) == [(1, 50_000)]
+        unknown = await send({**report(0, None), "siteId": "elsewhere"})
+        assert unknown.status == "Rejected"
+        assert profiles(b) == [(1, 50_000), (1, 70_000)]
