@@ -26,6 +26,7 @@ from simulator.reports.catalogue import (
     HEADLINE,
     NETWORK_HEADLINE,
     Metric,
+    MetricInfo,
     hourly_metric,
     info,
     wait_metric,
@@ -41,6 +42,7 @@ __all__ = [
     "difference_cell",
     "interval_cell",
     "row_label",
+    "shown_digits",
     "sweep_page",
     "table_keys",
     "write_compare_report",
@@ -318,8 +320,10 @@ def interval_cell(i: Interval | None, metric: Metric | str) -> Cell:
     m = info(metric)
     if math.isnan(i.half_width):
         return Cell(m.text(i.mean), i.mean)
-    half = f"{100 * i.half_width:.{m.digits}f}" if m.share else f"{i.half_width:,.{m.digits}f}"
-    return Cell(f"{m.text(i.mean)} ± {half}", i.mean)
+    digits = shown_digits(metric, i.half_width)
+    mean = _shown(m, i.mean, digits, sign="")
+    half = _shown(m, i.half_width, digits, sign="", unit=False)
+    return Cell(f"{mean} ± {half}", i.mean)
 
 
 def difference_cell(i: Interval | None, metric: Metric | str) -> Cell:
@@ -328,9 +332,32 @@ def difference_cell(i: Interval | None, metric: Metric | str) -> Cell:
     m = info(metric)
     if math.isnan(i.half_width):
         return Cell(m.delta(i.mean), i.mean)
-    scale = 100 if m.share else 1
-    bounds = f"[{scale * i.low:+,.{m.digits}f}, {scale * i.high:+,.{m.digits}f}]"
-    return Cell(f"{m.delta(i.mean)} {bounds}", i.mean, strong=i.excludes_zero())
+    digits = shown_digits(metric, i.half_width)
+    mean = _shown(m, i.mean, digits, sign="+")
+    low, high = (_shown(m, x, digits, sign="+", unit=False) for x in (i.low, i.high))
+    return Cell(f"{mean} [{low}, {high}]", i.mean, strong=i.excludes_zero())
+
+
+MAX_DIGITS = 6
+
+
+def shown_digits(metric: Metric | str, half_width: float) -> int:
+    """Decimals that show at least two significant digits of the half-width (in the unit
+    shown: pp for shares), never fewer than the metric's own: so that a printed interval
+    rounds to what its chart draws, and a tight one never prints as [+0.0, +0.0]."""
+    m = info(metric)
+    shown = abs(half_width) * (100 if m.share else 1)
+    if math.isnan(shown) or shown == 0:
+        return m.digits
+    return min(MAX_DIGITS, max(m.digits, 1 - math.floor(math.log10(shown))))
+
+
+def _shown(m: MetricInfo, value: float, digits: int, sign: str, unit: bool = True) -> str:
+    """A number in the unit shown (shares in %, or pp with a sign), with `digits` decimals."""
+    if m.share:
+        text = f"{100 * value:{sign}.{digits}f}"
+        return f"{text} {'pp' if sign else '%'}" if unit else text
+    return f"{value:{sign},.{digits}f}"
 
 
 # --- a sweep ------------------------------------------------------------------------------
