@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Collection
 from pathlib import Path
 
 from simulator.reports import views
@@ -137,7 +138,10 @@ def write(page: Page, path: Path) -> None:
 # --- the reports the commands write -------------------------------------------------------
 
 
-def write_run_report(summary: Summary, path: Path, run: RunMethod | None = None) -> None:
-    """The report of one run (`chargenet run`): its tables hold summary.json's numbers, its
-    method section the run's own (`run`) too."""
-    write(views.run_page(summary, run), path)
+def write_run_report(
+    summary: Summary, path: Path, run: RunMethod | None = None, unseen: Collection[str] = ()
+) -> None:
+    """The report of one run (`chargenet run`, and `chargenet report` with the metrics a
+    store cannot tell `unseen`): its tables hold summary.json's numbers, its method section
+    the run's own (`run`) too."""
+    write(views.run_page(summary, run, unseen), path)

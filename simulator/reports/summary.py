@@ -13,7 +13,7 @@ import csv
 import io
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -370,9 +370,19 @@ def summarize(records: Records, ports: Sequence[PortInfo], *, scenario: str, see
     return summary
 
 
-def to_json(summary: Summary) -> str:
-    """The byte-stable text of summary.json."""
+def to_json(summary: Summary, unseen: Collection[str] = ()) -> str:
+    """The byte-stable text of summary.json; `unseen` metrics (keys) are null in every group:
+    what a central system's store cannot tell (simulator.ocpp.store_reader.UNSEEN)."""
     data = _round(summary.model_dump(exclude_none=True))
+    if unseen:
+        groups = [data["totals"]]
+        groups += [
+            g for scope in ("networks", "sites", "brands", "ports") for g in data[scope].values()
+        ]
+        for group in groups:
+            for g in (group, group.get("partner"), group.get("non_partner")):
+                if g is not None:
+                    g.update((key, None) for key in unseen if key in g)
     return json.dumps(data, indent=2) + "\n"
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from simulator.reports.catalogue import Metric, info
@@ -33,6 +33,8 @@ __all__ = [
 ]
 
 HOURS = tuple(range(24))
+NA = "n/a"
+"""A metric the numbers' source cannot tell (not 0: it was not measured)."""
 ALL = "all"
 M = Metric
 
@@ -40,15 +42,16 @@ M = Metric
 # --- a run --------------------------------------------------------------------------------
 
 
-def run_page(summary: Summary, run: RunMethod | None = None) -> Page:
+def run_page(summary: Summary, run: RunMethod | None = None, unseen: Collection[str] = ()) -> Page:
     """The run report; `run` adds the run's engine, version, run time and machine to its
-    method section."""
-    data: dict[str, Any] = json.loads(to_json(summary))
+    method section; `unseen` metrics (keys) are n/a (a central system's store)."""
+    data: dict[str, Any] = json.loads(to_json(summary, unseen))
     networks: dict[str, Any] = data["networks"]
     groups = {**networks, ALL: data["totals"]}
     sites: dict[str, Any] = data["sites"]
     brands: dict[str, Any] = data["brands"]
-    labels, shares = wait_bin_labels(), tuple(data["totals"][info(M.WAIT_DISTRIBUTION).key])
+    labels = wait_bin_labels()
+    shares = tuple(data["totals"][info(M.WAIT_DISTRIBUTION).key] or (math.nan,) * len(labels))
 
     def bars_of(
         title: str, table: Mapping[str, Any], metrics: Sequence[Metric], axis: str, **kw: Any
@@ -215,7 +218,7 @@ def run_page(summary: Summary, run: RunMethod | None = None) -> Page:
             ("seed", str(data["seed"])),
             ("measured days", f"{data['days']:g}"),
             ("warm-up days", f"{data['warmup_days']:g}"),
-            ("arrivals", f"{data['totals'][info(M.ARRIVALS).key]:,}"),
+            ("arrivals", _count(data["totals"][info(M.ARRIVALS).key])),
             (
                 "occupancy",
                 info(M.OCCUPANCY_UTILIZATION).text(
@@ -292,17 +295,22 @@ PARTNER_COLUMNS: tuple[Metric, ...] = (
 
 def _summary_table(title: str, groups: Mapping[str, Any], metrics: Sequence[Metric]) -> Table:
     columns = ("", *(info(m).axis for m in metrics))
-    rows = tuple(
-        (Cell(name), *(_value_cell(g.get(info(m).key), m) for m in metrics))
-        for name, g in groups.items()
-    )
+    rows = tuple((Cell(name), *(_value_cell(g, m) for m in metrics)) for name, g in groups.items())
     return Table(title, columns, rows, note="The numbers of summary.json (shares in %).")
 
 
-def _value_cell(value: float | None, metric: Metric) -> Cell:
+def _value_cell(group: Mapping[str, Any], metric: Metric) -> Cell:
+    """A metric of a group: n/a where it is null (its source cannot tell it), empty where the
+    group has no such metric (a brand's ports)."""
+    key = info(metric).key
+    value = group.get(key)
     if value is None:
-        return Cell("")
+        return Cell(NA if key in group else "")
     return Cell(info(metric).text(value), float(value))
+
+
+def _count(value: int | None) -> str:
+    return NA if value is None else f"{value:,}"
 
 
 def _get(group: Mapping[str, Any], metric: Metric) -> float:

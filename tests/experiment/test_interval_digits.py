@@ -48,7 +48,7 @@ def _agrees_with_chart(text: str, chart: Forest) -> None:
     assert shown_mean == pytest.approx(mean, abs=tolerance)
     assert low == pytest.approx(mean - hw, abs=tolerance)
     assert high == pytest.approx(mean + hw, abs=tolerance)
-    assert 10.0 ** -digits <= hw / 10  # two significant digits of the half-width at least
+    assert 10.0**-digits <= hw / 10  # two significant digits of the half-width at least
 
 
 def test_a_small_difference_prints_the_digits_its_forest_chart_draws() -> None:
