@@ -50,12 +50,14 @@ def test_what_the_store_cannot_tell_is_null_in_the_reports_summary(
     capsys.readouterr()
     sim: dict[str, Any] = json.loads((sim_out / "summary.json").read_text())
     csms: dict[str, Any] = json.loads((tmp_path / "summary.json").read_text())
-    assert sim["totals"]["revenue"] > 0 and sim["totals"]["arrivals"] > 0
+    assert sim["totals"]["revenue"] > 0
+    assert sim["totals"]["arrivals"] > 0
     groups = [csms["totals"], *csms["networks"].values(), *csms["brands"].values()]
     groups += [*csms["sites"].values(), *csms["ports"].values()]
     for group in groups:
         for key in UNSEEN:
-            assert key in group and group[key] is None, key
+            assert key in group, key
+            assert group[key] is None, key
     assert csms["totals"]["served"] == sim["totals"]["served"] > 0
     assert csms["totals"]["energy_kwh"] > 0
     assert csms["totals"]["occupancy_utilization"] > 0
