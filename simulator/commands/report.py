@@ -26,9 +26,10 @@ from simulator.commands._common import (
 )
 from simulator.ocpp.store_reader import (
     UNSEEN,
-    match_warning,
+    missing_charge_points,
     read_records,
     store_warning,
+    stored_charge_points,
 )
 from simulator.reports import render
 from simulator.reports.summary import sessions_csv, to_json
@@ -62,15 +63,21 @@ def main(args: argparse.Namespace, console: Console) -> int:
     check_window(args.scenario, scenario.simulation, args.days, args.warmup_days)
     world = sc.world(scenario, days=args.days)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
-    # partly matched: warn and report (the unmatched ports idle); none: no all-zero report
-    mismatch, any_matched = match_warning(args.csms_db, [p.id for p in world.ports])
-    if not any_matched:
-        err.print(f"chargenet: {mismatch}", markup=False)
+    # none of the scenario's charge points in the store: one line, not an all-zero report;
+    # some: store_warning says how many and the report goes on (the others never used)
+    port_ids = [p.id for p in world.ports]
+    if not stored_charge_points(args.csms_db) & set(port_ids):
+        missing = missing_charge_points(args.csms_db, port_ids)
+        err.print(
+            f"chargenet: --csms-db {args.csms_db}: {missing}: is it the store of this"
+            " scenario's run?",
+            markup=False,
+        )
         return 1
     records = read_records(args.csms_db, world)
-    for warning in (mismatch, store_warning(args.csms_db)):
-        if warning is not None:
-            err.print(warning, markup=False)
+    warning = store_warning(args.csms_db, port_ids)
+    if warning is not None:
+        err.print(warning, markup=False)
     out = prepare_out(args.out)
     summary = runner.summarize_world(world, records)
     write_atomic(out / "summary.json", to_json(summary, UNSEEN))

@@ -179,11 +179,13 @@ def _columns(db: sqlite3.Connection, table: str) -> set[str]:
     return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
 
 
-def store_warning(path: Path) -> str | None:
-    """One line on what the store holds but the records leave out, or None."""
+def store_warning(path: Path, port_ids: Sequence[str] = ()) -> str | None:
+    """One line on what the store holds but the records leave out, or None; with the
+    scenario's `port_ids`, on those it does not hold too (reported as never used)."""
+    missing = missing_charge_points(path, port_ids) if port_ids else None
     db = _open(path)
     try:
-        parts = []
+        parts = [] if missing is None else [f"{missing}: the others are reported as never used"]
         if "stop_flag" in _columns(db, "transactions"):
             flags = db.execute(
                 "SELECT stop_flag, COUNT(*) FROM transactions WHERE stop_flag IS NOT NULL"
@@ -250,20 +252,16 @@ def stored_charge_points(path: Path) -> frozenset[str]:
         db.close()
 
 
-def match_warning(path: Path, port_ids: Sequence[str]) -> tuple[str | None, bool]:
-    """One line on how many of the scenario's charge points the store holds, and whether any:
-    a report of a scenario that matches nothing would be all zeros, not the operator's view."""
+def missing_charge_points(path: Path, port_ids: Sequence[str]) -> str | None:
+    """How many of a scenario's charge points the store holds, unless it holds them all."""
     stored = stored_charge_points(path)
     matched = sum(1 for p in port_ids if p in stored)
     if matched == len(port_ids):
-        return None, True
-    line = (
-        f"--csms-db {path}: {matched} of the scenario's {len(port_ids)} charge point ids are in"
-        f" the store (it holds {len(stored)})"
+        return None
+    return (
+        f"{matched} of the scenario's {len(port_ids)} charge point ids are in the store"
+        f" (it holds {len(stored)})"
     )
-    if matched == 0:
-        return line + ": is it the store of this scenario's run?", False
-    return f"warning: {line}: the others are reported as never used", True
 
 
 def _tables(db: sqlite3.Connection) -> set[str]:
