@@ -32,6 +32,9 @@ PALETTE = (
     "#bcbd22",
     "#17becf",
 )
+STYLES = ("-", "--", ":", "-.")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+"""Lines that meet (hourly profiles) stay apart by style and marker as well as colour."""
 WIDTH_IN = 7.2
 HEIGHT_IN = 3.0
 RC: dict[str, Any] = {
@@ -220,7 +223,14 @@ def _lines(chart: Lines) -> Figure:
                 v + h if not math.isnan(h) else v for v, h in zip(series.values, hw, strict=True)
             ]
             ax.fill_between(xs, low, high, color=color, alpha=0.18, linewidth=0)
-            ax.plot(xs, series.values, color=color, label=series.name, linewidth=1.4)
+            ax.plot(
+                xs,
+                series.values,
+                color=color,
+                label=series.name,
+                linewidth=1.4,
+                linestyle=STYLES[j % len(STYLES)],
+            )
         else:
             ax.errorbar(
                 shifted,
@@ -228,10 +238,11 @@ def _lines(chart: Lines) -> Figure:
                 yerr=_errors(series),
                 color=color,
                 label=series.name,
-                marker="o",
+                marker=MARKERS[j % len(MARKERS)],
                 markersize=3.5,
                 capsize=3,
                 linewidth=1.4,
+                linestyle=STYLES[j % len(STYLES)],
             )
     if categorical:
         ax.set_xticks(list(xs), [str(x) for x in chart.x])

@@ -16,8 +16,10 @@ from typing import Any
 
 from simulator.reports.catalogue import Metric, info
 from simulator.reports.charts import Bars, Lines, Series
+from simulator.reports.day_views import over_time_sections
 from simulator.reports.method import RunMethod, method_lines
 from simulator.reports.metrics import wait_bin_labels
+from simulator.reports.names import display_names
 from simulator.reports.page import Cell, Page, Section, Table
 from simulator.reports.summary import Method, Summary, to_json
 
@@ -46,9 +48,10 @@ def run_page(summary: Summary, run: RunMethod | None = None, unseen: Collection[
     """The run report; `run` adds the run's engine, version, run time and machine to its
     method section; `unseen` metrics (keys) are n/a (a central system's store)."""
     data: dict[str, Any] = json.loads(to_json(summary, unseen))
-    networks: dict[str, Any] = data["networks"]
+    network_label, site_label = display_names(data)
+    networks: dict[str, Any] = {network_label[n]: g for n, g in data["networks"].items()}
     groups = {**networks, ALL: data["totals"]}
-    sites: dict[str, Any] = data["sites"]
+    sites: dict[str, Any] = {label: data["sites"][s] for s, label in site_label.items()}
     brands: dict[str, Any] = data["brands"]
     labels = wait_bin_labels()
     shares = tuple(data["totals"][info(M.WAIT_DISTRIBUTION).key] or (math.nan,) * len(labels))
@@ -208,6 +211,7 @@ def run_page(summary: Summary, run: RunMethod | None = None, unseen: Collection[
             ),
         ),
     )
+    sections += over_time_sections(data, network_label)
     sections += vocabulary_sections(data)
     sections += (method_section(summary.method, run),)
     return Page(
@@ -352,9 +356,14 @@ VISITS_WITHOUT_CHARGE = "Visits without a charge, by reason (all)"
 def vocabulary_sections(data: Mapping[str, Any]) -> tuple[Section, ...]:
     """The EV Charging Use Specification's and ChargeX's measures, under their own names."""
     out: list[Section] = []
+    network_label, site_label = display_names(data)
     spec = data.get("ev_charging_use_spec")
     if spec is not None:
-        groups = {**spec["networks"], ALL: spec["totals"]}
+        groups = {
+            **{network_label.get(n, n): g for n, g in spec["networks"].items()},
+            ALL: spec["totals"],
+        }
+        spec_sites = {site_label[s]: spec["sites"][s] for s in site_label if s in spec["sites"]}
         out.append(
             Section(
                 "EV Charging Use Specification",
@@ -364,13 +373,16 @@ def vocabulary_sections(data: Mapping[str, Any]) -> tuple[Section, ...]:
                 "sessions' durations, not the port time in the window (docs/outputs.md).",
                 tables=(
                     _named_table("Use Specification by network", groups, USE_SPEC_COLUMNS),
-                    _named_table("Use Specification by site", spec["sites"], USE_SPEC_COLUMNS),
+                    _named_table("Use Specification by site", spec_sites, USE_SPEC_COLUMNS),
                 ),
             )
         )
     kpis = data.get("chargex")
     if kpis is not None:
-        groups = {**kpis["networks"], ALL: kpis["totals"]}
+        groups = {
+            **{network_label.get(n, n): g for n, g in kpis["networks"].items()},
+            ALL: kpis["totals"],
+        }
         out.append(
             Section(
                 "ChargeX customer KPIs",

@@ -43,15 +43,24 @@ def _tables(page: object) -> dict[str, Table]:
 def test_the_run_report_tables_hold_exactly_the_numbers_of_summary_json() -> None:
     result = region_run()
     data = json.loads(to_json(result.summary))
+    names = data["network_names"]  # the tables name networks so, and sites under them
+    assert names["tesla"] == "Tesla Supercharger"
+    networks = {names[n]: g for n, g in data["networks"].items()}
+    sites = {
+        f"{names[network]} / {site}": g
+        for network in data["networks"]
+        for site, g in data["sites"].items()
+        if g["network"] == network
+    }
     groups = {
-        "Networks": {**data["networks"], "all": data["totals"]},
-        "Sites": data["sites"],
-        "Waiting": {**data["networks"], "all": data["totals"]},
+        "Networks": {**networks, "all": data["totals"]},
+        "Sites": sites,
+        "Waiting": {**networks, "all": data["totals"]},
         "Brands": data["brands"],
-        "Energy and money": {**data["networks"], "all": data["totals"]},
+        "Energy and money": {**networks, "all": data["totals"]},
         "Partner vs non-partner": {
             f"{n} {seg.replace('_', '-')}": g[seg]
-            for n, g in {**data["networks"], "all": data["totals"]}.items()
+            for n, g in {**networks, "all": data["totals"]}.items()
             for seg in ("partner", "non_partner")
         },
     }
@@ -68,11 +77,12 @@ def test_the_run_report_tables_hold_exactly_the_numbers_of_summary_json() -> Non
                 checked += 1
     assert checked > 300
     for title, (block, scope, columns) in VOCABULARY.items():
-        rows = (
-            data[block][scope]
-            if scope != "groups"
-            else {**data[block]["networks"], "all": data[block]["totals"]}
-        )
+        named = {names[n]: g for n, g in data[block]["networks"].items()}
+        rows = {
+            "groups": {**named, "all": data[block]["totals"]},
+            "brands": data[block].get("brands"),
+            "sites": {label: data[block]["sites"][label.split(" / ")[1]] for label in sites},
+        }[scope]
         assert [row[0].text for row in tables[title].rows] == list(rows)
         for row in tables[title].rows:
             for cell, (key, _, _) in zip(row[1:], columns, strict=True):

@@ -1,0 +1,58 @@
+"""The run report's views over time: day by day, occupancy and cars waiting per network, from
+summary.json's `day_by_day` (computed by simulator.reports.over_time). Nothing is drawn here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from simulator.reports.charts import Lines, Series
+from simulator.reports.page import Section
+
+__all__ = ["over_time_sections"]
+
+ALL = "all"
+WAITING = "cars waiting"
+
+
+def over_time_sections(
+    data: Mapping[str, Any], network_label: Mapping[str, str]
+) -> tuple[Section, ...]:
+    """Day by day: occupancy and cars waiting per network (summary.json's day_by_day)."""
+    days = data.get("day_by_day")
+    if not days or not days["days"]:
+        return ()
+    groups = {
+        **{network_label.get(n, n): g for n, g in days["networks"].items()},
+        ALL: days["totals"],
+    }
+    x = tuple(float(d) for d in days["days"])
+
+    def lines(title: str, key: str, axis: str, share: bool = False) -> Lines:
+        return Lines(
+            title,
+            x,
+            "day of the measurement window",
+            tuple(Series(name, tuple(float(v) for v in g[key])) for name, g in groups.items()),
+            axis,
+            share=share,
+        )
+
+    return (
+        Section(
+            "Over time",
+            "Day by day over the measurement window: the share of port time occupied, the "
+            "cars waiting at the network's sites on average over the day, and the most at once.",
+            charts=(
+                lines(
+                    "Daily occupancy by network", "occupancy", "occupancy (% of port time)", True
+                ),
+                lines(
+                    "Cars waiting by network, mean over each day", "mean_waiting", "cars waiting"
+                ),
+                lines(
+                    "Most cars waiting at once by network, each day", "max_waiting", "cars waiting"
+                ),
+            ),
+        ),
+    )
