@@ -13,6 +13,7 @@ import pytest
 from simulator import cli
 from simulator.ocpp.store_reader import UNSEEN
 from tests.ocpp.helpers import write_small_scenario
+from tests.reports.chromium import browser, open_report  # noqa: F401 (browser: a fixture)
 
 
 @pytest.fixture(scope="module")
@@ -109,3 +110,21 @@ def test_the_scenario_that_was_run_is_reported_without_a_warning(
     scenario, db, _ = store
     assert _report(scenario, db, tmp_path, "--quiet") == 0
     assert capsys.readouterr().err == ""
+
+
+def test_the_reports_page_opens_in_chromium_with_what_the_store_cannot_tell_left_out(
+    store: tuple[Path, Path, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    browser: Any,  # noqa: F811
+) -> None:
+    scenario, db, _ = store
+    assert _report(scenario, db, tmp_path, "--quiet") == 0
+    capsys.readouterr()
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    drawn = page.count('<figure class="chart"')
+    seen = open_report(browser, tmp_path / "report.html", drawn)
+    assert seen["title"] == "ocpp-small: run report"
+    assert drawn >= 5  # utilization, hourly, energy, over time
+    assert "Wait-time distribution: no data — chart left out" in page
+    assert "Revenue by network: no data — chart left out" in page
