@@ -85,7 +85,7 @@ SCHEMA_VERSIONS: Final = (1, 2, 3)
 #: The summary's metrics a central system's store cannot tell, null in `chargenet report`'s
 #: summary.json and n/a in its tables: who arrived but never plugged in (turned away, gave up,
 #: so arrivals and their shares), waits in the queue before plugging in, and money (the store
-#: holds no prices, fees, settlements or perks).
+#: holds no prices, fees, settlements or perks); and day_by_day's cars waiting.
 UNSEEN: Final = (
     "arrivals",
     "turned_away",
@@ -104,6 +104,8 @@ UNSEEN: Final = (
     "revenue",
     "perks_given",
     "free_sessions",
+    "mean_waiting",
+    "max_waiting",
 )
 
 

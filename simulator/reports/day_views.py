@@ -3,6 +3,7 @@ summary.json's `day_by_day` (computed by simulator.reports.over_time). Nothing i
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,7 +34,7 @@ def over_time_sections(
             title,
             x,
             "day of the measurement window",
-            tuple(Series(name, tuple(float(v) for v in g[key])) for name, g in groups.items()),
+            tuple(Series(name, _values(g[key], len(x))) for name, g in groups.items()),
             axis,
             share=share,
         )
@@ -56,3 +57,8 @@ def over_time_sections(
             ),
         ),
     )
+
+
+def _values(values: list[float] | None, days: int) -> tuple[float, ...]:
+    """A day-by-day series; null (its source cannot tell it) is NaN, left out of the page."""
+    return (math.nan,) * days if values is None else tuple(float(v) for v in values)

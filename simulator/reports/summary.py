@@ -439,6 +439,9 @@ def to_json(summary: Summary, unseen: Collection[str] = ()) -> str:
         groups += [
             g for scope in ("networks", "sites", "brands", "ports") for g in data[scope].values()
         ]
+        days = data.get("day_by_day")
+        if days is not None:
+            groups += [days["totals"], *days["networks"].values()]
         for group in groups:
             for g in (group, group.get("partner"), group.get("non_partner")):
                 if g is not None:

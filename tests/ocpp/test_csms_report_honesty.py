@@ -55,8 +55,15 @@ def test_what_the_store_cannot_tell_is_null_in_the_reports_summary(
     assert sim["totals"]["arrivals"] > 0
     groups = [csms["totals"], *csms["networks"].values(), *csms["brands"].values()]
     groups += [*csms["sites"].values(), *csms["ports"].values()]
+    days = csms["day_by_day"]
+    assert all(v > 0 for v in days["totals"]["occupancy"])
+    for group in (days["totals"], *days["networks"].values()):
+        assert group["mean_waiting"] is None
+        assert group["max_waiting"] is None
     for group in groups:
         for key in UNSEEN:
+            if key in ("mean_waiting", "max_waiting"):
+                continue
             assert key in group, key
             assert group[key] is None, key
     assert csms["totals"]["served"] == sim["totals"]["served"] > 0
@@ -128,3 +135,5 @@ def test_the_reports_page_opens_in_chromium_with_what_the_store_cannot_tell_left
     assert drawn >= 5  # utilization, hourly, energy, over time
     assert "Wait-time distribution: no data — chart left out" in page
     assert "Revenue by network: no data — chart left out" in page
+    assert "Cars waiting by network, mean over each day: no data — chart left out" in page
+    assert 'aria-label="Daily occupancy by network"' in page
