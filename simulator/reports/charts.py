@@ -210,7 +210,8 @@ def _lines(chart: Lines) -> Figure:
     xs: Sequence[float] = list(range(len(chart.x))) if categorical else [float(x) for x in chart.x]
     # error bars of several series at the same x are set a little apart
     span = (max(xs) - min(xs)) if len(xs) > 1 else 1.0
-    dodge = 0.0 if chart.bands or len(chart.series) < 2 else 0.012 * span
+    intervals = any(s.half_widths is not None for s in chart.series)
+    dodge = 0.0 if chart.bands or len(chart.series) < 2 or not intervals else 0.012 * span
     for j, series in enumerate(chart.series):
         color = PALETTE[j % len(PALETTE)]
         hw = series.half_widths

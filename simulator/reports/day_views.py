@@ -8,12 +8,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from simulator.reports.charts import Lines, Series
-from simulator.reports.page import Section
+from simulator.reports.page import Cell, Section, Table
 
 __all__ = ["over_time_sections"]
 
 ALL = "all"
 WAITING = "cars waiting"
+NA = "n/a"
+COLUMNS = (
+    ("occupancy", lambda v: f"{100 * v:.1f} %"),
+    ("mean_waiting", lambda v: f"{v:.3f}"),
+    ("max_waiting", lambda v: f"{v:.0f}"),
+)
+"""summary.json's day_by_day keys and how a table shows them."""
 
 
 def over_time_sections(
@@ -39,6 +46,24 @@ def over_time_sections(
             share=share,
         )
 
+    if len(x) < 2:  # one day: a line of one point each; its numbers in a table instead
+        rows = tuple(
+            (
+                Cell(name),
+                *(
+                    Cell(NA) if g[key] is None else Cell(text(g[key][0]), float(g[key][0]))
+                    for key, text in COLUMNS
+                ),
+            )
+            for name, g in groups.items()
+        )
+        return (
+            Section(
+                "Over time",
+                "The measurement window is a single day (or less): nothing to draw over time.",
+                tables=(Table("The day", ("", *(k for k, _ in COLUMNS)), rows),),
+            ),
+        )
     return (
         Section(
             "Over time",

@@ -65,7 +65,13 @@ def test_the_run_report_tables_hold_exactly_the_numbers_of_summary_json() -> Non
         },
     }
     tables = _tables(views.run_page(result.summary))
-    assert set(tables) == {*TABLE_METRICS, *VOCABULARY, views.VISITS_WITHOUT_CHARGE, "Method"}
+    assert set(tables) == {
+        *TABLE_METRICS,
+        *VOCABULARY,
+        views.VISITS_WITHOUT_CHARGE,
+        "Method",
+        "The day",  # day_by_day of a window under two days
+    }
     checked = 0
     for title, metrics in TABLE_METRICS.items():
         table = tables[title]
@@ -88,6 +94,14 @@ def test_the_run_report_tables_hold_exactly_the_numbers_of_summary_json() -> Non
             for cell, (key, _, _) in zip(row[1:], columns, strict=True):
                 assert cell.value == rows[row[0].text].get(key), (title, row[0].text, key)
                 checked += cell.value is not None
+    day = data["day_by_day"]
+    assert len(day["days"]) == 1
+    by_day = {**{names[n]: g for n, g in day["networks"].items()}, "all": day["totals"]}
+    assert [row[0].text for row in tables["The day"].rows] == list(by_day)
+    for row in tables["The day"].rows:
+        for cell, key in zip(row[1:], ("occupancy", "mean_waiting", "max_waiting"), strict=True):
+            assert cell.value == by_day[row[0].text][key][0]
+            checked += 1
     reasons = data["chargex"]["totals"]["without_charge_reasons"]
     assert {r[0].text: r[1].value for r in tables[views.VISITS_WITHOUT_CHARGE].rows} == reasons
     checked += len(reasons)
