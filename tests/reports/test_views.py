@@ -52,6 +52,8 @@ def test_the_run_report_tables_hold_exactly_the_numbers_of_summary_json() -> Non
         for site, g in data["sites"].items()
         if g["network"] == network
     }
+    assert list(data["sites"])[:3] == ["tesla-1", "ea-1", "evgo-1"]  # interleaved by the model
+    assert list(sites)[:2] == ["Tesla Supercharger / tesla-1", "Tesla Supercharger / tesla-2"]
     groups = {
         "Networks": {**networks, "all": data["totals"]},
         "Sites": sites,
