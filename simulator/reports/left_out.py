@@ -67,5 +67,8 @@ def _flat(values: Sequence[float], half_widths: Sequence[float] | None) -> float
 def _shown(chart: Bars | Lines | Timeline, value: float) -> str:
     if getattr(chart, "share", False):
         return f"{100 * value:g} %"
-    unit = _UNIT.search(chart.axis)
-    return f"{value:g} {unit.group(1)}" if unit and unit.group(1) not in ("%",) else f"{value:g}"
+    found = _UNIT.search(chart.axis)
+    unit = found.group(1) if found else ""
+    if unit == "$":
+        return f"${value:g}"
+    return f"{value:g} {unit}" if unit and unit != "%" else f"{value:g}"

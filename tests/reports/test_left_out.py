@@ -53,7 +53,7 @@ def test_a_series_of_zeros_beside_one_that_varies_is_dropped_and_named() -> None
     assert chart.series == (spend,)
     assert (
         note
-        == "Driver spend and perks by brand: perks given: 0 $ everywhere — left out of the chart"
+        == "Driver spend and perks by brand: perks given: $0 everywhere — left out of the chart"
     )
 
 
