@@ -42,7 +42,11 @@ def trimmed(chart: Chart) -> tuple[Chart | None, str]:
     empty = [i for i, f in enumerate(flats) if f is not None and (math.isnan(f) or f == 0.0)]
     if not empty or len(empty) == len(series):
         return chart, ""
-    kept: Sequence[Series] = [s for i, s in enumerate(series) if i not in empty]
+    kept: Sequence[Series] = [
+        dataclasses.replace(s, slot=i if s.slot is None else s.slot)
+        for i, s in enumerate(series)
+        if i not in empty
+    ]
     notes = [
         f"{series[i].name}: "
         + (f"{_shown(chart, 0.0)} everywhere" if flats[i] == 0.0 else "no data")

@@ -50,7 +50,7 @@ def test_a_series_of_zeros_beside_one_that_varies_is_dropped_and_named() -> None
     spend, perks = Series("driver spend", (10.0, 20.0, 5.0)), Series("perks given", (0.0,) * 3)
     chart, note = trimmed(Bars("Driver spend and perks by brand", SITES, (spend, perks), "($)"))
     assert isinstance(chart, Bars)
-    assert chart.series == (spend,)
+    assert [(x.name, x.values) for x in chart.series] == [(spend.name, spend.values)]
     assert (
         note
         == "Driver spend and perks by brand: perks given: $0 everywhere — left out of the chart"
@@ -75,3 +75,11 @@ def test_the_html_report_draws_the_others_and_prints_the_note_in_place() -> None
         '<p class="note left-out">95th percentile wait by site: 0 min everywhere — chart left'
         " out</p>" in text
     )
+
+
+def test_a_series_after_a_dropped_one_keeps_its_colour_and_style() -> None:
+    tesla, ea = Series("Tesla", (0.0, 0.0)), Series("EA", (0.1, 0.3))
+    evgo = Series("EVgo", (0.2, 0.1))
+    chart, _ = trimmed(Lines("Cars waiting", (0, 1), "day", (tesla, ea, evgo), "cars"))
+    assert isinstance(chart, Lines)
+    assert [(x.name, x.slot) for x in chart.series] == [("EA", 1), ("EVgo", 2)]
