@@ -348,6 +348,11 @@ def difference_cell(i: Interval | None, metric: Metric | str) -> Cell:
     if math.isnan(i.half_width):
         return Cell(m.delta(i.mean), i.mean)
     digits = shown_digits(metric, i.half_width)
+    scale = 100 if m.share else 1
+    # an interval that excludes zero shows its nearer bound off zero (not -0.00)
+    near = min(abs(i.low), abs(i.high)) * scale
+    while i.excludes_zero() and digits < MAX_DIGITS and round(near, digits) == 0:
+        digits += 1
     mean = _shown(m, i.mean, digits, sign="+")
     low, high = (_shown(m, x, digits, sign="+", unit=False) for x in (i.low, i.high))
     return Cell(f"{mean} [{low}, {high}]", i.mean, strong=i.excludes_zero())

@@ -86,3 +86,10 @@ def test_an_interval_that_excludes_zero_never_prints_as_zero_to_zero(half_width:
 def test_a_wide_interval_keeps_the_metrics_own_digits() -> None:
     est = Interval(5, 0.31234, 0.05, 0.0523)
     assert pages.interval_cell(est, info(Metric.P_WAIT).key).text == "31.2 % ± 5.2"
+
+
+def test_the_bound_nearer_zero_of_an_interval_that_excludes_zero_is_not_printed_as_zero() -> None:
+    diff = Interval(6, -0.0010746, 0.001, 0.0010286)  # -0.11 pp [-0.21, -0.0046]
+    cell = pages.difference_cell(diff, info(Metric.GAVE_UP_SHARE).key)
+    assert cell.strong
+    assert cell.text == "-0.107 pp [-0.210, -0.005]"
