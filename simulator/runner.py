@@ -46,4 +46,7 @@ def run(
 
 
 def summarize_world(world: World, records: Records) -> Summary:
-    return summarize(records, port_infos(world), scenario=world.name, seed=world.seed)
+    names = {n.id: n.name for n in world.networks}
+    return summarize(
+        records, port_infos(world), scenario=world.name, seed=world.seed, network_names=names
+    )

@@ -24,7 +24,13 @@ from simulator.commands._common import (
     with_warmup,
     write_atomic,
 )
-from simulator.ocpp.store_reader import read_records, store_warning
+from simulator.ocpp.store_reader import (
+    UNSEEN,
+    missing_charge_points,
+    read_records,
+    store_warning,
+    stored_charge_points,
+)
 from simulator.reports import render
 from simulator.reports.summary import sessions_csv, to_json
 
@@ -56,15 +62,31 @@ def main(args: argparse.Namespace, console: Console) -> int:
     scenario = with_warmup(sc.load(args.scenario), args.warmup_days)
     check_window(args.scenario, scenario.simulation, args.days, args.warmup_days)
     world = sc.world(scenario, days=args.days)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    # none of the scenario's charge points in the store: one line, not an all-zero report;
+    # some: store_warning says how many and the report goes on (the others never used)
+    port_ids = [p.id for p in world.ports]
+    if not stored_charge_points(args.csms_db) & set(port_ids):
+        missing = missing_charge_points(args.csms_db, port_ids)
+        err.print(
+            f"chargenet: --csms-db {args.csms_db}: {missing}: is it the store of this"
+            " scenario's run?",
+            markup=False,
+        )
+        return 1
     records = read_records(args.csms_db, world)
-    warning = store_warning(args.csms_db)
+    warning = store_warning(args.csms_db, port_ids)
     if warning is not None:
-        Console(stderr=True, highlight=False, soft_wrap=True).print(warning, markup=False)
+        err.print(warning, markup=False)
     out = prepare_out(args.out)
     summary = runner.summarize_world(world, records)
-    write_atomic(out / "summary.json", to_json(summary))
+    write_atomic(out / "summary.json", to_json(summary, UNSEEN))
     write_atomic(out / "sessions.csv", sessions_csv(records))
+    from simulator.reports.html import write_run_report  # matplotlib: loaded once needed
+
+    write_run_report(summary, out / "report.html", unseen=UNSEEN)
     if not args.quiet:
-        render.print_summary(summary, console)
-        say(console, f"wrote {out / 'summary.json'} and {out / 'sessions.csv'}")
+        render.print_summary(summary, console, unseen=UNSEEN)
+        written = f"{out / 'summary.json'}, {out / 'sessions.csv'}"
+        say(console, f"wrote {written} and {out / 'report.html'}")
     return 0

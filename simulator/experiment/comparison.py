@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -34,6 +34,8 @@ class Comparison:
     """label -> key -> interval of (label - baseline), paired by replication; not for the
     baseline itself."""
     level: float = LEVEL
+    network_names: Mapping[str, str] = field(default_factory=dict)
+    """Each network's display name by id, from the runs' summaries (for the tables' rows)."""
 
     @property
     def baseline(self) -> str:
@@ -71,6 +73,12 @@ def compare(labels: Sequence[str], runs: Sequence[Run], level: float = LEVEL) ->
             for label in labels[1:]
         },
         level=level,
+        network_names={
+            n: name
+            for run in runs
+            if run.summary is not None
+            for n, name in (run.summary.network_names or {}).items()
+        },
     )
 
 

@@ -9,6 +9,8 @@ Moved here from simulator.reports (which never imports simulator.experiment).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -65,7 +67,7 @@ def comparison_tables(comparison: Comparison) -> list[Table]:
         for label in comparison.labels:
             table.add_column(Text(label), justify="right")
         for key in keys:
-            cells: list[Text] = [Text(_row(key))]
+            cells: list[Text] = [Text(_row(key, comparison.network_names))]
             for n, label in enumerate(comparison.labels):
                 text = Text(interval_cell(comparison.estimates[label].get(key), key.metric).text)
                 if n > 0:
@@ -105,8 +107,8 @@ def _key(scope: str, group: str, metric: Metric) -> Key:
     return Key(scope, group, "all", info(metric).key)
 
 
-def _row(key: Key) -> str:
-    where = "" if key.scope == "totals" else f"{key.group}: "
+def _row(key: Key, names: Mapping[str, str]) -> str:
+    where = "" if key.scope == "totals" else f"{names.get(key.group, key.group)}: "
     return f"{where}{info(key.metric).axis}"
 
 

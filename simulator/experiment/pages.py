@@ -26,6 +26,7 @@ from simulator.reports.catalogue import (
     HEADLINE,
     NETWORK_HEADLINE,
     Metric,
+    MetricInfo,
     hourly_metric,
     info,
     wait_metric,
@@ -41,6 +42,7 @@ __all__ = [
     "difference_cell",
     "interval_cell",
     "row_label",
+    "shown_digits",
     "sweep_page",
     "table_keys",
     "write_compare_report",
@@ -61,14 +63,22 @@ def compare_page(
     labels = comparison.labels
     est = comparison.estimates
     networks = _groups(est, "networks")
-    sites = _groups(est, "sites")
     brands = _groups(est, "brands")
+    names, site_network = _names(runs)
+    position = {n: k for k, n in enumerate(networks)}
+    sites = sorted(
+        _groups(est, "sites"), key=lambda s: position.get(site_network.get(s, ""), len(networks))
+    )
+    shown = {
+        **names,
+        **{s: f"{names.get(n, n)} / {s}" for s, n in site_network.items() if s in sites},
+    }
     level = f"{comparison.level:.0%}"
 
     def by_group(title: str, scope: str, groups: Sequence[str], metric: Metric, **kw: Any) -> Bars:
         return Bars(
             title,
-            tuple(groups),
+            tuple(shown.get(g, g) for g in groups),
             tuple(
                 _interval_series(label, [est[label].get(_key(scope, g, metric)) for g in groups])
                 for label in labels
@@ -87,7 +97,7 @@ def compare_page(
         ]
         return Bars(
             title,
-            tuple(totals_and_networks),
+            tuple(shown.get(g, g) for g in totals_and_networks),
             tuple(_interval_series(label, [est[label].get(k) for k in keys]) for label in labels),
             info(metric).axis,
             share=info(metric).share,
@@ -174,14 +184,14 @@ def compare_page(
                 f"Each scenario minus the baseline, replication by replication (common random "
                 f"numbers), with its {level} interval; red where the interval excludes zero.",
                 charts=forests,
-                tables=(_difference_table(comparison, networks, brands),),
+                tables=(_difference_table(comparison, networks, brands, names),),
             )
         )
     sections += [
         Section(
             "Estimates",
             f"Means over the replications with their {level} Student t intervals.",
-            tables=(_estimate_table(comparison, networks, brands),),
+            tables=(_estimate_table(comparison, networks, brands, names),),
         ),
         Section(
             "Utilization by network and site",
@@ -256,13 +266,16 @@ def compare_page(
 
 
 def _estimate_table(
-    comparison: Comparison, networks: Sequence[str], brands: Sequence[str]
+    comparison: Comparison,
+    networks: Sequence[str],
+    brands: Sequence[str],
+    names: Mapping[str, str],
 ) -> Table:
     rows = []
     for key in table_keys(networks, brands):
         rows.append(
             (
-                Cell(row_label(key)),
+                Cell(row_label(key, names)),
                 *(
                     interval_cell(comparison.estimates[lb].get(key), key.metric)
                     for lb in comparison.labels
@@ -278,14 +291,17 @@ def _estimate_table(
 
 
 def _difference_table(
-    comparison: Comparison, networks: Sequence[str], brands: Sequence[str]
+    comparison: Comparison,
+    networks: Sequence[str],
+    brands: Sequence[str],
+    names: Mapping[str, str],
 ) -> Table:
     others = comparison.labels[1:]
     rows = []
     for key in table_keys(networks, brands):
         rows.append(
             (
-                Cell(row_label(key)),
+                Cell(row_label(key, names)),
                 *(
                     difference_cell(comparison.differences[lb].get(key), key.metric)
                     for lb in others
@@ -307,8 +323,9 @@ def table_keys(networks: Sequence[str], brands: Sequence[str]) -> list[Key]:
     return keys
 
 
-def row_label(key: Key) -> str:
-    where = "all" if key.scope == "totals" else key.group
+def row_label(key: Key, names: Mapping[str, str] | None = None) -> str:
+    """A table row's label: its group (a network by its display name) and metric."""
+    where = "all" if key.scope == "totals" else (names or {}).get(key.group, key.group)
     return f"{where}: {info(key.metric).axis}"
 
 
@@ -318,8 +335,10 @@ def interval_cell(i: Interval | None, metric: Metric | str) -> Cell:
     m = info(metric)
     if math.isnan(i.half_width):
         return Cell(m.text(i.mean), i.mean)
-    half = f"{100 * i.half_width:.{m.digits}f}" if m.share else f"{i.half_width:,.{m.digits}f}"
-    return Cell(f"{m.text(i.mean)} ± {half}", i.mean)
+    digits = shown_digits(metric, i.half_width)
+    mean = _shown(m, i.mean, digits, sign="")
+    half = _shown(m, i.half_width, digits, sign="", unit=False)
+    return Cell(f"{mean} ± {half}", i.mean)
 
 
 def difference_cell(i: Interval | None, metric: Metric | str) -> Cell:
@@ -328,9 +347,37 @@ def difference_cell(i: Interval | None, metric: Metric | str) -> Cell:
     m = info(metric)
     if math.isnan(i.half_width):
         return Cell(m.delta(i.mean), i.mean)
+    digits = shown_digits(metric, i.half_width)
     scale = 100 if m.share else 1
-    bounds = f"[{scale * i.low:+,.{m.digits}f}, {scale * i.high:+,.{m.digits}f}]"
-    return Cell(f"{m.delta(i.mean)} {bounds}", i.mean, strong=i.excludes_zero())
+    # an interval that excludes zero shows its nearer bound off zero (not -0.00)
+    near = min(abs(i.low), abs(i.high)) * scale
+    while i.excludes_zero() and digits < MAX_DIGITS and round(near, digits) == 0:
+        digits += 1
+    mean = _shown(m, i.mean, digits, sign="+")
+    low, high = (_shown(m, x, digits, sign="+", unit=False) for x in (i.low, i.high))
+    return Cell(f"{mean} [{low}, {high}]", i.mean, strong=i.excludes_zero())
+
+
+MAX_DIGITS = 6
+
+
+def shown_digits(metric: Metric | str, half_width: float) -> int:
+    """Decimals that show at least two significant digits of the half-width (in the unit
+    shown: pp for shares), never fewer than the metric's own: so that a printed interval
+    rounds to what its chart draws, and a tight one never prints as [+0.0, +0.0]."""
+    m = info(metric)
+    shown = abs(half_width) * (100 if m.share else 1)
+    if math.isnan(shown) or shown == 0:
+        return m.digits
+    return min(MAX_DIGITS, max(m.digits, 1 - math.floor(math.log10(shown))))
+
+
+def _shown(m: MetricInfo, value: float, digits: int, sign: str, unit: bool = True) -> str:
+    """A number in the unit shown (shares in %, or pp with a sign), with `digits` decimals."""
+    if m.share:
+        text = f"{100 * value:{sign}.{digits}f}"
+        return f"{text} {'pp' if sign else '%'}" if unit else text
+    return f"{value:{sign},.{digits}f}"
 
 
 # --- a sweep ------------------------------------------------------------------------------
@@ -378,6 +425,7 @@ def sweep_page(result: SweepResult) -> Page:
         {k.group for est in result.estimates.values() for k in est if k.scope == "networks"},
         key=lambda g: _first_position(result, "networks", g),
     )
+    names = _names(result.runs)[0]
     network_curves: tuple[Chart, ...]
     if not others:
         network_curves = tuple(
@@ -387,7 +435,7 @@ def sweep_page(result: SweepResult) -> Page:
                 first.key,
                 tuple(
                     _interval_series(
-                        n,
+                        names.get(n, n),
                         [
                             result.estimates[p.index].get(_key("networks", n, m))
                             for p in result.points
@@ -402,7 +450,8 @@ def sweep_page(result: SweepResult) -> Page:
         )
     else:
         network_curves = tuple(
-            curve(f"{n}: occupancy", _key("networks", n, M.OCCUPANCY_UTILIZATION)) for n in networks
+            curve(f"{names.get(n, n)}: occupancy", _key("networks", n, M.OCCUPANCY_UTILIZATION))
+            for n in networks
         )
     level = f"{result.level:.0%}"
     table_metrics = HEADLINE
@@ -486,6 +535,24 @@ def _groups(estimates: Mapping[str, Mapping[Key, Interval]], scope: str) -> list
             if k.scope == scope:
                 seen.setdefault(k.group, None)
     return list(seen)
+
+
+def _names(runs: Sequence[Run]) -> tuple[dict[str, str], dict[str, str]]:
+    """The networks' display names by id (ids where two share a name), and each site's
+    network, from the runs' summaries."""
+    names: dict[str, str] = {}
+    site_network: dict[str, str] = {}
+    for run in runs:
+        if run.summary is None:
+            continue
+        for n, name in (run.summary.network_names or {}).items():
+            names.setdefault(n, name)
+        for s, g in run.summary.sites.items():
+            if g.network:
+                site_network.setdefault(s, g.network)
+    if len(set(names.values())) < len(names):
+        names = {}
+    return names, site_network
 
 
 def _first_position(result: SweepResult, scope: str, group: str) -> int:

@@ -41,7 +41,7 @@ import bisect
 import itertools
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,6 +80,33 @@ _REASONS_201: Final = {
 #: The store schema versions this reader understands (see central_system/store.py); version 3
 #: added the 2.0.1 tables.
 SCHEMA_VERSIONS: Final = (1, 2, 3)
+
+
+#: The summary's metrics a central system's store cannot tell, null in `chargenet report`'s
+#: summary.json and n/a in its tables: who arrived but never plugged in (turned away, gave up,
+#: so arrivals and their shares), waits in the queue before plugging in, and money (the store
+#: holds no prices, fees, settlements or perks); and day_by_day's cars waiting.
+UNSEEN: Final = (
+    "arrivals",
+    "turned_away",
+    "gave_up",
+    "turned_away_share",
+    "gave_up_share",
+    "p_wait",
+    "mean_wait_min",
+    "p95_wait_min",
+    "wait_distribution",
+    "driver_spend",
+    "energy_revenue",
+    "idle_fees",
+    "roaming_fees",
+    "settlements",
+    "revenue",
+    "perks_given",
+    "free_sessions",
+    "mean_waiting",
+    "max_waiting",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,11 +181,13 @@ def _columns(db: sqlite3.Connection, table: str) -> set[str]:
     return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
 
 
-def store_warning(path: Path) -> str | None:
-    """One line on what the store holds but the records leave out, or None."""
+def store_warning(path: Path, port_ids: Sequence[str] = ()) -> str | None:
+    """One line on what the store holds but the records leave out, or None; with the
+    scenario's `port_ids`, on those it does not hold too (reported as never used)."""
+    missing = missing_charge_points(path, port_ids) if port_ids else None
     db = _open(path)
     try:
-        parts = []
+        parts = [] if missing is None else [f"{missing}: the others are reported as never used"]
         if "stop_flag" in _columns(db, "transactions"):
             flags = db.execute(
                 "SELECT stop_flag, COUNT(*) FROM transactions WHERE stop_flag IS NOT NULL"
@@ -199,6 +228,42 @@ def store_warning(path: Path) -> str | None:
     finally:
         db.close()
     return f"warning: --csms-db {path}: " + "; ".join(parts) if parts else None
+
+
+_CHARGE_POINT_TABLES: Final = (
+    "status_notifications",
+    "transactions",
+    "status_notifications_201",
+    "transactions_201",
+)
+
+
+def stored_charge_points(path: Path) -> frozenset[str]:
+    """The charge point ids the store knows: booted, or with a status or a transaction."""
+    db = _open(path)
+    try:
+        tables = _tables(db)
+        ids: set[str] = set()
+        if "charge_points" in tables:
+            ids |= {r[0] for r in db.execute("SELECT id FROM charge_points")}
+        for table in _CHARGE_POINT_TABLES:
+            if table in tables:
+                ids |= {r[0] for r in db.execute(f"SELECT DISTINCT charge_point_id FROM {table}")}
+        return frozenset(ids)
+    finally:
+        db.close()
+
+
+def missing_charge_points(path: Path, port_ids: Sequence[str]) -> str | None:
+    """How many of a scenario's charge points the store holds, unless it holds them all."""
+    stored = stored_charge_points(path)
+    matched = sum(1 for p in port_ids if p in stored)
+    if matched == len(port_ids):
+        return None
+    return (
+        f"{matched} of the scenario's {len(port_ids)} charge point ids are in the store"
+        f" (it holds {len(stored)})"
+    )
 
 
 def _tables(db: sqlite3.Connection) -> set[str]:

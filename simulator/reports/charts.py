@@ -18,7 +18,7 @@ from typing import Any
 import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 PALETTE = (
     "#1f77b4",
@@ -32,6 +32,9 @@ PALETTE = (
     "#bcbd22",
     "#17becf",
 )
+STYLES = ("-", "--", ":", "-.")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+"""Lines that meet (hourly profiles) stay apart by style and marker as well as colour."""
 WIDTH_IN = 7.2
 HEIGHT_IN = 3.0
 RC: dict[str, Any] = {
@@ -53,6 +56,9 @@ class Series:
     values: tuple[float, ...]
     half_widths: tuple[float, ...] | None = None
     """Half-width of each value's confidence interval (NaN where there is none)."""
+    slot: int | None = None
+    """Its place for colour and style (default: its position), kept when a series before it
+    is left out (simulator.reports.left_out) so that a network keeps its colour."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +160,7 @@ def _bars(chart: Bars) -> Figure:
     for j, series in enumerate(chart.series):
         pos = [i - 0.4 + width * (j + 0.5) for i in range(n_cat)]
         err = _errors(series)
-        color = PALETTE[j % len(PALETTE)]
+        color = PALETTE[_slot(series, j) % len(PALETTE)]
         if chart.horizontal:
             ax.barh(
                 pos,
@@ -207,9 +213,11 @@ def _lines(chart: Lines) -> Figure:
     xs: Sequence[float] = list(range(len(chart.x))) if categorical else [float(x) for x in chart.x]
     # error bars of several series at the same x are set a little apart
     span = (max(xs) - min(xs)) if len(xs) > 1 else 1.0
-    dodge = 0.0 if chart.bands or len(chart.series) < 2 else 0.012 * span
+    intervals = any(s.half_widths is not None for s in chart.series)
+    dodge = 0.0 if chart.bands or len(chart.series) < 2 or not intervals else 0.012 * span
     for j, series in enumerate(chart.series):
-        color = PALETTE[j % len(PALETTE)]
+        k = _slot(series, j)
+        color = PALETTE[k % len(PALETTE)]
         hw = series.half_widths
         shifted = [x + dodge * (j - (len(chart.series) - 1) / 2) for x in xs]
         if hw is not None and chart.bands:
@@ -220,7 +228,14 @@ def _lines(chart: Lines) -> Figure:
                 v + h if not math.isnan(h) else v for v, h in zip(series.values, hw, strict=True)
             ]
             ax.fill_between(xs, low, high, color=color, alpha=0.18, linewidth=0)
-            ax.plot(xs, series.values, color=color, label=series.name, linewidth=1.4)
+            ax.plot(
+                xs,
+                series.values,
+                color=color,
+                label=series.name,
+                linewidth=1.4,
+                linestyle=STYLES[k % len(STYLES)],
+            )
         else:
             ax.errorbar(
                 shifted,
@@ -228,13 +243,16 @@ def _lines(chart: Lines) -> Figure:
                 yerr=_errors(series),
                 color=color,
                 label=series.name,
-                marker="o",
+                marker=MARKERS[k % len(MARKERS)],
                 markersize=3.5,
                 capsize=3,
                 linewidth=1.4,
+                linestyle=STYLES[k % len(STYLES)],
             )
     if categorical:
         ax.set_xticks(list(xs), [str(x) for x in chart.x])
+    elif all(float(x).is_integer() for x in xs):  # days, port counts: no tick between them
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(chart.x_axis)
     ax.set_ylabel(chart.axis)
     _format_values(ax.yaxis, chart.share)
@@ -311,6 +329,10 @@ def _forest(chart: Forest) -> Figure:
     ax.grid(axis="y", visible=False)
     _format_values(ax.xaxis, share=False)
     return fig
+
+
+def _slot(series: Series, position: int) -> int:
+    return position if series.slot is None else series.slot
 
 
 def _legend(ax: Axes, series: Sequence[Series]) -> None:

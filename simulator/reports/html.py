@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Collection
 from pathlib import Path
 
 from simulator.reports import views
 from simulator.reports.charts import svgs
+from simulator.reports.left_out import trimmed
 from simulator.reports.method import RunMethod
 from simulator.reports.page import Cell, Page, Table
 from simulator.reports.summary import Summary
@@ -81,23 +83,29 @@ def render(page: Page) -> str:
         parts.append('<div class="warnings" role="alert"><ul>')
         parts += [f"<li>{_e(w)}</li>" for w in page.warnings]
         parts.append("</ul></div>")
-    numbered = [c for section in page.sections for c in section.charts]
+    # a chart that would show nothing is left out, a one-line note in its place
+    trims = [[trimmed(c) for c in section.charts] for section in page.sections]
+    numbered = [c for section in trims for c, _ in section if c is not None]
     drawn = iter(svgs([(chart, f"f{no}") for no, chart in enumerate(numbered, start=1)]))
     chart_no = 0
-    for i, section in enumerate(page.sections):
+    for i, (section, charts) in enumerate(zip(page.sections, trims, strict=True)):
         parts.append(f'<section id="s{i}">')
         parts.append(f"<h2>{_e(section.title)}</h2>")
         if section.intro:
             parts.append(f'<p class="intro">{_e(section.intro)}</p>')
-        if section.charts:
+        notes = [note for _, note in charts if note]
+        if any(chart is not None for chart, _ in charts):
             parts.append('<div class="charts">')
-            for chart in section.charts:
+            for chart, _ in charts:
+                if chart is None:
+                    continue
                 chart_no += 1
                 parts.append(
                     f'<figure class="chart" data-chart="{chart_no}" '
                     f'aria-label="{_e(chart.title)}">{next(drawn)}</figure>'
                 )
             parts.append("</div>")
+        parts += [f'<p class="note left-out">{_e(note)}</p>' for note in notes]
         parts += [_table(t) for t in section.tables]
         parts.append("</section>")
     parts += ["</main>", "</body>", "</html>", ""]
@@ -137,7 +145,10 @@ def write(page: Page, path: Path) -> None:
 # --- the reports the commands write -------------------------------------------------------
 
 
-def write_run_report(summary: Summary, path: Path, run: RunMethod | None = None) -> None:
-    """The report of one run (`chargenet run`): its tables hold summary.json's numbers, its
-    method section the run's own (`run`) too."""
-    write(views.run_page(summary, run), path)
+def write_run_report(
+    summary: Summary, path: Path, run: RunMethod | None = None, unseen: Collection[str] = ()
+) -> None:
+    """The report of one run (`chargenet run`, and `chargenet report` with the metrics a
+    store cannot tell `unseen`): its tables hold summary.json's numbers, its method section
+    the run's own (`run`) too."""
+    write(views.run_page(summary, run, unseen), path)

@@ -7,7 +7,7 @@ in %, money in whole dollars, counts as they are. Both tables need about 95 colu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from rich import box
@@ -54,6 +54,10 @@ BRAND_COLUMNS: Sequence[tuple[Metric, str]] = (
 )
 
 
+NA = "n/a"
+"""What a table shows for a metric its source cannot tell (not 0: it was not measured)."""
+
+
 def cell(entry: MetricInfo, value: Any) -> str:
     """A number of summary.json as a terminal column shows it (shorter than the HTML's)."""
     if value is None:
@@ -70,6 +74,7 @@ def _table(
     first: str,
     columns: Sequence[tuple[Metric, str]],
     rows: Sequence[tuple[str, Metrics]],
+    unseen: Collection[str] = (),
 ) -> Table:
     table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column(first, justify="left", min_width=len(first))
@@ -77,19 +82,22 @@ def _table(
         table.add_column(header, justify="right", min_width=len(header))
     entries = [info(metric) for metric, _ in columns]
     for name, group in rows:
-        table.add_row(name, *(cell(e, getattr(group, e.key)) for e in entries))
+        table.add_row(
+            name,
+            *(NA if e.key in unseen else cell(e, getattr(group, e.key)) for e in entries),
+        )
     return table
 
 
-def networks_table(summary: Summary) -> Table:
-    """One row per network and one for all."""
+def networks_table(summary: Summary, unseen: Collection[str] = ()) -> Table:
+    """One row per network and one for all; `unseen` metrics (keys) read n/a."""
     rows: list[tuple[str, Metrics]] = [*summary.networks.items(), ("all", summary.totals)]
     title = f"{summary.scenario}: {summary.days:g} days, seed {summary.seed}"
-    return _table(title, "network", NETWORK_COLUMNS, rows)
+    return _table(title, "network", NETWORK_COLUMNS, rows, unseen)
 
 
-def brands_table(summary: Summary) -> Table:
-    return _table("by brand", "brand", BRAND_COLUMNS, list(summary.brands.items()))
+def brands_table(summary: Summary, unseen: Collection[str] = ()) -> Table:
+    return _table("by brand", "brand", BRAND_COLUMNS, list(summary.brands.items()), unseen)
 
 
 USE_SPEC_COLUMNS: Sequence[tuple[str, str]] = (
@@ -148,9 +156,15 @@ def _pct(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}%"
 
 
-def print_summary(summary: Summary, console: Console, run: RunMethod | None = None) -> None:
-    console.print(networks_table(summary))
-    console.print(brands_table(summary))
+def print_summary(
+    summary: Summary,
+    console: Console,
+    run: RunMethod | None = None,
+    unseen: Collection[str] = (),
+) -> None:
+    """`unseen`: the metrics the numbers' source cannot tell (a central system's store), n/a."""
+    console.print(networks_table(summary, unseen))
+    console.print(brands_table(summary, unseen))
     for table in (vocabulary_table(summary), method_table(summary, run)):
         if table is not None:
             console.print(table)

@@ -13,7 +13,7 @@ import csv
 import io
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -22,6 +22,7 @@ from simulator.model.records import Outcome, Records, SessionRecord
 from simulator.model.world import World
 from simulator.reports import chargex as cx
 from simulator.reports import metrics as m
+from simulator.reports import over_time as ot
 from simulator.reports import use_spec as us
 from simulator.reports.catalogue import CATALOGUE, check_fields, document_values
 from simulator.reports.metrics import DriverMetrics, PortInfo, PortMetrics
@@ -188,6 +189,28 @@ class Summary(BaseModel):
     ev_charging_use_spec: UseSpec | None = None
     chargex: ChargeX | None = None
     method: Method | None = None
+    network_names: dict[str, str] | None = None
+    """Each network's display name (the scenario's `name`, else its id), by id."""
+    day_by_day: DayByDay | None = None
+
+
+class DayMetrics(BaseModel):
+    """A group of ports day by day (simulator.reports.over_time): one entry a day."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    occupancy: list[float]
+    mean_waiting: list[float]
+    max_waiting: list[int]
+
+
+class DayByDay(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    days: list[float]
+    """Each day's start, in days from the end of the warm-up (the last may be partial)."""
+    totals: DayMetrics
+    networks: dict[str, DayMetrics]
 
 
 MEASURED_FROM = (
@@ -290,7 +313,14 @@ def chargex_block(sessions: Sequence[SessionRecord], ports: Sequence[PortInfo]) 
     )
 
 
-def summarize(records: Records, ports: Sequence[PortInfo], *, scenario: str, seed: int) -> Summary:
+def summarize(
+    records: Records,
+    ports: Sequence[PortInfo],
+    *,
+    scenario: str,
+    seed: int,
+    network_names: Mapping[str, str] | None = None,
+) -> Summary:
     window = (records.warmup_s, records.horizon_s)
     sessions = m.in_window(records)
     by_network: dict[str, list[SessionRecord]] = defaultdict(list)
@@ -366,13 +396,56 @@ def summarize(records: Records, ports: Sequence[PortInfo], *, scenario: str, see
             measured_from=MEASURED_FROM,
             intervals=ONE_RUN_INTERVALS,
         ),
+        network_names=None if network_names is None else dict(network_names),
+        day_by_day=_day_by_day(records, ports, network_ids, window),
     )
     return summary
 
 
-def to_json(summary: Summary) -> str:
-    """The byte-stable text of summary.json."""
+def _day_by_day(
+    records: Records,
+    ports: Sequence[PortInfo],
+    networks: Sequence[str],
+    window: tuple[float, float],
+) -> DayByDay:
+    def of(ids: set[str], sessions: Sequence[SessionRecord]) -> DayMetrics:
+        intervals = [i for i in records.intervals if i.port in ids]
+        view = ot.day_by_day(len(ids), intervals, sessions, window)
+        return DayMetrics(
+            occupancy=list(view.occupancy),
+            mean_waiting=list(view.mean_waiting),
+            max_waiting=list(view.max_waiting),
+        )
+
+    return DayByDay(
+        days=[(t - window[0]) / m.DAY_S for t in ot.day_edges(window)[:-1]],
+        totals=of({p.id for p in ports}, records.sessions),
+        networks={
+            n: of(
+                {p.id for p in ports if p.network == n},
+                [s for s in records.sessions if s.network == n],
+            )
+            for n in networks
+        },
+    )
+
+
+def to_json(summary: Summary, unseen: Collection[str] = ()) -> str:
+    """The byte-stable text of summary.json; `unseen` metrics (keys) are null in every group:
+    what a central system's store cannot tell (simulator.ocpp.store_reader.UNSEEN)."""
     data = _round(summary.model_dump(exclude_none=True))
+    if unseen:
+        groups = [data["totals"]]
+        groups += [
+            g for scope in ("networks", "sites", "brands", "ports") for g in data[scope].values()
+        ]
+        days = data.get("day_by_day")
+        if days is not None:
+            groups += [days["totals"], *days["networks"].values()]
+        for group in groups:
+            for g in (group, group.get("partner"), group.get("non_partner")):
+                if g is not None:
+                    g.update((key, None) for key in unseen if key in g)
     return json.dumps(data, indent=2) + "\n"
 
 

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from simulator.reports.catalogue import Metric, info
 from simulator.reports.charts import Bars, Lines, Series
+from simulator.reports.day_views import over_time_sections
 from simulator.reports.method import RunMethod, method_lines
 from simulator.reports.metrics import wait_bin_labels
+from simulator.reports.names import display_names
 from simulator.reports.page import Cell, Page, Section, Table
 from simulator.reports.summary import Method, Summary, to_json
 
@@ -33,6 +35,8 @@ __all__ = [
 ]
 
 HOURS = tuple(range(24))
+NA = "n/a"
+"""A metric the numbers' source cannot tell (not 0: it was not measured)."""
 ALL = "all"
 M = Metric
 
@@ -40,15 +44,17 @@ M = Metric
 # --- a run --------------------------------------------------------------------------------
 
 
-def run_page(summary: Summary, run: RunMethod | None = None) -> Page:
+def run_page(summary: Summary, run: RunMethod | None = None, unseen: Collection[str] = ()) -> Page:
     """The run report; `run` adds the run's engine, version, run time and machine to its
-    method section."""
-    data: dict[str, Any] = json.loads(to_json(summary))
-    networks: dict[str, Any] = data["networks"]
+    method section; `unseen` metrics (keys) are n/a (a central system's store)."""
+    data: dict[str, Any] = json.loads(to_json(summary, unseen))
+    network_label, site_label = display_names(data)
+    networks: dict[str, Any] = {network_label[n]: g for n, g in data["networks"].items()}
     groups = {**networks, ALL: data["totals"]}
-    sites: dict[str, Any] = data["sites"]
+    sites: dict[str, Any] = {label: data["sites"][s] for s, label in site_label.items()}
     brands: dict[str, Any] = data["brands"]
-    labels, shares = wait_bin_labels(), tuple(data["totals"][info(M.WAIT_DISTRIBUTION).key])
+    labels = wait_bin_labels()
+    shares = tuple(data["totals"][info(M.WAIT_DISTRIBUTION).key] or (math.nan,) * len(labels))
 
     def bars_of(
         title: str, table: Mapping[str, Any], metrics: Sequence[Metric], axis: str, **kw: Any
@@ -205,6 +211,7 @@ def run_page(summary: Summary, run: RunMethod | None = None) -> Page:
             ),
         ),
     )
+    sections += over_time_sections(data, network_label)
     sections += vocabulary_sections(data)
     sections += (method_section(summary.method, run),)
     return Page(
@@ -215,7 +222,7 @@ def run_page(summary: Summary, run: RunMethod | None = None) -> Page:
             ("seed", str(data["seed"])),
             ("measured days", f"{data['days']:g}"),
             ("warm-up days", f"{data['warmup_days']:g}"),
-            ("arrivals", f"{data['totals'][info(M.ARRIVALS).key]:,}"),
+            ("arrivals", _count(data["totals"][info(M.ARRIVALS).key])),
             (
                 "occupancy",
                 info(M.OCCUPANCY_UTILIZATION).text(
@@ -292,17 +299,22 @@ PARTNER_COLUMNS: tuple[Metric, ...] = (
 
 def _summary_table(title: str, groups: Mapping[str, Any], metrics: Sequence[Metric]) -> Table:
     columns = ("", *(info(m).axis for m in metrics))
-    rows = tuple(
-        (Cell(name), *(_value_cell(g.get(info(m).key), m) for m in metrics))
-        for name, g in groups.items()
-    )
+    rows = tuple((Cell(name), *(_value_cell(g, m) for m in metrics)) for name, g in groups.items())
     return Table(title, columns, rows, note="The numbers of summary.json (shares in %).")
 
 
-def _value_cell(value: float | None, metric: Metric) -> Cell:
+def _value_cell(group: Mapping[str, Any], metric: Metric) -> Cell:
+    """A metric of a group: n/a where it is null (its source cannot tell it), empty where the
+    group has no such metric (a brand's ports)."""
+    key = info(metric).key
+    value = group.get(key)
     if value is None:
-        return Cell("")
+        return Cell(NA if key in group else "")
     return Cell(info(metric).text(value), float(value))
+
+
+def _count(value: int | None) -> str:
+    return NA if value is None else f"{value:,}"
 
 
 def _get(group: Mapping[str, Any], metric: Metric) -> float:
@@ -344,9 +356,14 @@ VISITS_WITHOUT_CHARGE = "Visits without a charge, by reason (all)"
 def vocabulary_sections(data: Mapping[str, Any]) -> tuple[Section, ...]:
     """The EV Charging Use Specification's and ChargeX's measures, under their own names."""
     out: list[Section] = []
+    network_label, site_label = display_names(data)
     spec = data.get("ev_charging_use_spec")
     if spec is not None:
-        groups = {**spec["networks"], ALL: spec["totals"]}
+        groups = {
+            **{network_label.get(n, n): g for n, g in spec["networks"].items()},
+            ALL: spec["totals"],
+        }
+        spec_sites = {site_label[s]: spec["sites"][s] for s in site_label if s in spec["sites"]}
         out.append(
             Section(
                 "EV Charging Use Specification",
@@ -356,13 +373,16 @@ def vocabulary_sections(data: Mapping[str, Any]) -> tuple[Section, ...]:
                 "sessions' durations, not the port time in the window (docs/outputs.md).",
                 tables=(
                     _named_table("Use Specification by network", groups, USE_SPEC_COLUMNS),
-                    _named_table("Use Specification by site", spec["sites"], USE_SPEC_COLUMNS),
+                    _named_table("Use Specification by site", spec_sites, USE_SPEC_COLUMNS),
                 ),
             )
         )
     kpis = data.get("chargex")
     if kpis is not None:
-        groups = {**kpis["networks"], ALL: kpis["totals"]}
+        groups = {
+            **{network_label.get(n, n): g for n, g in kpis["networks"].items()},
+            ALL: kpis["totals"],
+        }
         out.append(
             Section(
                 "ChargeX customer KPIs",

@@ -34,3 +34,12 @@ def test_the_sweep_table_has_a_row_per_point_and_a_column_per_headline_metric() 
     out = io.StringIO()
     estimates.print_sweep(result, Console(file=out, width=120))
     assert "±" in out.getvalue()
+
+
+def test_the_network_rows_name_the_networks_by_their_display_names() -> None:
+    comp, _, _ = comparison()
+    _, by_network, _ = estimates.comparison_tables(comp)
+    rows = [str(cell) for cell in by_network.columns[0].cells]
+    assert comp.network_names["tesla"] == "Tesla Supercharger"
+    assert "Tesla Supercharger: occupancy (%)" in rows
+    assert not any(row.startswith("tesla: ") for row in rows)

@@ -47,7 +47,12 @@ def test_the_estimate_table_has_a_row_for_every_headline_metric_of_every_network
     assert len(keys) == len(HEADLINE) + 2 * 5 + 4
     assert {k.metric for k in keys} <= {info(m).key for m in Metric}
     shown = {r[0].text for r in est.rows}
-    assert {pages.row_label(k) for k in keys} <= shown
+    names = {
+        n: name for r in runs if r.summary for n, name in (r.summary.network_names or {}).items()
+    }
+    assert names["tesla"] == "Tesla Supercharger"  # rows name networks by display name
+    assert {pages.row_label(k, names) for k in keys} <= shown
+    assert "tesla: occupancy (%)" not in shown
     assert all(cell.value is not None for r in est.rows for cell in r[1:] if cell.text)
 
 

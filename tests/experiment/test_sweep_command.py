@@ -86,7 +86,10 @@ def test_sweep_writes_a_tidy_table_intervals_and_response_curves(
     assert len(doc.points) == 4
     assert doc.seeds == [1, 2]
     html = (out / "sweep.html").read_text()
-    assert html.count("<figure") >= 12
+    # a curve of zeros (nobody turned away, no prices here) is a one-line note instead
+    left_out = html.count('<p class="note left-out">')
+    assert "revenue, all networks: $0 everywhere — chart left out" in html
+    assert html.count("<figure") + left_out >= 12
 
 
 @pytest.mark.parametrize(

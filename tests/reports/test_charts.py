@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from simulator.reports import charts
 from simulator.reports.charts import Bars, Forest, Lines, Series, svg
 
 BARS = Bars(
@@ -64,3 +65,21 @@ def test_titles_and_axes_are_text_with_their_units() -> None:
 
 def test_the_same_chart_draws_the_same_bytes() -> None:
     assert svg(BARS, "a") == svg(BARS, "a")
+
+
+def test_lines_that_meet_differ_in_style_and_marker_not_only_in_colour() -> None:
+    hours = tuple(range(24))
+    same = tuple(0.1 for _ in hours)
+    chart = Lines(
+        "Hourly occupancy",
+        hours,
+        "hour",
+        (Series("a", same), Series("b", same), Series("c", same)),
+        "occ",
+        share=True,
+    )
+    ax = charts._lines(chart).axes[0]
+    drawn = ax.get_lines()
+    assert len({line.get_linestyle() for line in drawn}) == 3
+    assert len({line.get_marker() for line in drawn}) == 3
+    assert {x for line in drawn for x in line.get_xdata()} == set(hours)  # on the hours

@@ -21,9 +21,9 @@ def test_the_run_report_opens_in_chromium_with_every_chart(browser: Any, tmp_pat
     assert expected >= 12
     seen = open_report(browser, path, expected)
     assert seen["title"] == "Nissan + EVgo: run report"
-    # six of chargenet's own, two of the EV Charging Use Specification, three of ChargeX's
-    # KPIs, and the method
-    assert seen["tables"] == 12
+    # six of chargenet's own, the day (a window under two days), two of the EV Charging Use
+    # Specification, three of ChargeX's KPIs, and the method
+    assert seen["tables"] == 13
 
 
 def test_a_report_is_one_file_that_needs_no_network() -> None:

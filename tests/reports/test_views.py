@@ -43,20 +43,37 @@ def _tables(page: object) -> dict[str, Table]:
 def test_the_run_report_tables_hold_exactly_the_numbers_of_summary_json() -> None:
     result = region_run()
     data = json.loads(to_json(result.summary))
+    names = data["network_names"]  # the tables name networks so, and sites under them
+    assert names["tesla"] == "Tesla Supercharger"
+    networks = {names[n]: g for n, g in data["networks"].items()}
+    sites = {
+        f"{names[network]} / {site}": g
+        for network in data["networks"]
+        for site, g in data["sites"].items()
+        if g["network"] == network
+    }
+    assert list(data["sites"])[:3] == ["tesla-1", "ea-1", "evgo-1"]  # interleaved by the model
+    assert list(sites)[:2] == ["Tesla Supercharger / tesla-1", "Tesla Supercharger / tesla-2"]
     groups = {
-        "Networks": {**data["networks"], "all": data["totals"]},
-        "Sites": data["sites"],
-        "Waiting": {**data["networks"], "all": data["totals"]},
+        "Networks": {**networks, "all": data["totals"]},
+        "Sites": sites,
+        "Waiting": {**networks, "all": data["totals"]},
         "Brands": data["brands"],
-        "Energy and money": {**data["networks"], "all": data["totals"]},
+        "Energy and money": {**networks, "all": data["totals"]},
         "Partner vs non-partner": {
             f"{n} {seg.replace('_', '-')}": g[seg]
-            for n, g in {**data["networks"], "all": data["totals"]}.items()
+            for n, g in {**networks, "all": data["totals"]}.items()
             for seg in ("partner", "non_partner")
         },
     }
     tables = _tables(views.run_page(result.summary))
-    assert set(tables) == {*TABLE_METRICS, *VOCABULARY, views.VISITS_WITHOUT_CHARGE, "Method"}
+    assert set(tables) == {
+        *TABLE_METRICS,
+        *VOCABULARY,
+        views.VISITS_WITHOUT_CHARGE,
+        "Method",
+        "The day",  # day_by_day of a window under two days
+    }
     checked = 0
     for title, metrics in TABLE_METRICS.items():
         table = tables[title]
@@ -68,16 +85,25 @@ def test_the_run_report_tables_hold_exactly_the_numbers_of_summary_json() -> Non
                 checked += 1
     assert checked > 300
     for title, (block, scope, columns) in VOCABULARY.items():
-        rows = (
-            data[block][scope]
-            if scope != "groups"
-            else {**data[block]["networks"], "all": data[block]["totals"]}
-        )
+        named = {names[n]: g for n, g in data[block]["networks"].items()}
+        rows = {
+            "groups": {**named, "all": data[block]["totals"]},
+            "brands": data[block].get("brands"),
+            "sites": {label: data[block]["sites"][label.split(" / ")[1]] for label in sites},
+        }[scope]
         assert [row[0].text for row in tables[title].rows] == list(rows)
         for row in tables[title].rows:
             for cell, (key, _, _) in zip(row[1:], columns, strict=True):
                 assert cell.value == rows[row[0].text].get(key), (title, row[0].text, key)
                 checked += cell.value is not None
+    day = data["day_by_day"]
+    assert len(day["days"]) == 1
+    by_day = {**{names[n]: g for n, g in day["networks"].items()}, "all": day["totals"]}
+    assert [row[0].text for row in tables["The day"].rows] == list(by_day)
+    for row in tables["The day"].rows:
+        for cell, key in zip(row[1:], ("occupancy", "mean_waiting", "max_waiting"), strict=True):
+            assert cell.value == by_day[row[0].text][key][0]
+            checked += 1
     reasons = data["chargex"]["totals"]["without_charge_reasons"]
     assert {r[0].text: r[1].value for r in tables[views.VISITS_WITHOUT_CHARGE].rows} == reasons
     checked += len(reasons)
