@@ -46,4 +46,6 @@ def run(
 
 
 def summarize_world(world: World, records: Records) -> Summary:
-    return summarize(records, port_infos(world), scenario=world.name, seed=world.seed)
+    return summarize(
+        records, port_infos(world), scenario=world.name, seed=world.seed, deals=world.deals
+    )

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from simulator.model.records import Outcome, Records, SessionRecord
-from simulator.model.world import World
+from simulator.model.world import Deal, World
 from simulator.reports import chargex as cx
 from simulator.reports import metrics as m
 from simulator.reports import use_spec as us
@@ -173,6 +173,19 @@ class Method(BaseModel):
     intervals: str
 
 
+class FinePrint(BaseModel):
+    """A deal with fine print (deals.min_interval_min): the served sessions after the warm-up
+    its perk paid for and those it refused (the driver paid)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    brand: str
+    network: str
+    min_interval_min: float
+    granted: int
+    refused: int
+
+
 class Summary(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -188,6 +201,8 @@ class Summary(BaseModel):
     ev_charging_use_spec: UseSpec | None = None
     chargex: ChargeX | None = None
     method: Method | None = None
+    perk_fine_print: list[FinePrint] | None = None
+    """Only in a run with a deal that has fine print."""
 
 
 MEASURED_FROM = (
@@ -290,7 +305,42 @@ def chargex_block(sessions: Sequence[SessionRecord], ports: Sequence[PortInfo]) 
     )
 
 
-def summarize(records: Records, ports: Sequence[PortInfo], *, scenario: str, seed: int) -> Summary:
+def fine_print_block(
+    sessions: Sequence[SessionRecord], deals: Sequence[Deal]
+) -> list[FinePrint] | None:
+    """Each fine-printed deal's granted and refused sessions (None: no deal has fine print)."""
+    printed = [d for d in deals if d.min_interval_s is not None]
+    if not printed:
+        return None
+    out = []
+    for d in printed:
+        at = [
+            s
+            for s in sessions
+            if s.outcome is Outcome.SERVED and s.brand == d.brand and s.network == d.network
+        ]
+        assert d.min_interval_s is not None
+        out.append(
+            FinePrint(
+                brand=d.brand,
+                network=d.network,
+                min_interval_min=d.min_interval_s / 60.0,
+                granted=sum(1 for s in at if s.free and not s.perk_refused),
+                refused=sum(1 for s in at if s.perk_refused),
+            )
+        )
+    return out
+
+
+def summarize(
+    records: Records,
+    ports: Sequence[PortInfo],
+    *,
+    scenario: str,
+    seed: int,
+    deals: Sequence[Deal] = (),
+) -> Summary:
+    """The summary of a run's records; `deals` (the world's) give the fine print's block."""
     window = (records.warmup_s, records.horizon_s)
     sessions = m.in_window(records)
     by_network: dict[str, list[SessionRecord]] = defaultdict(list)
@@ -366,6 +416,7 @@ def summarize(records: Records, ports: Sequence[PortInfo], *, scenario: str, see
             measured_from=MEASURED_FROM,
             intervals=ONE_RUN_INTERVALS,
         ),
+        perk_fine_print=fine_print_block(sessions, deals),
     )
     return summary
 
@@ -388,6 +439,8 @@ SESSION_FIELDS: tuple[str, ...] = (
     "port",
     "partner",
     "free",
+    "perk_refused",
+    "adapter_kw",
     "wait_s",
     "start_s",
     "charge_end_s",
