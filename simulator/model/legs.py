@@ -1,9 +1,9 @@
 """A charge's legs: the stretches of one charge at one power limit.
 
-A port's power is min(car curve, port rating, port limit, adapter cap). Each change of the port's limit
-during a charge ends the current leg (its SoC there in closed form from the leg's profile) and
-starts another along the profile at the new limit: energy is integrated piecewise between
-limit changes, never ticked.
+A port's power is min(car curve, port rating, port limit, adapter cap). Each change of the
+port's limit during a charge ends the current leg (its SoC there in closed form from the leg's
+profile) and starts another along the profile at the new limit: energy is integrated piecewise
+between limit changes, never ticked.
 """
 
 from __future__ import annotations
