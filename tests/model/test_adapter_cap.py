@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 from simulator.model.choice import free_port, usable_kw
+from simulator.model.grid import demand_kw
+from simulator.model.legs import adapter_cap_kw
 from simulator.model.records import Outcome
 from simulator.model.simulation import Simulation
 from simulator.model.visit import Visit
@@ -88,3 +90,14 @@ def test_the_driver_takes_a_native_100_kw_port_over_a_250_kw_one_behind_a_50_kw_
     port = free_port(sim.sites[0], with_adapter(w))
     assert port is not None
     assert port.power_kw == 100
+
+
+def test_a_capped_car_asks_its_sites_grid_limit_for_no_more_than_its_adapter_gives() -> None:
+    w = adapter_world([{"power_kw": 250, "connectors": ["NACS"]}])
+    sim = Simulation(w)
+    port = sim.ports[0]
+    v = with_adapter(w)
+    v.target_soc = 0.8
+    assert demand_kw(port, v, 0.2) == 150.0  # before plug-in nothing caps it
+    v.adapter_kw = adapter_cap_kw(v, port)
+    assert demand_kw(port, v, 0.2) == 50.0
