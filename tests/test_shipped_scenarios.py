@@ -204,6 +204,32 @@ def test_a_region_scenario_differs_from_walled_gardens_only_in_partnership_rules
     assert (other["networks"], other["deals"]) != (base["networks"], base["deals"])
 
 
+def test_the_consortium_is_the_nacs_opening_with_ionna_its_owners_brands_and_an_adapter_cap() -> (
+    None
+):
+    base = _load("nacs_opening.toml")
+    consortium = _load("consortium.toml")
+    assert [n for n in consortium["networks"] if n["id"] != "ionna"] == base["networks"]
+    [ionna] = [n for n in consortium["networks"] if n["id"] == "ionna"]
+    assert (ionna["access"], ionna["owners"]) == ("open", ["Hyundai", "Kia"])
+    vehicles = {v["id"]: v for v in consortium["vehicles"]}
+    owners = [vehicles.pop("hyundai_kona"), vehicles.pop("kia_niro")]
+    other = vehicles["other_ccs"]
+    assert [v["brand"] for v in owners] == ["Hyundai", "Kia"]
+    assert other["share"] + sum(v["share"] for v in owners) == pytest.approx(0.23)
+    assert all(
+        {k: x for k, x in v.items() if k not in ("id", "brand", "share")}
+        == {k: x for k, x in other.items() if k not in ("id", "brand", "share")}
+        for v in owners
+    )
+    assert vehicles["nissan_ariya"]["adapter_kw"] == 50
+    vehicles["nissan_ariya"]["adapter_kw"] = None
+    vehicles["other_ccs"]["share"] = 0.23
+    assert list(vehicles.values()) == base["vehicles"]
+    for key in ("simulation", "drivers", "arrivals", "failures", "station_templates"):
+        assert consortium[key] == base[key], key
+
+
 def test_the_shared_region_has_121_ports_and_the_documented_fleet() -> None:
     scenario = sc.load(SCENARIOS / "walled_gardens.toml")
     ports = {
