@@ -48,5 +48,10 @@ def run(
 def summarize_world(world: World, records: Records) -> Summary:
     names = {n.id: n.name for n in world.networks}
     return summarize(
-        records, port_infos(world), scenario=world.name, seed=world.seed, network_names=names
+        records,
+        port_infos(world),
+        scenario=world.name,
+        seed=world.seed,
+        network_names=names,
+        deals=world.deals,
     )

@@ -266,6 +266,11 @@ class NetworkSpec(Strict):
     access: Literal["open", "members_only"] = "open"
     members: list[str] = []
     """Brands whose drivers are members (native customers) of this network."""
+    owners: list[str] = []
+    """Brands that co-own the network (a consortium such as IONNA); each gets owner_deal."""
+    owner_deal: PerkSpec | None = None
+    """The deal every owner's drivers get at this network, each owner paying for its own
+    (paid_by defaults to the owner): one [[deals]] entry per owner, written once."""
     open_from_day: float | None = Field(default=None, ge=0)
     """A members-only network opens to every brand from this day (Tesla's NACS opening)."""
     price_per_kwh: float = Field(default=0.0, ge=0)
@@ -291,7 +296,18 @@ class NetworkSpec(Strict):
     def _opening_needs_members_only(self) -> NetworkSpec:
         if self.open_from_day is not None and self.access != "members_only":
             raise ValueError("open_from_day only applies to a members_only network")
+        if self.owner_deal is not None and not self.owners:
+            raise ValueError("owner_deal needs owners")
+        if len(set(self.owners)) < len(self.owners):
+            raise ValueError(f"owners names a brand twice: {self.owners}")
         return self
+
+    def deals(self) -> list[DealSpec]:
+        """owner_deal, once per owner."""
+        if self.owner_deal is None:
+            return []
+        terms = self.owner_deal.model_dump()
+        return [DealSpec(**terms, brand=b, network=self.id) for b in self.owners]
 
 
 class VehicleSpec(Strict):
@@ -304,12 +320,17 @@ class VehicleSpec(Strict):
     adapter_share: float = Field(default=0.0, ge=0, le=1)
     """Share of this model's drivers who carry an adapter."""
     adapter_connectors: list[Connector] = []
+    adapter_kw: float | None = Field(default=None, gt=0)
+    """The most the car draws through its adapter, on a port none of its own plugs fit (e.g.
+    50 kW for a brand on another network's stalls); none: the adapter does not limit it."""
     curve: Curve = Field(default_factory=lambda: TwoStageCurve(kind="two_stage"))
 
     @model_validator(mode="after")
     def _adapter_has_connectors(self) -> VehicleSpec:
         if self.adapter_share > 0 and not self.adapter_connectors:
             raise ValueError("adapter_share > 0 needs adapter_connectors")
+        if self.adapter_kw is not None and not self.adapter_connectors:
+            raise ValueError("adapter_kw needs adapter_connectors")
         return self
 
 
@@ -370,18 +391,20 @@ class DriverSpec(Strict):
 # --- partnerships -------------------------------------------------------------------------
 
 
-class DealSpec(Strict):
-    """An automaker's deal with a network: a perk for the brand's drivers, paid by someone."""
+class PerkSpec(Strict):
+    """A perk for a brand's drivers at a network, paid by someone: a deal's terms."""
 
-    brand: str = Field(min_length=1)
-    network: str = Field(min_length=1)
     perk: Literal["complimentary", "member_price", "allowance", "membership"]
     eligible_share: float = Field(default=1.0, ge=0, le=1)
     """Share of the brand's drivers enrolled (e.g. only new buyers)."""
     session_cap_min: float | None = Field(default=None, gt=0)
     """Complimentary sessions stop after this long (Nissan + EVgo: 30 min)."""
+    min_interval_min: float | None = Field(default=None, gt=0)
+    """Fine print of a complimentary perk: a driver's next free session needs this long since
+    the arrival of their last one; a driver back sooner pays price_per_kwh (else the list)."""
     price_per_kwh: float | None = Field(default=None, ge=0)
-    """Member price, and the price beyond an allowance."""
+    """Member price, the price beyond an allowance, and what a session the fine print refused
+    costs."""
     allowance_kwh: float | None = Field(default=None, gt=0)
     """Free kWh per driver over the run (Volkswagen + Electrify America: 500 kWh)."""
     paid_by: str = ""
@@ -391,12 +414,21 @@ class DealSpec(Strict):
     settlement_per_session: float = Field(default=0.0, ge=0)
 
     @model_validator(mode="after")
-    def _perk_fields(self) -> DealSpec:
+    def _perk_fields(self) -> PerkSpec:
         if self.perk == "member_price" and self.price_per_kwh is None:
             raise ValueError("a member_price deal needs price_per_kwh")
         if self.perk == "allowance" and self.allowance_kwh is None:
             raise ValueError("an allowance deal needs allowance_kwh")
+        if self.min_interval_min is not None and self.perk != "complimentary":
+            raise ValueError("min_interval_min only applies to a complimentary deal")
         return self
+
+
+class DealSpec(PerkSpec):
+    """An automaker's deal with a network: a perk for the brand's drivers, paid by someone."""
+
+    brand: str = Field(min_length=1)
+    network: str = Field(min_length=1)
 
 
 # --- demand, failures, the run ------------------------------------------------------------
@@ -550,6 +582,19 @@ class Scenario(Strict):
                 raise KeyPathError(f"deals[{i}].network", "no such network", deal.network)
             if deal.brand not in brands:
                 raise KeyPathError(f"deals[{i}].brand", "no vehicle of this brand", deal.brand)
+        dealt = {(d.brand, d.network) for d in self.deals}
+        for i, network in enumerate(self.networks):
+            for j, owner in enumerate(network.owners):
+                if owner not in brands:
+                    raise KeyPathError(
+                        f"networks[{i}].owners[{j}]", "no vehicle of this brand", owner
+                    )
+                if network.owner_deal is not None and (owner, network.id) in dealt:
+                    raise KeyPathError(
+                        f"networks[{i}].owners[{j}]",
+                        "has owner_deal and a [[deals]] entry at this network",
+                        owner,
+                    )
         for i, network in enumerate(self.networks):
             for j, site in enumerate(network.sites):
                 for k, port in enumerate(site.ports):
@@ -580,12 +625,17 @@ def _usable_anywhere(scenario: Scenario, vehicle: VehicleSpec) -> bool:
     for network in scenario.networks:
         member = vehicle.brand in network.members or any(
             d.brand == vehicle.brand and d.network == network.id and d.perk == "membership"
-            for d in scenario.deals
+            for d in all_deals(scenario)
         )
         allowed = network.access == "open" or member or network.open_from_day is not None
         if allowed and any(plugs & set(p.connectors) for site in network.sites for p in site.ports):
             return True
     return False
+
+
+def all_deals(scenario: Scenario) -> list[DealSpec]:
+    """[[deals]] and every network's owner_deal, once per owner."""
+    return [*scenario.deals, *(d for n in scenario.networks for d in n.deals())]
 
 
 # --- loading ------------------------------------------------------------------------------
@@ -758,7 +808,7 @@ def spec(scenario: Scenario) -> mw.WorldSpec:
         meter_interval_s=sim.meter_interval_s,
         networks=tuple(_network(n, stations) for n in scenario.networks),
         vehicles=tuple(_vehicle(i, v) for i, v in enumerate(scenario.vehicles)),
-        deals=tuple(_deal(x) for x in scenario.deals),
+        deals=tuple(_deal(x) for x in all_deals(scenario)),
         drivers=mw.Drivers(
             population=d.population,
             arrival_soc=dist(d.arrival_soc),
@@ -890,6 +940,7 @@ def _vehicle(index: int, v: VehicleSpec) -> mw.VehicleModel:
         adapter_share=v.adapter_share,
         adapter_connectors=frozenset(v.adapter_connectors),
         curve=c,
+        adapter_kw=v.adapter_kw,
     )
 
 
@@ -906,6 +957,7 @@ def _deal(d: DealSpec) -> mw.Deal:
         settlement=d.settlement,
         settlement_per_kwh=d.settlement_per_kwh,
         settlement_per_session=d.settlement_per_session,
+        min_interval_s=None if d.min_interval_min is None else d.min_interval_min * 60,
     )
 
 

@@ -60,6 +60,8 @@ GROUPS: dict[str, tuple[str, ...]] = {
             "test_nissan_drivers_charge_free_at_evgo_and_nissan_pays",
             "test_id4_drivers_charge_free_at_electrify_america_and_volkswagen_pays[",
             "test_interoperability_opens_every_network_and_charges_roaming_fees",
+            "test_the_consortium_is_open_to_all_and_its_owners_drivers_charge_free_paid_by_their",
+            "test_the_ariya_is_held_to_its_adapters_50_kw_at_tesla_and_nowhere_else",
         )
     ),
     "v201_day": tuple(

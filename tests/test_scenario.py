@@ -156,6 +156,62 @@ BAD_FILES = {
         GOOD + '\n[[deals]]\nbrand = "Volkswagen"\nnetwork = "ea"\nperk = "member_price"\n',
         "deals[0]: a member_price deal needs price_per_kwh",
     ),
+    # the keys of the consortium, adapter caps and perk fine print (issue 12)
+    "an adapter cap without adapter connectors": (
+        edited(
+            'peak_kw = 135\nconnectors = ["CCS1"]',
+            'peak_kw = 135\nconnectors = ["CCS1"]\nadapter_kw = 50',
+        ),
+        "vehicles[1]: adapter_kw needs adapter_connectors",
+    ),
+    "an adapter cap of zero": (
+        edited(
+            'peak_kw = 135\nconnectors = ["CCS1"]',
+            'peak_kw = 135\nconnectors = ["CCS1"]\nadapter_connectors = ["NACS"]\nadapter_kw = 0',
+        ),
+        "vehicles[1].adapter_kw = 0: Input should be greater than 0",
+    ),
+    "fine print on a perk that is not complimentary": (
+        GOOD
+        + '\n[[deals]]\nbrand = "Volkswagen"\nnetwork = "ea"\nperk = "member_price"\n'
+        + "price_per_kwh = 0.4\nmin_interval_min = 60\n",
+        "deals[0]: min_interval_min only applies to a complimentary deal",
+    ),
+    "a negative minimum interval": (
+        GOOD
+        + '\n[[deals]]\nbrand = "Volkswagen"\nnetwork = "ea"\nperk = "complimentary"\n'
+        + "min_interval_min = -5\n",
+        "deals[0].min_interval_min = -5: Input should be greater than 0",
+    ),
+    "an owner with no vehicle of its brand": (
+        edited('id = "ea"\n', 'id = "ea"\nowners = ["Volkswagen", "Hyundai"]\n'),
+        "networks[1].owners[1] = 'Hyundai': no vehicle of this brand",
+    ),
+    "an owner deal without owners": (
+        edited('id = "ea"\n', 'id = "ea"\nowner_deal = { perk = "complimentary" }\n'),
+        "networks[1]: owner_deal needs owners",
+    ),
+    "an owner named twice": (
+        edited('id = "ea"\n', 'id = "ea"\nowners = ["Volkswagen", "Volkswagen"]\n'),
+        "networks[1]: owners names a brand twice: ['Volkswagen', 'Volkswagen']",
+    ),
+    "an owner deal with an unknown key": (
+        edited(
+            'id = "ea"\n',
+            'id = "ea"\nowners = ["Volkswagen"]\n'
+            'owner_deal = { perk = "complimentary", brand = "X" }\n',
+        ),
+        "networks[1].owner_deal.brand: unknown key",
+    ),
+    "an owner with an owner deal and a deal of its own": (
+        edited(
+            'id = "ea"\n',
+            'id = "ea"\nowners = ["Volkswagen"]\nowner_deal = { perk = "complimentary" }\n',
+        )
+        + '\n[[deals]]\nbrand = "Volkswagen"\nnetwork = "ea"\nperk = "complimentary"\n',
+        "networks[1].owners[0] = 'Volkswagen': "
+        "has owner_deal and a [[deals]] entry at this network",
+    ),
     # validation gaps of issue 12: each passed validate (or crashed run) before
     "a start that is not a timestamp": (
         edited("days = 1", 'days = 1\nstart = "next monday"'),
@@ -499,3 +555,29 @@ def test_an_adapter_lets_a_car_that_fits_no_socket_use_a_site() -> None:
     )
     text = text.replace('connectors = ["CCS1", "CHAdeMO"]', 'connectors = ["CCS1"]')
     assert sc.parse(tomllib.loads(text)).vehicles[1].adapter_share == 0.1
+
+
+def test_an_owner_deal_becomes_one_deal_per_owner_each_paid_by_its_owner() -> None:
+    text = edited(
+        'id = "ea"\n',
+        'id = "ea"\nowners = ["Volkswagen", "Tesla"]\n'
+        'owner_deal = { perk = "complimentary", session_cap_min = 30, min_interval_min = 60 }\n',
+    )
+    deals = sc.spec(sc.parse(tomllib.loads(text))).deals
+    assert [(d.brand, d.network, d.paid_by) for d in deals] == [
+        ("Volkswagen", "ea", "Volkswagen"),
+        ("Tesla", "ea", "Tesla"),
+    ]
+    assert {(d.perk, d.session_cap_s, d.min_interval_s) for d in deals} == {
+        ("complimentary", 1800.0, 3600.0)
+    }
+
+
+def test_an_adapter_cap_reaches_the_models_vehicle() -> None:
+    text = edited(
+        'peak_kw = 135\nconnectors = ["CCS1"]',
+        'peak_kw = 135\nconnectors = ["CCS1"]\nadapter_share = 0.2\n'
+        'adapter_connectors = ["NACS"]\nadapter_kw = 50',
+    )
+    vehicles = sc.spec(sc.parse(tomllib.loads(text))).vehicles
+    assert [v.adapter_kw for v in vehicles] == [None, 50.0]

@@ -204,6 +204,32 @@ def test_a_region_scenario_differs_from_walled_gardens_only_in_partnership_rules
     assert (other["networks"], other["deals"]) != (base["networks"], base["deals"])
 
 
+def test_the_consortium_is_the_nacs_opening_with_ionna_its_owners_brands_and_an_adapter_cap() -> (
+    None
+):
+    base = _load("nacs_opening.toml")
+    consortium = _load("consortium.toml")
+    assert [n for n in consortium["networks"] if n["id"] != "ionna"] == base["networks"]
+    [ionna] = [n for n in consortium["networks"] if n["id"] == "ionna"]
+    assert (ionna["access"], ionna["owners"]) == ("open", ["Hyundai", "Kia"])
+    vehicles = {v["id"]: v for v in consortium["vehicles"]}
+    owners = [vehicles.pop("hyundai_kona"), vehicles.pop("kia_niro")]
+    other = vehicles["other_ccs"]
+    assert [v["brand"] for v in owners] == ["Hyundai", "Kia"]
+    assert other["share"] + sum(v["share"] for v in owners) == pytest.approx(0.23)
+    assert all(
+        {k: x for k, x in v.items() if k not in ("id", "brand", "share")}
+        == {k: x for k, x in other.items() if k not in ("id", "brand", "share")}
+        for v in owners
+    )
+    assert vehicles["nissan_ariya"]["adapter_kw"] == 50
+    vehicles["nissan_ariya"]["adapter_kw"] = None
+    vehicles["other_ccs"]["share"] = 0.23
+    assert list(vehicles.values()) == base["vehicles"]
+    for key in ("simulation", "drivers", "arrivals", "failures", "station_templates"):
+        assert consortium[key] == base[key], key
+
+
 def test_the_shared_region_has_121_ports_and_the_documented_fleet() -> None:
     scenario = sc.load(SCENARIOS / "walled_gardens.toml")
     ports = {
@@ -284,6 +310,40 @@ def test_interoperability_opens_every_network_and_charges_roaming_fees(
     assert roaming
     assert all(r["partner"] == "0" for r in roaming)
     assert not any(float(r["roaming_fee"]) > 0 for r in rows if r["partner"] == "1")
+
+
+def test_the_consortium_is_open_to_all_and_its_owners_drivers_charge_free_paid_by_their_brand(
+    outputs: dict[str, Path],
+) -> None:
+    rows = [r for r in sessions(outputs["consortium.toml"]) if r["outcome"] == "served"]
+    at_ionna = [r for r in rows if r["network"] == "ionna"]
+    assert {"Tesla", "Hyundai", "Kia"} <= {r["brand"] for r in at_ionna}
+    free = [r for r in at_ionna if r["free"] == "1"]
+    assert {r["brand"] for r in free} == {"Hyundai", "Kia"}
+    assert all(r["paid_by"] == r["brand"] and float(r["settlement"]) > 0 for r in free)
+    assert all(float(r["charge_end_s"]) - float(r["start_s"]) <= 30 * 60 + 1e-6 for r in free)
+    assert not any(r["free"] == "1" for r in rows if r["network"] != "ionna")
+    summary = json.loads((outputs["consortium.toml"] / "summary.json").read_text("utf-8"))
+    assert {(d["brand"], d["min_interval_min"]) for d in summary["perk_fine_print"]} == {
+        ("Hyundai", 60.0),
+        ("Kia", 60.0),
+    }
+
+
+def test_the_ariya_is_held_to_its_adapters_50_kw_at_tesla_and_nowhere_else(
+    outputs: dict[str, Path],
+) -> None:
+    rows = [r for r in sessions(outputs["consortium.toml"]) if r["outcome"] == "served"]
+    capped = [r for r in rows if float(r["adapter_kw"]) > 0]
+    assert capped
+    assert {(r["vehicle"], r["network"], r["adapter_kw"]) for r in capped} == {
+        ("nissan_ariya", "tesla", "50.0")
+    }
+    assert not any(
+        r["vehicle"] == "nissan_ariya" and r["network"] == "tesla"
+        for r in rows
+        if float(r["adapter_kw"]) == 0
+    )
 
 
 # --- one simulated day: every scenario runs, and a day that is all warm-up is refused --------

@@ -14,7 +14,7 @@ from simulator.model import legs, metering
 from simulator.model.curve import Profile
 from simulator.model.events import Timer
 from simulator.model.grid import before_start
-from simulator.model.legs import NEVER, leg_kw, plan, soc_now
+from simulator.model.legs import NEVER, plan, soc_now
 from simulator.model.records import Outcome, PortState
 from simulator.model.requests import AuthStatus, PortStatus, StopReason
 
@@ -105,6 +105,7 @@ class Charging:
         if connector is None:
             connector = port.connector_by_key[visit.key] = port.connector_for(visit)
         visit.connector = connector
+        visit.adapter_kw = legs.adapter_cap_kw(visit, port)
         self._status(port, PortStatus.PREPARING, connector)
         self.authorize(port, visit, self._on_authorized)
 
@@ -157,7 +158,7 @@ class Charging:
             return
         env = self.env
         target = visit.target_soc
-        kw = visit.leg_kw = port.power_kw if port.limit_kw is None else leg_kw(port)
+        kw = visit.leg_kw = legs.session_kw(port, visit)
         prof = visit.profile = legs.profile_for(self._profiles, visit.vehicle, port, kw)
         # legs.plan inlined: the hot path of every session
         duration_s = prof.hours_between(visit.soc_start, target) * 3600.0
@@ -207,7 +208,7 @@ class Charging:
         visit = port.visit
         if not port.charging or visit is None or visit.profile is None:
             return
-        kw = leg_kw(port)
+        kw = legs.session_kw(port, visit)
         if kw == visit.leg_kw:  # the same profile: nothing changes
             return
         now = self.env.now

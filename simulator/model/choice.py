@@ -19,7 +19,16 @@ if TYPE_CHECKING:
     from simulator.model.site import Site
     from simulator.model.visit import Visit
 
-__all__ = ["Corridor", "Option", "TermsOf", "balks", "choose", "free_port", "predicted_wait_s"]
+__all__ = [
+    "Corridor",
+    "Option",
+    "TermsOf",
+    "balks",
+    "choose",
+    "free_port",
+    "predicted_wait_s",
+    "usable_kw",
+]
 
 Option = tuple["Site", int, float]
 """(site, ports the car fits, best usable kW)."""
@@ -42,9 +51,19 @@ def site_options(vehicle: VehicleModel, adapter: bool, sites: Sequence[Site]) ->
     for site in sites:
         compatible = [p for p in site.ports if plugs & set(p.connectors)]
         if compatible:
-            best = max(min(p.power_kw, vehicle.peak_kw) for p in compatible)
+            best = max(usable_kw(vehicle, p.power_kw, p.connectors) for p in compatible)
             out.append((site, len(compatible), best))
     return out
+
+
+def usable_kw(vehicle: VehicleModel, power_kw: float, connectors: Sequence[str]) -> float:
+    """The most the car draws on a port: its peak, the rating, and on a port it reaches
+    only through its adapter the adapter's cap (vehicles' adapter_kw)."""
+    kw = min(power_kw, vehicle.peak_kw)
+    cap = vehicle.adapter_kw
+    if cap is not None and vehicle.connectors.isdisjoint(connectors):
+        kw = min(kw, cap)
+    return kw
 
 
 class Corridor:
@@ -180,15 +199,19 @@ def predicted_wait_s(corridor: Corridor, site: Site, visit: Visit) -> float:
 
 
 def free_port(site: Site, visit: Visit) -> ChargePoint | None:
-    """The most powerful free port the car fits; among equals the one with the fewest other
-    connectors, so that a CCS car leaves the CCS/CHAdeMO dispenser to a Leaf."""
+    """The free port the car fits where it draws the most (usable_kw); among equals the one
+    with the fewest other connectors, so that a CCS car leaves the CCS/CHAdeMO dispenser to a
+    Leaf."""
     best = None
     best_rank = (-1.0, 0)
-    peak = visit.vehicle.peak_kw
+    vehicle = visit.vehicle
+    peak = vehicle.peak_kw
+    capped = vehicle.adapter_kw is not None
     for p in site.free:
         if visit.connectors.isdisjoint(p.connectors):
             continue
-        rank = (min(p.power_kw, peak), -len(p.connectors))
+        kw = usable_kw(vehicle, p.power_kw, p.connectors) if capped else min(p.power_kw, peak)
+        rank = (kw, -len(p.connectors))
         if rank > best_rank:
             best, best_rank = p, rank
     return best

@@ -81,6 +81,8 @@ def demand_kw(port: ChargePoint, visit: Visit, soc: float) -> float:
     # a charging profile's limit caps what the car can take as much as the rating does
     profile_kw = port.profile_kw
     rating_kw = port.power_kw if profile_kw is None else min(port.power_kw, profile_kw)
+    if visit.adapter_kw:  # and so does the car's adapter (vehicles' adapter_kw)
+        rating_kw = min(rating_kw, visit.adapter_kw)
     return min(rating_kw, car_kw)
 
 

@@ -1,9 +1,9 @@
 """A charge's legs: the stretches of one charge at one power limit.
 
-A port's power is min(car curve, port rating, port limit). Each change of the port's limit
-during a charge ends the current leg (its SoC there in closed form from the leg's profile) and
-starts another along the profile at the new limit: energy is integrated piecewise between
-limit changes, never ticked.
+A port's power is min(car curve, port rating, port limit, adapter cap). Each change of the
+port's limit during a charge ends the current leg (its SoC there in closed form from the leg's
+profile) and starts another along the profile at the new limit: energy is integrated piecewise
+between limit changes, never ticked.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NEVER",
+    "adapter_cap_kw",
     "book_leg",
     "cap_s",
     "checked_kw",
@@ -30,6 +31,7 @@ __all__ = [
     "lower_kw",
     "plan",
     "profile_for",
+    "session_kw",
     "soc_now",
 ]
 
@@ -55,6 +57,22 @@ def leg_kw(port: ChargePoint) -> float:
     """The most the port draws now: its rating, or its limit if that is lower."""
     limit_kw = port.limit_kw
     return port.power_kw if limit_kw is None or limit_kw >= port.power_kw else limit_kw
+
+
+def adapter_cap_kw(visit: Visit, port: ChargePoint) -> float:
+    """The cap of the car's adapter on this port (vehicles' adapter_kw), 0 when none applies:
+    only a port that none of the car's own plugs fit is reached through the adapter."""
+    cap = visit.vehicle.adapter_kw
+    if cap is None or not visit.vehicle.connectors.isdisjoint(port.connectors):
+        return 0.0
+    return cap
+
+
+def session_kw(port: ChargePoint, visit: Visit) -> float:
+    """The most the car draws on the port now: `leg_kw`, held to its adapter's cap if any."""
+    kw = port.power_kw if port.limit_kw is None else leg_kw(port)
+    cap = visit.adapter_kw
+    return cap if cap and cap < kw else kw
 
 
 def book_leg(

@@ -16,6 +16,7 @@ __all__ = [
     "expected_cost",
     "is_free",
     "may_use",
+    "refused_price_per_kwh",
     "terms",
 ]
 
@@ -31,6 +32,9 @@ class Terms:
     """The deal the driver is enrolled in at this network, if any."""
     list_price_per_kwh: float
     """What the driver would pay without a perk."""
+    refused: bool = False
+    """The deal's fine print refuses its perk this time (min_interval_s): the driver pays the
+    deal's price_per_kwh if it has one, else the list price, and nobody settles."""
 
     @property
     def partner(self) -> bool:
@@ -38,7 +42,7 @@ class Terms:
 
     @property
     def perk(self) -> bool:
-        return self.deal is not None and self.deal.perk in PRICED_PERKS
+        return self.deal is not None and not self.refused and self.deal.perk in PRICED_PERKS
 
 
 class Bill(NamedTuple):
@@ -51,10 +55,17 @@ class Bill(NamedTuple):
     allowance_used_kwh: float
 
 
-def terms(network: Network, brand: str, deal: Deal | None) -> Terms:
+def terms(network: Network, brand: str, deal: Deal | None, *, refused: bool = False) -> Terms:
     member = brand in network.members or (deal is not None and deal.perk == "membership")
     price = network.price_per_kwh if member else network.non_member_price_per_kwh
-    return Terms(member=member, deal=deal, list_price_per_kwh=price)
+    return Terms(member=member, deal=deal, list_price_per_kwh=price, refused=refused)
+
+
+def refused_price_per_kwh(t: Terms) -> float:
+    """What a session the fine print refused costs a kWh: the deal's price, else the list's."""
+    deal = t.deal
+    assert deal is not None
+    return deal.price_per_kwh if deal.price_per_kwh is not None else t.list_price_per_kwh
 
 
 def may_use(network: Network, t: Terms, at_s: float) -> bool:
@@ -66,6 +77,8 @@ def energy_price_per_kwh(t: Terms, allowance_left_kwh: float) -> float:
     deal = t.deal
     if deal is None or deal.perk == "membership":
         return t.list_price_per_kwh
+    if t.refused:
+        return refused_price_per_kwh(t)
     if deal.perk == "complimentary" or (deal.perk == "allowance" and allowance_left_kwh > 0):
         return 0.0
     return deal.price_per_kwh if deal.price_per_kwh is not None else t.list_price_per_kwh
@@ -94,6 +107,8 @@ def bill(
     allowance_used = 0.0
     if deal is None or deal.perk == "membership":
         energy_cost = list_cost
+    elif t.refused:
+        energy_cost = energy_kwh * refused_price_per_kwh(t)
     elif deal.perk == "complimentary":
         energy_cost = 0.0
     elif deal.perk == "allowance":

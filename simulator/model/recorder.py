@@ -130,6 +130,8 @@ class Recorder:
             visit.energy_kwh,
             *(bill[:6] if bill is not None else _NO_BILL),
             visit.free,
+            terms.refused if terms is not None else False,
+            visit.adapter_kw,
         )
         self.sessions.append(_new(SessionRecord, fields))
 

@@ -54,6 +54,10 @@ class SessionRecord(NamedTuple):
     perk_value: float = 0.0
     """List price of the energy minus what the driver paid for it."""
     free: bool = False
+    perk_refused: bool = False
+    """The deal's fine print refused its perk for this session (min_interval_min)."""
+    adapter_kw: float = 0.0
+    """The cap of the adapter the car charged through (0: no cap applied)."""
 
     @property
     def price_paid(self) -> float:

@@ -51,6 +51,7 @@ class Visit:
     vehicle: VehicleModel
 
     __slots__ = (
+        "adapter_kw",
         "arrival_s",
         "charge_timer",
         "connector",
@@ -100,7 +101,9 @@ class Visit:
         self.leg_soc = 0.0
         """The SoC at the leg's start."""
         self.leg_kw = 0.0
-        """The limit the leg's profile was built with: min(port rating, port limit)."""
+        """The limit the leg's profile was built with: min(port rating, port limit, adapter)."""
+        self.adapter_kw = 0.0
+        """The cap of the adapter the car plugged in with (0: none), set at plug-in."""
         self.target_soc = 0.0
         """Where the charge ends unless stopped: min(soc_target, the curve's max_soc)."""
         self.energy_kwh = 0.0

@@ -113,6 +113,8 @@ class VehicleModel:
     adapter_share: float
     adapter_connectors: frozenset[str]
     curve: Curve
+    adapter_kw: float | None = None
+    """The most the car draws through its adapter, on a port none of its own plugs fit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +130,9 @@ class Deal:
     settlement: str
     settlement_per_kwh: float
     settlement_per_session: float
+    min_interval_s: float | None = None
+    """The perk's fine print: a driver's next complimentary session needs this long since the
+    arrival of their last one; sooner, the session is paid (simulator.model.accounts)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from simulator.model.records import Outcome, Records, SessionRecord
-from simulator.model.world import World
+from simulator.model.world import Deal, World
 from simulator.reports import chargex as cx
 from simulator.reports import metrics as m
 from simulator.reports import over_time as ot
@@ -174,6 +174,19 @@ class Method(BaseModel):
     intervals: str
 
 
+class FinePrint(BaseModel):
+    """A deal with fine print (deals.min_interval_min): the served sessions after the warm-up
+    its perk paid for and those it refused (the driver paid)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    brand: str
+    network: str
+    min_interval_min: float
+    granted: int
+    refused: int
+
+
 class Summary(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -192,6 +205,8 @@ class Summary(BaseModel):
     network_names: dict[str, str] | None = None
     """Each network's display name (the scenario's `name`, else its id), by id."""
     day_by_day: DayByDay | None = None
+    perk_fine_print: list[FinePrint] | None = None
+    """Only in a run with a deal that has fine print."""
 
 
 class DayMetrics(BaseModel):
@@ -313,6 +328,33 @@ def chargex_block(sessions: Sequence[SessionRecord], ports: Sequence[PortInfo]) 
     )
 
 
+def fine_print_block(
+    sessions: Sequence[SessionRecord], deals: Sequence[Deal]
+) -> list[FinePrint] | None:
+    """Each fine-printed deal's granted and refused sessions (None: no deal has fine print)."""
+    printed = [d for d in deals if d.min_interval_s is not None]
+    if not printed:
+        return None
+    out = []
+    for d in printed:
+        at = [
+            s
+            for s in sessions
+            if s.outcome is Outcome.SERVED and s.brand == d.brand and s.network == d.network
+        ]
+        assert d.min_interval_s is not None
+        out.append(
+            FinePrint(
+                brand=d.brand,
+                network=d.network,
+                min_interval_min=d.min_interval_s / 60.0,
+                granted=sum(1 for s in at if s.free and not s.perk_refused),
+                refused=sum(1 for s in at if s.perk_refused),
+            )
+        )
+    return out
+
+
 def summarize(
     records: Records,
     ports: Sequence[PortInfo],
@@ -320,7 +362,9 @@ def summarize(
     scenario: str,
     seed: int,
     network_names: Mapping[str, str] | None = None,
+    deals: Sequence[Deal] = (),
 ) -> Summary:
+    """The summary of a run's records; `deals` (the world's) give the fine print's block."""
     window = (records.warmup_s, records.horizon_s)
     sessions = m.in_window(records)
     by_network: dict[str, list[SessionRecord]] = defaultdict(list)
@@ -398,6 +442,7 @@ def summarize(
         ),
         network_names=None if network_names is None else dict(network_names),
         day_by_day=_day_by_day(records, ports, network_ids, window),
+        perk_fine_print=fine_print_block(sessions, deals),
     )
     return summary
 
@@ -461,6 +506,8 @@ SESSION_FIELDS: tuple[str, ...] = (
     "port",
     "partner",
     "free",
+    "perk_refused",
+    "adapter_kw",
     "wait_s",
     "start_s",
     "charge_end_s",
