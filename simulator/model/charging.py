@@ -101,10 +101,7 @@ class Charging:
         visit.wait_s = now - visit.arrival_s
         self._next_transaction += 1
         port.transaction = self._next_transaction
-        connector = port.connector_by_key.get(visit.key)
-        if connector is None:
-            connector = port.connector_by_key[visit.key] = port.connector_for(visit)
-        visit.connector = connector
+        visit.connector = connector = port.connector_of(visit)
         visit.adapter_kw = legs.adapter_cap_kw(visit, port)
         self._status(port, PortStatus.PREPARING, connector)
         self.authorize(port, visit, self._on_authorized)

@@ -97,6 +97,13 @@ class ChargePoint:
         ids = self.connector_ids
         return min(ids[c] for c in visit.connectors if c in ids)
 
+    def connector_of(self, visit: Visit) -> int:
+        """`connector_for`, kept by the car's connector key (the same answer every time)."""
+        connector = self.connector_by_key.get(visit.key)
+        if connector is None:
+            connector = self.connector_by_key[visit.key] = self.connector_for(visit)
+        return connector
+
     @property
     def authorizing(self) -> bool:
         """A visit on the port waits for the answer to its Authorize or StartTransaction."""
