@@ -1,7 +1,7 @@
 """The compiled schema validators of one OCPP version, kept on disk between processes.
 
 fastjsonschema turns a schema into Python source and compiles it; for 1.6's 78 schemas that is
-about 0.2 CPU-s and for 2.0.1's 128 about 1 s, paid again by every process (the central system
+0.1-0.2 CPU-s and for 2.0.1's 128 0.6-1 s, paid again by every process (the central system
 at start-up, each charge point process on first use of an action). Here the compiled code
 objects of every schema of a version are written once (marshal, one file per version) and
 loaded in a few milliseconds by later processes.
