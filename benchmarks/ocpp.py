@@ -47,6 +47,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import resource
 import time
 from collections.abc import AsyncIterator
@@ -401,19 +402,30 @@ async def connections_in_a_fresh_process(n: int, ocpp: str) -> tuple[int, float]
     return int(connected), float(kib)
 
 
+def _cpu_s() -> tuple[float, float]:
+    """User + system CPU seconds of this process and of its reaped children (the built-in
+    central system a run starts, once it has exited)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
 async def main(args: argparse.Namespace) -> None:
     versions = ["1.6", "2.0.1"] if args.ocpp == "both" else [args.ocpp]
     msgs_per_s = dict.fromkeys(versions, 0.0)
     connections = len(sc.world(sc.load(args.scenario), days=args.days).ports)
     for ocpp in [] if args.stock_only else versions:
         for max_lag_s in args.max_lag or [DEFAULT_MAX_LAG_S]:
+            before = _cpu_s()
             run = await chargenet_run(args.scenario, args.days, max_lag_s, VERSIONS[ocpp])
+            simulator_s, central_s = (a - b for a, b in zip(_cpu_s(), before, strict=True))
             msgs_per_s[ocpp], messages, wall_s, lag, connections = run
             print(
                 f"(a) chargenet run over OCPP {ocpp}: {args.scenario.name}, {args.days:g} "
                 f"day(s), max lag {max_lag_s}: {messages} messages in {wall_s:.1f} s = "
                 f"{msgs_per_s[ocpp]:.0f} msgs/s ({wall_s / args.days:.1f} s per day) over "
-                f"{connections} connections; {lag}",
+                f"{connections} connections; {lag}; CPU {simulator_s:.2f} s here + "
+                f"{central_s:.2f} s central system (load {os.getloadavg()[0]:.1f})",
                 flush=True,
             )
     if args.run_only:

@@ -14,14 +14,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from websockets.exceptions import ConnectionClosed
 
 from central_system.credentials import AUTHORIZATION_KEY, CredentialBook
 from central_system.session import ChargePointSession
 from central_system.v201.passwords import accepted_password
-from central_system.v201.session import ChargingStationSession
+
+if TYPE_CHECKING:  # imported by the server when a 2.0.1 station connects, not before
+    from central_system.v201.session import ChargingStationSession
 
 __all__ = [
     "Admission",
@@ -30,7 +32,7 @@ __all__ = [
 ]
 
 #: A connected charge point, over 1.6 or 2.0.1.
-AnySession = ChargePointSession | ChargingStationSession
+AnySession: TypeAlias = "ChargePointSession | ChargingStationSession"
 
 
 @dataclass(frozen=True, slots=True)

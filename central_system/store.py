@@ -439,8 +439,9 @@ class Store:
             self._db.close()
             raise
         self._batching = False
-        self._batch: asyncio.Future[None] | None = None
-        """The open batch transaction's commit, while one is open."""
+        self._batch: list[asyncio.Future[None]] | None = None
+        """While a batch transaction is open: a future per `durable()` waiting on its commit
+        (each its own, so that a cancelled waiter cancels nothing else, without a shield)."""
         self._open: dict[tuple[str, int], Transaction] = {}
         """Open transactions by (charge point, id), as `find_transaction` last read them."""
         self._last_register: dict[tuple[str, int], _LastRegister] = {}
@@ -493,15 +494,15 @@ class Store:
         except RuntimeError:
             return False
         self._db.execute("BEGIN")
-        self._batch = loop.create_future()
+        self._batch = []
         loop.call_soon(self.commit_batch)
         return True
 
     def commit_batch(self) -> None:
         """Commit the open batch (the event loop calls it once per turn); a failed commit
         rolls the batch back and fails `durable()`, so none of its replies is sent."""
-        batch = self._batch
-        if batch is None:
+        waiters = self._batch
+        if waiters is None:
             return
         self._batch = None
         try:
@@ -510,18 +511,21 @@ class Store:
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
             self._forget_open()  # what they hold may have been rolled back
-            if not batch.done():
-                batch.set_exception(exc)
-                batch.exception()  # retrieved: a batch no one awaits must not warn
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_exception(exc)
             return
-        if not batch.done():
-            batch.set_result(None)
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     async def durable(self) -> None:
         """Return once every write made so far is committed (raises if the commit failed)."""
-        batch = self._batch
-        if batch is not None:
-            await asyncio.shield(batch)
+        waiters = self._batch
+        if waiters is not None:
+            waiter = asyncio.get_running_loop().create_future()
+            waiters.append(waiter)
+            await waiter
 
     def _atomic(self) -> _transaction | _savepoint:
         """One write method's transaction: a savepoint inside the batch, else its own."""

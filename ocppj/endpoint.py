@@ -146,12 +146,6 @@ def wire_payload(message: object) -> dict[str, Any]:
     return payload
 
 
-async def _maybe_await(value: Any) -> Any:
-    if inspect.isawaitable(value):
-        return await value
-    return value
-
-
 class Endpoint:
     """The OCPP-J RPC of one websocket connection; subclass it with `@on` handlers."""
 
@@ -280,7 +274,9 @@ class Endpoint:
         validate_request(version, call.action, call.payload)
         kwargs = snake_keys(call.payload)
         try:
-            reply = await _maybe_await(self._invoke(handlers["_on_action"], kwargs, call))
+            reply = self._invoke(handlers["_on_action"], kwargs, call)
+            if inspect.isawaitable(reply):  # an async handler; no coroutine of ours per reply
+                reply = await reply
             payload = wire_payload(reply)
         except OCPPError as error:  # the handler's own answer
             self.logger.info("%s: %s handler refused: %s", self.id, call.action, error)

@@ -2,8 +2,9 @@
 
 The `ocpp` package validates with jsonschema's Draft4Validator (in an executor thread), which
 roughly halves a connection's throughput. Here the package's own schema files are compiled once
-with fastjsonschema into plain Python functions, cached per (version, action, direction), and a
-failure is mapped to the OCPPError its version names (see `ocppj.errors`).
+with fastjsonschema into plain Python functions, cached per (version, action, direction) in the
+process and on disk between processes (`ocppj.validator_cache`), and a failure is mapped to the
+OCPPError its version names (see `ocppj.errors`).
 
 Two deliberate differences from the stock validator:
 - `format: date-time` is checked (stock ignores formats), leniently: any ISO 8601 date and time
@@ -15,16 +16,20 @@ Two deliberate differences from the stock validator:
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from importlib import resources
+from pathlib import Path
 from typing import Any, Final
 
 import fastjsonschema
 from fastjsonschema import JsonSchemaValueException
+from fastjsonschema.ref_resolver import RefResolver
 from ocpp.exceptions import OCPPError
 
+from ocppj import validator_cache
 from ocppj.errors import Defect, error_for
 from ocppj.versions import OCPP16, OCPP201, Version, check_version
 
@@ -50,7 +55,10 @@ _OCCURRENCE_RULES: Final = frozenset(
 )
 
 Validator = Callable[[Any], Any]
+Compiled = validator_cache.Compiled
 _validators: dict[tuple[str, str, bool], Validator] = {}
+# Versions whose disk cache this process has looked at (once each).
+_disk_tried: set[str] = set()
 
 
 def _is_date_time(value: str) -> bool:
@@ -62,6 +70,9 @@ def _is_date_time(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+_FORMATS: Final = {"date-time": _is_date_time}
 
 
 def _schema_dir(version: Version) -> Any:
@@ -87,17 +98,77 @@ def is_known_action(version: str, action: str) -> bool:
     return action in actions(version)
 
 
+def _file_name(version: Version, action: str, response: bool) -> str:
+    return action + _SUFFIXES[version][int(response)] + ".json"
+
+
+def _code(version: Version, file_name: str) -> Compiled:
+    """The schema's validator as compiled code and the name of its entry function."""
+    # The 2.0.1 schema files start with a byte order mark.
+    text = _schema_dir(version).joinpath(file_name).read_text(encoding="utf-8-sig")
+    schema = json.loads(text)
+    source = fastjsonschema.compile_to_code(schema, formats=_FORMATS, use_default=False)
+    entry = RefResolver.from_schema(schema, store={}).get_scope_name()
+    return entry, compile(source, f"<schema {version}/{file_name}>", "exec")
+
+
+def _validator(compiled: Compiled) -> Validator:
+    # What fastjsonschema.compile does with the same source: exec it, bind the formats.
+    entry, code = compiled
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)
+    return partial(namespace[entry], custom_formats=_FORMATS)
+
+
+def _schema_texts(version: Version) -> list[tuple[str, str]]:
+    return sorted(
+        (entry.name, entry.read_text(encoding="utf-8-sig"))
+        for entry in _schema_dir(version).iterdir()
+        if entry.name.endswith(".json")
+    )
+
+
+def _from_disk(version: Version) -> bool:
+    """Every validator of `version` from the disk cache, or compiled and written to it; False
+    when the cache is off or not writable (then each schema is compiled on first use)."""
+    if version in _disk_tried:
+        return False
+    _disk_tried.add(version)
+    directory = validator_cache.cache_dir()
+    if directory is None:
+        return False
+    texts = _schema_texts(version)
+    codes = validator_cache.load(version, texts)
+    if codes is None:
+        if not _writable(directory):
+            return False
+        names = [_file_name(version, a, r) for a in actions(version) for r in (False, True)]
+        codes = {name: _code(version, name) for name in names}
+        validator_cache.store(version, texts, codes)
+    for action in actions(version):
+        for response in (False, True):
+            code = codes.get(_file_name(version, action, response))
+            if code is not None and (version, action, response) not in _validators:
+                _validators[(version, action, response)] = _validator(code)
+    return True
+
+
+def _writable(directory: Path) -> bool:
+    existing = directory
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    return os.access(existing, os.W_OK | os.X_OK)
+
+
 def _compile(version: str, action: str, response: bool) -> Validator:
     checked = check_version(version)
     if action not in actions(checked):
         raise error_for(checked, Defect.UNKNOWN_ACTION, f"{action!r} is not an action of {checked}")
-    file_name = action + _SUFFIXES[checked][int(response)] + ".json"
-    # The 2.0.1 schema files start with a byte order mark.
-    text = _schema_dir(checked).joinpath(file_name).read_text(encoding="utf-8-sig")
-    validator: Validator = fastjsonschema.compile(
-        json.loads(text), formats={"date-time": _is_date_time}, use_default=False
-    )
-    _validators[(checked, action, response)] = validator
+    key = (checked, action, response)
+    if _from_disk(checked) and key in _validators:
+        return _validators[key]
+    validator = _validator(_code(checked, _file_name(checked, action, response)))
+    _validators[key] = validator
     return validator
 
 
@@ -149,7 +220,8 @@ def validate_response(version: str, action: str, payload: Mapping[str, Any]) -> 
 
 
 def warm_up(version: str) -> int:
-    """Compile every schema of `version` now (about 5 ms each); returns how many."""
+    """Compile every schema of `version` now (about 3-8 ms each, or a few ms for all from the
+    disk cache); returns how many."""
     for action in actions(version):
         for response in (False, True):
             if (version, action, response) not in _validators:

@@ -44,6 +44,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
@@ -58,7 +59,6 @@ from simulator.model.records import (
     SessionRecord,
 )
 from simulator.model.world import World
-from simulator.ocpp.v201 import STOP_REASONS
 
 _ENERGY: Final = "Energy.Active.Import.Register"
 _POWER: Final = "Power.Active.Import"
@@ -72,11 +72,21 @@ _TABLES_201: Final = frozenset(
     {"transactions_201", "transaction_events_201", "status_notifications_201", "meter_values_201"}
 )
 _OCCUPIED_201: Final = frozenset({"Occupied"})
-#: 2.0.1 (triggerReason, stoppedReason) -> the simulation's stop reason (1.6's vocabulary)
-_REASONS_201: Final = {
-    (trigger.value, stopped.value): model.value
-    for model, (trigger, stopped) in STOP_REASONS.items()
-}
+
+
+@cache
+def _reasons_201() -> dict[tuple[str, str], str]:
+    """2.0.1 (triggerReason, stoppedReason) -> the simulation's stop reason (1.6's vocabulary).
+    Built on first use: every command line imports this module, and 2.0.1's are a 1.6 run's
+    costliest imports."""
+    from simulator.ocpp.v201 import STOP_REASONS
+
+    return {
+        (trigger.value, stopped.value): model.value
+        for model, (trigger, stopped) in STOP_REASONS.items()
+    }
+
+
 #: The store schema versions this reader understands (see central_system/store.py); version 3
 #: added the 2.0.1 tables.
 SCHEMA_VERSIONS: Final = (1, 2, 3)
@@ -534,7 +544,7 @@ def _read_201(
                 last,
                 first is not None and last is not None and last < first,
                 # stoppedReason is optional: Local when absent (the spec's default)
-                _REASONS_201.get((trigger, stopped or "Local"), stopped or "Local"),
+                _reasons_201().get((trigger, stopped or "Local"), stopped or "Local"),
                 readings_of,
                 v201=True,
             )
