@@ -35,8 +35,13 @@ from policy.grid import Demand, GridPolicy, allocate, to_w
 __all__ = [
     "GRID_PROFILE_ID",
     "MESSAGE_ID",
+    "Caller",
     "GridSites",
+    "Need",
+    "Report",
+    "SchedulePeriod",
     "SiteController",
+    "SiteGrid",
     "changed_shares",
     "load_grid_sites",
     "tx_profile",
