@@ -41,7 +41,7 @@ from simulator.model.smart_charging import PortProfiles
 from simulator.ocpp.clock import VirtualClock
 from simulator.ocpp.configuration import FEATURE_PROFILES, Configuration
 from simulator.ocpp.device_model import SMART, DeviceModel
-from simulator.ocpp.v16 import _periods as periods  # the same rounding as 1.6
+from simulator.ocpp.v16 import composite_periods as periods  # the same rounding as 1.6
 
 __all__ = ["CONFIGURATION_KEYS", "PURPOSES", "Refusal", "StationProfiles", "composite_schedule"]
 

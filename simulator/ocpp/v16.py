@@ -108,7 +108,14 @@ _SOC: Final = Measurand.soc.value
 _PERIODIC: Final = ReadingContext.sample_periodic.value
 
 
-__all__ = ["FIRMWARE", "MAX_COMPOSITE_S", "SAMPLE_EPSILON_S", "VENDOR", "ChargePointV16"]
+__all__ = [
+    "FIRMWARE",
+    "MAX_COMPOSITE_S",
+    "SAMPLE_EPSILON_S",
+    "VENDOR",
+    "ChargePointV16",
+    "composite_periods",
+]
 
 
 def _configuration_key(key: str, readonly: bool, value: str | None) -> dict[str, Any]:
@@ -609,7 +616,9 @@ class ChargePointV16(OcppClient):
                 "duration": duration,
                 "start_schedule": start,
                 "charging_rate_unit": unit.value,
-                "charging_schedule_period": _periods(smart, connector_id, duration, unit, now_s),
+                "charging_schedule_period": composite_periods(
+                    smart, connector_id, duration, unit, now_s
+                ),
             },
         )
 
@@ -627,7 +636,7 @@ class ChargePointV16(OcppClient):
         return call_result.DataTransfer(status=DataTransferStatus.unknown_vendor_id)
 
 
-def _periods(
+def composite_periods(
     smart: PortProfiles, connector_id: int, duration_s: int, unit: RateUnit, now_s: float
 ) -> list[dict[str, Any]]:
     """The composite schedule as 1.6 chargingSchedulePeriods: whole seconds from now, limits
