@@ -81,6 +81,9 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "v201_operator": ("tests/ocpp/test_v201_operator_calls.py::",),
     # one OCPP run against the test's stock central system for every smart-charging check
     "smart_charging_run": ("tests/ocpp/test_smart_charging.py::",),
+    # the paced day against ocpp-csms: split over both processes, one of them waited on the
+    # other's run (its file lock) for 19 s
+    "interop_day": ("tests/ocpp/test_interop_ocpp_csms.py::",),
 }
 SHARED_FIXTURES = {
     "dask_address": "dask",
@@ -90,6 +93,7 @@ SHARED_FIXTURES = {
     "cli_run": "chargenet_cli",
     "operator_runs": "v201_operator",
     "smart_run": "smart_charging_run",
+    "day": "interop_day",
 }
 """The fixtures made once per process, and the group whose process makes them."""
 SHARED_FIXTURE_TIMEOUT_S = 600
