@@ -25,7 +25,8 @@ its meter values thinned to fifteen minutes by ChangeConfiguration at each boot,
 day's frames few (2,381 with five minutes). The model's state at the instant a call entered it
 is read back from the frame log (the virtual times of the CALL and of chargenet's reply) and
 from sessions.csv and the transactions' timestamps: the oracle for each answer does not depend
-on when the call happened to land. """
+on when the call happened to land.
+"""
 
 from __future__ import annotations
 
