@@ -85,6 +85,9 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "smart_charging_run": ("tests/ocpp/test_smart_charging.py::",),
     # the same over 2.0.1
     "smart_charging_201_run": ("tests/ocpp/test_v201_smart_charging.py::",),
+    # the paced day against ocpp-csms: split over both processes, one of them waited on the
+    # other's run (its file lock) for 19 s
+    "interop_day": ("tests/ocpp/test_interop_ocpp_csms.py::",),
 }
 SHARED_FIXTURES = {
     "dask_address": "dask",
@@ -95,6 +98,7 @@ SHARED_FIXTURES = {
     "operator_runs": "v201_operator",
     "smart_run": "smart_charging_run",
     "smart201_run": "smart_charging_201_run",
+    "day": "interop_day",
 }
 """The fixtures made once per process, and the group whose process makes them."""
 SHARED_FIXTURE_TIMEOUT_S = 600
@@ -109,6 +113,10 @@ LONGEST_FIRST = (
     "tests/test_shipped_scenarios.py",  # every shipped scenario's runs
     "tests/test_cli.py",  # the quickstart's two days over OCPP
     "tests/ocpp/test_v201_region.py",  # a shared-region day over 2.0.1, stock v201 CSMS
+    # the last of the collection order's long tests (13.5 s, 8 s each): they were the suite's
+    # last units, one process running them while the other had nothing left (2026-12-02)
+    "tests/test_scenario_templates.py::test_over_the_wire_the_central_system_records_each_",
+    "tests/test_interrupts.py",
 )
 """Not the validation cases: started next to the Dask group's replications (CPU-bound both), five
 of them hit the 120 s timeout at load 8 to 17 (2026-12-01); in collection order they passed."""

@@ -301,9 +301,11 @@ def stock_csms(
     tls: ssl.SSLContext | None = None,
     *,
     classes: tuple[type[StationSession], type[ChargePointSession]] | None = None,
+    close_timeout_s: float = CLOSE_TIMEOUT_S,
 ) -> Iterator[StockCsms]:
     """Serve on 127.0.0.1 (a free port) for the duration of the block; over wss:// with the
-    server context `tls`; `classes`: the 2.0.1 and 1.6 session classes to serve with."""
+    server context `tls`; `classes`: the 2.0.1 and 1.6 session classes to serve with;
+    `close_timeout_s`: how long the server's close waits for each charge point's answer."""
     csms = StockCsms(journal or Journal())
     if classes is not None:
         csms.station_class, csms.charge_point_class = classes
@@ -322,7 +324,7 @@ def stock_csms(
             "127.0.0.1",
             0,
             subprotocols=subprotocols,
-            close_timeout=CLOSE_TIMEOUT_S,
+            close_timeout=close_timeout_s,
             process_request=csms._check_handshake,
             ssl=tls,
         ) as server:

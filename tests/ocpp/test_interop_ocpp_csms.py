@@ -14,18 +14,18 @@ StartTransaction (IdTagInfo with a status only), as the built-in central system 
 engine's (a test below shows it byte for byte). The launcher blocks one tag only, the one an
 operator's RemoteStart uses to show a refused driver.
 
-The day (one run, shared by the tests of this module, and by both xdist workers through a
-lock) is paced (`--pace`) so that the operator's reactions land within virtual minutes of what
-they react to, and in strict lockstep (`--max-lag 0`): whatever ocpp-csms holds back (an
-Authorize, or through the launcher's proxy the reply to a transaction's first MeterValues)
-freezes virtual time at the instant it was issued, with every earlier message delivered, so
-the calls that need a charging session or an idle port find one however loaded the
-machine; and ocpp-csms's heartbeat interval is an hour, its meter values thinned to fifteen
-minutes by ChangeConfiguration at each boot, to keep the day's frames few (2,381 with five
-minutes). The model's state at the instant a call entered it is read back from the frame
-log (the virtual times of the CALL and of chargenet's reply) and from sessions.csv and the
-transactions' timestamps: the oracle for each answer does not depend on when the call
-happened to land.
+The day (one run, shared by the tests of this module: tests/conftest.py keeps them in one test
+process, and a lock shares the run should they be split) is paced (`--pace`) so that the
+operator's reactions land within virtual minutes of what they react to, and in strict lockstep
+(`--max-lag 0`): whatever ocpp-csms holds back (an Authorize, or through the launcher's proxy
+the reply to a transaction's first MeterValues) freezes virtual time at the instant it was
+issued, with every earlier message delivered, so the calls that need a charging session or an
+idle port find one however loaded the machine; and ocpp-csms's heartbeat interval is an hour,
+its meter values thinned to fifteen minutes by ChangeConfiguration at each boot, to keep the
+day's frames few (2,381 with five minutes). The model's state at the instant a call entered it
+is read back from the frame log (the virtual times of the CALL and of chargenet's reply) and
+from sessions.csv and the transactions' timestamps: the oracle for each answer does not depend
+on when the call happened to land.
 """
 
 from __future__ import annotations
