@@ -12,6 +12,7 @@ import math
 from typing import TYPE_CHECKING
 
 from simulator.model.curve import profile
+from simulator.model.records import LimitedLeg
 from simulator.model.requests import StopReason
 
 if TYPE_CHECKING:
@@ -30,11 +31,15 @@ __all__ = [
     "lower_kw",
     "plan",
     "profile_for",
+    "shortfall",
     "soc_now",
 ]
 
 NEVER = math.inf
 """How long a charge held at zero power with no cap lasts."""
+BELOW_KW = 0.001
+"""How far below the car's curve a leg counts as below it: grid shares are whole watts
+(policy.grid.to_w), and a smaller gap is their rounding."""
 
 
 def profile_for(
@@ -58,14 +63,59 @@ def leg_kw(port: ChargePoint) -> float:
 
 
 def book_leg(
-    recorder: Recorder, port: ChargePoint, visit: Visit, soc_end: float, now: float
+    recorder: Recorder,
+    port: ChargePoint,
+    visit: Visit,
+    soc_end: float,
+    now: float,
+    cache: dict[tuple[int, int], Profile],
 ) -> None:
-    """Record the power segments of the charge's current leg, which ends at `now` at `soc_end`."""
+    """Record the power segments of the charge's current leg, which ends at `now` at `soc_end`,
+    and, for a leg held below the port's rating, what the limit took (`cache` as profile_for's).
+    """
     prof = visit.profile
     assert prof is not None
     soc_from = visit.leg_soc
     energy = max(0.0, soc_end - soc_from) * visit.vehicle.battery_kwh
     recorder.charge(port.id, prof, visit.leg_start_s, now, soc_from, soc_end, energy)
+    if visit.leg_kw < port.power_kw and now > visit.leg_start_s:
+        full = profile_for(cache, visit.vehicle, port, port.power_kw)
+        requested, below_s = shortfall(
+            prof, full, soc_from, soc_end, visit.target_soc, now - visit.leg_start_s
+        )
+        leg = (
+            port.id,
+            port.charge_start_s,
+            visit.leg_start_s,
+            now,
+            visit.leg_kw,
+            energy,
+            requested,
+            below_s,
+        )
+        recorder.limited_leg(LimitedLeg(*leg))
+
+
+def shortfall(
+    leg: Profile, full: Profile, soc_from: float, soc_end: float, target: float, duration_s: float
+) -> tuple[float, float]:
+    """(kWh, seconds): what the car's curve at the port's rating (`full`) would have drawn in
+    a leg of `duration_s` from `soc_from` (up to `target`), and the time the leg's profile
+    (`leg`, which reached `soc_end`) ran below that curve. In closed form: the leg's profile is
+    split where the curve crosses its limit, so each of its pieces is either held at the
+    limit below the curve or on the curve throughout."""
+    soc_full = min(target, full.soc_after(soc_from, duration_s / 3600.0))
+    requested = max(0.0, soc_full - soc_from) * full.battery_kwh
+    if leg.flat_kw is not None or soc_end <= soc_from:  # one power for the whole leg
+        below = leg.power_kw(soc_from) < full.power_kw(soc_from) - BELOW_KW
+        return requested, duration_s if below else 0.0
+    below_h = 0.0
+    for piece in leg.pieces:
+        lo, hi = max(soc_from, piece.soc_from), min(soc_end, piece.soc_to)
+        mid = (lo + hi) / 2.0
+        if hi > lo and piece.kw(mid) < full.power_kw(mid) - BELOW_KW:
+            below_h += leg.hours_between(lo, hi)
+    return requested, min(duration_s, below_h * 3600.0)
 
 
 def checked_kw(kw: float | None, what: str) -> float | None:
