@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from simulator.reports.catalogue import Metric, MetricInfo, info
+from simulator.reports.grid_view import grid_table
 from simulator.reports.method import RunMethod, method_lines
 from simulator.reports.summary import ChargeXMetrics, Metrics, Summary, UseSpecMetrics
 
@@ -151,6 +152,6 @@ def _pct(value: float | None) -> str:
 def print_summary(summary: Summary, console: Console, run: RunMethod | None = None) -> None:
     console.print(networks_table(summary))
     console.print(brands_table(summary))
-    for table in (vocabulary_table(summary), method_table(summary, run)):
+    for table in (vocabulary_table(summary), grid_table(summary), method_table(summary, run)):
         if table is not None:
             console.print(table)

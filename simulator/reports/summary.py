@@ -13,14 +13,15 @@ import csv
 import io
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from simulator.model.records import Outcome, Records, SessionRecord
-from simulator.model.world import World
+from simulator.model.world import GridLimit, World
 from simulator.reports import chargex as cx
+from simulator.reports import grid as gr
 from simulator.reports import metrics as m
 from simulator.reports import use_spec as us
 from simulator.reports.catalogue import CATALOGUE, check_fields, document_values
@@ -33,6 +34,8 @@ __all__ = [
     "Summary",
     "port_infos",
     "sessions_csv",
+    "site_grids",
+    "start_of_day",
     "summarize",
     "to_json",
 ]
@@ -187,6 +190,8 @@ class Summary(BaseModel):
     ports: dict[str, Metrics]
     ev_charging_use_spec: UseSpec | None = None
     chargex: ChargeX | None = None
+    grid: gr.Grid | None = None
+    """What the sites' grid limits (and charging profiles) did: only when there were any."""
     method: Method | None = None
 
 
@@ -290,7 +295,17 @@ def chargex_block(sessions: Sequence[SessionRecord], ports: Sequence[PortInfo]) 
     )
 
 
-def summarize(records: Records, ports: Sequence[PortInfo], *, scenario: str, seed: int) -> Summary:
+def summarize(
+    records: Records,
+    ports: Sequence[PortInfo],
+    *,
+    scenario: str,
+    seed: int,
+    grids: Mapping[str, GridLimit] | None = None,
+    start_of_day_s: float = 0.0,
+) -> Summary:
+    """The summary of a run's records; `grids`: the sites' grid limits by site id, whose
+    schedules start at `start_of_day_s` (the time of day at t = 0)."""
     window = (records.warmup_s, records.horizon_s)
     sessions = m.in_window(records)
     by_network: dict[str, list[SessionRecord]] = defaultdict(list)
@@ -357,6 +372,13 @@ def summarize(records: Records, ports: Sequence[PortInfo], *, scenario: str, see
         ports={p.id: of_ports([p], by_port[p.id]) for p in ports},
         ev_charging_use_spec=use_spec_block(records, ports, window),
         chargex=chargex_block(sessions, ports),
+        grid=gr.grid_block(
+            records,
+            ports,
+            {site: sum(1 for s in group if s.energy_kwh > 0) for site, group in by_site.items()},
+            grids or {},
+            start_of_day_s,
+        ),
         method=Method(
             seeds=[seed],
             replications=1,
@@ -450,3 +472,14 @@ def _round(value: Any) -> Any:
 def port_infos(world: World) -> list[PortInfo]:
     """The ports of a built world, as the metrics see them."""
     return [PortInfo(p.id, p.site, p.network, p.power_kw) for p in world.ports]
+
+
+def site_grids(world: World) -> dict[str, GridLimit]:
+    """The grid limits of a built world's sites, by site id."""
+    return {s.id: s.grid for s in world.sites if s.grid is not None}
+
+
+def start_of_day(world: World) -> float:
+    """The time of day at t = 0, in seconds: where the grid schedules start."""
+    start = world.start
+    return start.hour * 3600.0 + start.minute * 60.0 + start.second

@@ -16,6 +16,7 @@ from typing import Any
 
 from simulator.reports.catalogue import Metric, info
 from simulator.reports.charts import Bars, Lines, Series
+from simulator.reports.grid_view import grid_sections
 from simulator.reports.method import RunMethod, method_lines
 from simulator.reports.metrics import wait_bin_labels
 from simulator.reports.page import Cell, Page, Section, Table
@@ -206,6 +207,7 @@ def run_page(summary: Summary, run: RunMethod | None = None) -> Page:
         ),
     )
     sections += vocabulary_sections(data)
+    sections += grid_sections(data)
     sections += (method_section(summary.method, run),)
     return Page(
         title=f"{data['scenario']}: run report",
