@@ -34,6 +34,9 @@ __all__ = [
     "site_measures",
 ]
 
+EVENT_S = 1e-6
+"""Ends this close are one instant: a leg's pieces end where their summed hours say, which
+rounding may put a hair past the event that ended the leg (and the others' new legs began)."""
 REQUESTED_NA = "n/a: a central system's store sees delivered power only, not what the car asked"
 
 
@@ -94,9 +97,7 @@ def peak_power(
 ) -> tuple[float, float]:
     """(kW, at second) of the highest summed power of these segments in the window."""
     lo, hi = window
-    segs = sorted(
-        (s for s in _one_at_a_time(segments) if s.end_s > lo and s.start_s < hi), key=_start
-    )
+    segs = sorted((s for s in segments if s.end_s > lo and s.start_s < hi), key=_start)
     times = sorted({lo, hi, *(t for s in segs for t in (s.start_s, s.end_s) if lo <= t <= hi)})
     best_kw, best_s = 0.0, lo
     active: list[PowerSegment] = []
@@ -105,9 +106,9 @@ def peak_power(
         while k < len(segs) and segs[k].start_s <= t:
             active.append(segs[k])
             k += 1
-        active = [s for s in active if s.end_s >= t]
-        right = sum(_kw_at(s, t) for s in active if s.start_s <= t < s.end_s)
-        left = sum(_kw_at(s, t) for s in active if s.start_s < t <= s.end_s)
+        active = [s for s in active if s.end_s >= t - EVENT_S]
+        right = sum(_kw_at(s, t) for s in active if s.end_s > t + EVENT_S)
+        left = sum(_kw_at(s, t) for s in active if s.start_s < t - EVENT_S)
         kw = max(right if t < hi else 0.0, left if t > lo else 0.0)
         if kw > best_kw:
             best_kw, best_s = kw, t
@@ -116,22 +117,6 @@ def peak_power(
 
 def _start(s: PowerSegment) -> float:
     return s.start_s
-
-
-def _one_at_a_time(segments: Sequence[PowerSegment]) -> list[PowerSegment]:
-    """The segments with each one's end held to the start of its port's next: a leg's pieces
-    end where their summed hours say, which rounding may put a hair past the leg's end."""
-    by_port: dict[str, list[PowerSegment]] = {}
-    for seg in segments:
-        by_port.setdefault(seg.port, []).append(seg)
-    out: list[PowerSegment] = []
-    for segs in by_port.values():
-        segs.sort(key=_start)
-        for seg, after in zip(segs, [*segs[1:], None], strict=True):
-            if after is not None and seg.end_s > after.start_s:
-                seg = seg._replace(end_s=after.start_s)
-            out.append(seg)
-    return out
 
 
 def _fraction_in(start_s: float, end_s: float, lo: float, hi: float) -> float:
