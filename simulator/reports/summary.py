@@ -327,17 +327,22 @@ def summarize(
     for seg in records.segments:
         segments[seg.port].append(seg)
 
-    def of_ports(group: Sequence[PortInfo], group_sessions: Sequence[SessionRecord]) -> Metrics:
-        ids = [p.id for p in group]
-        served = sum(1 for pid in ids for s in by_port.get(pid, ()) if s.outcome is Outcome.SERVED)
-        ports_used = m.port_metrics(
-            group,
-            [i for pid in ids for i in intervals.get(pid, ())],
-            [seg for pid in ids for seg in segments.get(pid, ())],
-            served,
+    # each port's use once; a group's is folded from its ports' (its peak is its own)
+    uses = {
+        p.id: m.port_use(
+            p,
+            intervals.get(p.id, ()),
+            segments.get(p.id, ()),
+            sum(1 for s in by_port.get(p.id, ()) if s.outcome is Outcome.SERVED),
             window,
         )
-        return _metrics(m.session_metrics(group_sessions), ports_used)
+        for p in ports
+    }
+
+    def of_ports(group: Sequence[PortInfo], group_sessions: Sequence[SessionRecord]) -> Metrics:
+        peak = m.peak_kw([seg for p in group for seg in segments.get(p.id, ())], window)
+        use = uses[group[0].id] if len(group) == 1 else m.fold([uses[p.id] for p in group])
+        return _metrics(m.session_metrics(group_sessions), m.use_metrics(use, peak, window))
 
     def with_partners(metrics: Metrics, group_sessions: Sequence[SessionRecord]) -> Metrics:
         metrics.partner = _metrics(m.session_metrics([s for s in group_sessions if s.partner]))
