@@ -80,9 +80,7 @@ def book_leg(
     recorder.charge(port.id, prof, visit.leg_start_s, now, soc_from, soc_end, energy)
     if visit.leg_kw < port.power_kw and now > visit.leg_start_s:
         full = profile_for(cache, visit.vehicle, port, port.power_kw)
-        requested, below_s = shortfall(
-            prof, full, soc_from, soc_end, visit.target_soc, now - visit.leg_start_s
-        )
+        requested, below_s = shortfall(prof, full, soc_from, soc_end, now - visit.leg_start_s)
         leg = (
             port.id,
             port.charge_start_s,
@@ -97,25 +95,43 @@ def book_leg(
 
 
 def shortfall(
-    leg: Profile, full: Profile, soc_from: float, soc_end: float, target: float, duration_s: float
+    leg: Profile, full: Profile, soc_from: float, soc_end: float, duration_s: float
 ) -> tuple[float, float]:
-    """(kWh, seconds): what the car's curve at the port's rating (`full`) would have drawn in
-    a leg of `duration_s` from `soc_from` (up to `target`), and the time the leg's profile
-    (`leg`, which reached `soc_end`) ran below that curve. In closed form: the leg's profile is
-    split where the curve crosses its limit, so each of its pieces is either held at the
-    limit below the curve or on the curve throughout."""
-    soc_full = min(target, full.soc_after(soc_from, duration_s / 3600.0))
-    requested = max(0.0, soc_full - soc_from) * full.battery_kwh
-    if leg.flat_kw is not None or soc_end <= soc_from:  # one power for the whole leg
-        below = leg.power_kw(soc_from) < full.power_kw(soc_from) - BELOW_KW
-        return requested, duration_s if below else 0.0
-    below_h = 0.0
+    """(kWh, seconds): what the car asked for along a leg of `duration_s` from `soc_from` to
+    `soc_end` on the leg's profile (`leg`), its curve at the port's rating (`full`) at the SoC
+    it had at each instant, integrated; and the time the leg ran below that curve. In closed
+    form: the leg's profile is split where the curve crosses its limit, so each of its pieces
+    is either held at the limit L below the curve (where dt = B ds / L, so the asked energy is
+    B / L times the integral of the curve over SoC) or on the curve throughout (asked = drawn).
+    """
+    hours = duration_s / 3600.0
+    if leg.flat_kw is not None or soc_end <= soc_from:  # one power all the leg: flat, or zero
+        kw_full = full.power_kw(soc_from)
+        below = leg.power_kw(soc_from) < kw_full - BELOW_KW
+        return kw_full * hours, duration_s if below else 0.0
+    asked = below_h = 0.0
+    battery = leg.battery_kwh
     for piece in leg.pieces:
         lo, hi = max(soc_from, piece.soc_from), min(soc_end, piece.soc_to)
+        if hi <= lo:
+            continue
         mid = (lo + hi) / 2.0
-        if hi > lo and piece.kw(mid) < full.power_kw(mid) - BELOW_KW:
+        if piece.kw(mid) < full.power_kw(mid) - BELOW_KW:  # held at the limit (kw_from > 0)
             below_h += leg.hours_between(lo, hi)
-    return requested, min(duration_s, below_h * 3600.0)
+            asked += battery / piece.kw_from * _kw_integral(full, lo, hi)
+        else:
+            asked += (hi - lo) * battery
+    return asked, min(duration_s, below_h * 3600.0)
+
+
+def _kw_integral(prof: Profile, lo: float, hi: float) -> float:
+    """The integral of the profile's power over SoC from lo to hi (exact: linear pieces)."""
+    total = 0.0
+    for piece in prof.pieces:
+        a, b = max(lo, piece.soc_from), min(hi, piece.soc_to)
+        if b > a:
+            total += (b - a) * (piece.kw(a) + piece.kw(b)) / 2.0
+    return total
 
 
 def checked_kw(kw: float | None, what: str) -> float | None:

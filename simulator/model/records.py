@@ -92,8 +92,9 @@ class PowerSegment(NamedTuple):
 
 class LimitedLeg(NamedTuple):
     """One leg of a charge held below the port's rating (a grid share or a charging profile),
-    and what the limit took: the energy the car's curve would have drawn in the same time at
-    the port's rating (up to its target), and the time it charged below that curve.
+    and what the limit took: the energy the car asked for (its curve at the port's rating, at
+    the SoC it had at each instant, integrated over the leg), and the time it charged below
+    that curve.
 
     A stream of its own rather than fields of PowerSegment: a run with no limit records none,
     so nothing of it changes."""
@@ -107,7 +108,7 @@ class LimitedLeg(NamedTuple):
     energy_kwh: float
     """Delivered in the leg."""
     requested_kwh: float
-    """What the car's curve would have drawn in the leg's time at the port's rating."""
+    """What the car asked for over the leg: its curve at the port's rating along its SoC."""
     below_curve_s: float
     """Time the leg's power was below the car's curve at the port's rating."""
 

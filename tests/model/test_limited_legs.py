@@ -1,6 +1,6 @@
 """What a limit took, in the records: each leg held below the port's rating records the energy
-the car's curve would have drawn in its time at the rating and the time it ran below that
-curve, in closed form; a run with no limit records none."""
+the car asked for (its curve at the port's rating along the SoC it had) and the time it ran
+below that curve, in closed form; a run with no limit records none."""
 
 from __future__ import annotations
 
@@ -73,9 +73,8 @@ def test_two_cars_sharing_a_limit_record_the_energy_and_time_it_took() -> None:
         assert leg.end_s == pytest.approx(288.0)
         assert leg.below_curve_s == pytest.approx(288.0)
         assert leg.energy_kwh == pytest.approx(6.0)
-    # the first car would have reached its target in the time at 100 kW: no more than 6 kWh
-    assert first.requested_kwh == pytest.approx(6.0)
-    # the second would have drawn 100 kW x 288 s
+    # both asked for 100 kW all the while: 100 kW x 288 s
+    assert first.requested_kwh == pytest.approx(8.0)
     assert second.requested_kwh == pytest.approx(8.0)
 
 
@@ -90,26 +89,30 @@ def test_a_tapering_car_runs_below_its_curve_only_while_the_curve_is_above_the_l
     assert leg.below_curve_s == pytest.approx(28.8 / 70 * 3600)
     assert leg.end_s > leg.below_curve_s  # then on the curve, below the limit
     assert leg.energy_kwh == pytest.approx(48.0)
-    # at 100 kW the car would have reached its target within the leg's time
-    assert leg.requested_kwh == pytest.approx(48.0)
+    # asked while held: B / 70 kW x the curve's integral over SoC 0.1-0.58 (0.4 x 90 kW +
+    # 0.08 x 75 kW) = 36 kWh; then on the curve, asked = drawn: 0.32 x 60 kWh
+    assert leg.requested_kwh == pytest.approx(36.0 + 19.2)
 
 
-def test_the_requested_energy_is_the_curve_integrated_at_the_ports_rating() -> None:
+def test_the_requested_energy_is_the_curve_at_the_rating_integrated_along_the_leg() -> None:
     curve = sc.world(sc.parse(two_port_world_data_taper())).vehicles[0].curve
     full = profile(curve, 60.0, 100.0, 100.0)
     leg = profile(curve, 60.0, 100.0, 70.0)
-    duration_s = 600.0
+    duration_s = 2400.0
     soc_end = leg.soc_after(0.1, duration_s / 3600.0)
-    requested, below_s = shortfall(leg, full, 0.1, soc_end, 0.9, duration_s)
-    # an independent check: integrate the full profile's power in one-second steps
-    soc, kwh = 0.1, 0.0
-    for _ in range(int(duration_s)):
-        kw = full.power_kw(soc)
-        kwh += kw / 3600.0
-        soc += kw / 3600.0 / 60.0
-    assert requested == pytest.approx(kwh, rel=1e-3)
+    requested, below_s = shortfall(leg, full, 0.1, soc_end, duration_s)
+    # an independent check: step along the leg in 0.1 s, summing what the car asks for
+    soc, asked, below = 0.1, 0.0, 0.0
+    step_h = 0.1 / 3600.0
+    for _ in range(int(duration_s * 10)):
+        kw_leg, kw_full = leg.power_kw(soc), full.power_kw(soc)
+        asked += kw_full * step_h
+        below += 0.1 if kw_leg < kw_full - 1e-3 else 0.0
+        soc += kw_leg * step_h / 60.0
+    assert soc == pytest.approx(soc_end, abs=1e-4)
+    assert requested == pytest.approx(asked, rel=1e-3)
+    assert below_s == pytest.approx(below, abs=1.0)
     assert requested > (soc_end - 0.1) * 60.0  # the limit took some
-    assert below_s == pytest.approx(duration_s)  # 600 s at 70 kW stays below the curve
 
 
 def two_port_world_data_taper() -> dict[str, Any]:
