@@ -10,12 +10,10 @@ Floats are rounded so that the same scenario and seed give byte-identical files.
 from __future__ import annotations
 
 import csv
-import gc
 import io
 import json
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -308,33 +306,6 @@ def summarize(
 ) -> Summary:
     """The summary of a run's records; `grids`: the sites' grid limits by site id, whose
     schedules start at `start_of_day_s` (the time of day at t = 0)."""
-    with _collector_paused():
-        return _summarize(records, ports, scenario, seed, grids, start_of_day_s)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cyclic collector paused while the summary is made: it allocates many short-lived
-    acyclic objects while the run's records (millions of tuples) are alive, and each full
-    collection walks them all, a cost that grew with the square of the horizon (at 140 days
-    the summary took 1.6 times as long with it as without)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _summarize(
-    records: Records,
-    ports: Sequence[PortInfo],
-    scenario: str,
-    seed: int,
-    grids: Mapping[str, GridLimit] | None,
-    start_of_day_s: float,
-) -> Summary:
     window = (records.warmup_s, records.horizon_s)
     sessions = m.in_window(records)
     by_network: dict[str, list[SessionRecord]] = defaultdict(list)
