@@ -7,6 +7,7 @@ import dataclasses
 import io
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,9 +20,11 @@ from simulator.model.world import GridLimit
 from simulator.reports import grid as gr
 from simulator.reports import views
 from simulator.reports.grid_view import grid_sections, grid_table
+from simulator.reports.html import write_run_report
 from simulator.reports.render import print_summary
 from simulator.reports.summary import Summary, to_json
 from tests.model.test_limited_legs import two_port_world
+from tests.reports.chromium import charts, open_report
 
 
 def seg(port: str, start_s: float, end_s: float, start_kw: float, end_kw: float) -> PowerSegment:
@@ -184,3 +187,16 @@ def views_data(summary: Summary) -> dict[str, Any]:
 def test_records_default_to_no_limited_legs() -> None:
     assert Records(1.0, 0.0, (), (), ()).limited == ()
     assert two_port_world({}).sites[0].grid is None
+
+
+def test_the_run_report_of_a_limited_run_opens_in_chromium_with_its_grid_chart(
+    browser: Any, tmp_path: Path
+) -> None:
+    summary = limited_run().summary
+    page = views.run_page(summary)
+    (section,) = [s for s in page.sections if s.title == "Grid limits"]
+    assert section.charts[0].title == "Peak power against the limit"
+    path = tmp_path / "run.html"
+    write_run_report(summary, path)
+    seen = open_report(browser, path, charts(page))
+    assert seen["tables"] == sum(len(s.tables) for s in page.sections)
