@@ -7,6 +7,13 @@ completion rescheduled at every start and end). Also times 28 days of the shared
 (scenarios/interoperability.toml, the richest of the partnership scenarios), without and with a
 binding grid limit on every site. Ratios measured in one run are what count: these machines
 are noisy.
+
+End to end (`--region-days`, 28 by default): the shared region as `chargenet run --engine fast`
+does it, in process: the engine, then the summary, summary.json, sessions.csv and report.html
+(written to a temporary folder), each phase's CPU time beside the engine alone's. And the
+summary's cost against the horizon (`--summary-days`, 28 and 280 by default): summary
+sessions/s at each, and their ratio (near 1: linear). CPU time (time.process_time), so that a
+loaded machine slows every figure alike.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import argparse
 import platform
 import random
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from functools import partial
@@ -25,6 +33,7 @@ import simpy
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from simulator import runner  # noqa: E402
 from simulator import scenario as sc  # noqa: E402
 from simulator.model.simulation import Simulation  # noqa: E402
 from simulator.model.world import GridLimit, World  # noqa: E402
@@ -168,11 +177,47 @@ def best_of(repeats: int, fn: object) -> tuple[float, int]:
     return best, count
 
 
+def cpu(fn: object) -> tuple[float, object]:
+    """(CPU seconds, result) of one call."""
+    t0 = time.process_time()
+    out = fn()  # type: ignore[operator]
+    return time.process_time() - t0, out
+
+
+def end_to_end(world: World, folder: Path) -> dict[str, float]:
+    """CPU seconds of each phase of `chargenet run --engine fast`, in process."""
+    from simulator.reports.html import write_run_report
+    from simulator.reports.summary import sessions_csv, to_json
+
+    phases: dict[str, float] = {}
+    phases["engine"], records = cpu(partial(runner.run_fast, world))
+    phases["summary"], summary = cpu(partial(runner.summarize_world, world, records))
+    phases["json"], _ = cpu(lambda: (folder / "summary.json").write_text(to_json(summary)))
+    phases["csv"], _ = cpu(lambda: (folder / "sessions.csv").write_text(sessions_csv(records)))
+    phases["html"], _ = cpu(partial(write_run_report, summary, folder / "report.html"))
+    return phases
+
+
+def summary_rate(scenario: sc.Scenario, days: float) -> tuple[int, float]:
+    """(sessions, CPU seconds of the summary) of the region over `days`."""
+    world = sc.world(scenario, days=days)
+    records = runner.run_fast(world)
+    seconds, _ = cpu(partial(runner.summarize_world, world, records))
+    return len(records.sessions), seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--days", type=float, default=100.0, help="M/M/c days per timing")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--region-days", type=float, default=28.0, help="end-to-end days")
+    parser.add_argument(
+        "--summary-days",
+        default="28,280",
+        help="horizons of the summary's scaling, comma-separated",
+    )
     args = parser.parse_args()
+    summary_days = [float(d) for d in args.summary_days.split(",")]
     print(
         f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}"
     )
@@ -186,14 +231,38 @@ def main() -> None:
 
     region = ROOT / "scenarios" / "interoperability.toml"
     if region.exists():
-        world28 = sc.world(sc.load(region), days=28)
+        scenario = sc.load(region)
+        with tempfile.TemporaryDirectory() as folder:
+            phases = end_to_end(sc.world(scenario, days=args.region_days), Path(folder))
+        total = sum(phases.values())
+        print(
+            f"end to end, shared region {args.region_days:g} days (CPU s): "
+            + ", ".join(f"{k} {v:.2f}" for k, v in phases.items())
+            + f"; total {total:.2f}, engine alone {phases['engine']:.2f} "
+            f"(end-to-end/engine={total / phases['engine']:.2f})"
+        )
+        rates = []
+        for days in summary_days:
+            n, seconds = summary_rate(scenario, days)
+            rates.append(n / seconds)
+            print(
+                f"summary, {days:g} days: {n} sessions in {seconds:.2f} CPU s "
+                f"({n / seconds:,.0f}/s)"
+            )
+        print(
+            "summary sessions/s "
+            + " ".join(f"{d:g}d={r:.0f}" for d, r in zip(summary_days, rates, strict=True))
+            + f" ratio={rates[-1] / rates[0]:.2f}"
+        )
+        world28 = sc.world(scenario, days=args.region_days)
         for label, w in (
             ("", world28),
             (", grid-limited", grid_limited(world28, REGION_GRID_SHARE)),
         ):
             region_s, region_n = best_of(args.repeats, partial(sessions, w))
             print(
-                f"shared region{label}, 28 days: {region_n} arrivals in {region_s:.2f} s "
+                f"shared region{label}, {args.region_days:g} days: {region_n} arrivals in "
+                f"{region_s:.2f} s "
                 f"({region_n / region_s:,.0f} arrivals/s)"
             )
     print(

@@ -9,7 +9,7 @@ from simulator import scenario as sc
 from simulator.model.records import Records
 from simulator.model.simulation import Simulation
 from simulator.model.world import DAY_S, World
-from simulator.reports.summary import Summary, port_infos, summarize
+from simulator.reports.summary import Summary, port_infos, site_grids, start_of_day, summarize
 
 Progress = Callable[[float, float], None]
 """Called with (virtual seconds done, virtual seconds in all)."""
@@ -54,4 +54,6 @@ def summarize_world(world: World, records: Records) -> Summary:
         seed=world.seed,
         network_names=names,
         deals=world.deals,
+        grids=site_grids(world),
+        start_of_day_s=start_of_day(world),
     )

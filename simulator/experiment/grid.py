@@ -9,6 +9,7 @@ A key is a path into the scenario file, dots between keys and brackets to pick l
     deals[brand=nissan].session_cap_min          the items whose key equals a value
     deals[nissan@evgo].eligible_share            a deal, by brand@network (deals have no id)
     sites[sc].queue_limit                        a site by id, whichever network it is in
+    sites.sc.grid_limit_kw                       the same: a name after a list is an id in it
 
 and a few friendly aliases (see ALIASES): `demand` for arrivals.multiplier, `price[NET]`,
 `non_member_price[NET]`, `idle_fee[NET]`, `roaming_fee[NET]`, `open_from_day[NET]`,
@@ -48,7 +49,8 @@ ALIASES: dict[str, str] = {
 """Alias -> key path; `[]` takes one selector, substituted for `{}`."""
 
 PORT_COUNTS = ".ports[*].count"
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
+"""A key, or an id after a list (ids may hold hyphens or start with a digit)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,16 +203,26 @@ def _one_kind_of_port(data: dict[str, Any], sites_path: str) -> None:
 
 
 def _resolve(data: dict[str, Any], path: str) -> list[tuple[Any, Any]]:
-    """(container, key) of every place `path` names; LookupError says what is not there."""
+    """(container, key) of every place `path` names; LookupError says what is not there.
+
+    A name after a list is an id in it: `sites.ID.key` is `sites[ID].key`, and
+    `networks.ID.key` is `networks[ID].key` (a list has no keys, so this is never ambiguous).
+    """
     slots: list[tuple[Any, Any]] = [({"": data}, "")]
     where = ""
+    listed: list[tuple[Any, Any]] | None = None
+    """The items of the list the last step reached, when no bracket picked among them."""
     for n, step in enumerate(steps(path)):
         selectors = step.selectors
-        if n == 0 and step.name == "sites" and "sites" not in data:
+        if listed is not None:  # list.ID: the items whose id is ID
+            slots = _select(listed, step.name, where)
+            where, listed = f"{where}[{step.name}]", None
+        elif n == 0 and step.name == "sites" and "sites" not in data:
             # a site by id, whichever network holds it
-            if not selectors:
-                raise LookupError("sites needs a selector, such as sites[ID]")
             every = [(n["sites"], i) for n in data["networks"] for i in range(len(n["sites"]))]
+            if not selectors:
+                listed, where = every, "sites"
+                continue
             slots = _select(every, selectors[0], "sites")
             where, selectors = f"sites[{selectors[0]}]", selectors[1:]
         else:
@@ -219,6 +231,10 @@ def _resolve(data: dict[str, Any], path: str) -> list[tuple[Any, Any]]:
                 if not isinstance(holder, dict) or step.name not in holder:
                     raise LookupError(_no_key(holder, step.name, where))
             where = f"{where}.{step.name}" if where else step.name
+            nodes = [holder[key] for holder, key in slots]
+            if not selectors and nodes and all(isinstance(x, list) for x in nodes):
+                listed = [(x, i) for x in nodes for i in range(len(x))]
+                continue
         for selector in selectors:
             chosen: list[tuple[Any, Any]] = []
             for holder, key in slots:
@@ -228,6 +244,8 @@ def _resolve(data: dict[str, Any], path: str) -> list[tuple[Any, Any]]:
                 chosen += _select([(items, i) for i in range(len(items))], selector, where)
             slots = chosen
             where = f"{where}[{selector}]"
+    if listed is not None and where == "sites":
+        raise LookupError("sites needs a site id, such as sites.ID or sites[ID]")
     return slots
 
 

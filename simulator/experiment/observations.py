@@ -6,6 +6,7 @@ experiments); group is the network, site or brand id (`all` for totals); segment
 occupancy profile becomes 24 metrics, hourly_occupancy_h00 to hourly_occupancy_h23, and the
 wait-time histogram one metric per bin, wait_share_b0 (no wait) to wait_share_b8 (over an hour)
 (the names are the catalogue's: simulator.reports.catalogue.hourly_metric, wait_metric).
+A run with a grid limit adds scope `grid`: the numbers of summary.json's grid block per site.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from simulator.reports.catalogue import Metric, hourly_metric, info, wait_metric
 
 __all__ = [
+    "GRID_SCOPE",
     "SCOPES",
     "SEGMENTS",
     "TOTAL_GROUP",
@@ -27,6 +29,8 @@ __all__ = [
 ]
 
 SCOPES = ("totals", "networks", "sites", "brands")
+GRID_SCOPE = "grid"
+"""The sites of summary.json's grid block, for scenarios with a grid limit."""
 SEGMENTS = ("all", "partner", "non_partner")
 TOTAL_GROUP = "all"
 _NESTED = {"partner", "non_partner"}
@@ -53,6 +57,11 @@ def observations(summary: Mapping[str, Any]) -> dict[Key, float]:
             for segment in ("partner", "non_partner"):
                 if metrics.get(segment) is not None:
                     _flatten(out, scope, group, segment, metrics[segment])
+    grid = summary.get("grid") or {}
+    for site, numbers in grid.get("sites", {}).items():  # what a grid limit did (its numbers)
+        for name, value in numbers.items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                out[Key(GRID_SCOPE, site, "all", name)] = float(value)
     return out
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.experiment.comparison import Comparison, ScenarioDoc
+from simulator.experiment.grid_response import grid_sections
 from simulator.experiment.observations import TOTAL_GROUP, Key
 from simulator.experiment.replications import Run
 from simulator.experiment.statistics import Interval
@@ -488,6 +489,7 @@ def sweep_page(result: SweepResult) -> Page:
                 ),
             ),
             Section("By network", charts=network_curves),
+            *grid_sections(result),
             Section(
                 "Estimates per point",
                 tables=(

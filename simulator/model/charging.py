@@ -210,7 +210,7 @@ class Charging:
             return
         now = self.env.now
         soc = soc_now(visit, now)
-        legs.book_leg(self.recorder, port, visit, soc, now)
+        legs.book_leg(self.recorder, port, visit, soc, now, self._profiles)
         prof = visit.profile = legs.profile_for(self._profiles, visit.vehicle, port, kw)
         visit.leg_start_s, visit.leg_soc, visit.leg_kw = now, soc, kw
         cap = legs.cap_s(visit)
@@ -262,12 +262,8 @@ class Charging:
     def _end_charge(self, port: ChargePoint, visit: Visit, soc_end: float, now: float) -> None:
         """Book the energy and power of the charge that ended at `now` (or stopped at the
         horizon)."""
-        prof = visit.profile
-        assert prof is not None
+        legs.book_leg(self.recorder, port, visit, soc_end, now, self._profiles)
         battery_kwh = visit.vehicle.battery_kwh
-        soc_from = visit.leg_soc  # legs.book_leg inlined: once per session
-        leg_kwh = max(0.0, soc_end - soc_from) * battery_kwh
-        self.recorder.charge(port.id, prof, visit.leg_start_s, now, soc_from, soc_end, leg_kwh)
         energy = max(0.0, soc_end - visit.soc_start) * battery_kwh
         visit.energy_kwh = energy
         visit.soc_now = soc_end

@@ -12,6 +12,7 @@ import math
 from typing import TYPE_CHECKING
 
 from simulator.model.curve import profile
+from simulator.model.records import LimitedLeg
 from simulator.model.requests import StopReason
 
 if TYPE_CHECKING:
@@ -32,11 +33,15 @@ __all__ = [
     "plan",
     "profile_for",
     "session_kw",
+    "shortfall",
     "soc_now",
 ]
 
 NEVER = math.inf
 """How long a charge held at zero power with no cap lasts."""
+BELOW_KW = 0.001
+"""How far below the car's curve a leg counts as below it: grid shares are whole watts
+(policy.grid.to_w), and a smaller gap is their rounding."""
 
 
 def profile_for(
@@ -76,14 +81,79 @@ def session_kw(port: ChargePoint, visit: Visit) -> float:
 
 
 def book_leg(
-    recorder: Recorder, port: ChargePoint, visit: Visit, soc_end: float, now: float
+    recorder: Recorder,
+    port: ChargePoint,
+    visit: Visit,
+    soc_end: float,
+    now: float,
+    cache: dict[tuple[int, int], Profile],
 ) -> None:
-    """Record the power segments of the charge's current leg, which ends at `now` at `soc_end`."""
+    """Record the power segments of the charge's current leg, which ends at `now` at `soc_end`,
+    and, for a leg held below the port's rating (or the car's adapter cap), what the limit
+    took (`cache` as profile_for's)."""
     prof = visit.profile
     assert prof is not None
     soc_from = visit.leg_soc
     energy = max(0.0, soc_end - soc_from) * visit.vehicle.battery_kwh
     recorder.charge(port.id, prof, visit.leg_start_s, now, soc_from, soc_end, energy)
+    # what the car would draw here unlimited: the rating, or its adapter's cap if lower (a
+    # cap is the car's own, not something a limit took)
+    cap = visit.adapter_kw
+    free_kw = cap if cap and cap < port.power_kw else port.power_kw
+    if visit.leg_kw < free_kw and now > visit.leg_start_s:
+        full = profile_for(cache, visit.vehicle, port, free_kw)
+        requested, below_s = shortfall(prof, full, soc_from, soc_end, now - visit.leg_start_s)
+        leg = (
+            port.id,
+            port.charge_start_s,
+            visit.leg_start_s,
+            now,
+            visit.leg_kw,
+            energy,
+            requested,
+            below_s,
+        )
+        recorder.limited_leg(LimitedLeg(*leg))
+
+
+def shortfall(
+    leg: Profile, full: Profile, soc_from: float, soc_end: float, duration_s: float
+) -> tuple[float, float]:
+    """(kWh, seconds): what the car asked for along a leg of `duration_s` from `soc_from` to
+    `soc_end` on the leg's profile (`leg`), its curve at the port's rating (`full`) at the SoC
+    it had at each instant, integrated; and the time the leg ran below that curve. In closed
+    form: the leg's profile is split where the curve crosses its limit, so each of its pieces
+    is either held at the limit L below the curve (where dt = B ds / L, so the asked energy is
+    B / L times the integral of the curve over SoC) or on the curve throughout (asked = drawn).
+    """
+    hours = duration_s / 3600.0
+    if leg.flat_kw is not None or soc_end <= soc_from:  # one power all the leg: flat, or zero
+        kw_full = full.power_kw(soc_from)
+        below = leg.power_kw(soc_from) < kw_full - BELOW_KW
+        return kw_full * hours, duration_s if below else 0.0
+    asked = below_h = 0.0
+    battery = leg.battery_kwh
+    for piece in leg.pieces:
+        lo, hi = max(soc_from, piece.soc_from), min(soc_end, piece.soc_to)
+        if hi <= lo:
+            continue
+        mid = (lo + hi) / 2.0
+        if piece.kw(mid) < full.power_kw(mid) - BELOW_KW:  # held at the limit (kw_from > 0)
+            below_h += leg.hours_between(lo, hi)
+            asked += battery / piece.kw_from * _kw_integral(full, lo, hi)
+        else:
+            asked += (hi - lo) * battery
+    return asked, min(duration_s, below_h * 3600.0)
+
+
+def _kw_integral(prof: Profile, lo: float, hi: float) -> float:
+    """The integral of the profile's power over SoC from lo to hi (exact: linear pieces)."""
+    total = 0.0
+    for piece in prof.pieces:
+        a, b = max(lo, piece.soc_from), min(hi, piece.soc_to)
+        if b > a:
+            total += (b - a) * (piece.kw(a) + piece.kw(b)) / 2.0
+    return total
 
 
 def checked_kw(kw: float | None, what: str) -> float | None:

@@ -6,6 +6,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from simulator.model.records import (
+    LimitedLeg,
     Outcome,
     PortInterval,
     PortState,
@@ -32,12 +33,13 @@ _ARRIVAL = itemgetter(SessionRecord._fields.index("arrival_s"))
 class Recorder:
     """The ground truth of one run, appended to in virtual-time order."""
 
-    __slots__ = ("intervals", "segments", "sessions")
+    __slots__ = ("intervals", "limited", "segments", "sessions")
 
     def __init__(self) -> None:
         self.sessions: list[SessionRecord] = []
         self.intervals: list[PortInterval] = []
         self.segments: list[PowerSegment] = []
+        self.limited: list[LimitedLeg] = []
 
     # --- port states --------------------------------------------------------------------
 
@@ -85,6 +87,10 @@ class Recorder:
             end = t + hours * 3600.0
             append(_new(PowerSegment, (port_id, t, end, energy, kw0, kw1)))
             t = end
+
+    def limited_leg(self, leg: LimitedLeg) -> None:
+        """A leg of a charge held below the port's rating, and what the limit took."""
+        self.limited.append(leg)
 
     # --- sessions -----------------------------------------------------------------------
 
@@ -142,4 +148,5 @@ class Recorder:
             sessions=tuple(sorted(self.sessions, key=_ARRIVAL)),
             intervals=tuple(self.intervals),
             segments=tuple(self.segments),
+            limited=tuple(self.limited),
         )

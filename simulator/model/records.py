@@ -10,7 +10,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
 
-__all__ = ["Outcome", "PortInterval", "PortState", "PowerSegment", "Records", "SessionRecord"]
+__all__ = [
+    "LimitedLeg",
+    "Outcome",
+    "PortInterval",
+    "PortState",
+    "PowerSegment",
+    "Records",
+    "SessionRecord",
+]
 
 
 class Outcome(StrEnum):
@@ -89,6 +97,29 @@ class PowerSegment(NamedTuple):
     end_kw: float
 
 
+class LimitedLeg(NamedTuple):
+    """One leg of a charge held below the port's rating (a grid share or a charging profile),
+    and what the limit took: the energy the car asked for (its curve at the port's rating, at
+    the SoC it had at each instant, integrated over the leg), and the time it charged below
+    that curve.
+
+    A stream of its own rather than fields of PowerSegment: a run with no limit records none,
+    so nothing of it changes."""
+
+    port: str
+    charge_start_s: float
+    """When the charge began: the legs of one charge share it."""
+    start_s: float
+    end_s: float
+    limit_kw: float
+    energy_kwh: float
+    """Delivered in the leg."""
+    requested_kwh: float
+    """What the car asked for over the leg: its curve at the port's rating along its SoC."""
+    below_curve_s: float
+    """Time the leg's power was below the car's curve at the port's rating."""
+
+
 @dataclass(frozen=True, slots=True)
 class Records:
     horizon_s: float
@@ -96,3 +127,6 @@ class Records:
     sessions: tuple[SessionRecord, ...]
     intervals: tuple[PortInterval, ...]
     segments: tuple[PowerSegment, ...]
+    limited: tuple[LimitedLeg, ...] | None = ()
+    """The limited legs; None where the records cannot tell (a central system's store sees
+    delivered power only)."""

@@ -398,6 +398,7 @@ def _records(db: sqlite3.Connection, world: World) -> Records:
         sessions=tuple(sorted(sessions, key=lambda s: s.arrival_s)),
         intervals=tuple(intervals),
         segments=tuple(segments),
+        limited=None,  # the store sees delivered power only, never what the car asked for
     )
 
 

@@ -12,6 +12,7 @@ document's key says so (`uptime_pct` = `uptime` x 100).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -34,11 +35,15 @@ __all__ = [
     "DriverMetrics",
     "PortInfo",
     "PortMetrics",
+    "PortUse",
+    "fold",
     "hourly_occupancy",
     "in_window",
     "peak_kw",
     "port_metrics",
+    "port_use",
     "session_metrics",
+    "use_metrics",
     "wait_bin_labels",
     "wait_distribution",
 ]
@@ -165,28 +170,82 @@ def session_metrics(sessions: Sequence[SessionRecord]) -> DriverMetrics:
     )
 
 
-def port_metrics(
-    ports: Sequence[PortInfo],
+@dataclass(frozen=True, slots=True)
+class PortUse:
+    """The additive part of how a port (or a group of ports) was used over the window: a
+    group's PortMetrics are folded from its ports' (`fold`), so that each port's intervals and
+    segments are read once however many groups it belongs to. The peak is not additive: it is
+    the group's own (`peak_kw`)."""
+
+    ports: int
+    power_kw: float
+    time_in_s: tuple[float, ...]
+    """Seconds in each PortState, in the enum's order."""
+    energy_kwh: float
+    served: int
+    busy_by_hour_s: tuple[float, ...]
+    """Seconds occupied (charging or not) in each hour of the day, 0-23."""
+    exposure_by_hour_s: tuple[float, ...]
+    """Seconds of the window in each hour of the day, times the ports."""
+
+
+_STATES = tuple(PortState)
+_BUSY = (PortState.CHARGING, PortState.OCCUPIED)
+
+
+def port_use(
+    port: PortInfo,
     intervals: Sequence[PortInterval],
     segments: Iterable[PowerSegment],
     served_starts: int,
     window: tuple[float, float],
-) -> PortMetrics:
-    """How the ports were used over the window: utilization, uptime, energy, peak power and
-    the hourly occupancy profile."""
+) -> PortUse:
+    """One port's use over the window, from its own intervals and segments."""
+    start, end = window
+    time_in = dict.fromkeys(_STATES, 0.0)
+    for i in intervals:
+        time_in[i.state] += _overlap(i.start_s, i.end_s, start, end)
+    busy, exposure = _hourly_parts(1, [i for i in intervals if i.state in _BUSY], window)
+    return PortUse(
+        ports=1,
+        power_kw=port.power_kw,
+        time_in_s=tuple(time_in.values()),
+        energy_kwh=sum(_clipped_energy(s, start, end) for s in segments),
+        served=served_starts,
+        busy_by_hour_s=busy,
+        exposure_by_hour_s=exposure,
+    )
+
+
+def fold(uses: Sequence[PortUse]) -> PortUse:
+    """A group's use: the sum of its ports'."""
+    return PortUse(
+        ports=sum(u.ports for u in uses),
+        power_kw=sum(u.power_kw for u in uses),
+        time_in_s=tuple(map(sum, zip(*(u.time_in_s for u in uses), strict=True)))
+        if uses
+        else (0.0,) * len(_STATES),
+        energy_kwh=sum(u.energy_kwh for u in uses),
+        served=sum(u.served for u in uses),
+        busy_by_hour_s=_sum24([u.busy_by_hour_s for u in uses]),
+        exposure_by_hour_s=_sum24([u.exposure_by_hour_s for u in uses]),
+    )
+
+
+def _sum24(rows: Sequence[tuple[float, ...]]) -> tuple[float, ...]:
+    return tuple(map(sum, zip(*rows, strict=True))) if rows else (0.0,) * 24
+
+
+def use_metrics(use: PortUse, peak: float, window: tuple[float, float]) -> PortMetrics:
+    """A group's PortMetrics from its folded use and its own peak."""
     start, end = window
     span_s = end - start
-    n = len(ports)
-    ids = {p.id for p in ports}
-    time_in = {state: 0.0 for state in PortState}
-    for i in intervals:
-        if i.port in ids:
-            time_in[i.state] += _overlap(i.start_s, i.end_s, start, end)
-    segs = [s for s in segments if s.port in ids]
-    energy = sum(_clipped_energy(s, start, end) for s in segs)
-    capacity_kwh = sum(p.power_kw for p in ports) * span_s / 3600.0
+    n = use.ports
+    time_in = dict(zip(_STATES, use.time_in_s, strict=True))
+    capacity_kwh = use.power_kw * span_s / 3600.0
     port_s = n * span_s
     days = span_s / DAY_S
+    energy = use.energy_kwh
     # an empty window (no ports, or a horizon at or before the warm-up) measures nothing: 0
     return PortMetrics(
         ports=n,
@@ -196,12 +255,38 @@ def port_metrics(
         dispensing_utilization=_ratio(time_in[PortState.CHARGING], port_s),
         energy_utilization=_ratio(energy, capacity_kwh),
         uptime=_ratio(port_s - time_in[PortState.DOWN], port_s),
-        sessions_per_port_per_day=served_starts / n / days if port_s > 0 else 0.0,
+        sessions_per_port_per_day=use.served / n / days if port_s > 0 else 0.0,
         kwh_per_port_per_day=energy / n / days if port_s > 0 else 0.0,
         dispensed_kwh=energy,
-        peak_kw=peak_kw(segs, window),
-        hourly_occupancy=tuple(hourly_occupancy(ports, intervals, window)),
+        peak_kw=peak,
+        hourly_occupancy=tuple(
+            b / e if e else 0.0
+            for b, e in zip(use.busy_by_hour_s, use.exposure_by_hour_s, strict=True)
+        ),
     )
+
+
+def port_metrics(
+    ports: Sequence[PortInfo],
+    intervals: Sequence[PortInterval],
+    segments: Iterable[PowerSegment],
+    served_starts: int,
+    window: tuple[float, float],
+) -> PortMetrics:
+    """How the ports were used over the window: utilization, uptime, energy, peak power and
+    the hourly occupancy profile (each port's use folded: `port_use`, `fold`, `use_metrics`)."""
+    ids = {p.id for p in ports}
+    own_intervals: dict[str, list[PortInterval]] = {p.id: [] for p in ports}
+    for i in intervals:
+        if i.port in ids:
+            own_intervals[i.port].append(i)
+    segs = [s for s in segments if s.port in ids]
+    own_segments: dict[str, list[PowerSegment]] = {p.id: [] for p in ports}
+    for seg in segs:
+        own_segments[seg.port].append(seg)
+    uses = [port_use(p, own_intervals[p.id], own_segments[p.id], 0, window) for p in ports]
+    use = dataclasses.replace(fold(uses), served=served_starts)
+    return use_metrics(use, peak_kw(segs, window), window)
 
 
 def peak_kw(segments: Sequence[PowerSegment], window: tuple[float, float]) -> float:
@@ -222,28 +307,30 @@ def hourly_occupancy(
 ) -> list[float]:
     """Mean share of ports occupied in each hour of the day (0-23), over the window."""
     ids = {p.id for p in ports}
-    busy = [
-        i
-        for i in intervals
-        if i.port in ids and i.state in (PortState.CHARGING, PortState.OCCUPIED)
-    ]
-    start, end = window
-    edges = np.arange(start - start % 3600.0, end + 3600.0, 3600.0)
+    busy = [i for i in intervals if i.port in ids and i.state in _BUSY]
     if not busy or not ports:
         return [0.0] * 24
+    per_hour, exposure = _hourly_parts(len(ports), busy, window)
+    return [b / e if e else 0.0 for b, e in zip(per_hour, exposure, strict=True)]
+
+
+def _hourly_parts(
+    n: int, busy: Sequence[PortInterval], window: tuple[float, float]
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """(seconds occupied, seconds of window x n ports) in each hour of the day, 0-23."""
+    start, end = window
+    edges = np.arange(start - start % 3600.0, end + 3600.0, 3600.0)
+    lo = np.maximum(edges[:-1], start)
+    hi = np.minimum(edges[1:], end)
+    hours = ((edges[:-1] % DAY_S) // 3600).astype(int)
+    exposure = np.bincount(hours, weights=np.maximum(hi - lo, 0.0) * n, minlength=24)
+    if not busy:
+        return (0.0,) * 24, tuple(exposure.tolist())
     s = np.array([i.start_s for i in busy])
     e = np.array([i.end_s for i in busy])
     per_hour_s = np.diff(_integral(s, e, np.ones_like(s), edges))
-    lo = np.maximum(edges[:-1], start)
-    hi = np.minimum(edges[1:], end)
-    exposure_s = np.maximum(hi - lo, 0.0) * len(ports)
-    hours = ((edges[:-1] % DAY_S) // 3600).astype(int)
-    out = []
-    for h in range(24):
-        mask = hours == h
-        denom = exposure_s[mask].sum()
-        out.append(float(per_hour_s[mask].sum() / denom) if denom else 0.0)
-    return out
+    occupied = np.bincount(hours, weights=per_hour_s, minlength=24)
+    return tuple(occupied.tolist()), tuple(exposure.tolist())
 
 
 def _integral(

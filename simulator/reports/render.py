@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from simulator.reports.catalogue import Metric, MetricInfo, info
+from simulator.reports.grid_view import grid_table
 from simulator.reports.method import RunMethod, method_lines
 from simulator.reports.summary import ChargeXMetrics, Metrics, Summary, UseSpecMetrics
 
@@ -165,6 +166,6 @@ def print_summary(
     """`unseen`: the metrics the numbers' source cannot tell (a central system's store), n/a."""
     console.print(networks_table(summary, unseen))
     console.print(brands_table(summary, unseen))
-    for table in (vocabulary_table(summary), method_table(summary, run)):
+    for table in (vocabulary_table(summary), grid_table(summary), method_table(summary, run)):
         if table is not None:
             console.print(table)

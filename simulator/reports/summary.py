@@ -19,8 +19,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from simulator.model.records import Outcome, Records, SessionRecord
-from simulator.model.world import Deal, World
+from simulator.model.world import Deal, GridLimit, World
 from simulator.reports import chargex as cx
+from simulator.reports import grid as gr
 from simulator.reports import metrics as m
 from simulator.reports import over_time as ot
 from simulator.reports import use_spec as us
@@ -34,6 +35,8 @@ __all__ = [
     "Summary",
     "port_infos",
     "sessions_csv",
+    "site_grids",
+    "start_of_day",
     "summarize",
     "to_json",
 ]
@@ -201,6 +204,8 @@ class Summary(BaseModel):
     ports: dict[str, Metrics]
     ev_charging_use_spec: UseSpec | None = None
     chargex: ChargeX | None = None
+    grid: gr.Grid | None = None
+    """What the sites' grid limits (and charging profiles) did: only when there were any."""
     method: Method | None = None
     network_names: dict[str, str] | None = None
     """Each network's display name (the scenario's `name`, else its id), by id."""
@@ -363,8 +368,12 @@ def summarize(
     seed: int,
     network_names: Mapping[str, str] | None = None,
     deals: Sequence[Deal] = (),
+    grids: Mapping[str, GridLimit] | None = None,
+    start_of_day_s: float = 0.0,
 ) -> Summary:
-    """The summary of a run's records; `deals` (the world's) give the fine print's block."""
+    """The summary of a run's records; `deals` (the world's) give the fine print's block;
+    `grids`: the sites' grid limits by site id, whose schedules start at `start_of_day_s`
+    (the time of day at t = 0)."""
     window = (records.warmup_s, records.horizon_s)
     sessions = m.in_window(records)
     by_network: dict[str, list[SessionRecord]] = defaultdict(list)
@@ -386,17 +395,22 @@ def summarize(
     for seg in records.segments:
         segments[seg.port].append(seg)
 
-    def of_ports(group: Sequence[PortInfo], group_sessions: Sequence[SessionRecord]) -> Metrics:
-        ids = [p.id for p in group]
-        served = sum(1 for pid in ids for s in by_port.get(pid, ()) if s.outcome is Outcome.SERVED)
-        ports_used = m.port_metrics(
-            group,
-            [i for pid in ids for i in intervals.get(pid, ())],
-            [seg for pid in ids for seg in segments.get(pid, ())],
-            served,
+    # each port's use once; a group's is folded from its ports' (its peak is its own)
+    uses = {
+        p.id: m.port_use(
+            p,
+            intervals.get(p.id, ()),
+            segments.get(p.id, ()),
+            sum(1 for s in by_port.get(p.id, ()) if s.outcome is Outcome.SERVED),
             window,
         )
-        return _metrics(m.session_metrics(group_sessions), ports_used)
+        for p in ports
+    }
+
+    def of_ports(group: Sequence[PortInfo], group_sessions: Sequence[SessionRecord]) -> Metrics:
+        peak = m.peak_kw([seg for p in group for seg in segments.get(p.id, ())], window)
+        use = uses[group[0].id] if len(group) == 1 else m.fold([uses[p.id] for p in group])
+        return _metrics(m.session_metrics(group_sessions), m.use_metrics(use, peak, window))
 
     def with_partners(metrics: Metrics, group_sessions: Sequence[SessionRecord]) -> Metrics:
         metrics.partner = _metrics(m.session_metrics([s for s in group_sessions if s.partner]))
@@ -431,6 +445,13 @@ def summarize(
         ports={p.id: of_ports([p], by_port[p.id]) for p in ports},
         ev_charging_use_spec=use_spec_block(records, ports, window),
         chargex=chargex_block(sessions, ports),
+        grid=gr.grid_block(
+            records,
+            ports,
+            {site: sum(1 for s in group if s.energy_kwh > 0) for site, group in by_site.items()},
+            grids or {},
+            start_of_day_s,
+        ),
         method=Method(
             seeds=[seed],
             replications=1,
@@ -570,3 +591,14 @@ def _round(value: Any) -> Any:
 def port_infos(world: World) -> list[PortInfo]:
     """The ports of a built world, as the metrics see them."""
     return [PortInfo(p.id, p.site, p.network, p.power_kw) for p in world.ports]
+
+
+def site_grids(world: World) -> dict[str, GridLimit]:
+    """The grid limits of a built world's sites, by site id."""
+    return {s.id: s.grid for s in world.sites if s.grid is not None}
+
+
+def start_of_day(world: World) -> float:
+    """The time of day at t = 0, in seconds: where the grid schedules start."""
+    start = world.start
+    return start.hour * 3600.0 + start.minute * 60.0 + start.second

@@ -103,7 +103,8 @@ def charging_durations(
         # a port holds one session at a time: the segments inside its plug-in are its own
         first = max(bisect.bisect_right(starts.get(s.port, []), s.start_s) - 1, 0)
         total = 0.0
-        for seg in segs[first:]:
+        for j in range(first, len(segs)):  # by index: a slice would copy the port's rest
+            seg = segs[j]
             if seg.start_s >= s.depart_s:
                 break
             total += max(0.0, min(seg.end_s, s.depart_s) - max(seg.start_s, s.start_s))

@@ -17,6 +17,7 @@ from typing import Any
 from simulator.reports.catalogue import Metric, info
 from simulator.reports.charts import Bars, Lines, Series
 from simulator.reports.day_views import over_time_sections
+from simulator.reports.grid_view import grid_sections
 from simulator.reports.method import RunMethod, method_lines
 from simulator.reports.metrics import wait_bin_labels
 from simulator.reports.names import display_names
@@ -213,6 +214,7 @@ def run_page(summary: Summary, run: RunMethod | None = None, unseen: Collection[
     )
     sections += over_time_sections(data, network_label)
     sections += vocabulary_sections(data)
+    sections += grid_sections(data)
     sections += (method_section(summary.method, run),)
     return Page(
         title=f"{data['scenario']}: run report",

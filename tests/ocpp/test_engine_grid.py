@@ -19,6 +19,8 @@ from simulator import scenario as sc
 from simulator.model.smart_charging import GRID_PROFILE_ID
 from simulator.model.world import World
 from simulator.ocpp.engine import OcppRunOptions, run_ocpp_async
+from simulator.ocpp.store_reader import read_records
+from simulator.reports.grid import REQUESTED_NA
 from simulator.reports.summary import sessions_csv, to_json
 
 GRID_SCENARIO = {
@@ -84,12 +86,25 @@ async def test_a_binding_grid_limit_gives_the_fast_engines_records_byte_for_byte
     records = await run_ocpp_async(world, options)
     assert records.sessions == fast.sessions
     assert records.segments == fast.segments
+    assert fast.limited  # what the limit took, recorded alike
+    assert records.limited == fast.limited
     summary = runner.summarize_world
     assert to_json(summary(world, records)) == to_json(summary(world, fast))
     assert sessions_csv(records) == sessions_csv(fast)
     # and the central system did the sharing out: its TxProfiles are in the log
     actions = {f[2] for _, direction, f in _frames(log) if f[0] == 2 and direction == "recv"}
     assert "SetChargingProfile" in actions
+
+    # the store sees delivered power only: the requested side is n/a, never 0
+    stored = summary(world, read_records(tmp_path / "csms.sqlite", world)).grid
+    assert stored is not None
+    assert stored.requested == REQUESTED_NA
+    site = stored.sites["g"]
+    assert site.requested_kwh is None
+    assert site.below_curve_h is None
+    assert site.delivered_kwh > 0
+    assert site.limit_kw is None
+    assert site.schedule
 
 
 def _frames(log: Path) -> list[tuple[str, str, list[Any]]]:
