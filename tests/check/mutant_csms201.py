@@ -464,13 +464,18 @@ class MutantSession(ChargingStationSession):
         return super().get_variables_limits()
 
 
+def _mutant_station_session() -> type[MutantSession]:
+    return MutantSession
+
+
 @contextlib.contextmanager
 def mutant_sessions() -> Iterator[None]:
     """The server serves 2.0.1 stations with `MutantSession` while the block runs (once per
     test: the mutants of one test share it, each with its own fault)."""
     server = central_system.server
     with (
-        mock.patch.object(server, "ChargingStationSession", MutantSession),
+        # the server imports its 2.0.1 session with the first station (_station_session)
+        mock.patch.object(server, "_station_session", _mutant_station_session),
         mock.patch.object(server, "_station_preference", _mutant_preference),
         mock.patch.object(server._WebsocketEndpoint, "process_request", _mutant_request),
     ):
@@ -531,7 +536,7 @@ async def mutant201(
 ) -> AsyncIterator[Mutant]:
     """The built-in central system with `fault` on 127.0.0.1 (free ports, its own store in
     `folder`, wss:// with `tls`) while the block runs; inside `mutant_sessions()`."""
-    assert central_system.server.ChargingStationSession is MutantSession, "mutant_sessions()"
+    assert central_system.server._station_session() is MutantSession, "mutant_sessions()"
     folder.mkdir(parents=True, exist_ok=True)
     async with running(_config(folder, fault, tls)) as central:
         _FAULTS[id(central.store)] = fault
