@@ -32,7 +32,9 @@ from websockets.exceptions import ConnectionClosed
 
 from central_system import charge_points, notifications, semantics
 from central_system.backend import Backend
-from central_system.data_transfer import answer_data_transfer
+from central_system.data_transfer import VENDOR_ID, answer_data_transfer
+from central_system.grid import MESSAGE_ID as GRID_MESSAGE_ID
+from central_system.grid import tx_profile_201
 from central_system.records import (
     Authorization,
     Boot,
@@ -157,6 +159,28 @@ class ChargingStationSession(Endpoint):
             raise error_for(
                 OCPP201, Defect.INVALID_VALUE, f"{field}: {exc.reason}", {"field": field}
             ) from None
+
+    async def _handle_call(self, call: Call) -> None:
+        if self._backend.grid is not None and self._tasks is not None and _is_grid_report(call):
+            # its answer waits for the shares' SetChargingProfile replies, which come in
+            # through this connection's receive loop too: that loop must go on meanwhile
+            follower = self._tasks.create_task(self._handle_aside(call))
+            self._followers.add(follower)
+            follower.add_done_callback(self._followers.discard)
+            return
+        await super()._handle_call(call)
+
+    async def _handle_aside(self, call: Call) -> None:
+        try:
+            await super()._handle_call(call)
+        except OCPPError as error:
+            await self._send(call.create_call_error(error).to_json())
+
+    def grid_share_payload(self, evse_id: int, share_w: int) -> dict[str, Any] | None:
+        """The SetChargingProfile of a grid share for the EVSE's running transaction (known
+        from its TransactionEvents; None: none runs)."""
+        transaction_id = self._store.running_transaction(self.id, evse_id)
+        return None if transaction_id is None else tx_profile_201(evse_id, share_w, transaction_id)
 
     async def _send(self, message: str) -> None:
         # ... and no frame goes out before what was written for it is committed.
@@ -386,9 +410,17 @@ class ChargingStationSession(Endpoint):
         notifications.certificate_delivered(self._backend, request_id, status)
 
     @on(Action.data_transfer, skip_schema_validation=True)
-    def on_data_transfer(self, vendor_id: str, **_: Any) -> call_result.DataTransfer:
+    def on_data_transfer(
+        self, vendor_id: str, **_: Any
+    ) -> call_result.DataTransfer | Coroutine[Any, Any, call_result.DataTransfer]:
         message_id = self._payload.get("messageId")
         data = self._payload.get("data")
+        if (
+            self._backend.grid is not None
+            and vendor_id == VENDOR_ID
+            and message_id == GRID_MESSAGE_ID
+        ):
+            return self._site_charging_needs(vendor_id, message_id, data)
         reply = answer_data_transfer(vendor_id, message_id, None)
         text = None if data is None else json.dumps(data, separators=(",", ":"))
         self._backend.store.record_data_transfer(
@@ -397,6 +429,20 @@ class ChargingStationSession(Endpoint):
         # The echo message id answers the data back, whatever JSON it is.
         echoed = data if reply.status == "Accepted" else None
         return call_result.DataTransfer(status=reply.status, data=echoed)
+
+    async def _site_charging_needs(
+        self, vendor_id: str, message_id: str, data: Any
+    ) -> call_result.DataTransfer:
+        """A site's report: the shares that changed go out first (central_system.grid)."""
+        grid = self._backend.grid
+        assert grid is not None
+        reply = await grid.answer(data if isinstance(data, str | dict) else None)
+        text = None if data is None else json.dumps(data, separators=(",", ":"))
+        self._backend.store.record_data_transfer(
+            self.id, vendor_id, message_id, text, reply.status, self._backend.clock()
+        )
+        shares = None if reply.data is None else json.loads(reply.data)
+        return call_result.DataTransfer(status=reply.status, data=shares)
 
     @on(Action.firmware_status_notification, skip_schema_validation=True)
     def on_firmware_status_notification(
@@ -415,6 +461,16 @@ class ChargingStationSession(Endpoint):
         update = StatusUpdate(self.id, Action.log_status_notification.value, status, request_id)
         notifications.diagnostics_status(self._backend, update)
         return call_result.LogStatusNotification()
+
+
+def _is_grid_report(call: Call) -> bool:
+    payload = call.payload
+    return (
+        call.action == Action.data_transfer.value
+        and isinstance(payload, dict)
+        and payload.get("vendorId") == VENDOR_ID
+        and payload.get("messageId") == GRID_MESSAGE_ID
+    )
 
 
 def _reported_variables(item: dict[str, Any]) -> list[ReportedVariable]:

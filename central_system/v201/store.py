@@ -388,6 +388,15 @@ class Store201:
         ).fetchone()
         return None if row is None else _transaction_from(row)
 
+    def running_transaction(self, charge_point_id: str, evse_id: int) -> str | None:
+        """The station's latest transaction on the EVSE that has not ended (None: none)."""
+        row = self.store.execute(
+            "SELECT transaction_id FROM transactions_201 WHERE charge_point_id = ?"
+            " AND evse_id = ? AND ended_at IS NULL ORDER BY first_received_at DESC LIMIT 1",
+            (charge_point_id, evse_id),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
     def transactions(self) -> list[Transaction201]:
         rows = self.store.execute(_TRANSACTION + " ORDER BY first_received_at, transaction_id")
         return [_transaction_from(row) for row in rows]
