@@ -32,9 +32,7 @@ from websockets.exceptions import ConnectionClosed
 
 from central_system import charge_points, notifications, semantics
 from central_system.backend import Backend
-from central_system.data_transfer import VENDOR_ID, answer_data_transfer
-from central_system.grid import MESSAGE_ID as GRID_MESSAGE_ID
-from central_system.grid import tx_profile_201
+from central_system.data_transfer import answer_data_transfer
 from central_system.records import (
     Authorization,
     Boot,
@@ -43,7 +41,7 @@ from central_system.records import (
     StatusUpdate,
 )
 from central_system.timestamps import format_timestamp
-from central_system.v201 import device_model, rules, transactions
+from central_system.v201 import device_model, grid, rules, transactions
 from central_system.v201.meter_values import samples_from_meter_values
 from central_system.v201.records import ConnectorStatus, ReportedVariable, TransactionEvent
 from central_system.v201.store import Store201
@@ -161,7 +159,11 @@ class ChargingStationSession(Endpoint):
             ) from None
 
     async def _handle_call(self, call: Call) -> None:
-        if self._backend.grid is not None and self._tasks is not None and _is_grid_report(call):
+        if (
+            self._backend.grid is not None
+            and self._tasks is not None
+            and grid.is_report(call.action, call.payload)
+        ):
             # its answer waits for the shares' SetChargingProfile replies, which come in
             # through this connection's receive loop too: that loop must go on meanwhile
             follower = self._tasks.create_task(self._handle_aside(call))
@@ -177,10 +179,8 @@ class ChargingStationSession(Endpoint):
             await self._send(call.create_call_error(error).to_json())
 
     def grid_share_payload(self, evse_id: int, share_w: int) -> dict[str, Any] | None:
-        """The SetChargingProfile of a grid share for the EVSE's running transaction (known
-        from its TransactionEvents; None: none runs)."""
-        transaction_id = self._store.running_transaction(self.id, evse_id)
-        return None if transaction_id is None else tx_profile_201(evse_id, share_w, transaction_id)
+        """The SetChargingProfile of a grid share (None: no transaction runs on the EVSE)."""
+        return grid.share_payload(self._store, self.id, evse_id, share_w)
 
     async def _send(self, message: str) -> None:
         # ... and no frame goes out before what was written for it is committed.
@@ -415,12 +415,8 @@ class ChargingStationSession(Endpoint):
     ) -> call_result.DataTransfer | Coroutine[Any, Any, call_result.DataTransfer]:
         message_id = self._payload.get("messageId")
         data = self._payload.get("data")
-        if (
-            self._backend.grid is not None
-            and vendor_id == VENDOR_ID
-            and message_id == GRID_MESSAGE_ID
-        ):
-            return self._site_charging_needs(vendor_id, message_id, data)
+        if self._backend.grid is not None and grid.is_report("DataTransfer", self._payload):
+            return grid.answer(self._backend, self.id, data)  # a site's report
         reply = answer_data_transfer(vendor_id, message_id, None)
         text = None if data is None else json.dumps(data, separators=(",", ":"))
         self._backend.store.record_data_transfer(
@@ -429,20 +425,6 @@ class ChargingStationSession(Endpoint):
         # The echo message id answers the data back, whatever JSON it is.
         echoed = data if reply.status == "Accepted" else None
         return call_result.DataTransfer(status=reply.status, data=echoed)
-
-    async def _site_charging_needs(
-        self, vendor_id: str, message_id: str, data: Any
-    ) -> call_result.DataTransfer:
-        """A site's report: the shares that changed go out first (central_system.grid)."""
-        grid = self._backend.grid
-        assert grid is not None
-        reply = await grid.answer(data if isinstance(data, str | dict) else None)
-        text = None if data is None else json.dumps(data, separators=(",", ":"))
-        self._backend.store.record_data_transfer(
-            self.id, vendor_id, message_id, text, reply.status, self._backend.clock()
-        )
-        shares = None if reply.data is None else json.loads(reply.data)
-        return call_result.DataTransfer(status=reply.status, data=shares)
 
     @on(Action.firmware_status_notification, skip_schema_validation=True)
     def on_firmware_status_notification(
@@ -461,16 +443,6 @@ class ChargingStationSession(Endpoint):
         update = StatusUpdate(self.id, Action.log_status_notification.value, status, request_id)
         notifications.diagnostics_status(self._backend, update)
         return call_result.LogStatusNotification()
-
-
-def _is_grid_report(call: Call) -> bool:
-    payload = call.payload
-    return (
-        call.action == Action.data_transfer.value
-        and isinstance(payload, dict)
-        and payload.get("vendorId") == VENDOR_ID
-        and payload.get("messageId") == GRID_MESSAGE_ID
-    )
 
 
 def _reported_variables(item: dict[str, Any]) -> list[ReportedVariable]:
