@@ -1,6 +1,7 @@
 """A site's SiteChargingNeeds report from a 2.0.1 station (central_system.grid): the 2.0.1
 DataTransfer carries the report's JSON as an object and gets the shares back as one, and a
-2.0.1 port's share is held to the transaction it runs on the EVSE."""
+2.0.1 port's share is held to the transaction it runs: the report names the port's connector,
+the station's TransactionEvents its EVSE (the simulated stations have one, id 1)."""
 
 from __future__ import annotations
 
@@ -28,12 +29,15 @@ def is_report(action: str, payload: Any) -> bool:
 
 
 def share_payload(
-    store: Store201, charge_point_id: str, evse_id: int, share_w: int
+    store: Store201, charge_point_id: str, connector_id: int, share_w: int
 ) -> dict[str, Any] | None:
-    """The SetChargingProfile of a grid share for the EVSE's running transaction, known from
-    the station's TransactionEvents (None: none runs)."""
-    transaction_id = store.running_transaction(charge_point_id, evse_id)
-    return None if transaction_id is None else tx_profile_201(evse_id, share_w, transaction_id)
+    """The SetChargingProfile of a grid share for the transaction running on the connector,
+    on its EVSE, known from the station's TransactionEvents (None: none runs)."""
+    running = store.running_transaction(charge_point_id, connector_id)
+    if running is None:
+        return None
+    evse_id, transaction_id = running
+    return tx_profile_201(evse_id, share_w, transaction_id)
 
 
 async def answer(backend: Backend, charge_point_id: str, data: Any) -> call_result.DataTransfer:

@@ -178,9 +178,9 @@ class ChargingStationSession(Endpoint):
         except OCPPError as error:
             await self._send(call.create_call_error(error).to_json())
 
-    def grid_share_payload(self, evse_id: int, share_w: int) -> dict[str, Any] | None:
-        """The SetChargingProfile of a grid share (None: no transaction runs on the EVSE)."""
-        return grid.share_payload(self._store, self.id, evse_id, share_w)
+    def grid_share_payload(self, connector_id: int, share_w: int) -> dict[str, Any] | None:
+        """The SetChargingProfile of a grid share (None: no transaction on the connector)."""
+        return grid.share_payload(self._store, self.id, connector_id, share_w)
 
     async def _send(self, message: str) -> None:
         # ... and no frame goes out before what was written for it is committed.

@@ -55,14 +55,18 @@ SITES = {
 }
 
 
-def report(period: int, starting: str | None, *needs: tuple[str, int, int]) -> dict[str, Any]:
+def report(
+    period: int, starting: str | None, *needs: tuple[str, int, int], connectors: Any = None
+) -> dict[str, Any]:
+    """`connectors`: a port's connector by id, where not 1."""
+    at = connectors or {}
     return {
         "siteId": "g",
         "period": period,
         "starting": starting,
         "timestamp": "2025-01-06T00:00:00.000Z",
         "needs": [
-            {"chargePointId": cp, "connectorId": 1, "demandW": w, "priority": p}
+            {"chargePointId": cp, "connectorId": at.get(cp, 1), "demandW": w, "priority": p}
             for cp, w, p in needs
         ],
     }
@@ -220,7 +224,8 @@ async def test_a_201_report_sends_each_port_its_share_in_its_version_for_its_tra
         stock_station(central.ws_url, "b", GridStation) as b,
         grid_charge_point(central.ws_url, "c") as c,
     ):
-        for station, transaction_id in ((a, "TA"), (b, "TB")):
+        # b's car is on its EVSE's second connector, which the report names
+        for station, transaction_id, connector in ((a, "TA", 1), (b, "TB", 2)):
             await station.call(boot_request(), suppress=False)
             started = transaction_event(
                 "Started",
@@ -228,7 +233,7 @@ async def test_a_201_report_sends_each_port_its_share_in_its_version_for_its_tra
                 0,
                 0,
                 trigger_reason="Authorized",
-                evse={"id": 1, "connector_id": 1},
+                evse={"id": 1, "connector_id": connector},
                 id_token={"id_token": "ACCEPTED1", "type": "ISO14443"},
             )
             await station.call(started, suppress=False)
@@ -240,7 +245,8 @@ async def test_a_201_report_sends_each_port_its_share_in_its_version_for_its_tra
             )
             return await asyncio.wait_for(a.call(request, suppress=False), 120)
 
-        reply = await send(report(0, "b", ("a", 60_000, 1), ("b", 70_000, 1)))
+        on_2 = {"b": 2}
+        reply = await send(report(0, "b", ("a", 60_000, 1), ("b", 70_000, 1), connectors=on_2))
         # answered (2.0.1: the shares as a JSON object) once both are in, each held to the
         # station's running transaction, known from its TransactionEvent Started
         assert reply.status == "Accepted"
@@ -248,7 +254,8 @@ async def test_a_201_report_sends_each_port_its_share_in_its_version_for_its_tra
         assert profiles_201(a) == [("TA", 50_000)]
         assert profiles_201(b) == [("TB", 50_000)]
         # a mixed site: the 1.6 charge point c is sent a 1.6 TxProfile by the same report
-        reply = await send(report(0, "c", ("a", 60_000, 1), ("b", 70_000, 1), ("c", 30_000, 1)))
+        needs = (("a", 60_000, 1), ("b", 70_000, 1), ("c", 30_000, 1))
+        reply = await send(report(0, "c", *needs, connectors=on_2))
         assert reply.data == allocate(
             "priority",
             100_000,
@@ -261,7 +268,7 @@ async def test_a_201_report_sends_each_port_its_share_in_its_version_for_its_tra
         ended = transaction_event("Ended", "TB", 1, 5, trigger_reason="EVCommunicationLost")
         await b.call(ended, suppress=False)
         sent_b = len(profiles_201(b))
-        reply = await send(report(0, None, ("b", 10_000, 1)))
+        reply = await send(report(0, None, ("b", 10_000, 1), connectors=on_2))
         assert reply.status == "Accepted"
         assert len(profiles_201(b)) == sent_b
         unknown = await send({**report(0, None), "siteId": "elsewhere"})
