@@ -68,9 +68,13 @@ GRID_SCENARIO = {
 }
 
 
-def grid_world(policy: str = "priority") -> World:
+def grid_world(policy: str = "priority", *, second_connector: bool = False) -> World:
+    """`second_connector`: the ports have a CHAdeMO connector too, the Arrows' only one."""
     spec = copy.deepcopy(GRID_SCENARIO)
     spec["networks"][0]["sites"][0]["grid_policy"] = policy
+    if second_connector:
+        spec["networks"][0]["sites"][0]["ports"][0]["connectors"] = ["CCS1", "CHAdeMO"]
+        spec["vehicles"][1]["connectors"] = ["CHAdeMO"]
     return sc.world(sc.parse(spec))
 
 
@@ -109,6 +113,33 @@ async def test_a_binding_grid_limit_gives_the_fast_engines_records_byte_for_byte
     assert site.delivered_kwh > 0
     assert site.limit_kw is None
     assert site.schedule
+
+
+async def test_a_201_car_on_its_stations_second_connector_gets_its_share_on_evse_1(
+    tmp_path: Path,
+) -> None:
+    world = grid_world("priority", second_connector=True)
+    fast = runner.run_fast(world)
+    log = tmp_path / "messages.jsonl"
+    options = OcppRunOptions(
+        csms_db=tmp_path / "csms.sqlite", message_log=log, versions={"n": OCPP201}
+    )
+    records = await run_ocpp_async(world, options)
+    assert records.sessions == fast.sessions
+    assert records.segments == fast.segments
+    summary = runner.summarize_world
+    assert to_json(summary(world, records)) == to_json(summary(world, fast))
+    frames = _frames(log)
+    reported = {
+        n["connectorId"]
+        for _, direction, f in frames
+        if f[0] == 2 and f[2] == "DataTransfer" and direction == "send"
+        for n in f[3]["data"]["needs"]
+    }
+    assert reported == {1, 2}  # both connectors charged under the limit
+    shares = [f[3] for _, d, f in frames if f[0] == 2 and f[2] == "SetChargingProfile"]
+    assert shares
+    assert {s["evseId"] for s in shares} == {1}
 
 
 def _frames(log: Path) -> list[tuple[str, str, list[Any]]]:
