@@ -3,15 +3,16 @@
 A site's local controller (the site's first charge point) reports, at each instant the shares
 may change (a charge starts or ends, the scheduled limit changes), each charging port's demand
 in W and priority class: a DataTransfer, vendorId "org.chargenet", messageId
-"SiteChargingNeeds" (docs/central_system.md). The limit in force is the site's schedule's
-period the report names; the shares are `policy.grid.allocate` of the site's policy, the same
-function the fast engine applies. Before answering, the central system sends each port whose
-share changed (and the starting port, whatever its share), one after the other in the
-report's order, a 1.6 SetChargingProfile: a
-TxProfile with chargingProfileId `GRID_PROFILE_ID`, one period from the transaction's start
-at the share in W. The answer is Accepted with the shares as data once every charge point has
-answered; Rejected (and nothing sent) for a report that does not parse or names an unknown
-site or period.
+"SiteChargingNeeds" (docs/central_system.md); its data a JSON string in 1.6, the same JSON as
+an object in 2.0.1. The limit in force is the site's schedule's period the report names; the
+shares are `policy.grid.allocate` of the site's policy, the same function the fast engine
+applies. Before answering, the central system sends each port whose share changed (and the
+starting port, whatever its share), one after the other in the report's order, a
+SetChargingProfile in the port's own version (a site may mix them): a TxProfile with
+chargingProfileId `GRID_PROFILE_ID`, one period from the transaction's start at the share in W
+(2.0.1: on EVSE 1, for the station's running transaction). The answer is Accepted with the
+shares as data once every charge point has answered; Rejected (and nothing sent) for a report
+that does not parse or names an unknown site or period.
 
 The sites (id, policy, schedule) come from a JSON file given to `serve --grid-sites`:
 {"sites": [{"id": "g", "policy": "priority", "schedule": [{"fromS": 0, "kw": 180}, ...]}]}.
@@ -22,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Protocol
 
@@ -42,9 +44,11 @@ __all__ = [
     "SchedulePeriod",
     "SiteController",
     "SiteGrid",
+    "Station",
     "changed_shares",
     "load_grid_sites",
     "tx_profile",
+    "tx_profile_201",
 ]
 
 LOGGER = logging.getLogger("central_system.grid")
@@ -138,6 +142,27 @@ def tx_profile(connector_id: int, share_w: int) -> dict[str, Any]:
     }
 
 
+def tx_profile_201(evse_id: int, share_w: int, transaction_id: str) -> dict[str, Any]:
+    """The 2.0.1 SetChargingProfile payload that holds `transaction_id` to `share_w`."""
+    return {
+        "evseId": evse_id,
+        "chargingProfile": {
+            "id": GRID_PROFILE_ID,
+            "stackLevel": GRID_STACK_LEVEL,
+            "chargingProfilePurpose": "TxProfile",
+            "chargingProfileKind": "Relative",
+            "transactionId": transaction_id,
+            "chargingSchedule": [
+                {
+                    "id": GRID_PROFILE_ID,
+                    "chargingRateUnit": "W",
+                    "chargingSchedulePeriod": [{"startPeriod": 0, "limit": share_w}],
+                }
+            ],
+        },
+    }
+
+
 class Caller(Protocol):
     """A connected charge point, as far as sending it a CALL goes."""
 
@@ -151,19 +176,32 @@ class Caller(Protocol):
     ) -> dict[str, Any]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Station:
+    """A connected port: its session, and the SetChargingProfile payload of a share in its
+    version (`payload(connector_id, share_w)`; None: no transaction to hold to it)."""
+
+    caller: Caller
+    payload: Callable[[int, int], dict[str, Any] | None]
+
+
 class SiteController:
     """The sites' grid limits and the shares last sent to each port."""
 
     def __init__(self, sites: GridSites) -> None:
         self.sites = sites.by_id()
-        self.sessions: Callable[[str], Caller | None] = lambda _: None
-        """The connected 1.6 charge point of an id (the server's registry, once it runs)."""
+        self.sessions: Callable[[str], Station | None] = lambda _: None
+        """The connected port of an id, 1.6 or 2.0.1 (the server's registry, once it runs)."""
         self._last_w: dict[str, dict[str, int]] = {}
 
-    async def answer(self, data: str | None) -> DataTransferReply:
-        """Send the shares that changed, then the answer to the report."""
+    async def answer(self, data: str | dict[str, Any] | None) -> DataTransferReply:
+        """Send the shares that changed, then the answer to the report (`data`: 1.6's JSON
+        string, or 2.0.1's JSON value)."""
         try:
-            report = Report.model_validate_json(data or "")
+            if isinstance(data, dict):
+                report = Report.model_validate(data)
+            else:
+                report = Report.model_validate_json(data or "")
         except ValidationError as exc:
             LOGGER.info("SiteChargingNeeds refused: %s", exc.errors()[0]["msg"])
             return DataTransferReply("Rejected")
@@ -179,13 +217,17 @@ class SiteController:
         return DataTransferReply("Accepted", json.dumps(shares, separators=(",", ":")))
 
     async def _send(self, need: Need, share_w: int, last_w: dict[str, int]) -> None:
-        session = self.sessions(need.charge_point_id)
-        if session is None:
+        station = self.sessions(need.charge_point_id)
+        if station is None:
             LOGGER.warning("%s: not connected, its grid share not sent", need.charge_point_id)
             return
-        payload = tx_profile(need.connector_id, share_w)
+        payload = station.payload(need.connector_id, share_w)
+        if payload is None:
+            LOGGER.warning("%s: no running transaction, grid share not sent", need.charge_point_id)
+            last_w.pop(need.charge_point_id, None)
+            return
         try:
-            reply = await session.call_payload("SetChargingProfile", payload)
+            reply = await station.caller.call_payload("SetChargingProfile", payload)
         except (OCPPError, TimeoutError, ConnectionClosed) as exc:
             LOGGER.warning("%s: grid share not sent: %s", need.charge_point_id, exc)
             last_w.pop(need.charge_point_id, None)

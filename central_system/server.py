@@ -25,7 +25,7 @@ from websockets.typing import Subprotocol
 from central_system.backend import Backend
 from central_system.config import CentralSystemConfig
 from central_system.credentials import CredentialBook, LoginOutcome
-from central_system.grid import SiteController
+from central_system.grid import SiteController, Station, tx_profile
 from central_system.handshake import InvalidChargePointId, charge_point_id_from_path
 from central_system.limits import MAX_QUEUED_FRAMES, connection_guard, listening_socket
 from central_system.login_throttle import LoginThrottle
@@ -160,10 +160,18 @@ class _WebsocketEndpoint:
             self._registry.discard(session)
 
 
-def _session_16(registry: SessionRegistry, charge_point_id: str) -> ChargePointSession | None:
-    """The 1.6 session of a charge point id (the grid's TxProfiles are 1.6 frames)."""
+def _grid_station(registry: SessionRegistry, charge_point_id: str) -> Station | None:
+    """The connected port of an id, with its version's SetChargingProfile of a grid share."""
     session = registry.get(charge_point_id)
-    return session if isinstance(session, ChargePointSession) else None
+    if session is None:
+        return None
+    if isinstance(session, ChargePointSession):
+        return Station(session, tx_profile)
+    from central_system.v201.session import ChargingStationSession  # loaded: one is connected
+
+    if isinstance(session, ChargingStationSession):
+        return Station(session, session.grid_share_payload)
+    return None
 
 
 @asynccontextmanager
@@ -190,7 +198,7 @@ async def running(config: CentralSystemConfig) -> AsyncIterator[RunningCentralSy
         )
         registry = SessionRegistry(credentials)
         if backend.grid is not None:
-            backend.grid.sessions = functools.partial(_session_16, registry)
+            backend.grid.sessions = functools.partial(_grid_station, registry)
         endpoint = _WebsocketEndpoint(config, backend, registry)
         async with AsyncExitStack() as stack:
             stack.callback(credentials.close)

@@ -41,7 +41,7 @@ from central_system.records import (
     StatusUpdate,
 )
 from central_system.timestamps import format_timestamp
-from central_system.v201 import device_model, rules, transactions
+from central_system.v201 import device_model, grid, rules, transactions
 from central_system.v201.meter_values import samples_from_meter_values
 from central_system.v201.records import ConnectorStatus, ReportedVariable, TransactionEvent
 from central_system.v201.store import Store201
@@ -157,6 +157,30 @@ class ChargingStationSession(Endpoint):
             raise error_for(
                 OCPP201, Defect.INVALID_VALUE, f"{field}: {exc.reason}", {"field": field}
             ) from None
+
+    async def _handle_call(self, call: Call) -> None:
+        if (
+            self._backend.grid is not None
+            and self._tasks is not None
+            and grid.is_report(call.action, call.payload)
+        ):
+            # its answer waits for the shares' SetChargingProfile replies, which come in
+            # through this connection's receive loop too: that loop must go on meanwhile
+            follower = self._tasks.create_task(self._handle_aside(call))
+            self._followers.add(follower)
+            follower.add_done_callback(self._followers.discard)
+            return
+        await super()._handle_call(call)
+
+    async def _handle_aside(self, call: Call) -> None:
+        try:
+            await super()._handle_call(call)
+        except OCPPError as error:
+            await self._send(call.create_call_error(error).to_json())
+
+    def grid_share_payload(self, connector_id: int, share_w: int) -> dict[str, Any] | None:
+        """The SetChargingProfile of a grid share (None: no transaction on the connector)."""
+        return grid.share_payload(self._store, self.id, connector_id, share_w)
 
     async def _send(self, message: str) -> None:
         # ... and no frame goes out before what was written for it is committed.
@@ -386,9 +410,13 @@ class ChargingStationSession(Endpoint):
         notifications.certificate_delivered(self._backend, request_id, status)
 
     @on(Action.data_transfer, skip_schema_validation=True)
-    def on_data_transfer(self, vendor_id: str, **_: Any) -> call_result.DataTransfer:
+    def on_data_transfer(
+        self, vendor_id: str, **_: Any
+    ) -> call_result.DataTransfer | Coroutine[Any, Any, call_result.DataTransfer]:
         message_id = self._payload.get("messageId")
         data = self._payload.get("data")
+        if self._backend.grid is not None and grid.is_report("DataTransfer", self._payload):
+            return grid.answer(self._backend, self.id, data)  # a site's report
         reply = answer_data_transfer(vendor_id, message_id, None)
         text = None if data is None else json.dumps(data, separators=(",", ":"))
         self._backend.store.record_data_transfer(

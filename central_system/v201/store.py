@@ -388,6 +388,20 @@ class Store201:
         ).fetchone()
         return None if row is None else _transaction_from(row)
 
+    def running_transaction(
+        self, charge_point_id: str, connector_id: int
+    ) -> tuple[int, str] | None:
+        """(evseId, transactionId) of the station's latest transaction that has not ended on
+        the connector (or on an EVSE whose connector it did not name); None: none."""
+        row = self.store.execute(
+            "SELECT evse_id, transaction_id FROM transactions_201 WHERE charge_point_id = ?"
+            " AND ended_at IS NULL AND evse_id IS NOT NULL"
+            " AND (connector_id = ? OR connector_id IS NULL)"
+            " ORDER BY first_received_at DESC LIMIT 1",
+            (charge_point_id, connector_id),
+        ).fetchone()
+        return None if row is None else (int(row[0]), str(row[1]))
+
     def transactions(self) -> list[Transaction201]:
         rows = self.store.execute(_TRANSACTION + " ORDER BY first_received_at, transaction_id")
         return [_transaction_from(row) for row in rows]

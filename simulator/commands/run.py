@@ -136,8 +136,8 @@ def add_parser(sub: Any) -> None:
         "--grid-shares",
         choices=("csms", "model"),
         help="who shares the sites' grid limits out: the central system, answering each site's "
-        "SiteChargingNeeds report with TxProfiles (1.6), or the model itself (default: csms for "
-        "the built-in central system, model with --csms)",
+        "SiteChargingNeeds report with TxProfiles (1.6 and 2.0.1), or the model itself "
+        "(default: csms for the built-in central system, model with --csms)",
     )
     credentials.add_password_arguments(ocpp, "--csms-password")
     ocpp.add_argument(

@@ -248,6 +248,11 @@ class PortProfiles:
         return self.smart.supply
 
     @property
+    def grid_share_apart(self) -> bool:
+        """The `GRID_PROFILE_ID` profile is the site's grid share, applied apart."""
+        return self.smart.set_share is not None
+
+    @property
     def rating_kw(self) -> float:
         """The port's rated power: the limit where no profile sets one."""
         return self.port.power_kw

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ocppj import OCPP16, Version, event_loop
+from ocppj import Version, event_loop
 from simulator.model.records import Records
 from simulator.model.world import World
 from simulator.ocpp.builtin_csms import BuiltinCsms, CsmsTls, write_grid_sites
@@ -63,7 +63,7 @@ class OcppRunOptions:
     says how the charge points verify it)."""
     grid_in_csms: bool | None = None
     """Who shares the sites' grid limits out: None (the default) the built-in central system
-    when it is the one and every port of a site with a limit speaks 1.6, else the model;
+    when it is the one and some site has a limit (its ports 1.6, 2.0.1 or both), else the model;
     True: the central system (a `csms_url` backend that answers the sites' SiteChargingNeeds
     reports with TxProfiles); False: the model, whatever the central system."""
 
@@ -78,7 +78,7 @@ async def run_ocpp_async(world: World, options: OcppRunOptions | None = None) ->
     o = OcppRunOptions() if options is None else options
     grid_in_csms = o.grid_in_csms
     if grid_in_csms is None:
-        grid_in_csms = o.csms_url is None and _grid_sites_speak_16(world, o.versions or {})
+        grid_in_csms = o.csms_url is None and _has_grid_sites(world)
 
     async def drive(config: TransportConfig) -> Records:
         lockstep = Lockstep(
@@ -112,12 +112,11 @@ async def run_ocpp_async(world: World, options: OcppRunOptions | None = None) ->
     return await drive(config)
 
 
-def _grid_sites_speak_16(world: World, versions: Mapping[str, Version]) -> bool:
-    """Some site has a grid limit, and every port of such a site is a 1.6 charge point (the
-    built-in central system sends the shares as 1.6 TxProfiles)."""
+def _has_grid_sites(world: World) -> bool:
+    """Some site with a grid limit has ports (1.6, 2.0.1 or both: the built-in central system
+    sends each port its share in the port's own version)."""
     sites = {s.id for s in world.sites if s.grid is not None}
-    ports = [p for p in world.ports if p.site in sites]
-    return bool(ports) and all(versions.get(p.network, OCPP16) == OCPP16 for p in ports)
+    return any(p.site in sites for p in world.ports)
 
 
 def run_ocpp(world: World, options: OcppRunOptions | None = None) -> Records:

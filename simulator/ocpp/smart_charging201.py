@@ -19,6 +19,9 @@ Mapping (docs/ocpp.md, "Smart charging over 2.0.1"):
   EVSE with an overlapping validity; K01.FR.39 for the TxProfiles of one transaction),
   TooManyProfiles (MaxChargingProfilesInstalled).
 - A profile replaces the installed one of the same id only (K01.FR.05).
+- The site's grid share (id `GRID_PROFILE_ID`, when the built-in central system shares the
+  grid out) stands apart, as over 1.6: it neither clashes with the other profiles' stack
+  levels nor counts towards MaxChargingProfilesInstalled; the model applies it as the share.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from simulator.model.charging_profiles import (
     Recurrency,
     Schedule,
 )
-from simulator.model.smart_charging import PortProfiles
+from simulator.model.smart_charging import GRID_PROFILE_ID, PortProfiles
 from simulator.ocpp.clock import VirtualClock
 from simulator.ocpp.configuration import FEATURE_PROFILES, Configuration
 from simulator.ocpp.device_model import SMART, DeviceModel
@@ -138,17 +141,20 @@ class StationProfiles:
         elif asked is not None:
             return Refusal("InvalidProfile", "a transactionId on a profile other than TxProfile")
         installed = smart.profiles
+        grid = smart.grid_share_apart and profile.id == GRID_PROFILE_ID
+        apart = GRID_PROFILE_ID if smart.grid_share_apart else profile.id
         for p in installed.profiles:
             if (
-                p.id != profile.id
+                not grid
+                and p.id not in (profile.id, apart)
                 and p.purpose is profile.purpose
                 and p.stack_level == profile.stack_level
                 and p.connector == profile.connector
                 and _overlap(p, profile)
             ):
                 return Refusal("DuplicateProfile", f"profile {p.id} has that stack level")
-        others = sum(p.id != profile.id for p in installed.profiles)
-        if others >= self._config.int_value("MaxChargingProfilesInstalled"):
+        others = sum(p.id not in (profile.id, apart) for p in installed.profiles)
+        if not grid and others >= self._config.int_value("MaxChargingProfilesInstalled"):
             return Refusal("TooManyProfiles", "MaxChargingProfilesInstalled reached")
         smart.install(profile, by_level=False)
         self._wire[profile.id] = wire

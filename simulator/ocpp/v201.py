@@ -82,6 +82,7 @@ from simulator.model.requests import (
     StopTransaction,
 )
 from simulator.model.smart_charging import PortProfiles
+from simulator.ocpp import site_needs
 from simulator.ocpp.client import OcppClient, Pending
 from simulator.ocpp.device_model import (
     BASIC_AUTH_PASSWORD,
@@ -248,8 +249,9 @@ class ChargingStationV201(OcppClient):
             return [(Action.authorize.value, {"idToken": self._token(request.id_tag)}, False)]
         if isinstance(request, StartTransaction):
             return [self._started_event(request)]
-        if isinstance(request, SiteNeeds):  # 1.6 only: the engine keeps such sites' policy
-            return []
+        if isinstance(request, SiteNeeds):  # the site's local controller's report
+            payload = site_needs.data_transfer_201(request, self.clock.iso)
+            return [(Action.data_transfer.value, payload, False)]
         return self._ended_event(request)
 
     def _token(self, id_tag: str) -> dict[str, str]:

@@ -1,5 +1,6 @@
 """central_system.grid: a site's SiteChargingNeeds report is answered only once each port
-whose share changed has been sent it as a TxProfile; stock ocpp charge points are the peers."""
+whose share changed has been sent it as a TxProfile, in the port's own version; stock ocpp
+charge points (1.6) and charging stations (2.0.1) are the peers."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ import pytest
 from ocpp.routing import on
 from ocpp.v16 import call, call_result
 from ocpp.v16.enums import Action
+from ocpp.v201 import call as call201
+from ocpp.v201 import call_result as call_result201
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -34,6 +37,12 @@ from tests.central_system.conftest import (
     make_config,
     wait_until_connected,
 )
+from tests.central_system.v201_station import (
+    StockStation,
+    boot_request,
+    stock_station,
+    transaction_event,
+)
 
 SITES = {
     "sites": [
@@ -46,14 +55,18 @@ SITES = {
 }
 
 
-def report(period: int, starting: str | None, *needs: tuple[str, int, int]) -> dict[str, Any]:
+def report(
+    period: int, starting: str | None, *needs: tuple[str, int, int], connectors: Any = None
+) -> dict[str, Any]:
+    """`connectors`: a port's connector by id, where not 1."""
+    at = connectors or {}
     return {
         "siteId": "g",
         "period": period,
         "starting": starting,
         "timestamp": "2025-01-06T00:00:00.000Z",
         "needs": [
-            {"chargePointId": cp, "connectorId": 1, "demandW": w, "priority": p}
+            {"chargePointId": cp, "connectorId": at.get(cp, 1), "demandW": w, "priority": p}
             for cp, w, p in needs
         ],
     }
@@ -171,3 +184,92 @@ async def test_a_report_is_answered_after_every_changed_share_reached_its_charge
         unknown = await send({**report(0, None), "siteId": "elsewhere"})
         assert unknown.status == "Rejected"
         assert profiles(b) == [(1, 50_000), (1, 70_000)]
+
+
+class GridStation(StockStation):
+    """A stock 2.0.1 station that accepts every charging profile it is sent."""
+
+    @on("SetChargingProfile")
+    def on_set_charging_profile(self, **payload: Any) -> call_result201.SetChargingProfile:
+        self.received.append(("SetChargingProfile", payload))
+        return call_result201.SetChargingProfile(status="Accepted")
+
+
+def profiles_201(station: StockStation) -> list[tuple[str, int]]:
+    """(transactionId, limit W) of every grid TxProfile the station received, in order."""
+    out = []
+    for action, payload in station.received:
+        if action == "SetChargingProfile":
+            assert payload["evse_id"] == 1
+            profile = payload["charging_profile"]
+            assert profile["id"] == GRID_PROFILE_ID
+            assert profile["stack_level"] == 0
+            assert profile["charging_profile_purpose"] == "TxProfile"
+            assert profile["charging_profile_kind"] == "Relative"
+            (schedule,) = profile["charging_schedule"]
+            assert schedule["charging_rate_unit"] == "W"
+            (period,) = schedule["charging_schedule_period"]
+            assert period["start_period"] == 0
+            out.append((profile["transaction_id"], int(period["limit"])))
+    return out
+
+
+async def test_a_201_report_sends_each_port_its_share_in_its_version_for_its_transaction(
+    tmp_path: Path,
+) -> None:
+    config = make_config(tmp_path, api_port=None, grid_sites=GridSites.model_validate(SITES))
+    async with (
+        running(config) as central,
+        stock_station(central.ws_url, "a", GridStation) as a,
+        stock_station(central.ws_url, "b", GridStation) as b,
+        grid_charge_point(central.ws_url, "c") as c,
+    ):
+        # b's car is on its EVSE's second connector, which the report names
+        for station, transaction_id, connector in ((a, "TA", 1), (b, "TB", 2)):
+            await station.call(boot_request(), suppress=False)
+            started = transaction_event(
+                "Started",
+                transaction_id,
+                0,
+                0,
+                trigger_reason="Authorized",
+                evse={"id": 1, "connector_id": connector},
+                id_token={"id_token": "ACCEPTED1", "type": "ISO14443"},
+            )
+            await station.call(started, suppress=False)
+        await wait_until_connected(central, "c")
+
+        async def send(body: dict[str, Any]) -> Any:
+            request = call201.DataTransfer(
+                vendor_id="org.chargenet", message_id="SiteChargingNeeds", data=body
+            )
+            return await asyncio.wait_for(a.call(request, suppress=False), 120)
+
+        on_2 = {"b": 2}
+        reply = await send(report(0, "b", ("a", 60_000, 1), ("b", 70_000, 1), connectors=on_2))
+        # answered (2.0.1: the shares as a JSON object) once both are in, each held to the
+        # station's running transaction, known from its TransactionEvent Started
+        assert reply.status == "Accepted"
+        assert reply.data == {"a": 50_000, "b": 50_000}
+        assert profiles_201(a) == [("TA", 50_000)]
+        assert profiles_201(b) == [("TB", 50_000)]
+        # a mixed site: the 1.6 charge point c is sent a 1.6 TxProfile by the same report
+        needs = (("a", 60_000, 1), ("b", 70_000, 1), ("c", 30_000, 1))
+        reply = await send(report(0, "c", *needs, connectors=on_2))
+        assert reply.data == allocate(
+            "priority",
+            100_000,
+            [Demand("a", 60_000, 1), Demand("b", 70_000, 1), Demand("c", 30_000, 1)],
+        )
+        assert profiles(c) == [(1, reply.data["c"])]
+        assert profiles_201(a) == [("TA", 50_000), ("TA", reply.data["a"])]
+        # b's transaction ended: no share goes to a station without one, the answer still
+        # comes
+        ended = transaction_event("Ended", "TB", 1, 5, trigger_reason="EVCommunicationLost")
+        await b.call(ended, suppress=False)
+        sent_b = len(profiles_201(b))
+        reply = await send(report(0, None, ("b", 10_000, 1), connectors=on_2))
+        assert reply.status == "Accepted"
+        assert len(profiles_201(b)) == sent_b
+        unknown = await send({**report(0, None), "siteId": "elsewhere"})
+        assert unknown.status == "Rejected"

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from simulator.model.charging_profiles import (
     ChargingProfile,
     Kind,
@@ -15,10 +17,20 @@ from simulator.model.charging_profiles import (
     Recurrency,
     Schedule,
 )
+from simulator.model.resolver import ImmediateResolver
+from simulator.model.simulation import Simulation
+from simulator.model.smart_charging import (
+    GRID_PROFILE_ID,
+    ObservedResolver,
+    PortProfiles,
+    SmartCharging,
+)
 from simulator.ocpp.clock import VirtualClock
 from simulator.ocpp.configuration import Configuration
 from simulator.ocpp.device_model import DeviceModel
 from simulator.ocpp.smart_charging201 import Refusal, StationProfiles
+from tests.model.test_smart_charging import charge
+from tests.model.worlds import world
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -116,3 +128,48 @@ def test_a_request_start_transactions_profile_must_be_a_tx_profile_without_trans
 def test_a_relative_charging_station_max_profile_is_refused() -> None:
     got = profiles().profile(nightly(charging_profile_kind="Relative"), 0, 0.0)
     assert got == Refusal("InvalidProfile", "a Relative ChargingStationMaxProfile")
+
+
+def _grid_tx_profile(pid: int, limit_w: float) -> dict[str, Any]:
+    return {
+        "id": pid,
+        "stack_level": 0,
+        "charging_profile_purpose": "TxProfile",
+        "charging_profile_kind": "Relative",
+        "transaction_id": "T1",
+        "charging_schedule": [
+            {
+                "id": 1,
+                "charging_rate_unit": "W",
+                "charging_schedule_period": [{"start_period": 0, "limit": limit_w}],
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize("grid_in_csms", [True, False])
+def test_the_grid_share_stands_apart_from_the_stations_other_profiles_when_the_csms_shares(
+    grid_in_csms: bool,
+) -> None:
+    sim = Simulation(world(), resolver=(observed := ObservedResolver(ImmediateResolver())))
+    charging = sim.charging
+    share = charging.set_grid_share if grid_in_csms else None
+    smart = observed.smart = SmartCharging(sim.env, charging.set_limit, set_share=share)
+    port = PortProfiles(smart, sim.ports[0])
+    charge(sim, 0.0, 0.2, 0.3)
+    sim.env.run(until=60.0)
+    assert port.transaction is not None
+    ref = port.transaction.ref
+    station = profiles()
+    assert station.set(port, 1, _grid_tx_profile(1, 50_000.0), lambda _: ref, 60.0) is None
+    # the grid's TxProfile at the same stack level: its share, apart from the other one;
+    # from any other central system, a profile like any other, and a duplicate
+    why = station.set(port, 1, _grid_tx_profile(GRID_PROFILE_ID, 30_000.0), lambda _: ref, 60.0)
+    model_port = sim.ports[0]
+    if grid_in_csms:
+        assert why is None
+        assert (model_port.profile_kw, model_port.grid_kw) == (50.0, 30.0)
+    else:
+        assert why is not None
+        assert why.reason_code == "DuplicateProfile"
+        assert (model_port.profile_kw, model_port.grid_kw) == (50.0, None)
