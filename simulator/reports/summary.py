@@ -13,7 +13,7 @@ import csv
 import io
 import json
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -310,28 +310,20 @@ def use_spec_block(
 
 
 def chargex_block(sessions: Sequence[SessionRecord], ports: Sequence[PortInfo]) -> ChargeX:
-    by: dict[str, dict[str, list[SessionRecord]]] = {
-        "networks": defaultdict(list),
-        "sites": defaultdict(list),
-        "brands": defaultdict(list),
-    }
-    for s in sessions:
-        by["brands"][s.brand].append(s)
-        if s.site:
-            by["networks"][s.network].append(s)
-            by["sites"][s.site].append(s)
+    totals, networks, sites, brands = cx.grouped(sessions)
+    nothing = cx.measures(())
+
+    def each(
+        measured: Mapping[str, cx.ChargeXMeasures], ids: Iterable[str]
+    ) -> dict[str, ChargeXMetrics]:
+        return {i: _chargex_metrics(measured.get(i, nothing)) for i in ids}
+
     return ChargeX(
         definition=cx.DEFINITION,
-        totals=_chargex_metrics(cx.measures(sessions)),
-        networks={
-            n: _chargex_metrics(cx.measures(by["networks"][n]))
-            for n in dict.fromkeys(p.network for p in ports)
-        },
-        sites={
-            site: _chargex_metrics(cx.measures(by["sites"][site]))
-            for site in dict.fromkeys(p.site for p in ports)
-        },
-        brands={b: _chargex_metrics(cx.measures(by["brands"][b])) for b in sorted(by["brands"])},
+        totals=_chargex_metrics(totals),
+        networks=each(networks, dict.fromkeys(p.network for p in ports)),
+        sites=each(sites, dict.fromkeys(p.site for p in ports)),
+        brands=each(brands, sorted({s.brand for s in sessions})),
     )
 
 
