@@ -408,8 +408,12 @@ def summarize(
         for p in ports
     }
 
+    seg_columns = {p.id: m.segment_columns(segments.get(p.id, ())) for p in ports}
+
     def of_ports(group: Sequence[PortInfo], group_rows: Sequence[int] | np.ndarray) -> Metrics:
-        peak = m.peak_kw([seg for p in group for seg in segments.get(p.id, ())], window)
+        peak = m.peak_kw_of(
+            np.hstack([seg_columns[p.id] for p in group] or [np.empty((3, 0))]), window
+        )
         use = uses[group[0].id] if len(group) == 1 else m.fold([uses[p.id] for p in group])
         return _metrics(drivers(group_rows), m.use_metrics(use, peak, window))
 
