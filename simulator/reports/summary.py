@@ -10,6 +10,7 @@ Floats are rounded so that the same scenario and seed give byte-identical files.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 from collections import defaultdict
@@ -368,6 +369,38 @@ def summarize(
     """The summary of a run's records; `deals` (the world's) give the fine print's block;
     `grids`: the sites' grid limits by site id, whose schedules start at `start_of_day_s`
     (the time of day at t = 0)."""
+    # the cyclic collector would walk every record again and again, the more the longer the
+    # run (a quarter of a 280-day summary's CPU, docs/benchmarks.md); the summary's garbage goes
+    # by reference count, and a cycle, if any, waits for the next collection
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _summarize(
+            records,
+            ports,
+            scenario=scenario,
+            seed=seed,
+            network_names=network_names,
+            deals=deals,
+            grids=grids,
+            start_of_day_s=start_of_day_s,
+        )
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _summarize(
+    records: Records,
+    ports: Sequence[PortInfo],
+    *,
+    scenario: str,
+    seed: int,
+    network_names: Mapping[str, str] | None,
+    deals: Sequence[Deal],
+    grids: Mapping[str, GridLimit] | None,
+    start_of_day_s: float,
+) -> Summary:
     window = (records.warmup_s, records.horizon_s)
     sessions = m.in_window(records)
     by_site: dict[str, list[SessionRecord]] = defaultdict(list)
