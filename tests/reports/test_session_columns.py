@@ -1,5 +1,6 @@
 """The columnar driver metrics equal metrics.session_metrics value for value, on real runs:
-every group the summary measures, with failed tries (attempts) and partner splits."""
+every group the summary measures, with failed tries (attempts) and partner splits; and the
+summary, which pauses the cyclic collector, leaves it as it was."""
 
 from __future__ import annotations
 
@@ -40,3 +41,19 @@ def test_the_runs_compared_hold_failed_tries_and_free_sessions() -> None:
     assert any(s.outcome is Outcome.RETRIED for s in tried)
     free = m.in_window(region_run("vw_ea_free.toml").records)
     assert any(s.free and s.outcome is Outcome.SERVED for s in free)
+
+
+@pytest.mark.parametrize("enabled", [True, False], ids=["collector on", "collector off"])
+def test_the_summary_leaves_the_cyclic_collector_as_it_found_it(enabled: bool) -> None:
+    import gc
+
+    from simulator import runner
+
+    run = region_run("nissan_evgo.toml")
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        runner.summarize_world(run.world, run.records)
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()
