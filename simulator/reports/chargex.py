@@ -27,6 +27,7 @@ visits without a charge divides by every visit, as J.D. Power's "visit without a
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ __all__ = [
     "SUCCESSFUL_STOP_REASONS",
     "ChargeXMeasures",
     "attempt_succeeded",
+    "grouped",
     "measures",
     "visits",
 ]
@@ -99,34 +101,96 @@ def attempt_succeeded(s: SessionRecord) -> bool:
     )
 
 
-def measures(sessions: Sequence[SessionRecord]) -> ChargeXMeasures:
-    """The KPIs over the visits among these records (a group's arrivals in the window)."""
-    decided = visits(sessions)
-    attempts = tried = 0
-    first = troubled = 0
-    reasons: Counter[str] = Counter()
-    for records in decided:
+@dataclass(slots=True)
+class _Tally:
+    visits: int = 0
+    tried: int = 0
+    attempts: int = 0
+    first: int = 0
+    troubled: int = 0
+    reasons: Counter[str] = dataclasses.field(default_factory=Counter)
+
+    def add(self, records: Sequence[SessionRecord]) -> None:
+        """One decided visit, its records in plug-in order."""
         tries = [r for r in records if r.port]
-        attempts += len(tries)
-        tried += bool(tries)
+        self.visits += 1
+        self.attempts += len(tries)
+        self.tried += bool(tries)
         ok = [attempt_succeeded(r) for r in tries]
         if ok and ok[0]:
-            first += 1
+            self.first += 1
         elif any(ok):
-            troubled += 1
+            self.troubled += 1
         else:
-            reasons[records[-1].reason] += 1
-    n = len(decided)
-    without = n - first - troubled
-    return ChargeXMeasures(
-        visits=n,
-        visits_with_attempt=tried,
-        attempts=attempts,
-        first_attempt_successes=first,
-        troubled_successes=troubled,
-        visits_without_charge=without,
-        first_attempt_success_rate=first / tried if tried else 0.0,
-        attempts_per_visit=attempts / tried if tried else 0.0,
-        visits_without_charge_share=without / n if n else 0.0,
-        without_charge_reasons=tuple(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
+            self.reasons[records[-1].reason] += 1
+
+    def measures(self) -> ChargeXMeasures:
+        n, tried, first, troubled = self.visits, self.tried, self.first, self.troubled
+        without = n - first - troubled
+        return ChargeXMeasures(
+            visits=n,
+            visits_with_attempt=tried,
+            attempts=self.attempts,
+            first_attempt_successes=first,
+            troubled_successes=troubled,
+            visits_without_charge=without,
+            first_attempt_success_rate=first / tried if tried else 0.0,
+            attempts_per_visit=self.attempts / tried if tried else 0.0,
+            visits_without_charge_share=without / n if n else 0.0,
+            without_charge_reasons=tuple(
+                sorted(self.reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+            ),
+        )
+
+
+def measures(sessions: Sequence[SessionRecord]) -> ChargeXMeasures:
+    """The KPIs over the visits among these records (a group's arrivals in the window)."""
+    tally = _Tally()
+    for records in visits(sessions):
+        tally.add(records)
+    return tally.measures()
+
+
+Groups = tuple[
+    ChargeXMeasures,
+    dict[str, ChargeXMeasures],
+    dict[str, ChargeXMeasures],
+    dict[str, ChargeXMeasures],
+]
+
+
+def grouped(sessions: Sequence[SessionRecord]) -> Groups:
+    """`measures` of all these records and of each network's, site's and brand's among them,
+    the visits found once: (totals, networks, sites, brands), a group only where it has a
+    record at a site. Each visit counts in its records' network, site and brand; a visit whose
+    records are not all of one (none is, today) makes every group measure its own."""
+    decided = visits(sessions)
+    keys = [{(r.network, r.site, r.brand) for r in records} for records in decided]
+    if any(len(k) > 1 for k in keys):
+        return _each_group(sessions)
+    totals = _Tally()
+    by: tuple[dict[str, _Tally], ...] = (
+        defaultdict(_Tally),
+        defaultdict(_Tally),
+        defaultdict(_Tally),
     )
+    for records, key in zip(decided, keys, strict=True):
+        totals.add(records)
+        for tallies, name in zip(by, next(iter(key)), strict=True):
+            tallies[name].add(records)
+    networks, sites, brands = ({k: t.measures() for k, t in tallies.items()} for tallies in by)
+    return totals.measures(), networks, sites, brands
+
+
+def _each_group(sessions: Sequence[SessionRecord]) -> Groups:
+    by: tuple[dict[str, list[SessionRecord]], ...] = (
+        defaultdict(list),
+        defaultdict(list),
+        defaultdict(list),
+    )
+    for s in sessions:
+        if s.site:
+            for groups, name in zip(by, (s.network, s.site, s.brand), strict=True):
+                groups[name].append(s)
+    networks, sites, brands = ({k: measures(g) for k, g in groups.items()} for groups in by)
+    return measures(sessions), networks, sites, brands

@@ -40,8 +40,10 @@ __all__ = [
     "hourly_occupancy",
     "in_window",
     "peak_kw",
+    "peak_kw_of",
     "port_metrics",
     "port_use",
+    "segment_columns",
     "session_metrics",
     "use_metrics",
     "wait_bin_labels",
@@ -291,13 +293,30 @@ def port_metrics(
 
 def peak_kw(segments: Sequence[PowerSegment], window: tuple[float, float]) -> float:
     """The highest one-minute mean of the summed power (how demand is metered)."""
+    return peak_kw_of(segment_columns(segments), window)
+
+
+def segment_columns(segments: Sequence[PowerSegment]) -> np.ndarray:
+    """The segments' (start_s, end_s, energy_kwh) as three rows: a group's peak from its
+    ports' columns joined (`peak_kw_of`), each segment read from its record once."""
+    return np.array(
+        [
+            [x.start_s for x in segments],
+            [x.end_s for x in segments],
+            [x.energy_kwh for x in segments],
+        ],
+        dtype=float,
+    ).reshape(3, len(segments))
+
+
+def peak_kw_of(columns: np.ndarray, window: tuple[float, float]) -> float:
+    """`peak_kw` of the segments in these columns (`segment_columns`)."""
     start, end = window
-    if not segments or end <= start:
+    if not columns.shape[1] or end <= start:
         return 0.0
     edges = np.arange(start, end + PEAK_WINDOW_S, PEAK_WINDOW_S)
-    s = np.array([x.start_s for x in segments])
-    e = np.array([x.end_s for x in segments])
-    rate = np.array([x.energy_kwh for x in segments]) / np.maximum(e - s, 1e-9)
+    s, e, energy = columns
+    rate = energy / np.maximum(e - s, 1e-9)
     energy_kwh = np.diff(_integral(s, e, rate, edges))
     return float(energy_kwh.max() * 3600.0 / PEAK_WINDOW_S)
 
@@ -336,7 +355,7 @@ def _hourly_parts(
 def _integral(
     starts: np.ndarray, ends: np.ndarray, rate: np.ndarray, grid: np.ndarray
 ) -> np.ndarray:
-    """Cumulative integral up to each grid point of the sum of rate_i on [start_i, end_i).
+    """Cumulative integral up to each grid point (sorted) of the sum of rate_i on [start_i, end_i).
 
     sum_i rate_i * (max(g - s_i, 0) - max(g - e_i, 0)), each term by sorting and prefix sums.
     """
@@ -349,7 +368,11 @@ def _ramp(points: np.ndarray, rate: np.ndarray, grid: np.ndarray) -> np.ndarray:
     r = rate[order]
     cum_r = np.concatenate(([0.0], np.cumsum(r)))
     cum_rp = np.concatenate(([0.0], np.cumsum(r * p)))
-    k = np.searchsorted(p, grid, side="right")
+    # k[j] = #{p <= grid[j]} (searchsorted(p, grid, "right")) for a sorted grid, counted by
+    # placing each point on the grid: O(points log grid + grid), not O(grid log points), which
+    # grew with the horizon for the one-minute grid of every group's peak
+    first = np.searchsorted(grid, p, side="left")
+    k = np.cumsum(np.bincount(first, minlength=len(grid) + 1)[: len(grid)])
     return np.asarray(grid * cum_r[k] - cum_rp[k])
 
 

@@ -10,12 +10,14 @@ Floats are rounded so that the same scenario and seed give byte-identical files.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from simulator.model.records import Outcome, Records, SessionRecord
@@ -24,6 +26,7 @@ from simulator.reports import chargex as cx
 from simulator.reports import grid as gr
 from simulator.reports import metrics as m
 from simulator.reports import over_time as ot
+from simulator.reports import session_columns as sc
 from simulator.reports import use_spec as us
 from simulator.reports.catalogue import CATALOGUE, check_fields, document_values
 from simulator.reports.metrics import DriverMetrics, PortInfo, PortMetrics
@@ -308,28 +311,20 @@ def use_spec_block(
 
 
 def chargex_block(sessions: Sequence[SessionRecord], ports: Sequence[PortInfo]) -> ChargeX:
-    by: dict[str, dict[str, list[SessionRecord]]] = {
-        "networks": defaultdict(list),
-        "sites": defaultdict(list),
-        "brands": defaultdict(list),
-    }
-    for s in sessions:
-        by["brands"][s.brand].append(s)
-        if s.site:
-            by["networks"][s.network].append(s)
-            by["sites"][s.site].append(s)
+    totals, networks, sites, brands = cx.grouped(sessions)
+    nothing = cx.measures(())
+
+    def each(
+        measured: Mapping[str, cx.ChargeXMeasures], ids: Iterable[str]
+    ) -> dict[str, ChargeXMetrics]:
+        return {i: _chargex_metrics(measured.get(i, nothing)) for i in ids}
+
     return ChargeX(
         definition=cx.DEFINITION,
-        totals=_chargex_metrics(cx.measures(sessions)),
-        networks={
-            n: _chargex_metrics(cx.measures(by["networks"][n]))
-            for n in dict.fromkeys(p.network for p in ports)
-        },
-        sites={
-            site: _chargex_metrics(cx.measures(by["sites"][site]))
-            for site in dict.fromkeys(p.site for p in ports)
-        },
-        brands={b: _chargex_metrics(cx.measures(by["brands"][b])) for b in sorted(by["brands"])},
+        totals=_chargex_metrics(totals),
+        networks=each(networks, dict.fromkeys(p.network for p in ports)),
+        sites=each(sites, dict.fromkeys(p.site for p in ports)),
+        brands=each(brands, sorted({s.brand for s in sessions})),
     )
 
 
@@ -374,19 +369,58 @@ def summarize(
     """The summary of a run's records; `deals` (the world's) give the fine print's block;
     `grids`: the sites' grid limits by site id, whose schedules start at `start_of_day_s`
     (the time of day at t = 0)."""
+    # the cyclic collector would walk every record again and again, the more the longer the
+    # run (a quarter of a 280-day summary's CPU, docs/benchmarks.md); the summary's garbage goes
+    # by reference count, and a cycle, if any, waits for the next collection
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _summarize(
+            records,
+            ports,
+            scenario=scenario,
+            seed=seed,
+            network_names=network_names,
+            deals=deals,
+            grids=grids,
+            start_of_day_s=start_of_day_s,
+        )
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _summarize(
+    records: Records,
+    ports: Sequence[PortInfo],
+    *,
+    scenario: str,
+    seed: int,
+    network_names: Mapping[str, str] | None,
+    deals: Sequence[Deal],
+    grids: Mapping[str, GridLimit] | None,
+    start_of_day_s: float,
+) -> Summary:
     window = (records.warmup_s, records.horizon_s)
     sessions = m.in_window(records)
-    by_network: dict[str, list[SessionRecord]] = defaultdict(list)
     by_site: dict[str, list[SessionRecord]] = defaultdict(list)
-    by_brand: dict[str, list[SessionRecord]] = defaultdict(list)
     by_port: dict[str, list[SessionRecord]] = defaultdict(list)
-    for s in sessions:
-        by_brand[s.brand].append(s)
+    # each group's sessions as row numbers into the columns, read from the records once
+    rows: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for row, s in enumerate(sessions):
+        rows["brand", s.brand].append(row)
         if s.network:
-            by_network[s.network].append(s)
             by_site[s.site].append(s)
+            rows["network", s.network].append(row)
+            rows["site", s.site].append(row)
         if s.port:
             by_port[s.port].append(s)
+            rows["port", s.port].append(row)
+    columns = sc.columns(sessions)
+
+    def drivers(group_rows: Sequence[int] | np.ndarray) -> DriverMetrics:
+        return sc.driver_metrics(columns, np.asarray(group_rows, dtype=np.intp))
+
     # index intervals and segments by port once
     intervals = defaultdict(list)
     for i in records.intervals:
@@ -407,30 +441,35 @@ def summarize(
         for p in ports
     }
 
-    def of_ports(group: Sequence[PortInfo], group_sessions: Sequence[SessionRecord]) -> Metrics:
-        peak = m.peak_kw([seg for p in group for seg in segments.get(p.id, ())], window)
-        use = uses[group[0].id] if len(group) == 1 else m.fold([uses[p.id] for p in group])
-        return _metrics(m.session_metrics(group_sessions), m.use_metrics(use, peak, window))
+    seg_columns = {p.id: m.segment_columns(segments.get(p.id, ())) for p in ports}
 
-    def with_partners(metrics: Metrics, group_sessions: Sequence[SessionRecord]) -> Metrics:
-        metrics.partner = _metrics(m.session_metrics([s for s in group_sessions if s.partner]))
-        metrics.non_partner = _metrics(
-            m.session_metrics([s for s in group_sessions if not s.partner])
+    def of_ports(group: Sequence[PortInfo], group_rows: Sequence[int] | np.ndarray) -> Metrics:
+        peak = m.peak_kw_of(
+            np.hstack([seg_columns[p.id] for p in group] or [np.empty((3, 0))]), window
         )
+        use = uses[group[0].id] if len(group) == 1 else m.fold([uses[p.id] for p in group])
+        return _metrics(drivers(group_rows), m.use_metrics(use, peak, window))
+
+    def with_partners(metrics: Metrics, group_rows: Sequence[int] | np.ndarray) -> Metrics:
+        at = np.asarray(group_rows, dtype=np.intp)
+        partner = columns.partner[at]
+        metrics.partner = _metrics(drivers(at[partner]))
+        metrics.non_partner = _metrics(drivers(at[~partner]))
         return metrics
 
     network_ids = sorted({p.network for p in ports}, key=[p.network for p in ports].index)
     site_ids = sorted({p.site for p in ports}, key=[p.site for p in ports].index)
     networks = {
         n: with_partners(
-            of_ports([p for p in ports if p.network == n], by_network[n]), by_network[n]
+            of_ports([p for p in ports if p.network == n], rows["network", n]),
+            rows["network", n],
         )
         for n in network_ids
     }
     sites = {}
     for site_id in site_ids:
         group = [p for p in ports if p.site == site_id]
-        metrics = of_ports(group, by_site[site_id])
+        metrics = of_ports(group, rows["site", site_id])
         metrics.network = group[0].network
         sites[site_id] = metrics
     summary = Summary(
@@ -438,11 +477,14 @@ def summarize(
         seed=seed,
         days=(records.horizon_s - records.warmup_s) / m.DAY_S,
         warmup_days=records.warmup_s / m.DAY_S,
-        totals=with_partners(of_ports(ports, sessions), sessions),
+        totals=with_partners(of_ports(ports, range(len(sessions))), range(len(sessions))),
         networks=networks,
         sites=sites,
-        brands={b: _metrics(m.session_metrics(by_brand[b])) for b in sorted(by_brand)},
-        ports={p.id: of_ports([p], by_port[p.id]) for p in ports},
+        brands={
+            b: _metrics(drivers(rows["brand", b]))
+            for b in sorted(key for kind, key in rows if kind == "brand")
+        },
+        ports={p.id: of_ports([p], rows["port", p.id]) for p in ports},
         ev_charging_use_spec=use_spec_block(records, ports, window),
         chargex=chargex_block(sessions, ports),
         grid=gr.grid_block(

@@ -88,3 +88,42 @@ def test_no_visits_measure_zero() -> None:
     kpis = cx.measures([])
     assert (kpis.visits, kpis.first_attempt_success_rate, kpis.attempts_per_visit) == (0, 0, 0)
     assert kpis.without_charge_reasons == ()
+
+
+def _each_group(records: tuple[SessionRecord, ...]) -> tuple[object, ...]:
+    at_site = [s for s in records if s.site]
+    return (
+        cx.measures(records),
+        {
+            n: cx.measures([s for s in at_site if s.network == n])
+            for n in {s.network for s in at_site}
+        },
+        {i: cx.measures([s for s in at_site if s.site == i]) for i in {s.site for s in at_site}},
+        {b: cx.measures([s for s in at_site if s.brand == b]) for b in {s.brand for s in at_site}},
+    )
+
+
+@pytest.mark.parametrize(
+    "records",
+    [
+        RECORDS,
+        # a visit whose tries are at two sites: each site measures its own part of it
+        (
+            *RECORDS,
+            visit(9.0, Outcome.RETRIED, "handshake_failed"),
+            visit(9.0, SERVED, "Local", site="t", energy_kwh=5.0),
+        ),
+    ],
+    ids=["visits at one site each", "a visit across two sites"],
+)
+def test_the_grouped_kpis_equal_each_groups_own(records: tuple[SessionRecord, ...]) -> None:
+    assert cx.grouped(records) == _each_group(records)
+
+
+def test_the_grouped_kpis_of_a_real_run_with_failed_tries_equal_each_groups_own() -> None:
+    from simulator.reports import metrics as m
+    from tests.reports.helpers import region_run
+
+    records = tuple(m.in_window(region_run("attempts_calibrated.toml").records))
+    assert any(s.outcome is Outcome.RETRIED for s in records)
+    assert cx.grouped(records) == _each_group(records)
