@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from central_system.backend import Backend
+from central_system.grid import MESSAGE_ID as GRID_MESSAGE_ID
 from central_system.records import DataTransferReply
 
 __all__ = [
     "ECHO_MESSAGE_ID",
     "VENDOR_ID",
     "answer_data_transfer",
+    "is_grid_report",
     "receive_data_transfer",
 ]
 
@@ -18,6 +20,17 @@ __all__ = [
 VENDOR_ID: Final = "org.chargenet"
 #: Its message ids: "echo" answers the data back.
 ECHO_MESSAGE_ID: Final = "echo"
+
+
+def is_grid_report(action: str, payload: Any) -> bool:
+    """The CALL is a site's SiteChargingNeeds report (central_system.grid), in either version:
+    its answer waits for the shares' replies, so a session handles it beside its receive loop."""
+    return (
+        action == "DataTransfer"
+        and isinstance(payload, dict)
+        and payload.get("vendorId") == VENDOR_ID
+        and payload.get("messageId") == GRID_MESSAGE_ID
+    )
 
 
 def answer_data_transfer(

@@ -30,7 +30,7 @@ from websockets.exceptions import ConnectionClosed
 
 from central_system import charge_points, notifications, semantics, transactions
 from central_system.backend import Backend
-from central_system.data_transfer import VENDOR_ID, receive_data_transfer
+from central_system.data_transfer import VENDOR_ID, is_grid_report, receive_data_transfer
 from central_system.grid import MESSAGE_ID as GRID_MESSAGE_ID
 from central_system.meter_values import samples_from_meter_values
 from central_system.records import (
@@ -86,16 +86,6 @@ def _refusing(handler: Callable[_P, _R]) -> Callable[_P, _R]:
             ) from None
 
     return checked
-
-
-def _is_grid_report(call: Call) -> bool:
-    payload = call.payload
-    return (
-        call.action == Action.data_transfer.value
-        and isinstance(payload, dict)
-        and payload.get("vendorId") == VENDOR_ID
-        and payload.get("messageId") == GRID_MESSAGE_ID
-    )
 
 
 class ChargePointSession(Endpoint):
@@ -170,7 +160,11 @@ class ChargePointSession(Endpoint):
             return super()._invoke(handler, kwargs, call)
 
     async def _handle_call(self, call: Call) -> None:
-        if self._backend.grid is not None and self._tasks is not None and _is_grid_report(call):
+        if (
+            self._backend.grid is not None
+            and self._tasks is not None
+            and is_grid_report(call.action, call.payload)
+        ):
             # its answer waits for the shares' SetChargingProfile replies, which come in
             # through this connection's receive loop too: that loop must go on meanwhile
             follower = self._tasks.create_task(self._handle_aside(call))

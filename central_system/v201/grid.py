@@ -15,17 +15,7 @@ from central_system.data_transfer import VENDOR_ID
 from central_system.grid import MESSAGE_ID, tx_profile_201
 from central_system.v201.store import Store201
 
-__all__ = ["answer", "is_report", "share_payload"]
-
-
-def is_report(action: str, payload: Any) -> bool:
-    """The CALL is a site's report (its answer waits for the shares' replies)."""
-    return (
-        action == "DataTransfer"
-        and isinstance(payload, dict)
-        and payload.get("vendorId") == VENDOR_ID
-        and payload.get("messageId") == MESSAGE_ID
-    )
+__all__ = ["answer", "share_payload"]
 
 
 def share_payload(

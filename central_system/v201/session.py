@@ -32,7 +32,7 @@ from websockets.exceptions import ConnectionClosed
 
 from central_system import charge_points, notifications, semantics
 from central_system.backend import Backend
-from central_system.data_transfer import answer_data_transfer
+from central_system.data_transfer import answer_data_transfer, is_grid_report
 from central_system.records import (
     Authorization,
     Boot,
@@ -162,7 +162,7 @@ class ChargingStationSession(Endpoint):
         if (
             self._backend.grid is not None
             and self._tasks is not None
-            and grid.is_report(call.action, call.payload)
+            and is_grid_report(call.action, call.payload)
         ):
             # its answer waits for the shares' SetChargingProfile replies, which come in
             # through this connection's receive loop too: that loop must go on meanwhile
@@ -415,7 +415,7 @@ class ChargingStationSession(Endpoint):
     ) -> call_result.DataTransfer | Coroutine[Any, Any, call_result.DataTransfer]:
         message_id = self._payload.get("messageId")
         data = self._payload.get("data")
-        if self._backend.grid is not None and grid.is_report("DataTransfer", self._payload):
+        if self._backend.grid is not None and is_grid_report("DataTransfer", self._payload):
             return grid.answer(self._backend, self.id, data)  # a site's report
         reply = answer_data_transfer(vendor_id, message_id, None)
         text = None if data is None else json.dumps(data, separators=(",", ":"))

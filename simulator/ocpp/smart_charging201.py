@@ -34,17 +34,16 @@ from ocppj.casing import camel_keys
 from simulator.model.charging_profiles import (
     ChargingProfile,
     Kind,
-    Period,
     Purpose,
     RateUnit,
     Recurrency,
-    Schedule,
 )
 from simulator.model.smart_charging import GRID_PROFILE_ID, PortProfiles
 from simulator.ocpp.clock import VirtualClock
 from simulator.ocpp.configuration import FEATURE_PROFILES, Configuration
 from simulator.ocpp.device_model import SMART, DeviceModel
 from simulator.ocpp.v16 import composite_periods as periods  # the same rounding as 1.6
+from simulator.ocpp.v16 import schedule_from_wire
 
 __all__ = ["CONFIGURATION_KEYS", "PURPOSES", "Refusal", "StationProfiles", "composite_schedule"]
 
@@ -183,24 +182,13 @@ class StationProfiles:
         if start_s is None and kind is Kind.ABSOLUTE:
             start_s = now_s  # no startSchedule: from when it came
         recurrency = wire.get("recurrency_kind")
-        duration = schedule.get("duration")
-        min_rate = schedule.get("min_charging_rate")
         profile = ChargingProfile(
             id=int(wire["id"]),
             connector=evse_id,
             stack_level=int(wire["stack_level"]),
             purpose=purpose,
             kind=kind,
-            schedule=Schedule(
-                unit=RateUnit(schedule["charging_rate_unit"]),
-                periods=tuple(
-                    Period(float(p["start_period"]), float(p["limit"]), p.get("number_phases"))
-                    for p in schedule["charging_schedule_period"]
-                ),
-                duration_s=None if duration is None else float(duration),
-                start_s=start_s,
-                min_rate=None if min_rate is None else float(min_rate),
-            ),
+            schedule=schedule_from_wire(schedule, start_s),
             recurrency=None if recurrency is None else Recurrency(recurrency),
             valid_from_s=valid_from_s,
             valid_to_s=valid_to_s,

@@ -115,6 +115,7 @@ __all__ = [
     "VENDOR",
     "ChargePointV16",
     "composite_periods",
+    "schedule_from_wire",
 ]
 
 
@@ -544,24 +545,13 @@ class ChargePointV16(OcppClient):
         if start_s is None and kind is Kind.ABSOLUTE:
             start_s = self.station.now_s()  # no startSchedule: from when it came
         recurrency = wire.get("recurrency_kind")
-        duration = schedule.get("duration")
-        min_rate = schedule.get("min_charging_rate")
         return ChargingProfile(
             id=int(wire["charging_profile_id"]),
             connector=connector_id,
             stack_level=int(wire["stack_level"]),
             purpose=Purpose(wire["charging_profile_purpose"]),
             kind=kind,
-            schedule=Schedule(
-                unit=RateUnit(schedule["charging_rate_unit"]),
-                periods=tuple(
-                    Period(float(p["start_period"]), float(p["limit"]), p.get("number_phases"))
-                    for p in schedule["charging_schedule_period"]
-                ),
-                duration_s=None if duration is None else float(duration),
-                start_s=start_s,
-                min_rate=None if min_rate is None else float(min_rate),
-            ),
+            schedule=schedule_from_wire(schedule, start_s),
             recurrency=None if recurrency is None else Recurrency(recurrency),
             valid_from_s=valid_from_s,
             valid_to_s=valid_to_s,
@@ -634,6 +624,23 @@ class ChargePointV16(OcppClient):
         data: str | None = None,  # noqa: ARG002
     ) -> call_result.DataTransfer:
         return call_result.DataTransfer(status=DataTransferStatus.unknown_vendor_id)
+
+
+def schedule_from_wire(schedule: dict[str, Any], start_s: float | None) -> Schedule:
+    """A chargingSchedule as the `ocpp` package gives it (snake case; the same fields in 1.6
+    and 2.0.1), starting at virtual `start_s`."""
+    duration = schedule.get("duration")
+    min_rate = schedule.get("min_charging_rate")
+    return Schedule(
+        unit=RateUnit(schedule["charging_rate_unit"]),
+        periods=tuple(
+            Period(float(p["start_period"]), float(p["limit"]), p.get("number_phases"))
+            for p in schedule["charging_schedule_period"]
+        ),
+        duration_s=None if duration is None else float(duration),
+        start_s=start_s,
+        min_rate=None if min_rate is None else float(min_rate),
+    )
 
 
 def composite_periods(
