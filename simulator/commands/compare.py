@@ -153,7 +153,7 @@ def main(args: argparse.Namespace, console: Console) -> int:
     # the experiment stack (Dask, pandas, matplotlib) loads only for this command
     from simulator.experiment import comparison as cmp
     from simulator.experiment import estimates as tables
-    from simulator.experiment.pages import write_compare_report
+    from simulator.experiment.compare_report import write_compare_report
     from simulator.experiment.replications import plan, scenario_data, seed_of
     from simulator.experiment.tables import csv_text, intervals_frame, parquet_bytes, runs_frame
     from simulator.reports.method import method_line, run_method

@@ -61,8 +61,8 @@ def main(args: argparse.Namespace, console: Console) -> int:
     from simulator.experiment import estimates as tables
     from simulator.experiment import sweep as sw
     from simulator.experiment.grid import grid, parse_vary
-    from simulator.experiment.pages import write_sweep_report
     from simulator.experiment.replications import scenario_data, seed_of
+    from simulator.experiment.sweep_report import write_sweep_report
     from simulator.experiment.tables import csv_text, parquet_bytes
     from simulator.reports.method import method_line, run_method
 

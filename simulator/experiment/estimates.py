@@ -15,9 +15,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from simulator.experiment.cells import difference_cell, interval_cell
 from simulator.experiment.comparison import Comparison
 from simulator.experiment.observations import TOTAL_GROUP, Key
-from simulator.experiment.pages import difference_cell, interval_cell
 from simulator.experiment.sweep import SweepResult
 from simulator.reports.catalogue import BRAND_HEADLINE, HEADLINE, NETWORK_HEADLINE, Metric, info
 

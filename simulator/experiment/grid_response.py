@@ -2,7 +2,7 @@
 curves of the networks whose sites have a limit, against the first varied key: P(wait), mean
 wait, turned-away share, occupancy and energy delivered, and the charging time spent below
 the cars' curves at each limited site (summary.json's grid block, scope `grid` in the
-observations). `pages.sweep_page` adds the section with one line; nothing when no site of
+observations). `sweep_report.sweep_page` adds the section with one line; nothing when no site of
 any point has a grid limit.
 """
 

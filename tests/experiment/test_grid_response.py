@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from simulator import scenario as sc
-from simulator.experiment import pages
 from simulator.experiment import sweep as sw
+from simulator.experiment import sweep_report
 from simulator.experiment.grid import grid, parse_vary
 from simulator.experiment.grid_response import RESPONSE, grid_sections, limited_networks
 from simulator.experiment.observations import GRID_SCOPE, Key
@@ -85,6 +85,6 @@ def test_the_grid_sweep_report_opens_in_chromium_with_every_chart(
 ) -> None:
     result = grid_sweep()
     path = tmp_path / "sweep.html"
-    pages.write_sweep_report(result, path)
-    seen = open_report(browser, path, charts(pages.sweep_page(result)))
+    sweep_report.write_sweep_report(result, path)
+    seen = open_report(browser, path, charts(sweep_report.sweep_page(result)))
     assert seen["tables"] == 3  # the estimates, the grid response, the method

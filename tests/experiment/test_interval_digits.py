@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from simulator.experiment import estimates, pages
+from simulator.experiment import cells, compare_report, estimates
 from simulator.experiment.comparison import Comparison
 from simulator.experiment.observations import TOTAL_GROUP, Key
 from simulator.experiment.statistics import Interval
@@ -34,7 +34,7 @@ def _numbers(text: str) -> list[float]:
 
 
 def _forest(comp: Comparison) -> Forest:
-    page = pages.compare_page(comp, [], [])
+    page = compare_report.compare_page(comp, [], [])
     forests = [c for s in page.sections for c in s.charts if isinstance(c, Forest)]
     return forests[HEADLINE.index(Metric.P_WAIT)]
 
@@ -55,7 +55,7 @@ def test_a_small_difference_prints_the_digits_its_forest_chart_draws() -> None:
     comp = _small_difference()
     chart = _forest(comp)
     assert 100 * (chart.means[0] - chart.half_widths[0]) == pytest.approx(LOW_PP)
-    cell = pages.difference_cell(comp.differences["other"][P_WAIT], P_WAIT.metric)
+    cell = cells.difference_cell(comp.differences["other"][P_WAIT], P_WAIT.metric)
     assert cell.text == "+0.029 pp [+0.015, +0.043]"
     assert cell.strong  # the interval excludes zero, and the printed bounds say so
     _agrees_with_chart(cell.text, chart)
@@ -63,9 +63,9 @@ def test_a_small_difference_prints_the_digits_its_forest_chart_draws() -> None:
 
 def test_the_page_table_and_the_terminal_table_print_the_same_interval() -> None:
     comp = _small_difference()
-    page = pages.compare_page(comp, [], [])
+    page = compare_report.compare_page(comp, [], [])
     table = next(t for s in page.sections for t in s.tables if t.title.startswith("Differences"))
-    row = next(r for r in table.rows if r[0].text == pages.row_label(P_WAIT))
+    row = next(r for r in table.rows if r[0].text == cells.row_label(P_WAIT))
     terminal = estimates.comparison_tables(comp)[0]
     later = [str(c) for c in terminal.columns[2].cells]
     shown = next(c for c in later if "Δ" in c).split("Δ ")[1]
@@ -77,7 +77,7 @@ def test_the_page_table_and_the_terminal_table_print_the_same_interval() -> None
 def test_an_interval_that_excludes_zero_never_prints_as_zero_to_zero(half_width: float) -> None:
     diff = Interval(3, 1.5 * half_width, 0.0, half_width)
     for metric in (Metric.P_WAIT, Metric.MEAN_WAIT_MIN, Metric.REVENUE):
-        text = pages.difference_cell(diff, info(metric).key).text
+        text = cells.difference_cell(diff, info(metric).key).text
         low, high = _numbers(text.split("[")[1])
         assert high != 0.0
         assert (low, high) != (0.0, 0.0), text
@@ -85,11 +85,11 @@ def test_an_interval_that_excludes_zero_never_prints_as_zero_to_zero(half_width:
 
 def test_a_wide_interval_keeps_the_metrics_own_digits() -> None:
     est = Interval(5, 0.31234, 0.05, 0.0523)
-    assert pages.interval_cell(est, info(Metric.P_WAIT).key).text == "31.2 % ± 5.2"
+    assert cells.interval_cell(est, info(Metric.P_WAIT).key).text == "31.2 % ± 5.2"
 
 
 def test_the_bound_nearer_zero_of_an_interval_that_excludes_zero_is_not_printed_as_zero() -> None:
     diff = Interval(6, -0.0010746, 0.001, 0.0010286)  # -0.11 pp [-0.21, -0.0046]
-    cell = pages.difference_cell(diff, info(Metric.GAVE_UP_SHARE).key)
+    cell = cells.difference_cell(diff, info(Metric.GAVE_UP_SHARE).key)
     assert cell.strong
     assert cell.text == "-0.107 pp [-0.210, -0.005]"

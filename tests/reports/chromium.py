@@ -1,5 +1,5 @@
 """Headless Chromium for the report tests (tests/reports/test_html.py and
-tests/experiment/test_pages.py): open a report file, check that every chart is drawn and that
+tests/experiment/test_reports.py): open a report file, check that every chart is drawn and that
 nothing is fetched, save a screenshot.
 
 Chromium is Debian's package, driven by the playwright package (its own browser download is

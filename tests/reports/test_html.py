@@ -1,6 +1,6 @@
 """The run report opens in headless Chromium with no console errors, no network request, and
 every chart drawn; a screenshot lands in the test's output folder (tests/reports/chromium.py).
-The experiment reports' own such tests are in tests/experiment/test_pages.py."""
+The experiment reports' own such tests are in tests/experiment/test_reports.py."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """What the run report shows: its tables hold summary.json's numbers; the wait-time distribution
-agrees with P(wait). (The experiment reports: tests/experiment/test_pages.py.)"""
+agrees with P(wait). (The experiment reports: tests/experiment/test_reports.py.)"""
 
 from __future__ import annotations
 

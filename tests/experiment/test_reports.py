@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from simulator.experiment import pages
+from simulator.experiment import cells, compare_report, sweep_report
 from simulator.experiment.observations import TOTAL_GROUP, Key
 from simulator.reports.catalogue import HEADLINE, Metric, info
 from simulator.reports.page import Page, Table
@@ -21,7 +21,7 @@ def _tables(page: Page) -> dict[str, Table]:
 
 def test_the_comparison_page_shows_a_difference_for_every_later_scenario() -> None:
     comp, docs, runs = comparison()
-    page = pages.compare_page(comp, docs, runs)
+    page = compare_report.compare_page(comp, docs, runs)
     forests = page.sections[0].charts
     assert len(forests) == len(HEADLINE)
     assert all(chart.rows == comp.labels[1:] for chart in forests)  # type: ignore[union-attr]
@@ -42,8 +42,8 @@ def test_the_estimate_table_has_a_row_for_every_headline_metric_of_every_network
     None
 ):
     comp, docs, runs = comparison()
-    est = _tables(pages.compare_page(comp, docs, runs))["Estimates (mean ± half-width)"]
-    keys = pages.table_keys(["tesla", "ea"], ["Tesla"])
+    est = _tables(compare_report.compare_page(comp, docs, runs))["Estimates (mean ± half-width)"]
+    keys = cells.table_keys(["tesla", "ea"], ["Tesla"])
     assert len(keys) == len(HEADLINE) + 2 * 5 + 4
     assert {k.metric for k in keys} <= {info(m).key for m in Metric}
     shown = {r[0].text for r in est.rows}
@@ -51,14 +51,14 @@ def test_the_estimate_table_has_a_row_for_every_headline_metric_of_every_network
         n: name for r in runs if r.summary for n, name in (r.summary.network_names or {}).items()
     }
     assert names["tesla"] == "Tesla Supercharger"  # rows name networks by display name
-    assert {pages.row_label(k, names) for k in keys} <= shown
+    assert {cells.row_label(k, names) for k in keys} <= shown
     assert "tesla: occupancy (%)" not in shown
     assert all(cell.value is not None for r in est.rows for cell in r[1:] if cell.text)
 
 
 def test_the_sweep_page_draws_a_curve_per_combination_of_the_other_keys() -> None:
     result = sweep()
-    page = pages.sweep_page(result)
+    page = sweep_report.sweep_page(result)
     curves = page.sections[0].charts
     assert len(curves) == len(HEADLINE)
     first = curves[0]
@@ -75,29 +75,29 @@ def test_the_compare_report_opens_in_chromium_with_every_chart(
 ) -> None:
     comp, docs, runs = comparison()
     path = tmp_path / "compare.html"
-    pages.write_compare_report(comp, docs, runs, path)
-    seen = open_report(browser, path, charts(pages.compare_page(comp, docs, runs)))
+    compare_report.write_compare_report(comp, docs, runs, path)
+    seen = open_report(browser, path, charts(compare_report.compare_page(comp, docs, runs)))
     assert seen["tables"] == 3  # the estimates, the differences, the method
 
 
 def test_the_sweep_report_opens_in_chromium_with_every_chart(browser: Any, tmp_path: Path) -> None:
     result = sweep()
     path = tmp_path / "sweep.html"
-    pages.write_sweep_report(result, path)
-    seen = open_report(browser, path, charts(pages.sweep_page(result)))
+    sweep_report.write_sweep_report(result, path)
+    seen = open_report(browser, path, charts(sweep_report.sweep_page(result)))
     assert seen["tables"] == 2  # the estimates, the method
 
 
 def test_the_compare_and_sweep_reports_end_with_their_method() -> None:
     comp, docs, runs = comparison()
-    compare = pages.compare_page(comp, docs, runs)
+    compare = compare_report.compare_page(comp, docs, runs)
     method = dict((r[0].text, r[1].text) for r in compare.sections[-1].tables[0].rows)
     assert compare.sections[-1].title == "Method"
     assert method["replications"] == str(max(r.task.replication for r in runs) + 1)
     assert "paired" in method["intervals"]
     assert method["engine"] == "fast"
     assert "run time" not in method  # the report is the same however long it took
-    swept = pages.sweep_page(sweep())
+    swept = sweep_report.sweep_page(sweep())
     assert swept.sections[-1].title == "Method"
     assert (
         "Student t"
