@@ -197,6 +197,7 @@ def test_a_schema_with_a_keyword_not_checked_to_agree_stays_in_python() -> None:
     assert not v._agreed({"type": "string", "pattern": "^x$"})
     assert not v._agreed({"type": "string", "format": "email"})
     assert not v._agreed({"properties": {"a": {"items": [{"uniqueItems": True}]}}})
+    assert not v._agreed({"$ref": "http://example.test/other.json"})
 
 
 def test_the_python_setting_turns_the_fast_path_off(monkeypatch: pytest.MonkeyPatch) -> None:
