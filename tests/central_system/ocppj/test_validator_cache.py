@@ -32,6 +32,7 @@ def fresh(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """A process that has compiled nothing yet, with its cache in tmp_path."""
     monkeypatch.setattr(v, "_validators", {})
     monkeypatch.setattr(v, "_disk_tried", set())
+    monkeypatch.setattr(v, "_checks", {})
     monkeypatch.setenv("CHARGENET_CACHE_DIR", str(tmp_path))
     return tmp_path
 
@@ -69,6 +70,7 @@ def test_a_later_process_loads_the_validators_without_compiling(
     assert len(list(fresh.glob("validators-ocpp1.6-*.marshal"))) == 1
     monkeypatch.setattr(v, "_validators", {})
     monkeypatch.setattr(v, "_disk_tried", set())
+    monkeypatch.setattr(v, "_checks", {})
 
     def no_compiling(*_: object) -> None:
         raise AssertionError("compiled although the cache holds it")
@@ -86,6 +88,7 @@ def test_a_corrupt_cache_file_is_compiled_anew_and_replaced(fresh: Path) -> None
     path.write_bytes(b"not marshal at all")
     v._validators.clear()
     v._disk_tried.clear()
+    v._checks.clear()
     with pytest.raises(OCPPError):
         validate_request(OCPP16, "BootNotification", {"chargePointVendor": "V"})
     assert validator_cache.load(OCPP16, v._schema_texts(OCPP16)) is not None
