@@ -276,8 +276,7 @@ class LoadChargePoint:
                     await self._idle_until(ws, off_at, version)
                     await ws.close()
                     return False
-                if next_at > loop.time():  # behind its schedule: no wait (nor a coroutine)
-                    await self._idle_until(ws, next_at, version)
+                await self._idle_until(ws, next_at, version)
                 due = schedule.pop()
                 payload = schedule.payload(due, TIMESTAMPS.now())
                 action = actions[due.action]
