@@ -3,6 +3,7 @@
 
     python benchmarks/load.py [--charge-points 20000] [--seconds 20] [--concurrency 1000]
                               [--servers 2] [--connect-ramp-s 120] [--hold-s 30] [--warmup-s 3]
+                              [--pairs 2] [--only shards]
 
 Three measurements in one run, all on 127.0.0.1, each against the same lean server
 (`benchmarks/lean_server.py`: `--servers` processes sharing one port with SO_REUSEPORT, each
@@ -27,11 +28,17 @@ generator, so on 2 shared cores it, not the generator, would be measured.
     over `--seconds` of steady state (the generator's windows after its first
     `--warmup-s`), both on uvloop. ratio = generator / raw.
 (c) shards: the load of (b) through `simulator.load.shards.run_shards` with 1 shard and with
-    2 (each a Dask worker process on a local cluster); speedup = messages/s(2) / (1), from
-    the merged windows of the steady state. Also: generator and server CPU per message.
+    2 (each a Dask worker process on a local cluster), alternately `--pairs` times (a shared
+    machine's load moves between runs); speedup = messages/s(2) / (1) from the merged windows
+    of the steady state, each pair's and their median. Each run also gives the CPU per
+    message of the shards' workers, of the server and of Dask's own (this process), the
+    server's share of the CPU used, how many cores were busy, and the load average; each pair
+    the speedup the cores allow at its 2-shard CPU per message. On 2 cores the server's share
+    caps the speedup whatever the generator does: 2 shards and the server share the cores.
+    `--only shards`: (c) alone, after a short warm-up run.
 
 The last line is `load cps=... kib_per_cp=... msgs/s=... raw-ws msgs/s=... ratio=...
-shards2-speedup=...`. Every phase is bounded in count and in time.
+shards2-speedup=...` (the median of the pairs). Every phase is bounded in count and in time.
 """
 
 from __future__ import annotations
@@ -51,6 +58,7 @@ import contextlib
 import gc
 import os
 import resource
+import statistics
 import subprocess
 import threading
 import time
@@ -410,21 +418,52 @@ async def raw_rate(url: str, concurrency: int, seconds: float, mix: list[str]) -
 class ShardRate:
     msgs_per_s: float
     generator_cpu_us_per_msg: float
+    """The shards' worker processes' CPU per answered CALL."""
+    server_cpu_us_per_msg: float
+    other_cpu_us_per_msg: float
+    """Dask's own: this process (the scheduler, the client, the nannies)."""
     server_cpu_share: float
+    """The server's part of all the CPU the run used (workers, server, Dask's own)."""
+    cpu_used: float
+    """Cores in use over the steady state, everything together."""
+    load_average: float
+
+    @property
+    def cpu_us_per_msg(self) -> float:
+        """Everything's CPU per answered CALL: workers, server, Dask's own."""
+        return (
+            self.generator_cpu_us_per_msg + self.server_cpu_us_per_msg + self.other_cpu_us_per_msg
+        )
 
 
-def _children_cpu_s(exclude: set[int]) -> float:
-    """CPU seconds of this process's children (the Dask nannies and workers) but `exclude`."""
-    total = 0.0
-    for child in psutil.Process().children(recursive=True):
-        if child.pid in exclude:
+def ceiling(one: ShardRate, two: ShardRate) -> float:
+    """The speedup the machine's cores allow at the 2-shard run's CPU per message, every core
+    busy with the workers, the server and Dask: cores / (CPU per msg) over 1 shard's msgs/s."""
+    cores = os.cpu_count() or 1
+    if not two.cpu_us_per_msg or not one.msgs_per_s:
+        return 0.0
+    return cores / (two.cpu_us_per_msg * 1e-6) / one.msgs_per_s
+
+
+def _cpu_by_role(server_pids: set[int]) -> tuple[float, float]:
+    """CPU seconds of (the Dask workers, Dask's own: this process, where the scheduler, the
+    client and the nannies run), the server's `server_pids` and multiprocessing's resource
+    tracker left out (it sleeps)."""
+    me = psutil.Process()
+    times = me.cpu_times()
+    other = times.user + times.system
+    workers = 0.0
+    for child in me.children(recursive=True):
+        if child.pid in server_pids:
             continue
         try:
+            if any("resource_tracker" in part for part in child.cmdline()):
+                continue
             times = child.cpu_times()
         except psutil.Error:
             continue
-        total += times.user + times.system
-    return total
+        workers += times.user + times.system
+    return workers, other
 
 
 def shard_rate(
@@ -435,29 +474,84 @@ def shard_rate(
     from simulator.load.shards import run_shards
 
     server_pids = {p.pid for p in servers.processes}
-    marks: dict[float, tuple[float, float]] = {}
+    marks: dict[float, tuple[float, float, float, float]] = {}
     lock = threading.Lock()
+    load_average = os.getloadavg()[0]
 
     def mark(_shard: int, window: dict[str, Any]) -> None:
         end_s = round(float(window["end_s"]), 3)
         with lock:
             if end_s not in marks:
-                marks[end_s] = (_children_cpu_s(server_pids), servers.cpu_s())
+                workers, other = _cpu_by_role(server_pids)
+                marks[end_s] = (time.perf_counter(), workers, servers.cpu_s(), other)
 
     run = run_shards(options, shards, on_window=mark)
     merged: LoadResult = run.merged
     windows = merged.to_json()["windows"]
     rate, answered, _ = steady_rate(windows, seconds, warmup_s)
     steady = steady_windows(windows, seconds, warmup_s)
-    generator_us = share = 0.0
+    per_msg = [0.0, 0.0, 0.0]
+    share = used = 0.0
     if steady and answered:
         first = marks.get(round(steady[0]["start_s"], 3))
         last = marks.get(round(steady[-1]["end_s"], 3))
         if first and last:
-            generator_s, server_s = last[0] - first[0], last[1] - first[1]
-            generator_us = generator_s / answered * 1e6
-            share = server_s / (server_s + generator_s) if generator_s + server_s else 0.0
-    return ShardRate(rate, generator_us, share)
+            wall_s = last[0] - first[0]
+            spent = [last[i] - first[i] for i in (1, 2, 3)]
+            per_msg = [s / answered * 1e6 for s in spent]
+            share = spent[1] / sum(spent) if sum(spent) else 0.0
+            used = sum(spent) / wall_s if wall_s > 0 else 0.0
+    return ShardRate(rate, *per_msg, share, used, load_average)
+
+
+def shard_line(shards: int, rate: ShardRate) -> str:
+    return (
+        f"(c) {shards} shard(s): {rate.msgs_per_s:,.0f} msgs/s; CPU per msg: generator "
+        f"{rate.generator_cpu_us_per_msg:.0f} us (the Dask workers), server "
+        f"{rate.server_cpu_us_per_msg:.0f} us, Dask's own {rate.other_cpu_us_per_msg:.0f} us; "
+        f"server {rate.server_cpu_share:.0%} of the CPU used; {rate.cpu_used:.2f} cores busy; "
+        f"load average {rate.load_average:.2f}"
+    )
+
+
+def shard_pairs(
+    options: LoadOptions, args: argparse.Namespace, servers: Servers, warm: bool
+) -> float:
+    """1 and 2 shards alternately, `--pairs` times (the machine's load moves between runs),
+    each run's line and each pair's speedup printed; returns the median speedup."""
+    if warm:  # a first run in a fresh checkout compiles and caches: not one of the pairs
+        short = busy_options(options.url, options.ramp.peak, 2.0, 1.0)
+        print(shard_line(1, shard_rate(short, 1, 2.0, 1.0, servers)) + " (warm-up)", flush=True)
+    speedups = []
+    for pair in range(args.pairs):
+        one = shard_rate(options, 1, args.seconds, args.warmup_s, servers)
+        print(shard_line(1, one), flush=True)
+        two = shard_rate(options, 2, args.seconds, args.warmup_s, servers)
+        print(shard_line(2, two), flush=True)
+        speedup = two.msgs_per_s / one.msgs_per_s if one.msgs_per_s else 0.0
+        speedups.append(speedup)
+        print(
+            f"(c) pair {pair + 1}: speedup {speedup:.2f} (every core busy at the 2-shard run's "
+            f"CPU per msg: {ceiling(one, two):.2f})",
+            flush=True,
+        )
+    median = statistics.median(speedups)
+    each = ", ".join(f"{x:.2f}" for x in speedups)
+    print(f"(c) speedup: median {median:.2f} of {len(speedups)} pairs ({each})", flush=True)
+    return median
+
+
+def shards_only(args: argparse.Namespace) -> int:
+    """`--only shards`: part (c) alone, after a warm-up run."""
+    print(f"load average {os.getloadavg()[0]:.2f}, {os.cpu_count()} cores", flush=True)
+    servers = start_servers(args.servers)
+    try:
+        options = busy_options(servers.url, args.concurrency, args.seconds, args.warmup_s)
+        speedup = shard_pairs(options, args, servers, warm=True)
+    finally:
+        servers.stop()
+    print(f"load shards2-speedup={speedup:.2f}", flush=True)
+    return 0
 
 
 def _seconds(value: float | None) -> str:
@@ -476,13 +570,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connect-ramp-s", type=float, default=120.0)
     parser.add_argument("--hold-s", type=float, default=30.0)
     parser.add_argument("--warmup-s", type=float, default=WARMUP_S)
+    parser.add_argument("--pairs", type=int, default=2, help="(c): 1/2-shard runs, alternately")
+    parser.add_argument("--only", choices=("shards",), help="(c) alone, after a warm-up run")
     args = parser.parse_args(argv)
-    for name in ("charge_points", "concurrency", "servers"):
+    for name in ("charge_points", "concurrency", "servers", "pairs"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if not args.seconds > 0 or not args.connect_ramp_s > 0 or args.hold_s < 0:
         parser.error("--seconds and --connect-ramp-s must be positive, --hold-s >= 0")
 
+    if args.only == "shards":
+        return shards_only(args)
     cps, notes = fit_to_machine(max(args.charge_points, args.concurrency))
     cps = min(cps, args.charge_points)
     for note in notes:
@@ -518,16 +616,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{generator.counts}",
             flush=True,
         )
-        one = shard_rate(options, 1, args.seconds, args.warmup_s, servers)
-        two = shard_rate(options, 2, args.seconds, args.warmup_s, servers)
-        speedup = two.msgs_per_s / one.msgs_per_s if one.msgs_per_s else 0.0
-        for k, shard in ((1, one), (2, two)):
-            print(
-                f"(c) {k} shard(s): {shard.msgs_per_s:,.0f} msgs/s; generator "
-                f"{shard.generator_cpu_us_per_msg:.0f} us CPU/msg (Dask processes); server "
-                f"{shard.server_cpu_share:.0%} of the CPU used",
-                flush=True,
-            )
+        speedup = shard_pairs(options, args, servers, warm=False)
     finally:
         servers.stop()
     print(
