@@ -280,15 +280,17 @@ def _chargex_metrics(x: cx.ChargeXMeasures) -> ChargeXMetrics:
 def use_spec_block(
     records: Records, ports: Sequence[PortInfo], window: tuple[float, float]
 ) -> UseSpec:
-    sessions = us.spec_sessions(records.sessions, records.segments, window)
-    congestion = us.site_rates(ports, sessions, window)
-    by_port: dict[str, list[us.SpecSession]] = defaultdict(list)
-    for s in sessions:
-        by_port[s.port].append(s)
+    columns = us.spec_columns(records.sessions, records.segments, window)
+    congestion = us.site_rates(ports, columns, window)
+    by_port = columns.rows_by_port()
+    nothing = np.empty(0, dtype=np.intp)
 
     def of(group: Sequence[PortInfo], rate: float | None) -> UseSpecMetrics:
-        group_sessions = [s for p in group for s in by_port.get(p.id, ())]
-        return _use_spec_metrics(us.measures(group, group_sessions, window, congestion=rate))
+        rows = [by_port.get(p.id, nothing) for p in group]
+        group_rows = np.concatenate(rows) if rows else nothing
+        return _use_spec_metrics(
+            us.group_measures(group, columns, group_rows, window, congestion=rate)
+        )
 
     def sites_of(group: Sequence[PortInfo]) -> list[float]:
         return [congestion[site] for site in dict.fromkeys(p.site for p in group)]

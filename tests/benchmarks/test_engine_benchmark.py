@@ -20,7 +20,7 @@ END_TO_END = re.compile(
 )
 SUMMARY = re.compile(
     r"summary sessions/s 0\.5d=\d+ 1d=\d+ ratio=\d+\.\d\d calls/record ratio=\d+\.\d{3} "
-    r"bare-read ratio=\d+\.\d\d"
+    r"bare-read ratio=\d+\.\d\d by-port ratio=\d+\.\d\d"
 )
 LAST_LINE = re.compile(
     r"grid-limited engine sessions/s=\d+ plain-simpy sessions/s=\d+ ratio=[\d.]+"
