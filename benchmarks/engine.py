@@ -12,21 +12,29 @@ End to end (`--region-days`, 28 by default): the shared region as `chargenet run
 does it, in process: the engine, then the summary, summary.json, sessions.csv and report.html
 (written to a temporary folder), each phase's CPU time beside the engine alone's. And the
 summary's cost against the horizon (`--summary-days`, 28 and 280 by default): summary
-sessions/s at each, and their ratio (near 1: linear). CPU time (time.process_time), so that a
-loaded machine slows every figure alike.
+sessions/s at each and their ratio, beside two figures that tell the work from the machine: the
+summary's Python calls per record (cProfile: the same at both horizons when the work is linear)
+and the rate of a bare pass over the records (reading Python objects slows once they outgrow
+the caches, whatever reads them). CPU time (time.process_time), so that a loaded machine slows
+every figure alike.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import platform
+import pstats
 import random
 import sys
 import tempfile
 import time
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import simpy
 
@@ -35,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from simulator import runner  # noqa: E402
 from simulator import scenario as sc  # noqa: E402
+from simulator.model.records import PortInterval, PowerSegment, SessionRecord  # noqa: E402
 from simulator.model.simulation import Simulation  # noqa: E402
 from simulator.model.world import GridLimit, World  # noqa: E402
 
@@ -198,12 +207,53 @@ def end_to_end(world: World, folder: Path) -> dict[str, float]:
     return phases
 
 
-def summary_rate(scenario: sc.Scenario, days: float) -> tuple[int, float]:
-    """(sessions, CPU seconds of the summary) of the region over `days`."""
+def summary_rate(scenario: sc.Scenario, days: float) -> tuple[int, float, float, float, float]:
+    """(sessions, CPU seconds of the summary, Python calls per record of the summary, and the
+    records per CPU second of two bare passes, in the order made and port by port) of the
+    region over `days`.
+
+    The calls count the summary's work whatever the machine does (cProfile, in a run of its
+    own); a bare pass reads three fields of every session, segment and interval and nothing
+    else: what reading Python objects costs at this size. The summary reads port by port
+    (a group is its ports' records), away from the order the records were made in, which the
+    caches pay for more the more records there are."""
     world = sc.world(scenario, days=days)
     records = runner.run_fast(world)
     seconds, _ = cpu(partial(runner.summarize_world, world, records))
-    return len(records.sessions), seconds
+    profile = cProfile.Profile()
+    profile.enable()
+    runner.summarize_world(world, records)
+    profile.disable()
+    calls = pstats.Stats(profile).total_calls  # type: ignore[attr-defined]
+    n_records = len(records.sessions) + len(records.segments) + len(records.intervals)
+    in_order = (records.sessions, records.segments, records.intervals)
+    by_port = tuple(_port_by_port(kind) for kind in in_order)
+    made_s, _ = cpu(partial(bare_read, *in_order))
+    port_s, _ = cpu(partial(bare_read, *by_port))
+    return len(records.sessions), seconds, calls / n_records, n_records / made_s, n_records / port_s
+
+
+def _port_by_port(records: Sequence[Any]) -> list[Any]:
+    by_port: dict[str, list[Any]] = defaultdict(list)
+    for r in records:
+        by_port[r.port].append(r)
+    return [r for group in by_port.values() for r in group]
+
+
+def bare_read(
+    sessions: Sequence[SessionRecord],
+    segments: Sequence[PowerSegment],
+    intervals: Sequence[PortInterval],
+) -> float:
+    """Three fields of every record, summed: a pass over the records that does nothing else."""
+    total = 0.0
+    for s in sessions:
+        total += s.energy_kwh + s.start_s + s.depart_s
+    for g in segments:
+        total += g.energy_kwh + g.start_s + g.end_s
+    for i in intervals:
+        total += i.start_s + i.end_s
+    return total
 
 
 def main() -> None:
@@ -241,18 +291,25 @@ def main() -> None:
             + f"; total {total:.2f}, engine alone {phases['engine']:.2f} "
             f"(end-to-end/engine={total / phases['engine']:.2f})"
         )
-        rates = []
+        rates, calls, made, by_port = [], [], [], []
         for days in summary_days:
-            n, seconds = summary_rate(scenario, days)
+            n, seconds, per_record, made_rate, port_rate = summary_rate(scenario, days)
             rates.append(n / seconds)
+            calls.append(per_record)
+            made.append(made_rate)
+            by_port.append(port_rate)
             print(
                 f"summary, {days:g} days: {n} sessions in {seconds:.2f} CPU s "
-                f"({n / seconds:,.0f}/s)"
+                f"({n / seconds:,.0f}/s), {per_record:.2f} Python calls a record; a bare pass "
+                f"reads {made_rate:,.0f} records/s in the order made, {port_rate:,.0f} port by port"
             )
         print(
             "summary sessions/s "
             + " ".join(f"{d:g}d={r:.0f}" for d, r in zip(summary_days, rates, strict=True))
             + f" ratio={rates[-1] / rates[0]:.2f}"
+            + f" calls/record ratio={calls[-1] / calls[0]:.3f}"
+            + f" bare-read ratio={made[-1] / made[0]:.2f}"
+            + f" by-port ratio={by_port[-1] / by_port[0]:.2f}"
         )
         world28 = sc.world(scenario, days=args.region_days)
         for label, w in (

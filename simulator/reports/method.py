@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
-from simulator.reports.summary import Method
+from simulator.reports.document import Method
 from simulator.version import __version__
 
 __all__ = [

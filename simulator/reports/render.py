@@ -15,9 +15,9 @@ from rich.console import Console
 from rich.table import Table
 
 from simulator.reports.catalogue import Metric, MetricInfo, info
+from simulator.reports.document import ChargeXMetrics, Metrics, Summary, UseSpecMetrics
 from simulator.reports.grid_view import grid_table
 from simulator.reports.method import RunMethod, method_lines
-from simulator.reports.summary import ChargeXMetrics, Metrics, Summary, UseSpecMetrics
 
 __all__ = [
     "BRAND_COLUMNS",

@@ -17,12 +17,13 @@ from typing import Any
 from simulator.reports.catalogue import Metric, info
 from simulator.reports.charts import Bars, Lines, Series
 from simulator.reports.day_views import over_time_sections
+from simulator.reports.document import Method, Summary
 from simulator.reports.grid_view import grid_sections
 from simulator.reports.method import RunMethod, method_lines
 from simulator.reports.metrics import wait_bin_labels
 from simulator.reports.names import display_names
 from simulator.reports.page import Cell, Page, Section, Table
-from simulator.reports.summary import Method, Summary, to_json
+from simulator.reports.summary import to_json
 
 __all__ = [
     "BRAND_COLUMNS",

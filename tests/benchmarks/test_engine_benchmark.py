@@ -18,7 +18,10 @@ END_TO_END = re.compile(
     r"end to end, shared region 0\.5 days \(CPU s\): engine [\d.]+, summary [\d.]+, json [\d.]+, "
     r"csv [\d.]+, html [\d.]+; total [\d.]+, engine alone [\d.]+ \(end-to-end/engine=[\d.]+\)"
 )
-SUMMARY = re.compile(r"summary sessions/s 0\.5d=\d+ 1d=\d+ ratio=\d+\.\d\d")
+SUMMARY = re.compile(
+    r"summary sessions/s 0\.5d=\d+ 1d=\d+ ratio=\d+\.\d\d calls/record ratio=\d+\.\d{3} "
+    r"bare-read ratio=\d+\.\d\d by-port ratio=\d+\.\d\d"
+)
 LAST_LINE = re.compile(
     r"grid-limited engine sessions/s=\d+ plain-simpy sessions/s=\d+ ratio=[\d.]+"
 )

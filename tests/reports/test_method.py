@@ -12,9 +12,9 @@ from pathlib import Path
 from rich.console import Console
 
 from simulator.reports import render, views
+from simulator.reports.document import Method
 from simulator.reports.html import render as html
 from simulator.reports.method import RunMethod, machine, method_lines, run_method
-from simulator.reports.summary import Method
 from simulator.version import __version__
 from tests.reports.helpers import DAYS, region_run
 

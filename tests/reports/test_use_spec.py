@@ -10,14 +10,9 @@ import pytest
 
 from simulator.model.records import Outcome, PowerSegment, Records, SessionRecord
 from simulator.reports import use_spec as us
+from simulator.reports.document import ChargeX, ChargeXMetrics, UseSpec, UseSpecMetrics
 from simulator.reports.metrics import PortInfo
-from simulator.reports.summary import (
-    ChargeX,
-    ChargeXMetrics,
-    UseSpec,
-    UseSpecMetrics,
-    use_spec_block,
-)
+from simulator.reports.summary_blocks import use_spec_block
 from tests.reports.helpers import region_run
 
 ROOT = Path(__file__).resolve().parents[2]
