@@ -391,13 +391,13 @@ def main(args: argparse.Namespace, console: Console) -> int:
         _check_client_certificate(args, [])
     with contextlib.ExitStack() as stack:
         if args.engine == "ocpp" and args.csms is None:
-            from simulator.ocpp.builtin_csms import started_early
+            from simulator.ocpp.builtin_csms import started_early, stopped_late
 
+            # its exit overlaps the reports' writing (waited for before main returns)
+            stack.enter_context(stopped_late())
             # its start-up overlaps the scenario's build (killed if that fails)
             stack.enter_context(started_early(db=args.csms_db, password=password, tls=tls))
-        # matplotlib loads in a helper while the run runs; it draws report.html's charts
-        charts = stack.enter_context(chart_worker.started())
-        return _run(args, console, password, tls, charts)
+        return _run(args, console, password, tls, stack)
 
 
 def _run(
@@ -405,7 +405,7 @@ def _run(
     console: Console,
     password: str | None,
     tls: CsmsTls | None,
-    charts: chart_worker.ChartWorker,
+    stack: contextlib.ExitStack,
 ) -> int:
     scenario = with_warmup(sc.load(args.scenario), args.warmup_days)
     check_window(args.scenario, scenario.simulation, args.days, args.warmup_days)
@@ -414,6 +414,9 @@ def _run(
     world = sc.world(scenario, days=args.days, seed=args.seed)
     if args.engine == "ocpp":
         _check_client_certificate(args, [p.id for p in world.ports])
+    # matplotlib loads in helpers while the run runs (not before: the cores are busy starting
+    # it); they draw report.html's charts
+    charts = stack.enter_context(chart_worker.started())
     days = world.horizon_s / DAY_S
     long_run: float = LONG_RUN_DAYS
     if args.engine == "ocpp":

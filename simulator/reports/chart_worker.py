@@ -1,11 +1,12 @@
-"""A helper process that draws a page's charts off the command's critical path.
+"""Helper processes that draw a page's charts off the command's critical path.
 
-`chargenet run` starts one at its start (`started()`): importing matplotlib (about half a
-second) then overlaps the run. When the summary is ready the command sends the chart
-descriptions (`send`) and writes its other files meanwhile; `svgs` then takes the SVG
-strings back. Drawing is deterministic (simulator.reports.chart_drawing), so a page drawn
-here is byte for byte the page drawn in-process; and whatever goes wrong (the worker did not
-start, died, answered garbage or not within `TIMEOUT_S`), `svgs` draws in-process instead.
+`chargenet run` starts two as its run starts (`started()`): importing matplotlib (about half
+a second) then overlaps the run. When the summary is ready the command sends the chart
+descriptions (`send`: each worker draws every other one) and writes its other files
+meanwhile; `svgs` then takes the SVG strings back. Drawing is deterministic
+(simulator.reports.chart_drawing), so a page drawn there is byte for byte the page drawn
+in-process; and whatever goes wrong with a worker (it did not start, died, answered garbage
+or not within `TIMEOUT_S`), `svgs` draws its charts in-process instead.
 
 The protocol is one request per process: the command writes the pickled (chart, prefix)
 pairs to the worker's stdin and closes it; the worker answers a JSON list of SVG strings on
@@ -27,13 +28,17 @@ from typing import Final
 
 from simulator.reports.charts import Chart, svgs
 
-__all__ = ["TIMEOUT_S", "ChartWorker", "started"]
+__all__ = ["TIMEOUT_S", "WORKERS", "ChartWorker", "ChartWorkers", "started"]
 
 MODULE: Final = "simulator.reports.chart_worker"
 TIMEOUT_S: Final = 60.0
 """How long the command waits for the worker's answer before drawing the charts itself
 (in-process the quickstart's 17 charts take about 0.6 s on an idle machine)."""
 CLOSE_TIMEOUT_S: Final = 10.0
+WORKERS: Final = 2
+"""Workers a run starts: two halve the wait for the charts at the run's end (about 0.25 s
+of the quickstart's; each costs half a CPU second of imports, during the run, when neither
+core is saturated: docs/benchmarks.md)."""
 
 Pairs = Sequence[tuple[Chart, str]]
 
@@ -125,14 +130,38 @@ def _valid(reply: bytes, count: int) -> list[str] | None:
     return drawn
 
 
+class ChartWorkers:
+    """Workers that share a page's charts: the i-th of n draws every n-th chart from the i-th."""
+
+    def __init__(self, workers: Sequence[ChartWorker]) -> None:
+        self._workers = tuple(workers)
+
+    def send(self, charts: Pairs) -> None:
+        n = len(self._workers)
+        for i, worker in enumerate(self._workers):
+            worker.send(charts[i::n])
+
+    def svgs(self) -> list[str]:
+        n = len(self._workers)
+        parts = [worker.svgs() for worker in self._workers]
+        drawn: list[str] = [""] * sum(map(len, parts))
+        for i, part in enumerate(parts):
+            drawn[i::n] = part
+        return drawn
+
+    def close(self) -> None:
+        for worker in self._workers:
+            worker.close()
+
+
 @contextlib.contextmanager
-def started() -> Iterator[ChartWorker]:
-    """A worker for the block, ended on leaving it (however the block ends)."""
-    worker = ChartWorker.start()
+def started(count: int = WORKERS) -> Iterator[ChartWorkers]:
+    """`count` workers for the block, ended on leaving it (however the block ends)."""
+    workers = ChartWorkers([ChartWorker.start() for _ in range(count)])
     try:
-        yield worker
+        yield workers
     finally:
-        worker.close()
+        workers.close()
 
 
 def serve() -> int:

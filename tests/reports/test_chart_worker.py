@@ -10,7 +10,7 @@ from functools import cache
 import pytest
 
 from simulator.reports import chart_worker, html, views
-from simulator.reports.chart_worker import ChartWorker
+from simulator.reports.chart_worker import ChartWorker, ChartWorkers
 from simulator.reports.page import Page
 from tests.reports.helpers import region_run
 
@@ -28,7 +28,7 @@ def in_process() -> str:
     return html.render(page())
 
 
-def drawn_by(worker: ChartWorker) -> str:
+def drawn_by(worker: ChartWorker | ChartWorkers) -> str:
     try:
         worker.send(html.charts(page()))
         return html.render(page(), worker.svgs())
@@ -90,8 +90,17 @@ def test_a_worker_whose_stdin_closes_unused_exits_on_its_own() -> None:
     assert (process.returncode, out, err) == (0, b"", b"")
 
 
-def test_leaving_the_block_ends_the_worker() -> None:
-    with chart_worker.started() as worker:
-        assert worker._process is not None
-        process = worker._process
-    assert process.poll() is not None
+def test_two_workers_draw_every_other_chart_and_the_page_is_the_same() -> None:
+    assert drawn_by(ChartWorkers([ChartWorker.start(), ChartWorker.start()])) == in_process()
+
+
+def test_of_two_workers_one_that_died_leaves_its_half_drawn_here() -> None:
+    dead = ChartWorker.start([sys.executable, "-c", "raise SystemExit(3)"])
+    assert drawn_by(ChartWorkers([ChartWorker.start(), dead])) == in_process()
+
+
+def test_leaving_the_block_ends_every_worker() -> None:
+    with chart_worker.started() as workers:
+        processes = [w._process for w in workers._workers]
+    assert len(processes) == chart_worker.WORKERS
+    assert all(p is not None and p.poll() is not None for p in processes)
