@@ -414,8 +414,8 @@ def _run(
     world = sc.world(scenario, days=args.days, seed=args.seed)
     if args.engine == "ocpp":
         _check_client_certificate(args, [p.id for p in world.ports])
-    # matplotlib loads in helpers while the run runs (not before: the cores are busy starting
-    # it); they draw report.html's charts
+    # matplotlib loads in a helper while the run runs (not before: the cores are busy starting
+    # it); the helper draws report.html's charts
     charts = stack.enter_context(chart_worker.started())
     days = world.horizon_s / DAY_S
     long_run: float = LONG_RUN_DAYS

@@ -1,12 +1,12 @@
 """Helper processes that draw a page's charts off the command's critical path.
 
-`chargenet run` starts two as its run starts (`started()`): importing matplotlib (about half
-a second) then overlaps the run. When the summary is ready the command sends the chart
-descriptions (`send`: each worker draws every other one) and writes its other files
-meanwhile; `svgs` then takes the SVG strings back. Drawing is deterministic
-(simulator.reports.chart_drawing), so a page drawn there is byte for byte the page drawn
-in-process; and whatever goes wrong with a worker (it did not start, died, answered garbage
-or not within `TIMEOUT_S`), `svgs` draws its charts in-process instead.
+`chargenet run` starts one (`WORKERS`) as its run starts (`started()`): importing
+matplotlib (about half a CPU second) then overlaps the run. When the summary is ready the
+command sends the chart descriptions (`send`; with n workers each draws every n-th) and
+writes its other files meanwhile; `svgs` then takes the SVG strings back. Drawing is
+deterministic (simulator.reports.chart_drawing), so a page drawn there is byte for byte the
+page drawn in-process; and whatever goes wrong with a worker (it did not start, died,
+answered garbage or not within `TIMEOUT_S`), `svgs` draws its charts in-process instead.
 
 The protocol is one request per process: the command writes the pickled (chart, prefix)
 pairs to the worker's stdin and closes it; the worker answers a JSON list of SVG strings on
@@ -35,10 +35,10 @@ TIMEOUT_S: Final = 60.0
 """How long the command waits for the worker's answer before drawing the charts itself
 (in-process the quickstart's 17 charts take about 0.6 s on an idle machine)."""
 CLOSE_TIMEOUT_S: Final = 10.0
-WORKERS: Final = 2
-"""Workers a run starts: two halve the wait for the charts at the run's end (about 0.25 s
-of the quickstart's; each costs half a CPU second of imports, during the run, when neither
-core is saturated: docs/benchmarks.md)."""
+WORKERS: Final = 1
+"""Workers a run starts. Two halve the wait for the charts at the run's end (0.25-0.3 s of
+the quickstart's) but each costs another half CPU second of imports and, on this project's
+loaded 2-core machine, lost as often as they won end to end (docs/benchmarks.md)."""
 
 Pairs = Sequence[tuple[Chart, str]]
 
