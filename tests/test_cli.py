@@ -529,3 +529,21 @@ def test_a_run_leaves_no_chart_worker_behind(tmp_path: Path) -> None:
     assert (done.returncode, done.stderr) == (0, "")
     assert (tmp_path / "out" / "report.html").is_file()
     assert chart_workers(marker) == []
+
+
+def test_a_run_draws_its_charts_in_the_worker_and_never_imports_matplotlib(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    probe = (
+        "import sys\n"
+        "from simulator import cli\n"
+        f"code = cli.main(['run', {str(QUICKSTART)!r}, '--engine', 'fast', '--days', '1',"
+        f" '--quiet', '--out', {str(out)!r}])\n"
+        "print(code, 'matplotlib' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=110, check=True
+    )
+    assert done.stdout.split() == ["0", "False"]
+    assert "<svg" in (out / "report.html").read_text(encoding="utf-8")
