@@ -15,6 +15,7 @@ import pytest
 from simulator import cli
 from simulator.reports.catalogue import DRIVER_METRICS, PORT_METRICS
 from simulator.reports.summary import SESSION_FIELDS
+from tests.test_interrupts import MARK, chart_workers
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICKSTART = ROOT / "scenarios" / "quickstart.toml"
@@ -487,3 +488,62 @@ def test_a_table_wider_than_the_terminal_keeps_every_column_and_whole_names() ->
     assert "…" not in text
     assert max(len(line) for line in text.splitlines()) > 60  # the tables, at their own width
     assert all(len(line) <= 60 for line in text.splitlines()[-3:])  # plain text still wraps
+
+
+PLOTTING = ("matplotlib", "pandas", "dask", "distributed", "pyarrow")
+
+
+def test_building_the_parser_and_the_help_import_no_plotting() -> None:
+    probe = (
+        "import contextlib, io, sys\n"
+        "from simulator import cli\n"
+        "cli.build_parser()\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        "        cli.main(['run', '--help'])\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "import json\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=110, check=True
+    )
+    loaded = set(json.loads(done.stdout))
+    assert "simulator" in loaded
+    assert [m for m in PLOTTING if m in loaded] == []
+
+
+def test_a_run_leaves_no_chart_worker_behind(tmp_path: Path) -> None:
+    marker = f"leftover-{os.getpid()}-{tmp_path.name}"
+    env = {**os.environ, MARK: marker}
+    args = ["-m", "simulator", "run", str(QUICKSTART), "--engine", "fast", "--days", "1"]
+    done = subprocess.run(
+        [sys.executable, *args, "--quiet", "--out", str(tmp_path / "out")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=110,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert (tmp_path / "out" / "report.html").is_file()
+    assert chart_workers(marker) == []
+
+
+def test_a_run_draws_its_charts_in_the_worker_and_never_imports_matplotlib(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    probe = (
+        "import sys\n"
+        "from simulator import cli\n"
+        f"code = cli.main(['run', {str(QUICKSTART)!r}, '--engine', 'fast', '--days', '1',"
+        f" '--quiet', '--out', {str(out)!r}])\n"
+        "print(code, 'matplotlib' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=110, check=True
+    )
+    assert done.stdout.split() == ["0", "False"]
+    assert "<svg" in (out / "report.html").read_text(encoding="utf-8")

@@ -22,12 +22,32 @@ EXIT_INTERRUPTED = 130
 WAIT_S = 100
 """A command's first OCPP message on a loaded machine."""
 STOP_TIMEOUT_S = 60
+MARK = "CHARGENET_TEST_MARK"
+"""An environment variable the chart workers of a test's command inherit (chart_workers)."""
+
+
+def chart_workers(marker: str) -> list[int]:
+    """The live chart workers (simulator.reports.chart_worker) with MARK=`marker`."""
+    found = []
+    needle = f"{MARK}={marker}\0".encode()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            environ = (proc / "environ").read_bytes() + b"\0"
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if needle in environ and b"chart_worker" in cmdline:
+            found.append(int(proc.name))
+    return found
 
 
 @contextlib.contextmanager
-def _started(args: list[str]) -> Iterator[subprocess.Popen[str]]:
+def _started(args: list[str], env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[str]]:
     process = subprocess.Popen(
         [sys.executable, *args],
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -59,16 +79,22 @@ def _interrupt(process: subprocess.Popen[str]) -> str:
     return err
 
 
-def test_ctrl_c_during_an_ocpp_run_prints_one_line_and_leaves_no_folder(tmp_path: Path) -> None:
+def test_ctrl_c_during_an_ocpp_run_prints_one_line_and_leaves_no_folder_nor_worker(
+    tmp_path: Path,
+) -> None:
     db = tmp_path / "csms.db"
     out = tmp_path / "out"
+    marker = f"interrupted-{os.getpid()}-{tmp_path.name}"
     args = ["-m", "simulator", "run", str(QUICKSTART), "--pace", "60", "--days", "1"]
-    with _started([*args, "--csms-db", str(db), "--out", str(out)]) as process:
+    env = {**os.environ, MARK: marker}
+    with _started([*args, "--csms-db", str(db), "--out", str(out)], env) as process:
         # a charge point booted at the built-in central system: the run is on the wire (the
         # message log would do too, but it reaches the disk in 64 KiB blocks: half a minute)
         _wait_until(lambda: _charge_points(db) > 0, process)
+        assert chart_workers(marker) != []  # started with the run
         assert _interrupt(process) == "chargenet: interrupted\n"
     assert not out.exists()
+    assert chart_workers(marker) == []
 
 
 def test_ctrl_c_during_a_load_run_prints_one_line_and_leaves_no_folder(tmp_path: Path) -> None:

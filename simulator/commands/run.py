@@ -38,7 +38,7 @@ from simulator.commands._common import (
 from simulator.errors import UserError
 from simulator.model.world import DAY_S
 from simulator.ocpp.wire_stats import DEFAULT_MAX_LAG_S, WireStats
-from simulator.reports import render
+from simulator.reports import chart_worker, html, render, views
 from simulator.reports.method import run_method
 from simulator.reports.nevi import nevi_csv
 from simulator.reports.summary import sessions_csv, to_json
@@ -391,15 +391,21 @@ def main(args: argparse.Namespace, console: Console) -> int:
         _check_client_certificate(args, [])
     with contextlib.ExitStack() as stack:
         if args.engine == "ocpp" and args.csms is None:
-            from simulator.ocpp.builtin_csms import started_early
+            from simulator.ocpp.builtin_csms import started_early, stopped_late
 
+            # its exit overlaps the reports' writing (waited for before main returns)
+            stack.enter_context(stopped_late())
             # its start-up overlaps the scenario's build (killed if that fails)
             stack.enter_context(started_early(db=args.csms_db, password=password, tls=tls))
-        return _run(args, console, password, tls)
+        return _run(args, console, password, tls, stack)
 
 
 def _run(
-    args: argparse.Namespace, console: Console, password: str | None, tls: CsmsTls | None
+    args: argparse.Namespace,
+    console: Console,
+    password: str | None,
+    tls: CsmsTls | None,
+    stack: contextlib.ExitStack,
 ) -> int:
     scenario = with_warmup(sc.load(args.scenario), args.warmup_days)
     check_window(args.scenario, scenario.simulation, args.days, args.warmup_days)
@@ -408,6 +414,9 @@ def _run(
     world = sc.world(scenario, days=args.days, seed=args.seed)
     if args.engine == "ocpp":
         _check_client_certificate(args, [p.id for p in world.ports])
+    # matplotlib loads in a helper while the run runs (not before: the cores are busy starting
+    # it); the helper draws report.html's charts
+    charts = stack.enter_context(chart_worker.started())
     days = world.horizon_s / DAY_S
     long_run: float = LONG_RUN_DAYS
     if args.engine == "ocpp":
@@ -459,6 +468,8 @@ def _run(
         bar.refresh()
         summary = runner.summarize_world(world, records)
         run = run_method(args.engine, time.perf_counter() - started_s, versions)
+        page = views.run_page(summary, run)
+        charts.send(html.charts(page))  # drawn there while the other files are written here
         files = ["summary.json", "sessions.csv"]
         write_atomic(out / "summary.json", to_json(summary))
         write_atomic(out / "sessions.csv", sessions_csv(records))
@@ -470,9 +481,7 @@ def _run(
         if "nevi" in args.export:
             files.append("nevi.csv")
             write_atomic(out / "nevi.csv", nevi_csv(records, world.start))
-        from simulator.reports.html import write_run_report  # matplotlib: loaded once needed
-
-        write_run_report(summary, out / "report.html", run)
+        html.write(page, out / "report.html", charts.svgs())
     if not args.quiet:
         render.print_summary(summary, console, run)
         if wire:

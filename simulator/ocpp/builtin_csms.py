@@ -43,6 +43,7 @@ __all__ = [
     "BuiltinCsms",
     "CsmsTls",
     "started_early",
+    "stopped_late",
     "write_grid_sites",
 ]
 
@@ -184,6 +185,32 @@ def started_early(
                 for suffix in ("", "-wal", "-shm", "-journal"):
                     with contextlib.suppress(OSError):
                         Path(f"{db}{suffix}").unlink()
+
+
+_late: list[_Child] | None = None
+
+
+@contextlib.contextmanager
+def stopped_late() -> Iterator[None]:
+    """Inside the block, leaving `async with BuiltinCsms()` sends SIGTERM and returns (a
+    command writes its reports while the central system closes its store); leaving the block
+    waits for every exit (killed after STOP_TIMEOUT_S) and removes their temporary stores."""
+    global _late
+    stopping: list[_Child] = []
+    _late = stopping
+    try:
+        yield
+    finally:
+        _late = None
+        for child in stopping:
+            try:
+                child.process.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                child.kill_now()
+            child.close()
+            if child.tmp is not None:
+                with contextlib.suppress(OSError):
+                    child.tmp.cleanup()
 
 
 def _adopt(settings: _Settings) -> _Child | None:
@@ -340,6 +367,12 @@ class BuiltinCsms:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        child = self._child
+        if _late is not None and child is not None and child.process.poll() is None:
+            child.process.send_signal(signal.SIGTERM)  # waited for on leaving `stopped_late`
+            child.tmp, self._tmp, self._child = self._tmp, None, None
+            _late.append(child)
+            return
         await self.stop()
         if self._tmp is not None:
             with contextlib.suppress(OSError):

@@ -2,7 +2,9 @@
 external reference, so that it opens anywhere without a network.
 
 `render(page)` draws a Page (simulator.reports.page) and `write(page, path)` writes it;
-`write_run_report` is what `chargenet run` calls. The experiment reports (compare.html,
+`write_run_report` is what the Python API and `chargenet report` call. A page's charts can be
+drawn elsewhere (`chargenet run`: simulator.reports.chart_worker): `charts(page)` lists them,
+and `render`/`write` take their SVGs, in that order. The experiment reports (compare.html,
 sweep.html) are written with the same `write` by the experiment package's `pages` module.
 """
 
@@ -10,17 +12,17 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from simulator.reports import views
-from simulator.reports.charts import svgs
+from simulator.reports.charts import Chart, svgs
 from simulator.reports.left_out import trimmed
 from simulator.reports.method import RunMethod
 from simulator.reports.page import Cell, Page, Table
 from simulator.reports.summary import Summary
 
-__all__ = ["CSS", "render", "write", "write_run_report"]
+__all__ = ["CSS", "charts", "render", "write", "write_run_report"]
 
 CSS = """
 :root { color-scheme: light; }
@@ -57,7 +59,14 @@ td.strong { font-weight: 700; color: #a3261b; }
 """
 
 
-def render(page: Page) -> str:
+def charts(page: Page) -> list[tuple[Chart, str]]:
+    """The page's charts as `render` draws them, in order: (chart, its ids' prefix)."""
+    kept = [c for s in page.sections for c, _ in map(trimmed, s.charts) if c is not None]
+    return [(chart, f"f{no}") for no, chart in enumerate(kept, start=1)]
+
+
+def render(page: Page, drawn: Sequence[str] | None = None) -> str:
+    """The page as HTML; `drawn`: the SVGs of `charts(page)` (default: drawn here)."""
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -85,24 +94,23 @@ def render(page: Page) -> str:
         parts.append("</ul></div>")
     # a chart that would show nothing is left out, a one-line note in its place
     trims = [[trimmed(c) for c in section.charts] for section in page.sections]
-    numbered = [c for section in trims for c, _ in section if c is not None]
-    drawn = iter(svgs([(chart, f"f{no}") for no, chart in enumerate(numbered, start=1)]))
+    svg = iter(svgs(charts(page)) if drawn is None else drawn)
     chart_no = 0
-    for i, (section, charts) in enumerate(zip(page.sections, trims, strict=True)):
+    for i, (section, trim) in enumerate(zip(page.sections, trims, strict=True)):
         parts.append(f'<section id="s{i}">')
         parts.append(f"<h2>{_e(section.title)}</h2>")
         if section.intro:
             parts.append(f'<p class="intro">{_e(section.intro)}</p>')
-        notes = [note for _, note in charts if note]
-        if any(chart is not None for chart, _ in charts):
+        notes = [note for _, note in trim if note]
+        if any(chart is not None for chart, _ in trim):
             parts.append('<div class="charts">')
-            for chart, _ in charts:
+            for chart, _ in trim:
                 if chart is None:
                     continue
                 chart_no += 1
                 parts.append(
                     f'<figure class="chart" data-chart="{chart_no}" '
-                    f'aria-label="{_e(chart.title)}">{next(drawn)}</figure>'
+                    f'aria-label="{_e(chart.title)}">{next(svg)}</figure>'
                 )
             parts.append("</div>")
         parts += [f'<p class="note left-out">{_e(note)}</p>' for note in notes]
@@ -135,10 +143,10 @@ def _e(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def write(page: Page, path: Path) -> None:
+def write(page: Page, path: Path, drawn: Sequence[str] | None = None) -> None:
     path = Path(path)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(render(page), encoding="utf-8")
+    tmp.write_text(render(page, drawn), encoding="utf-8")
     tmp.replace(path)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from simulator.reports import charts
+from simulator.reports import chart_drawing
 from simulator.reports.charts import Bars, Forest, Lines, Series, svg
 
 BARS = Bars(
@@ -78,7 +78,7 @@ def test_lines_that_meet_differ_in_style_and_marker_not_only_in_colour() -> None
         "occ",
         share=True,
     )
-    ax = charts._lines(chart).axes[0]
+    ax = chart_drawing._lines(chart).axes[0]
     drawn = ax.get_lines()
     assert len({line.get_linestyle() for line in drawn}) == 3
     assert len({line.get_marker() for line in drawn}) == 3
