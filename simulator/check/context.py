@@ -128,6 +128,7 @@ class CheckContext:
         self._connections = 0
         # Distinct meter readings per check, so no two checks' transactions look alike.
         self._meter_wh = int(time.time() * 10) % 100_000_000
+        self._last_reading_at = datetime.min.replace(tzinfo=UTC)
 
     @property
     def timeout_s(self) -> float:
@@ -435,11 +436,22 @@ class CheckContext:
             payload["transactionData"] = transaction_data
         return await self.result(station, "StopTransaction", payload)
 
+    def reading_at(self) -> datetime:
+        """Now, to the wire's millisecond, but always after the last reading this check
+        stamped: a CSMS may keep one of two readings of a transaction that share a
+        timestamp (the built-in keeps the first), and steps a millisecond apart did."""
+        now = datetime.now(UTC)
+        moment = now.replace(microsecond=now.microsecond // 1000 * 1000)
+        if moment <= self._last_reading_at:
+            moment = self._last_reading_at + timedelta(milliseconds=1)
+        self._last_reading_at = moment
+        return moment
+
     def meter_value(
         self, energy_wh: int, *, context: str = "Sample.Periodic", at: datetime | None = None
     ) -> dict[str, Any]:
         return {
-            "timestamp": utc_text(at or datetime.now(UTC)),
+            "timestamp": utc_text(at or self.reading_at()),
             "sampledValue": [
                 {
                     "value": str(energy_wh),

@@ -60,6 +60,7 @@ def id_token(token: str) -> dict[str, str]:
 
 
 def meter_value(
+    ctx: CheckContext,
     energy_wh: float,
     context: str = "Sample.Periodic",
     *,
@@ -83,7 +84,7 @@ def meter_value(
             "encodingMethod": "OCMF",
             "publicKey": base64.b64encode(bytes.fromhex(PUBLIC_KEY_HEX)).decode(),
         }
-    return {"timestamp": utc_text(at or datetime.now(UTC)), "sampledValue": [sampled]}
+    return {"timestamp": utc_text(at or ctx.reading_at()), "sampledValue": [sampled]}
 
 
 def clock_aligned(interval_s: int = 900) -> datetime:
@@ -251,7 +252,7 @@ async def event(
 
 def reading(ctx: CheckContext, context: str, *, signed: bool = False) -> list[dict[str, Any]]:
     """The energy register now, in `context`."""
-    return [meter_value(ctx.next_meter_wh(250), context, signed=signed)]
+    return [meter_value(ctx, ctx.next_meter_wh(250), context, signed=signed)]
 
 
 # -- OCTT's reusable states ------------------------------------------------------------------

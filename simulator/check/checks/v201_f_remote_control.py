@@ -215,7 +215,7 @@ async def _triggered_meter_values(ctx: CheckContext, *, one_evse: bool) -> None:
             await ctx.result(
                 station,
                 "MeterValues",
-                {"evseId": evse_id, "meterValue": [meter_value(energy, "Trigger")]},
+                {"evseId": evse_id, "meterValue": [meter_value(ctx, energy, "Trigger")]},
             )
 
 

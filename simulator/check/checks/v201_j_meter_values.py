@@ -44,7 +44,7 @@ async def _clock_meter_values(
         "MeterValues",
         {
             "evseId": evse_id,
-            "meterValue": [meter_value(energy, "Sample.Clock", at=clock_aligned())],
+            "meterValue": [meter_value(ctx, energy, "Sample.Clock", at=clock_aligned())],
         },
     )
 
@@ -85,8 +85,8 @@ def _end_readings(ctx: CheckContext, context: str, *, signed: bool) -> list[dict
     hour), then the Transaction.End one."""
     at = clock_aligned() if context == "Sample.Clock" else None
     return [
-        meter_value(ctx.next_meter_wh(100), context, signed=signed, at=at),
-        meter_value(ctx.next_meter_wh(100), "Transaction.End", signed=signed),
+        meter_value(ctx, ctx.next_meter_wh(100), context, signed=signed, at=at),
+        meter_value(ctx, ctx.next_meter_wh(100), "Transaction.End", signed=signed),
     ]
 
 
