@@ -1,6 +1,6 @@
 """Times the same sweep on a 1-worker and a 2-worker local Dask cluster, in one run.
 
-The sweep: the shared region (scenarios/interoperability.toml, 121 ports, ~730 sessions a day)
+The sweep: the shared region (scenarios/interoperability.toml, 121 ports, ~670 sessions a day)
 over demand x Tesla's non-member price, replications at every point, 14 simulated days per run:
 each task is about a second of work, so scheduling overhead is small. Each cluster is started
 and warmed up (every worker has run a task) before the clock starts; the time is from the first

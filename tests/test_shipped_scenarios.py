@@ -251,7 +251,7 @@ def test_the_shared_region_has_121_ports_and_the_documented_fleet() -> None:
         }
     )
     assert scenario.arrivals.kind == "profile"
-    assert scenario.arrivals.sessions_per_day == 730
+    assert scenario.arrivals.sessions_per_day == 670
     assert scenario.failures is not None
     assert (scenario.failures.mtbf_days, scenario.failures.mttr_days) == (30, 0.93)
 
