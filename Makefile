@@ -16,9 +16,17 @@ $(VENV)/.dev: $(BIN)/chargenet
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# Bytecode of chargenet's own packages, which an editable install does not write: where Python
+# may not write it either (PYTHONDONTWRITEBYTECODE=1, as on this project's machines) every
+# process of a run compiled all of chargenet at its start, about 2 CPU-s each
+# (docs/benchmarks.md). Up to date, this takes a few tenths of a second.
+BYTECODE := $(BIN)/python -m compileall -q -j 0 simulator central_system ocppj chargenet
+
 setup: $(BIN)/chargenet
+	@$(BYTECODE) > /dev/null
 
 setup-dev: $(VENV)/.dev
+	@$(BYTECODE) > /dev/null
 	@bash scripts/ensure-chromium
 
 run: setup
