@@ -13,7 +13,6 @@ least one field contains an invalid value"), logged once, and nothing of it is s
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 import re
@@ -21,7 +20,6 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Final, ParamSpec, TypeVar
 
 from ocpp.exceptions import OCPPError
-from ocpp.messages import Call
 from ocpp.routing import on
 from ocpp.v16 import call_result
 from ocpp.v16.enums import Action
@@ -30,7 +28,7 @@ from websockets.exceptions import ConnectionClosed
 
 from central_system import charge_points, notifications, semantics, transactions
 from central_system.backend import Backend
-from central_system.data_transfer import VENDOR_ID, is_grid_report, receive_data_transfer
+from central_system.data_transfer import VENDOR_ID, receive_data_transfer
 from central_system.grid import MESSAGE_ID as GRID_MESSAGE_ID
 from central_system.meter_values import samples_from_meter_values
 from central_system.records import (
@@ -43,8 +41,9 @@ from central_system.records import (
     TransactionStart,
     TransactionStop,
 )
+from central_system.serving import ServedSession
 from central_system.timestamps import format_timestamp
-from ocppj import Defect, Endpoint, error_for
+from ocppj import Defect, error_for
 
 __all__ = [
     "ChargePointSession",
@@ -88,7 +87,7 @@ def _refusing(handler: Callable[_P, _R]) -> Callable[_P, _R]:
     return checked
 
 
-class ChargePointSession(Endpoint):
+class ChargePointSession(ServedSession):
     """The central system's side of one websocket connection to a charge point."""
 
     def __init__(
@@ -101,88 +100,15 @@ class ChargePointSession(Endpoint):
         response_timeout_s: float,
     ) -> None:
         super().__init__(
-            charge_point_id, connection, response_timeout=response_timeout_s, logger=LOGGER
+            charge_point_id,
+            connection,
+            backend,
+            max_frame_bytes=max_frame_bytes,
+            response_timeout_s=response_timeout_s,
+            logger=LOGGER,
         )
-        self.max_frame_bytes = max_frame_bytes
-        self.connection = connection
-        self.connected_at = backend.clock()
         #: The latest StatusNotification per connector (connector 0: the charge point).
         self.last_status: dict[int, StatusReport] = {}
-        #: Messages received on this connection (a probe that sent none may be replaced).
-        self.messages_received = 0
-        self._backend = backend
-        self._replaced = asyncio.Event()
-        self._tasks: asyncio.TaskGroup | None = None
-        #: Calls of ours that a handler asked for, sent once its reply has gone out.
-        self._after_reply: list[Callable[[], Coroutine[Any, Any, None]]] = []
-        self._followers: set[asyncio.Task[None]] = set()
-
-    async def run(self) -> None:
-        """Serve the connection until it closes, or until a newer one replaces it."""
-        async with asyncio.TaskGroup() as tasks:
-            self._tasks = tasks
-            closer = tasks.create_task(self._close_when_replaced())
-            try:
-                await self.start()
-            except ConnectionClosed:
-                pass
-            finally:
-                closer.cancel()
-                for follower in self._followers:
-                    follower.cancel()
-
-    def replace(self) -> None:
-        """A newer connection took this charge point id: close this one (it may be half-open,
-        so the close runs in this session's own task group, not the newcomer's)."""
-        self._replaced.set()
-
-    async def _close_when_replaced(self) -> None:
-        await self._replaced.wait()
-        await self.connection.close(1000, "replaced by a newer connection")
-
-    async def route_message(self, raw_msg: str | bytes) -> None:
-        self.messages_received += 1
-        try:
-            await super().route_message(raw_msg)
-        except ConnectionClosed:
-            raise
-        except Exception:
-            # Last resort: a bug must cost one message, not the connection.
-            LOGGER.exception("%s: failed to route a message", self.id)
-        while self._after_reply and self._tasks is not None:
-            follower = self._tasks.create_task(self._after_reply.pop(0)())
-            self._followers.add(follower)
-            follower.add_done_callback(self._followers.discard)
-
-    def _invoke(self, handler: Callable[..., Any], kwargs: dict[str, Any], call: Any) -> Any:
-        # The handler's writes join this event loop turn's group commit (store.batched) ...
-        with self._backend.store.batched():
-            return super()._invoke(handler, kwargs, call)
-
-    async def _handle_call(self, call: Call) -> None:
-        if (
-            self._backend.grid is not None
-            and self._tasks is not None
-            and is_grid_report(call.action, call.payload)
-        ):
-            # its answer waits for the shares' SetChargingProfile replies, which come in
-            # through this connection's receive loop too: that loop must go on meanwhile
-            follower = self._tasks.create_task(self._handle_aside(call))
-            self._followers.add(follower)
-            follower.add_done_callback(self._followers.discard)
-            return
-        await super()._handle_call(call)
-
-    async def _handle_aside(self, call: Call) -> None:
-        try:
-            await super()._handle_call(call)
-        except OCPPError as error:
-            await self._send(call.create_call_error(error).to_json())
-
-    async def _send(self, message: str) -> None:
-        # ... and no frame goes out before what was written for it is committed.
-        await self._backend.store.durable()
-        await super()._send(message)
 
     @on(Action.boot_notification, skip_schema_validation=True)
     def on_boot_notification(

@@ -14,7 +14,6 @@ answered with SecurityError (2.0.1 B03: a rejected station must not send other m
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import logging
@@ -40,12 +39,13 @@ from central_system.records import (
     SecurityEvent,
     StatusUpdate,
 )
+from central_system.serving import ServedSession
 from central_system.timestamps import format_timestamp
 from central_system.v201 import device_model, grid, rules, transactions
 from central_system.v201.meter_values import samples_from_meter_values
 from central_system.v201.records import ConnectorStatus, ReportedVariable, TransactionEvent
 from central_system.v201.store import Store201
-from ocppj import OCPP201, Defect, Endpoint, Version, error_for
+from ocppj import OCPP201, Defect, Version, error_for
 
 __all__ = [
     "ChargingStationSession",
@@ -69,7 +69,7 @@ def _wire_name(field: str) -> str:
     return _SNAKE.sub(lambda match: match.group(1).upper(), field)
 
 
-class ChargingStationSession(Endpoint):
+class ChargingStationSession(ServedSession):
     """The CSMS's side of one `ocpp2.0.1` websocket connection."""
 
     default_version: ClassVar[Version] = OCPP201
@@ -84,62 +84,20 @@ class ChargingStationSession(Endpoint):
         response_timeout_s: float,
     ) -> None:
         super().__init__(
-            charge_point_id, connection, response_timeout=response_timeout_s, logger=LOGGER
+            charge_point_id,
+            connection,
+            backend,
+            max_frame_bytes=max_frame_bytes,
+            response_timeout_s=response_timeout_s,
+            logger=LOGGER,
         )
-        self.max_frame_bytes = max_frame_bytes
-        self.connection = connection
-        self.connected_at = backend.clock()
         #: The latest StatusNotification per "evseId/connectorId".
         self.last_status: dict[str, ConnectorStatus] = {}
-        #: Messages received on this connection (a probe that sent none may be replaced).
-        self.messages_received = 0
-        self._backend = backend
         self._store = Store201(backend.store)
         self._registration: RegistrationStatus | None = None
-        self._replaced = asyncio.Event()
-        self._tasks: asyncio.TaskGroup | None = None
-        #: Calls of ours that a handler asked for, sent once its reply has gone out.
-        self._after_reply: list[Callable[[], Coroutine[Any, Any, None]]] = []
-        self._followers: set[asyncio.Task[None]] = set()
         #: The wire payload of the CALL being handled (DataTransfer's data is any JSON, which
         #: the snake-cased keyword arguments would alter).
         self._payload: dict[str, Any] = {}
-
-    async def run(self) -> None:
-        """Serve the connection until it closes, or until a newer one replaces it."""
-        async with asyncio.TaskGroup() as tasks:
-            self._tasks = tasks
-            closer = tasks.create_task(self._close_when_replaced())
-            try:
-                await self.start()
-            except ConnectionClosed:
-                pass
-            finally:
-                closer.cancel()
-                for follower in self._followers:
-                    follower.cancel()
-
-    def replace(self) -> None:
-        """A newer connection took this id: close this one (in this session's task group)."""
-        self._replaced.set()
-
-    async def _close_when_replaced(self) -> None:
-        await self._replaced.wait()
-        await self.connection.close(1000, "replaced by a newer connection")
-
-    async def route_message(self, raw_msg: str | bytes) -> None:
-        self.messages_received += 1
-        try:
-            await super().route_message(raw_msg)
-        except ConnectionClosed:
-            raise
-        except Exception:
-            # Last resort: a bug must cost one message, not the connection.
-            LOGGER.exception("%s: failed to route a message", self.id)
-        while self._after_reply and self._tasks is not None:
-            follower = self._tasks.create_task(self._after_reply.pop(0)())
-            self._followers.add(follower)
-            follower.add_done_callback(self._followers.discard)
 
     def _invoke(self, handler: Callable[..., Any], kwargs: dict[str, Any], call: Call) -> Any:
         if self._registration is RegistrationStatus.REJECTED and call.action != "BootNotification":
@@ -149,43 +107,16 @@ class ChargingStationSession(Endpoint):
         self._payload = call.payload
         try:
             semantics.check_integers(kwargs)
-            # The handler's writes join this event loop turn's group commit ...
-            with self._backend.store.batched():
-                return super()._invoke(handler, kwargs, call)
+            return super()._invoke(handler, kwargs, call)
         except semantics.Implausible as exc:
             field = _wire_name(exc.field)
             raise error_for(
                 OCPP201, Defect.INVALID_VALUE, f"{field}: {exc.reason}", {"field": field}
             ) from None
 
-    async def _handle_call(self, call: Call) -> None:
-        if (
-            self._backend.grid is not None
-            and self._tasks is not None
-            and is_grid_report(call.action, call.payload)
-        ):
-            # its answer waits for the shares' SetChargingProfile replies, which come in
-            # through this connection's receive loop too: that loop must go on meanwhile
-            follower = self._tasks.create_task(self._handle_aside(call))
-            self._followers.add(follower)
-            follower.add_done_callback(self._followers.discard)
-            return
-        await super()._handle_call(call)
-
-    async def _handle_aside(self, call: Call) -> None:
-        try:
-            await super()._handle_call(call)
-        except OCPPError as error:
-            await self._send(call.create_call_error(error).to_json())
-
     def grid_share_payload(self, connector_id: int, share_w: int) -> dict[str, Any] | None:
         """The SetChargingProfile of a grid share (None: no transaction on the connector)."""
         return grid.share_payload(self._store, self.id, connector_id, share_w)
-
-    async def _send(self, message: str) -> None:
-        # ... and no frame goes out before what was written for it is committed.
-        await self._backend.store.durable()
-        await super()._send(message)
 
     # Provisioning (B).
 
