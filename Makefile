@@ -18,7 +18,7 @@ $(VENV)/.dev: $(BIN)/chargenet
 
 # Bytecode of chargenet's own packages, which an editable install does not write: where Python
 # may not write it either (PYTHONDONTWRITEBYTECODE=1, as on this project's machines) every
-# process of a run compiled all of chargenet at its start, about 2 CPU-s each
+# process of a run compiled chargenet at its start, 0.2-0.3 CPU-s each, 0.5 s of the quickstart
 # (docs/benchmarks.md). Up to date, this takes a few tenths of a second.
 BYTECODE := $(BIN)/python -m compileall -q -j 0 simulator central_system ocppj chargenet
 
