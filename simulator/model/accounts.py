@@ -16,9 +16,14 @@ from simulator.model.world import Deal, World, low_discrepancy
 if TYPE_CHECKING:
     from simulator.model.visit import Visit
 
-__all__ = ["ENROLMENT_SALT", "Accounts"]
+__all__ = ["ENROLMENT_SALT", "Accounts", "enrolled"]
 
 ENROLMENT_SALT = 0.7548776662466927
+
+
+def enrolled(deal: Deal, driver: int) -> bool:
+    """Whether driver `driver` of the deal's brand is enrolled in it (its eligible_share)."""
+    return low_discrepancy(driver, ENROLMENT_SALT) < deal.eligible_share
 
 
 class Accounts:
@@ -47,13 +52,13 @@ class Accounts:
         deal = self._deals.get((brand, network_id))
         if deal is None:
             return self._plain[(brand, network_id)]
-        enrolled = low_discrepancy(visit.driver, ENROLMENT_SALT) < deal.eligible_share
-        refused = enrolled and self._too_soon(visit, deal)
-        key = (brand, network_id, enrolled, refused)
+        enrolled_ = enrolled(deal, visit.driver)
+        refused = enrolled_ and self._too_soon(visit, deal)
+        key = (brand, network_id, enrolled_, refused)
         t = self._terms.get(key)
         if t is None:
             network = self._networks[network_id]
-            t = partnership.terms(network, brand, deal if enrolled else None, refused=refused)
+            t = partnership.terms(network, brand, deal if enrolled_ else None, refused=refused)
             self._terms[key] = t
         return t
 

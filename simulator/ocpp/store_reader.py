@@ -50,6 +50,7 @@ from typing import Any, Final
 
 from simulator.errors import UserError
 from simulator.model import id_tags
+from simulator.model.accounts import enrolled
 from simulator.model.records import (
     Outcome,
     PortInterval,
@@ -319,6 +320,8 @@ def _records(db: sqlite3.Connection, world: World) -> Records:
     start = world.start
     horizon_s = world.horizon_s
     ports = {p.id: p for p in world.ports}
+    members = {n.id: frozenset(n.members) for n in world.networks}
+    deals = {(d.brand, d.network): d for d in world.deals}
     transactions, port_16 = _read_16(db, start, ports)
     port_201: dict[str, _Port] = {}
     if _tables(db) >= _TABLES_201:
@@ -335,6 +338,7 @@ def _records(db: sqlite3.Connection, world: World) -> Records:
         segments += _segments(tx.port, history, horizon_s)
         vehicle, brand, driver = _who(tx.id_tag, world)
         soc_start, soc_end = _soc(tx, world)
+        deal = deals.get((brand, port.network))
         common: dict[str, Any] = {
             "arrival_s": tx.start_s,
             "vehicle": vehicle,
@@ -346,6 +350,9 @@ def _records(db: sqlite3.Connection, world: World) -> Records:
             "start_s": tx.start_s,
             "soc_start": soc_start,
             "soc_end": soc_end,
+            # as the model decides it: a member of the network, or enrolled in its deal
+            "partner": brand in members[port.network]
+            or (deal is not None and driver >= 0 and enrolled(deal, driver)),
         }
         if tx.stop_s is None or tx.stop_s > horizon_s:
             tail = _tail(tx.port, history, horizon_s)

@@ -108,14 +108,59 @@ async def test_the_stores_sessions_energy_and_occupancy_agree_with_the_simulatio
         agree(metrics, csms.sites[site_id], n, tail)
     served = [s for s in records.sessions if s.outcome is Outcome.SERVED]
     rebuilt = [s for s in read_records(db, world).sessions if s.outcome is Outcome.SERVED]
+    assert any(s.partner for s in served)
+    assert not all(s.partner for s in served)
     key = lambda s: (s.port, round(s.start_s, 3))  # noqa: E731
     for a, b in zip(sorted(served, key=key), sorted(rebuilt, key=key), strict=True):
-        assert (a.port, a.reason, a.brand, a.vehicle) == (b.port, b.reason, b.brand, b.vehicle)
+        assert (a.port, a.reason, a.brand, a.vehicle, a.partner) == (
+            b.port,
+            b.reason,
+            b.brand,
+            b.vehicle,
+            b.partner,
+        )
         assert b.start_s == pytest.approx(a.start_s, abs=1e-3)
         assert b.charge_end_s == pytest.approx(a.charge_end_s, abs=1e-3)
         assert b.depart_s == pytest.approx(a.depart_s, abs=1e-3)
         assert b.energy_kwh == pytest.approx(a.energy_kwh, abs=METER_WH)
         assert b.soc_end == pytest.approx(a.soc_end, abs=1e-3)
+
+
+#: Half of Arrow's drivers enrolled in a deal at south, where Arrow is no member.
+ARROW_DEAL = """
+[[deals]]
+brand = "Arrow"
+network = "south"
+perk = "member_price"
+price_per_kwh = 0.45
+paid_by = "Arrow"
+settlement = "list_price"
+eligible_share = 0.5
+"""
+
+
+async def test_the_store_s_sessions_are_partner_sessions_where_the_simulation_s_are(
+    tmp_path: Path,
+) -> None:
+    path = write_small_scenario(tmp_path, days=1.0, rate_per_h=4.0)
+    path.write_text(path.read_text(encoding="utf-8") + ARROW_DEAL, encoding="utf-8")
+    world = sc.world(sc.load(path))
+    db = tmp_path / "csms.sqlite"
+    records = await run_ocpp_async(world, OcppRunOptions(csms_db=db))
+    key = lambda s: (s.port, round(s.start_s, 3))  # noqa: E731
+    simulated = {key(s): s.partner for s in records.sessions if s.outcome is Outcome.SERVED}
+    stored = {
+        key(s): s.partner for s in read_records(db, world).sessions if s.outcome is Outcome.SERVED
+    }
+    assert stored == simulated
+    arrow_south = [
+        s.partner
+        for s in records.sessions
+        if s.outcome is Outcome.SERVED and s.brand == "Arrow" and s.network == "south"
+    ]
+    # enrolled and not: the deal, not the brand, makes these partners
+    assert True in arrow_south
+    assert False in arrow_south
 
 
 @pytest.mark.parametrize(
