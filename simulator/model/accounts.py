@@ -52,13 +52,13 @@ class Accounts:
         deal = self._deals.get((brand, network_id))
         if deal is None:
             return self._plain[(brand, network_id)]
-        enrolled_ = enrolled(deal, visit.driver)
-        refused = enrolled_ and self._too_soon(visit, deal)
-        key = (brand, network_id, enrolled_, refused)
+        is_enrolled = enrolled(deal, visit.driver)
+        refused = is_enrolled and self._too_soon(visit, deal)
+        key = (brand, network_id, is_enrolled, refused)
         t = self._terms.get(key)
         if t is None:
             network = self._networks[network_id]
-            t = partnership.terms(network, brand, deal if enrolled_ else None, refused=refused)
+            t = partnership.terms(network, brand, deal if is_enrolled else None, refused=refused)
             self._terms[key] = t
         return t
 

@@ -320,7 +320,7 @@ def _records(db: sqlite3.Connection, world: World) -> Records:
     start = world.start
     horizon_s = world.horizon_s
     ports = {p.id: p for p in world.ports}
-    members = {n.id: frozenset(n.members) for n in world.networks}
+    members = {n.id: n.members for n in world.networks}
     deals = {(d.brand, d.network): d for d in world.deals}
     transactions, port_16 = _read_16(db, start, ports)
     port_201: dict[str, _Port] = {}
