@@ -32,7 +32,8 @@ backwards: `transactions.stop_flag`; a 2.0.1 register ending below its start) is
 the energy, and `store_warning` says so in one line, together with the stops for transactions
 it never started (`unmatched_stops`). Brand and vehicle come from the id tag (idToken) when it
 has the simulator's form (D<vehicle:2><driver:7>); 2.0.1 stop reasons are put back in the
-simulation's words from the Ended event's (triggerReason, stoppedReason).
+simulation's words from the Ended event's (triggerReason, stoppedReason). The rows themselves
+are read by `simulator.ocpp.store_rows`.
 """
 
 from __future__ import annotations
@@ -40,11 +41,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import sqlite3
-from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from functools import cache
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -60,32 +57,22 @@ from simulator.model.records import (
     SessionRecord,
 )
 from simulator.model.world import World
+from simulator.ocpp.store_rows import (
+    Change,
+    Port,
+    Reading,
+    Tx,
+    columns,
+    read_16,
+    read_201,
+    state_16,
+)
 
-_ENERGY: Final = "Energy.Active.Import.Register"
-_POWER: Final = "Power.Active.Import"
-_SOC: Final = "SoC"
-_CHARGING: Final = frozenset({"Charging"})
-_OCCUPIED: Final = frozenset({"Preparing", "SuspendedEV", "SuspendedEVSE", "Finishing"})
-_DOWN: Final = frozenset({"Faulted", "Unavailable"})
 _FREE: Final = frozenset({"Available", "Faulted", "Unavailable"})
 _TABLES: Final = ("transactions", "status_notifications", "meter_values")
 _TABLES_201: Final = frozenset(
     {"transactions_201", "transaction_events_201", "status_notifications_201", "meter_values_201"}
 )
-_OCCUPIED_201: Final = frozenset({"Occupied"})
-
-
-@cache
-def _reasons_201() -> dict[tuple[str, str], str]:
-    """2.0.1 (triggerReason, stoppedReason) -> the simulation's stop reason (1.6's vocabulary).
-    Built on first use: every command line imports this module, and 2.0.1's are a 1.6 run's
-    costliest imports."""
-    from simulator.ocpp.v201 import STOP_REASONS
-
-    return {
-        (trigger.value, stopped.value): model.value
-        for model, (trigger, stopped) in STOP_REASONS.items()
-    }
 
 
 #: The store schema versions this reader understands (see central_system/store.py); version 3
@@ -118,31 +105,6 @@ UNSEEN: Final = (
     "mean_waiting",
     "max_waiting",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class _Change:
-    """A status reported at `t_s`: a connector's (`key` its id, or (evseId, connectorId) in
-    2.0.1) or a 2.0.1 transaction's charging state (`key` ("tx", id); None once ended)."""
-
-    t_s: float
-    key: object
-    status: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class _Reading:
-    t_s: float
-    energy_wh: float | None
-    power_w: float | None
-    soc_pct: float | None
-
-
-def _seconds(start: datetime, text: str) -> float:
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return (moment - start).total_seconds()
 
 
 def _open(path: Path) -> sqlite3.Connection:
@@ -188,10 +150,6 @@ def _unsupported(path: Path, version: int) -> str:
     )
 
 
-def _columns(db: sqlite3.Connection, table: str) -> set[str]:
-    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-
-
 def store_warning(path: Path, port_ids: Sequence[str] = ()) -> str | None:
     """One line on what the store holds but the records leave out, or None; with the
     scenario's `port_ids`, on those it does not hold too (reported as never used)."""
@@ -199,7 +157,7 @@ def store_warning(path: Path, port_ids: Sequence[str] = ()) -> str | None:
     db = _open(path)
     try:
         parts = [] if missing is None else [f"{missing}: the others are reported as never used"]
-        if "stop_flag" in _columns(db, "transactions"):
+        if "stop_flag" in columns(db, "transactions"):
             flags = db.execute(
                 "SELECT stop_flag, COUNT(*) FROM transactions WHERE stop_flag IS NOT NULL"
                 " GROUP BY stop_flag ORDER BY stop_flag"
@@ -290,42 +248,16 @@ def read_records(path: Path, world: World) -> Records:
         db.close()
 
 
-@dataclass(frozen=True, slots=True)
-class _Tx:
-    """One transaction as either version stored it, in the simulation's seconds."""
-
-    port: str
-    connector: object  # the key of its connector in the port's status history
-    id_tag: str
-    start_s: float
-    stop_s: float | None  # None: still open
-    meter_start_wh: float | None
-    meter_stop_wh: float | None
-    flagged: bool
-    reason: str
-    history: list[_Reading]
-    v201: bool  # whose status history says when its car left
-
-
-@dataclass(slots=True)
-class _Port:
-    """A port's status history in one version's terms, and how it reads as a PortState."""
-
-    statuses: list[_Change]  # connector statuses only (when the car left)
-    changes: list[_Change]  # everything the port's state follows
-    state: Callable[[dict[object, str]], PortState]
-
-
 def _records(db: sqlite3.Connection, world: World) -> Records:
     start = world.start
     horizon_s = world.horizon_s
     ports = {p.id: p for p in world.ports}
     members = {n.id: n.members for n in world.networks}
     deals = {(d.brand, d.network): d for d in world.deals}
-    transactions, port_16 = _read_16(db, start, ports)
-    port_201: dict[str, _Port] = {}
+    transactions, port_16 = read_16(db, start, ports)
+    port_201: dict[str, Port] = {}
     if _tables(db) >= _TABLES_201:
-        more, port_201 = _read_201(db, start, ports)
+        more, port_201 = read_201(db, start, ports)
         transactions += more
     histories = {**port_16, **port_201}  # a charge point in both: its 2.0.1 rows (warned)
     sessions: list[SessionRecord] = []
@@ -397,7 +329,7 @@ def _records(db: sqlite3.Connection, world: World) -> Records:
     intervals = []
     for port_id in ports:
         held = histories.get(port_id)
-        changes, state = (held.changes, held.state) if held else ([], _state)
+        changes, state = (held.changes, held.state) if held else ([], state_16)
         intervals += _intervals(port_id, changes, horizon_s, state)
     return Records(
         horizon_s=horizon_s,
@@ -409,7 +341,7 @@ def _records(db: sqlite3.Connection, world: World) -> Records:
     )
 
 
-def _soc(tx: _Tx, world: World) -> tuple[float, float]:
+def _soc(tx: Tx, world: World) -> tuple[float, float]:
     """The state of charge at the first and the last SoC reading, the last carried on to the
     final register by the energy since over the battery (2.0.1's Ended event reads the
     register alone by default; a 1.6 stop's SoC is read at the same instant: nothing to add)."""
@@ -441,7 +373,7 @@ def _vehicle_index(id_tag: str) -> int | None:
     return None if decoded is None else decoded[0]
 
 
-def _energy_kwh(tx: _Tx) -> float:
+def _energy_kwh(tx: Tx) -> float:
     """A stopped transaction's energy: stop minus start register (a flagged stop's reading is
     impossible: no energy is better than a wrong one), else the register's readings."""
     if tx.flagged:
@@ -454,168 +386,7 @@ def _energy_kwh(tx: _Tx) -> float:
     return max(0.0, last - first) / 1000.0
 
 
-def _read_16(
-    db: sqlite3.Connection, start: datetime, ports: Mapping[str, object]
-) -> tuple[list[_Tx], dict[str, _Port]]:
-    """The 1.6 tables: transactions, and each port's status history by connector id."""
-    statuses: dict[str, list[_Change]] = defaultdict(list)
-    for cp, connector, status, timestamp in db.execute(
-        "SELECT charge_point_id, connector_id, status, COALESCE(timestamp, received_at)"
-        " FROM status_notifications ORDER BY id"
-    ):
-        if cp in ports:
-            statuses[cp].append(_Change(_seconds(start, timestamp), connector, status))
-    for reports in statuses.values():
-        reports.sort(key=lambda s: s.t_s)  # stable: arrival order breaks ties
-    readings = _readings(db, start, ports)
-    flag_column = "stop_flag" if "stop_flag" in _columns(db, "transactions") else "NULL"
-    out = []
-    for row in db.execute(
-        "SELECT id, charge_point_id, connector_id, id_tag, meter_start_wh, started_at,"
-        f" meter_stop_wh, stopped_at, stop_reason, {flag_column} FROM transactions ORDER BY id"
-    ):
-        transaction_id, cp, connector, id_tag, meter_start, started_at, meter_stop = row[:7]
-        stopped_at, reason, flag = row[7], row[8], row[9]
-        if cp not in ports:
-            continue
-        out.append(
-            _Tx(
-                cp,
-                connector,
-                id_tag,
-                _seconds(start, started_at),
-                None if stopped_at is None else _seconds(start, stopped_at),
-                meter_start,
-                0 if meter_stop is None else meter_stop,
-                bool(flag),
-                reason or "Local",
-                readings.get(transaction_id, []),
-                v201=False,
-            )
-        )
-    return out, {cp: _Port(history, history, _state) for cp, history in statuses.items()}
-
-
-def _read_201(
-    db: sqlite3.Connection, start: datetime, ports: Mapping[str, object]
-) -> tuple[list[_Tx], dict[str, _Port]]:
-    """The 2.0.1 tables: transactions, and each station's history of connector statuses (by
-    (evseId, connectorId)) and of its transactions' charging states (Occupied alone cannot
-    tell charging from plugged in)."""
-    statuses: dict[str, list[_Change]] = defaultdict(list)
-    for cp, evse, connector, status, timestamp in db.execute(
-        "SELECT charge_point_id, evse_id, connector_id, connector_status, timestamp"
-        " FROM status_notifications_201 ORDER BY id"
-    ):
-        if cp in ports:
-            statuses[cp].append(_Change(_seconds(start, timestamp), (evse, connector), status))
-    changes: dict[str, list[_Change]] = defaultdict(list)
-    for cp, reports in statuses.items():
-        reports.sort(key=lambda s: s.t_s)  # stable: arrival order breaks ties
-        changes[cp] += reports
-    for cp, transaction_id, event_type, timestamp, charging_state in db.execute(
-        "SELECT charge_point_id, transaction_id, event_type, timestamp, charging_state"
-        " FROM transaction_events_201 ORDER BY charge_point_id, transaction_id, seq_no"
-    ):
-        if cp not in ports:
-            continue
-        key = ("tx", transaction_id)
-        if event_type == "Ended":
-            changes[cp].append(_Change(_seconds(start, timestamp), key, None))
-        elif charging_state is not None:
-            changes[cp].append(_Change(_seconds(start, timestamp), key, charging_state))
-    for timeline in changes.values():
-        timeline.sort(key=lambda s: s.t_s)
-    readings = _readings_201(db, start, ports)
-    out = []
-    for row in db.execute(
-        "SELECT charge_point_id, transaction_id, evse_id, connector_id, id_token,"
-        " COALESCE(started_at, first_event_at), ended_at, stopped_reason, end_trigger_reason,"
-        " meter_start_wh, meter_stop_wh FROM transactions_201 ORDER BY first_received_at, rowid"
-    ):
-        cp, transaction_id, evse, connector, id_token, started_at, ended_at = row[:7]
-        stopped, trigger, meter_start, meter_stop = row[7:]
-        if cp not in ports:
-            continue
-        readings_of = readings.get((cp, transaction_id), [])
-        registers = [r.energy_wh for r in readings_of if r.energy_wh is not None]
-        first = meter_start if meter_start is not None else next(iter(registers), None)
-        last = meter_stop if meter_stop is not None else next(reversed(registers), None)
-        out.append(
-            _Tx(
-                cp,
-                (evse, connector),
-                id_token or "",
-                _seconds(start, started_at),
-                None if ended_at is None else _seconds(start, ended_at),
-                first,
-                last,
-                first is not None and last is not None and last < first,
-                # stoppedReason is optional: Local when absent (the spec's default)
-                _reasons_201().get((trigger, stopped or "Local"), stopped or "Local"),
-                readings_of,
-                v201=True,
-            )
-        )
-    return out, {cp: _Port(statuses.get(cp, []), h, _state_201) for cp, h in changes.items()}
-
-
-def _readings_201(
-    db: sqlite3.Connection, start: datetime, ports: Mapping[str, object]
-) -> dict[tuple[str, str], list[_Reading]]:
-    """Per (station, transaction), its meter readings in time order, in Wh, W and %."""
-    by_time: dict[tuple[str, str], dict[float, dict[str, float]]] = defaultdict(dict)
-    for cp, transaction_id, timestamp, value, measurand, unit, multiplier in db.execute(
-        "SELECT charge_point_id, transaction_id, timestamp, value, measurand, unit, multiplier"
-        " FROM meter_values_201"
-        " WHERE transaction_id IS NOT NULL AND measurand IN (?, ?, ?) AND phase = ''",
-        (_ENERGY, _POWER, _SOC),
-    ):
-        if cp not in ports:
-            continue
-        # unitOfMeasure: the value in its unit is value x 10^multiplier; kWh and kW scale up
-        number = float(value) * 10.0 ** int(multiplier or 0)
-        if measurand != _SOC and str(unit).lower().startswith("k"):
-            number *= 1000.0
-        moments = by_time[(cp, transaction_id)]
-        moments.setdefault(_seconds(start, timestamp), {})[measurand] = number
-    return {
-        key: [
-            _Reading(t, m.get(_ENERGY), m.get(_POWER), m.get(_SOC))
-            for t, m in sorted(moments.items())
-        ]
-        for key, moments in by_time.items()
-    }
-
-
-def _readings(
-    db: sqlite3.Connection, start: datetime, ports: Mapping[str, object]
-) -> dict[int, list[_Reading]]:
-    """Per transaction, its meter readings in time order (one per timestamp)."""
-    by_time: dict[int, dict[float, dict[str, float]]] = defaultdict(dict)
-    for cp, transaction_id, timestamp, value, measurand in db.execute(
-        "SELECT charge_point_id, transaction_id, timestamp, value, measurand FROM meter_values"
-        " WHERE transaction_id IS NOT NULL AND measurand IN (?, ?, ?) AND phase = ''",
-        (_ENERGY, _POWER, _SOC),
-    ):
-        if cp not in ports:
-            continue
-        try:
-            number = float(value)
-        except ValueError:
-            continue
-        t_s = _seconds(start, timestamp)
-        by_time[transaction_id].setdefault(t_s, {})[measurand] = number
-    out = {}
-    for transaction_id, moments in by_time.items():
-        out[transaction_id] = [
-            _Reading(t, m.get(_ENERGY), m.get(_POWER), m.get(_SOC))
-            for t, m in sorted(moments.items())
-        ]
-    return out
-
-
-def _segments(port_id: str, history: list[_Reading], horizon_s: float) -> list[PowerSegment]:
+def _segments(port_id: str, history: list[Reading], horizon_s: float) -> list[PowerSegment]:
     """Energy between consecutive register readings, power linear between the samples."""
     points = [r for r in history if r.energy_wh is not None and r.t_s <= horizon_s]
     out = []
@@ -637,7 +408,7 @@ def _segments(port_id: str, history: list[_Reading], horizon_s: float) -> list[P
     return out
 
 
-def _tail(port_id: str, history: list[_Reading], horizon_s: float) -> PowerSegment | None:
+def _tail(port_id: str, history: list[Reading], horizon_s: float) -> PowerSegment | None:
     """A charge still running at the horizon: its last power held until the horizon (what
     the meter would read then, to one sample interval)."""
     last = next((r for r in reversed(history) if r.energy_wh is not None), None)
@@ -647,7 +418,7 @@ def _tail(port_id: str, history: list[_Reading], horizon_s: float) -> PowerSegme
     return PowerSegment(port_id, last.t_s, horizon_s, kw * (horizon_s - last.t_s) / 3600.0, kw, kw)
 
 
-def _freed_at(history: list[_Change], connector: object, after_s: float) -> float | None:
+def _freed_at(history: list[Change], connector: object, after_s: float) -> float | None:
     """When the connector next stopped holding a car (its car left) after `after_s`."""
     times = [s.t_s for s in history]
     for s in history[bisect.bisect_left(times, after_s) :]:
@@ -656,34 +427,9 @@ def _freed_at(history: list[_Change], connector: object, after_s: float) -> floa
     return None
 
 
-def _state(connectors: dict[object, str]) -> PortState:
-    """1.6: connector 0 is the whole charge point."""
-    if connectors.get(0) in _DOWN:
-        return PortState.DOWN
-    others = [status for c, status in connectors.items() if c != 0]
-    if any(s in _CHARGING for s in others):
-        return PortState.CHARGING
-    if any(s in _OCCUPIED for s in others):
-        return PortState.OCCUPIED
-    return PortState.AVAILABLE
-
-
-def _state_201(held: dict[object, str]) -> PortState:
-    """2.0.1: down when every connector is, charging while a transaction's chargingState is
-    Charging (Occupied covers the rest of a visit), occupied while a connector is Occupied."""
-    connectors = [v for k, v in held.items() if not isinstance(k, tuple) or k[0] != "tx"]
-    if connectors and all(s in _DOWN for s in connectors):
-        return PortState.DOWN
-    if any(v == "Charging" for k, v in held.items() if isinstance(k, tuple) and k[0] == "tx"):
-        return PortState.CHARGING
-    if any(s in _OCCUPIED_201 for s in connectors):
-        return PortState.OCCUPIED
-    return PortState.AVAILABLE
-
-
 def _intervals(
     port_id: str,
-    history: list[_Change],
+    history: list[Change],
     horizon_s: float,
     state_of: Callable[[dict[object, str]], PortState],
 ) -> list[PortInterval]:
