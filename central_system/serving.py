@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, ClassVar
 
 from ocpp.exceptions import OCPPError
 from ocpp.messages import Call
@@ -34,7 +34,10 @@ FollowUp = Callable[[], Coroutine[Any, Any, None]]
 
 
 class ServedSession(Endpoint):
-    """The central system's side of one websocket connection, for a subclass's handlers."""
+    """The central system's side of one websocket connection, for a subclass's handlers: it
+    names its `session_logger` and sets up its own state in `_init_session`."""
+
+    session_logger: ClassVar[logging.Logger] = logging.getLogger(__name__)
 
     def __init__(
         self,
@@ -44,10 +47,12 @@ class ServedSession(Endpoint):
         *,
         max_frame_bytes: int | None,
         response_timeout_s: float,
-        logger: logging.Logger,
     ) -> None:
         super().__init__(
-            charge_point_id, connection, response_timeout=response_timeout_s, logger=logger
+            charge_point_id,
+            connection,
+            response_timeout=response_timeout_s,
+            logger=self.session_logger,
         )
         self.max_frame_bytes = max_frame_bytes
         self.connection = connection
@@ -60,6 +65,10 @@ class ServedSession(Endpoint):
         #: Calls of ours that a handler asked for, sent once its reply has gone out.
         self._after_reply: list[FollowUp] = []
         self._followers: set[asyncio.Task[None]] = set()
+        self._init_session()
+
+    def _init_session(self) -> None:
+        """The subclass's own state, set up once the connection's is."""
 
     async def run(self) -> None:
         """Serve the connection until it closes, or until a newer one replaces it."""

@@ -23,11 +23,9 @@ from ocpp.exceptions import OCPPError
 from ocpp.routing import on
 from ocpp.v16 import call_result
 from ocpp.v16.enums import Action
-from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from central_system import charge_points, notifications, semantics, transactions
-from central_system.backend import Backend
 from central_system.data_transfer import VENDOR_ID, receive_data_transfer
 from central_system.grid import MESSAGE_ID as GRID_MESSAGE_ID
 from central_system.meter_values import samples_from_meter_values
@@ -90,23 +88,9 @@ def _refusing(handler: Callable[_P, _R]) -> Callable[_P, _R]:
 class ChargePointSession(ServedSession):
     """The central system's side of one websocket connection to a charge point."""
 
-    def __init__(
-        self,
-        charge_point_id: str,
-        connection: ServerConnection,
-        backend: Backend,
-        *,
-        max_frame_bytes: int | None,
-        response_timeout_s: float,
-    ) -> None:
-        super().__init__(
-            charge_point_id,
-            connection,
-            backend,
-            max_frame_bytes=max_frame_bytes,
-            response_timeout_s=response_timeout_s,
-            logger=LOGGER,
-        )
+    session_logger = LOGGER
+
+    def _init_session(self) -> None:
         #: The latest StatusNotification per connector (connector 0: the charge point).
         self.last_status: dict[int, StatusReport] = {}
 

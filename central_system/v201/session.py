@@ -26,11 +26,9 @@ from ocpp.messages import Call
 from ocpp.routing import on
 from ocpp.v201 import call_result
 from ocpp.v201.enums import Action
-from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from central_system import charge_points, notifications, semantics
-from central_system.backend import Backend
 from central_system.data_transfer import answer_data_transfer, is_grid_report
 from central_system.records import (
     Authorization,
@@ -74,26 +72,12 @@ class ChargingStationSession(ServedSession):
 
     default_version: ClassVar[Version] = OCPP201
 
-    def __init__(
-        self,
-        charge_point_id: str,
-        connection: ServerConnection,
-        backend: Backend,
-        *,
-        max_frame_bytes: int | None,
-        response_timeout_s: float,
-    ) -> None:
-        super().__init__(
-            charge_point_id,
-            connection,
-            backend,
-            max_frame_bytes=max_frame_bytes,
-            response_timeout_s=response_timeout_s,
-            logger=LOGGER,
-        )
+    session_logger = LOGGER
+
+    def _init_session(self) -> None:
         #: The latest StatusNotification per "evseId/connectorId".
         self.last_status: dict[str, ConnectorStatus] = {}
-        self._store = Store201(backend.store)
+        self._store = Store201(self._backend.store)
         self._registration: RegistrationStatus | None = None
         #: The wire payload of the CALL being handled (DataTransfer's data is any JSON, which
         #: the snake-cased keyword arguments would alter).

@@ -22,7 +22,6 @@ from typing import Final
 from simulator.model.records import PortState
 
 __all__ = [
-    "DOWN",
     "Change",
     "Port",
     "Reading",
@@ -40,7 +39,7 @@ _POWER: Final = "Power.Active.Import"
 _SOC: Final = "SoC"
 _CHARGING: Final = frozenset({"Charging"})
 _OCCUPIED: Final = frozenset({"Preparing", "SuspendedEV", "SuspendedEVSE", "Finishing"})
-DOWN: Final = frozenset({"Faulted", "Unavailable"})
+_DOWN: Final = frozenset({"Faulted", "Unavailable"})
 _OCCUPIED_201: Final = frozenset({"Occupied"})
 
 
@@ -275,7 +274,7 @@ def _readings(
 
 def state_16(connectors: dict[object, str]) -> PortState:
     """1.6: connector 0 is the whole charge point."""
-    if connectors.get(0) in DOWN:
+    if connectors.get(0) in _DOWN:
         return PortState.DOWN
     others = [status for c, status in connectors.items() if c != 0]
     if any(s in _CHARGING for s in others):
@@ -289,7 +288,7 @@ def state_201(held: dict[object, str]) -> PortState:
     """2.0.1: down when every connector is, charging while a transaction's chargingState is
     Charging (Occupied covers the rest of a visit), occupied while a connector is Occupied."""
     connectors = [v for k, v in held.items() if not isinstance(k, tuple) or k[0] != "tx"]
-    if connectors and all(s in DOWN for s in connectors):
+    if connectors and all(s in _DOWN for s in connectors):
         return PortState.DOWN
     if any(v == "Charging" for k, v in held.items() if isinstance(k, tuple) and k[0] == "tx"):
         return PortState.CHARGING
